@@ -1,0 +1,179 @@
+"""The shape of gridbot's configuration: frozen dataclasses, built only by ``bot.config``.
+
+Each field is a key of the TOML file (nested dataclasses are tables, tuples of them arrays of
+tables) and is documented, with its default, in ``config.example.toml``. The defaults here
+mirror the loader's and exist so tests and the demo can build a config in code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.services.workcal import Duration
+
+Locale = Literal["zh_CN", "en"]
+Mode = Literal["polling", "webhook"]
+HandlerKind = Literal["property", "department"]
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    url: str = ""
+    secret_token: str = field(default="", repr=False)
+    path: str = "/telegram"
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = field(repr=False)
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    mode: Mode = "polling"
+    poll_timeout: int = 30
+    bot_username: str = ""
+    webhook: WebhookConfig = WebhookConfig()
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: Path
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    max_attempts: int = 3
+    batch: int = 100
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    global_per_second: float = 30.0
+    group_per_minute: int = 20
+    private_per_second: float = 1.0
+    max_attempts: int = 8
+    backoff_seconds: float = 2.0
+    concurrency: int = 8
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    work_start: time = time(9, 0)
+    work_end: time = time(18, 0)
+    lunch_start: time | None = time(12, 0)
+    lunch_end: time | None = time(13, 30)
+
+
+@dataclass(frozen=True)
+class GridConfig:
+    key: str
+    name: str
+    chat_id: int | None  # None: the grid has no group chat yet
+    workers: tuple[int, ...]
+    leaders: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class HandlerConfig:
+    key: str
+    name: str
+    user_id: int
+    kind: HandlerKind
+
+
+@dataclass(frozen=True)
+class CommunityConfig:
+    name: str
+    secretaries: tuple[int, ...] = ()
+    grids: tuple[GridConfig, ...] = ()
+    handlers: tuple[HandlerConfig, ...] = ()
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    respond: Duration
+    resolve: Duration
+
+
+@dataclass(frozen=True)
+class CategoryConfig:
+    key: str
+    name: str
+    keywords: tuple[str, ...]
+    limit: str
+    handler: str | None = None
+
+
+@dataclass(frozen=True)
+class EmergencyService:
+    kind: str
+    number: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IssuesConfig:
+    limits: Mapping[str, TimeLimit] = field(hash=False)
+    categories: tuple[CategoryConfig, ...]
+    emergency: tuple[EmergencyService, ...]
+    default_category: str = "other"
+    feedback_reminder_days: int = 3
+    feedback_expiry_days: int = 7
+    duplicate_window_days: int = 14
+    max_report_chars: int = 2000
+
+
+@dataclass(frozen=True)
+class RatesConfig:
+    response_weight: float = 0.1
+    resolution_weight: float = 0.5
+    satisfaction_weight: float = 0.4
+    basic_satisfied_weight: float = 0.9
+
+
+@dataclass(frozen=True)
+class Config:
+    telegram: TelegramConfig
+    storage: StorageConfig
+    community: CommunityConfig
+    issues: IssuesConfig
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    locale: Locale = "zh_CN"
+    intake: IntakeConfig = IntakeConfig()
+    outbox: OutboxConfig = OutboxConfig()
+    calendar: CalendarConfig = CalendarConfig()
+    rates: RatesConfig = RatesConfig()
+
+    def grid_by_chat(self, chat_id: int) -> GridConfig | None:
+        """The grid whose group chat this is, if any."""
+        return next((g for g in self.community.grids if g.chat_id == chat_id), None)
+
+    def grid_by_key(self, key: str) -> GridConfig | None:
+        return next((g for g in self.community.grids if g.key == key), None)
+
+    def handler_by_key(self, key: str) -> HandlerConfig | None:
+        return next((h for h in self.community.handlers if h.key == key), None)
+
+    def handler_by_user(self, user_id: int) -> HandlerConfig | None:
+        return next((h for h in self.community.handlers if h.user_id == user_id), None)
+
+    def category(self, key: str) -> CategoryConfig | None:
+        """The category with this key; None for a key no longer configured."""
+        return next((c for c in self.issues.categories if c.key == key), None)
+
+    def limit(self, name: str) -> TimeLimit:
+        """The named time limit; every category's limit is checked to exist at load time."""
+        return self.issues.limits[name]
+
+    def is_worker(self, user_id: int) -> bool:
+        """Whether this user is a grid worker (网格员) of any grid."""
+        return any(user_id in g.workers for g in self.community.grids)
+
+    def grids_of_worker(self, user_id: int) -> tuple[GridConfig, ...]:
+        return tuple(g for g in self.community.grids if user_id in g.workers)

@@ -1,0 +1,312 @@
+"""Durable outbox: queue what people must receive, then deliver it within Telegram's limits.
+
+Queueing (:class:`Outbox`) writes rows in the caller's transaction, so a message exists exactly
+when the state change that caused it does (architecture invariant 3). The :class:`Sender` task
+delivers rows at least once: a crash between Telegram's answer and the "sent" mark may repeat a
+message, never lose one. Per chat, rows go out in the order they were queued.
+
+How each failure is handled:
+- 429 RetryAfter: pause that chat for ``retry_after`` and try the row again; not a failed attempt.
+- 403 Forbidden (user blocked the bot, bot removed from a group): the chat is recorded as
+  unreachable and every pending row to it stops.
+- 400 ChatMigrated (group upgraded to a supergroup): rows follow the chat to its new id.
+- 400 BadRequest: the row is dead-lettered with Telegram's reason ("message is not modified"
+  counts as delivered).
+- Network errors and time-outs: retried with exponential backoff, capped, never given up on,
+  because the message is still owed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot, InputFile
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
+
+from bot.html_split import split_html
+from bot.ratelimit import Limits, RateLimiter
+from bot.services.clock import Clock
+from storage.db import Database
+from storage.outbox import OutboxRepo, OutboxRow
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 300.0
+_ATTACHMENT_FIELD = {"sendDocument": "document", "sendPhoto": "photo"}
+
+
+class Outbox:
+    """Queues messages in the current transaction; the sender is woken after commit."""
+
+    def __init__(self, db: Database, repo: OutboxRepo, clock: Clock, wake: Callable[[], None]):
+        self.db = db
+        self.repo = repo
+        self.clock = clock
+        self._wake = wake
+
+    async def send_message(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        reply_markup: dict[str, Any] | None = None,
+        reply_to: int | None = None,
+        ref: str | None = None,
+        silent: bool = False,
+    ) -> None:
+        """Queue a Telegram-HTML message; text over 4096 characters becomes several messages.
+
+        Buttons go on the last part, and ``ref`` names the last part, so a later edit finds
+        the message that carries the buttons.
+        """
+        parts = split_html(text)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            payload: dict[str, Any] = {"chat_id": chat_id, "text": part, "parse_mode": "HTML"}
+            payload["link_preview_options"] = {"is_disabled": True}
+            if last and reply_markup is not None:
+                payload["reply_markup"] = reply_markup
+            if index == 0 and reply_to is not None:
+                payload["reply_parameters"] = {
+                    "message_id": reply_to,
+                    "allow_sending_without_reply": True,
+                }
+            if silent:
+                payload["disable_notification"] = True
+            await self._queue(chat_id, "sendMessage", payload, ref=ref if last else None)
+
+    async def edit_message(
+        self,
+        ref: str,
+        chat_id: int,
+        text: str,
+        *,
+        reply_markup: dict[str, Any] | None = None,
+    ) -> None:
+        """Queue an edit of the message sent under ``ref`` (resolved when the edit is sent)."""
+        payload: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": "HTML"}
+        payload["message_ref"] = ref
+        if reply_markup is not None:
+            payload["reply_markup"] = reply_markup
+        await self._queue(chat_id, "editMessageText", payload)
+
+    async def send_document(
+        self, chat_id: int, data: bytes, filename: str, *, caption: str | None = None
+    ) -> None:
+        payload: dict[str, Any] = {"chat_id": chat_id}
+        if caption:
+            payload.update(caption=caption, parse_mode="HTML")
+        await self._queue(chat_id, "sendDocument", payload, attachment=(data, filename))
+
+    async def send_photo(
+        self, chat_id: int, photo: str | bytes, *, caption: str | None = None
+    ) -> None:
+        """``photo`` is a Telegram file_id (a resident's photo) or image bytes (a chart)."""
+        payload: dict[str, Any] = {"chat_id": chat_id}
+        if caption:
+            payload.update(caption=caption, parse_mode="HTML")
+        if isinstance(photo, str):
+            payload["photo"] = photo
+            await self._queue(chat_id, "sendPhoto", payload)
+        else:
+            await self._queue(chat_id, "sendPhoto", payload, attachment=(photo, "chart.png"))
+
+    async def _queue(
+        self,
+        chat_id: int,
+        method: str,
+        payload: dict[str, Any],
+        *,
+        ref: str | None = None,
+        attachment: tuple[bytes, str] | None = None,
+    ) -> None:
+        async with self.db.transaction() as tx:
+            await self.repo.enqueue(
+                chat_id,
+                method,
+                payload,
+                self.clock.now(),
+                ref=ref,
+                attachment=attachment[0] if attachment else None,
+                attachment_name=attachment[1] if attachment else None,
+            )
+            tx.after_commit(self._wake)
+
+
+class Sender:
+    """The one task that delivers outbox rows. ``start()``, then ``stop()`` drains and ends."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        repo: OutboxRepo,
+        clock: Clock,
+        limits: Limits,
+        *,
+        concurrency: int = 8,
+        max_attempts: int = 8,
+        backoff: float = 2.0,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.bot = bot
+        self.repo = repo
+        self.clock = clock
+        self.limiter = RateLimiter(limits)
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self._now = now
+        self._event = asyncio.Event()
+        self._inflight: dict[int, asyncio.Task[None]] = {}  # chat_id -> its one send
+        self._unreachable: set[int] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._event.set()
+
+    def is_unreachable(self, chat_id: int) -> bool:
+        return chat_id in self._unreachable
+
+    async def reachable_again(self, chat_id: int) -> None:
+        """A user who had blocked the bot wrote to it again."""
+        if chat_id in self._unreachable:
+            self._unreachable.discard(chat_id)
+            await self.repo.mark_reachable(chat_id)
+
+    async def start(self) -> None:
+        self._unreachable = await self.repo.unreachable_chats()
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self, drain_timeout: float = 10.0) -> None:
+        """Deliver what is due within ``drain_timeout`` seconds, then stop."""
+        if self._task is None:
+            return
+        deadline = self._now() + drain_timeout
+        while self._now() < deadline and await self._has_due_work():
+            self.wake()
+            await asyncio.sleep(0.05)
+        self._stopping = True
+        self.wake()
+        await self._task
+        if self._inflight:
+            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        self._task = None
+
+    async def _has_due_work(self) -> bool:
+        next_due = await self.repo.next_due()
+        return bool(self._inflight) or (next_due is not None and next_due <= self._now() + 1)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._event.clear()
+            try:
+                delay = await self._round()
+            except Exception:  # a database hiccup must not kill delivery for good
+                log.exception("outbox round failed; retrying in 1 s")
+                delay = 1.0
+            if self._stopping:
+                break
+            try:
+                await asyncio.wait_for(self._event.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+
+    async def _round(self) -> float | None:
+        """Start every send that may go now; return seconds until the next may (None: idle)."""
+        now = self._now()
+        next_in: float | None = None
+        for row in await self.repo.heads():
+            if row.chat_id in self._inflight:
+                continue
+            if row.chat_id in self._unreachable:
+                await self.repo.mark_unreachable(row.chat_id, "unreachable", self.clock.now())
+                continue
+            wait = max(row.not_before - now, self.limiter.wait(row.chat_id, now))
+            if wait <= 0 and len(self._inflight) >= self.concurrency:
+                wait = 0.05  # woken sooner by a finishing send
+            if wait > 0:
+                next_in = wait if next_in is None else min(next_in, wait)
+                continue
+            self.limiter.record(row.chat_id, now)
+            self._inflight[row.chat_id] = asyncio.create_task(self._deliver(row))
+        return next_in
+
+    async def _deliver(self, row: OutboxRow) -> None:
+        try:
+            await self._attempt(row)
+        except Exception:
+            log.exception("outbox row %s: unexpected failure; will retry", row.id)
+            await self.repo.postpone(row.id, self._now() + 5, "internal error", count=True)
+        finally:
+            self._inflight.pop(row.chat_id, None)
+            self.wake()
+
+    async def _attempt(self, row: OutboxRow) -> None:
+        try:
+            result = await self._call(row)
+        except RetryAfter as exc:
+            until = self._now() + _seconds(exc.retry_after)
+            self.limiter.pause(row.chat_id, until)
+            await self.repo.postpone(row.id, until, str(exc), count=False)
+            log.warning("429 for chat %s: waiting %.0f s", row.chat_id, until - self._now())
+        except Forbidden as exc:
+            self._unreachable.add(row.chat_id)
+            stopped = await self.repo.mark_unreachable(row.chat_id, exc.message, self.clock.now())
+            log.warning("chat %s unreachable (%s); %d rows stopped", row.chat_id, exc, stopped)
+        except ChatMigrated as exc:
+            await self.repo.migrate_chat(row.chat_id, exc.new_chat_id, self.clock.now())
+            log.info("chat %s migrated to %s", row.chat_id, exc.new_chat_id)
+        except BadRequest as exc:
+            if "message is not modified" in exc.message:
+                await self.repo.mark_sent(row.id, None, self.clock.now())
+            else:
+                await self.repo.mark_dead(row.id, exc.message)
+                log.error("outbox row %s dead: %s", row.id, exc.message)
+        except NetworkError as exc:  # includes TimedOut; the message is still owed
+            delay = min(MAX_BACKOFF, self.backoff * 2 ** min(row.attempts, 16))
+            await self.repo.postpone(row.id, self._now() + delay, str(exc), count=True)
+            log.warning("outbox row %s: %s; retry in %.0f s", row.id, exc, delay)
+        except TelegramError as exc:
+            await self.repo.mark_dead(row.id, str(exc))
+            log.error("outbox row %s dead: %s", row.id, exc)
+        else:
+            message_id = result.get("message_id") if isinstance(result, dict) else None
+            await self.repo.mark_sent(row.id, message_id, self.clock.now())
+
+    async def _call(self, row: OutboxRow) -> Any:
+        params = dict(row.payload)
+        ref = params.pop("message_ref", None)
+        if ref is not None:
+            found = await self.repo.message_id_for(str(ref))
+            if found is None:
+                raise BadRequest(f"message to edit ({ref}) was never delivered")
+            params["chat_id"], params["message_id"] = found
+        if row.attachment is not None:
+            field = _ATTACHMENT_FIELD[row.method]
+            params[field] = InputFile(row.attachment, filename=row.attachment_name, attach=True)
+        data = RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
+        return await self.bot.request.post(
+            f"{self.bot.base_url}/{row.method}",
+            request_data=data,
+            read_timeout=30,
+            write_timeout=30 if row.attachment is not None else 10,
+        )
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,235 @@
+"""Time limits: calendar hours, working hours and working days on China's official calendar."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+logger = logging.getLogger(__name__)
+
+
+class Unit(StrEnum):
+    HOURS = "h"  # calendar hours
+    WORKING_HOURS = "wh"  # hours inside working time on working days
+    DAYS = "d"  # calendar days
+    WORKING_DAYS = "wd"  # working days (statutory holidays off, make-up weekends on)
+    SAME_DAY = "eod"  # by the end of the day it starts (amount is ignored, written "eod")
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A time limit as written in config: ``2h``, ``4wh``, ``15d``, ``7wd`` or ``eod``."""
+
+    amount: int
+    unit: Unit
+
+    def __str__(self) -> str:
+        return "eod" if self.unit is Unit.SAME_DAY else f"{self.amount}{self.unit.value}"
+
+
+_DURATION = re.compile(r"^\s*(?:(eod)|(\d+)\s*(wh|wd|h|d))\s*$")
+
+
+def parse_duration(text: str) -> Duration:
+    """Parse a config time limit; raise ValueError naming the accepted forms."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a time limit (use 2h, 4wh, 15d, 7wd or eod)")
+    if match.group(1):
+        return Duration(0, Unit.SAME_DAY)
+    amount = int(match.group(2))
+    if amount <= 0:
+        raise ValueError(f"{text!r}: a time limit must be positive")
+    return Duration(amount, Unit(match.group(3)))
+
+
+_ONE_DAY = timedelta(days=1)
+_END_OF_DAY = time(23, 59, 59)
+
+
+class WorkCalendar:
+    """Deadlines on China's official calendar, in one community's time zone.
+
+    Rules, in the words residents are told (every method below follows them):
+
+    * All datetimes are timezone-aware. Inputs are converted to the calendar's zone, results are
+      returned in it; a naive datetime raises ``ValueError``.
+    * Working days are China's official ones from ``chinese_calendar``: statutory holidays are
+      off and make-up weekends (调休) are working days. For a year the package does not know yet,
+      Monday to Friday are working days and a warning is logged once per year per calendar
+      (upgrade chinese-calendar); holidays of that year are then counted as working days.
+    * Working time is ``[work_start, work_end)`` on a working day, minus the lunch break
+      ``[lunch[0], lunch[1])`` if there is one. The defaults are 09:00–12:00 and 13:30–18:00.
+    * A deadline is the last moment that is still on time: overdue means strictly after it.
+    """
+
+    def __init__(
+        self,
+        tz: ZoneInfo,
+        work_start: time = time(9),
+        work_end: time = time(18),
+        lunch: tuple[time, time] | None = (time(12), time(13, 30)),
+    ) -> None:
+        if not work_start < work_end:
+            raise ValueError(f"working time must start before it ends: {work_start}–{work_end}")
+        if lunch is None:
+            spans = [(work_start, work_end)]
+        else:
+            if not work_start < lunch[0] < lunch[1] < work_end:
+                raise ValueError(
+                    f"the lunch break {lunch[0]}–{lunch[1]} must lie inside working time "
+                    f"{work_start}–{work_end}"
+                )
+            spans = [(work_start, lunch[0]), (lunch[1], work_end)]
+        self.tz = tz
+        self.work_start = work_start
+        self.work_end = work_end
+        self.lunch = lunch
+        self._spans = tuple(spans)
+        self._warned_years: set[int] = set()
+
+    def is_working_day(self, day: date) -> bool:
+        """Whether ``day`` is an official working day (holidays off, make-up weekends on).
+
+        Outside the years ``chinese_calendar`` knows, fall back to Monday–Friday and log one
+        warning per year, since that year's holidays will then be treated as working days.
+        """
+        try:
+            return bool(chinese_calendar.is_workday(day))
+        except NotImplementedError:
+            if day.year not in self._warned_years:
+                self._warned_years.add(day.year)
+                logger.warning(
+                    "the official holiday calendar for %d is unknown to chinese-calendar %s; "
+                    "counting Monday to Friday as working days (upgrade chinese-calendar)",
+                    day.year,
+                    getattr(chinese_calendar, "__version__", "?"),
+                )
+            return day.weekday() < 5
+
+    def add(self, start: datetime, limit: Duration) -> datetime:
+        """The deadline for something received at ``start`` with time limit ``limit``.
+
+        * ``h`` / ``d``: elapsed time, N×1 h or N×24 h later (computed in UTC, so a daylight
+          saving change never adds or loses an hour of the limit).
+        * ``eod``: 23:59:59 local time on the day of ``start``, whatever day that is.
+        * ``wh``: N hours of working time. Counting starts at ``next_working_moment(start)``
+          and stops at the moment the N-th hour is used up, so a limit that ends exactly at
+          lunch or at the end of the day falls due then (17:00 + 1wh → 18:00 the same day).
+          17:30 Friday + 2wh → 10:30 on the next working day; 20:00 counts from 09:00 next.
+        * ``wd`` (接诉即办 rule): the day of receipt is never counted, whatever time or kind of
+          day it is; the deadline is ``work_end`` on the N-th working day after the local date
+          of ``start``. + 1wd: received Saturday → Monday 18:00; Monday 07:00, 10:00 or 20:00
+          → Tuesday 18:00 (when both are working days).
+        """
+        local = self._local(start)
+        if limit.unit is not Unit.SAME_DAY and limit.amount <= 0:
+            raise ValueError(f"a time limit must be positive, got {limit}")
+        match limit.unit:
+            case Unit.HOURS:
+                return self._elapsed(local, timedelta(hours=limit.amount))
+            case Unit.DAYS:
+                return self._elapsed(local, timedelta(days=limit.amount))
+            case Unit.SAME_DAY:
+                return self._localize(datetime.combine(local.date(), _END_OF_DAY))
+            case Unit.WORKING_HOURS:
+                return self._add_working_time(local, timedelta(hours=limit.amount))
+            case Unit.WORKING_DAYS:
+                day = self._nth_working_day_after(local.date(), limit.amount)
+                return self._localize(datetime.combine(day, self.work_end))
+
+    def next_working_moment(self, at: datetime) -> datetime:
+        """``at`` itself if it is inside working time, else the next start of working time.
+
+        Working time is half-open: 12:00 (lunch starts) gives 13:30, 18:00 gives 09:00 on the
+        next working day, 09:00 on a working day gives 09:00.
+        """
+        return self._add_working_time(self._local(at), timedelta(0))
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """The same local clock time on the ``days``-th working day after ``start``'s date.
+
+        Used for escalation ("still overdue one working day after the deadline"). The day of
+        ``start`` is not counted, so Saturday 14:00 + 1 → Monday 14:00, Friday 18:00 + 1 →
+        the next working day 18:00. ``days`` = 0 returns ``start`` (in the calendar's zone).
+        """
+        if days < 0:
+            raise ValueError(f"cannot add a negative number of working days: {days}")
+        local = self._local(start)
+        if days == 0:
+            return local
+        day = self._nth_working_day_after(local.date(), days)
+        return self._localize(datetime.combine(day, local.time()))
+
+    def working_days_between(self, start: datetime, end: datetime) -> int:
+        """Whole working days elapsed from ``start`` to ``end``, for escalation.
+
+        The largest N with ``add_working_days(start, N) <= end``; 0 if ``end`` is not after
+        ``start``. Friday 10:00 → Monday 09:59 is 0, → Monday 10:00 is 1.
+        """
+        local_start, local_end = self._local(start), self._local(end)
+        if _utc(local_end) <= _utc(local_start):
+            return 0
+        count = 0
+        day = local_start.date()
+        while day < local_end.date():
+            day += _ONE_DAY
+            count += self.is_working_day(day)
+        if count and self.is_working_day(day):
+            # The last working day is end's own day: it counts only once its clock time is reached.
+            if _utc(self.add_working_days(local_start, count)) > _utc(local_end):
+                count -= 1
+        return count
+
+    def _local(self, moment: datetime) -> datetime:
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError(f"a naive datetime has no time zone: {moment.isoformat()}")
+        return moment.astimezone(self.tz)
+
+    def _localize(self, wall: datetime) -> datetime:
+        """Attach the zone to a local wall-clock time, normalising times skipped by DST."""
+        return wall.replace(tzinfo=self.tz).astimezone(UTC).astimezone(self.tz)
+
+    def _elapsed(self, local: datetime, span: timedelta) -> datetime:
+        return (_utc(local) + span).astimezone(self.tz)
+
+    def _periods(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The day's stretches of working time, as UTC datetimes (empty on a day off)."""
+        if not self.is_working_day(day):
+            return []
+        return [
+            (
+                _utc(self._localize(datetime.combine(day, begin))),
+                _utc(self._localize(datetime.combine(day, end))),
+            )
+            for begin, end in self._spans
+        ]
+
+    def _add_working_time(self, local: datetime, span: timedelta) -> datetime:
+        """Use up ``span`` of working time from ``local``, stepping a day at a time."""
+        cursor, remaining, day = _utc(local), span, local.date()
+        while True:
+            for begin, end in self._periods(day):
+                if end <= cursor:
+                    continue
+                begin = max(begin, cursor)
+                if remaining <= end - begin:
+                    return (begin + remaining).astimezone(self.tz)
+                remaining -= end - begin
+            day += _ONE_DAY
+
+    def _nth_working_day_after(self, day: date, n: int) -> date:
+        while n > 0:
+            day += _ONE_DAY
+            n -= self.is_working_day(day)
+        return day
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)

@@ -1,0 +1,70 @@
+"""Chat housekeeping seen before any feature: membership, migrations, users coming back.
+
+These run in handler group -1, so features still see the same update afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMemberUpdated, Update
+from telegram.constants import ChatMemberStatus
+from telegram.ext import BaseHandler, ChatMemberHandler, MessageHandler, TypeHandler, filters
+
+from bot.context import BotContext
+
+log = logging.getLogger(__name__)
+
+_GONE = {ChatMemberStatus.LEFT, ChatMemberStatus.BANNED}
+
+
+async def note_bot_membership(update: Update, context: BotContext) -> None:
+    """The bot was added to or removed from a group: greet a grid group, log the rest."""
+    change: ChatMemberUpdated | None = update.my_chat_member
+    if change is None:
+        return
+    services = context.services
+    chat = change.chat
+    if chat.type == "private":
+        if change.new_chat_member.status in _GONE:
+            log.info("user %s blocked the bot", chat.id)
+        else:
+            await services.sender.reachable_again(chat.id)
+        return
+    grid = services.config.grid_by_chat(chat.id)
+    if change.new_chat_member.status in _GONE:
+        log.warning("bot removed from chat %s (%s); its messages stop", chat.id, chat.title)
+        return
+    if grid is None:
+        log.info("bot added to chat %s (%s), which is not bound to a grid", chat.id, chat.title)
+        text = context.t.render("start/unbound_group", community=services.config.community.name)
+    else:
+        text = context.t.render("start/group_welcome", grid=grid.name)
+    await services.outbox.send_message(chat.id, text)
+
+
+async def follow_migration(update: Update, context: BotContext) -> None:
+    """A group became a supergroup: queued and future messages follow it to the new id."""
+    message = update.effective_message
+    if message is None or message.migrate_to_chat_id is None:
+        return
+    outbox = context.services.outbox
+    await outbox.repo.migrate_chat(
+        message.chat_id, message.migrate_to_chat_id, context.services.clock.now()
+    )
+    log.info("chat %s upgraded to supergroup %s", message.chat_id, message.migrate_to_chat_id)
+
+
+async def welcome_back(update: Update, context: BotContext) -> None:
+    """A user who had blocked the bot writes again: deliver to them again."""
+    chat = update.effective_chat
+    if chat is not None and chat.type == "private":
+        await context.services.sender.reachable_again(chat.id)
+
+
+def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    return [
+        ChatMemberHandler(note_bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+        MessageHandler(filters.StatusUpdate.MIGRATE, follow_migration),
+        TypeHandler(Update, welcome_back),
+    ]

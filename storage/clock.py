@@ -1,0 +1,16 @@
+"""Timestamps as stored: ISO-8601 UTC text, which sorts as time does and ports to PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def to_db(moment: datetime) -> str:
+    """Store an aware datetime as UTC text with second precision."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are not stored; attach a time zone")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_db(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)

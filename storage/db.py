@@ -1,0 +1,241 @@
+"""The database: one SQLite file, one writer, numbered migrations.
+
+Why this shape:
+- WAL lets readers run beside the single writer; ``synchronous=FULL`` makes every commit
+  durable across a power cut, because a resident's report must not vanish (issue #2).
+- All writes go through :meth:`Database.transaction`, serialised by an asyncio lock, so two
+  coroutines can never interleave statements of different transactions on the one connection.
+- Transactions nest: an inner ``transaction()`` in the same task becomes a SAVEPOINT. The intake
+  loop opens the outer one around a whole update, so a handler's state changes, the outbox rows
+  it queues and the inbox "done" mark commit together (architecture.md, invariant 2).
+- Reads outside a transaction use a second connection and never wait for the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+Params = Sequence[Any] | dict[str, Any]
+Row = aiosqlite.Row
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer gridbot; refuse to touch it."""
+
+
+class Transaction:
+    """Statements inside one (possibly nested) write transaction."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._after_commit: list[Callable[[], None]] = []
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the number of rows it changed."""
+        cursor = await self._conn.execute(sql, params)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT and return the new row's id."""
+        cursor = await self._conn.execute(sql, params)
+        rowid = cursor.lastrowid
+        await cursor.close()
+        assert rowid is not None
+        return rowid
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the outermost transaction has committed (never on rollback)."""
+        self._after_commit.append(callback)
+
+
+_current: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar(
+    "gridbot_transaction", default=None
+)
+
+
+class Database:
+    """An open gridbot database. Create with :meth:`open`, end with :meth:`close`."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+        self._savepoints = 0
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: Path | str, *, migrations: Traversable | None = None) -> Database:
+        """Open (creating if needed) the database at ``path`` and apply pending migrations."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = await _connect(path)
+        try:
+            await apply_migrations(writer, migrations)
+            reader = await _connect(path)
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        await self._reader.close()
+        await self._writer.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """A write transaction; nested calls in the same task become savepoints."""
+        self._check_open()
+        outer = _current.get()
+        if outer is not None:
+            async with self._savepoint(outer):
+                yield outer
+            return
+        async with self._lock:
+            tx = Transaction(self._writer)
+            token = _current.set(tx)
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield tx
+            except BaseException:
+                await self._writer.rollback()
+                raise
+            finally:
+                _current.reset(token)
+            await self._writer.commit()
+        for callback in tx._after_commit:
+            callback()
+
+    @asynccontextmanager
+    async def _savepoint(self, tx: Transaction) -> AsyncIterator[None]:
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        await tx.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            await tx.execute(f"ROLLBACK TO {name}")
+            await tx.execute(f"RELEASE {name}")
+            raise
+        await tx.execute(f"RELEASE {name}")
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        """Read one row: inside a transaction from it, else from the reader connection."""
+        tx = _current.get()
+        if tx is not None:
+            return await tx.fetchone(sql, params)
+        self._check_open()
+        async with self._reader.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        tx = _current.get()
+        if tx is not None:
+            return await tx.fetchall(sql, params)
+        self._check_open()
+        async with self._reader.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("the database is closed")
+
+
+def in_transaction() -> bool:
+    """True inside a write transaction in this task (the intake's, or a service's own)."""
+    return _current.get() is not None
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=FULL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA busy_timeout=5000",
+    ):
+        await conn.execute(pragma)
+    return conn
+
+
+def _load_migrations(folder: Traversable) -> list[tuple[int, str, str]]:
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+async def apply_migrations(conn: aiosqlite.Connection, folder: Traversable | None = None) -> int:
+    """Apply every migration newer than the recorded version; return the resulting version."""
+    migrations = _load_migrations(folder or resources.files("storage") / "migrations")
+    numbers = [number for number, _, _ in migrations]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise RuntimeError(f"migrations must be numbered 0001, 0002, … without gaps: {numbers}")
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    async with conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
+        row = await cur.fetchone()
+    current = int(row[0]) if row else 0
+    if current > len(migrations):
+        raise SchemaTooNew(
+            f"database schema version {current} is newer than this gridbot knows "
+            f"({len(migrations)}); upgrade gridbot instead of downgrading the database"
+        )
+    for number, name, sql in migrations[current:]:
+        log.info("applying migration %s", name)
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(sql):
+                await conn.execute(statement)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at)"
+                " VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                (number, name),
+            )
+        except BaseException:
+            await conn.rollback()
+            raise
+        await conn.commit()
+    return len(migrations)
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements (migrations keep ';' out of string literals)."""
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]

@@ -1,0 +1,103 @@
+"""Inbox: raw updates, stored before Telegram is told they arrived."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.clock import to_db
+from storage.db import Database, Row
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    update_id: int
+    raw: str
+    attempts: int
+
+    @classmethod
+    def _from_row(cls, row: Row) -> InboxRow:
+        return cls(update_id=row["update_id"], raw=row["raw"], attempts=row["attempts"])
+
+
+class InboxRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def store(self, updates: Sequence[dict[str, Any]], now: datetime) -> int:
+        """Commit raw updates (ignoring ids already stored); return how many were new."""
+        if not updates:
+            return 0
+        stamp = to_db(now)
+        new = 0
+        async with self.db.transaction() as tx:
+            for update in updates:
+                new += await tx.execute(
+                    "INSERT INTO inbox (update_id, raw, received_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (update_id) DO NOTHING",
+                    (int(update["update_id"]), json.dumps(update, ensure_ascii=False), stamp),
+                )
+        return new
+
+    async def pending(self, limit: int = 500, after: int = -1) -> list[InboxRow]:
+        rows = await self.db.fetchall(
+            "SELECT update_id, raw, attempts FROM inbox"
+            " WHERE state = 'pending' AND update_id > ? ORDER BY update_id LIMIT ?",
+            (after, limit),
+        )
+        return [InboxRow._from_row(row) for row in rows]
+
+    async def last_update_id(self) -> int | None:
+        row = await self.db.fetchone("SELECT MAX(update_id) FROM inbox")
+        return None if row is None or row[0] is None else int(row[0])
+
+    async def mark_done(self, update_id: int, now: datetime) -> bool:
+        """Mark done inside the caller's transaction; False if it was done already."""
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE inbox SET state = 'done', finished_at = ?"
+                " WHERE update_id = ? AND state = 'pending'",
+                (to_db(now), update_id),
+            )
+        return changed == 1
+
+    async def is_pending(self, update_id: int) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 FROM inbox WHERE update_id = ? AND state = 'pending'", (update_id,)
+        )
+        return row is not None
+
+    async def record_failure(
+        self, update_id: int, error: str, max_attempts: int, now: datetime
+    ) -> bool:
+        """Count a failed dispatch; dead-letter at ``max_attempts``. Return True if now dead."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE inbox SET attempts = attempts + 1, error = ?,"
+                " state = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE state END,"
+                " finished_at = CASE WHEN attempts + 1 >= ? THEN ? ELSE finished_at END"
+                " WHERE update_id = ? AND state = 'pending'",
+                (error, max_attempts, max_attempts, to_db(now), update_id),
+            )
+            row = await tx.fetchone("SELECT state FROM inbox WHERE update_id = ?", (update_id,))
+        return row is not None and row["state"] == "dead"
+
+    async def mark_dead(self, update_id: int, error: str, now: datetime) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE inbox SET state = 'dead', error = ?, finished_at = ? WHERE update_id = ?",
+                (error, to_db(now), update_id),
+            )
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.db.fetchall("SELECT state, COUNT(*) FROM inbox GROUP BY state")
+        return {row[0]: int(row[1]) for row in rows}
+
+    async def dead(self) -> list[tuple[int, str]]:
+        rows = await self.db.fetchall(
+            "SELECT update_id, error FROM inbox WHERE state = 'dead' ORDER BY update_id"
+        )
+        return [(int(row[0]), str(row[1])) for row in rows]

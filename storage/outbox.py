@@ -1,0 +1,176 @@
+"""Outbox: every message a person must receive, as a row before it is sent."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.clock import to_db
+from storage.db import Database, Row
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    chat_id: int
+    method: str
+    payload: dict[str, Any]
+    attachment: bytes | None
+    attachment_name: str | None
+    ref: str | None
+    attempts: int
+    not_before: float
+
+    @classmethod
+    def _from_row(cls, row: Row) -> OutboxRow:
+        return cls(
+            id=row["id"],
+            chat_id=row["chat_id"],
+            method=row["method"],
+            payload=json.loads(row["payload"]),
+            attachment=row["attachment"],
+            attachment_name=row["attachment_name"],
+            ref=row["ref"],
+            attempts=row["attempts"],
+            not_before=row["not_before"],
+        )
+
+
+class OutboxRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def enqueue(
+        self,
+        chat_id: int,
+        method: str,
+        payload: dict[str, Any],
+        now: datetime,
+        *,
+        ref: str | None = None,
+        attachment: bytes | None = None,
+        attachment_name: str | None = None,
+        not_before: float = 0.0,
+    ) -> int:
+        """Queue one call in the caller's transaction (or a new one); return the row id."""
+        async with self.db.transaction() as tx:
+            chat_id = await _resolve_chat(tx, chat_id)
+            return await tx.insert(
+                "INSERT INTO outbox (chat_id, method, payload, attachment, attachment_name,"
+                " ref, not_before, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    chat_id,
+                    method,
+                    json.dumps(payload, ensure_ascii=False),
+                    attachment,
+                    attachment_name,
+                    ref,
+                    not_before,
+                    to_db(now),
+                ),
+            )
+
+    async def heads(self, limit: int = 1000) -> list[OutboxRow]:
+        """The oldest pending row of each chat: per chat, rows go out in queue order."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM outbox WHERE id IN ("
+            " SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY chat_id)"
+            " ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        return [OutboxRow._from_row(row) for row in rows]
+
+    async def next_due(self) -> float | None:
+        row = await self.db.fetchone("SELECT MIN(not_before) FROM outbox WHERE state = 'pending'")
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def mark_sent(self, row_id: int, message_id: int | None, now: datetime) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, error = NULL"
+                " WHERE id = ?",
+                (to_db(now), message_id, row_id),
+            )
+
+    async def postpone(self, row_id: int, not_before: float, error: str, *, count: bool) -> int:
+        """Try again later; ``count`` says whether this was a failed attempt. Return attempts."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET not_before = ?, error = ?,"
+                " attempts = attempts + ? WHERE id = ?",
+                (not_before, error, 1 if count else 0, row_id),
+            )
+            row = await tx.fetchone("SELECT attempts FROM outbox WHERE id = ?", (row_id,))
+        return int(row[0]) if row else 0
+
+    async def mark_dead(self, row_id: int, error: str) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET state = 'dead', error = ?, attempts = attempts + 1"
+                " WHERE id = ?",
+                (error, row_id),
+            )
+
+    async def mark_unreachable(self, chat_id: int, reason: str, now: datetime) -> int:
+        """Record that ``chat_id`` refuses the bot and stop every pending row to it."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO unreachable_chats (chat_id, reason, since) VALUES (?, ?, ?)"
+                " ON CONFLICT (chat_id) DO UPDATE SET reason = excluded.reason",
+                (chat_id, reason, to_db(now)),
+            )
+            return await tx.execute(
+                "UPDATE outbox SET state = 'unreachable', error = ?"
+                " WHERE chat_id = ? AND state = 'pending'",
+                (reason, chat_id),
+            )
+
+    async def mark_reachable(self, chat_id: int) -> bool:
+        async with self.db.transaction() as tx:
+            return (
+                await tx.execute("DELETE FROM unreachable_chats WHERE chat_id = ?", (chat_id,))
+                == 1
+            )
+
+    async def unreachable_chats(self) -> set[int]:
+        rows = await self.db.fetchall("SELECT chat_id FROM unreachable_chats")
+        return {int(row[0]) for row in rows}
+
+    async def migrate_chat(self, old_chat_id: int, new_chat_id: int, now: datetime) -> None:
+        """A group became a supergroup: redirect its pending rows and remember the new id."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO chat_migrations (old_chat_id, new_chat_id, migrated_at)"
+                " VALUES (?, ?, ?) ON CONFLICT (old_chat_id) DO NOTHING",
+                (old_chat_id, new_chat_id, to_db(now)),
+            )
+            await tx.execute(
+                "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND state = 'pending'",
+                (new_chat_id, old_chat_id),
+            )
+
+    async def current_chat_id(self, chat_id: int) -> int:
+        async with self.db.transaction() as tx:
+            return await _resolve_chat(tx, chat_id)
+
+    async def message_id_for(self, ref: str) -> tuple[int, int] | None:
+        """(chat_id, message_id) of the newest sent message queued under ``ref``."""
+        row = await self.db.fetchone(
+            "SELECT chat_id, message_id FROM outbox WHERE ref = ? AND state = 'sent'"
+            " AND message_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (ref,),
+        )
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.db.fetchall("SELECT state, COUNT(*) FROM outbox GROUP BY state")
+        return {row[0]: int(row[1]) for row in rows}
+
+
+async def _resolve_chat(tx: Any, chat_id: int) -> int:
+    row = await tx.fetchone(
+        "SELECT new_chat_id FROM chat_migrations WHERE old_chat_id = ?", (chat_id,)
+    )
+    return chat_id if row is None else int(row[0])

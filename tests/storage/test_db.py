@@ -1,0 +1,121 @@
+"""The database: durability settings, nested transactions, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from storage.db import Database, SchemaTooNew, in_transaction
+
+
+async def test_db_pragmas_are_durable(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "g.sqlite3")
+    try:
+        assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"
+        async with db.transaction() as tx:
+            assert (await tx.fetchone("PRAGMA synchronous"))[0] == 2  # FULL
+            assert (await tx.fetchone("PRAGMA foreign_keys"))[0] == 1
+    finally:
+        await db.close()
+
+
+async def test_db_nested_rollback_keeps_outer_work(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "g.sqlite3")
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (v INTEGER)")
+            await tx.execute("INSERT INTO t VALUES (1)")
+            with pytest.raises(RuntimeError):
+                async with db.transaction() as inner:
+                    await inner.execute("INSERT INTO t VALUES (2)")
+                    raise RuntimeError("inner fails")
+            assert in_transaction()
+        rows = await db.fetchall("SELECT v FROM t")
+        assert [r[0] for r in rows] == [1]
+        assert not in_transaction()
+    finally:
+        await db.close()
+
+
+async def test_db_outer_rollback_discards_everything_and_skips_after_commit(
+    tmp_path: Path,
+) -> None:
+    db = await Database.open(tmp_path / "g.sqlite3")
+    called: list[str] = []
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (v INTEGER)")
+        with pytest.raises(ValueError):
+            async with db.transaction() as tx:
+                tx.after_commit(lambda: called.append("x"))
+                await tx.execute("INSERT INTO t VALUES (1)")
+                raise ValueError
+        assert await db.fetchall("SELECT v FROM t") == []
+        assert called == []
+        async with db.transaction() as tx:
+            tx.after_commit(lambda: called.append("y"))
+        assert called == ["y"]
+    finally:
+        await db.close()
+
+
+async def test_db_concurrent_writers_are_serialised(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "g.sqlite3")
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE c (n INTEGER)")
+            await tx.execute("INSERT INTO c VALUES (0)")
+
+        async def bump() -> None:
+            async with db.transaction() as tx:
+                row = await tx.fetchone("SELECT n FROM c")
+                await asyncio.sleep(0)  # another task tries to write in between
+                await tx.execute("UPDATE c SET n = ?", (row[0] + 1,))
+
+        await asyncio.gather(*(bump() for _ in range(50)))
+        assert (await db.fetchone("SELECT n FROM c"))[0] == 50
+    finally:
+        await db.close()
+
+
+async def test_db_migrations_are_recorded_and_reapplying_is_a_no_op(tmp_path: Path) -> None:
+    path = tmp_path / "g.sqlite3"
+    db = await Database.open(path)
+    first = await db.fetchall("SELECT version, name FROM schema_migrations ORDER BY version")
+    await db.close()
+    db = await Database.open(path)
+    again = await db.fetchall("SELECT version, name FROM schema_migrations ORDER BY version")
+    await db.close()
+    assert [tuple(r) for r in first] == [tuple(r) for r in again]
+    assert first[0]["name"] == "0001_foundation.sql"
+
+
+async def test_db_refuses_a_schema_newer_than_the_code(tmp_path: Path) -> None:
+    path = tmp_path / "g.sqlite3"
+    db = await Database.open(path)
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at)"
+            " VALUES (999, '0999_future.sql', '2030-01-01T00:00:00Z')"
+        )
+    await db.close()
+    with pytest.raises(SchemaTooNew):
+        await Database.open(path)
+
+
+async def test_db_rejects_gaps_in_migration_numbers(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_a.sql").write_text("CREATE TABLE a (x INTEGER);")
+    (folder / "0003_c.sql").write_text("CREATE TABLE c (x INTEGER);")
+    with pytest.raises(RuntimeError, match="without gaps"):
+        await Database.open(tmp_path / "g.sqlite3", migrations=folder)
+
+
+async def test_db_use_after_close_is_an_error(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "g.sqlite3")
+    await db.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await db.fetchall("SELECT 1")
