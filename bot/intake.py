@@ -165,22 +165,17 @@ class Intake:
                 return
 
     async def _dispatch(self, row: InboxRow) -> None:
+        """Dispatch one stored update, retrying at once so later updates keep their order."""
         try:
             update = Update.de_json(json.loads(row.raw), self.app.bot)
         except Exception as exc:
             log.error("update %s cannot be parsed, dead-lettered: %r", row.update_id, exc)
             await self.inbox.mark_dead(row.update_id, f"unparseable: {exc!r}", self.clock.now())
             return
-        current = _Dispatch(row.update_id)
-        token = _dispatch.set(current)
-        try:
-            async with self.db.transaction():
-                await self.app.process_update(update)
-                if current.error is not None:
-                    raise HandlerFailed(repr(current.error)) from current.error
-                await self.inbox.mark_done(row.update_id, self.clock.now())
-        except Exception as exc:
-            cause = current.error or exc
+        for attempt in range(row.attempts + 1, self.max_attempts + 1):
+            cause = await self._try(row.update_id, update)
+            if cause is None:
+                return
             dead = await self.inbox.record_failure(
                 row.update_id, repr(cause)[:2000], self.max_attempts, self.clock.now()
             )
@@ -188,11 +183,25 @@ class Intake:
                 log.error(
                     "update %s dead-lettered after %d attempts: %r",
                     row.update_id,
-                    self.max_attempts,
+                    attempt,
                     cause,
                     exc_info=cause,
                 )
-            else:
-                log.warning("update %s failed (%r); will retry", row.update_id, cause)
+                return
+            log.warning("update %s failed (%r); retrying", row.update_id, cause)
+
+    async def _try(self, update_id: int, update: Update) -> BaseException | None:
+        """One attempt in one transaction; the error that rolled it back, or None."""
+        current = _Dispatch(update_id)
+        token = _dispatch.set(current)
+        try:
+            async with self.db.transaction():
+                await self.app.process_update(update)
+                if current.error is not None:
+                    raise HandlerFailed(repr(current.error)) from current.error
+                await self.inbox.mark_done(update_id, self.clock.now())
+        except Exception as exc:
+            return current.error or exc
         finally:
             _dispatch.reset(token)
+        return None

@@ -172,6 +172,7 @@ class Sender:
         self._now = now
         self._event = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}  # chat_id -> its one send
+        self._finished: set[int] = set()  # rows settled since the current round began
         self._unreachable: set[int] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -230,8 +231,12 @@ class Sender:
         """Start every send that may go now; return seconds until the next may (None: idle)."""
         now = self._now()
         next_in: float | None = None
-        for row in await self.repo.heads():
-            if row.chat_id in self._inflight:
+        self._finished.clear()
+        heads = await self.repo.heads()
+        for row in heads:
+            # A send that settled while the query ran may be missing from its snapshot.
+            if row.chat_id in self._inflight or row.id in self._finished:
+                next_in = 0.0 if row.id in self._finished else next_in
                 continue
             if row.chat_id in self._unreachable:
                 await self.repo.mark_unreachable(row.chat_id, "unreachable", self.clock.now())
@@ -243,16 +248,18 @@ class Sender:
                 next_in = wait if next_in is None else min(next_in, wait)
                 continue
             self.limiter.record(row.chat_id, now)
-            self._inflight[row.chat_id] = asyncio.create_task(self._deliver(row))
+            self._inflight[row.chat_id] = asyncio.create_task(self._deliver(row, now))
         return next_in
 
-    async def _deliver(self, row: OutboxRow) -> None:
+    async def _deliver(self, row: OutboxRow, started: float) -> None:
         try:
             await self._attempt(row)
+            self.limiter.settle(row.chat_id, started, self._now())
         except Exception:
             log.exception("outbox row %s: unexpected failure; will retry", row.id)
             await self.repo.postpone(row.id, self._now() + 5, "internal error", count=True)
         finally:
+            self._finished.add(row.id)
             self._inflight.pop(row.chat_id, None)
             self.wake()
 
@@ -290,6 +297,7 @@ class Sender:
 
     async def _call(self, row: OutboxRow) -> Any:
         params = dict(row.payload)
+        params["chat_id"] = row.chat_id  # the row's id follows a group upgraded to a supergroup
         ref = params.pop("message_ref", None)
         if ref is not None:
             found = await self.repo.message_id_for(str(ref))

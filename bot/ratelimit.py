@@ -36,6 +36,12 @@ class _Window:
     def record(self, now: float) -> None:
         self.events.append(now)
 
+    def move(self, started: float, finished: float) -> None:
+        for i in range(len(self.events) - 1, -1, -1):
+            if self.events[i] == started:
+                self.events[i] = finished
+                return
+
 
 class RateLimiter:
     def __init__(self, limits: Limits) -> None:
@@ -52,6 +58,12 @@ class RateLimiter:
     def record(self, chat_id: int, now: float) -> None:
         self._global.record(now)
         self._window(chat_id).record(now)
+
+    def settle(self, chat_id: int, started: float, finished: float) -> None:
+        """Count a send at the moment its answer came back, which is no earlier than the
+        moment Telegram counted it, so our windows never run ahead of Telegram's."""
+        self._global.move(started, finished)
+        self._window(chat_id).move(started, finished)
 
     def pause(self, chat_id: int | None, until: float) -> None:
         self._paused_until[chat_id] = max(self._paused_until.get(chat_id, 0.0), until)

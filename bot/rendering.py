@@ -1,8 +1,9 @@
 """Every string a person reads comes from here: Jinja2 templates and per-feature catalogues.
 
 Layout: ``bot/templates/<locale>/<feature>/<name>.html.j2`` for messages (autoescaped for
-Telegram's HTML parse mode, so user text is always data) and ``bot/templates/<locale>/<feature>.toml``
-for short strings such as button labels, looked up as ``"<feature>.<key>"``. A key missing in the
+Telegram's HTML parse mode, so user text is always data) and
+``bot/templates/<locale>/<feature>.toml`` for short strings such as button labels, looked up
+as ``"<feature>.<key>"``. A key missing in the
 active locale falls back to zh_CN, the reference locale.
 """
 
@@ -60,7 +61,7 @@ def _environment() -> jinja2.Environment:
 
 @cache
 def _catalogue(locale: str, feature: str) -> dict[str, Any]:
-    """Flatten ``<locale>/<feature>.toml`` to dotted keys: ``[buttons] accept`` → ``buttons.accept``."""
+    """Flatten ``<locale>/<feature>.toml``: ``[buttons] accept`` becomes ``buttons.accept``."""
     path = TEMPLATES / locale / f"{feature}.toml"
     if not path.is_file():
         return {}

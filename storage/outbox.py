@@ -140,6 +140,8 @@ class OutboxRepo:
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int, now: datetime) -> None:
         """A group became a supergroup: redirect its pending rows and remember the new id."""
+        if old_chat_id == new_chat_id:
+            return
         async with self.db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO chat_migrations (old_chat_id, new_chat_id, migrated_at)"

@@ -1,0 +1,189 @@
+"""Feedback slips (评单): one per reporter per resolution round, and the rate aggregates.
+
+Part of the issues repository (reach it as ``IssueRepo.slips``); split out to keep modules small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from storage.clock import from_db, to_db
+from storage.db import Database, Row
+
+# The slip attribution a rate may be scoped by (column names, never user input).
+RATE_SCOPES: Final = frozenset({"grid", "handler", "category"})
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else from_db(value)
+
+
+@dataclass(frozen=True)
+class SlipRecord:
+    id: int
+    issue_id: int
+    round: int
+    user_id: int
+    state: str
+    created_at: datetime
+    reminded_at: datetime | None
+    expired_at: datetime | None
+    answered_at: datetime | None
+    contacted: bool | None
+    solved: str | None
+    satisfaction: str | None
+    comment: str | None
+
+    @classmethod
+    def _from_row(cls, row: Row) -> SlipRecord:
+        contacted = row["contacted"]
+        return cls(
+            id=row["id"],
+            issue_id=row["issue_id"],
+            round=row["round"],
+            user_id=row["user_id"],
+            state=row["state"],
+            created_at=from_db(row["created_at"]),
+            reminded_at=_time(row["reminded_at"]),
+            expired_at=_time(row["expired_at"]),
+            answered_at=_time(row["answered_at"]),
+            contacted=None if contacted is None else bool(contacted),
+            solved=row["solved"],
+            satisfaction=row["satisfaction"],
+            comment=row["comment"],
+        )
+
+
+class SlipRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self,
+        issue_id: int,
+        round_no: int,
+        user_id: int,
+        *,
+        grid: str,
+        handler: str | None,
+        category: str,
+        now: datetime,
+    ) -> int:
+        """Issue a slip for one reporter and round; the attribution is copied onto it."""
+        async with self.db.transaction() as tx:
+            return await tx.insert(
+                "INSERT INTO feedback_slips (issue_id, round, user_id, grid, handler, category,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (issue_id, round_no, user_id, grid, handler, category, to_db(now)),
+            )
+
+    async def get(self, slip_id: int) -> SlipRecord | None:
+        row = await self.db.fetchone("SELECT * FROM feedback_slips WHERE id = ?", (slip_id,))
+        return None if row is None else SlipRecord._from_row(row)
+
+    async def of_issue(self, issue_id: int) -> list[SlipRecord]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM feedback_slips WHERE issue_id = ? ORDER BY id", (issue_id,)
+        )
+        return [SlipRecord._from_row(row) for row in rows]
+
+    async def answer(
+        self,
+        slip_id: int,
+        *,
+        contacted: bool,
+        solved: str,
+        satisfaction: str,
+        comment: str | None,
+        now: datetime,
+    ) -> bool:
+        """Record the answers of an open slip; False if it was no longer open."""
+        async with self.db.transaction() as tx:
+            return await tx.execute(
+                "UPDATE feedback_slips SET state = 'answered', answered_at = ?, contacted = ?,"
+                " solved = ?, satisfaction = ?, comment = ? WHERE id = ? AND state = 'open'",
+                (to_db(now), int(contacted), solved, satisfaction, comment, slip_id),
+            ) == 1  # fmt: skip
+
+    async def open_count(self, issue_id: int) -> int:
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) FROM feedback_slips WHERE issue_id = ? AND state = 'open'",
+            (issue_id,),
+        )
+        return int(row[0]) if row else 0
+
+    async def cancel_open(self, issue_id: int) -> int:
+        """A reopen supersedes the round's unanswered slips: they count nowhere."""
+        async with self.db.transaction() as tx:
+            return await tx.execute(
+                "UPDATE feedback_slips SET state = 'cancelled'"
+                " WHERE issue_id = ? AND state = 'open'",
+                (issue_id,),
+            )
+
+    async def to_remind(self, issued_before: datetime) -> list[SlipRecord]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM feedback_slips WHERE state = 'open' AND reminded_at IS NULL"
+            " AND created_at <= ? ORDER BY id",
+            (to_db(issued_before),),
+        )
+        return [SlipRecord._from_row(row) for row in rows]
+
+    async def to_expire(self, issued_before: datetime) -> list[SlipRecord]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM feedback_slips WHERE state = 'open' AND created_at <= ? ORDER BY id",
+            (to_db(issued_before),),
+        )
+        return [SlipRecord._from_row(row) for row in rows]
+
+    async def mark_reminded(self, slip_id: int, now: datetime) -> bool:
+        async with self.db.transaction() as tx:
+            return await tx.execute(
+                "UPDATE feedback_slips SET reminded_at = ?"
+                " WHERE id = ? AND state = 'open' AND reminded_at IS NULL",
+                (to_db(now), slip_id),
+            ) == 1  # fmt: skip
+
+    async def mark_expired(self, slip_id: int, now: datetime) -> bool:
+        async with self.db.transaction() as tx:
+            return await tx.execute(
+                "UPDATE feedback_slips SET state = 'expired', expired_at = ?"
+                " WHERE id = ? AND state = 'open'",
+                (to_db(now), slip_id),
+            ) == 1  # fmt: skip
+
+    async def rate_counts(
+        self, scope: str | None, key: str | None, start: datetime, end: datetime
+    ) -> dict[str, int]:
+        """Counters for the rates over slips issued in ``[start, end)``.
+
+        ``valid`` are answered slips, ``missing`` expired ones (未评价); open and cancelled
+        slips are not counted yet/at all. ``scope`` is None (whole community) or one of
+        ``RATE_SCOPES``.
+        """
+        sql = (
+            "SELECT"
+            " SUM(CASE WHEN state = 'answered' THEN 1 ELSE 0 END) AS valid,"
+            " SUM(CASE WHEN state = 'expired' THEN 1 ELSE 0 END) AS missing,"
+            " SUM(CASE WHEN state = 'answered' AND contacted = 1 THEN 1 ELSE 0 END) AS contacted,"
+            " SUM(CASE WHEN state = 'answered' AND solved = 'solved' THEN 1 ELSE 0 END) AS solved,"
+            " SUM(CASE WHEN state = 'answered' AND solved = 'partly' THEN 1 ELSE 0 END) AS partly,"
+            " SUM(CASE WHEN state = 'answered' AND satisfaction = 'satisfied' THEN 1 ELSE 0 END)"
+            " AS satisfied,"
+            " SUM(CASE WHEN state = 'answered' AND satisfaction = 'basic' THEN 1 ELSE 0 END)"
+            " AS basic,"
+            " SUM(CASE WHEN state = 'answered' AND satisfaction = 'unsatisfied' THEN 1 ELSE 0 END)"
+            " AS unsatisfied"
+            " FROM feedback_slips WHERE created_at >= ? AND created_at < ?"
+        )
+        params: list[Any] = [to_db(start), to_db(end)]
+        if scope is not None:
+            if scope not in RATE_SCOPES:
+                raise ValueError(f"unknown rate scope {scope!r}")
+            sql += f" AND {scope} = ?"
+            params.append(key)
+        row = await self.db.fetchone(sql, params)
+        assert row is not None  # an aggregate always returns one row
+        return {name: int(row[name] or 0) for name in row.keys()}

@@ -1,0 +1,338 @@
+"""Issues repository: every SQL statement about issues, reporters, photos, events and slips.
+
+Rows come back as frozen dataclasses holding plain strings and datetimes; the enums and the rules
+live in ``bot.services.issues*`` (storage never imports upward). Every write joins the caller's
+transaction when there is one, so a service's state change, its event row and the outbox rows
+the handler queues commit together (architecture.md, invariant 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from storage.clock import from_db, to_db
+from storage.db import Database, Row
+from storage.issue_slips import SlipRepo
+
+# States in which an issue still needs work; kept here because queue queries filter on them.
+OPEN_STATES: Final = ("new", "accepted", "assigned", "in_progress", "return_requested")
+_PLACEHOLDERS: Final = ", ".join("?" for _ in OPEN_STATES)
+
+# Columns a service may change with ``update``; anything else is a programming error.
+_UPDATABLE: Final = frozenset(
+    {
+        "type", "category", "grid", "building", "unit", "location", "urgent", "state",
+        "handler", "merged_into", "reason", "respond_by", "resolve_by", "accepted_at",
+        "assigned_at", "contacted_at", "resolved_at", "closed_at", "round",
+    }
+)  # fmt: skip
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else from_db(value)
+
+
+@dataclass(frozen=True)
+class ReporterRecord:
+    user_id: int
+    display_name: str
+    chat_id: int
+    message_id: int | None
+    via_issue: int | None
+
+    @classmethod
+    def _from_row(cls, row: Row) -> ReporterRecord:
+        return cls(
+            user_id=row["user_id"],
+            display_name=row["display_name"],
+            chat_id=row["chat_id"],
+            message_id=row["message_id"],
+            via_issue=row["via_issue"],
+        )
+
+
+@dataclass(frozen=True)
+class PhotoRecord:
+    file_id: str
+    kind: str
+
+    @classmethod
+    def _from_row(cls, row: Row) -> PhotoRecord:
+        return cls(file_id=row["file_id"], kind=row["kind"])
+
+
+@dataclass(frozen=True)
+class IssueRecord:
+    """One ``issues`` row with its reporters and photos."""
+
+    id: int
+    number: int
+    type: str
+    category: str
+    grid: str
+    building: str | None
+    unit: str | None
+    location: str | None
+    description: str
+    urgent: bool
+    private: bool
+    anonymous: bool
+    state: str
+    handler: str | None
+    merged_into: int | None
+    reason: str | None
+    source_chat_id: int
+    source_message_id: int | None
+    reported_at: datetime
+    respond_by: datetime
+    resolve_by: datetime | None
+    accepted_at: datetime | None
+    assigned_at: datetime | None
+    contacted_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    round: int
+    reporters: tuple[ReporterRecord, ...]
+    photos: tuple[PhotoRecord, ...]
+
+    @classmethod
+    def _from_row(
+        cls, row: Row, reporters: Sequence[ReporterRecord], photos: Sequence[PhotoRecord]
+    ) -> IssueRecord:
+        return cls(
+            id=row["id"], number=row["number"], type=row["type"], category=row["category"],
+            grid=row["grid"], building=row["building"], unit=row["unit"],
+            location=row["location"], description=row["description"],
+            urgent=bool(row["urgent"]), private=bool(row["private"]),
+            anonymous=bool(row["anonymous"]), state=row["state"], handler=row["handler"],
+            merged_into=row["merged_into"], reason=row["reason"],
+            source_chat_id=row["source_chat_id"], source_message_id=row["source_message_id"],
+            reported_at=from_db(row["reported_at"]), respond_by=from_db(row["respond_by"]),
+            resolve_by=_time(row["resolve_by"]), accepted_at=_time(row["accepted_at"]),
+            assigned_at=_time(row["assigned_at"]), contacted_at=_time(row["contacted_at"]),
+            resolved_at=_time(row["resolved_at"]), closed_at=_time(row["closed_at"]),
+            round=row["round"], reporters=tuple(reporters), photos=tuple(photos),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NewIssue:
+    """What intake knows when an issue is created."""
+
+    type: str
+    category: str
+    grid: str
+    building: str | None
+    unit: str | None
+    location: str | None
+    description: str
+    urgent: bool
+    private: bool
+    anonymous: bool
+    source_chat_id: int
+    source_message_id: int | None
+    reported_at: datetime
+    respond_by: datetime
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    id: int
+    issue_id: int
+    actor_id: int | None
+    actor_role: str
+    at: datetime
+    from_state: str | None
+    to_state: str
+    action: str
+    note: str | None
+
+    @classmethod
+    def _from_row(cls, row: Row) -> EventRecord:
+        return cls(
+            id=row["id"],
+            issue_id=row["issue_id"],
+            actor_id=row["actor_id"],
+            actor_role=row["actor_role"],
+            at=from_db(row["at"]),
+            from_state=row["from_state"],
+            to_state=row["to_state"],
+            action=row["action"],
+            note=row["note"],
+        )
+
+
+class IssueRepo:
+    """Issues, their reporters, photos and events; ``slips`` holds the feedback slips."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.slips = SlipRepo(db)
+
+    # -- issues --------------------------------------------------------------------------------
+
+    async def create(self, new: NewIssue) -> int:
+        """Insert a new issue with the next number; return its id."""
+        async with self.db.transaction() as tx:
+            row = await tx.fetchone("SELECT COALESCE(MAX(number), 0) + 1 FROM issues")
+            number = int(row[0]) if row else 1
+            stamp = to_db(new.reported_at)
+            return await tx.insert(
+                "INSERT INTO issues (number, type, category, grid, building, unit, location,"
+                " description, urgent, private, anonymous, source_chat_id, source_message_id,"
+                " reported_at, respond_by, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    number, new.type, new.category, new.grid, new.building, new.unit,
+                    new.location, new.description, int(new.urgent), int(new.private),
+                    int(new.anonymous), new.source_chat_id, new.source_message_id, stamp,
+                    to_db(new.respond_by), stamp,
+                ),
+            )  # fmt: skip
+
+    async def update(self, issue_id: int, changes: Mapping[str, Any], now: datetime) -> None:
+        """Set the given columns (datetimes are stored as UTC text) and ``updated_at``."""
+        unknown = set(changes) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable issue columns: {sorted(unknown)}")
+        values = [to_db(v) if isinstance(v, datetime) else v for v in changes.values()]
+        assignments = "".join(f"{name} = ?, " for name in changes)
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                f"UPDATE issues SET {assignments}updated_at = ? WHERE id = ?",
+                (*values, to_db(now), issue_id),
+            )
+
+    async def by_number(self, number: int) -> IssueRecord | None:
+        row = await self.db.fetchone("SELECT * FROM issues WHERE number = ?", (number,))
+        return None if row is None else await self._complete(row)
+
+    async def by_id(self, issue_id: int) -> IssueRecord | None:
+        row = await self.db.fetchone("SELECT * FROM issues WHERE id = ?", (issue_id,))
+        return None if row is None else await self._complete(row)
+
+    async def number_of(self, issue_id: int) -> int:
+        row = await self.db.fetchone("SELECT number FROM issues WHERE id = ?", (issue_id,))
+        if row is None:
+            raise LookupError(f"no issue with id {issue_id}")
+        return int(row[0])
+
+    async def open_in_grid(self, grid: str, since: datetime) -> list[IssueRecord]:
+        """Open issues of ``grid`` reported at or after ``since``, oldest first."""
+        return await self._many(
+            f"SELECT * FROM issues WHERE grid = ? AND state IN ({_PLACEHOLDERS})"
+            " AND reported_at >= ? ORDER BY number",
+            (grid, *OPEN_STATES, to_db(since)),
+        )
+
+    async def queue(
+        self, grids: Sequence[str], *, unassigned: bool, overdue_at: datetime | None
+    ) -> list[IssueRecord]:
+        """Open issues of ``grids``; optionally only unassigned ones, or only overdue ones.
+
+        Overdue: not accepted by ``respond_by``, or not resolved by ``resolve_by``. Urgent
+        issues come first, then the oldest.
+        """
+        if not grids:
+            return []
+        sql = (
+            f"SELECT * FROM issues WHERE state IN ({_PLACEHOLDERS})"
+            f" AND grid IN ({', '.join('?' for _ in grids)})"
+        )
+        params: list[Any] = [*OPEN_STATES, *grids]
+        if unassigned:
+            sql += " AND state IN ('new', 'accepted')"
+        if overdue_at is not None:
+            sql += (
+                " AND ((state = 'new' AND respond_by < ?)"
+                " OR (resolve_by IS NOT NULL AND resolve_by < ?))"
+            )
+            params += [to_db(overdue_at)] * 2
+        return await self._many(sql + " ORDER BY urgent DESC, number", params)
+
+    async def assigned_to(self, handler: str) -> list[IssueRecord]:
+        """Open issues assigned to ``handler``, oldest first."""
+        return await self._many(
+            f"SELECT * FROM issues WHERE handler = ? AND state IN ({_PLACEHOLDERS})"
+            " ORDER BY number",
+            (handler, *OPEN_STATES),
+        )
+
+    async def by_reporter(self, user_id: int, limit: int = 20) -> list[IssueRecord]:
+        """Issues this user reported (including merged ones), newest first."""
+        return await self._many(
+            "SELECT i.* FROM issues i JOIN issue_reporters r ON r.issue_id = i.id"
+            " WHERE r.user_id = ? ORDER BY i.number DESC LIMIT ?",
+            (user_id, limit),
+        )
+
+    async def _many(self, sql: str, params: Sequence[Any]) -> list[IssueRecord]:
+        return [await self._complete(row) for row in await self.db.fetchall(sql, params)]
+
+    async def _complete(self, row: Row) -> IssueRecord:
+        reporters = await self.db.fetchall(
+            "SELECT * FROM issue_reporters WHERE issue_id = ? ORDER BY added_at, user_id",
+            (row["id"],),
+        )
+        photos = await self.db.fetchall(
+            "SELECT * FROM issue_photos WHERE issue_id = ? ORDER BY id", (row["id"],)
+        )
+        return IssueRecord._from_row(
+            row,
+            [ReporterRecord._from_row(r) for r in reporters],
+            [PhotoRecord._from_row(p) for p in photos],
+        )
+
+    # -- reporters and photos ------------------------------------------------------------------
+
+    async def add_reporter(self, issue_id: int, reporter: ReporterRecord, now: datetime) -> bool:
+        """Add a reporter unless already there; return whether it was added."""
+        async with self.db.transaction() as tx:
+            return await tx.execute(
+                "INSERT INTO issue_reporters (issue_id, user_id, display_name, chat_id,"
+                " message_id, via_issue, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (issue_id, user_id) DO NOTHING",
+                (
+                    issue_id, reporter.user_id, reporter.display_name, reporter.chat_id,
+                    reporter.message_id, reporter.via_issue, to_db(now),
+                ),
+            ) == 1  # fmt: skip
+
+    async def add_photos(
+        self, issue_id: int, file_ids: Sequence[str], kind: str, now: datetime
+    ) -> None:
+        async with self.db.transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO issue_photos (issue_id, file_id, kind, added_at) VALUES (?, ?, ?, ?)",
+                [(issue_id, file_id, kind, to_db(now)) for file_id in file_ids],
+            )
+
+    # -- events --------------------------------------------------------------------------------
+
+    async def add_event(
+        self,
+        issue_id: int,
+        *,
+        actor_id: int | None,
+        actor_role: str,
+        at: datetime,
+        from_state: str | None,
+        to_state: str,
+        action: str,
+        note: str | None = None,
+    ) -> int:
+        async with self.db.transaction() as tx:
+            return await tx.insert(
+                "INSERT INTO issue_events (issue_id, actor_id, actor_role, at, from_state,"
+                " to_state, action, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (issue_id, actor_id, actor_role, to_db(at), from_state, to_state, action, note),
+            )
+
+    async def events(self, issue_id: int) -> list[EventRecord]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM issue_events WHERE issue_id = ? ORDER BY id", (issue_id,)
+        )
+        return [EventRecord._from_row(row) for row in rows]

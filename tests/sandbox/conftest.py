@@ -1,0 +1,87 @@
+"""Fixtures for the sandbox Bot API server tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Bot
+
+from bot.sandbox.models import ChatState, SandboxUser
+from bot.sandbox.server import SandboxServer
+
+TOKEN = "123456:TEST"
+
+
+class FakeClock:
+    """A manually advanced clock (seconds since the epoch)."""
+
+    def __init__(self, start: float = 1_750_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    # PTB 22 warns (an error under filterwarnings=error) when RetryAfter/periods are ints.
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[SandboxServer]:
+    srv = SandboxServer()
+    srv.add_bot(TOKEN, username="gridbot", first_name="网格通")
+    await srv.start()
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+        assert srv.internal_errors == []
+
+
+@pytest.fixture
+async def bot(server: SandboxServer) -> AsyncIterator[Bot]:
+    tg = Bot(TOKEN, base_url=server.base_url, base_file_url=server.base_file_url)
+    async with tg:
+        yield tg
+
+
+@pytest.fixture
+def alice(server: SandboxServer) -> SandboxUser:
+    return server.add_user("王", "阿姨", username="wang_ayi")
+
+
+@pytest.fixture
+def bob(server: SandboxServer) -> SandboxUser:
+    return server.add_user("李", "师傅")
+
+
+@pytest.fixture
+def group(server: SandboxServer, alice: SandboxUser, bob: SandboxUser) -> ChatState:
+    return server.add_group("阅海湾一网格", members=[alice.id, bob.id])
+
+
+async def raw_call(
+    server: SandboxServer, method: str, token: str = TOKEN, *, json_body: bool = False,
+    **params: object,
+) -> tuple[int, dict[str, object]]:  # fmt: skip
+    """Call the Bot API without PTB (form-encoded by default) and return (status, body)."""
+    import httpx
+
+    async with httpx.AsyncClient() as http:
+        url = f"{server.base_url}{token}/{method}"
+        if json_body:
+            response = await http.post(url, json=params)
+        else:
+            response = await http.post(url, data={k: str(v) for k, v in params.items()})
+    return response.status_code, response.json()

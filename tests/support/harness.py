@@ -1,0 +1,113 @@
+"""End-to-end harness: the sandbox Bot API server plus the real gridbot on 127.0.0.1.
+
+The sandbox holds the test community's people and groups with the ids the config uses, so a
+test plays residents and workers through the sandbox and reads what the bot sent from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.app import GridBot, build
+from bot.config import Config, config_from_dict
+from bot.sandbox.flood import FloodLimits
+from bot.sandbox.models import SentRecord
+from bot.sandbox.server import SandboxServer
+from bot.services.clock import Clock
+from tests.support import factories as f
+
+TOKEN = f.ENV["GRIDBOT_TOKEN"]
+
+PEOPLE: dict[int, tuple[str, str]] = {
+    f.WORKER_G1: ("张", "网格员"),
+    f.LEADER_G1: ("李", "网格长"),
+    f.WORKER_G2: ("赵", "网格员"),
+    f.SECRETARY: ("陈", "书记"),
+    f.PROPERTY_USER: ("万象美", "物业"),
+    f.CITY_USER: ("市政所", "老刘"),
+    f.RESIDENT: ("王", "阿姨"),
+    f.NEIGHBOUR: ("孙", "大爷"),
+    f.STRANGER: ("路人", "甲"),
+}
+
+
+@dataclass
+class World:
+    server: SandboxServer
+    config: Config
+
+    def sent_to(self, chat_id: int) -> list[SentRecord]:
+        return [record for record in self.server.sent if record.chat_id == chat_id]
+
+    def texts_to(self, chat_id: int) -> list[str]:
+        return [r.text or "" for r in self.sent_to(chat_id)]
+
+    async def wait_sent(self, chat_id: int, contains: str, timeout: float = 5.0) -> SentRecord:
+        """Wait until the bot sent ``chat_id`` a message containing ``contains``; return it."""
+
+        def found(_: object) -> SentRecord | None:
+            for record in reversed(self.server.sent):
+                if record.chat_id == chat_id and contains in (record.text or ""):
+                    return record
+            return None
+
+        result: SentRecord = await self.server.wait_for(found, timeout=timeout)
+        return result
+
+
+def test_config(server: SandboxServer, tmp_path: Path, **overrides: Any) -> Config:
+    data = copy.deepcopy(f.community_data())
+    data["telegram"] = {
+        "base_url": server.base_url,
+        "base_file_url": server.base_file_url,
+        "poll_timeout": 1,
+    }
+    data["storage"] = {"path": str(tmp_path / "gridbot.sqlite3")}
+    for section, values in overrides.items():
+        data.setdefault(section, {}).update(values)
+    return config_from_dict(data, f.ENV)
+
+
+@asynccontextmanager
+async def sandbox_world(
+    tmp_path: Path, *, flood: FloodLimits | None = None, **overrides: Any
+) -> AsyncIterator[World]:
+    """A sandbox holding the test community: grid groups g1 and g2 and everyone in them."""
+    async with SandboxServer(flood=flood) as server:
+        server.add_bot(token=TOKEN, username="gridbot", first_name="网格通")
+        for user_id, (first, last) in PEOPLE.items():
+            server.add_user(first, last, id=user_id)
+        g1 = [f.WORKER_G1, f.LEADER_G1, f.RESIDENT, f.NEIGHBOUR, f.STRANGER]
+        server.add_group("阅海湾第一网格群", members=g1, id=f.G1_CHAT)
+        server.add_group("阅海湾第二网格群", members=[f.WORKER_G2, f.STRANGER], id=f.G2_CHAT)
+        yield World(server, test_config(server, tmp_path, **overrides))
+
+
+@asynccontextmanager
+async def running_bot(world: World, clock: Clock | None = None) -> AsyncIterator[GridBot]:
+    """The real gridbot, polling the sandbox, until the block ends (then stopped cleanly)."""
+    gridbot = await build(world.config, clock=clock)
+    await gridbot.start()
+    try:
+        yield gridbot
+    finally:
+        await gridbot.stop()
+
+
+async def settled(gridbot: GridBot, timeout: float = 10.0) -> None:
+    """Wait until every stored update is dispatched and every due message delivered."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        inbox = await gridbot.intake.inbox.counts()
+        outbox = await gridbot.sender.repo.counts()
+        if not inbox.get("pending") and not outbox.get("pending"):
+            return
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"not settled: inbox {inbox}, outbox {outbox}")

@@ -1,0 +1,56 @@
+"""A gridbot process for the crash-safety test: the real app plus one probe feature.
+
+Every group message ``probe N`` records one effect row and queues one reply ``ack N`` through
+the real intake, transaction and outbox. Run: ``python -m tests.support.probe_bot CONFIG``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import MessageHandler, filters
+
+from bot.app import build
+from bot.config import load_config
+from bot.context import BotContext
+
+
+async def record_probe(update: Update, context: BotContext) -> None:
+    """Apply the probe's effect and queue its reply in the update's transaction."""
+    message = update.effective_message
+    if message is None or not message.text or not message.text.startswith("probe "):
+        return
+    number = int(message.text.split()[1])
+    services = context.services
+    async with services.db.transaction() as tx:
+        await tx.execute("INSERT INTO probe_effects (n) VALUES (?)", (number,))
+    await services.outbox.send_message(message.chat_id, f"ack {number}")
+
+
+async def main(config_path: Path) -> None:
+    config = load_config(config_path)
+    gridbot = await build(config)
+    async with gridbot.db.transaction() as tx:
+        await tx.execute(
+            "CREATE TABLE IF NOT EXISTS probe_effects (id INTEGER PRIMARY KEY, n INTEGER)"
+        )
+    gridbot.app.add_handler(MessageHandler(filters.TEXT & filters.ChatType.GROUPS, record_probe))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    await gridbot.start()
+    print("probe bot ready", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await gridbot.stop()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(main(Path(sys.argv[1])))
