@@ -80,6 +80,19 @@ class GridBot:
         await self.db.close()
         log.info("gridbot stopped")
 
+    async def wait_idle(self, within: float = 10.0) -> None:
+        """Wait until every stored update is dispatched and every due message delivered."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            inbox = await self.intake.inbox.counts()
+            outbox = await self.sender.repo.counts()
+            if not inbox.get("pending") and not outbox.get("pending"):
+                return
+            if loop.time() > deadline:
+                raise TimeoutError(f"still busy: inbox {inbox}, outbox {outbox}")
+            await asyncio.sleep(0.02)
+
     def _warn_if_privacy_mode(self) -> None:
         me = self.app.bot.bot
         if not me.can_read_all_group_messages:

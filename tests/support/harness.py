@@ -6,7 +6,6 @@ test plays residents and workers through the sandbox and reads what the bot sent
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,7 +47,7 @@ class World:
     def texts_to(self, chat_id: int) -> list[str]:
         return [r.text or "" for r in self.sent_to(chat_id)]
 
-    async def wait_sent(self, chat_id: int, contains: str, timeout: float = 5.0) -> SentRecord:
+    async def wait_sent(self, chat_id: int, contains: str, within: float = 5.0) -> SentRecord:
         """Wait until the bot sent ``chat_id`` a message containing ``contains``; return it."""
 
         def found(_: object) -> SentRecord | None:
@@ -57,7 +56,7 @@ class World:
                     return record
             return None
 
-        result: SentRecord = await self.server.wait_for(found, timeout=timeout)
+        result: SentRecord = await self.server.wait_for(found, timeout=within)
         return result
 
 
@@ -100,14 +99,7 @@ async def running_bot(world: World, clock: Clock | None = None) -> AsyncIterator
         await gridbot.stop()
 
 
-async def settled(gridbot: GridBot, timeout: float = 10.0) -> None:
+
+async def settled(gridbot: GridBot, within: float = 10.0) -> None:
     """Wait until every stored update is dispatched and every due message delivered."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        inbox = await gridbot.intake.inbox.counts()
-        outbox = await gridbot.sender.repo.counts()
-        if not inbox.get("pending") and not outbox.get("pending"):
-            return
-        await asyncio.sleep(0.02)
-    raise TimeoutError(f"not settled: inbox {inbox}, outbox {outbox}")
+    await gridbot.wait_idle(within)

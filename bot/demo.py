@@ -1,0 +1,166 @@
+"""``gridbot demo``: a scripted community played offline against the sandbox, as a transcript.
+
+Everything runs in this process on 127.0.0.1: the sandbox Bot API server, the real gridbot
+(its PTB Application, intake, outbox and a temporary SQLite file) and the people of the script.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bot.app import GridBot, build
+from bot.config import config_from_dict
+from bot.rendering import Renderer
+from bot.sandbox.server import SandboxServer
+
+TOKEN = "700000001:DEMO"
+GROUP = -1001234567001
+WORKER, PROPERTY, RESIDENT, NEIGHBOUR, SECRETARY = 9101, 9301, 9501, 9502, 9201
+PEOPLE = {  # Telegram first and last names, as people set them
+    WORKER: ("张网格员", "张伟"),
+    PROPERTY: ("万象美物业", "刘师傅"),
+    RESIDENT: ("王阿姨", "王秀兰"),
+    NEIGHBOUR: ("孙大爷", "孙建国"),
+    SECRETARY: ("陈书记", "陈静"),
+}
+
+
+def demo_config(server: SandboxServer, folder: Path, locale: str) -> Any:
+    return config_from_dict(
+        {
+            "locale": locale,
+            "telegram": {
+                "base_url": server.base_url,
+                "base_file_url": server.base_file_url,
+                "poll_timeout": 1,
+            },
+            "storage": {"path": str(folder / "demo.sqlite3")},
+            "community": {
+                "name": "阅海湾社区",
+                "secretaries": [SECRETARY],
+                "grids": [
+                    {"key": "g1", "name": "第一网格", "chat_id": GROUP, "workers": [WORKER]},
+                ],
+                "handlers": [
+                    {"key": "property", "name": "万象美物业", "user_id": PROPERTY,
+                     "kind": "property"},
+                ],
+            },
+        },
+        {"GRIDBOT_TOKEN": TOKEN},
+    )  # fmt: skip
+
+
+class Transcript:
+    """Plays people through the sandbox and prints what they and the bot said, in order."""
+
+    def __init__(
+        self,
+        server: SandboxServer,
+        gridbot: GridBot,
+        renderer: Renderer,
+        out: Callable[[str], None],
+    ) -> None:
+        self.server = server
+        self.gridbot = gridbot
+        self.t = renderer
+        self.out = out
+        self._seen = 0
+        self._answered = 0
+
+    def name(self, user_id: int) -> str:
+        return PEOPLE[user_id][0]
+
+    def chat_name(self, chat_id: int) -> str:
+        if chat_id == GROUP:
+            return self.t.text("demo.group_name")
+        return self.t.text("demo.private_with", name=self.name(chat_id))
+
+    async def says(self, user_id: int, chat_id: int, text: str) -> None:
+        self.out(self.t.text("demo.person_says", who=self.name(user_id),
+                             where=self.chat_name(chat_id), text=text))  # fmt: skip
+        await self.server.user_sends(chat_id, user_id, text)
+        await self.bot_answers()
+
+    async def starts(self, user_id: int, payload: str | None = None) -> None:
+        self.out(self.t.text("demo.person_starts", who=self.name(user_id)))
+        await self.server.start_private(user_id, payload=payload)
+        await self.bot_answers()
+
+    async def presses(self, user_id: int, chat_id: int, label: str) -> None:
+        """Press the newest button labelled ``label`` in ``chat_id``."""
+        for record in reversed(self.server.sent):
+            if record.chat_id == chat_id and label in _labels(record.reply_markup):
+                self.out(self.t.text("demo.person_presses", who=self.name(user_id),
+                                     where=self.chat_name(chat_id), label=label))  # fmt: skip
+                await self.server.press_button(chat_id, record.message_id or 0, user_id,
+                                               button_text=label)  # fmt: skip
+                await self.bot_answers()
+                return
+        raise LookupError(f"no button {label!r} in chat {chat_id}")
+
+    async def bot_answers(self) -> None:
+        """Wait until the bot has fetched, handled and answered everything, then print it."""
+        await self.server.wait_for(lambda s: not s.pending_updates(TOKEN), timeout=10)
+        await self.gridbot.wait_idle()
+        for record in self.server.sent[self._seen :]:
+            buttons = " ".join(f"[{label}]" for label in _labels(record.reply_markup))
+            self.out(self.t.text("demo.bot_says", where=self.chat_name(record.chat_id),
+                                 text=_plain(record.text or ""), buttons=buttons).rstrip())  # fmt: skip
+        self._seen = len(self.server.sent)
+        for answer in self.server.callback_answers[self._answered :]:
+            if answer.text:
+                self.out(self.t.text("demo.bot_pops", text=answer.text))
+        self._answered = len(self.server.callback_answers)
+
+
+Scene = Callable[[Transcript], Awaitable[None]]
+
+
+async def meet_the_bot(play: Transcript) -> None:
+    """A resident meets the bot; the bot reads the grid group."""
+    await play.starts(RESIDENT)
+    await play.says(NEIGHBOUR, GROUP, "/help")
+
+
+# (catalogue key of the scene's title, scene); later features add their scenes here.
+SCENES: list[tuple[str, Scene]] = [("demo.scenes.meet", meet_the_bot)]
+
+
+async def run_demo(locale: str = "zh_CN", out: Callable[[str], None] = print) -> int:
+    renderer = Renderer(locale)
+    with tempfile.TemporaryDirectory(prefix="gridbot-demo-") as folder:
+        async with SandboxServer() as server:
+            server.add_bot(token=TOKEN, username="gridbot_demo_bot", first_name="网格通")
+            for user_id, (first, last) in PEOPLE.items():
+                server.add_user(first, last, id=user_id)
+            server.add_group("阅海湾第一网格群", members=list(PEOPLE), id=GROUP)
+            gridbot: GridBot = await build(demo_config(server, Path(folder), locale))
+            await gridbot.start()
+            try:
+                play = Transcript(server, gridbot, renderer, out)
+                out(renderer.text("demo.title"))
+                for title, scene in SCENES:
+                    out("")
+                    out(renderer.text("demo.scene", title=renderer.text(title)))
+                    await scene(play)
+            finally:
+                await gridbot.stop()
+    out("")
+    out(renderer.text("demo.end"))
+    return 0
+
+
+def _labels(markup: dict[str, Any] | None) -> list[str]:
+    rows = (markup or {}).get("inline_keyboard", [])
+    return [str(button.get("text", "")) for row in rows for button in row]
+
+
+def _plain(text: str) -> str:
+    """Telegram HTML as a terminal shows it: tags dropped, entities decoded, lines indented."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text)).replace("\n", "\n      ")
