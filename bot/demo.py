@@ -47,13 +47,17 @@ def demo_config(server: SandboxServer, folder: Path, locale: str) -> Any:
                     {"key": "g1", "name": "第一网格", "chat_id": GROUP, "workers": [WORKER]},
                 ],
                 "handlers": [
-                    {"key": "property", "name": "万象美物业", "user_id": PROPERTY,
-                     "kind": "property"},
+                    {
+                        "key": "property",
+                        "name": "万象美物业",
+                        "user_id": PROPERTY,
+                        "kind": "property",
+                    },
                 ],
             },
         },
         {"GRIDBOT_TOKEN": TOKEN},
-    )  # fmt: skip
+    )
 
 
 class Transcript:
@@ -82,8 +86,14 @@ class Transcript:
         return self.t.text("demo.private_with", name=self.name(chat_id))
 
     async def says(self, user_id: int, chat_id: int, text: str) -> None:
-        self.out(self.t.text("demo.person_says", who=self.name(user_id),
-                             where=self.chat_name(chat_id), text=text))  # fmt: skip
+        self.out(
+            self.t.text(
+                "demo.person_says",
+                who=self.name(user_id),
+                where=self.chat_name(chat_id),
+                text=text,
+            )
+        )
         await self.server.user_sends(chat_id, user_id, text)
         await self.bot_answers()
 
@@ -96,10 +106,17 @@ class Transcript:
         """Press the newest button labelled ``label`` in ``chat_id``."""
         for record in reversed(self.server.sent):
             if record.chat_id == chat_id and label in _labels(record.reply_markup):
-                self.out(self.t.text("demo.person_presses", who=self.name(user_id),
-                                     where=self.chat_name(chat_id), label=label))  # fmt: skip
-                await self.server.press_button(chat_id, record.message_id or 0, user_id,
-                                               button_text=label)  # fmt: skip
+                self.out(
+                    self.t.text(
+                        "demo.person_presses",
+                        who=self.name(user_id),
+                        where=self.chat_name(chat_id),
+                        label=label,
+                    )
+                )
+                await self.server.press_button(
+                    chat_id, record.message_id or 0, user_id, button_text=label
+                )
                 await self.bot_answers()
                 return
         raise LookupError(f"no button {label!r} in chat {chat_id}")
@@ -110,8 +127,11 @@ class Transcript:
         await self.gridbot.wait_idle()
         for record in self.server.sent[self._seen :]:
             buttons = " ".join(f"[{label}]" for label in _labels(record.reply_markup))
-            self.out(self.t.text("demo.bot_says", where=self.chat_name(record.chat_id),
-                                 text=_plain(record.text or ""), buttons=buttons).rstrip())  # fmt: skip
+            where = self.chat_name(record.chat_id)
+            text = _plain(record.text or "")
+            self.out(
+                self.t.text("demo.bot_says", where=where, text=text, buttons=buttons).rstrip()
+            )
         self._seen = len(self.server.sent)
         for answer in self.server.callback_answers[self._answered :]:
             if answer.text:

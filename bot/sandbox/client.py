@@ -61,8 +61,14 @@ class SandboxClient:
     async def add_user(self, first_name: str = "用户", last_name: str | None = None,
                        username: str | None = None, language_code: str | None = "zh-hans",
                        **kwargs: Any) -> JSON:  # fmt: skip
-        return await self._obj("add_user", first_name=first_name, last_name=last_name,
-                               username=username, language_code=language_code, **kwargs)
+        return await self._obj(
+            "add_user",
+            first_name=first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+            **kwargs,
+        )
 
     async def add_group(self, title: str = "测试群", members: list[int] | None = None,
                         **kwargs: Any) -> JSON:  # fmt: skip

@@ -148,8 +148,11 @@ class SandboxServer(UserActions):
     ) -> None:  # fmt: skip
         """Make the next ``count`` calls of ``method`` ("*" = any) fail with this error."""
         if description is None:
-            description = (f"Too Many Requests: retry after {retry_after or 1}"
-                           if error_code == 429 else _DEFAULT_ERRORS.get(error_code, "Error"))
+            description = (
+                f"Too Many Requests: retry after {retry_after or 1}"
+                if error_code == 429
+                else _DEFAULT_ERRORS.get(error_code, "Error")
+            )
         params = dict(parameters or {})
         if retry_after is not None or error_code == 429:
             params["retry_after"] = retry_after or 1
@@ -267,8 +270,9 @@ class SandboxServer(UserActions):
         stored = self.files_by_path.get(request.match_info["path"])
         if stored is None:
             return _reply(ApiError(404, "Not Found").to_json(), 404)
-        return web.Response(body=stored.data,
-                            content_type=stored.mime_type or "application/octet-stream")
+        return web.Response(
+            body=stored.data, content_type=stored.mime_type or "application/octet-stream"
+        )
 
     # ------------------------------------------------------------------ webhooks
     def webhook_changed(self, bot: BotAccount) -> None:
@@ -294,8 +298,9 @@ class SandboxServer(UserActions):
                 headers["X-Telegram-Bot-Api-Secret-Token"] = hook.secret_token
             error: str | None = None
             try:
-                async with self._session.post(hook.url, json=update, headers=headers,
-                                              timeout=aiohttp.ClientTimeout(total=30)) as resp:
+                async with self._session.post(
+                    hook.url, json=update, headers=headers, timeout=aiohttp.ClientTimeout(total=30)
+                ) as resp:
                     await resp.read()
                     if resp.status != 200:
                         error = f"Wrong response from the webhook: {resp.status} {resp.reason}"

@@ -89,7 +89,9 @@ class SandboxState:
         return True
 
     async def wait_for(
-        self, predicate: Callable[[Any], Any], timeout: float = 5.0  # noqa: ASYNC109
+        self,
+        predicate: Callable[[Any], Any],
+        timeout: float = 5.0,  # noqa: ASYNC109
     ) -> Any:
         """Wait until ``predicate(server)`` is truthy and return its value."""
         loop = asyncio.get_running_loop()

@@ -96,8 +96,10 @@ async def test_crash_safety_sigkill_loses_nothing_and_repeats_no_effect(tmp_path
         effects = Counter(n for (n,) in conn.execute("SELECT n FROM probe_effects"))
         inbox = dict(conn.execute("SELECT state, COUNT(*) FROM inbox GROUP BY state").fetchall())
     duplicated = sum(count - 1 for count in replies.values())
-    print(f"\ncrash safety: {kills} SIGKILLs, {MESSAGES} messages, "
-          f"{duplicated} duplicated replies (allowed: at-least-once delivery)")
+    print(
+        f"\ncrash safety: {kills} SIGKILLs, {MESSAGES} messages, "
+        f"{duplicated} duplicated replies (allowed: at-least-once delivery)"
+    )
     assert kills >= 5
     assert inbox == {"done": MESSAGES}, "an update was lost or left undone"
     assert set(effects) == set(range(MESSAGES)), "an effect is missing"

@@ -110,8 +110,12 @@ async def test_outbox_respects_flood_limits_and_delivers_everything(tmp_path: Pa
 
 async def test_outbox_honours_429_retry_after(tmp_path: Path) -> None:
     async with sandbox_world(tmp_path) as world:
-        world.server.fail_next("sendMessage", error_code=429,
-                               description="Too Many Requests: retry after 1", retry_after=1)
+        world.server.fail_next(
+            "sendMessage",
+            error_code=429,
+            description="Too Many Requests: retry after 1",
+            retry_after=1,
+        )
         loop = asyncio.get_running_loop()
         started = loop.time()
         async with running_bot(world) as gridbot:

@@ -59,7 +59,10 @@ async def test_bot_html_entities_offsets_in_utf16(bot: Bot, group: ChatState) ->
                                  parse_mode="HTML")  # fmt: skip
     assert msg.text == "😀 加粗 #标签 x&y"
     assert {e.type: v for e, v in msg.parse_entities().items()} == {
-        "bold": "加粗", "hashtag": "#标签", "code": "x&y"}
+        "bold": "加粗",
+        "hashtag": "#标签",
+        "code": "x&y",
+    }
 
 
 def test_html_parser_details() -> None:

@@ -66,7 +66,9 @@ async def test_migrated_group(
     assert info.value.new_chat_id == new_id
     status, body = await raw_call(server, "sendMessage", chat_id=group.id, text="x")
     assert (status, body["description"]) == (
-        400, "Bad Request: group chat was upgraded to a supergroup chat")
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+    )
     assert body["parameters"] == {"migrate_to_chat_id": new_id}
     await bot.send_message(new_id, "迁移后")
     updates = await bot.get_updates()
@@ -81,7 +83,9 @@ async def test_unknown_token_and_method(server: SandboxServer) -> None:
         async with Bot("999:NOPE", base_url=server.base_url):
             pass
     assert await raw_call(server, "getMe", token="999:NOPE") == (
-        401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+        401,
+        {"ok": False, "error_code": 401, "description": "Unauthorized"},
+    )
     assert (await raw_call(server, "getMe", token="garbage"))[0] == 404
     status, body = await raw_call(server, "noSuchMethod")
     assert (status, body["description"]) == (404, "Not Found: method not found")
@@ -171,4 +175,10 @@ async def test_fail_next_and_drop_connection(
     assert texts == ["ok now", "lost response"]  # the second one was executed
     assert server.stats.dropped_connections == 2
     assert [c.status for c in server.calls if c.method == "sendMessage"] == [
-        429, 403, 403, 200, 0, 0]
+        429,
+        403,
+        403,
+        200,
+        0,
+        0,
+    ]

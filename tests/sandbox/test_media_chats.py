@@ -63,7 +63,9 @@ async def test_polls_and_votes(
     updates = await bot.get_updates()
     answers = [u.poll_answer for u in updates if u.poll_answer]
     assert [(a.user.id, a.option_ids) for a in answers if a.user] == [
-        (alice.id, (0, 2)), (bob.id, (2,))]
+        (alice.id, (0, 2)),
+        (bob.id, (2,)),
+    ]
     last_poll = [u.poll for u in updates if u.poll][-1]
     assert [o.voter_count for o in last_poll.options] == [1, 0, 2]
     assert last_poll.total_voter_count == 2
@@ -135,8 +137,15 @@ async def test_commands_pin_action_leave(
 async def test_answer_callback_query_once(
     server: SandboxServer, bot: Bot, group: ChatState, alice: SandboxUser
 ) -> None:
-    msg = await bot.send_message(group.id, "选", reply_markup={"inline_keyboard": [[
-        {"text": "甲", "callback_data": "a"}, {"text": "乙", "callback_data": "b"}]]})
+    msg = await bot.send_message(
+        group.id,
+        "选",
+        reply_markup={
+            "inline_keyboard": [
+                [{"text": "甲", "callback_data": "a"}, {"text": "乙", "callback_data": "b"}]
+            ]
+        },
+    )
     cq_id = await server.press_button(group.id, msg.message_id, alice.id, button_text="乙")
     (update,) = await bot.get_updates()
     assert update.callback_query is not None and update.callback_query.data == "b"

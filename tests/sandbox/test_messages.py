@@ -147,7 +147,9 @@ async def test_edit_text_and_markup(server: SandboxServer, bot: Bot, group: Chat
     assert state["text"] == "已受理"
     assert state["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "done"
     assert [s.method for s in server.sent] == [
-        "sendMessage", "editMessageText", "editMessageReplyMarkup"
+        "sendMessage",
+        "editMessageText",
+        "editMessageReplyMarkup",
     ]
 
 

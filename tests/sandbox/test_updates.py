@@ -128,9 +128,11 @@ async def test_application_polling_end_to_end(
 
     async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_chat is not None
-        await context.bot.send_message(update.effective_chat.id, "欢迎",
-                                       reply_markup={"inline_keyboard": [[
-                                           {"text": "报修", "callback_data": "report"}]]})
+        await context.bot.send_message(
+            update.effective_chat.id,
+            "欢迎",
+            reply_markup={"inline_keyboard": [[{"text": "报修", "callback_data": "report"}]]},
+        )
 
     async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.message is not None and update.message.text is not None

@@ -99,7 +99,6 @@ async def running_bot(world: World, clock: Clock | None = None) -> AsyncIterator
         await gridbot.stop()
 
 
-
 async def settled(gridbot: GridBot, within: float = 10.0) -> None:
     """Wait until every stored update is dispatched and every due message delivered."""
     await gridbot.wait_idle(within)
