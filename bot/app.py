@@ -12,6 +12,11 @@ from typing import Any
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import handlers.chats
+import handlers.issues
+import handlers.issues_feedback
+import handlers.issues_private
+import handlers.issues_triage
+import handlers.issues_views
 import handlers.start
 from bot.config import Config
 from bot.context import BotContext, Services
@@ -20,8 +25,11 @@ from bot.outbox import Outbox, Sender
 from bot.ratelimit import Limits
 from bot.rendering import Renderer
 from bot.services.clock import Clock, SystemClock
+from bot.services.issues import IssueService
+from bot.services.workcal import WorkCalendar
 from bot.webhook import WebhookServer
 from storage.db import Database
+from storage.issues import IssueRepo
 from storage.outbox import OutboxRepo
 
 log = logging.getLogger(__name__)
@@ -30,7 +38,14 @@ log = logging.getLogger(__name__)
 HANDLER_MODULES: Sequence[tuple[ModuleType, int]] = (
     (handlers.chats, -1),
     (handlers.start, 0),
+    # Order matters inside group 0: a slip comment (a reply) before the private guided report.
+    (handlers.issues, 0),
+    (handlers.issues_feedback, 0),
+    (handlers.issues_triage, 0),
+    (handlers.issues_views, 0),
+    (handlers.issues_private, 0),
 )
+FEEDBACK_SWEEP_SECONDS = 60
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -52,6 +67,10 @@ class GridBot:
         await self.app.initialize()
         self._warn_if_privacy_mode()
         await self.app.start()  # the JobQueue clock; there is no PTB Updater
+        if self.app.job_queue is not None:
+            self.app.job_queue.run_repeating(
+                handlers.issues_feedback.sweep_feedback, interval=FEEDBACK_SWEEP_SECONDS
+            )
         await self.sender.start()
         polling = self.config.telegram.mode == "polling"
         if polling:
@@ -99,6 +118,15 @@ class GridBot:
             log.warning(self.services.renderer.text("app.privacy_mode_on", username=me.username))
 
 
+def work_calendar(config: Config) -> WorkCalendar:
+    """The working calendar of ``[calendar]`` in the community's time zone."""
+    cal = config.calendar
+    lunch = None
+    if cal.lunch_start is not None and cal.lunch_end is not None:
+        lunch = (cal.lunch_start, cal.lunch_end)
+    return WorkCalendar(config.timezone, cal.work_start, cal.work_end, lunch)
+
+
 async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
     """Open the database and assemble the bot; nothing talks to Telegram until ``start``."""
     clock = clock or SystemClock()
@@ -135,7 +163,7 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         renderer=Renderer(config.locale),
         outbox=Outbox(db, repo, clock, sender.wake),
         sender=sender,
-        features={},
+        features={"issues": IssueService(IssueRepo(db), clock, config, work_calendar(config))},
     )
     app.bot_data["services"] = services
     for module, group in HANDLER_MODULES:

@@ -69,8 +69,12 @@ def card(t: Text, issue: IssueView) -> Markup | None:
     if issue.state is State.NEW:
         verbs.append(("accept", f"i:acc:{n}"))
     if issue.state in (State.NEW, State.ACCEPTED):
-        verbs += [("assign", f"i:asg:{n}"), ("reject", f"i:rej:{n}"), ("merge", f"i:mrg:{n}"),
-                  ("transfer", f"i:trf:{n}")]  # fmt: skip
+        verbs += [
+            ("assign", f"i:asg:{n}"),
+            ("reject", f"i:rej:{n}"),
+            ("merge", f"i:mrg:{n}"),
+            ("transfer", f"i:trf:{n}"),
+        ]
     if issue.state is State.RETURN_REQUESTED:
         verbs += [("approve_return", f"i:rap:{n}"), ("refuse_return", f"i:rrf:{n}")]
     if issue.state in (State.NEW, State.ACCEPTED, State.ASSIGNED, State.IN_PROGRESS):
@@ -87,8 +91,11 @@ def handler_order(t: Text, issue: IssueView) -> Markup | None:
     if issue.state is State.ASSIGNED:
         verbs.append(("contacted", f"h:con:{n}"))
     if issue.state in (State.ASSIGNED, State.IN_PROGRESS):
-        verbs += [("progress", f"h:prg:{n}"), ("resolve", f"h:done:{n}"),
-                  ("request_return", f"h:ret:{n}")]  # fmt: skip
+        verbs += [
+            ("progress", f"h:prg:{n}"),
+            ("resolve", f"h:done:{n}"),
+            ("request_return", f"h:ret:{n}"),
+        ]
     if not verbs:
         return None
     return rows([button(t(f"issues.buttons.{label}"), data) for label, data in verbs], 2)
@@ -141,5 +148,6 @@ def slip_step(t: Text, slip_id: int, answers: tuple[str, ...]) -> Markup:
 
 def slip_link(t: Text, number: int, url: str) -> Markup:
     """The group fallback: a URL button that opens the private chat on the slip."""
-    return {"inline_keyboard": [[{"text": t("issues.buttons.open_slip", number=number),
-                                  "url": url}]]}  # fmt: skip
+    return {
+        "inline_keyboard": [[{"text": t("issues.buttons.open_slip", number=number), "url": url}]]
+    }

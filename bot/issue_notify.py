@@ -78,8 +78,13 @@ class IssueNotifier:
         if moment is None:
             return None
         local = moment.astimezone(self.config.timezone)
-        return self.t("issues.format.datetime", month=local.month, day=local.day,
-                      hour=local.hour, minute=local.minute)  # fmt: skip
+        return self.t(
+            "issues.format.datetime",
+            month=local.month,
+            day=local.day,
+            hour=local.hour,
+            minute=local.minute,
+        )
 
     def fields(self, issue: IssueView, audience: Audience) -> dict[str, Any]:
         """The issue as ``audience`` may see it: masked for groups, names per privacy rules."""
@@ -113,9 +118,9 @@ class IssueNotifier:
             "merged_into": issue.merged_into,
         }
 
-    def render(self, name: str, issue: IssueView, audience: Audience, **extra: Any) -> str:
+    def render(self, template: str, issue: IssueView, audience: Audience, **extra: Any) -> str:
         return self.services.renderer.render(
-            f"issues/{name}", issue=self.fields(issue, audience), **extra
+            f"issues/{template}", issue=self.fields(issue, audience), **extra
         )
 
     def notice_extra(self, notice: Notice) -> dict[str, Any]:
@@ -180,9 +185,7 @@ class IssueNotifier:
         else:
             markup = kb.card(self.t, issue) or {}
             ref = return_ref(issue.number, notice.chat_id)
-        await self.services.outbox.send_message(
-            notice.chat_id, text, reply_markup=markup, ref=ref
-        )
+        await self.services.outbox.send_message(notice.chat_id, text, reply_markup=markup, ref=ref)
 
     async def send_order(self, notice: Notice, issue: IssueView) -> None:
         """The 交办单 (or 重办 order) with the handler's buttons."""
@@ -196,8 +199,8 @@ class IssueNotifier:
 
     async def _plain(self, notice: Notice, issue: IssueView) -> None:
         """Status to reporters, updates to workers, return decisions to the handler."""
-        audience = Audience.HANDLER if notice.kind is NoticeKind.RETURN_DECISION else (
-            Audience.WORKER
+        audience = (
+            Audience.HANDLER if notice.kind is NoticeKind.RETURN_DECISION else (Audience.WORKER)
         )
         text = self.render(notice.kind.value, issue, audience, **self.notice_extra(notice))
         await self.services.outbox.send_message(notice.chat_id, text)
@@ -207,19 +210,31 @@ class IssueNotifier:
     async def send_slip(self, notice: Notice, issue: IssueView) -> None:
         """The slip privately; also a deep-link button in the group for an unreachable reporter."""
         assert notice.slip_id is not None
-        await self.slip_message(notice.chat_id, notice.slip_id, issue, reminder=(
-            notice.kind is NoticeKind.FEEDBACK_REMINDER))  # fmt: skip
+        await self.slip_message(
+            notice.chat_id,
+            notice.slip_id,
+            issue,
+            reminder=(notice.kind is NoticeKind.FEEDBACK_REMINDER),
+        )
         group = notice.fallback_chat_id
         if group is None and notice.kind is NoticeKind.FEEDBACK_REMINDER:
-            group = next((r.chat_id for r in issue.reporters
-                          if r.user_id == notice.chat_id and r.chat_id < 0), None)  # fmt: skip
+            group = next(
+                (
+                    r.chat_id
+                    for r in issue.reporters
+                    if r.user_id == notice.chat_id and r.chat_id < 0
+                ),
+                None,
+            )
         if group is not None and self.services.sender.is_unreachable(notice.chat_id):
             await self.slip_fallback(group, notice, issue)
 
     async def slip_message(
         self, chat_id: int, slip_id: int, issue: IssueView, *, reminder: bool = False
     ) -> None:
-        text = self.render("slip", issue, Audience.WORKER, answers=[], reminder=reminder)
+        text = self.render(
+            "slip", issue, Audience.WORKER, answers=[], reminder=reminder, done=False
+        )
         await self.services.outbox.send_message(
             chat_id, text, reply_markup=kb.slip_step(self.t, slip_id, ()), ref=slip_ref(slip_id)
         )
@@ -246,3 +261,29 @@ class IssueNotifier:
         if len(answers) > 2:
             words.append(self.t(f"issues.slip.{kb.SATISFACTION[answers[2]]}"))
         return words
+
+    async def slip_issue(self, slip_id: int) -> tuple[int, IssueView] | None:
+        """(owner, issue) of a feedback slip; None for an unknown slip id."""
+        service = issue_service(self.services)
+        slip = await service.repo.slips.get(slip_id)
+        if slip is None:
+            return None
+        return slip.user_id, await service.load(await service.repo.number_of(slip.issue_id))
+
+    async def slip_progress(
+        self, chat_id: int, slip_id: int, issue: IssueView, answers: tuple[str, ...]
+    ) -> None:
+        """Edit the slip to show the answers so far and the next question (none when done)."""
+        done = len(answers) > 3
+        text = self.render(
+            "slip",
+            issue,
+            Audience.WORKER,
+            answers=self.slip_answers(answers),
+            reminder=False,
+            done=done,
+        )
+        markup = {"inline_keyboard": []} if done else kb.slip_step(self.t, slip_id, answers)
+        await self.services.outbox.edit_message(
+            slip_ref(slip_id), chat_id, text, reply_markup=markup
+        )

@@ -34,6 +34,6 @@ async def show_help(update: Update, context: BotContext) -> None:
 
 def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
-        CommandHandler("start", greet, filters=filters.ChatType.PRIVATE),
+        CommandHandler("start", greet, filters=filters.ChatType.PRIVATE, has_args=False),
         CommandHandler("help", show_help),
     ]

@@ -1,0 +1,73 @@
+"""Small reply helpers the issue handler modules share (handler modules never import each other).
+
+Errors a person should be told (``UserError``) become a threaded reply or a callback alert; the
+callback answer is the one reply that does not go through the outbox, because Telegram wants it
+within seconds and it is worthless later.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import CallbackQuery, Message
+from telegram.error import TelegramError
+
+from bot.context import BotContext
+from bot.issue_notify import IssueNotifier, issue_service
+from bot.services.errors import UserError
+from bot.services.issues import IssueService
+
+log = logging.getLogger(__name__)
+
+
+def notifier(context: BotContext) -> IssueNotifier:
+    return IssueNotifier(context.services, context.bot.username)
+
+
+def service(context: BotContext) -> IssueService:
+    return issue_service(context.services)
+
+
+async def reply(context: BotContext, to: Message, template: str, **values: Any) -> None:
+    """Queue ``issues/<template>`` as a reply to the message ``to``."""
+    text = context.t.render(f"issues/{template}", **values)
+    await context.services.outbox.send_message(to.chat_id, text, reply_to=to.message_id)
+
+
+async def reply_error(context: BotContext, message: Message, error: UserError) -> None:
+    await reply(context, message, "error", message=error.render(context.t.text))
+
+
+async def answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
+    """answerCallbackQuery; a stale query (e.g. a retried update) is only logged."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except TelegramError as exc:
+        log.info("callback query %s not answered: %s", query.id, exc)
+
+
+async def answer_error(context: BotContext, query: CallbackQuery, error: UserError) -> None:
+    await answer(query, error.render(context.t.text), alert=True)
+
+
+async def edit_if_sent(
+    context: BotContext, ref: str, chat_id: int, text: str, markup: dict[str, Any] | None
+) -> bool:
+    """Edit the message sent under ``ref`` if there is one (a leader may have no card)."""
+    outbox = context.services.outbox
+    if await outbox.repo.message_id_for(ref) is None:
+        return False
+    await outbox.edit_message(ref, chat_id, text, reply_markup=markup or {"inline_keyboard": []})
+    return True
+
+
+async def pressed_ref(context: BotContext, query: CallbackQuery, candidates: list[str]) -> str:
+    """Which of ``candidates`` names the message whose button was pressed (else the first)."""
+    message = query.message
+    if message is not None:
+        for ref in candidates:
+            found = await context.services.outbox.repo.message_id_for(ref)
+            if found == (message.chat.id, message.message_id):
+                return ref
+    return candidates[0]

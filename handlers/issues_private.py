@@ -1,0 +1,144 @@
+"""The private guided report (网格悄悄话, issue #3): a resident writes to the bot and answers a
+few buttons; a private report never appears in any group. Steps: bot.issue_draft.
+"""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+
+from bot import issue_draft
+from bot.context import BotContext
+from bot.issue_draft import Draft
+from bot.issue_replies import answer, notifier, reply_error, service
+from bot.services.errors import UserError
+from bot.services.issues_intake import check_description
+from bot.services.issues_model import IssueType
+
+_DRAFT = "issue_draft"
+_SEQ = "issue_draft_seq"
+
+
+def draft_ref(user_id: int, draft: Draft) -> str:
+    return f"draft:{user_id}:{draft.seq}"
+
+
+async def show_draft(
+    context: BotContext, user_id: int, draft: Draft, *, new: bool, number: int | None = None
+) -> None:
+    """Send (or edit in place) the draft with its next question's buttons."""
+    services = context.services
+    t = context.t.text
+    values = issue_draft.summary(draft, t, services.config)
+    text = context.t.render("issues/draft", draft=values, number=number)
+    markup = (
+        {"inline_keyboard": []}
+        if number is not None
+        else issue_draft.markup(draft, t, services.config)
+    )
+    ref = draft_ref(user_id, draft)
+    if new:
+        await services.outbox.send_message(user_id, text, reply_markup=markup, ref=ref)
+    else:
+        await services.outbox.edit_message(ref, user_id, text, reply_markup=markup)
+
+
+async def write_privately(update: Update, context: BotContext) -> None:
+    """Free text in the private chat starts a guided report (or answers 在哪里)."""
+    message = update.effective_message
+    if message is None or message.from_user is None or context.user_data is None:
+        return
+    draft: Draft | None = context.user_data.get(_DRAFT)
+    text = message.text or message.caption or ""
+    if draft is not None and draft.step() == "location":
+        draft = Draft(
+            **{
+                **draft.__dict__,
+                "location": text.strip()[:200] or None,
+                "location_done": True,
+                "seq": next_seq(context),
+            }
+        )
+        context.user_data[_DRAFT] = draft
+        await show_draft(context, message.from_user.id, draft, new=True)
+        return
+    await start_draft(context, message, text)
+
+
+def next_seq(context: BotContext) -> int:
+    assert context.user_data is not None
+    seq: int = context.user_data.get(_SEQ, 0) + 1
+    context.user_data[_SEQ] = seq
+    return seq
+
+
+async def start_draft(context: BotContext, message: Message, text: str) -> None:
+    assert context.user_data is not None and message.from_user is not None
+    try:
+        description = check_description(text, context.services.config)
+    except UserError as error:
+        await reply_error(context, message, error)
+        return
+    draft = issue_draft.start(description, context.services.config, next_seq(context))
+    context.user_data[_DRAFT] = draft
+    await show_draft(context, message.from_user.id, draft, new=True)
+
+
+async def choose_option(update: Update, context: BotContext) -> None:
+    """A draft button: record the answer and ask the next question in place."""
+    query = update.callback_query
+    if query is None or query.data is None or context.user_data is None:
+        return
+    user_id = query.from_user.id
+    draft: Draft | None = context.user_data.get(_DRAFT)
+    parts = query.data.split(":")
+    if draft is None:
+        await answer(query, context.t.text("issues.errors.draft_gone"), alert=True)
+        return
+    if parts[1] == "x":
+        context.user_data.pop(_DRAFT, None)
+        await context.services.outbox.edit_message(
+            draft_ref(user_id, draft), user_id, context.t.render("issues/draft_cancelled")
+        )
+        await answer(query, context.t.text("issues.toasts.cancelled"))
+    elif parts[1] == "ok" and draft.step() == "confirm":
+        await submit_draft(context, query.from_user.full_name, user_id, draft)
+        await answer(query)
+    else:
+        changed = issue_draft.choose(draft, parts[1], ":".join(parts[2:]), context.services.config)
+        if changed is not None:
+            context.user_data[_DRAFT] = changed
+            await show_draft(context, user_id, changed, new=False)
+        await answer(query)
+
+
+async def submit_draft(context: BotContext, name: str, user_id: int, draft: Draft) -> None:
+    """提交: the service files it; the draft message shows the number, the worker gets the card."""
+    assert context.user_data is not None and draft.grid is not None
+    try:
+        outcome = await service(context).report_private(
+            user_id=user_id,
+            display_name=name,
+            grid_key=draft.grid,
+            description=draft.description,
+            issue_type=IssueType(draft.type or "report"),
+            category_key=draft.category,
+            location=draft.location,
+            private=draft.visibility != "pub",
+            anonymous=draft.visibility == "anon",
+        )
+    except UserError as error:
+        text = context.t.render("issues/error", message=error.render(context.t.text))
+        await context.services.outbox.send_message(user_id, text)
+        return
+    context.user_data.pop(_DRAFT, None)
+    await show_draft(context, user_id, draft, new=False, number=outcome.issue.number)
+    await notifier(context).deliver(outcome)
+
+
+def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+    return [
+        CallbackQueryHandler(choose_option, pattern=r"^p:"),
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, write_privately),
+    ]

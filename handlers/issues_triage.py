@@ -1,0 +1,211 @@
+"""Buttons and commands of the grid worker (受理 交办 退回 合并 转办 改类别, 退单 decisions) and
+of the handler (已联系居民 处理中 已办结 申请退单), issue #3.
+
+A button carries only ``i:<verb>:<number>[:<arg>]`` (see bot.issue_keyboards); the service checks
+the presser's permission every time, and a refusal is a callback alert that changes nothing.
+Typed inputs are commands the buttons spell out: /note /done /return /reject /refuse /merge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram import CallbackQuery, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot import issue_keyboards as kb
+from bot.context import BotContext
+from bot.issue_notify import card_ref, dup_ref, order_ref, return_ref
+from bot.issue_replies import (
+    answer,
+    answer_error,
+    edit_if_sent,
+    notifier,
+    pressed_ref,
+    reply,
+    reply_error,
+    service,
+)
+from bot.services.errors import UserError
+from bot.services.issues_model import Action, IssueView, Outcome, state_ref
+from bot.services.privacy import Audience
+
+Act = Callable[[int, int, tuple[str, ...]], Awaitable[Outcome]]
+
+# Buttons that first need a choice (handler, reason, grid, category) or typed text.
+_CHOOSE = {
+    "asg": Action.ASSIGN,
+    "rej": Action.REJECT,
+    "trf": Action.TRANSFER,
+    "cat": Action.RECATEGORISE,
+}
+_PROMPT = {
+    "mrg": (Action.MERGE, "merge"),
+    "rrf": (Action.REFUSE_RETURN, "refuse"),
+    "prg": (Action.PROGRESS, "note"),
+    "done": (Action.RESOLVE, "done"),
+    "ret": (Action.REQUEST_RETURN, "return"),
+}
+
+
+def actions(context: BotContext) -> dict[str, Act]:
+    """What each final button does, by verb; ``args`` are the button's extra fields."""
+    s, t = service(context), context.t.text
+    return {
+        "acc": lambda user, n, args: s.accept(user, n),
+        "asg": lambda user, n, args: s.assign(user, n, args[0]),
+        "rej": lambda user, n, args: s.reject(user, n, t(f"issues.reject_reasons.{args[0]}")),
+        "mrg": lambda user, n, args: s.merge(user, n, int(args[0])),
+        "trf": lambda user, n, args: s.transfer(user, n, args[0]),
+        "cat": lambda user, n, args: s.recategorise(user, n, args[0]),
+        "rap": lambda user, n, args: s.approve_return(user, n),
+        "con": lambda user, n, args: s.handler_contacted(user, n),
+    }
+
+
+async def show_card(context: BotContext, ref: str, chat_id: int, issue: IssueView) -> None:
+    """Edit a worker's card (or hint) to the issue's current state and buttons."""
+    notify = notifier(context)
+    text = notify.render("worker_card", issue, Audience.WORKER, **_no_extra())
+    grid = context.services.config.grid_by_key(issue.grid)
+    staff = grid is not None and chat_id in (*grid.workers, *grid.leaders)
+    markup = kb.card(context.t.text, issue) if staff else None
+    await edit_if_sent(context, ref, chat_id, text, markup)
+
+
+async def show_order(context: BotContext, chat_id: int, issue: IssueView) -> None:
+    notify = notifier(context)
+    text = notify.render("handler_order", issue, Audience.HANDLER, **_no_extra())
+    ref = order_ref(issue.number, chat_id)
+    await edit_if_sent(context, ref, chat_id, text, kb.handler_order(context.t.text, issue))
+
+
+def _no_extra() -> dict[str, object]:
+    return {"action": None, "action_key": None, "note": None, "related": (), "services": []}
+
+
+async def show_choices(context: BotContext, query: CallbackQuery, cb: kb.Callback) -> None:
+    """交办/退回/转办/改类别: the card's buttons become the options (after a permission check)."""
+    issue, _ = await service(context).act(query.from_user.id, cb.number, _CHOOSE[cb.verb])
+    config, t = context.services.config, context.t.text
+    options = {
+        "asg": lambda: kb.handler_options(config),
+        "rej": lambda: kb.reject_options(t),
+        "trf": lambda: kb.grid_options(config, issue.grid),
+        "cat": lambda: kb.category_options(config, issue.category),
+    }[cb.verb]()
+    ref = card_ref(cb.number, query.from_user.id)
+    text = notifier(context).render("worker_card", issue, Audience.WORKER, **_no_extra())
+    await edit_if_sent(
+        context, ref, query.from_user.id, text, kb.choices(t, cb.number, cb.verb, options)
+    )
+    await answer(query, t("issues.toasts.choose"))
+
+
+async def prompt_for_text(context: BotContext, query: CallbackQuery, cb: kb.Callback) -> None:
+    """合并/驳回退单/处理中/已办结/申请退单: say exactly which command to type."""
+    action, command = _PROMPT[cb.verb]
+    await service(context).act(query.from_user.id, cb.number, action)
+    text = context.t.render("issues/prompt", command=command, number=cb.number)
+    await context.services.outbox.send_message(query.from_user.id, text)
+    await answer(query)
+
+
+async def press_issue_button(update: Update, context: BotContext) -> None:
+    """Any card or 交办单 button: act, or show the next choice, or refuse with an alert."""
+    query = update.callback_query
+    cb = kb.parse(query.data if query else None)
+    if query is None or cb is None:
+        return
+    try:
+        if cb.verb == "back":
+            issue = await service(context).get(cb.number, query.from_user.id)
+            await show_card(
+                context, card_ref(cb.number, query.from_user.id), query.from_user.id, issue
+            )
+            await answer(query)
+        elif cb.verb in _CHOOSE and not cb.args:
+            await show_choices(context, query, cb)
+        elif cb.verb in _PROMPT and not cb.args:
+            await prompt_for_text(context, query, cb)
+        else:
+            await act_on_button(context, query, cb)
+    except UserError as error:
+        await answer_error(context, query, error)
+    except (KeyError, IndexError, ValueError):  # a malformed or forged button
+        await answer(query, context.t.text("issues.errors.invalid"), alert=True)
+
+
+async def act_on_button(context: BotContext, query: CallbackQuery, cb: kb.Callback) -> None:
+    user = query.from_user.id
+    outcome = await actions(context)[cb.verb](user, cb.number, cb.args)
+    await notifier(context).deliver(outcome)
+    await refresh(context, user, outcome.issue, query)
+    state = context.t.text(state_ref(outcome.issue.state))
+    await answer(query, context.t.text("issues.toasts.done", number=cb.number, state=state))
+
+
+async def refresh(
+    context: BotContext, user: int, issue: IssueView, query: CallbackQuery | None = None
+) -> None:
+    """After an action, the presser's own message shows the new state and buttons."""
+    if issue.handler is not None and context.services.config.handler_by_user(user):
+        handler = context.services.config.handler_by_key(issue.handler)
+        if handler is not None and handler.user_id == user:
+            await show_order(context, user, issue)
+            return
+    n = issue.number
+    candidates = [card_ref(n, user), return_ref(n, user), dup_ref(n, user)]
+    ref = candidates[0] if query is None else await pressed_ref(context, query, candidates)
+    await show_card(context, ref, user, issue)
+
+
+# -- typed inputs ------------------------------------------------------------------------------
+
+
+def typed(context: BotContext) -> dict[str, Act]:
+    s = service(context)
+    return {
+        "note": lambda user, n, args: s.handler_progress(user, n, " ".join(args)),
+        "done": lambda user, n, args: s.handler_resolve(user, n, " ".join(args)),
+        "return": lambda user, n, args: s.handler_request_return(user, n, " ".join(args)),
+        "reject": lambda user, n, args: s.reject(user, n, " ".join(args)),
+        "refuse": lambda user, n, args: s.refuse_return(user, n, " ".join(args)),
+        "merge": lambda user, n, args: s.merge(user, n, int(args[0])),
+    }
+
+
+async def act_by_command(update: Update, context: BotContext) -> None:
+    """/done 12 已更换灯泡 (and /note /return /reject /refuse /merge): act on issue 12."""
+    message = update.effective_message
+    if message is None or message.from_user is None or message.text is None:
+        return
+    command = message.text.split()[0].lstrip("/").split("@")[0].lower()
+    args = tuple(context.args or ())
+    if not args or not args[0].lstrip("#").isdigit() or (command == "merge" and len(args) < 2):
+        await reply(context, message, "usage", command=command)
+        return
+    number = int(args[0].lstrip("#"))
+    try:
+        rest = tuple(a.lstrip("#") for a in args[1:]) if command == "merge" else args[1:]
+        outcome = await typed(context)[command](message.from_user.id, number, rest)
+    except UserError as error:
+        await reply_error(context, message, error)
+        return
+    except ValueError:
+        await reply(context, message, "usage", command=command)
+        return
+    await notifier(context).deliver(outcome)
+    await refresh(context, message.from_user.id, outcome.issue)
+    state = context.t.text(state_ref(outcome.issue.state))
+    await reply(context, message, "acted", number=number, state=state)
+
+
+def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    new = filters.UpdateType.MESSAGE
+    return [
+        CallbackQueryHandler(press_issue_button, pattern=r"^[ih]:"),
+        CommandHandler(
+            ["note", "done", "return", "reject", "refuse", "merge"], act_by_command, filters=new
+        ),
+    ]
