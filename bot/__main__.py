@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
         "demo", help="play a scripted community offline, print a transcript"
     )
     demo.add_argument("--locale", default="zh_CN")
-    demo.add_argument("--log-level", default="WARNING")
+    demo.add_argument("--log-level", default="ERROR")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=getattr(args, "log_level", "INFO"), format=LOG_FORMAT)

@@ -30,11 +30,14 @@ class Audience(StrEnum):
 
 
 def mask_name(name: str) -> str:
-    """Keep the first character: 李四 → 李*, 王小明 → 王**, Alice → A****; empty stays empty."""
+    """Keep the first character: 李四 → 李*, 王小明 → 王**, 孙大爷 孙建国 → 孙**.
+
+    At most two stars, so the mask does not give away how long the name is either.
+    """
     name = name.strip()
     if not name:
         return ""
-    return name[0] + "*" * max(1, len(name) - 1)
+    return name[0] + "*" * min(2, max(1, len(name) - 1))
 
 
 def mask_phones(text: str) -> str:
