@@ -226,8 +226,17 @@ class IssueNotifier:
                 ),
                 None,
             )
-        if group is not None and self.services.sender.is_unreachable(notice.chat_id):
+        if group is not None and not await self.reaches_privately(notice.chat_id):
             await self.slip_fallback(group, notice, issue)
+
+    async def reaches_privately(self, user_id: int) -> bool:
+        """Whether a private message is known to reach ``user_id``: one was delivered before
+        and the user has not blocked the bot since. Anyone else also gets the group link,
+        since a bot cannot open a private chat that the resident never started."""
+        services = self.services
+        if services.sender.is_unreachable(user_id):
+            return False
+        return await services.outbox.repo.has_delivered_to(user_id)
 
     async def slip_message(
         self, chat_id: int, slip_id: int, issue: IssueView, *, reminder: bool = False

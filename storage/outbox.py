@@ -166,6 +166,12 @@ class OutboxRepo:
         )
         return None if row is None else (int(row[0]), int(row[1]))
 
+    async def has_delivered_to(self, chat_id: int) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 FROM outbox WHERE chat_id = ? AND state = 'sent' LIMIT 1", (chat_id,)
+        )
+        return row is not None
+
     async def counts(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT state, COUNT(*) FROM outbox GROUP BY state")
         return {row[0]: int(row[1]) for row in rows}
