@@ -187,10 +187,8 @@ class IntakeService(IssueCore):
         self, grid: str, category: str, building: str | None, description: str
     ) -> tuple[int, ...]:
         since = self.now() - timedelta(days=self.config.issues.duplicate_window_days)
-        candidates = [
-            Candidate(r.number, r.category, r.building, r.description)
-            for r in await self.repo.open_in_grid(grid, since)
-        ]
+        rows = await self.repo.duplicate_candidates(grid, since)
+        candidates = [Candidate(*row) for row in reversed(rows)]  # oldest first
         return likely_duplicates(category, building, description, candidates)
 
     def _intake_notices(
