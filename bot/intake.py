@@ -6,8 +6,8 @@ update it cannot parse stalls it. Here (architecture invariants 1, 2 and 4):
 1. ``getUpdates`` (or the webhook) hands us raw JSON; it is committed to the inbox first, and
    only then confirmed by asking for the next offset (or answering 200).
 2. Each stored update is dispatched through ``Application.process_update`` inside one
-   transaction that also holds the handler's state changes, its outbox rows and the inbox
-   row's "done" mark: all of them happen, or none.
+   transaction (a savepoint within its batch's group commit) that also holds the handler's
+   state changes, its outbox rows and the inbox row's "done" mark: all of them, or none.
 3. An update PTB cannot parse is dead-lettered at once; one whose handler fails
    ``max_attempts`` times is dead-lettered with the error. Either way the loop moves on.
 4. On start, every row not yet done is dispatched again, in update_id order.
@@ -158,11 +158,22 @@ class Intake:
         while True:
             await self._work.wait()
             self._work.clear()
-            while rows := await self.inbox.pending(limit=self.batch * 5):
-                for row in rows:
-                    await self._dispatch(row)
+            while rows := await self.inbox.pending(limit=self.batch):
+                await self._dispatch_batch(rows)
             if self._stopping:
                 return
+
+    async def _dispatch_batch(self, rows: list[InboxRow]) -> None:
+        """Group commit: a batch of updates shares one durable commit (one fsync).
+
+        Each update still runs in its own savepoint, so its state changes, outbox rows and
+        "done" mark stand or fall together, and a failing update rolls back only itself.
+        A crash before the commit loses the whole batch's work, and the whole batch is
+        dispatched again on restart: nothing half-done ever becomes visible.
+        """
+        async with self.db.transaction():
+            for row in rows:
+                await self._dispatch(row)
 
     async def _dispatch(self, row: InboxRow) -> None:
         """Dispatch one stored update, retrying at once so later updates keep their order."""
