@@ -1,0 +1,100 @@
+"""Shared bench plumbing: a sandbox in this process, a bot in a child process, small stats."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+from pathlib import Path
+
+from bot.sandbox.server import SandboxServer
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+TOKEN = "123456:bench-token"
+RESIDENT = 501
+WORKER = 101
+
+
+def gridbot_config(
+    server: SandboxServer, db: Path, groups: list[int], *, real_limits: bool
+) -> str:
+    """Gridbot's TOML config for ``server``, one grid per group (at most 20 bound), worker 101.
+
+    The outbox limits are raised far above Telegram's unless ``real_limits``.
+    """
+    grids = "".join(
+        f'\n[[community.grids]]\nkey = "g{n}"\nname = "第{n}网格"\nchat_id = {chat}\n'
+        f"workers = [{WORKER}]\n"
+        for n, chat in enumerate(groups[:20])
+    )
+    outbox = "" if real_limits else "group_per_minute = 1000000\nglobal_per_second = 1000000\n"
+    return f"""
+[telegram]
+base_url = "{server.base_url}"
+base_file_url = "{server.base_file_url}"
+poll_timeout = 1
+
+[storage]
+path = "{db}"
+
+[outbox]
+{outbox}
+[community]
+name = "阅海湾社区"
+{grids}"""
+
+
+async def spawn(module: str, *args: str) -> asyncio.subprocess.Process:
+    """Run ``python -m module args`` from the project root with the bench token."""
+    env = {**os.environ, "GRIDBOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", module, *args, cwd=ROOT, env=env
+    )
+
+
+async def stop(proc: asyncio.subprocess.Process, timeout: float = 60.0) -> None:  # noqa: ASYNC109
+    """SIGTERM the child and wait for it (it drains and, if profiling, writes its profile)."""
+    if proc.returncode is None:
+        proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+
+
+def new_sandbox(groups: int, *, flood: bool = False) -> tuple[SandboxServer, list[int]]:
+    """A sandbox with the bench bot, one resident and ``groups`` groups (bot is a member)."""
+    from bot.sandbox.flood import FloodLimits
+
+    server = SandboxServer(flood=FloodLimits() if flood else None)
+    server.add_bot(token=TOKEN, username="gridbot")
+    server.add_user("王", "阿姨", id=RESIDENT)
+    server.add_user("李", "网格员", id=WORKER)
+    ids = [server.add_group(f"网格群{n}", members=[RESIDENT, WORKER]).id for n in range(groups)]
+    return server, ids
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """A small Markdown table (pasteable into bench/README.md)."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |"]
+    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    lines += [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,86 @@
+"""The real gridbot in a child process, with a bench feature (``python -m bench.gridbot_proc``).
+
+All handlers of bot/app.py run as in production (the issue loop turns ``#报事`` messages into
+issues). The bench adds, in handler group 1 (after every feature), tests/support/probe_bot.py's
+probe: each group text message ending in ``[n]`` records one effect row and queues one reply
+``ack n`` in the update's transaction. Per chat the outbox sends in queue order, so ``ack n``
+reaching the sandbox means message n was fully handled and its replies delivered.
+
+``fanout`` mode: after start, queue one message to each group id listed in a JSON file, each
+in its own transaction, as a reminder sweep would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import logging
+import re
+import signal
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import MessageHandler, filters
+
+from bot.app import build
+from bot.config import load_config
+from bot.context import BotContext
+
+TAG = re.compile(r"\[(\d+)\]$")
+REMINDER = "【提醒】今晚 20:00 停水，请提前储水。"
+
+
+async def record_probe(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    match = TAG.search(message.text or "") if message else None
+    if message is None or match is None:
+        return
+    number = int(match.group(1))
+    services = context.services
+    async with services.db.transaction() as tx:
+        await tx.execute("INSERT INTO bench_effects (n) VALUES (?)", (number,))
+    await services.outbox.send_message(message.chat_id, f"ack {number}")
+
+
+async def main(args: argparse.Namespace) -> None:
+    gridbot = await build(load_config(Path(args.config)))
+    async with gridbot.db.transaction() as tx:
+        await tx.execute("CREATE TABLE IF NOT EXISTS bench_effects (id INTEGER PRIMARY KEY, n)")
+    probe = MessageHandler(filters.TEXT & filters.ChatType.GROUPS, record_probe)
+    gridbot.app.add_handler(probe, group=1)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await gridbot.start()
+    if args.fanout:
+        chats = json.loads(Path(args.fanout).read_text())  # noqa: ASYNC240
+        for chat_id in chats:
+            await gridbot.services.outbox.send_message(chat_id, REMINDER)
+    try:
+        await stop.wait()
+    finally:
+        await gridbot.stop()
+
+
+def run() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("config")
+    parser.add_argument("--fanout", help="JSON file with the group ids to remind")
+    parser.add_argument("--profile", help="write a cProfile of the whole run here")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    if not args.profile:
+        asyncio.run(main(args))
+        return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        asyncio.run(main(args))
+    finally:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+
+
+if __name__ == "__main__":
+    run()
