@@ -1,4 +1,5 @@
-"""Command line: ``gridbot run --config FILE`` and ``gridbot demo``."""
+"""Command line: ``gridbot run --config FILE``, ``gridbot demo``, ``gridbot import registry FILE``
+and ``gridbot export ledger --from DATE --to DATE --out FILE.xlsx``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import logging
 import signal
 import sys
+from datetime import date
 from pathlib import Path
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -25,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo.add_argument("--locale", default="zh_CN")
     demo.add_argument("--log-level", default="ERROR")
+    _registry_commands(commands)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=getattr(args, "log_level", "INFO"), format=LOG_FORMAT)
@@ -42,7 +45,35 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         print(f"{args.config}: OK")
         return 0
+    if args.command in ("import", "export"):
+        return _registry_command(args, config)
     return asyncio.run(_run(config))
+
+
+def _registry_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    imp = commands.add_parser("import", help="import the household sheet (.xlsx or .csv)")
+    imp.add_argument("what", choices=["registry"])
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--config", type=Path, default=Path("config.toml"))
+    exp = commands.add_parser("export", help="export the ledger (台账) as .xlsx")
+    exp.add_argument("what", choices=["ledger"])
+    exp.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
+    exp.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
+    exp.add_argument("--out", type=Path, required=True)
+    exp.add_argument("--full-names", action="store_true", help="requesters' names unmasked")
+    exp.add_argument("--config", type=Path, default=Path("config.toml"))
+
+
+def _registry_command(args: argparse.Namespace, config: object) -> int:
+    from bot.config import Config
+    from bot.registry_cli import export_ledger, import_registry
+
+    assert isinstance(config, Config)
+    if args.command == "import":
+        return asyncio.run(import_registry(config, args.file))
+    return asyncio.run(
+        export_ledger(config, args.start, args.end, args.out, full_names=args.full_names)
+    )
 
 
 async def _run(config: object) -> int:

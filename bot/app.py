@@ -17,6 +17,10 @@ import handlers.issues_feedback
 import handlers.issues_private
 import handlers.issues_triage
 import handlers.issues_views
+import handlers.privacy
+import handlers.registry
+import handlers.registry_admin
+import handlers.schedule
 import handlers.start
 from bot.config import Config
 from bot.context import BotContext, Services
@@ -24,13 +28,28 @@ from bot.intake import ALLOWED_UPDATES, Intake, record_handler_error
 from bot.outbox import Outbox, Sender
 from bot.ratelimit import Limits
 from bot.rendering import Renderer
+from bot.schedule import run_sweeps, tick
+from bot.services.chasing import Chaser
+from bot.services.checkin import CheckinService
 from bot.services.clock import Clock, SystemClock
+from bot.services.digest import DigestService
 from bot.services.issues import IssueService
+from bot.services.ledger import LedgerService
+from bot.services.permissions import RoleBook
+from bot.services.personal_data import PersonalDataService
+from bot.services.registry import RegistryService
+from bot.services.schedule import ScheduleService
 from bot.services.workcal import WorkCalendar
 from bot.webhook import WebhookServer
+from storage.checkins import CheckinRepo
 from storage.db import Database
+from storage.issue_stats import IssueStats
 from storage.issues import IssueRepo
+from storage.ledger import LedgerRepo
 from storage.outbox import OutboxRepo
+from storage.personal_data import PersonalDataRepo
+from storage.registry import RegistryRepo
+from storage.schedules import ScheduleRepo
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +57,11 @@ log = logging.getLogger(__name__)
 HANDLER_MODULES: Sequence[tuple[ModuleType, int]] = (
     (handlers.chats, -1),
     (handlers.start, 0),
+    (handlers.schedule, 0),
+    # Registry before the issue loop: a typed "3-2-301" or a sheet sent privately is not a report.
+    (handlers.registry, 0),
+    (handlers.registry_admin, 0),
+    (handlers.privacy, 0),
     # Order matters inside group 0: a slip comment (a reply) before the private guided report.
     (handlers.issues, 0),
     (handlers.issues_feedback, 0),
@@ -45,7 +69,7 @@ HANDLER_MODULES: Sequence[tuple[ModuleType, int]] = (
     (handlers.issues_views, 0),
     (handlers.issues_private, 0),
 )
-FEEDBACK_SWEEP_SECONDS = 60
+RETENTION_SWEEP_SECONDS = 3600
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -68,10 +92,13 @@ class GridBot:
         self._warn_if_privacy_mode()
         await self.app.start()  # the JobQueue clock; there is no PTB Updater
         if self.app.job_queue is not None:
+            # THE clock (issue #5): one tick a minute runs every sweep.
+            self.app.job_queue.run_repeating(tick, interval=self.config.schedule.tick_seconds)
             self.app.job_queue.run_repeating(
-                handlers.issues_feedback.sweep_feedback, interval=FEEDBACK_SWEEP_SECONDS
+                handlers.privacy.sweep_retention, interval=RETENTION_SWEEP_SECONDS
             )
         await self.sender.start()
+        await run_sweeps(self.services, self.app.bot.username)  # work missed while down, once
         polling = self.config.telegram.mode == "polling"
         if polling:
             await self.app.bot.delete_webhook()
@@ -127,6 +154,41 @@ def work_calendar(config: Config) -> WorkCalendar:
     return WorkCalendar(config.timezone, cal.work_start, cal.work_end, lunch)
 
 
+async def features(
+    db: Database, clock: Clock, config: Config, renderer: Renderer
+) -> dict[str, Any]:
+    """The feature services by name; registry role grants feed the issue loop's permissions."""
+    roles = RoleBook()
+    registry = RegistryService(RegistryRepo(db), clock, config, roles)
+    await registry.load_roles()
+    label = renderer.text("registry.forgotten_label")
+    return {
+        "issues": IssueService(IssueRepo(db), clock, config, work_calendar(config), roles=roles),
+        "registry": registry,
+        "personal_data": PersonalDataService(
+            db, PersonalDataRepo(db), RegistryRepo(db), clock, config, label
+        ),
+        "ledger": LedgerService(LedgerRepo(db), clock, config, roles),
+    }
+
+
+def schedule_features(
+    db: Database, clock: Clock, config: Config, issues: IssueService
+) -> dict[str, Any]:
+    """The schedule sweep (issue #5) and the check-in service it shares with the handlers."""
+    calendar = work_calendar(config)
+    stats, checkin_repo = IssueStats(db), CheckinRepo(db)
+    runs = ScheduleRepo(db)
+    checkins = CheckinService(checkin_repo, clock, config)
+    schedule = ScheduleService(
+        runs, clock, config, calendar,
+        chaser=Chaser(issues, stats, runs, calendar),
+        checkins=checkins,
+        digests=DigestService(issues, stats, checkin_repo),
+    )  # fmt: skip
+    return {"schedule": schedule, "checkin": checkins}
+
+
 async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
     """Open the database and assemble the bot; nothing talks to Telegram until ``start``."""
     clock = clock or SystemClock()
@@ -142,6 +204,7 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         .build()
     )
     repo = OutboxRepo(db)
+    renderer = Renderer(config.locale)
     limits = Limits(
         config.outbox.global_per_second,
         config.outbox.group_per_minute,
@@ -160,11 +223,12 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         config=config,
         db=db,
         clock=clock,
-        renderer=Renderer(config.locale),
+        renderer=renderer,
         outbox=Outbox(db, repo, clock, sender.wake),
         sender=sender,
-        features={"issues": IssueService(IssueRepo(db), clock, config, work_calendar(config))},
+        features=await features(db, clock, config, renderer),
     )
+    services.features.update(schedule_features(db, clock, config, services.features["issues"]))
     app.bot_data["services"] = services
     for module, group in HANDLER_MODULES:
         for handler in module.build_handlers():

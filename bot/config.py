@@ -30,6 +30,7 @@ from bot.config_reader import (
     default_emergency,
     default_limits,
 )
+from bot.config_schedule import read_schedule
 from bot.config_schema import (
     CalendarConfig,
     CategoryConfig,
@@ -44,6 +45,7 @@ from bot.config_schema import (
     Locale,
     Mode,
     OutboxConfig,
+    PrivacyConfig,
     RatesConfig,
     StorageConfig,
     TelegramConfig,
@@ -69,6 +71,7 @@ __all__ = [
     "Locale",
     "Mode",
     "OutboxConfig",
+    "PrivacyConfig",
     "RatesConfig",
     "StorageConfig",
     "TelegramConfig",
@@ -175,6 +178,8 @@ def _config(root: Section, env: Mapping[str, str], base_dir: Path) -> Config:
     community = _community(root.table("community"))
     issues = _issues(root.table("issues"), {h.key for h in community.handlers})
     rates = _rates(root.table("rates"))
+    schedule = read_schedule(root.table("schedule"))
+    privacy = _privacy(root.table("privacy"))
     root.finish()
     return Config(
         telegram=telegram,
@@ -187,6 +192,8 @@ def _config(root: Section, env: Mapping[str, str], base_dir: Path) -> Config:
         outbox=outbox,
         calendar=calendar,
         rates=rates,
+        schedule=schedule,
+        privacy=privacy,
     )
 
 
@@ -451,5 +458,11 @@ def _rates(s: Section) -> RatesConfig:
     total = config.response_weight + config.resolution_weight + config.satisfaction_weight
     if abs(total - 1.0) > _WEIGHT_TOLERANCE:
         s.report.add("rates", "weights_sum", total=f"{total:g}")
+    s.finish()
+    return config
+
+
+def _privacy(s: Section) -> PrivacyConfig:
+    config = PrivacyConfig(retention_days=s.integer("retention_days", 365))
     s.finish()
     return config

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
+from datetime import time as LocalTime  # for fields named "time"
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -138,6 +139,72 @@ class RatesConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    """Personal information (PIPL, issue #4)."""
+
+    retention_days: int = 365  # after closure, a report's contact details are anonymised
+
+
+# -- schedules (issue #5): civic calendar, deadline chasing, check-ins, digests ---------
+
+HolidayPolicy = Literal["send", "next_working_day", "skip"]
+Audience = Literal["groups", "workers", "leaders", "secretaries", "handlers"]
+ChaseTarget = Literal["leaders", "secretaries"]
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    """One civic-calendar rule: on ``days`` of ``months`` at ``time``, send ``template``."""
+
+    key: str
+    template: str
+    days: tuple[int, ...]
+    time: LocalTime
+    months: tuple[int, ...] = tuple(range(1, 13))
+    holiday: HolidayPolicy = "send"  # what happens when the day is not a working day
+    audience: tuple[Audience, ...] = ("groups",)
+    day_before: LocalTime | None = None  # a reminder the evening before, if set
+
+
+@dataclass(frozen=True)
+class EscalationStep:
+    after_working_days: int  # working days after the resolve-by deadline
+    to: ChaseTarget
+
+
+@dataclass(frozen=True)
+class ChaseConfig:
+    remind_fraction: float = 0.75  # 催办 at this share of the time limit
+    ladder: tuple[EscalationStep, ...] = (
+        EscalationStep(1, "leaders"),
+        EscalationStep(3, "secretaries"),
+    )
+
+
+@dataclass(frozen=True)
+class CheckinConfig:
+    ask: time = time(7, 30)
+    deadline: time = time(9, 0)
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    time: LocalTime = LocalTime(8, 0)
+    weekly_weekday: int = 1  # ISO weekday of the weekly summary (1 = Monday); 0 turns it off
+    max_chars: int = 4096
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    grace_minutes: int = 30
+    tick_seconds: int = 60
+    rules: tuple[RuleConfig, ...] = ()
+    chase: ChaseConfig = ChaseConfig()
+    checkin: CheckinConfig = CheckinConfig()
+    digest: DigestConfig = DigestConfig()
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
     storage: StorageConfig
@@ -149,6 +216,8 @@ class Config:
     outbox: OutboxConfig = OutboxConfig()
     calendar: CalendarConfig = CalendarConfig()
     rates: RatesConfig = RatesConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
 
     def grid_by_chat(self, chat_id: int) -> GridConfig | None:
         """The grid whose group chat this is, if any."""

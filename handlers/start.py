@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.context import BotContext
+from bot.registry_ui import needs_consent, send_consent_card
 
 
 async def greet(update: Update, context: BotContext) -> None:
@@ -14,6 +15,10 @@ async def greet(update: Update, context: BotContext) -> None:
     if message is None or update.effective_user is None:
         return
     services = context.services
+    user = update.effective_user
+    if await needs_consent(services, user.id):  # issue #4: the consent card comes first
+        await send_consent_card(services, message.chat_id, user.first_name)
+        return
     text = context.t.render(
         "start/welcome",
         community=services.config.community.name,

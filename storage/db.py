@@ -150,6 +150,15 @@ class Database:
             raise
         await tx.execute(f"RELEASE {name}")
 
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database file and truncate the WAL to zero bytes.
+
+        Run after an erasure (``/forget``) so old page images do not linger in the ``-wal``.
+        """
+        self._check_open()
+        async with self._lock:
+            await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         """Read one row: inside a transaction from it, else from the reader connection."""
         tx = _current.get()
@@ -185,6 +194,8 @@ async def _connect(path: Path) -> aiosqlite.Connection:
         "PRAGMA synchronous=FULL",
         "PRAGMA foreign_keys=ON",
         "PRAGMA busy_timeout=5000",
+        # Deleted personal data is overwritten, not left in free pages (storage.personal_data).
+        "PRAGMA secure_delete=ON",
     ):
         await conn.execute(pragma)
     return conn

@@ -185,7 +185,8 @@ class IssueService(IntakeService, HandlingService):
             return [grid_key]
         grids = [
             g.key for g in self.config.community.grids
-            if may(user_id, Action.QUEUE, GridScope(g.key), self.config)
+            if may(user_id, Action.QUEUE, GridScope(g.key), self.config,
+                   grants=self.roles.of(user_id))
         ]  # fmt: skip
         if not grids:
             raise NotPermitted("issues.errors.only_worker")

@@ -24,7 +24,14 @@ from bot.services.issues_model import (
     Outcome,
     next_state,
 )
-from bot.services.permissions import IssueScope, Role, acting_role, may, refusal_key
+from bot.services.permissions import (
+    IssueScope,
+    Role,
+    RoleBook,
+    acting_role,
+    may,
+    refusal_key,
+)
 from bot.services.workcal import WorkCalendar
 from storage.issues import IssueRecord, IssueRepo
 
@@ -36,12 +43,20 @@ class IssueCore:
     """Dependencies and shared steps; ``IssueService`` and ``FeedbackService`` build on it."""
 
     def __init__(
-        self, repo: IssueRepo, clock: Clock, config: Config, calendar: WorkCalendar
+        self,
+        repo: IssueRepo,
+        clock: Clock,
+        config: Config,
+        calendar: WorkCalendar,
+        *,
+        roles: RoleBook | None = None,
     ) -> None:
         self.repo = repo
         self.clock = clock
         self.config = config
         self.calendar = calendar
+        # Registry role grants (issue #4); empty without a registry: config roles only.
+        self.roles = roles or RoleBook()
 
     # -- loading and checking ------------------------------------------------------------------
 
@@ -59,9 +74,10 @@ class IssueCore:
 
     def authorize(self, user_id: int, action: Action, issue: IssueScope) -> Role:
         """The role the user acts in; NotPermitted (with the right explanation) otherwise."""
-        if not may(user_id, action, issue, self.config):
-            raise NotPermitted(refusal_key(user_id, action, self.config))
-        return acting_role(user_id, action, issue, self.config)
+        grants = self.roles.of(user_id)
+        if not may(user_id, action, issue, self.config, grants=grants):
+            raise NotPermitted(refusal_key(user_id, action, self.config, grants=grants))
+        return acting_role(user_id, action, issue, self.config, grants=grants)
 
     async def act(self, user_id: int, number: int, action: Action) -> tuple[IssueView, Role]:
         """Load, check permission, then check the state machine (in that order, so a resident

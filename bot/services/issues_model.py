@@ -61,6 +61,9 @@ class Action(StrEnum):
     CLOSE = "close"  # after the slips are answered or expired
     ANSWER_SLIP = "answer_slip"
     SLIP_EXPIRED = "slip_expired"
+    CHASE = "chase"  # 催办: the deadline is near (schedule sweep, issue #5)
+    SUPERVISE = "supervise"  # 督办: the deadline has passed
+    ESCALATE = "escalate"  # 升级督办: still overdue, up the ladder
 
 
 FINISHED: Final = frozenset({State.CLOSED, State.MERGED, State.REJECTED})

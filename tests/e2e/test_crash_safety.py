@@ -34,6 +34,9 @@ poll_timeout = 1
 [storage]
 path = "{db}"
 
+[schedule]
+rules = []  # no civic-calendar announcement may land among the acks, whatever the hour
+
 [outbox]
 group_per_minute = 100000
 global_per_second = 100000

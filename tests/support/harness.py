@@ -10,6 +10,7 @@ import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot.services.clock import Clock
 from tests.support import factories as f
 
 TOKEN = f.ENV["GRIDBOT_TOKEN"]
+QUIET_MOMENT = datetime(2026, 11, 18, 14, 0, tzinfo=f.SHANGHAI)
 
 PEOPLE: dict[int, tuple[str, str]] = {
     f.WORKER_G1: ("张", "网格员"),
@@ -90,8 +92,13 @@ async def sandbox_world(
 
 @asynccontextmanager
 async def running_bot(world: World, clock: Clock | None = None) -> AsyncIterator[GridBot]:
-    """The real gridbot, polling the sandbox, until the block ends (then stopped cleanly)."""
-    gridbot = await build(world.config, clock=clock)
+    """The real gridbot, polling the sandbox, until the block ends (then stopped cleanly).
+
+    Without a clock of its own a test gets a fake one standing still at a quiet moment (a
+    Wednesday afternoon, nothing scheduled), so the time of day a suite runs at never lets
+    a real reminder or digest slip into what a test asserts.
+    """
+    gridbot = await build(world.config, clock=clock or f.FakeClock(QUIET_MOMENT))
     await gridbot.start()
     try:
         yield gridbot

@@ -1,0 +1,49 @@
+"""The clock (issue #5): one PTB job a minute runs every sweep; the database holds the rest.
+
+APScheduler keeps nothing that must happen (architecture.md, invariant 5): each tick asks the
+services what is due at ``clock.now()`` and records what it did in the same transaction as the
+outbox rows, so a crash between ticks loses nothing and a restart repeats nothing. The first
+tick runs as soon as the bot starts, which is how work missed during a short outage (within the
+grace period) goes out once on start.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.context import BotContext, Services
+from bot.issue_notify import IssueNotifier, issue_service
+from bot.schedule_notify import ScheduleNotifier
+from bot.services.schedule import ScheduleService
+
+log = logging.getLogger(__name__)
+
+
+def schedule_service(services: Services) -> ScheduleService:
+    service: ScheduleService = services.features["schedule"]
+    return service
+
+
+async def tick(context: BotContext) -> None:
+    """Every minute: feedback reminders and expiry, then every piece of scheduled work."""
+    await run_sweeps(context.services, context.bot.username)
+
+
+async def run_sweeps(services: Services, bot_username: str) -> None:
+    """Both sweeps at the clock's now; each commits on its own, so one failing spares the other."""
+    now = services.clock.now()
+    try:
+        async with services.db.transaction():
+            feedback = await issue_service(services).sweep_feedback(now)
+            await IssueNotifier(services, bot_username).deliver_notices(feedback.notices)
+    except Exception:
+        log.exception("feedback sweep failed at %s", now.isoformat())
+    try:
+        async with services.db.transaction():
+            result = await schedule_service(services).sweep(now)
+            await ScheduleNotifier(services, bot_username).deliver(result.notices)
+    except Exception:
+        log.exception("schedule sweep failed at %s", now.isoformat())
+        return
+    if result.recorded:
+        log.info("schedule sweep at %s: %s", now.isoformat(), result.recorded)

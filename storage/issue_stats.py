@@ -1,0 +1,123 @@
+"""Read-only views over issues for the schedules (issue #5): what to chase, and the counts the
+daily digest shows. Writes to issues stay in ``storage.issues``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from storage.clock import from_db, to_db
+from storage.db import Database
+from storage.issues import OPEN_STATES
+
+# Being worked on by a handler: the only states that are chased. A return request waits for the
+# grid worker, and resolved / closed / rejected / merged issues are over.
+CHASED_STATES: Final = ("assigned", "in_progress")
+_OPEN: Final = ", ".join("?" for _ in OPEN_STATES)
+
+
+@dataclass(frozen=True)
+class ChaseCandidate:
+    number: int
+    grid: str
+    handler: str | None
+    assigned_at: datetime
+    resolve_by: datetime
+
+
+class IssueStats:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def chase_candidates(self) -> list[ChaseCandidate]:
+        rows = await self.db.fetchall(
+            "SELECT number, grid, handler, assigned_at, resolve_by FROM issues"
+            " WHERE state IN (?, ?) AND resolve_by IS NOT NULL AND assigned_at IS NOT NULL"
+            " ORDER BY number",
+            CHASED_STATES,
+        )
+        return [
+            ChaseCandidate(
+                number=row["number"],
+                grid=row["grid"],
+                handler=row["handler"],
+                assigned_at=from_db(row["assigned_at"]),
+                resolve_by=from_db(row["resolve_by"]),
+            )
+            for row in rows
+        ]
+
+    async def is_chased(self, number: int) -> bool:
+        """Whether the issue is still in a chased state (checked again right before sending)."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM issues WHERE number = ? AND state IN (?, ?)", (number, *CHASED_STATES)
+        )
+        return row is not None
+
+    async def event_counts(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Issues reported, accepted, resolved and reopened in ``[start, end)``, from the timeline.
+
+        Accepted counts 受理 and a 交办 straight from 已登记 (which accepts it too).
+        """
+        row = await self.db.fetchone(
+            "SELECT"
+            " SUM(CASE WHEN from_state IS NULL THEN 1 ELSE 0 END) AS new,"
+            " SUM(CASE WHEN action = 'accept' OR (action = 'assign' AND from_state = 'new')"
+            " THEN 1 ELSE 0 END) AS accepted,"
+            " SUM(CASE WHEN action = 'resolve' THEN 1 ELSE 0 END) AS resolved,"
+            " SUM(CASE WHEN action = 'reopen' THEN 1 ELSE 0 END) AS reopened"
+            " FROM issue_events WHERE at >= ? AND at < ?",
+            (to_db(start), to_db(end)),
+        )
+        assert row is not None
+        return {name: int(row[name] or 0) for name in row.keys()}
+
+    async def open_count(self) -> int:
+        row = await self.db.fetchone(
+            f"SELECT COUNT(*) FROM issues WHERE state IN ({_OPEN})", OPEN_STATES
+        )
+        return int(row[0]) if row else 0
+
+    async def overdue(
+        self, now: datetime, limit: int
+    ) -> list[tuple[int, str, datetime, str | None]]:
+        """The oldest overdue open issues: (number, category, reported_at, handler)."""
+        stamp = to_db(now)
+        rows = await self.db.fetchall(
+            f"SELECT number, category, reported_at, handler FROM issues WHERE state IN ({_OPEN})"
+            " AND ((state = 'new' AND respond_by < ?) OR (resolve_by IS NOT NULL"
+            " AND resolve_by < ?)) ORDER BY reported_at, number LIMIT ?",
+            (*OPEN_STATES, stamp, stamp, limit),
+        )
+        return [(r[0], r[1], from_db(r[2]), r[3]) for r in rows]
+
+    async def overdue_count(self, now: datetime) -> int:
+        stamp = to_db(now)
+        row = await self.db.fetchone(
+            f"SELECT COUNT(*) FROM issues WHERE state IN ({_OPEN})"
+            " AND ((state = 'new' AND respond_by < ?) OR (resolve_by IS NOT NULL"
+            " AND resolve_by < ?))",
+            (*OPEN_STATES, stamp, stamp),
+        )
+        return int(row[0]) if row else 0
+
+    async def top_categories(
+        self, start: datetime, end: datetime, limit: int
+    ) -> list[tuple[str, int]]:
+        rows = await self.db.fetchall(
+            "SELECT category, COUNT(*) FROM issues WHERE reported_at >= ? AND reported_at < ?"
+            " GROUP BY category ORDER BY COUNT(*) DESC, category LIMIT ?",
+            (to_db(start), to_db(end), limit),
+        )
+        return [(row[0], int(row[1])) for row in rows]
+
+    async def rated_handlers(self, start: datetime, end: datetime) -> list[str]:
+        """Handlers with at least one answered feedback slip issued in ``[start, end)``."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT handler FROM feedback_slips WHERE state = 'answered'"
+            " AND handler IS NOT NULL AND created_at >= ? AND created_at < ? ORDER BY handler",
+            (to_db(start), to_db(end)),
+        )
+        return [row[0] for row in rows]

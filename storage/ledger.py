@@ -1,0 +1,79 @@
+"""The ledger (台账) query: one row per issue reported in a period, with what a government
+ledger needs — the first reporter and the latest answered feedback slip (回访)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.clock import from_db, to_db
+from storage.db import Database, Row
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else from_db(value)
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    number: int
+    type: str
+    category: str
+    grid: str
+    building: str | None
+    unit: str | None
+    location: str | None
+    description: str
+    anonymous: bool
+    state: str
+    handler: str | None
+    reporter_id: int | None
+    reporter_name: str | None
+    reported_at: datetime
+    resolve_by: datetime | None
+    closed_at: datetime | None
+    resolved_at: datetime | None
+    contacted: bool | None
+    solved: str | None
+    satisfaction: str | None
+
+    @classmethod
+    def _from_row(cls, row: Row) -> LedgerRecord:
+        contacted = row["contacted"]
+        return cls(
+            number=row["number"], type=row["type"], category=row["category"], grid=row["grid"],
+            building=row["building"], unit=row["unit"], location=row["location"],
+            description=row["description"], anonymous=bool(row["anonymous"]),
+            state=row["state"], handler=row["handler"], reporter_id=row["reporter_id"],
+            reporter_name=row["reporter_name"], reported_at=from_db(row["reported_at"]),
+            resolve_by=_time(row["resolve_by"]), closed_at=_time(row["closed_at"]),
+            resolved_at=_time(row["resolved_at"]),
+            contacted=None if contacted is None else bool(contacted),
+            solved=row["solved"], satisfaction=row["satisfaction"],
+        )  # fmt: skip
+
+
+_SQL = """
+SELECT i.*,
+  (SELECT r.user_id FROM issue_reporters r WHERE r.issue_id = i.id
+   ORDER BY r.added_at, r.rowid LIMIT 1) AS reporter_id,
+  (SELECT r.display_name FROM issue_reporters r WHERE r.issue_id = i.id
+   ORDER BY r.added_at, r.rowid LIMIT 1) AS reporter_name,
+  s.contacted, s.solved, s.satisfaction
+FROM issues i
+LEFT JOIN feedback_slips s ON s.id = (
+  SELECT id FROM feedback_slips WHERE issue_id = i.id AND state = 'answered'
+  ORDER BY round DESC, answered_at DESC LIMIT 1)
+WHERE i.reported_at >= ? AND i.reported_at < ?
+ORDER BY i.number
+"""
+
+
+class LedgerRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def rows(self, start: datetime, end: datetime) -> list[LedgerRecord]:
+        """Issues reported in ``[start, end)``, by number."""
+        found = await self.db.fetchall(_SQL, (to_db(start), to_db(end)))
+        return [LedgerRecord._from_row(row) for row in found]

@@ -1,0 +1,128 @@
+"""/mydata, /forget and retention (PIPL, issue #4): the raw database files are searched."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.services.errors import NotPermitted
+from bot.services.issues_model import NoticeKind
+from bot.services.rates import Satisfaction, Solved
+from storage.registry import SensitiveRecord
+from tests.support.factories import (
+    G1_CHAT,
+    PROPERTY_USER,
+    RESIDENT,
+    SECRETARY,
+    WORKER_G1,
+    WORKER_G2,
+)
+from tests.support.registry import RegistryWorld, as_csv, registry_world, sample_rows
+
+NAME, PHONE = "欧阳娜娜", "13987654321"
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[RegistryWorld]:
+    async with registry_world(tmp_path) as world:
+        await world.registry.import_sheet(as_csv(sample_rows()), "a.csv", None)
+        yield world
+
+
+async def verified_resident(world: RegistryWorld) -> int:
+    """RESIDENT consents, claims 1-1-101 (grid g1) and is approved; returns the household id."""
+    household = await world.registry.find_room("1-1-101")
+    await world.registry.consent(RESIDENT, NAME)
+    claim = await world.registry.claim(RESIDENT, household.id, "owner")
+    assert claim.reviewers == (WORKER_G1,)
+    await world.registry.decide(WORKER_G1, RESIDENT, household.id, approve=True)
+    return household.id
+
+
+async def closed_report(world: RegistryWorld) -> int:
+    service = world.issues
+    text = f"#报事 1号楼1单元电梯坏了，我是{NAME}，电话{PHONE}"
+    reported = await service.report(
+        chat_id=G1_CHAT, user_id=RESIDENT, display_name=NAME, text=text
+    )
+    number = reported.issue.number
+    await service.assign(WORKER_G1, number, "property")
+    resolved = await service.handler_resolve(PROPERTY_USER, number, "已修好")
+    [slip] = [n.slip_id for n in resolved.notices if n.kind is NoticeKind.FEEDBACK_SLIP]
+    assert slip is not None
+    await service.answer_slip(
+        slip, RESIDENT, contacted=True, solved=Solved.SOLVED, satisfaction=Satisfaction.SATISFIED
+    )
+    return number
+
+
+def raw_bytes(world: RegistryWorld) -> bytes:
+    path = world.db.path
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+async def test_mydata_holds_profile_households_reports_slips_and_grants(
+    world: RegistryWorld,
+) -> None:
+    await verified_resident(world)
+    number = await closed_report(world)
+    await world.registry.grant(SECRETARY, RESIDENT, "楼栋长", "g1")
+    data = json.loads(await world.personal.my_data(RESIDENT))
+    assert data["profile"][0]["display_name"] == NAME
+    assert data["households"][0]["room"] == "101" and data["households"][0]["state"] == "verified"
+    assert [r["number"] for r in data["reports"]] == [number]
+    assert data["feedback_slips"][0]["satisfaction"] == "satisfied"
+    assert data["role_grants"][0]["role"] == "building_head"
+    assert {e["action"] for e in data["report_events"]} >= {"report", "resolve"}
+
+
+async def test_forget_leaves_no_name_or_phone_in_the_database_files(
+    world: RegistryWorld,
+) -> None:
+    household = await verified_resident(world)
+    number = await closed_report(world)
+    await world.registry.record_sensitive(
+        RESIDENT, SensitiveRecord(household, True, f"{NAME} 高血压", "")
+    )
+    await world.db.checkpoint()
+    assert NAME.encode() in raw_bytes(world)
+
+    await world.personal.forget(RESIDENT)
+    await world.personal.wait_checkpoints()
+
+    raw = raw_bytes(world)
+    for secret in (NAME, PHONE, "高血压"):
+        assert secret.encode() not in raw, secret
+    issue = await world.issues.get(number, WORKER_G1)
+    assert [r.name for r in issue.reporters] == ["已注销居民"]
+    assert PHONE not in issue.description and "139****4321" in issue.description
+    assert json.loads(await world.personal.my_data(RESIDENT))["reports"] == []
+    assert not await world.registry.has_consent(RESIDENT)
+
+
+async def test_sensitive_data_only_for_the_grid_worker_and_secretary(world: RegistryWorld) -> None:
+    household = await verified_resident(world)
+    await world.registry.record_sensitive(RESIDENT, SensitiveRecord(household, True, "", "轮椅"))
+    seen = await world.registry.read_sensitive(WORKER_G1, household)
+    assert seen is not None and seen.living_alone and seen.disability == "轮椅"
+    assert await world.registry.read_sensitive(SECRETARY, household) == seen
+    for other in (WORKER_G2, PROPERTY_USER, RESIDENT):
+        with pytest.raises(NotPermitted):
+            await world.registry.read_sensitive(other, household)
+
+
+async def test_retention_anonymises_contacts_of_long_closed_issues(world: RegistryWorld) -> None:
+    number = await closed_report(world)
+    world.clock.advance(days=364)
+    assert await world.personal.retention_sweep() == 0
+    world.clock.advance(timedelta(days=2))
+    assert await world.personal.retention_sweep() == 1
+    issue = await world.issues.get(number, WORKER_G1)
+    assert [r.name for r in issue.reporters] == ["已注销居民"]
+    assert PHONE not in issue.description
+    assert await world.personal.retention_sweep() == 0

@@ -1,0 +1,82 @@
+"""Deadline chasing (issue #5): 催办 at 75%, 督办 at the deadline, the escalation ladder in
+working days (skipping the Mid-autumn holiday and a weekend), and resolving stops it all."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.services.issues_model import Action
+from bot.services.schedule_model import NoticeKind
+from tests.bot.services.schedule_support import ScheduleWorld, of_kind, schedule_world
+from tests.support.factories import (
+    G1_CHAT,
+    LEADER_G1,
+    PROPERTY_USER,
+    RESIDENT,
+    SECRETARY,
+    SHANGHAI,
+    WORKER_G1,
+)
+
+
+def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+async def assigned_issue(world: ScheduleWorld, resolve_by: datetime) -> int:
+    service = world.issues.service
+    world.issues.clock.set(at(9, 14, 10))  # Monday
+    reported = await service.report(
+        chat_id=G1_CHAT, user_id=RESIDENT, display_name="王阿姨", text="#报事 5号楼门禁坏了"
+    )
+    number = reported.issue.number
+    await service.assign(WORKER_G1, number, "property", resolve_by=resolve_by)
+    return number
+
+
+async def test_chase_walks_the_ladder_on_working_days(tmp_path: Path) -> None:
+    # Due Thursday 24 September 18:00. Friday the 25th is Mid-autumn Festival, then a weekend:
+    # +1 working day is Monday the 28th, +3 is Wednesday the 30th. 75% of the time from Monday
+    # 14 September 10:00 falls at 04:00 on the 22nd, outside working time: 09:00 instead.
+    async with schedule_world(tmp_path) as world:
+        number = await assigned_issue(world, at(9, 24, 18))
+        sent = await world.run(at(9, 14, 10, 1), at(10, 2, 0, 1), timedelta(hours=1))
+        events = await world.issues.service.timeline(number, WORKER_G1)
+
+    chases = [(when, n.values["step"], n.chat_id) for when, n in of_kind(sent, NoticeKind.CHASE)]
+    assert chases == [
+        (at(9, 22, 9, 1), "remind", PROPERTY_USER),
+        (at(9, 24, 18, 1), "overdue", PROPERTY_USER),
+        (at(9, 24, 18, 1), "overdue", WORKER_G1),
+        (at(9, 28, 18, 1), "escalate1", LEADER_G1),
+        (at(9, 30, 18, 1), "escalate2", SECRETARY),
+    ]
+    steps = [
+        e.action for e in events if e.action in (Action.CHASE, Action.SUPERVISE, Action.ESCALATE)
+    ]
+    assert steps == [Action.CHASE, Action.SUPERVISE, Action.ESCALATE, Action.ESCALATE]
+
+
+async def test_chase_stops_when_the_issue_is_resolved(tmp_path: Path) -> None:
+    async with schedule_world(tmp_path) as world:
+        number = await assigned_issue(world, at(9, 24, 18))
+        before = await world.run(at(9, 24, 17, 1), at(9, 25, 10, 1), timedelta(hours=1))
+        world.issues.clock.set(at(9, 28, 10))
+        await world.issues.service.handler_resolve(PROPERTY_USER, number, "已修好")
+        after = await world.run(at(9, 28, 10, 1), at(10, 9, 0, 1), timedelta(hours=1))
+
+    # The first sweep (17:01) finds the 75% reminder due; the deadline then passes at 18:00.
+    steps = [n.values["step"] for _, n in of_kind(before, NoticeKind.CHASE)]
+    assert steps == ["remind", "overdue", "overdue"]
+    assert of_kind(after, NoticeKind.CHASE) == []
+
+
+async def test_chase_after_downtime_sends_only_the_step_that_applies_now(tmp_path: Path) -> None:
+    async with schedule_world(tmp_path) as world:
+        await assigned_issue(world, at(9, 24, 18))
+        await world.sweep_at(at(9, 14, 10, 1))
+        back = await world.sweep_at(at(9, 29, 9, 0))  # down for two weeks
+
+    chases = [(n.values["step"], n.chat_id) for n in back.notices if n.kind is NoticeKind.CHASE]
+    assert chases == [("escalate1", LEADER_G1)]

@@ -1,0 +1,118 @@
+"""End to end (issue #4): a secretary imports the sheet in chat; a resident consents, picks
+building → unit → room, the grid worker approves; declining stores nothing; /mydata; /forget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.app import GridBot
+from bot.sandbox.models import SentRecord
+from bot.services.registry import RegistryService
+from tests.support import factories as f
+from tests.support.harness import TOKEN, World, running_bot, sandbox_world, settled
+from tests.support.registry import as_xlsx, sample_rows
+
+FAST = {"private_per_second": 1000.0, "group_per_minute": 10000, "global_per_second": 10000.0}
+
+
+def registry(gridbot: GridBot) -> RegistryService:
+    found: RegistryService = gridbot.services.features["registry"]
+    return found
+
+
+async def step(world: World, gridbot: GridBot) -> None:
+    await world.server.wait_for(lambda _: not world.server.pending_updates(TOKEN) or None)
+    await settled(gridbot)
+
+
+async def press(world: World, gridbot: GridBot, record: SentRecord, user: int, label: str) -> None:
+    assert record.message_id is not None
+    await world.server.press_button(record.chat_id, record.message_id, user, button_text=label)
+    await step(world, gridbot)
+
+
+async def import_in_chat(world: World, gridbot: GridBot) -> None:
+    await world.server.start_private(f.SECRETARY)
+    await world.server.user_sends_document(
+        f.SECRETARY, f.SECRETARY, "住户.xlsx", as_xlsx(sample_rows())
+    )
+    await step(world, gridbot)
+    await world.wait_sent(f.SECRETARY, "新增 72 户，更新 0 户，未变 0 户")
+
+
+async def test_consent_room_picker_and_worker_approval(tmp_path: Path) -> None:
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        await import_in_chat(world, gridbot)
+        await world.server.start_private(f.WORKER_G1)
+        await world.server.start_private(f.RESIDENT)
+        await step(world, gridbot)
+        card = await world.wait_sent(f.RESIDENT, "个人信息告知书")
+        assert "365 天" in (card.text or "") and "/forget" in (card.text or "")
+        await press(world, gridbot, card, f.RESIDENT, "同意")
+        await press(world, gridbot, await world.wait_sent(f.RESIDENT, "楼栋"), f.RESIDENT, "1")
+        await press(world, gridbot, await world.wait_sent(f.RESIDENT, "单元"), f.RESIDENT, "2")
+        await press(world, gridbot, await world.wait_sent(f.RESIDENT, "房号"), f.RESIDENT, "301")
+        await press(
+            world, gridbot, await world.wait_sent(f.RESIDENT, "1-2-301"), f.RESIDENT, "业主"
+        )
+        await world.wait_sent(f.RESIDENT, "已提交认证申请")
+        request = await world.wait_sent(f.WORKER_G1, "住户认证申请")
+        assert "业主1231" in (request.text or "")
+        household = await registry(gridbot).find_room("1-2-301")
+        assert not await registry(gridbot).is_verified(f.RESIDENT, household.id)
+        await press(world, gridbot, request, f.WORKER_G1, "通过")
+        await world.wait_sent(f.RESIDENT, "住户认证已通过")
+        assert await registry(gridbot).is_verified(f.RESIDENT, household.id)
+
+        await world.server.user_sends(f.RESIDENT, f.RESIDENT, "/mydata")
+        await step(world, gridbot)
+        sent = [r for r in world.sent_to(f.RESIDENT) if r.method == "sendDocument"]
+        assert len(sent) == 1
+
+
+async def test_typed_room_goes_to_relation_buttons(tmp_path: Path) -> None:
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        await import_in_chat(world, gridbot)
+        await world.server.start_private(f.NEIGHBOUR)
+        await step(world, gridbot)
+        await press(
+            world, gridbot, await world.wait_sent(f.NEIGHBOUR, "告知书"), f.NEIGHBOUR, "同意"
+        )
+        await world.server.user_sends(f.NEIGHBOUR, f.NEIGHBOUR, "2-3-602")
+        await step(world, gridbot)
+        relation = await world.wait_sent(f.NEIGHBOUR, "2-3-602")
+        assert {b["text"] for row in relation.reply_markup["inline_keyboard"] for b in row} == {
+            "业主", "租户", "家属"
+        }  # fmt: skip
+
+
+async def test_declining_consent_stores_nothing(tmp_path: Path) -> None:
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        await world.server.start_private(f.RESIDENT)
+        await step(world, gridbot)
+        await press(
+            world, gridbot, await world.wait_sent(f.RESIDENT, "告知书"), f.RESIDENT, "不同意"
+        )
+        await world.wait_sent(f.RESIDENT, "没有保存您的任何个人信息")
+        for table in ("persons", "person_households", "role_grants", "sensitive_data"):
+            row = await gridbot.db.fetchone(f"SELECT COUNT(*) FROM {table}")
+            assert row is not None and row[0] == 0, table
+
+
+async def test_forget_in_chat_erases_the_name_from_the_database_files(tmp_path: Path) -> None:
+    name = "欧阳娜娜"
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        world.server.add_user(name, "", id=777)
+        await world.server.start_private(777)
+        await step(world, gridbot)
+        await press(world, gridbot, await world.wait_sent(777, "告知书"), 777, "同意")
+        await world.server.user_sends(777, 777, "/forget")
+        await step(world, gridbot)
+        await press(world, gridbot, await world.wait_sent(777, "确认删除"), 777, "确认删除")
+        await world.wait_sent(777, "已删除您的个人信息")
+        await gridbot.services.features["personal_data"].wait_checkpoints()
+        assert not await registry(gridbot).has_consent(777)
+        path = gridbot.db.path
+        wal = path.with_name(path.name + "-wal")
+        raw = path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    assert name.encode() not in raw

@@ -1,0 +1,54 @@
+"""End to end (issue #5): the one tick runs on start, the digest survives a restart exactly
+once, and a secretary pauses a rule from the chat."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from tests.support import factories as f
+from tests.support.harness import TOKEN, World, running_bot, sandbox_world, settled
+
+FAST = {"private_per_second": 1000.0, "group_per_minute": 10000, "global_per_second": 10000.0}
+
+
+def digests(world: World) -> list[str]:
+    return [t for t in world.texts_to(f.SECRETARY) if "每日简报" in t]
+
+
+async def test_digest_killed_at_075930_restarted_at_0803_is_sent_once(tmp_path: Path) -> None:
+    clock = f.FakeClock(datetime(2026, 3, 4, 7, 59, 30, tzinfo=f.SHANGHAI))
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        await world.server.start_private(f.SECRETARY)
+        async with running_bot(world, clock) as gridbot:
+            await settled(gridbot)
+        assert digests(world) == []
+        clock.set(datetime(2026, 3, 4, 8, 3, tzinfo=f.SHANGHAI))
+        async with running_bot(world, clock) as gridbot:
+            await world.wait_sent(f.SECRETARY, "每日简报")
+            await settled(gridbot)
+        async with running_bot(world, clock) as gridbot:
+            await settled(gridbot)
+
+    [digest] = digests(world)
+    assert "阅海湾社区每日简报" in digest and "3月3日" in digest
+    assert "未办结 0，超期 0" in digest
+
+
+async def test_secretary_pauses_a_rule_from_the_chat(tmp_path: Path) -> None:
+    clock = f.FakeClock(datetime(2026, 3, 4, 10, 0, tzinfo=f.SHANGHAI))
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        server = world.server
+        async with running_bot(world, clock) as gridbot:
+            await server.start_private(f.SECRETARY)
+            await server.start_private(f.WORKER_G1)
+            await server.user_sends(f.WORKER_G1, f.WORKER_G1, "/pause opinion_day")
+            await server.user_sends(f.SECRETARY, f.SECRETARY, "/pause opinion_day")
+            await server.user_sends(f.SECRETARY, f.SECRETARY, "/rules")
+            await world.server.wait_for(lambda _: not server.pending_updates(TOKEN) or None)
+            await settled(gridbot)
+
+    assert any("仅社区书记" in t for t in world.texts_to(f.WORKER_G1))
+    assert any("已暂停" in t and "民意“5”来听" in t for t in world.texts_to(f.SECRETARY))
+    [rules] = [t for t in world.texts_to(f.SECRETARY) if "定时提醒" in t]
+    assert "opinion_day｜民意“5”来听｜已暂停" in rules
