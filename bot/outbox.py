@@ -96,13 +96,26 @@ class Outbox:
         text: str,
         *,
         reply_markup: dict[str, Any] | None = None,
+        coalesce: bool = False,
     ) -> None:
-        """Queue an edit of the message sent under ``ref`` (resolved when the edit is sent)."""
+        """Queue an edit of the message sent under ``ref`` (resolved when the edit is sent).
+
+        With ``coalesce``, an edit of the same message still waiting to go out is replaced
+        by this one: a burst of taps on a busy group's list becomes one edit, within
+        Telegram's 20-a-minute group limit, and the last state always wins.
+        """
         payload: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": "HTML"}
         payload["message_ref"] = ref
         if reply_markup is not None:
             payload["reply_markup"] = reply_markup
-        await self._queue(chat_id, "editMessageText", payload)
+        if not coalesce:
+            await self._queue(chat_id, "editMessageText", payload)
+            return
+        key = f"edit:{ref}"
+        async with self.db.transaction() as tx:
+            if not await self.repo.revise_pending(key, payload):
+                await self._queue(chat_id, "editMessageText", payload, ref=key)
+            tx.after_commit(self._wake)
 
     async def send_document(
         self, chat_id: int, data: bytes, filename: str, *, caption: str | None = None
@@ -280,7 +293,7 @@ class Sender:
             log.info("chat %s migrated to %s", row.chat_id, exc.new_chat_id)
         except BadRequest as exc:
             if "message is not modified" in exc.message:
-                await self.repo.mark_sent(row.id, None, self.clock.now())
+                await self.repo.mark_sent(row.id, None, self.clock.now(), row.revision)
             else:
                 await self.repo.mark_dead(row.id, exc.message)
                 log.error("outbox row %s dead: %s", row.id, exc.message)
@@ -293,7 +306,8 @@ class Sender:
             log.error("outbox row %s dead: %s", row.id, exc)
         else:
             message_id = result.get("message_id") if isinstance(result, dict) else None
-            await self.repo.mark_sent(row.id, message_id, self.clock.now())
+            if not await self.repo.mark_sent(row.id, message_id, self.clock.now(), row.revision):
+                log.debug("outbox row %s was revised in flight; sending the newer text", row.id)
 
     async def _call(self, row: OutboxRow) -> Any:
         params = dict(row.payload)

@@ -22,6 +22,7 @@ class OutboxRow:
     ref: str | None
     attempts: int
     not_before: float
+    revision: int
 
     @classmethod
     def _from_row(cls, row: Row) -> OutboxRow:
@@ -35,6 +36,7 @@ class OutboxRow:
             ref=row["ref"],
             attempts=row["attempts"],
             not_before=row["not_before"],
+            revision=row["revision"],
         )
 
 
@@ -86,13 +88,30 @@ class OutboxRepo:
         row = await self.db.fetchone("SELECT MIN(not_before) FROM outbox WHERE state = 'pending'")
         return None if row is None or row[0] is None else float(row[0])
 
-    async def mark_sent(self, row_id: int, message_id: int | None, now: datetime) -> None:
+    async def mark_sent(
+        self, row_id: int, message_id: int | None, now: datetime, revision: int = 0
+    ) -> bool:
+        """Mark delivered, unless the row was revised while in flight (then it stays pending
+        and goes out again with the newer payload). Return whether it was marked."""
         async with self.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, error = NULL"
-                " WHERE id = ?",
-                (to_db(now), message_id, row_id),
+            return (
+                await tx.execute(
+                    "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, error = NULL"
+                    " WHERE id = ? AND revision = ?",
+                    (to_db(now), message_id, row_id, revision),
+                )
+                == 1
             )
+
+    async def revise_pending(self, ref: str, payload: dict[str, Any]) -> bool:
+        """Replace the payload of the pending row queued under ``ref``; False if none."""
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE outbox SET payload = ?, revision = revision + 1"
+                " WHERE ref = ? AND state = 'pending'",
+                (json.dumps(payload, ensure_ascii=False), ref),
+            )
+        return changed > 0
 
     async def postpone(self, row_id: int, not_before: float, error: str, *, count: bool) -> int:
         """Try again later; ``count`` says whether this was a failed attempt. Return attempts."""

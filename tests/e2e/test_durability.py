@@ -150,3 +150,16 @@ async def test_messages_follow_a_group_upgraded_to_supergroup(tmp_path: Path) ->
         await gridbot.services.outbox.send_message(f.G2_CHAT, "升级后的通知")
         record = await world.wait_sent(new_id, "升级后的通知")
     assert record.chat_id == new_id
+
+
+async def test_coalesced_edits_send_only_the_newest_text(tmp_path: Path) -> None:
+    async with sandbox_world(tmp_path) as world, running_bot(world) as gridbot:
+        outbox = gridbot.services.outbox
+        await outbox.send_message(f.G1_CHAT, "接龙 0 人", ref="list:1")
+        original = await world.wait_sent(f.G1_CHAT, "接龙 0 人")
+        async with gridbot.db.transaction():  # a burst of taps before the sender wakes
+            for n in range(1, 31):
+                await outbox.edit_message("list:1", f.G1_CHAT, f"接龙 {n} 人", coalesce=True)
+        await settled(gridbot)
+    edits = [r for r in world.server.sent if r.method == "editMessageText"]
+    assert [(e.message_id, e.text) for e in edits] == [(original.message_id, "接龙 30 人")]
