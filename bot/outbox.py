@@ -186,6 +186,11 @@ class Sender:
         self._event = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}  # chat_id -> its one send
         self._finished: set[int] = set()  # rows settled since the current round began
+        # Delivered rows whose "sent" mark is not committed yet: marks are written in
+        # batches by one task, so delivery never waits for the database's single writer.
+        self._delivered: dict[int, tuple[OutboxRow, int | None]] = {}
+        self._marks_due = asyncio.Event()
+        self._marker: asyncio.Task[None] | None = None
         self._unreachable: set[int] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -205,6 +210,7 @@ class Sender:
     async def start(self) -> None:
         self._unreachable = await self.repo.unreachable_chats()
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
+        self._marker = asyncio.create_task(self._mark_loop(), name="outbox-marks")
 
     async def stop(self, drain_timeout: float = 10.0) -> None:
         """Deliver what is due within ``drain_timeout`` seconds, then stop."""
@@ -220,10 +226,40 @@ class Sender:
         if self._inflight:
             await asyncio.gather(*self._inflight.values(), return_exceptions=True)
         self._task = None
+        if self._marker is not None:
+            self._marker.cancel()
+            await asyncio.gather(self._marker, return_exceptions=True)
+            self._marker = None
+        await self._write_marks()
 
     async def _has_due_work(self) -> bool:
         next_due = await self.repo.next_due()
-        return bool(self._inflight) or (next_due is not None and next_due <= self._now() + 1)
+        busy = bool(self._inflight) or bool(self._delivered)
+        return busy or (next_due is not None and next_due <= self._now() + 1)
+
+    async def _mark_loop(self) -> None:
+        while True:
+            await self._marks_due.wait()
+            self._marks_due.clear()
+            try:
+                await self._write_marks()
+            except Exception:  # the rows stay pending and are delivered again: never lost
+                log.exception("could not record delivered messages; retrying")
+                await asyncio.sleep(1)
+                self._marks_due.set()
+
+    async def _write_marks(self) -> None:
+        """Record every delivered row as sent, in one transaction."""
+        batch = dict(self._delivered)
+        if not batch:
+            return
+        marks = [(row.id, message_id, row.revision) for row, message_id in batch.values()]
+        revised = await self.repo.mark_sent_many(marks, self.clock.now())
+        for row_id in batch:
+            del self._delivered[row_id]
+        if revised:
+            log.debug("outbox rows %s were revised in flight; sending the newer text", revised)
+        self.wake()
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -245,7 +281,7 @@ class Sender:
         now = self._now()
         next_in: float | None = None
         self._finished.clear()
-        heads = await self.repo.heads()
+        heads = await self.repo.heads(exclude=list(self._delivered))
         for row in heads:
             # A send that settled while the query ran may be missing from its snapshot.
             if row.chat_id in self._inflight or row.id in self._finished:
@@ -306,15 +342,22 @@ class Sender:
             log.error("outbox row %s dead: %s", row.id, exc)
         else:
             message_id = result.get("message_id") if isinstance(result, dict) else None
-            if not await self.repo.mark_sent(row.id, message_id, self.clock.now(), row.revision):
-                log.debug("outbox row %s was revised in flight; sending the newer text", row.id)
+            self._delivered[row.id] = (row, message_id)
+            self._marks_due.set()
+
+    def _delivered_message(self, ref: str) -> tuple[int, int] | None:
+        """(chat_id, message_id) of a delivered row under ``ref`` whose mark is pending."""
+        for row, message_id in reversed(self._delivered.values()):
+            if row.ref == ref and message_id is not None:
+                return row.chat_id, message_id
+        return None
 
     async def _call(self, row: OutboxRow) -> Any:
         params = dict(row.payload)
         params["chat_id"] = row.chat_id  # the row's id follows a group upgraded to a supergroup
         ref = params.pop("message_ref", None)
         if ref is not None:
-            found = await self.repo.message_id_for(str(ref))
+            found = self._delivered_message(str(ref)) or await self.repo.message_id_for(str(ref))
             if found is None:
                 raise BadRequest(f"message to edit ({ref}) was never delivered")
             params["chat_id"], params["message_id"] = found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -74,13 +75,15 @@ class OutboxRepo:
                 ),
             )
 
-    async def heads(self, limit: int = 1000) -> list[OutboxRow]:
-        """The oldest pending row of each chat: per chat, rows go out in queue order."""
+    async def heads(self, limit: int = 1000, exclude: Sequence[int] = ()) -> list[OutboxRow]:
+        """The oldest pending row of each chat, leaving out ``exclude`` (delivered rows whose
+        mark is not written yet): per chat, rows go out in queue order."""
+        skip = f" AND id NOT IN ({', '.join('?' for _ in exclude)})" if exclude else ""
         rows = await self.db.fetchall(
             "SELECT * FROM outbox WHERE id IN ("
-            " SELECT MIN(id) FROM outbox WHERE state = 'pending' GROUP BY chat_id)"
+            f" SELECT MIN(id) FROM outbox WHERE state = 'pending'{skip} GROUP BY chat_id)"
             " ORDER BY id LIMIT ?",
-            (limit,),
+            (*exclude, limit),
         )
         return [OutboxRow._from_row(row) for row in rows]
 
@@ -102,6 +105,23 @@ class OutboxRepo:
                 )
                 == 1
             )
+
+    async def mark_sent_many(
+        self, marks: Sequence[tuple[int, int | None, int]], now: datetime
+    ) -> list[int]:
+        """Mark (id, message_id, revision) rows sent in one transaction; return the ids left
+        pending because they were revised while in flight."""
+        revised: list[int] = []
+        async with self.db.transaction() as tx:
+            for row_id, message_id, revision in marks:
+                changed = await tx.execute(
+                    "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, error = NULL"
+                    " WHERE id = ? AND revision = ?",
+                    (to_db(now), message_id, row_id, revision),
+                )
+                if changed != 1:
+                    revised.append(row_id)
+        return revised
 
     async def revise_pending(self, ref: str, payload: dict[str, Any]) -> bool:
         """Replace the payload of the pending row queued under ``ref``; False if none."""
