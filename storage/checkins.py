@@ -64,7 +64,7 @@ class CheckinRepo:
         by: int, now: datetime,
     ) -> int:  # fmt: skip
         """Enrol (or re-enrol) a resident; consent is asked again, so it starts inactive."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.execute(
                 "INSERT INTO checkin_enrolments (user_id, volunteer_id, grid, location,"
                 " enrolled_by, enrolled_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id)"
@@ -80,7 +80,7 @@ class CheckinRepo:
         return int(row[0])
 
     async def consent(self, enrolment_id: int, user_id: int, now: datetime) -> bool:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             return await tx.execute(
                 "UPDATE checkin_enrolments SET consented_at = ? WHERE id = ? AND user_id = ?"
                 " AND consented_at IS NULL AND ended_at IS NULL",
@@ -102,7 +102,7 @@ class CheckinRepo:
         return [EnrolmentRecord._from_row(row) for row in rows]
 
     async def asked(self, enrolment_id: int, day: str, now: datetime) -> None:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.execute(
                 "INSERT INTO checkin_days (enrolment_id, day, asked_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (enrolment_id, day) DO NOTHING",
@@ -111,7 +111,7 @@ class CheckinRepo:
 
     async def confirm(self, enrolment_id: int, day: str, by: int, now: datetime) -> bool:
         """Record 我很好; False if that morning was not asked or is already confirmed."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             return await tx.execute(
                 "UPDATE checkin_days SET confirmed_at = ?, confirmed_by = ?"
                 " WHERE enrolment_id = ? AND day = ? AND confirmed_at IS NULL",
@@ -129,7 +129,7 @@ class CheckinRepo:
 
     async def raise_alert(self, enrolment_id: int, day: str, now: datetime) -> int | None:
         """Open the day's alert; None if it exists already."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             changed = await tx.execute(
                 "INSERT INTO checkin_alerts (enrolment_id, day, raised_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (enrolment_id, day) DO NOTHING",
@@ -148,7 +148,7 @@ class CheckinRepo:
         return None if row is None else AlertRecord._from_row(row)
 
     async def close_alert(self, alert_id: int, outcome: str, by: int, now: datetime) -> bool:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             return await tx.execute(
                 "UPDATE checkin_alerts SET outcome = ?, outcome_by = ?, outcome_at = ?"
                 " WHERE id = ? AND outcome IS NULL",

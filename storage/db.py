@@ -8,6 +8,8 @@ Why this shape:
 - Transactions nest: an inner ``transaction()`` in the same task becomes a SAVEPOINT. The intake
   loop opens the outer one around a whole update, so a handler's state changes, the outbox rows
   it queues and the inbox "done" mark commit together (architecture.md, invariant 2).
+  Repository methods use ``writing()``, which joins the current transaction without a
+  savepoint: a savepoint costs two statements on every call (issue #7's profile).
 - Reads outside a transaction use a second connection and never wait for the writer.
 """
 
@@ -136,6 +138,18 @@ class Database:
             await self._writer.commit()
         for callback in tx._after_commit:
             callback()
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[Transaction]:
+        """For repository methods: join the caller's transaction without a savepoint, or
+        open one. A savepoint costs two statements, and a repository call that fails
+        raises through the caller's own transaction or savepoint, which rolls it back."""
+        current = _current.get()
+        if current is not None:
+            yield current
+            return
+        async with self.transaction() as tx:
+            yield tx
 
     @asynccontextmanager
     async def _savepoint(self, tx: Transaction) -> AsyncIterator[None]:

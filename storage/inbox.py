@@ -33,7 +33,7 @@ class InboxRepo:
             return 0
         stamp = to_db(now)
         new = 0
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             for update in updates:
                 new += await tx.execute(
                     "INSERT INTO inbox (update_id, raw, received_at) VALUES (?, ?, ?)"
@@ -56,7 +56,7 @@ class InboxRepo:
 
     async def mark_done(self, update_id: int, now: datetime) -> bool:
         """Mark done inside the caller's transaction; False if it was done already."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             changed = await tx.execute(
                 "UPDATE inbox SET state = 'done', finished_at = ?"
                 " WHERE update_id = ? AND state = 'pending'",
@@ -74,7 +74,7 @@ class InboxRepo:
         self, update_id: int, error: str, max_attempts: int, now: datetime
     ) -> bool:
         """Count a failed dispatch; dead-letter at ``max_attempts``. Return True if now dead."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.execute(
                 "UPDATE inbox SET attempts = attempts + 1, error = ?,"
                 " state = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE state END,"
@@ -86,7 +86,7 @@ class InboxRepo:
         return row is not None and row["state"] == "dead"
 
     async def mark_dead(self, update_id: int, error: str, now: datetime) -> None:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.execute(
                 "UPDATE inbox SET state = 'dead', error = ?, finished_at = ? WHERE update_id = ?",
                 (error, to_db(now), update_id),

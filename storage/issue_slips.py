@@ -72,7 +72,7 @@ class SlipRepo:
         now: datetime,
     ) -> int:
         """Issue a slip for one reporter and round; the attribution is copied onto it."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             return await tx.insert(
                 "INSERT INTO feedback_slips (issue_id, round, user_id, grid, handler, category,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -100,7 +100,7 @@ class SlipRepo:
         now: datetime,
     ) -> bool:
         """Record the answers of an open slip; False if it was no longer open."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             return await tx.execute(
                 "UPDATE feedback_slips SET state = 'answered', answered_at = ?, contacted = ?,"
                 " solved = ?, satisfaction = ?, comment = ? WHERE id = ? AND state = 'open'",
@@ -116,7 +116,7 @@ class SlipRepo:
 
     async def cancel_open(self, issue_id: int) -> int:
         """A reopen supersedes the round's unanswered slips: they count nowhere."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             return await tx.execute(
                 "UPDATE feedback_slips SET state = 'cancelled'"
                 " WHERE issue_id = ? AND state = 'open'",
@@ -139,7 +139,7 @@ class SlipRepo:
         return [SlipRecord._from_row(row) for row in rows]
 
     async def mark_reminded(self, slip_id: int, now: datetime) -> bool:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             return await tx.execute(
                 "UPDATE feedback_slips SET reminded_at = ?"
                 " WHERE id = ? AND state = 'open' AND reminded_at IS NULL",
@@ -147,7 +147,7 @@ class SlipRepo:
             ) == 1  # fmt: skip
 
     async def mark_expired(self, slip_id: int, now: datetime) -> bool:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             return await tx.execute(
                 "UPDATE feedback_slips SET state = 'expired', expired_at = ?"
                 " WHERE id = ? AND state = 'open'",

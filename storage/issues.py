@@ -176,7 +176,7 @@ class IssueRepo:
 
     async def create(self, new: NewIssue) -> int:
         """Insert a new issue with the next number; return its id."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             row = await tx.fetchone("SELECT COALESCE(MAX(number), 0) + 1 FROM issues")
             number = int(row[0]) if row else 1
             stamp = to_db(new.reported_at)
@@ -200,7 +200,7 @@ class IssueRepo:
             raise ValueError(f"not updatable issue columns: {sorted(unknown)}")
         values = [to_db(v) if isinstance(v, datetime) else v for v in changes.values()]
         assignments = "".join(f"{name} = ?, " for name in changes)
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.execute(
                 f"UPDATE issues SET {assignments}updated_at = ? WHERE id = ?",
                 (*values, to_db(now), issue_id),
@@ -296,7 +296,7 @@ class IssueRepo:
 
     async def add_reporter(self, issue_id: int, reporter: ReporterRecord, now: datetime) -> bool:
         """Add a reporter unless already there; return whether it was added."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             return await tx.execute(
                 "INSERT INTO issue_reporters (issue_id, user_id, display_name, chat_id,"
                 " message_id, via_issue, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -310,7 +310,7 @@ class IssueRepo:
     async def add_photos(
         self, issue_id: int, file_ids: Sequence[str], kind: str, now: datetime
     ) -> None:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.executemany(
                 "INSERT INTO issue_photos (issue_id, file_id, kind, added_at) VALUES (?, ?, ?, ?)",
                 [(issue_id, file_id, kind, to_db(now)) for file_id in file_ids],
@@ -330,7 +330,7 @@ class IssueRepo:
         action: str,
         note: str | None = None,
     ) -> int:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             return await tx.insert(
                 "INSERT INTO issue_events (issue_id, actor_id, actor_role, at, from_state,"
                 " to_state, action, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

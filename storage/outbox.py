@@ -58,7 +58,7 @@ class OutboxRepo:
         not_before: float = 0.0,
     ) -> int:
         """Queue one call in the caller's transaction (or a new one); return the row id."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             chat_id = await _resolve_chat(tx, chat_id)
             return await tx.insert(
                 "INSERT INTO outbox (chat_id, method, payload, attachment, attachment_name,"
@@ -96,7 +96,7 @@ class OutboxRepo:
     ) -> bool:
         """Mark delivered, unless the row was revised while in flight (then it stays pending
         and goes out again with the newer payload). Return whether it was marked."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             return (
                 await tx.execute(
                     "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, error = NULL"
@@ -112,7 +112,7 @@ class OutboxRepo:
         """Mark (id, message_id, revision) rows sent in one transaction; return the ids left
         pending because they were revised while in flight."""
         revised: list[int] = []
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             for row_id, message_id, revision in marks:
                 changed = await tx.execute(
                     "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, error = NULL"
@@ -125,7 +125,7 @@ class OutboxRepo:
 
     async def revise_pending(self, ref: str, payload: dict[str, Any]) -> bool:
         """Replace the payload of the pending row queued under ``ref``; False if none."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             changed = await tx.execute(
                 "UPDATE outbox SET payload = ?, revision = revision + 1"
                 " WHERE ref = ? AND state = 'pending'",
@@ -135,7 +135,7 @@ class OutboxRepo:
 
     async def postpone(self, row_id: int, not_before: float, error: str, *, count: bool) -> int:
         """Try again later; ``count`` says whether this was a failed attempt. Return attempts."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.execute(
                 "UPDATE outbox SET not_before = ?, error = ?,"
                 " attempts = attempts + ? WHERE id = ?",
@@ -145,7 +145,7 @@ class OutboxRepo:
         return int(row[0]) if row else 0
 
     async def mark_dead(self, row_id: int, error: str) -> None:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.execute(
                 "UPDATE outbox SET state = 'dead', error = ?, attempts = attempts + 1"
                 " WHERE id = ?",
@@ -154,7 +154,7 @@ class OutboxRepo:
 
     async def mark_unreachable(self, chat_id: int, reason: str, now: datetime) -> int:
         """Record that ``chat_id`` refuses the bot and stop every pending row to it."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.execute(
                 "INSERT INTO unreachable_chats (chat_id, reason, since) VALUES (?, ?, ?)"
                 " ON CONFLICT (chat_id) DO UPDATE SET reason = excluded.reason",
@@ -167,7 +167,7 @@ class OutboxRepo:
             )
 
     async def mark_reachable(self, chat_id: int) -> bool:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             return (
                 await tx.execute("DELETE FROM unreachable_chats WHERE chat_id = ?", (chat_id,))
                 == 1
@@ -181,7 +181,7 @@ class OutboxRepo:
         """A group became a supergroup: redirect its pending rows and remember the new id."""
         if old_chat_id == new_chat_id:
             return
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.execute(
                 "INSERT INTO chat_migrations (old_chat_id, new_chat_id, migrated_at)"
                 " VALUES (?, ?, ?) ON CONFLICT (old_chat_id) DO NOTHING",
@@ -193,7 +193,7 @@ class OutboxRepo:
             )
 
     async def current_chat_id(self, chat_id: int) -> int:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             return await _resolve_chat(tx, chat_id)
 
     async def message_id_for(self, ref: str) -> tuple[int, int] | None:

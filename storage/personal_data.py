@@ -112,7 +112,7 @@ class PersonalDataRepo:
         ``texts`` are their reports' masked free text; ``scrub`` are strings (names, phone
         numbers) whose presence makes a delivered message or a stored update theirs too.
         """
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await _rewrite_texts(tx, texts)
             await tx.execute(
                 "UPDATE households SET phone = '' WHERE id IN (SELECT household_id"
@@ -151,7 +151,7 @@ class PersonalDataRepo:
         if not ids:
             return 0
         marks = ", ".join("?" for _ in ids)
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await _rewrite_texts(tx, texts)
             await tx.execute(
                 f"UPDATE issue_reporters SET chat_id = 0 WHERE issue_id IN ({marks})"

@@ -149,7 +149,7 @@ class RegistryRepo:
     ) -> None:
         """Insert ``added`` and overwrite ``changed`` (by id) in one transaction."""
         stamp = to_db(now)
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             for data in added:
                 unit_id = await _unit_id(tx, data.building, data.unit)
                 await tx.insert(
@@ -181,7 +181,7 @@ class RegistryRepo:
         )
 
     async def add_person(self, user_id: int, display_name: str, now: datetime) -> None:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.execute(
                 "INSERT INTO persons (user_id, display_name, consent_given_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name",
@@ -189,7 +189,7 @@ class RegistryRepo:
             )
 
     async def set_sensitive_consent(self, user_id: int, now: datetime | None) -> None:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.execute(
                 "UPDATE persons SET sensitive_consent_at = ? WHERE user_id = ?",
                 (None if now is None else to_db(now), user_id),
@@ -199,7 +199,7 @@ class RegistryRepo:
         self, user_id: int, household_id: int, relation: str, now: datetime
     ) -> None:
         """A new (or renewed) pending claim; a verified link is left as it is."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.execute(
                 "INSERT INTO person_households (user_id, household_id, relation, requested_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (user_id, household_id) DO UPDATE SET"
@@ -212,7 +212,7 @@ class RegistryRepo:
         self, user_id: int, household_id: int, state: str, by: int, now: datetime
     ) -> bool:
         """Settle a pending claim; False if there was none (already decided: a stale button)."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             changed = await tx.execute(
                 "UPDATE person_households SET state = ?, verified_by = ?, verified_at = ?"
                 " WHERE user_id = ? AND household_id = ? AND state = 'pending'",
@@ -246,7 +246,7 @@ class RegistryRepo:
 
     async def grant(self, user_id: int, role: str, grid: str, by: int, now: datetime) -> bool:
         """Record a grant and its audit event; False if the user already held it."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             added = await tx.execute(
                 "INSERT INTO role_grants (user_id, role, grid, granted_by, granted_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -257,7 +257,7 @@ class RegistryRepo:
         return added == 1
 
     async def revoke(self, user_id: int, role: str, grid: str, by: int, now: datetime) -> bool:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             removed = await tx.execute(
                 "DELETE FROM role_grants WHERE user_id = ? AND role = ? AND grid = ?",
                 (user_id, role, grid),
@@ -276,7 +276,7 @@ class RegistryRepo:
     # -- group bindings ------------------------------------------------------------------------
 
     async def bind(self, chat_id: int, grid: str, by: int, now: datetime) -> None:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.execute(
                 "INSERT INTO group_bindings (chat_id, grid, bound_by, bound_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET grid = excluded.grid,"
@@ -293,7 +293,7 @@ class RegistryRepo:
     # -- sensitive data ------------------------------------------------------------------------
 
     async def put_sensitive(self, record: SensitiveRecord, consent_by: int, now: datetime) -> None:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.execute(
                 "INSERT INTO sensitive_data (household_id, living_alone, health, disability,"
                 " consent_by, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (household_id)"

@@ -42,7 +42,7 @@ class ScheduleRepo:
         self, key: str, kind: str, due_at: datetime, outcome: str, now: datetime
     ) -> bool:
         """Claim an occurrence; False if it was recorded before (then do nothing)."""
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             return await tx.execute(
                 "INSERT INTO schedule_runs (key, kind, due_at, outcome, recorded_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
@@ -68,7 +68,7 @@ class ScheduleRepo:
         return None if row is None else from_db(row[0])
 
     async def set_swept_to(self, moment: datetime) -> None:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.execute(
                 "INSERT INTO schedule_clock (id, swept_to) VALUES (1, ?)"
                 " ON CONFLICT (id) DO UPDATE SET swept_to = excluded.swept_to",
@@ -80,7 +80,7 @@ class ScheduleRepo:
         return {row[0] for row in rows}
 
     async def set_paused(self, rule: str, paused: bool, by: int, now: datetime) -> None:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await tx.execute(
                 "INSERT INTO schedule_rule_state (rule, paused, changed_by, changed_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (rule) DO UPDATE SET paused = excluded.paused,"
