@@ -17,14 +17,19 @@ import handlers.issues_feedback
 import handlers.issues_private
 import handlers.issues_triage
 import handlers.issues_views
+import handlers.jielong
+import handlers.meetings
+import handlers.notices
 import handlers.privacy
 import handlers.registry
 import handlers.registry_admin
 import handlers.schedule
 import handlers.start
+import handlers.votes
 from bot.config import Config
 from bot.context import BotContext, Services
 from bot.intake import ALLOWED_UPDATES, Intake, record_handler_error
+from bot.meeting_notify import sweep_consultation
 from bot.outbox import Outbox, Sender
 from bot.ratelimit import Limits
 from bot.rendering import Renderer
@@ -34,22 +39,33 @@ from bot.services.checkin import CheckinService
 from bot.services.clock import Clock, SystemClock
 from bot.services.digest import DigestService
 from bot.services.issues import IssueService
+from bot.services.jielong import JielongService
 from bot.services.ledger import LedgerService
+from bot.services.meetings import MeetingService
+from bot.services.meetings_sweep import ConsultSweep
+from bot.services.notices import NoticeService
 from bot.services.permissions import RoleBook
 from bot.services.personal_data import PersonalDataService
 from bot.services.registry import RegistryService
 from bot.services.schedule import ScheduleService
+from bot.services.votes import VoteService
+from bot.services.votes_polls import PollService
 from bot.services.workcal import WorkCalendar
+from bot.votes_notify import sweep_votes
 from bot.webhook import WebhookServer
 from storage.checkins import CheckinRepo
 from storage.db import Database
 from storage.issue_stats import IssueStats
 from storage.issues import IssueRepo
+from storage.jielong import JielongRepo
 from storage.ledger import LedgerRepo
+from storage.meetings import MeetingRepo
+from storage.notices import NoticeRepo
 from storage.outbox import OutboxRepo
 from storage.personal_data import PersonalDataRepo
 from storage.registry import RegistryRepo
 from storage.schedules import ScheduleRepo
+from storage.votes import VoteRepo
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +78,13 @@ HANDLER_MODULES: Sequence[tuple[ModuleType, int]] = (
     (handlers.registry, 0),
     (handlers.registry_admin, 0),
     (handlers.privacy, 0),
+    # Votes and notices (issue #6) before the issue loop: "#通知 …" is not a report.
+    (handlers.votes, 0),
+    (handlers.notices, 0),
+    # 接龙 and meetings (issue #6) before the issue loop: "#建议" replying to a meeting's
+    # announcement is a suggestion for it, not a report.
+    (handlers.jielong, 0),
+    (handlers.meetings, 0),
     # Order matters inside group 0: a slip comment (a reply) before the private guided report.
     (handlers.issues, 0),
     (handlers.issues_feedback, 0),
@@ -162,7 +185,11 @@ async def features(
     registry = RegistryService(RegistryRepo(db), clock, config, roles)
     await registry.load_roles()
     label = renderer.text("registry.forgotten_label")
+    votes = VoteService(VoteRepo(db), clock, config, roles)
     return {
+        "votes": votes,
+        "polls": PollService(votes),
+        "notices": NoticeService(NoticeRepo(db), votes),
         "issues": IssueService(IssueRepo(db), clock, config, work_calendar(config), roles=roles),
         "registry": registry,
         "personal_data": PersonalDataService(
@@ -187,6 +214,16 @@ def schedule_features(
         digests=DigestService(issues, stats, checkin_repo),
     )  # fmt: skip
     return {"schedule": schedule, "checkin": checkins}
+
+
+def consult_features(
+    db: Database, clock: Clock, config: Config, registry: RegistryService
+) -> dict[str, Any]:
+    """接龙 and meetings (issue #6), and their share of the sweep."""
+    jielong = JielongService(JielongRepo(db), RegistryRepo(db), clock, config, registry.roles)
+    meetings = MeetingService(MeetingRepo(db), clock, config, registry.roles)
+    sweep = ConsultSweep(meetings, jielong, ScheduleRepo(db), config)
+    return {"jielong": jielong, "meetings": meetings, "consult_sweep": sweep}
 
 
 async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
@@ -229,6 +266,9 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         features=await features(db, clock, config, renderer),
     )
     services.features.update(schedule_features(db, clock, config, services.features["issues"]))
+    services.features.setdefault("sweep_hooks", []).append(sweep_votes)
+    services.features.update(consult_features(db, clock, config, services.features["registry"]))
+    services.features["sweep_hooks"].append(sweep_consultation)
     app.bot_data["services"] = services
     for module, group in HANDLER_MODULES:
         for handler in module.build_handlers():

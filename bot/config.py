@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.config_meetings import read_meetings
 from bot.config_reader import (
     Report,
     Section,
@@ -52,6 +53,7 @@ from bot.config_schema import (
     TimeLimit,
     WebhookConfig,
 )
+from bot.config_votes import read_votes
 from bot.rendering import Renderer
 from bot.services.workcal import Duration, Unit, parse_duration
 
@@ -180,6 +182,8 @@ def _config(root: Section, env: Mapping[str, str], base_dir: Path) -> Config:
     rates = _rates(root.table("rates"))
     schedule = read_schedule(root.table("schedule"))
     privacy = _privacy(root.table("privacy"))
+    meetings = read_meetings(root.table("meetings"))
+    votes = read_votes(root.table("votes"))
     root.finish()
     return Config(
         telegram=telegram,
@@ -194,6 +198,8 @@ def _config(root: Section, env: Mapping[str, str], base_dir: Path) -> Config:
         rates=rates,
         schedule=schedule,
         privacy=privacy,
+        meetings=meetings,
+        votes=votes,
     )
 
 

@@ -204,6 +204,28 @@ class ScheduleConfig:
     digest: DigestConfig = DigestConfig()
 
 
+# -- meetings (issue #6): 议事会 / 协商会 ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeetingsConfig:
+    reminder_hours: tuple[int, ...] = (48, 2)  # private reminders to invitees before the start
+    publicity_days: int = 5  # 公示: objections possible this long after the minutes
+    close_reminder_days: int = 3  # results within 3 days: remind the convenor after that
+    sign_in_early_minutes: int = 30  # 签到 opens this long before the start
+    default_minutes: int = 120  # length of a meeting given without an end time
+
+
+# -- votes and notices (issue #6) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VotesConfig:
+    default_days: int = 7  # a vote without a deadline of its own stays open this long
+    ballot_change: Literal["allowed", "forbidden"] = "allowed"  # the newest ballot counts
+    remind_before_hours: int = 24  # owners who have not voted: one private reminder
+
+
 @dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
@@ -218,6 +240,8 @@ class Config:
     rates: RatesConfig = RatesConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    meetings: MeetingsConfig = MeetingsConfig()
+    votes: VotesConfig = VotesConfig()
 
     def grid_by_chat(self, chat_id: int) -> GridConfig | None:
         """The grid whose group chat this is, if any."""

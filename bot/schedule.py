@@ -10,6 +10,8 @@ grace period) goes out once on start.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from bot.context import BotContext, Services
 from bot.issue_notify import IssueNotifier, issue_service
@@ -17,6 +19,10 @@ from bot.schedule_notify import ScheduleNotifier
 from bot.services.schedule import ScheduleService
 
 log = logging.getLogger(__name__)
+
+# A feature's own due work (issue #6: meetings, 接龙 deadlines): called every tick with the
+# clock's now inside its own transaction; it records what it did like the sweeps above.
+SweepHook = Callable[[Services, str, datetime], Awaitable[None]]
 
 
 def schedule_service(services: Services) -> ScheduleService:
@@ -30,7 +36,7 @@ async def tick(context: BotContext) -> None:
 
 
 async def run_sweeps(services: Services, bot_username: str) -> None:
-    """Both sweeps at the clock's now; each commits on its own, so one failing spares the other."""
+    """Every sweep at the clock's now; each commits on its own, one failing spares the rest."""
     now = services.clock.now()
     try:
         async with services.db.transaction():
@@ -42,8 +48,19 @@ async def run_sweeps(services: Services, bot_username: str) -> None:
         async with services.db.transaction():
             result = await schedule_service(services).sweep(now)
             await ScheduleNotifier(services, bot_username).deliver(result.notices)
+        if result.recorded:
+            log.info("schedule sweep at %s: %s", now.isoformat(), result.recorded)
     except Exception:
         log.exception("schedule sweep failed at %s", now.isoformat())
-        return
-    if result.recorded:
-        log.info("schedule sweep at %s: %s", now.isoformat(), result.recorded)
+    await run_hooks(services, bot_username, now)
+
+
+async def run_hooks(services: Services, bot_username: str, now: datetime) -> None:
+    """Each feature's hook (``features["sweep_hooks"]``), each committing on its own."""
+    hooks: list[SweepHook] = services.features.get("sweep_hooks", [])
+    for hook in hooks:
+        try:
+            async with services.db.transaction():
+                await hook(services, bot_username, now)
+        except Exception:
+            log.exception("sweep hook %s failed at %s", hook.__name__, now.isoformat())

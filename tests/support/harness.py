@@ -7,7 +7,7 @@ test plays residents and workers through the sandbox and reads what the bot sent
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -77,10 +77,18 @@ def test_config(server: SandboxServer, tmp_path: Path, **overrides: Any) -> Conf
 
 @asynccontextmanager
 async def sandbox_world(
-    tmp_path: Path, *, flood: FloodLimits | None = None, **overrides: Any
+    tmp_path: Path,
+    *,
+    flood: FloodLimits | None = None,
+    server_clock: Callable[[], float] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[World]:
-    """A sandbox holding the test community: grid groups g1 and g2 and everyone in them."""
-    async with SandboxServer(flood=flood) as server:
+    """A sandbox holding the test community: grid groups g1 and g2 and everyone in them.
+
+    ``server_clock`` is the sandbox's time (flood windows, message dates); a test that must
+    cross Telegram's minute-long group window without waiting gives it and the sender one
+    clock it can move forward."""
+    async with SandboxServer(flood=flood, clock=server_clock) as server:
         server.add_bot(token=TOKEN, username="gridbot", first_name="网格通")
         for user_id, (first, last) in PEOPLE.items():
             server.add_user(first, last, id=user_id)
