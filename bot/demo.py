@@ -16,6 +16,7 @@ from typing import Any
 from bot.app import GridBot, build
 from bot.config import config_from_dict
 from bot.rendering import Renderer
+from bot.sandbox.models import SentRecord
 from bot.sandbox.server import SandboxServer
 
 TOKEN = "700000001:DEMO"
@@ -104,44 +105,43 @@ class Transcript:
         await self.server.start_private(user_id, payload=payload)
         await self.bot_answers()
 
-    async def presses(self, user_id: int, chat_id: int, label: str) -> None:
-        """Press the newest button labelled ``label`` in ``chat_id``."""
-        for record in reversed(self.server.sent):
-            if record.chat_id == chat_id and label in _labels(record.reply_markup):
-                self.out(
-                    self.t.text(
-                        "demo.person_presses",
-                        who=self.name(user_id),
-                        where=self.chat_name(chat_id),
-                        label=label,
-                    )
-                )
-                await self.server.press_button(
-                    chat_id, record.message_id or 0, user_id, button_text=label
-                )
-                await self.bot_answers()
-                return
-        raise LookupError(f"no button {label!r} in chat {chat_id}")
-
-    async def follows_link(self, user_id: int, chat_id: int, label: str) -> None:
-        """Open the newest deep-link button labelled ``label`` (t.me/<bot>?start=…)."""
+    def newest_button(
+        self, chat_id: int, label: str, *, link: bool = False
+    ) -> tuple[SentRecord, dict[str, Any]] | None:
+        """The newest message in ``chat_id`` with a button labelled ``label``, and that button
+        (with ``link``, only a deep-link button: t.me/<bot>?start=…)."""
         for record in reversed(self.server.sent):
             if record.chat_id != chat_id:
                 continue
             for row in (record.reply_markup or {}).get("inline_keyboard", []):
                 for button in row:
-                    if button.get("text") == label and "start=" in button.get("url", ""):
-                        self.out(
-                            self.t.text(
-                                "demo.person_presses",
-                                who=self.name(user_id),
-                                where=self.chat_name(chat_id),
-                                label=label,
-                            )
-                        )
-                        await self.starts(user_id, button["url"].split("start=", 1)[1])
-                        return
-        raise LookupError(f"no link {label!r} in chat {chat_id}")
+                    if button.get("text") == label and (
+                        not link or "start=" in button.get("url", "")
+                    ):
+                        return record, button
+        return None
+
+    def person_presses(self, user_id: int, chat_id: int, label: str) -> None:
+        who, where = self.name(user_id), self.chat_name(chat_id)
+        self.out(self.t.text("demo.person_presses", who=who, where=where, label=label))
+
+    async def presses(self, user_id: int, chat_id: int, label: str) -> None:
+        """Press the newest button labelled ``label`` in ``chat_id``."""
+        found = self.newest_button(chat_id, label)
+        if found is None:
+            raise LookupError(f"no button {label!r} in chat {chat_id}")
+        self.person_presses(user_id, chat_id, label)
+        message_id = found[0].message_id or 0
+        await self.server.press_button(chat_id, message_id, user_id, button_text=label)
+        await self.bot_answers()
+
+    async def follows_link(self, user_id: int, chat_id: int, label: str) -> None:
+        """Open the newest deep-link button labelled ``label`` (t.me/<bot>?start=…)."""
+        found = self.newest_button(chat_id, label, link=True)
+        if found is None:
+            raise LookupError(f"no link {label!r} in chat {chat_id}")
+        self.person_presses(user_id, chat_id, label)
+        await self.starts(user_id, found[1]["url"].split("start=", 1)[1])
 
     async def bot_answers(self) -> None:
         """Wait until the bot has fetched, handled and answered everything, then print it."""

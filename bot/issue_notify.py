@@ -21,6 +21,7 @@ from typing import Any
 
 from bot import issue_keyboards as kb
 from bot.context import Services
+from bot.rendering import local_datetime
 from bot.services.issues import IssueService
 from bot.services.issues_model import (
     IssueType,
@@ -75,16 +76,8 @@ class IssueNotifier:
     # -- how an issue reads for an audience ----------------------------------------------------
 
     def when(self, moment: datetime | None) -> str | None:
-        if moment is None:
-            return None
-        local = moment.astimezone(self.config.timezone)
-        return self.t(
-            "issues.format.datetime",
-            month=local.month,
-            day=local.day,
-            hour=local.hour,
-            minute=local.minute,
-        )
+        renderer = self.services.renderer
+        return local_datetime(renderer, "issues.format.datetime", moment, self.config.timezone)
 
     def fields(self, issue: IssueView, audience: Audience) -> dict[str, Any]:
         """The issue as ``audience`` may see it: masked for groups, names per privacy rules."""

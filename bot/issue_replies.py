@@ -7,18 +7,15 @@ within seconds and it is worthless later.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from telegram import CallbackQuery, Message
-from telegram.error import TelegramError
 
 from bot.context import BotContext
 from bot.issue_notify import IssueNotifier, issue_service
+from bot.replies import answer
 from bot.services.errors import UserError
 from bot.services.issues import IssueService
-
-log = logging.getLogger(__name__)
 
 
 def notifier(context: BotContext) -> IssueNotifier:
@@ -37,14 +34,6 @@ async def reply(context: BotContext, to: Message, template: str, **values: Any) 
 
 async def reply_error(context: BotContext, message: Message, error: UserError) -> None:
     await reply(context, message, "error", message=error.render(context.t.text))
-
-
-async def answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
-    """answerCallbackQuery; a stale query (e.g. a retried update) is only logged."""
-    try:
-        await query.answer(text, show_alert=alert)
-    except TelegramError as exc:
-        log.info("callback query %s not answered: %s", query.id, exc)
 
 
 async def answer_error(context: BotContext, query: CallbackQuery, error: UserError) -> None:

@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from bot.context import Services
-from bot.rendering import Renderer
+from bot.rendering import Renderer, local_datetime
 from bot.services.jielong import JielongView
 
 
@@ -27,11 +27,7 @@ def jielong_ref(number: int) -> str:
 
 
 def when(t: Renderer, moment: datetime | None, services: Services) -> str | None:
-    if moment is None:
-        return None
-    local = moment.astimezone(services.config.timezone)
-    return t.text("meetings.format.datetime", month=local.month, day=local.day,
-                  hour=local.hour, minute=local.minute)  # fmt: skip
+    return local_datetime(t, "meetings.format.datetime", moment, services.config.timezone)
 
 
 def markup(t: Renderer, view: JielongView) -> dict[str, Any]:

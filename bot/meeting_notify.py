@@ -67,8 +67,8 @@ class MeetingNotifier:
         return {"inline_keyboard": [buttons]}
 
     def render(self, template: str, m: MeetingView, /, **values: Any) -> str:
-        return self.t.render(f"meetings/{template}", m=m, when=self.window(m), scope=self.scope(m),
-                             **values)  # fmt: skip
+        when, scope = self.window(m), self.scope(m)
+        return self.t.render(f"meetings/{template}", m=m, when=when, scope=scope, **values)
 
     async def announce(self, m: MeetingView) -> None:
         text = self.render("announce", m)

@@ -10,6 +10,7 @@ active locale falls back to zh_CN, the reference locale.
 from __future__ import annotations
 
 import tomllib
+from datetime import datetime, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,15 @@ class Renderer:
             if found is not None:
                 return str(found).format(**values) if values else str(found)
         raise KeyError(f"no catalogue string {key!r}")
+
+
+def local_datetime(t: Renderer, key: str, moment: datetime | None, zone: tzinfo) -> str | None:
+    """``moment`` on the wall clock of ``zone``, through the catalogue format ``key`` (which
+    takes ``month``, ``day``, ``hour`` and ``minute``); None stays None."""
+    if moment is None:
+        return None
+    local = moment.astimezone(zone)
+    return t.text(key, month=local.month, day=local.day, hour=local.hour, minute=local.minute)
 
 
 @cache

@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from bot.context import Services
+from bot.digest_chart import trend_png
 from bot.digest_xlsx import digest_workbook
 from bot.issue_notify import IssueNotifier, issue_service
 from bot.services.digest import Digest
@@ -166,8 +167,27 @@ class ScheduleNotifier:
         outbox = self.services.outbox
         if len(text) <= self.config.schedule.digest.max_chars:
             await outbox.send_message(chat_id, text)
+        else:
+            short = self.render("schedule/digest_short", **self._digest_values(digest))
+            await outbox.send_message(chat_id, short)
+            name = f"digest-{digest.end.isoformat()}.xlsx"
+            await outbox.send_document(chat_id, digest_workbook(self.t, text), name)
+        await self._trend_chart(chat_id, digest)
+
+    async def _trend_chart(self, chat_id: int, digest: Digest) -> None:
+        """The 30-day trend as a picture, when there was any activity to draw."""
+        if not any(new or resolved for _, new, resolved in digest.trend):
             return
-        short = self.render("schedule/digest_short", **self._digest_values(digest))
-        await outbox.send_message(chat_id, short)
-        name = f"digest-{digest.end.isoformat()}.xlsx"
-        await outbox.send_document(chat_id, digest_workbook(self.t, text), name)
+        days = [day for day, _, _ in digest.trend]
+        png = trend_png(
+            days,
+            [
+                (self.t("schedule.chart.new"), [new for _, new, _ in digest.trend]),
+                (self.t("schedule.chart.resolved"), [done for _, _, done in digest.trend]),
+            ],
+            self.t("schedule.chart.title", start=f"{days[0]:%m-%d}", end=f"{days[-1]:%m-%d}"),
+        )
+        if png is not None:
+            await self.services.outbox.send_photo(
+                chat_id, png, caption=self.t("schedule.chart.caption")
+            )

@@ -15,8 +15,13 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
+from telegram import Message
+
 from bot.context import Services
+from bot.rendering import local_datetime
+from bot.services.errors import UserError
 from bot.services.notices import NoticeService, NoticeStatus, Reminders, rooms_text
+from bot.services.registry import RegistryService
 from bot.services.vote_rules import PARTICIPATION, Choice, Matter
 from bot.services.votes import OwnersVote, VoteService
 from bot.services.votes_polls import AdvisoryVote, MeetingVote, PollService
@@ -41,6 +46,15 @@ def notices(services: Services) -> NoticeService:
     return found
 
 
+async def group_grid(services: Services, message: Message) -> str:
+    """The grid of the group a vote or notice is started in; refused outside a grid group."""
+    registry: RegistryService = services.features["registry"]
+    grid = None if message.chat.type == "private" else await registry.grid_of_chat(message.chat_id)
+    if grid is None:
+        raise UserError("votes.errors.in_group")
+    return grid
+
+
 def percent(value: Fraction) -> str:
     """For display only (decisions use the exact fractions): 0.6125 → 61.2%."""
     return f"{float(value) * 100:.1f}%"
@@ -61,10 +75,8 @@ class VoteNotifier:
         self.t = services.renderer
 
     def when(self, moment: datetime | None) -> str:
-        if moment is None:
-            return ""
-        local = moment.astimezone(self.services.config.timezone)
-        return f"{local.month}月{local.day}日 {local:%H:%M}"
+        zone = self.services.config.timezone
+        return local_datetime(self.t, "votes.format.datetime", moment, zone) or ""
 
     # -- owners' decisions ---------------------------------------------------------------------
 

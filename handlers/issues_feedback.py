@@ -1,10 +1,10 @@
 """Feedback slips (回访, issue #3): three questions one at a time, a comment by reply, the
-``/start slip_<id>`` deep link for residents the bot could not write to, and the sweep job.
+``/start slip_<id>`` deep link for residents the bot could not write to. The sweep that
+reminds and expires slips runs in ``bot.schedule.run_sweeps``.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 
 from telegram import Message, Update
@@ -18,11 +18,10 @@ from telegram.ext import (
 
 from bot import issue_keyboards as kb
 from bot.context import BotContext
-from bot.issue_replies import answer, answer_error, notifier, reply, reply_error, service
+from bot.issue_replies import answer_error, notifier, reply, reply_error, service
+from bot.replies import answer
 from bot.services.errors import UserError
 from bot.services.rates import Satisfaction, Solved
-
-log = logging.getLogger(__name__)
 
 _DEEP_LINK = re.compile(r"^slip_(\d+)$")
 
@@ -140,21 +139,6 @@ async def open_slip(update: Update, context: BotContext) -> None:
         )
         return
     await notify.slip_message(message.chat_id, slip_id, found[1])
-
-
-async def sweep_feedback(context: BotContext) -> None:
-    """Every minute: remind residents who have not rated, expire slips nobody will answer."""
-    services = context.services
-    async with services.db.transaction():
-        result = await service(context).sweep_feedback(services.clock.now())
-        await notifier(context).deliver_notices(result.notices)
-    if result.reminded or result.expired:
-        log.info(
-            "feedback sweep: %d reminded, %d expired, closed %s",
-            len(result.reminded),
-            len(result.expired),
-            result.closed,
-        )
 
 
 def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:

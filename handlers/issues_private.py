@@ -10,7 +10,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filt
 from bot import issue_draft
 from bot.context import BotContext
 from bot.issue_draft import Draft
-from bot.issue_replies import answer, notifier, reply_error, service
+from bot.issue_replies import notifier, reply_error, service
+from bot.replies import answer
 from bot.services.errors import UserError
 from bot.services.issues_intake import check_description
 from bot.services.issues_model import IssueType

@@ -17,7 +17,6 @@ from bot import issue_keyboards as kb
 from bot.context import BotContext
 from bot.issue_notify import card_ref, dup_ref, order_ref, return_ref
 from bot.issue_replies import (
-    answer,
     answer_error,
     edit_if_sent,
     notifier,
@@ -26,6 +25,7 @@ from bot.issue_replies import (
     reply_error,
     service,
 )
+from bot.replies import answer
 from bot.services.errors import UserError
 from bot.services.issues_model import Action, IssueView, Outcome, state_ref
 from bot.services.privacy import Audience

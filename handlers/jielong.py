@@ -5,20 +5,17 @@ the service checks who pressed it every time.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Final
 
 from telegram import CallbackQuery, Message, Update
-from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import jielong_notify
 from bot.context import BotContext
+from bot.replies import answer
 from bot.services.errors import UserError
 from bot.services.jielong import JielongService, JielongView
-
-log = logging.getLogger(__name__)
 
 _TAG: Final = re.compile(r"^\s*#接龙\s*")
 _CALLBACK: Final = re.compile(r"^jl:([jwxe]):(\d+)$")
@@ -57,13 +54,6 @@ async def start_by_tag(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is not None and message.text is not None:
         await start(context, message, _TAG.sub("", message.text, count=1))
-
-
-async def answer(query: CallbackQuery, text: str, *, alert: bool = False) -> None:
-    try:
-        await query.answer(text, show_alert=alert)
-    except TelegramError as exc:  # a stale query; what it did is recorded
-        log.info("callback query %s not answered: %s", query.id, exc)
 
 
 async def act(context: BotContext, query: CallbackQuery, verb: str, number: int) -> str:

@@ -10,21 +10,18 @@ Buttons ``mt:su:N`` (报名) and ``mt:si:N`` (签到); the service checks each p
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from telegram import CallbackQuery, Message, Update, User
-from telegram.error import TelegramError
+from telegram import Message, Update, User
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
 from bot.meeting_notify import MeetingNotifier, meeting_service
+from bot.replies import answer
 from bot.services.errors import UserError
 from bot.services.meetings_model import MeetingView
-
-log = logging.getLogger(__name__)
 
 _CALLBACK: Final = re.compile(r"^mt:(su|si):(\d+)$")
 _SUGGEST_TAG: Final = re.compile(r"^\s*#建议\s*")
@@ -175,13 +172,6 @@ async def press(update: Update, context: BotContext) -> None:
     await answer(
         query, context.t.text(f"meetings.toasts.{'signed_up' if verb == 'su' else 'signed_in'}")
     )
-
-
-async def answer(query: CallbackQuery, text: str, *, alert: bool = False) -> None:
-    try:
-        await query.answer(text, show_alert=alert)
-    except TelegramError as exc:  # a stale query; what it did is recorded
-        log.info("callback query %s not answered: %s", query.id, exc)
 
 
 def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:

@@ -5,32 +5,18 @@ privately, the households that have not acknowledged, with a button to remind th
 
 from __future__ import annotations
 
-import logging
 import re
 
-from telegram import CallbackQuery, Message, Update
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
+from bot.replies import answer, say
 from bot.services.errors import UserError
-from bot.services.registry import RegistryService
-from bot.votes_notify import VoteNotifier, notices
+from bot.votes_notify import VoteNotifier, group_grid, notices
 
-log = logging.getLogger(__name__)
 _CALLBACK = re.compile(r"^nt:(a|l|r):(\d+)$")
 _HASHTAG = r"^\s*#通知"
-
-
-async def say(context: BotContext, to: Message, text: str) -> None:
-    await context.services.outbox.send_message(to.chat_id, text, reply_to=to.message_id)
-
-
-async def answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
-    try:
-        await query.answer(text, show_alert=alert)
-    except TelegramError as exc:
-        log.info("callback query %s not answered: %s", query.id, exc)
 
 
 async def post_notice(update: Update, context: BotContext) -> None:
@@ -39,13 +25,8 @@ async def post_notice(update: Update, context: BotContext) -> None:
     if message is None or message.from_user is None or message.text is None:
         return
     body = re.sub(r"^\s*(?:/notice(?:@\w+)?|#通知)\s*", "", message.text)
-    registry: RegistryService = context.services.features["registry"]
     try:
-        grid = None
-        if message.chat.type != "private":
-            grid = await registry.grid_of_chat(message.chat_id)
-        if grid is None:
-            raise UserError("votes.errors.in_group")
+        grid = await group_grid(context.services, message)
         notice = await notices(context.services).post(
             message.from_user.id, message.chat_id, grid, body
         )

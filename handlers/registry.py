@@ -3,10 +3,7 @@ worker approves or rejects with one tap (issue #4). All in private chat, with bu
 
 from __future__ import annotations
 
-import logging
-
-from telegram import CallbackQuery, Update
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import BotContext
@@ -17,23 +14,16 @@ from bot.registry_ui import (
     review_keyboard,
     send_consent_card,
 )
+from bot.replies import answer
 from bot.services.errors import UserError
 from bot.services.registry import Claim, Decision
 from storage.registry import HouseholdRecord
 
-log = logging.getLogger(__name__)
 ROOM_TYPED = r"^\s*[0-9A-Za-z一-龥]+\s*[-－—]\s*[0-9A-Za-z一-龥]+\s*[-－—]\s*[0-9A-Za-z]+\s*$"
 
 
 def place(household: HouseholdRecord) -> str:
     return f"{household.building}-{household.unit}-{household.room}"
-
-
-async def answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
-    try:
-        await query.answer(text, show_alert=alert)
-    except TelegramError as exc:  # a retried update's query is stale; nothing is owed
-        log.info("callback query %s not answered: %s", query.id, exc)
 
 
 async def on_consent(update: Update, context: BotContext) -> None:

@@ -7,11 +7,9 @@ Buttons carry only ``vo:<verb>:<vote>[:<choice>]``; the service checks the press
 
 from __future__ import annotations
 
-import logging
 import re
 
-from telegram import CallbackQuery, Message, Update
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -22,33 +20,11 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
+from bot.replies import answer, say
 from bot.services.errors import UserError
-from bot.services.registry import RegistryService
-from bot.votes_notify import VoteNotifier, close_vote, polls, votes
+from bot.votes_notify import VoteNotifier, close_vote, group_grid, polls, votes
 
-log = logging.getLogger(__name__)
 _CALLBACK = re.compile(r"^vo:(b|r|c):(\d+)(?::(yes|no|abstain))?$")
-
-
-async def say(context: BotContext, to: Message, text: str) -> None:
-    await context.services.outbox.send_message(to.chat_id, text, reply_to=to.message_id)
-
-
-async def answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
-    """answerCallbackQuery goes direct (ephemeral UI); a stale query is only logged."""
-    try:
-        await query.answer(text, show_alert=alert)
-    except TelegramError as exc:
-        log.info("callback query %s not answered: %s", query.id, exc)
-
-
-async def group_grid(context: BotContext, message: Message) -> str:
-    """The grid of the group a vote is started in; refused outside a bound grid group."""
-    registry: RegistryService = context.services.features["registry"]
-    grid = None if message.chat.type == "private" else await registry.grid_of_chat(message.chat_id)
-    if grid is None:
-        raise UserError("votes.errors.in_group")
-    return grid
 
 
 async def start_owners_vote(update: Update, context: BotContext) -> None:
@@ -58,7 +34,7 @@ async def start_owners_vote(update: Update, context: BotContext) -> None:
     if message is None or message.from_user is None:
         return
     try:
-        grid = await group_grid(context, message)
+        grid = await group_grid(context.services, message)
         ov = await votes(context.services).create_owners(
             message.from_user.id, message.chat_id, grid, context.args or []
         )
@@ -75,11 +51,15 @@ async def start_poll(update: Update, context: BotContext) -> None:
         return
     anonymous = not message.text.lstrip("/").startswith("poll_named")
     try:
-        grid = await group_grid(context, message)
+        grid = await group_grid(context.services, message)
         vote = await polls(context.services).create_advisory(
-            message.from_user.id, message.chat_id, grid, context.args or [], anonymous,
+            message.from_user.id,
+            message.chat_id,
+            grid,
+            context.args or [],
+            anonymous,
             context.t.text("votes.poll.question"),
-        )  # fmt: skip
+        )
     except UserError as error:
         await say(context, message, error.render(context.t.text))
         return
@@ -92,7 +72,7 @@ async def start_residents_vote(update: Update, context: BotContext) -> None:
     if message is None or message.from_user is None:
         return
     try:
-        grid = await group_grid(context, message)
+        grid = await group_grid(context.services, message)
         found = await polls(context.services).create_meeting(
             message.from_user.id, message.chat_id, grid, context.args or []
         )
@@ -145,8 +125,8 @@ async def press_vote(update: Update, context: BotContext) -> None:
             ballot = await votes(context.services).cast(user, vote_id, match[3] or "")
             await notify.show_cast(ballot.vote, user, ballot.choice)
             name = t(f"votes.choices.{ballot.choice.value}")
-            await answer(query, t(f"votes.toasts.{'changed' if ballot.changed else 'cast'}",
-                                  choice=name))  # fmt: skip
+            toast = "changed" if ballot.changed else "cast"
+            await answer(query, t(f"votes.toasts.{toast}", choice=name))
         elif verb == "r":
             reminded = await votes(context.services).remind(vote_id, user)
             ov = await votes(context.services).owners_vote(vote_id)

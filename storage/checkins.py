@@ -9,12 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.clock import from_db, to_db
+from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row
-
-
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else from_db(value)
 
 
 @dataclass(frozen=True)
@@ -33,7 +29,8 @@ class EnrolmentRecord:
         return cls(
             id=row["id"], user_id=row["user_id"], volunteer_id=row["volunteer_id"],
             grid=row["grid"], location=row["location"], enrolled_by=row["enrolled_by"],
-            consented_at=_time(row["consented_at"]), ended_at=_time(row["ended_at"]),
+            consented_at=from_db_or_none(row["consented_at"]),
+            ended_at=from_db_or_none(row["ended_at"]),
         )  # fmt: skip
 
 

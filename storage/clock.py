@@ -14,3 +14,8 @@ def to_db(moment: datetime) -> str:
 
 def from_db(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def from_db_or_none(text: str | None) -> datetime | None:
+    """``from_db`` for a nullable column."""
+    return None if text is None else from_db(text)

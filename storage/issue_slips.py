@@ -9,15 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from storage.clock import from_db, to_db
+from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row
 
 # The slip attribution a rate may be scoped by (column names, never user input).
 RATE_SCOPES: Final = frozenset({"grid", "handler", "category"})
-
-
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else from_db(value)
 
 
 @dataclass(frozen=True)
@@ -46,9 +42,9 @@ class SlipRecord:
             user_id=row["user_id"],
             state=row["state"],
             created_at=from_db(row["created_at"]),
-            reminded_at=_time(row["reminded_at"]),
-            expired_at=_time(row["expired_at"]),
-            answered_at=_time(row["answered_at"]),
+            reminded_at=from_db_or_none(row["reminded_at"]),
+            expired_at=from_db_or_none(row["expired_at"]),
+            answered_at=from_db_or_none(row["answered_at"]),
             contacted=None if contacted is None else bool(contacted),
             solved=row["solved"],
             satisfaction=row["satisfaction"],

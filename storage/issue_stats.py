@@ -74,6 +74,16 @@ class IssueStats:
         assert row is not None
         return {name: int(row[name] or 0) for name in row.keys()}
 
+    async def daily_activity(self, start: datetime, end: datetime) -> list[tuple[datetime, bool]]:
+        """(moment, True for a new report / False for a resolution) in ``[start, end)``, for
+        the digest's trend chart; the caller buckets them by local day."""
+        rows = await self.db.fetchall(
+            "SELECT at, from_state IS NULL FROM issue_events WHERE at >= ? AND at < ?"
+            " AND (from_state IS NULL OR action = 'resolve')",
+            (to_db(start), to_db(end)),
+        )
+        return [(from_db(row[0]), bool(row[1])) for row in rows]
+
     async def open_count(self) -> int:
         row = await self.db.fetchone(
             f"SELECT COUNT(*) FROM issues WHERE state IN ({_OPEN})", OPEN_STATES

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from storage.clock import from_db, to_db
+from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row
 from storage.issue_slips import SlipRepo
 
@@ -29,10 +29,6 @@ _UPDATABLE: Final = frozenset(
         "assigned_at", "contacted_at", "resolved_at", "closed_at", "round",
     }
 )  # fmt: skip
-
-
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else from_db(value)
 
 
 @dataclass(frozen=True)
@@ -111,9 +107,12 @@ class IssueRecord:
             merged_into=row["merged_into"], reason=row["reason"],
             source_chat_id=row["source_chat_id"], source_message_id=row["source_message_id"],
             reported_at=from_db(row["reported_at"]), respond_by=from_db(row["respond_by"]),
-            resolve_by=_time(row["resolve_by"]), accepted_at=_time(row["accepted_at"]),
-            assigned_at=_time(row["assigned_at"]), contacted_at=_time(row["contacted_at"]),
-            resolved_at=_time(row["resolved_at"]), closed_at=_time(row["closed_at"]),
+            resolve_by=from_db_or_none(row["resolve_by"]),
+            accepted_at=from_db_or_none(row["accepted_at"]),
+            assigned_at=from_db_or_none(row["assigned_at"]),
+            contacted_at=from_db_or_none(row["contacted_at"]),
+            resolved_at=from_db_or_none(row["resolved_at"]),
+            closed_at=from_db_or_none(row["closed_at"]),
             round=row["round"], reporters=tuple(reporters), photos=tuple(photos),
         )  # fmt: skip
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.clock import from_db, to_db
+from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row
 
 _ENTRY_SQL = (
@@ -21,10 +21,6 @@ _ENTRY_SQL = (
     " ORDER BY ph.verified_at, h.id LIMIT 1) AS place"
     " FROM jielong_entries e WHERE e.jielong_id = ? ORDER BY e.id"
 )
-
-
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else from_db(value)
 
 
 @dataclass(frozen=True)
@@ -43,8 +39,8 @@ class JielongRecord:
     def _from_row(cls, row: Row) -> JielongRecord:
         return cls(
             id=row["id"], chat_id=row["chat_id"], topic=row["topic"], cap=row["cap"],
-            deadline=_time(row["deadline"]), starter_id=row["starter_id"],
-            created_at=from_db(row["created_at"]), closed_at=_time(row["closed_at"]),
+            deadline=from_db_or_none(row["deadline"]), starter_id=row["starter_id"],
+            created_at=from_db(row["created_at"]), closed_at=from_db_or_none(row["closed_at"]),
             closed_by=row["closed_by"],
         )  # fmt: skip
 

@@ -6,12 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.clock import from_db, to_db
+from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row
-
-
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else from_db(value)
 
 
 @dataclass(frozen=True)
@@ -46,8 +42,9 @@ class LedgerRecord:
             description=row["description"], anonymous=bool(row["anonymous"]),
             state=row["state"], handler=row["handler"], reporter_id=row["reporter_id"],
             reporter_name=row["reporter_name"], reported_at=from_db(row["reported_at"]),
-            resolve_by=_time(row["resolve_by"]), closed_at=_time(row["closed_at"]),
-            resolved_at=_time(row["resolved_at"]),
+            resolve_by=from_db_or_none(row["resolve_by"]),
+            closed_at=from_db_or_none(row["closed_at"]),
+            resolved_at=from_db_or_none(row["resolved_at"]),
             contacted=None if contacted is None else bool(contacted),
             solved=row["solved"], satisfaction=row["satisfaction"],
         )  # fmt: skip

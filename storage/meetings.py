@@ -8,12 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.clock import from_db, to_db
+from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row
-
-
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else from_db(value)
 
 
 @dataclass(frozen=True)
@@ -37,8 +33,9 @@ class MeetingRecord:
             id=row["id"], title=row["title"], starts_at=from_db(row["starts_at"]),
             ends_at=from_db(row["ends_at"]), place=row["place"], scope_kind=row["scope_kind"],
             scope_value=row["scope_value"], convenor_id=row["convenor_id"],
-            created_at=from_db(row["created_at"]), closed_at=_time(row["closed_at"]),
-            publicity_until=_time(row["publicity_until"]), final_at=_time(row["final_at"]),
+            created_at=from_db(row["created_at"]), closed_at=from_db_or_none(row["closed_at"]),
+            publicity_until=from_db_or_none(row["publicity_until"]),
+            final_at=from_db_or_none(row["final_at"]),
         )  # fmt: skip
 
 
@@ -153,7 +150,7 @@ class MeetingRepo:
         )
         return [
             PersonRecord(r["user_id"], r["name"], bool(r["invited"]),
-                         _time(r["signed_up_at"]), _time(r["signed_in_at"]))
+                         from_db_or_none(r["signed_up_at"]), from_db_or_none(r["signed_in_at"]))
             for r in rows
         ]  # fmt: skip
 

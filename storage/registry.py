@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.clock import from_db, to_db
+from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row, Transaction
 
 _HOUSEHOLD_SQL = (
@@ -77,7 +77,7 @@ class LinkRecord:
             user_id=row["user_id"], household_id=row["household_id"],
             relation=row["relation"], state=row["state"],
             requested_at=from_db(row["requested_at"]), verified_by=row["verified_by"],
-            verified_at=None if row["verified_at"] is None else from_db(row["verified_at"]),
+            verified_at=from_db_or_none(row["verified_at"]),
         )  # fmt: skip
 
 
@@ -177,7 +177,7 @@ class RegistryRepo:
             row["user_id"],
             row["display_name"],
             from_db(row["consent_given_at"]),
-            None if sensitive is None else from_db(sensitive),
+            from_db_or_none(sensitive),
         )
 
     async def add_person(self, user_id: int, display_name: str, now: datetime) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.clock import from_db, to_db
+from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row
 
 
@@ -41,7 +41,7 @@ class VoteRecord:
             id=row["id"], kind=row["kind"], matter=row["matter"], scope=row["scope"],
             title=row["title"], chat_id=row["chat_id"], grid=row["grid"],
             created_by=row["created_by"], created_at=from_db(row["created_at"]),
-            deadline=None if deadline is None else from_db(deadline), state=row["state"],
+            deadline=from_db_or_none(deadline), state=row["state"],
             eligible=row["eligible"], present=row["present"], yes=row["yes"],
             options=tuple(json.loads(row["options"])), anonymous=bool(row["anonymous"]),
             question=row["question"], poll_id=row["poll_id"],

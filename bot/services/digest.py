@@ -60,6 +60,7 @@ class Digest:
     alerts: int  # check-in alerts raised in the period
     alerts_open: int
     today: tuple[str, ...]  # template names of today's calendar occurrences
+    trend: tuple[tuple[date, int, int], ...] = ()  # (day, new, resolved) for the last 30 days
 
 
 class DigestService:
@@ -92,7 +93,22 @@ class DigestService:
                 for key, count in await self.stats.top_categories(back30, end, TOP)
             ),
             best=best, worst=worst, alerts=alerts, alerts_open=alerts_open, today=reminders,
+            trend=await self._trend(today, back30, end),
         )  # fmt: skip
+
+    async def _trend(
+        self, today: date, start: datetime, end: datetime
+    ) -> tuple[tuple[date, int, int], ...]:
+        """New and resolved issues per local day over the 30 days before ``today``."""
+        days = [today - timedelta(days=n) for n in range(30, 0, -1)]
+        new = dict.fromkeys(days, 0)
+        resolved = dict.fromkeys(days, 0)
+        for moment, is_new in await self.stats.daily_activity(start, end):
+            day = moment.astimezone(self.config.timezone).date()
+            counter = new if is_new else resolved
+            if day in counter:
+                counter[day] += 1
+        return tuple((day, new[day], resolved[day]) for day in days)
 
     def _at(self, day: date) -> datetime:
         return at_local(day, datetime.min.time(), self.config)

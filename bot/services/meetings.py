@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from bot.config import Config
 from bot.services.clock import Clock
 from bot.services.errors import InvalidInput, NotFound, NotPermitted, UserError
-from bot.services.meetings_model import MAX_TEXT, MeetingView, parse_form, split_item
+from bot.services.meetings_model import MeetingView, checked_text, parse_form, split_item
 from bot.services.permissions import Role, RoleBook, roles_of
 from storage.meetings import MeetingRecord, MeetingRepo
 
@@ -84,11 +84,7 @@ class MeetingService:
         self, meeting_id: int, user_id: int, name: str, text: str, via: str
     ) -> MeetingView:
         """意见征集: until the meeting starts; "议题2：…" ties it to agenda item 2."""
-        text = text.strip()
-        if not text:
-            raise InvalidInput("meetings.errors.empty")
-        if len(text) > MAX_TEXT:
-            raise InvalidInput("meetings.errors.too_long", limit=MAX_TEXT)
+        text = checked_text(text)
         async with self.repo.db.transaction():
             record = await self._get(meeting_id)
             if self.clock.now() >= record.starts_at:
@@ -149,11 +145,7 @@ class MeetingService:
 
     async def object(self, meeting_id: int, user_id: int, name: str, text: str) -> MeetingView:
         """/object N 内容: during the publicity window only."""
-        text = text.strip()
-        if not text:
-            raise InvalidInput("meetings.errors.empty")
-        if len(text) > MAX_TEXT:
-            raise InvalidInput("meetings.errors.too_long", limit=MAX_TEXT)
+        text = checked_text(text)
         async with self.repo.db.transaction():
             record = await self._get(meeting_id)
             until = record.publicity_until

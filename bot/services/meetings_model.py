@@ -107,6 +107,16 @@ def parse_invited(fields: Sequence[str]) -> tuple[int, ...]:
     return tuple(dict.fromkeys(int(w) for w in words))
 
 
+def checked_text(text: str) -> str:
+    """A suggestion or objection, stripped; refused when empty or over ``MAX_TEXT``."""
+    text = text.strip()
+    if not text:
+        raise InvalidInput("meetings.errors.empty")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput("meetings.errors.too_long", limit=MAX_TEXT)
+    return text
+
+
 def parse_form(text: str, now: datetime, config: Config) -> NewMeeting:
     """The one-line form (module docstring); InvalidInput names what is wrong."""
     fields = [f for f in _FIELDS.split(text.strip())]

@@ -11,7 +11,7 @@ from bot.services.issues import IssueService
 from bot.services.issues_feedback import RateScope
 from bot.services.issues_model import Action, State
 from tests.support import factories as f
-from tests.support.harness import TOKEN, World, running_bot, sandbox_world, settled
+from tests.support.harness import FAST, World, running_bot, sandbox_world, step
 
 
 def issues(gridbot: GridBot) -> IssueService:
@@ -29,16 +29,6 @@ def current(world: World, chat_id: int, message_id: int | None) -> SentRecord:
     """The message as it is now (after edits): the newest record of it."""
     records = [r for r in world.server.sent if r.chat_id == chat_id and r.message_id == message_id]
     return records[-1]
-
-
-# Telegram's per-chat pacing (1 message/s in a private chat) would make every test slow.
-FAST = {"private_per_second": 1000.0, "group_per_minute": 10000, "global_per_second": 10000.0}
-
-
-async def step(world: World, gridbot: GridBot) -> None:
-    """Wait until the bot has taken every update from the sandbox and finished with them."""
-    await world.server.wait_for(lambda _: not world.server.pending_updates(TOKEN) or None)
-    await settled(gridbot)
 
 
 async def press(

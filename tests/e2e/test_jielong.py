@@ -13,9 +13,18 @@ from openpyxl import load_workbook
 from bot.app import GridBot, build
 from bot.sandbox.flood import FloodLimits
 from bot.services.jielong import JielongService
-from tests.e2e.test_issue_loop import FAST, buttons, current, press, step
+from tests.e2e.test_issue_loop import buttons, current, press
 from tests.support import factories as f
-from tests.support.harness import QUIET_MOMENT, TOKEN, World, running_bot, sandbox_world, settled
+from tests.support.harness import (
+    FAST,
+    QUIET_MOMENT,
+    TOKEN,
+    World,
+    running_bot,
+    sandbox_world,
+    settled,
+    step,
+)
 
 SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏"
 TAPPERS = [900 + i for i in range(30)]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from bot.app import GridBot
 from bot.schedule import run_sweeps
-from tests.e2e.test_issue_loop import FAST, buttons, open_private_chats, press, step
+from tests.e2e.test_issue_loop import buttons, open_private_chats, press
 from tests.support import factories as f
-from tests.support.harness import World, running_bot, sandbox_world, settled
+from tests.support.harness import FAST, World, running_bot, sandbox_world, settled, step
 
 FORM = (
     "/meeting 加装电梯协商会 | 3月10日19:00-21:00 | 社区活动室 | 加装电梯方案；费用分摊 | 第一网格"

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.support import factories as f
-from tests.support.harness import running_bot, sandbox_world
-from tests.support.votes import FAST, OWNER, add_people, press, seed_unit, step
+from tests.support.harness import FAST, press, running_bot, sandbox_world, step
+from tests.support.votes import OWNER, add_people, seed_unit
 
 
 async def test_unacked_list_after_5_of_12_households_tap_received(tmp_path: Path) -> None:

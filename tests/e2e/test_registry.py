@@ -6,29 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.app import GridBot
-from bot.sandbox.models import SentRecord
 from bot.services.registry import RegistryService
 from tests.support import factories as f
-from tests.support.harness import TOKEN, World, running_bot, sandbox_world, settled
+from tests.support.harness import FAST, World, press, running_bot, sandbox_world, step
 from tests.support.registry import as_xlsx, sample_rows
-
-FAST = {"private_per_second": 1000.0, "group_per_minute": 10000, "global_per_second": 10000.0}
 
 
 def registry(gridbot: GridBot) -> RegistryService:
     found: RegistryService = gridbot.services.features["registry"]
     return found
-
-
-async def step(world: World, gridbot: GridBot) -> None:
-    await world.server.wait_for(lambda _: not world.server.pending_updates(TOKEN) or None)
-    await settled(gridbot)
-
-
-async def press(world: World, gridbot: GridBot, record: SentRecord, user: int, label: str) -> None:
-    assert record.message_id is not None
-    await world.server.press_button(record.chat_id, record.message_id, user, button_text=label)
-    await step(world, gridbot)
 
 
 async def import_in_chat(world: World, gridbot: GridBot) -> None:

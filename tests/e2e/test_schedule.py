@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from bot.digest_chart import cjk_font
 from tests.support import factories as f
-from tests.support.harness import TOKEN, World, running_bot, sandbox_world, settled
-
-FAST = {"private_per_second": 1000.0, "group_per_minute": 10000, "global_per_second": 10000.0}
+from tests.support.harness import FAST, TOKEN, World, running_bot, sandbox_world, settled
 
 
 def digests(world: World) -> list[str]:
@@ -52,3 +51,25 @@ async def test_secretary_pauses_a_rule_from_the_chat(tmp_path: Path) -> None:
     assert any("已暂停" in t and "民意“5”来听" in t for t in world.texts_to(f.SECRETARY))
     [rules] = [t for t in world.texts_to(f.SECRETARY) if "定时提醒" in t]
     assert "opinion_day｜民意“5”来听｜已暂停" in rules
+
+
+async def test_digest_comes_with_a_trend_chart_when_there_was_activity(tmp_path: Path) -> None:
+    clock = f.FakeClock(datetime(2026, 3, 3, 10, 0, tzinfo=f.SHANGHAI))
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        await world.server.start_private(f.SECRETARY)
+        async with running_bot(world, clock) as gridbot:
+            await world.server.user_sends(f.G1_CHAT, f.RESIDENT, "#报事 5号楼电梯停运")
+            await world.wait_sent(f.G1_CHAT, "#1")
+            await settled(gridbot)
+        clock.set(datetime(2026, 3, 4, 8, 1, tzinfo=f.SHANGHAI))
+        async with running_bot(world, clock) as gridbot:
+            await world.wait_sent(f.SECRETARY, "每日简报")
+            await settled(gridbot)
+    photos = [r for r in world.sent_to(f.SECRETARY) if r.method == "sendPhoto"]
+    if cjk_font() is None:  # no font, no chart: the digest text alone still went out
+        assert photos == []
+        return
+    [chart] = photos
+    assert chart.text == "近30天每日新增与办结事项"
+    attached = chart.params["photo"].removeprefix("attach://")
+    assert chart.params["_attachments"][attached].data.startswith(b"\x89PNG")

@@ -8,18 +8,16 @@ from pathlib import Path
 
 from bot.app import GridBot
 from tests.support import factories as f
-from tests.support.harness import QUIET_MOMENT, World, running_bot, sandbox_world
-from tests.support.votes import (
+from tests.support.harness import (
     FAST,
-    OWNER,
-    ROOMS,
-    TENANT,
-    add_people,
-    current,
+    QUIET_MOMENT,
+    World,
     press,
-    seed_unit,
+    running_bot,
+    sandbox_world,
     step,
 )
+from tests.support.votes import OWNER, ROOMS, TENANT, add_people, current, seed_unit
 
 
 async def start_vote(world: World, gridbot: GridBot, command: str) -> None:

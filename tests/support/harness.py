@@ -117,3 +117,20 @@ async def running_bot(world: World, clock: Clock | None = None) -> AsyncIterator
 async def settled(gridbot: GridBot, within: float = 10.0) -> None:
     """Wait until every stored update is dispatched and every due message delivered."""
     await gridbot.wait_idle(within)
+
+
+# Telegram's per-chat pacing (1 message/s in a private chat) would make every test slow.
+FAST = {"private_per_second": 1000.0, "group_per_minute": 10000, "global_per_second": 10000.0}
+
+
+async def step(world: World, gridbot: GridBot) -> None:
+    """Wait until the bot has taken every update from the sandbox and finished with them."""
+    await world.server.wait_for(lambda _: not world.server.pending_updates(TOKEN) or None)
+    await settled(gridbot)
+
+
+async def press(world: World, gridbot: GridBot, record: SentRecord, user: int, label: str) -> None:
+    """``user`` presses the button ``label`` on the sent message ``record``; then ``step``."""
+    assert record.message_id is not None
+    await world.server.press_button(record.chat_id, record.message_id, user, button_text=label)
+    await step(world, gridbot)

@@ -1,5 +1,5 @@
 """Votes test building blocks (issue #6): unit 3-2 with 12 households of known areas, owners
-verified through the registry service, and the e2e step/press helpers."""
+verified through the registry service."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from bot.app import GridBot
 from bot.sandbox.models import SentRecord
 from bot.services.registry import RegistryService
 from tests.support import factories as f
-from tests.support.harness import TOKEN, World, settled
+from tests.support.harness import World, step
 from tests.support.registry import as_csv
 
 # 3-2-101 … 3-2-602: rooms x01 are 80 m², rooms x02 are 120 m² (1200 m² in all), grid g1.
@@ -15,7 +15,6 @@ ROOMS = [f"{floor}0{room}" for floor in range(1, 7) for room in (1, 2)]
 AREA = {r: 80 if r.endswith("1") else 120 for r in ROOMS}
 OWNER = {room: 600 + i for i, room in enumerate(ROOMS, start=1)}  # 3-2-101 → 601 …
 TENANT = 699
-FAST = {"private_per_second": 1000.0, "group_per_minute": 10000, "global_per_second": 10000.0}
 
 
 def unit_sheet() -> bytes:
@@ -47,17 +46,6 @@ async def add_people(world: World, gridbot: GridBot, users: list[int]) -> None:
         world.server.add_user("住户", str(user), id=user)
         await world.server.join(f.G1_CHAT, user)
         await world.server.start_private(user)
-    await step(world, gridbot)
-
-
-async def step(world: World, gridbot: GridBot) -> None:
-    await world.server.wait_for(lambda _: not world.server.pending_updates(TOKEN) or None)
-    await settled(gridbot)
-
-
-async def press(world: World, gridbot: GridBot, record: SentRecord, user: int, label: str) -> None:
-    assert record.message_id is not None
-    await world.server.press_button(record.chat_id, record.message_id, user, button_text=label)
     await step(world, gridbot)
 
 

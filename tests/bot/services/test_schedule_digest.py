@@ -91,3 +91,13 @@ async def test_digest_matches_the_hand_computed_fixture(tmp_path: Path) -> None:
     assert [(h.name, h.rates.composite) for h in d.best] == [("万象美物业", Fraction(1))]
     assert d.worst == ()
     assert (d.alerts, d.alerts_open, d.today) == (0, 0, ())
+    # The chart's 30 days: 1 February to 2 March, new and resolved per local day.
+    assert (len(d.trend), d.trend[0][0], d.trend[-1][0]) == (
+        30,
+        date(2026, 2, 1),
+        date(2026, 3, 2),
+    )
+    assert {day: (new, done) for day, new, done in d.trend if new or done} == {
+        date(2026, 2, 20): (1, 0),
+        date(2026, 3, 2): (3, 1),
+    }

@@ -1,0 +1,30 @@
+"""Reply helpers every handler module may share (handler modules never import each other).
+
+The callback answer is the one reply that does not go through the outbox: Telegram wants it
+within seconds and it is worthless later, so a stale query (e.g. a retried update) is only
+logged — what the press did is already recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery, Message
+from telegram.error import TelegramError
+
+from bot.context import BotContext
+
+log = logging.getLogger(__name__)
+
+
+async def say(context: BotContext, to: Message, text: str) -> None:
+    """Queue ``text`` (already rendered HTML) as a threaded reply to ``to``."""
+    await context.services.outbox.send_message(to.chat_id, text, reply_to=to.message_id)
+
+
+async def answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
+    """answerCallbackQuery, direct (ephemeral UI); a stale query is only logged."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except TelegramError as exc:
+        log.info("callback query %s not answered: %s", query.id, exc)
