@@ -190,7 +190,14 @@ async def features(
         "votes": votes,
         "polls": PollService(votes),
         "notices": NoticeService(NoticeRepo(db), votes),
-        "issues": IssueService(IssueRepo(db), clock, config, work_calendar(config), roles=roles),
+        "issues": IssueService(
+            IssueRepo(db),
+            clock,
+            config,
+            work_calendar(config),
+            roles=roles,
+            bindings=RegistryRepo(db),
+        ),
         "registry": registry,
         "personal_data": PersonalDataService(
             db, PersonalDataRepo(db), RegistryRepo(db), clock, config, label

@@ -115,7 +115,7 @@ async def ticket_command(update: Update, context: BotContext) -> None:
 async def note_edited_report(update: Update, context: BotContext) -> None:
     """Editing a report does not change the issue: the resident is told so, once per message."""
     message = update.edited_message
-    if message is None or context.services.config.grid_by_chat(message.chat_id) is None:
+    if message is None or await service(context).grid_of_chat(message.chat_id) is None:
         return
     if context.chat_data is None:
         return

@@ -91,7 +91,7 @@ async def show_in_group(context: BotContext, message: Message, number: int) -> N
     """Only issues of this group's grid that are not private; no names, notes or roles."""
     issues = service(context)
     issue = await issues.load(number)
-    grid = context.services.config.grid_by_chat(message.chat_id)
+    grid = await issues.grid_of_chat(message.chat_id)
     if grid is None or issue.grid != grid.key or not group_visible(issue):
         raise NotFound(number=number)
     events = await issues.repo.events(issue.id)

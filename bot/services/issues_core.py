@@ -13,9 +13,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from bot.config import Config, TimeLimit
+from bot.config import Config, GridConfig, TimeLimit
 from bot.services.clock import Clock
 from bot.services.errors import NotFound, NotPermitted
+from bot.services.grids import GroupBindings, grid_of_chat
 from bot.services.issues_model import (
     Action,
     IssueView,
@@ -50,6 +51,7 @@ class IssueCore:
         calendar: WorkCalendar,
         *,
         roles: RoleBook | None = None,
+        bindings: GroupBindings | None = None,
     ) -> None:
         self.repo = repo
         self.clock = clock
@@ -57,6 +59,11 @@ class IssueCore:
         self.calendar = calendar
         # Registry role grants (issue #4); empty without a registry: config roles only.
         self.roles = roles or RoleBook()
+        self.bindings = bindings  # groups bound with /bind (issue #4); None: config only
+
+    async def grid_of_chat(self, chat_id: int) -> GridConfig | None:
+        """The grid this group serves (a /bind wins over the config), or None."""
+        return await grid_of_chat(self.config, self.bindings, chat_id)
 
     # -- loading and checking ------------------------------------------------------------------
 

@@ -71,7 +71,7 @@ class IntakeService(IssueCore):
 
         ``text`` is the message without the ``/report`` command or the bot's @mention.
         """
-        grid = self.config.grid_by_chat(chat_id)
+        grid = await self.grid_of_chat(chat_id)
         if grid is None:
             raise InvalidInput("issues.errors.not_bound")
         tagged, body = split_hashtag(text)
@@ -129,7 +129,7 @@ class IntakeService(IssueCore):
         photos: Sequence[str] = (),
     ) -> Outcome:
         """A worker replies ``/ticket`` to a resident's message; the resident is the reporter."""
-        grid = self.config.grid_by_chat(chat_id)
+        grid = await self.grid_of_chat(chat_id)
         if grid is None:
             raise InvalidInput("issues.errors.not_bound")
         self.authorize(worker_id, Action.TICKET, GridScope(grid.key))

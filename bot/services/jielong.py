@@ -14,6 +14,7 @@ from bot.config import Config
 from bot.services.clock import Clock
 from bot.services.consult_text import split_jielong
 from bot.services.errors import InvalidInput, NotFound, NotPermitted, UserError
+from bot.services.grids import grid_of_chat
 from bot.services.permissions import Role, RoleBook, roles_of
 from bot.services.privacy import mask_name
 from storage.jielong import EntryRecord, JielongRecord, JielongRepo
@@ -65,10 +66,7 @@ class JielongService:
         self.roles = roles
 
     async def grid_of_chat(self, chat_id: int) -> str | None:
-        bound = await self.registry.binding(chat_id)
-        if bound is not None:
-            return bound
-        grid = self.config.grid_by_chat(chat_id)
+        grid = await grid_of_chat(self.config, self.registry, chat_id)
         return None if grid is None else grid.key
 
     async def start(self, chat_id: int, user_id: int, text: str) -> JielongView:

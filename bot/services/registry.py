@@ -14,6 +14,7 @@ from typing import Final
 from bot.config import Config
 from bot.services.clock import Clock
 from bot.services.errors import InvalidInput, NotFound, NotPermitted, UserError
+from bot.services.grids import grid_of_chat
 from bot.services.permissions import Grant, GridScope, RegistryAction, Role, RoleBook, may
 from bot.services.registry_import import grid_names, normalise, parse_sheet, read_rows
 from storage.registry import HouseholdData, HouseholdRecord, RegistryRepo, SensitiveRecord
@@ -243,10 +244,7 @@ class RegistryService:
 
     async def grid_of_chat(self, chat_id: int) -> str | None:
         """The grid a group is bound to: a /bind wins over the config's chat_id."""
-        bound = await self.repo.binding(chat_id)
-        if bound is not None:
-            return bound
-        grid = self.config.grid_by_chat(chat_id)
+        grid = await grid_of_chat(self.config, self.repo, chat_id)
         return None if grid is None else grid.key
 
     def _known(self) -> str:
