@@ -80,6 +80,10 @@ class Transcript:
         self._seen = 0
         self._answered = 0
 
+    def button(self, key: str, **values: object) -> str:
+        """A button's label as the bot shows it in this locale."""
+        return self.t.text(f"issues.buttons.{key}", **values)
+
     def name(self, user_id: int) -> str:
         return PEOPLE[user_id][0]
 
@@ -176,16 +180,17 @@ async def report_to_closure(play: Transcript) -> None:
     await play.starts(PROPERTY)
     # 孙大爷 has never opened a private chat with the bot: his slip comes as a group link.
     await play.says(NEIGHBOUR, GROUP, "#报事 3号楼2单元门口路灯坏了，晚上很黑")
-    for label in ("受理", "交办", "万象美物业"):
+    button = play.button
+    for label in (button("accept"), button("assign"), "万象美物业"):
         await play.presses(WORKER, WORKER, label)
-    await play.presses(PROPERTY, PROPERTY, "已联系居民")
+    await play.presses(PROPERTY, PROPERTY, button("contacted"))
     await play.says(PROPERTY, PROPERTY, "/done 1 已更换灯泡")
-    await play.follows_link(NEIGHBOUR, GROUP, "去评价 #1")
-    for label in ("是", "未解决", "不满意", "提交评价"):
-        await play.presses(NEIGHBOUR, NEIGHBOUR, label)
+    await play.follows_link(NEIGHBOUR, GROUP, button("open_slip", number=1))
+    for key in ("yes", "not_solved", "unsatisfied", "submit"):
+        await play.presses(NEIGHBOUR, NEIGHBOUR, button(key))
     await play.says(PROPERTY, PROPERTY, "/done 1 重新接线，灯已亮")
-    for label in ("是", "已解决", "满意", "提交评价"):
-        await play.presses(NEIGHBOUR, NEIGHBOUR, label)
+    for key in ("yes", "solved", "satisfied", "submit"):
+        await play.presses(NEIGHBOUR, NEIGHBOUR, button(key))
     await play.says(WORKER, WORKER, "/issue 1")
 
 

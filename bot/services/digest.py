@@ -18,7 +18,7 @@ from fractions import Fraction
 
 from bot.config import Config
 from bot.services.issues_feedback import FeedbackService, RateScope
-from bot.services.rates import Rates, compare
+from bot.services.rates import RateCounts, Rates, compare, rates_from_counts
 from bot.services.schedule_model import at_local
 from storage.checkins import CheckinRepo
 from storage.issue_stats import IssueStats
@@ -127,10 +127,13 @@ class DigestService:
     async def _handlers(
         self, start: datetime, end: datetime
     ) -> tuple[tuple[HandlerScore, ...], tuple[HandlerScore, ...]]:
-        scored = []
-        for key in await self.stats.rated_handlers(start, end):
-            rates = await self.feedback.rates(RateScope.HANDLER, key, start, end)
-            scored.append((key, rates))
+        weights = self.feedback.weights()
+        by_handler = await self.feedback.repo.slips.rate_counts_by("handler", start, end)
+        scored = [
+            (key, rates_from_counts(RateCounts(**counts), weights))
+            for key, counts in by_handler.items()
+            if counts["valid"] > 0  # ranked on answered slips only
+        ]
         scored.sort(key=lambda kr: (-(kr[1].composite or 0), -kr[1].valid, kr[0]))
         ranked = [HandlerScore(self._handler(key) or key, rates) for key, rates in scored]
         split = min(TOP, (len(ranked) + 1) // 2)

@@ -25,3 +25,11 @@ async def test_demo_prints_a_chinese_transcript_and_exits_zero() -> None:
     group_lines = [line for line in lines if "→ 阅海湾第一网格群" in line]
     assert group_lines and not any("孙建国" in line for line in group_lines)
     assert transcript.rstrip().endswith("演示结束。")
+
+
+async def test_demo_plays_in_english_too() -> None:
+    lines: list[str] = []
+    assert await run_demo(locale="en", out=lines.append) == 0
+    transcript = "\n".join(lines)
+    assert "gridbot offline demo" in transcript
+    assert transcript.rstrip().endswith("End of the demo.")
