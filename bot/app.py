@@ -108,7 +108,7 @@ class GridBot:
     sender: Sender
     services: Services
     webhook: WebhookServer | None = None
-    _started: bool = field(default=False, repr=False)
+    _catch_up: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def start(self) -> None:
         await self.app.initialize()
@@ -121,7 +121,6 @@ class GridBot:
                 handlers.privacy.sweep_retention, interval=RETENTION_SWEEP_SECONDS
             )
         await self.sender.start()
-        await run_sweeps(self.services, self.app.bot.username)  # work missed while down, once
         polling = self.config.telegram.mode == "polling"
         if polling:
             await self.app.bot.delete_webhook()
@@ -134,11 +133,21 @@ class GridBot:
                 secret_token=self.config.telegram.webhook.secret_token,
                 allowed_updates=ALLOWED_UPDATES,
             )
-        self._started = True
+        # Work missed while down runs once, beside intake rather than before it: after a long
+        # outage it can be large, and residents' messages must not wait for it.
+        self._catch_up = asyncio.create_task(self._sweep_missed(), name="catch-up-sweep")
         log.info("gridbot started as @%s", self.app.bot.username)
+
+    async def _sweep_missed(self) -> None:
+        try:
+            await run_sweeps(self.services, self.app.bot.username)
+        except Exception:
+            log.exception("catch-up sweep failed; the next tick retries it")
 
     async def stop(self) -> None:
         """Stop taking updates, finish the stored ones, deliver what is due, close."""
+        if self._catch_up is not None:
+            await self._catch_up
         if self.webhook is not None:
             await self.webhook.stop()
         await self.intake.stop()
@@ -153,6 +162,8 @@ class GridBot:
         """Wait until every stored update is dispatched and every due message delivered."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
+        if self._catch_up is not None:
+            await asyncio.wait_for(asyncio.shield(self._catch_up), within)
         while True:
             inbox = await self.intake.inbox.counts()
             outbox = await self.sender.repo.counts()
