@@ -132,10 +132,16 @@ def bigrams(text: str) -> frozenset[str]:
 
 def similarity(a: str, b: str) -> float:
     """Jaccard similarity of the two texts' character bigrams, 0.0–1.0."""
-    left, right = bigrams(a), bigrams(b)
+    return _jaccard(bigrams(a), bigrams(b))
+
+
+def _jaccard(left: frozenset[str], right: frozenset[str]) -> float:
     if not left or not right:
         return 0.0
     return len(left & right) / len(left | right)
+
+
+MAX_DUPLICATES: Final = 3
 
 
 @dataclass(frozen=True)
@@ -151,15 +157,21 @@ class Candidate:
 def likely_duplicates(
     category: str, building: str | None, description: str, candidates: Iterable[Candidate]
 ) -> tuple[int, ...]:
-    """Numbers of candidates with the same category and building, or similar text."""
-    found: list[int] = []
+    """Numbers of candidates with the same category and building, or similar text.
+
+    At most ``MAX_DUPLICATES``, the likeliest first (same place and category, then the most
+    similar text, then the newest): a worker on a phone needs a hint, not a list of fifty.
+    """
+    own = bigrams(description)
+    scored: list[tuple[bool, float, int]] = []
     for other in candidates:
         same_place = building is not None and other.building == building
-        if (same_place and other.category == category) or (
-            similarity(description, other.description) >= SIMILARITY_THRESHOLD
-        ):
-            found.append(other.number)
-    return tuple(found)
+        same = same_place and other.category == category
+        score = _jaccard(own, bigrams(other.description))
+        if same or score >= SIMILARITY_THRESHOLD:
+            scored.append((same, score, other.number))
+    scored.sort(reverse=True)
+    return tuple(number for _, _, number in scored[:MAX_DUPLICATES])
 
 
 def services_tuple(services: Sequence[EmergencyService]) -> tuple[tuple[str, str], ...]:

@@ -108,6 +108,14 @@ def test_similarity_threshold_is_documented_and_applied() -> None:
     assert likely_duplicates("streetlight", "3", "3号楼灯不亮", candidates) == (1,)
 
 
+def test_duplicate_hint_names_at_most_three_likeliest() -> None:
+    candidates = [Candidate(n, "noise", None, f"{n}号楼门口路灯坏了") for n in range(1, 11)]
+    candidates.append(Candidate(11, "streetlight", "3", "灯不亮"))  # same place and category
+    candidates.append(Candidate(12, "noise", None, "3号楼门口路灯坏了"))  # the same words as #3
+    found = likely_duplicates("streetlight", "3", "3号楼门口路灯坏了", candidates)
+    assert found == (11, 12, 3)  # same place first, then most similar (#12 = #3), newest first
+
+
 def test_privacy_masks() -> None:
     assert (mask_name("李四"), mask_name("王小明")) == ("李*", "王**")
     assert mask_phones("请打13812345678") == "请打138****5678"
