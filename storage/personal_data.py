@@ -85,6 +85,25 @@ class PersonalDataRepo:
             "sensitive_data": await q(
                 "SELECT * FROM sensitive_data WHERE consent_by = ?", (user_id,)
             ),
+            # 窗帘之约 (issue #5): their own enrolment, its mornings and alerts. Someone who is
+            # only another resident's volunteer gets no more than that link.
+            "checkin_enrolment": await q(
+                "SELECT * FROM checkin_enrolments WHERE user_id = ?", (user_id,)
+            ),
+            "checkin_days": await q(
+                "SELECT d.* FROM checkin_days d JOIN checkin_enrolments e"
+                " ON e.id = d.enrolment_id WHERE e.user_id = ? ORDER BY d.day",
+                (user_id,),
+            ),
+            "checkin_alerts": await q(
+                "SELECT a.* FROM checkin_alerts a JOIN checkin_enrolments e"
+                " ON e.id = a.enrolment_id WHERE e.user_id = ? ORDER BY a.day",
+                (user_id,),
+            ),
+            "checkin_volunteer_for": await q(
+                "SELECT id AS enrolment_id, grid FROM checkin_enrolments WHERE volunteer_id = ?",
+                (user_id,),
+            ),
         }
         return {name: [_plain(row) for row in rows] for name, rows in tables.items()}
 
@@ -122,6 +141,7 @@ class PersonalDataRepo:
             )
             for sql in (
                 "DELETE FROM sensitive_data WHERE consent_by = ?",
+                *_FORGET_CHECKINS,
                 "DELETE FROM person_households WHERE user_id = ?",
                 "DELETE FROM persons WHERE user_id = ?",
                 "DELETE FROM role_grants WHERE user_id = ?",
@@ -169,6 +189,20 @@ class PersonalDataRepo:
                 ids,
             )
         return len(ids)
+
+
+# 窗帘之约 data is sensitive (living alone, whereabouts): their own enrolment goes entirely;
+# where they were someone else's volunteer or answered for them, only the link goes.
+_FORGET_CHECKINS = (
+    "DELETE FROM checkin_alerts WHERE enrolment_id IN"
+    " (SELECT id FROM checkin_enrolments WHERE user_id = ?)",
+    "DELETE FROM checkin_days WHERE enrolment_id IN"
+    " (SELECT id FROM checkin_enrolments WHERE user_id = ?)",
+    "DELETE FROM checkin_enrolments WHERE user_id = ?",
+    "UPDATE checkin_enrolments SET volunteer_id = NULL WHERE volunteer_id = ?",
+    "UPDATE checkin_days SET confirmed_by = -1 WHERE confirmed_by = ?",
+    "UPDATE checkin_alerts SET outcome_by = -1 WHERE outcome_by = ?",
+)
 
 
 async def _rewrite_texts(tx: Transaction, texts: Sequence[ReportedText]) -> None:

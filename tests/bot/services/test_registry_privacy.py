@@ -12,6 +12,7 @@ import pytest
 from bot.services.errors import NotPermitted
 from bot.services.issues_model import NoticeKind
 from bot.services.rates import Satisfaction, Solved
+from storage.checkins import CheckinRepo
 from storage.registry import SensitiveRecord
 from tests.support.factories import (
     G1_CHAT,
@@ -89,6 +90,15 @@ async def test_forget_leaves_no_name_or_phone_in_the_database_files(
     await world.registry.record_sensitive(
         RESIDENT, SensitiveRecord(household, True, f"{NAME} 高血压", "")
     )
+    checkins = CheckinRepo(world.db)
+    enrolment = await checkins.enrol(
+        RESIDENT, None, "g1", "幸福里3号楼2单元301独居", WORKER_G1, world.clock.now()
+    )
+    await checkins.asked(enrolment, "2026-03-05", world.clock.now())
+    await checkins.raise_alert(enrolment, "2026-03-05", world.clock.now())
+    exported = json.loads(await world.personal.my_data(RESIDENT))
+    assert exported["checkin_enrolment"][0]["location"] == "幸福里3号楼2单元301独居"
+    assert len(exported["checkin_alerts"]) == 1
     await world.db.checkpoint()
     assert NAME.encode() in raw_bytes(world)
 
@@ -96,7 +106,7 @@ async def test_forget_leaves_no_name_or_phone_in_the_database_files(
     await world.personal.wait_checkpoints()
 
     raw = raw_bytes(world)
-    for secret in (NAME, PHONE, "高血压"):
+    for secret in (NAME, PHONE, "高血压", "幸福里3号楼2单元301独居"):
         assert secret.encode() not in raw, secret
     issue = await world.issues.get(number, WORKER_G1)
     assert [r.name for r in issue.reporters] == ["已注销居民"]
