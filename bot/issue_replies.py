@@ -13,7 +13,7 @@ from telegram import CallbackQuery, Message
 
 from bot.context import BotContext
 from bot.issue_notify import IssueNotifier, issue_service
-from bot.replies import answer
+from bot.replies import answer, say, say_error
 from bot.services.errors import UserError
 from bot.services.issues import IssueService
 
@@ -28,12 +28,11 @@ def service(context: BotContext) -> IssueService:
 
 async def reply(context: BotContext, to: Message, template: str, **values: Any) -> None:
     """Queue ``issues/<template>`` as a reply to the message ``to``."""
-    text = context.t.render(f"issues/{template}", **values)
-    await context.services.outbox.send_message(to.chat_id, text, reply_to=to.message_id)
+    await say(context, to, context.t.render(f"issues/{template}", **values))
 
 
 async def reply_error(context: BotContext, message: Message, error: UserError) -> None:
-    await reply(context, message, "error", message=error.render(context.t.text))
+    await say_error(context, message, error)
 
 
 async def answer_error(context: BotContext, query: CallbackQuery, error: UserError) -> None:

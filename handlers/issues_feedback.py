@@ -19,7 +19,7 @@ from telegram.ext import (
 from bot import issue_keyboards as kb
 from bot.context import BotContext
 from bot.issue_replies import answer_error, notifier, reply, reply_error, service
-from bot.replies import answer
+from bot.replies import answer, say_text
 from bot.services.errors import UserError
 from bot.services.rates import Satisfaction, Solved
 
@@ -134,9 +134,7 @@ async def open_slip(update: Update, context: BotContext) -> None:
     notify = notifier(context)
     found = await notify.slip_issue(slip_id)
     if found is None or found[0] != message.from_user.id:
-        await reply(
-            context, message, "error", message=context.t.text("issues.errors.not_your_slip")
-        )
+        await say_text(context, message, context.t.text("issues.errors.not_your_slip"))
         return
     await notify.slip_message(message.chat_id, slip_id, found[1])
 

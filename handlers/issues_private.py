@@ -11,7 +11,7 @@ from bot import issue_draft
 from bot.context import BotContext
 from bot.issue_draft import Draft
 from bot.issue_replies import notifier, reply_error, service
-from bot.replies import answer
+from bot.replies import answer, error_html
 from bot.services.errors import UserError
 from bot.services.issues_intake import check_description
 from bot.services.issues_model import IssueType
@@ -129,8 +129,7 @@ async def submit_draft(context: BotContext, name: str, user_id: int, draft: Draf
             anonymous=draft.visibility == "anon",
         )
     except UserError as error:
-        text = context.t.render("issues/error", message=error.render(context.t.text))
-        await context.services.outbox.send_message(user_id, text)
+        await context.services.outbox.send_message(user_id, error_html(context, error))
         return
     context.user_data.pop(_DRAFT, None)
     await show_draft(context, user_id, draft, new=False, number=outcome.issue.number)

@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import jielong_notify
 from bot.context import BotContext
-from bot.replies import answer
+from bot.replies import answer, say_error
 from bot.services.errors import UserError
 from bot.services.jielong import JielongService, JielongView
 
@@ -26,18 +26,13 @@ def service(context: BotContext) -> JielongService:
     return found
 
 
-async def reply_error(context: BotContext, to: Message, error: UserError) -> None:
-    text = context.t.render("jielong/error", message=error.render(context.t.text))
-    await context.services.outbox.send_message(to.chat_id, text, reply_to=to.message_id)
-
-
 async def start(context: BotContext, message: Message, text: str) -> None:
     if message.from_user is None:
         return
     try:
         view = await service(context).start(message.chat_id, message.from_user.id, text)
     except UserError as error:
-        await reply_error(context, message, error)
+        await say_error(context, message, error)
         return
     await jielong_notify.post(context.services, view, message.message_id)
 

@@ -19,22 +19,13 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.context import BotContext
 from bot.meeting_notify import MeetingNotifier, meeting_service
-from bot.replies import answer
+from bot.replies import answer, say, say_text
 from bot.services.errors import UserError
 from bot.services.meetings_model import MeetingView
 
 _CALLBACK: Final = re.compile(r"^mt:(su|si):(\d+)$")
 _SUGGEST_TAG: Final = re.compile(r"^\s*#建议\s*")
 Act = Callable[[int, User, str], Awaitable[MeetingView]]
-
-
-async def say(context: BotContext, to: Message, text: str) -> None:
-    """Reply with plain text (escaped by the template)."""
-    await say_html(context, to, context.t.render("meetings/reply", message=text))
-
-
-async def say_html(context: BotContext, to: Message, html: str) -> None:
-    await context.services.outbox.send_message(to.chat_id, html, reply_to=to.message_id)
 
 
 async def create_or_view(update: Update, context: BotContext) -> None:
@@ -46,19 +37,19 @@ async def create_or_view(update: Update, context: BotContext) -> None:
     meetings, notify = meeting_service(context.services), MeetingNotifier(context.services)
     try:
         if not rest:
-            await say_html(context, message, context.t.render("meetings/usage"))
+            await say(context, message, context.t.render("meetings/usage"))
         elif rest.lstrip("#").isdigit():
             view = await meetings.overview(int(rest.lstrip("#")), message.from_user.id)
             groups = view.grouped_suggestions(context.t.text("meetings.format.other"))
-            await say_html(context, message, notify.render("overview", view, groups=groups))
+            await say(context, message, notify.render("overview", view, groups=groups))
         else:
             created = await meetings.create(message.from_user.id, rest)
             await notify.announce(created.view)
             text = context.t.text("meetings.replies.announced", number=created.view.id,
                                   groups=len(created.chats))  # fmt: skip
-            await say(context, message, text)
+            await say_text(context, message, text)
     except UserError as error:
-        await say(context, message, error.render(context.t.text))
+        await say_text(context, message, error.render(context.t.text))
 
 
 def actions(context: BotContext) -> dict[str, tuple[Act, str | None]]:
@@ -82,7 +73,7 @@ async def act_by_command(update: Update, context: BotContext) -> None:
     command = message.text.split()[0].lstrip("/").split("@")[0].lower()
     args = message.text.split(maxsplit=2)[1:]
     if not args or not args[0].lstrip("#").isdigit():
-        await say(
+        await say_text(
             context, message, context.t.text("meetings.errors.usage_number", command=command)
         )
         return
@@ -91,7 +82,7 @@ async def act_by_command(update: Update, context: BotContext) -> None:
     try:
         view = await act(number, message.from_user, text)
     except UserError as error:
-        await say(context, message, error.render(context.t.text))
+        await say_text(context, message, error.render(context.t.text))
         return
     await after(context, message, command, view, text, reply_key)
 
@@ -110,7 +101,7 @@ async def after(
         await notify.to_convenor(view, template, name=name, text=text)
     if reply_key is not None:
         count = len(view.resolutions)
-        await say(context, message, context.t.text(reply_key, number=view.id, count=count))
+        await say_text(context, message, context.t.text(reply_key, number=view.id, count=count))
 
 
 def _meeting_of_reply(message: Message) -> int | None:
@@ -147,7 +138,7 @@ async def suggest_in_group(update: Update, context: BotContext) -> None:
             number, user.id, user.full_name, text, "group"
         )
     except UserError as error:
-        await say(context, message, error.render(context.t.text))
+        await say_text(context, message, error.render(context.t.text))
         return
     await after(context, message, "suggest", view, text, "meetings.replies.suggested")
 

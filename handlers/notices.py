@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.replies import answer, say
+from bot.replies import answer, say_error
 from bot.services.errors import UserError
 from bot.votes_notify import VoteNotifier, group_grid, notices
 
@@ -31,7 +31,7 @@ async def post_notice(update: Update, context: BotContext) -> None:
             message.from_user.id, message.chat_id, grid, body
         )
     except UserError as error:
-        await say(context, message, error.render(context.t.text))
+        await say_error(context, message, error)
         return
     await VoteNotifier(context.services).post_notice(notice)
 
@@ -48,7 +48,7 @@ async def list_unacked(update: Update, context: BotContext) -> None:
             raise UserError("votes.errors.notice_usage")
         status = await notices(context.services).status(user, int(args[0]))
     except UserError as error:
-        await say(context, message, error.render(context.t.text))
+        await say_error(context, message, error)
         return
     await VoteNotifier(context.services).unacked(status, user)
 

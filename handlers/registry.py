@@ -14,7 +14,7 @@ from bot.registry_ui import (
     review_keyboard,
     send_consent_card,
 )
-from bot.replies import answer
+from bot.replies import answer, error_html
 from bot.services.errors import UserError
 from bot.services.registry import Claim, Decision
 from storage.registry import HouseholdRecord
@@ -102,8 +102,7 @@ async def on_typed_room(update: Update, context: BotContext) -> None:
     try:
         household = await service.find_room(message.text)
     except UserError as error:
-        text = context.t.render("registry/error", message=error.render(context.t.text))
-        await services.outbox.send_message(user.id, text)
+        await services.outbox.send_message(user.id, error_html(context, error))
         return
     await ask_relation(context, user.id, household)
 

@@ -12,6 +12,8 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 from bot.context import BotContext
 from bot.ledger_xlsx import ledger_xlsx
 from bot.registry_ui import registry
+from bot.replies import say as reply_html
+from bot.replies import say_error
 from bot.services.errors import InvalidInput, UserError
 from bot.services.ledger import LedgerService
 from bot.services.registry_import import ImportRefused
@@ -20,12 +22,7 @@ _MEMBER = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberSt
 
 
 async def say(context: BotContext, to: Message, template: str, **values: object) -> None:
-    text = context.t.render(f"registry/{template}", **values)
-    await context.services.outbox.send_message(to.chat_id, text, reply_to=to.message_id)
-
-
-async def say_error(context: BotContext, message: Message, error: UserError) -> None:
-    await say(context, message, "error", message=error.render(context.t.text))
+    await reply_html(context, to, context.t.render(f"registry/{template}", **values))
 
 
 def _target(message: Message, args: list[str]) -> tuple[User | int, list[str]] | None:

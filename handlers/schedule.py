@@ -12,6 +12,8 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
+from bot.replies import say as reply_html
+from bot.replies import say_error
 from bot.schedule import schedule_service
 from bot.schedule_notify import ScheduleNotifier, alert_ref, ask_ref
 from bot.services.checkin import CheckinService
@@ -30,14 +32,7 @@ def notifier(context: BotContext) -> ScheduleNotifier:
 
 
 async def say(context: BotContext, to: Message, template: str, **values: object) -> None:
-    text = context.t.render(f"schedule/{template}", **values)
-    await context.services.outbox.send_message(to.chat_id, text, reply_to=to.message_id)
-
-
-async def say_error(context: BotContext, to: Message, error: UserError) -> None:
-    await context.services.outbox.send_message(
-        to.chat_id, error.render(context.t.text), reply_to=to.message_id
-    )
+    await reply_html(context, to, context.t.render(f"schedule/{template}", **values))
 
 
 async def list_rules(update: Update, context: BotContext) -> None:

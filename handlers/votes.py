@@ -20,7 +20,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.replies import answer, say
+from bot.replies import answer, say, say_error
 from bot.services.errors import UserError
 from bot.votes_notify import VoteNotifier, close_vote, group_grid, polls, votes
 
@@ -39,7 +39,7 @@ async def start_owners_vote(update: Update, context: BotContext) -> None:
             message.from_user.id, message.chat_id, grid, context.args or []
         )
     except UserError as error:
-        await say(context, message, error.render(context.t.text))
+        await say_error(context, message, error)
         return
     await VoteNotifier(context.services).announce_owners(ov)
 
@@ -61,7 +61,7 @@ async def start_poll(update: Update, context: BotContext) -> None:
             context.t.text("votes.poll.question"),
         )
     except UserError as error:
-        await say(context, message, error.render(context.t.text))
+        await say_error(context, message, error)
         return
     await VoteNotifier(context.services).send_poll(vote)
 
@@ -77,7 +77,7 @@ async def start_residents_vote(update: Update, context: BotContext) -> None:
             message.from_user.id, message.chat_id, grid, context.args or []
         )
     except UserError as error:
-        await say(context, message, error.render(context.t.text))
+        await say_error(context, message, error)
         return
     vote = found.vote
     text = context.t.render(
@@ -100,7 +100,7 @@ async def record_count(update: Update, context: BotContext) -> None:
             message.from_user.id, int(args[0]), what, int(args[1])
         )
     except UserError as error:
-        await say(context, message, error.render(context.t.text))
+        await say_error(context, message, error)
         return
     vote = found.vote
     if what == "yes":
