@@ -295,18 +295,16 @@ async def query_breakdown(service: DigestService, now: datetime, today: date) ->
     stats, feedback = service.stats, service.feedback
     at = lambda d: at_local(d, dtime(0), service.config)  # noqa: E731
     start, end, back30 = at(today - timedelta(days=1)), at(today), at(today - timedelta(days=30))
-    handlers = await stats.rated_handlers(back30, end)
     calls = {
         "event_counts (issue_events.at)": stats.event_counts(start, end),
         "open_count": stats.open_count(),
         "overdue_count": stats.overdue_count(now),
         "overdue (oldest 5)": stats.overdue(now, OVERDUE_SHOWN),
         "top_categories 30 d (issues.reported_at)": stats.top_categories(back30, end, TOP),
-        "rated_handlers 30 d": stats.rated_handlers(back30, end),
         **_optional(stats, "daily_activity 30 d (trend)", "daily_activity", back30, end),
         "rate_counts community 30 d": feedback.rates(RateScope.COMMUNITY, None, back30, end),
-        f"rate_counts per handler 30 d × {len(handlers)}": _all_handlers(
-            service, handlers, back30, end
+        "rate_counts_by handler 30 d (one GROUP BY)": feedback.repo.slips.rate_counts_by(
+            "handler", back30, end
         ),
     }
     rows = []
@@ -316,11 +314,6 @@ async def query_breakdown(service: DigestService, now: datetime, today: date) ->
         rows.append(((time.perf_counter() - t0) * 1000, name))
     rows.sort(reverse=True)
     return [[name, f"{ms:.1f}"] for ms, name in rows]
-
-
-async def _all_handlers(service: DigestService, keys: list[str], start, end) -> None:  # type: ignore[no-untyped-def]
-    for key in keys:
-        await service.feedback.rates(RateScope.HANDLER, key, start, end)
 
 
 def _optional(stats: IssueStats, label: str, method: str, *args: object) -> dict:

@@ -122,12 +122,3 @@ class IssueStats:
             (to_db(start), to_db(end), limit),
         )
         return [(row[0], int(row[1])) for row in rows]
-
-    async def rated_handlers(self, start: datetime, end: datetime) -> list[str]:
-        """Handlers with at least one answered feedback slip issued in ``[start, end)``."""
-        rows = await self.db.fetchall(
-            "SELECT DISTINCT handler FROM feedback_slips WHERE state = 'answered'"
-            " AND handler IS NOT NULL AND created_at >= ? AND created_at < ? ORDER BY handler",
-            (to_db(start), to_db(end)),
-        )
-        return [row[0] for row in rows]
