@@ -335,8 +335,12 @@ class Sender:
                 log.error("outbox row %s dead: %s", row.id, exc.message)
         except NetworkError as exc:  # includes TimedOut; the message is still owed
             delay = min(MAX_BACKOFF, self.backoff * 2 ** min(row.attempts, 16))
-            await self.repo.postpone(row.id, self._now() + delay, str(exc), count=True)
-            log.warning("outbox row %s: %s; retry in %.0f s", row.id, exc, delay)
+            attempts = await self.repo.postpone(row.id, self._now() + delay, str(exc), count=True)
+            if attempts == self.max_attempts:  # once: a person should look; retrying goes on
+                log.error("outbox row %s to chat %s failed %d times (%s); still retrying",
+                          row.id, row.chat_id, attempts, exc)  # fmt: skip
+            else:
+                log.warning("outbox row %s: %s; retry in %.0f s", row.id, exc, delay)
         except TelegramError as exc:
             await self.repo.mark_dead(row.id, str(exc))
             log.error("outbox row %s dead: %s", row.id, exc)

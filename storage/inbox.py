@@ -64,12 +64,6 @@ class InboxRepo:
             )
         return changed == 1
 
-    async def is_pending(self, update_id: int) -> bool:
-        row = await self.db.fetchone(
-            "SELECT 1 FROM inbox WHERE update_id = ? AND state = 'pending'", (update_id,)
-        )
-        return row is not None
-
     async def record_failure(
         self, update_id: int, error: str, max_attempts: int, now: datetime
     ) -> bool:

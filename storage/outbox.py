@@ -192,10 +192,6 @@ class OutboxRepo:
                 (new_chat_id, old_chat_id),
             )
 
-    async def current_chat_id(self, chat_id: int) -> int:
-        async with self.db.writing() as tx:
-            return await _resolve_chat(tx, chat_id)
-
     async def message_id_for(self, ref: str) -> tuple[int, int] | None:
         """(chat_id, message_id) of the newest sent message queued under ``ref``."""
         row = await self.db.fetchone(

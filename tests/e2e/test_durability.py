@@ -6,6 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
 from telegram import Update
 from telegram.ext import MessageHandler, filters
 
@@ -163,3 +164,19 @@ async def test_coalesced_edits_send_only_the_newest_text(tmp_path: Path) -> None
         await settled(gridbot)
     edits = [r for r in world.server.sent if r.method == "editMessageText"]
     assert [(e.message_id, e.text) for e in edits] == [(original.message_id, "接龙 30 人")]
+
+
+async def test_network_failures_are_retried_and_flagged_once_never_dropped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    outbox = {"max_attempts": 2, "backoff_seconds": 0.01}
+    async with sandbox_world(tmp_path, outbox=outbox) as world, running_bot(world) as gridbot:
+        world.server.drop_connection_next("sendMessage", count=3)
+        await gridbot.services.outbox.send_message(f.G1_CHAT, "停水通知")
+        await world.wait_sent(f.G1_CHAT, "停水通知")
+        await settled(gridbot)
+    flagged = [
+        r for r in caplog.records if r.levelname == "ERROR" and "still retrying" in r.message
+    ]
+    assert len(flagged) == 1
+    assert world.texts_to(f.G1_CHAT) == ["停水通知"]
