@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import pstats
 import re
 import tempfile
@@ -36,6 +37,12 @@ NUMBER = re.compile(r"(\d+)\]?$")
 WARMUP = 10**9
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by process ``pid`` (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def text_for(n: int) -> str:
     if n % 10 < 3:  # 30% reports
         return f"{REPORTS[n % len(REPORTS)]} [{n}]"
@@ -58,7 +65,15 @@ async def run_contender(name: str, args: argparse.Namespace, profile: Path | Non
                 # Warm up: wait for the reply to one message, so start-up is not measured.
                 await server.user_sends(groups[0], RESIDENT, f"warm up [{WARMUP}]")
                 await server.wait_for(lambda s: len(s.sent) >= 1, 60)
-                return await drive(server, groups, args)
+                calls = dict(server.stats.by_method)
+                cpu = (cpu_seconds(proc.pid), time.process_time())
+                result = await drive(server, groups, args)
+                result["bot_cpu"] = cpu_seconds(proc.pid) - cpu[0]
+                result["sandbox_cpu"] = time.process_time() - cpu[1]
+                result["calls"] = {
+                    m: n - calls.get(m, 0) for m, n in server.stats.by_method.items()
+                }
+                return result
             finally:
                 await stop(proc)
 
@@ -116,14 +131,28 @@ def print_profile(path: Path, top: int = 15) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     results = {name: await run_contender(name, args) for name in ("echo", "gridbot")}
+    per_k = 1000 / args.messages
     rows = [
-        [name, f"{r['rate']:.0f}", f"{r['p50']:.0f}", f"{r['p99']:.0f}", str(r["duplicates"])]
+        [
+            name,
+            f"{r['rate']:.0f}",
+            f"{r['p50']:.0f}",
+            f"{r['p99']:.0f}",
+            str(r["duplicates"]),
+            f"{r['bot_cpu'] * per_k:.1f}",
+            f"{r['sandbox_cpu'] * per_k:.1f}",
+            f"{sum(r['calls'].values()) * per_k / 1000:.2f}",
+        ]
         for name, r in results.items()
     ]
     ratio = results["gridbot"]["rate"] / results["echo"]["rate"]
     print(f"\ningest: {args.messages} group messages (30% reports), window {args.window}, "
           f"{args.groups} groups, flood control off, gridbot outbox limits raised")  # fmt: skip
-    print(table(["bot", "updates/s", "p50 ms", "p99 ms", "duplicate replies"], rows))
+    headers = ["bot", "updates/s", "p50 ms", "p99 ms", "duplicate replies"]
+    headers += ["bot CPU s/1k", "sandbox CPU s/1k", "API calls/update"]
+    print(table(headers, rows))
+    for name, r in results.items():
+        print(f"{name} API calls: " + ", ".join(f"{m} {n}" for m, n in sorted(r["calls"].items())))
     print(f"ratio gridbot/echo throughput: {ratio:.2f}x")
     if args.profile:
         OUT.mkdir(parents=True, exist_ok=True)

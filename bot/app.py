@@ -28,6 +28,7 @@ import handlers.start
 import handlers.votes
 from bot.config import Config
 from bot.context import BotContext, Services
+from bot.http import AiohttpRequest
 from bot.intake import ALLOWED_UPDATES, Intake, record_handler_error
 from bot.meeting_notify import sweep_consultation
 from bot.outbox import Outbox, Sender
@@ -255,6 +256,8 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         .base_url(tg.base_url)
         .base_file_url(tg.base_file_url)
         .updater(None)
+        .request(AiohttpRequest(connection_pool_size=config.outbox.concurrency + 8))
+        .get_updates_request(AiohttpRequest(connection_pool_size=2))
         .context_types(ContextTypes(context=BotContext))
         .build()
     )

@@ -41,37 +41,47 @@ class SchemaTooNew(RuntimeError):
 
 
 class Transaction:
-    """Statements inside one (possibly nested) write transaction."""
+    """Statements inside one (possibly nested) write transaction.
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    Every statement is one hop to aiosqlite's worker thread and back, and a hop costs more
+    than the statement (a queue put, a thread wake-up, a self-pipe write; issue #7's
+    profile). So writes reuse one cursor, whose rowcount and lastrowid are read without
+    another hop, and reads use ``execute_fetchall``: one hop each, where a fresh cursor
+    cost two (execute, close) or three (execute, fetch, close).
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, cursor: aiosqlite.Cursor) -> None:
         self._conn = conn
+        self._cursor = cursor
+        # Tasks started inside a transaction share it; the lock keeps one statement's
+        # rowcount from being read after another task's statement replaced it.
+        self._cursor_lock = asyncio.Lock()
         self._after_commit: list[Callable[[], None]] = []
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the number of rows it changed."""
-        cursor = await self._conn.execute(sql, params)
-        count = cursor.rowcount
-        await cursor.close()
-        return count
+        async with self._cursor_lock:
+            await self._cursor.execute(sql, params)
+            return self._cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._conn.executemany(sql, rows)
+        async with self._cursor_lock:
+            await self._cursor.executemany(sql, rows)
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT and return the new row's id."""
-        cursor = await self._conn.execute(sql, params)
-        rowid = cursor.lastrowid
-        await cursor.close()
+        async with self._cursor_lock:
+            await self._cursor.execute(sql, params)
+            rowid = self._cursor.lastrowid
         assert rowid is not None
         return rowid
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self._conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._conn.execute_fetchall(sql, params))
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the outermost transaction has committed (never on rollback)."""
@@ -86,9 +96,16 @@ _current: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar(
 class Database:
     """An open gridbot database. Create with :meth:`open`, end with :meth:`close`."""
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+    def __init__(
+        self,
+        path: Path,
+        writer: aiosqlite.Connection,
+        cursor: aiosqlite.Cursor,
+        reader: aiosqlite.Connection,
+    ):
         self.path = path
         self._writer = writer
+        self._cursor = cursor  # the writer's one cursor (see Transaction)
         self._reader = reader
         self._lock = asyncio.Lock()
         self._savepoints = 0
@@ -102,16 +119,18 @@ class Database:
         writer = await _connect(path)
         try:
             await apply_migrations(writer, migrations)
+            cursor = await writer.cursor()
             reader = await _connect(path)
         except BaseException:
             await writer.close()
             raise
-        return cls(path, writer, reader)
+        return cls(path, writer, cursor, reader)
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        await self._cursor.close()
         await self._reader.close()
         await self._writer.close()
 
@@ -125,9 +144,9 @@ class Database:
                 yield outer
             return
         async with self._lock:
-            tx = Transaction(self._writer)
+            tx = Transaction(self._writer, self._cursor)
             token = _current.set(tx)
-            await self._writer.execute("BEGIN IMMEDIATE")
+            await tx.execute("BEGIN IMMEDIATE")
             try:
                 yield tx
             except BaseException:
@@ -179,16 +198,15 @@ class Database:
         if tx is not None:
             return await tx.fetchone(sql, params)
         self._check_open()
-        async with self._reader.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self._reader.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         tx = _current.get()
         if tx is not None:
             return await tx.fetchall(sql, params)
         self._check_open()
-        async with self._reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._reader.execute_fetchall(sql, params))
 
     def _check_open(self) -> None:
         if self._closed:

@@ -1,0 +1,102 @@
+"""PTB's networking backend on aiohttp instead of httpx.
+
+Why: every outbox row and every getUpdates call is one HTTP request, and at ingest rates the
+client's own overhead was the largest single cost in the bot process (issue #7's profile:
+httpx, httpcore, anyio and h11 together, including a scan of every pooled connection on each
+request). aiohttp parses HTTP in C and reuses keep-alive connections from a plain pool; it is
+already a dependency for the webhook server. PTB supports this officially: a
+:class:`telegram.request.BaseRequest` subclass handed to ``ApplicationBuilder().request()``.
+
+Errors map as PTB's own backend maps them: a timeout becomes :class:`TimedOut`, any other
+transport failure :class:`NetworkError` (both "try again", which the outbox does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+DEFAULT: dict[str, float] = {"read": 5.0, "write": 5.0, "connect": 5.0, "pool": 1.0}
+MEDIA_WRITE_TIMEOUT = 20.0
+
+
+class AiohttpRequest(BaseRequest):
+    """One keep-alive connection pool for Bot API calls."""
+
+    def __init__(self, *, connection_pool_size: int = 16, read_timeout: float = 5.0) -> None:
+        self._pool_size = connection_pool_size
+        self._read_timeout = read_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers={"User-Agent": self.USER_AGENT}
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        files = request_data.multipart_data if request_data else None
+        fields = request_data.json_parameters if request_data else {}
+        body: aiohttp.FormData | dict[str, str]
+        if files:
+            body = aiohttp.FormData(fields)
+            for name, (filename, content, mimetype) in files.items():
+                body.add_field(name, content, filename=filename, content_type=mimetype)
+        else:
+            body = fields
+        timeout = _timeout(
+            _given(read_timeout, self._read_timeout),
+            _given(write_timeout, MEDIA_WRITE_TIMEOUT if files else DEFAULT["write"]),
+            _given(connect_timeout, DEFAULT["connect"]),
+            _given(pool_timeout, DEFAULT["pool"]),
+        )
+        try:
+            async with self._session.request(method, url, data=body, timeout=timeout) as resp:
+                return resp.status, await resp.read()
+        except TimeoutError as err:
+            raise TimedOut from err
+        except (aiohttp.ClientError, OSError) as err:
+            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+
+
+def _given(value: Any, default: float | None) -> float | None:
+    """PTB passes DEFAULT_NONE for "not specified" and None for "no limit"."""
+    return default if isinstance(value, type(BaseRequest.DEFAULT_NONE)) else value
+
+
+def _timeout(
+    read: float | None, write: float | None, connect: float | None, pool: float | None
+) -> aiohttp.ClientTimeout:
+    """aiohttp has no write timeout: the whole exchange is bounded by the sum instead."""
+    parts = (read, write, connect, pool)
+    total = None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
+    return aiohttp.ClientTimeout(
+        total=total,
+        connect=None if connect is None or pool is None else connect + pool,
+        sock_read=read,
+    )
+
