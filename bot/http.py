@@ -99,4 +99,3 @@ def _timeout(
         connect=None if connect is None or pool is None else connect + pool,
         sock_read=read,
     )
-

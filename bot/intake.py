@@ -166,27 +166,31 @@ class Intake:
     async def _dispatch_batch(self, rows: list[InboxRow]) -> None:
         """Group commit: a batch of updates shares one durable commit (one fsync).
 
-        Each update still runs in its own savepoint, so its state changes, outbox rows and
-        "done" mark stand or fall together, and a failing update rolls back only itself.
-        A crash before the commit loses the whole batch's work, and the whole batch is
-        dispatched again on restart: nothing half-done ever becomes visible.
+        Each update still runs in its own savepoint, so a failing update rolls back only its
+        own state changes and outbox rows. The "done" marks of the updates that succeeded are
+        one statement at the end, in the same transaction as their effects: a crash before
+        the commit loses the whole batch's work, and the whole batch is dispatched again on
+        restart, so nothing half-done ever becomes visible.
         """
         async with self.db.transaction():
-            for row in rows:
-                await self._dispatch(row)
+            done = [row.update_id for row in rows if await self._dispatch(row)]
+            await self.inbox.mark_done(done, self.clock.now())  # one statement for the batch
 
-    async def _dispatch(self, row: InboxRow) -> None:
-        """Dispatch one stored update, retrying at once so later updates keep their order."""
+    async def _dispatch(self, row: InboxRow) -> bool:
+        """Dispatch one stored update, retrying at once so later updates keep their order.
+
+        True when it succeeded: the caller marks it done in the same (batch) transaction.
+        """
         try:
             update = Update.de_json(json.loads(row.raw), self.app.bot)
         except Exception as exc:
             log.error("update %s cannot be parsed, dead-lettered: %r", row.update_id, exc)
             await self.inbox.mark_dead(row.update_id, f"unparseable: {exc!r}", self.clock.now())
-            return
+            return False
         for attempt in range(row.attempts + 1, self.max_attempts + 1):
             cause = await self._try(row.update_id, update)
             if cause is None:
-                return
+                return True
             dead = await self.inbox.record_failure(
                 row.update_id, repr(cause)[:2000], self.max_attempts, self.clock.now()
             )
@@ -198,8 +202,9 @@ class Intake:
                     cause,
                     exc_info=cause,
                 )
-                return
+                return False
             log.warning("update %s failed (%r); retrying", row.update_id, cause)
+        return False
 
     async def _try(self, update_id: int, update: Update) -> BaseException | None:
         """One attempt in one transaction; the error that rolled it back, or None."""
@@ -210,7 +215,6 @@ class Intake:
                 await self.app.process_update(update)
                 if current.error is not None:
                     raise HandlerFailed(repr(current.error)) from current.error
-                await self.inbox.mark_done(update_id, self.clock.now())
         except Exception as exc:
             return current.error or exc
         finally:

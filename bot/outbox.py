@@ -147,7 +147,7 @@ class Outbox:
         ref: str | None = None,
         attachment: tuple[bytes, str] | None = None,
     ) -> None:
-        async with self.db.transaction() as tx:
+        async with self.db.writing() as tx:
             await self.repo.enqueue(
                 chat_id,
                 method,

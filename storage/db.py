@@ -57,20 +57,26 @@ class Transaction:
         # rowcount from being read after another task's statement replaced it.
         self._cursor_lock = asyncio.Lock()
         self._after_commit: list[Callable[[], None]] = []
+        self._savepoints: list[_Savepoint] = []  # innermost last
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the number of rows it changed."""
         async with self._cursor_lock:
+            await self._open_savepoints()
             await self._cursor.execute(sql, params)
             return self._cursor.rowcount
 
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        """Run one statement per row in one hop; return the rows changed in all."""
         async with self._cursor_lock:
+            await self._open_savepoints()
             await self._cursor.executemany(sql, rows)
+            return self._cursor.rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT and return the new row's id."""
         async with self._cursor_lock:
+            await self._open_savepoints()
             await self._cursor.execute(sql, params)
             rowid = self._cursor.lastrowid
         assert rowid is not None
@@ -86,6 +92,25 @@ class Transaction:
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the outermost transaction has committed (never on rollback)."""
         self._after_commit.append(callback)
+
+    async def _open_savepoints(self) -> None:
+        """Issue the SAVEPOINTs that no write has needed yet (see Database._savepoint)."""
+        for savepoint in self._savepoints:
+            if not savepoint.opened:
+                await self._cursor.execute(f"SAVEPOINT {savepoint.name}")
+                savepoint.opened = True
+
+    async def _statement(self, sql: str) -> None:
+        async with self._cursor_lock:
+            await self._cursor.execute(sql)
+
+
+class _Savepoint:
+    __slots__ = ("name", "opened")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.opened = False
 
 
 _current: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar(
@@ -146,7 +171,7 @@ class Database:
         async with self._lock:
             tx = Transaction(self._writer, self._cursor)
             token = _current.set(tx)
-            await tx.execute("BEGIN IMMEDIATE")
+            await tx._statement("BEGIN IMMEDIATE")
             try:
                 yield tx
             except BaseException:
@@ -172,16 +197,30 @@ class Database:
 
     @asynccontextmanager
     async def _savepoint(self, tx: Transaction) -> AsyncIterator[None]:
+        """A nested transaction, at the cost of as few statements as possible (issue #7).
+
+        The SAVEPOINT is issued lazily, before the first write inside it: a scope that only
+        reads (most updates are chatter nobody acts on) costs nothing. On success only the
+        outermost savepoint is RELEASEd, which releases every savepoint opened after it, so
+        an inner one costs one statement instead of two. On failure ROLLBACK TO undoes
+        exactly the scope's writes, as before.
+        """
         self._savepoints += 1
-        name = f"sp{self._savepoints}"
-        await tx.execute(f"SAVEPOINT {name}")
+        savepoint = _Savepoint(f"sp{self._savepoints}")
+        outermost = not tx._savepoints
+        tx._savepoints.append(savepoint)
         try:
             yield
         except BaseException:
-            await tx.execute(f"ROLLBACK TO {name}")
-            await tx.execute(f"RELEASE {name}")
+            tx._savepoints.remove(savepoint)
+            if savepoint.opened:
+                await tx._statement(f"ROLLBACK TO {savepoint.name}")
+                if outermost:
+                    await tx._statement(f"RELEASE {savepoint.name}")
             raise
-        await tx.execute(f"RELEASE {name}")
+        tx._savepoints.remove(savepoint)
+        if savepoint.opened and outermost:
+            await tx._statement(f"RELEASE {savepoint.name}")
 
     async def checkpoint(self) -> None:
         """Copy the WAL into the database file and truncate the WAL to zero bytes.

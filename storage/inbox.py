@@ -32,15 +32,12 @@ class InboxRepo:
         if not updates:
             return 0
         stamp = to_db(now)
-        new = 0
         async with self.db.writing() as tx:
-            for update in updates:
-                new += await tx.execute(
-                    "INSERT INTO inbox (update_id, raw, received_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (update_id) DO NOTHING",
-                    (int(update["update_id"]), json.dumps(update, ensure_ascii=False), stamp),
-                )
-        return new
+            return await tx.executemany(
+                "INSERT INTO inbox (update_id, raw, received_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (update_id) DO NOTHING",
+                [(int(u["update_id"]), json.dumps(u, ensure_ascii=False), stamp) for u in updates],
+            )
 
     async def pending(self, limit: int = 500, after: int = -1) -> list[InboxRow]:
         rows = await self.db.fetchall(
@@ -54,15 +51,16 @@ class InboxRepo:
         row = await self.db.fetchone("SELECT MAX(update_id) FROM inbox")
         return None if row is None or row[0] is None else int(row[0])
 
-    async def mark_done(self, update_id: int, now: datetime) -> bool:
-        """Mark done inside the caller's transaction; False if it was done already."""
+    async def mark_done(self, update_ids: Sequence[int], now: datetime) -> int:
+        """Mark these pending updates done in the caller's transaction; return how many."""
+        if not update_ids:
+            return 0
         async with self.db.writing() as tx:
-            changed = await tx.execute(
+            return await tx.execute(
                 "UPDATE inbox SET state = 'done', finished_at = ?"
-                " WHERE update_id = ? AND state = 'pending'",
-                (to_db(now), update_id),
+                f" WHERE state = 'pending' AND update_id IN ({', '.join('?' * len(update_ids))})",
+                (to_db(now), *update_ids),
             )
-        return changed == 1
 
     async def record_failure(
         self, update_id: int, error: str, max_attempts: int, now: datetime

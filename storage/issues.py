@@ -176,16 +176,15 @@ class IssueRepo:
     async def create(self, new: NewIssue) -> int:
         """Insert a new issue with the next number; return its id."""
         async with self.db.writing() as tx:
-            row = await tx.fetchone("SELECT COALESCE(MAX(number), 0) + 1 FROM issues")
-            number = int(row[0]) if row else 1
             stamp = to_db(new.reported_at)
             return await tx.insert(
                 "INSERT INTO issues (number, type, category, grid, building, unit, location,"
                 " description, urgent, private, anonymous, source_chat_id, source_message_id,"
                 " reported_at, respond_by, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES ((SELECT COALESCE(MAX(number), 0) + 1 FROM issues),"
+                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    number, new.type, new.category, new.grid, new.building, new.unit,
+                    new.type, new.category, new.grid, new.building, new.unit,
                     new.location, new.description, int(new.urgent), int(new.private),
                     int(new.anonymous), new.source_chat_id, new.source_message_id, stamp,
                     to_db(new.respond_by), stamp,
@@ -309,6 +308,8 @@ class IssueRepo:
     async def add_photos(
         self, issue_id: int, file_ids: Sequence[str], kind: str, now: datetime
     ) -> None:
+        if not file_ids:
+            return
         async with self.db.writing() as tx:
             await tx.executemany(
                 "INSERT INTO issue_photos (issue_id, file_id, kind, added_at) VALUES (?, ?, ?, ?)",

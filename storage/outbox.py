@@ -59,11 +59,13 @@ class OutboxRepo:
     ) -> int:
         """Queue one call in the caller's transaction (or a new one); return the row id."""
         async with self.db.writing() as tx:
-            chat_id = await _resolve_chat(tx, chat_id)
+            # A group upgraded to a supergroup is followed in the same statement.
             return await tx.insert(
                 "INSERT INTO outbox (chat_id, method, payload, attachment, attachment_name,"
-                " ref, not_before, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " ref, not_before, created_at) VALUES (COALESCE((SELECT new_chat_id"
+                " FROM chat_migrations WHERE old_chat_id = ?), ?), ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    chat_id,
                     chat_id,
                     method,
                     json.dumps(payload, ensure_ascii=False),
@@ -210,10 +212,3 @@ class OutboxRepo:
     async def counts(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT state, COUNT(*) FROM outbox GROUP BY state")
         return {row[0]: int(row[1]) for row in rows}
-
-
-async def _resolve_chat(tx: Any, chat_id: int) -> int:
-    row = await tx.fetchone(
-        "SELECT new_chat_id FROM chat_migrations WHERE old_chat_id = ?", (chat_id,)
-    )
-    return chat_id if row is None else int(row[0])
