@@ -13,6 +13,7 @@ transport failure :class:`NetworkError` (both "try again", which the outbox does
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,7 @@ from telegram.request import BaseRequest, RequestData
 
 DEFAULT: dict[str, float] = {"read": 5.0, "write": 5.0, "connect": 5.0, "pool": 1.0}
 MEDIA_WRITE_TIMEOUT = 20.0
+JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -60,14 +62,17 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
         files = request_data.multipart_data if request_data else None
-        fields = request_data.json_parameters if request_data else {}
-        body: aiohttp.FormData | dict[str, str]
-        if files:
-            body = aiohttp.FormData(fields)
+        body: aiohttp.FormData | bytes | None = None
+        headers = None
+        if files and request_data:
+            body = aiohttp.FormData(request_data.json_parameters)
             for name, (filename, content, mimetype) in files.items():
                 body.add_field(name, content, filename=filename, content_type=mimetype)
-        else:
-            body = fields
+        elif request_data:
+            # A JSON body (which the Bot API accepts) costs less to build than a form:
+            # percent-encoding Chinese text showed in the profile.
+            body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+            headers = JSON_HEADERS
         timeout = _timeout(
             _given(read_timeout, self._read_timeout),
             _given(write_timeout, MEDIA_WRITE_TIMEOUT if files else DEFAULT["write"]),
@@ -75,7 +80,9 @@ class AiohttpRequest(BaseRequest):
             _given(pool_timeout, DEFAULT["pool"]),
         )
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as resp:
+            async with self._session.request(
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as resp:
                 return resp.status, await resp.read()
         except TimeoutError as err:
             raise TimedOut from err

@@ -148,7 +148,7 @@ class Outbox:
         attachment: tuple[bytes, str] | None = None,
     ) -> None:
         async with self.db.writing() as tx:
-            await self.repo.enqueue(
+            await self.repo.enqueue_deferred(
                 chat_id,
                 method,
                 payload,

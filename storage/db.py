@@ -19,12 +19,12 @@ import asyncio
 import contextvars
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 Params = Sequence[Any] | dict[str, Any]
 Row = aiosqlite.Row
 
+_T = TypeVar("_T")
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -43,11 +45,15 @@ class SchemaTooNew(RuntimeError):
 class Transaction:
     """Statements inside one (possibly nested) write transaction.
 
-    Every statement is one hop to aiosqlite's worker thread and back, and a hop costs more
-    than the statement (a queue put, a thread wake-up, a self-pipe write; issue #7's
-    profile). So writes reuse one cursor, whose rowcount and lastrowid are read without
-    another hop, and reads use ``execute_fetchall``: one hop each, where a fresh cursor
-    cost two (execute, close) or three (execute, fetch, close).
+    Every statement is one hop to aiosqlite's worker thread and back, and on the machines
+    measured a hop costs some 200 µs of CPU, a hundred times the statement itself (two thread
+    wake-ups and a self-pipe write; issue #7, ``bench/README.md``). So:
+
+    - writes reuse one cursor, whose rowcount and lastrowid are read without another hop,
+      and reads use ``execute_fetchall`` (one hop, where a fresh cursor cost two or three);
+    - savepoint control statements (SAVEPOINT, RELEASE, ROLLBACK TO) are never a hop of their
+      own: they are queued and sent together with the next statement, which aiosqlite's
+      worker then runs back to back (it executes its queue in order).
     """
 
     def __init__(self, conn: aiosqlite.Connection, cursor: aiosqlite.Cursor) -> None:
@@ -58,51 +64,96 @@ class Transaction:
         self._cursor_lock = asyncio.Lock()
         self._after_commit: list[Callable[[], None]] = []
         self._savepoints: list[_Savepoint] = []  # innermost last
+        # Owed before the next statement: savepoint control (rows None) and deferred writes.
+        self._queued: list[tuple[str, list[Params] | None]] = []
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the number of rows it changed."""
         async with self._cursor_lock:
-            await self._open_savepoints()
-            await self._cursor.execute(sql, params)
+            await self._send(self._cursor.execute(sql, params), write=True)
             return self._cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
         """Run one statement per row in one hop; return the rows changed in all."""
         async with self._cursor_lock:
-            await self._open_savepoints()
-            await self._cursor.executemany(sql, rows)
+            await self._send(self._cursor.executemany(sql, rows), write=True)
             return self._cursor.rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT and return the new row's id."""
         async with self._cursor_lock:
-            await self._open_savepoints()
-            await self._cursor.execute(sql, params)
+            await self._send(self._cursor.execute(sql, params), write=True)
             rowid = self._cursor.lastrowid
         assert rowid is not None
         return rowid
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        rows = await self._conn.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+        return next(iter(await self.fetchall(sql, params)), None)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        return list(await self._conn.execute_fetchall(sql, params))
+        """Rows of a query; with ``RETURNING``, also of an INSERT or UPDATE (then a write)."""
+        write = _RETURNING.search(sql) is not None
+        async with self._cursor_lock:
+            return list(await self._send(self._conn.execute_fetchall(sql, params), write=write))
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the outermost transaction has committed (never on rollback)."""
         self._after_commit.append(callback)
 
-    async def _open_savepoints(self) -> None:
-        """Issue the SAVEPOINTs that no write has needed yet (see Database._savepoint)."""
+    def defer(self, sql: str, params: Params) -> None:
+        """A write whose result nobody reads (an outbox row): it is sent with the next
+        statement, and consecutive ones with the same SQL as one ``executemany``.
+
+        It runs before anything that could see it: every later statement of this
+        transaction, the end of the update's savepoint and the commit flush it first. A
+        failure is raised there, so the update it belongs to still rolls back.
+        """
+        self._open_savepoints()
+        last = self._queued[-1] if self._queued else None
+        if last is not None and last[0] == sql and last[1] is not None:
+            last[1].append(params)
+        else:
+            self._queued.append((sql, [params]))
+
+    async def flush(self) -> None:
+        """Send what is queued (deferred writes, savepoint control) now."""
+        if self._queued:
+            async with self._cursor_lock:
+                await asyncio.gather(*self._take_queued())
+
+    def _queue(self, sql: str) -> None:
+        self._queued.append((sql, None))
+
+    def _open_savepoints(self) -> None:
+        """Queue the SAVEPOINTs that no write has needed yet (see Database._savepoint)."""
         for savepoint in self._savepoints:
             if not savepoint.opened:
-                await self._cursor.execute(f"SAVEPOINT {savepoint.name}")
+                self._queue(f"SAVEPOINT {savepoint.name}")
                 savepoint.opened = True
 
-    async def _statement(self, sql: str) -> None:
+    def _take_queued(self) -> list[Awaitable[Any]]:
+        queued, self._queued = self._queued, []
+        conn, cursor = self._conn, self._cursor
+        return [
+            conn.execute_fetchall(sql) if rows is None else cursor.executemany(sql, rows)
+            for sql, rows in queued
+        ]
+
+    async def _send(self, statement: Awaitable[_T], *, write: bool) -> _T:
+        """Run ``statement`` after the queued ones, in one round trip to the worker thread."""
+        if write:
+            self._open_savepoints()
+        if not self._queued:
+            return await statement
+        # gather starts its tasks in argument order, so aiosqlite's queue gets them in order
+        # and its worker runs them back to back.
+        *_, result = await asyncio.gather(*self._take_queued(), statement)
+        return cast(_T, result)
+
+    async def _control(self, sql: str) -> None:
+        """Run a control statement now, after any queued ones (BEGIN, COMMIT)."""
         async with self._cursor_lock:
-            await self._cursor.execute(sql)
+            await self._send(self._conn.execute_fetchall(sql), write=False)
 
 
 class _Savepoint:
@@ -171,15 +222,17 @@ class Database:
         async with self._lock:
             tx = Transaction(self._writer, self._cursor)
             token = _current.set(tx)
-            await tx._statement("BEGIN IMMEDIATE")
+            await tx._control("BEGIN IMMEDIATE")
             try:
                 yield tx
+                await tx.flush()  # a deferred write that fails must roll back, not commit
             except BaseException:
+                tx._queued.clear()  # everything is undone anyway
                 await self._writer.rollback()
                 raise
             finally:
                 _current.reset(token)
-            await self._writer.commit()
+            await tx._control("COMMIT")
         for callback in tx._after_commit:
             callback()
 
@@ -203,7 +256,8 @@ class Database:
         reads (most updates are chatter nobody acts on) costs nothing. On success only the
         outermost savepoint is RELEASEd, which releases every savepoint opened after it, so
         an inner one costs one statement instead of two. On failure ROLLBACK TO undoes
-        exactly the scope's writes, as before.
+        exactly the scope's writes, as before. None of these is a round trip of its own:
+        they go with the next statement (Transaction._send).
         """
         self._savepoints += 1
         savepoint = _Savepoint(f"sp{self._savepoints}")
@@ -211,16 +265,18 @@ class Database:
         tx._savepoints.append(savepoint)
         try:
             yield
+            if outermost:  # an update's deferred writes fail inside the update
+                await tx.flush()
         except BaseException:
             tx._savepoints.remove(savepoint)
             if savepoint.opened:
-                await tx._statement(f"ROLLBACK TO {savepoint.name}")
+                tx._queue(f"ROLLBACK TO {savepoint.name}")
                 if outermost:
-                    await tx._statement(f"RELEASE {savepoint.name}")
+                    tx._queue(f"RELEASE {savepoint.name}")
             raise
         tx._savepoints.remove(savepoint)
         if savepoint.opened and outermost:
-            await tx._statement(f"RELEASE {savepoint.name}")
+            tx._queue(f"RELEASE {savepoint.name}")
 
     async def checkpoint(self) -> None:
         """Copy the WAL into the database file and truncate the WAL to zero bytes.

@@ -41,6 +41,29 @@ class OutboxRow:
         )
 
 
+# A group upgraded to a supergroup is followed in the same statement.
+_ENQUEUE = (
+    "INSERT INTO outbox (chat_id, method, payload, attachment, attachment_name, ref, not_before,"
+    " created_at) VALUES (COALESCE((SELECT new_chat_id FROM chat_migrations"
+    " WHERE old_chat_id = ?), ?), ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _row(
+    chat_id: int,
+    method: str,
+    payload: dict[str, Any],
+    now: datetime,
+    ref: str | None,
+    attachment: bytes | None,
+    attachment_name: str | None,
+    not_before: float,
+) -> tuple[Any, ...]:
+    payload_json = json.dumps(payload, ensure_ascii=False)
+    return (chat_id, chat_id, method, payload_json, attachment, attachment_name, ref, not_before,
+            to_db(now))  # fmt: skip
+
+
 class OutboxRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -58,24 +81,27 @@ class OutboxRepo:
         not_before: float = 0.0,
     ) -> int:
         """Queue one call in the caller's transaction (or a new one); return the row id."""
+        params = _row(chat_id, method, payload, now, ref, attachment, attachment_name, not_before)
         async with self.db.writing() as tx:
-            # A group upgraded to a supergroup is followed in the same statement.
-            return await tx.insert(
-                "INSERT INTO outbox (chat_id, method, payload, attachment, attachment_name,"
-                " ref, not_before, created_at) VALUES (COALESCE((SELECT new_chat_id"
-                " FROM chat_migrations WHERE old_chat_id = ?), ?), ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    chat_id,
-                    chat_id,
-                    method,
-                    json.dumps(payload, ensure_ascii=False),
-                    attachment,
-                    attachment_name,
-                    ref,
-                    not_before,
-                    to_db(now),
-                ),
-            )
+            return await tx.insert(_ENQUEUE, params)
+
+    async def enqueue_deferred(
+        self,
+        chat_id: int,
+        method: str,
+        payload: dict[str, Any],
+        now: datetime,
+        *,
+        ref: str | None = None,
+        attachment: bytes | None = None,
+        attachment_name: str | None = None,
+    ) -> None:
+        """``enqueue`` without the row id: the row is written with the transaction's next
+        statement (see Transaction.defer), so the several messages one update sends cost one
+        round trip to the database thread, not one each."""
+        params = _row(chat_id, method, payload, now, ref, attachment, attachment_name, 0.0)
+        async with self.db.writing() as tx:
+            tx.defer(_ENQUEUE, params)
 
     async def heads(self, limit: int = 1000, exclude: Sequence[int] = ()) -> list[OutboxRow]:
         """The oldest pending row of each chat, leaving out ``exclude`` (delivered rows whose

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from bot.config import CategoryConfig, Config, EmergencyService
@@ -122,8 +123,13 @@ def detect_emergency(text: str, config: Config) -> tuple[EmergencyService, ...]:
     )
 
 
+@lru_cache(maxsize=8192)
 def bigrams(text: str) -> frozenset[str]:
-    """Character bigrams of ``text`` without spaces and punctuation (a lone char is its own)."""
+    """Character bigrams of ``text`` without spaces and punctuation (a lone char is its own).
+
+    Cached: every report is compared with every open issue of its grid, so the same open
+    issues' texts come back on every report (issue #7's profile).
+    """
     chars = _NOISE.sub("", text.lower())
     if len(chars) < 2:
         return frozenset({chars}) if chars else frozenset()
@@ -138,7 +144,8 @@ def similarity(a: str, b: str) -> float:
 def _jaccard(left: frozenset[str], right: frozenset[str]) -> float:
     if not left or not right:
         return 0.0
-    return len(left & right) / len(left | right)
+    shared = len(left & right)
+    return shared / (len(left) + len(right) - shared)
 
 
 MAX_DUPLICATES: Final = 3
