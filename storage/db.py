@@ -308,6 +308,11 @@ class Database:
             raise RuntimeError("the database is closed")
 
 
+def placeholders(count: int) -> str:
+    """``?, ?, ?`` for an ``IN (…)`` list of ``count`` values."""
+    return ", ".join("?" * count)
+
+
 def in_transaction() -> bool:
     """True inside a write transaction in this task (the intake's, or a service's own)."""
     return _current.get() is not None

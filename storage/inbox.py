@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.clock import to_db
-from storage.db import Database, Row
+from storage.db import Database, Row, placeholders
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class InboxRepo:
         async with self.db.writing() as tx:
             return await tx.execute(
                 "UPDATE inbox SET state = 'done', finished_at = ?"
-                f" WHERE state = 'pending' AND update_id IN ({', '.join('?' * len(update_ids))})",
+                f" WHERE state = 'pending' AND update_id IN ({placeholders(len(update_ids))})",
                 (to_db(now), *update_ids),
             )
 

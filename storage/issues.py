@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from storage.clock import from_db, from_db_or_none, to_db
-from storage.db import Database, Row
+from storage.db import Database, Row, placeholders
 from storage.issue_slips import SlipRepo
 
 # States in which an issue still needs work; kept here because queue queries filter on them.
@@ -244,7 +244,7 @@ class IssueRepo:
             return []
         sql = (
             f"SELECT * FROM issues WHERE state IN ({_PLACEHOLDERS})"
-            f" AND grid IN ({', '.join('?' for _ in grids)})"
+            f" AND grid IN ({placeholders(len(grids))})"
         )
         params: list[Any] = [*OPEN_STATES, *grids]
         if unassigned:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.clock import from_db, from_db_or_none, to_db
-from storage.db import Database, Row
+from storage.db import Database, Row, placeholders
 
 
 @dataclass(frozen=True)
@@ -263,7 +263,7 @@ class MeetingRepo:
         wanted = list(grids)
         if not wanted:
             return {}
-        marks = ", ".join("?" for _ in wanted)
+        marks = placeholders(len(wanted))
         rows = await self.db.fetchall(
             f"SELECT chat_id, grid FROM group_bindings WHERE grid IN ({marks})",
             wanted,

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.clock import to_db
-from storage.db import Database, Row
+from storage.db import Database, Row, placeholders
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class OutboxRepo:
     async def heads(self, limit: int = 1000, exclude: Sequence[int] = ()) -> list[OutboxRow]:
         """The oldest pending row of each chat, leaving out ``exclude`` (delivered rows whose
         mark is not written yet): per chat, rows go out in queue order."""
-        skip = f" AND id NOT IN ({', '.join('?' for _ in exclude)})" if exclude else ""
+        skip = f" AND id NOT IN ({placeholders(len(exclude))})" if exclude else ""
         rows = await self.db.fetchall(
             "SELECT * FROM outbox WHERE id IN ("
             f" SELECT MIN(id) FROM outbox WHERE state = 'pending'{skip} GROUP BY chat_id)"
@@ -139,17 +139,24 @@ class OutboxRepo:
     ) -> list[int]:
         """Mark (id, message_id, revision) rows sent in one transaction; return the ids left
         pending because they were revised while in flight."""
-        revised: list[int] = []
+        if not marks:
+            return []
+        stamp = to_db(now)
         async with self.db.writing() as tx:
-            for row_id, message_id, revision in marks:
-                changed = await tx.execute(
-                    "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, error = NULL"
-                    " WHERE id = ? AND revision = ?",
-                    (to_db(now), message_id, row_id, revision),
-                )
-                if changed != 1:
-                    revised.append(row_id)
-        return revised
+            changed = await tx.executemany(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, error = NULL"
+                " WHERE id = ? AND revision = ?",
+                [(stamp, message_id, row_id, revision) for row_id, message_id, revision in marks],
+            )
+            if changed == len(marks):  # the usual case: one statement, one round trip
+                return []
+            ids = [row_id for row_id, _, _ in marks]
+            rows = await tx.fetchall(
+                "SELECT id FROM outbox WHERE state = 'pending'"
+                f" AND id IN ({placeholders(len(ids))})",
+                ids,
+            )
+        return [int(row[0]) for row in rows]
 
     async def revise_pending(self, ref: str, payload: dict[str, Any]) -> bool:
         """Replace the payload of the pending row queued under ``ref``; False if none."""

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.clock import to_db
-from storage.db import Database, Row, Transaction
+from storage.db import Database, Row, Transaction, placeholders
 
 # Where an update's sender and chat sit in a raw Telegram update.
 _UPDATE_PEOPLE = (
@@ -170,7 +170,7 @@ class PersonalDataRepo:
         ids = [t.issue_id for t in texts]
         if not ids:
             return 0
-        marks = ", ".join("?" for _ in ids)
+        marks = placeholders(len(ids))
         async with self.db.writing() as tx:
             await _rewrite_texts(tx, texts)
             await tx.execute(
