@@ -125,11 +125,21 @@ class Transaction:
         self._queued.append((sql, None))
 
     def _open_savepoints(self) -> None:
-        """Queue the SAVEPOINTs that no write has needed yet (see Database._savepoint)."""
+        """Queue the SAVEPOINTs that no write has needed yet (see Database._savepoint).
+
+        Savepoints opened at the same moment (a handler's transaction inside the update's,
+        with no write in between) mark the same state, so one SAVEPOINT serves them all:
+        rolling the inner one back is rolling back to that shared name.
+        """
+        opened_now: str | None = None
         for savepoint in self._savepoints:
-            if not savepoint.opened:
-                self._queue(f"SAVEPOINT {savepoint.name}")
-                savepoint.opened = True
+            if savepoint.opened:
+                continue
+            if opened_now is None:
+                opened_now = savepoint.name
+                self._queue(f"SAVEPOINT {opened_now}")
+            savepoint.name = opened_now
+            savepoint.opened = True
 
     def _take_queued(self) -> list[Awaitable[Any]]:
         queued, self._queued = self._queued, []

@@ -19,6 +19,13 @@ from storage.issue_slips import SlipRepo
 
 # States in which an issue still needs work; kept here because queue queries filter on them.
 OPEN_STATES: Final = ("new", "accepted", "assigned", "in_progress", "return_requested")
+_ADD_REPORTER: Final = (
+    "INSERT INTO issue_reporters (issue_id, user_id, display_name, chat_id, message_id,"
+    " via_issue, added_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (issue_id, user_id) DO NOTHING"
+)
+_ADD_PHOTO: Final = (
+    "INSERT INTO issue_photos (issue_id, file_id, kind, added_at) VALUES (?, ?, ?, ?)"
+)
 _PLACEHOLDERS: Final = ", ".join("?" for _ in OPEN_STATES)
 
 # Columns a service may change with ``update``; anything else is a programming error.
@@ -173,16 +180,25 @@ class IssueRepo:
 
     # -- issues --------------------------------------------------------------------------------
 
-    async def create(self, new: NewIssue) -> int:
-        """Insert a new issue with the next number; return its id."""
+    async def create(
+        self,
+        new: NewIssue,
+        reporter: ReporterRecord | None = None,
+        photos: Sequence[str] = (),
+    ) -> IssueRecord:
+        """Insert a new issue with the next number, its reporter and photos; return it.
+
+        One round trip: the row comes back from ``RETURNING`` and the reporter and photo rows
+        are deferred writes, because a report is the commonest write there is (issue #7).
+        """
+        stamp = to_db(new.reported_at)
         async with self.db.writing() as tx:
-            stamp = to_db(new.reported_at)
-            return await tx.insert(
+            rows = await tx.fetchall(
                 "INSERT INTO issues (number, type, category, grid, building, unit, location,"
                 " description, urgent, private, anonymous, source_chat_id, source_message_id,"
                 " reported_at, respond_by, updated_at)"
                 " VALUES ((SELECT COALESCE(MAX(number), 0) + 1 FROM issues),"
-                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     new.type, new.category, new.grid, new.building, new.unit,
                     new.location, new.description, int(new.urgent), int(new.private),
@@ -190,6 +206,16 @@ class IssueRepo:
                     to_db(new.respond_by), stamp,
                 ),
             )  # fmt: skip
+            row = rows[0]
+            if reporter is not None:
+                tx.defer(_ADD_REPORTER, _reporter_params(row["id"], reporter, stamp))
+            for file_id in photos:
+                tx.defer(_ADD_PHOTO, (row["id"], file_id, "report", stamp))
+        return IssueRecord._from_row(
+            row,
+            [reporter] if reporter is not None else [],
+            [PhotoRecord(file_id, "report") for file_id in photos],
+        )
 
     async def update(self, issue_id: int, changes: Mapping[str, Any], now: datetime) -> None:
         """Set the given columns (datetimes are stored as UTC text) and ``updated_at``."""
@@ -295,15 +321,10 @@ class IssueRepo:
     async def add_reporter(self, issue_id: int, reporter: ReporterRecord, now: datetime) -> bool:
         """Add a reporter unless already there; return whether it was added."""
         async with self.db.writing() as tx:
-            return await tx.execute(
-                "INSERT INTO issue_reporters (issue_id, user_id, display_name, chat_id,"
-                " message_id, via_issue, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (issue_id, user_id) DO NOTHING",
-                (
-                    issue_id, reporter.user_id, reporter.display_name, reporter.chat_id,
-                    reporter.message_id, reporter.via_issue, to_db(now),
-                ),
-            ) == 1  # fmt: skip
+            changed = await tx.execute(
+                _ADD_REPORTER, _reporter_params(issue_id, reporter, to_db(now))
+            )
+        return changed == 1
 
     async def add_photos(
         self, issue_id: int, file_ids: Sequence[str], kind: str, now: datetime
@@ -312,8 +333,7 @@ class IssueRepo:
             return
         async with self.db.writing() as tx:
             await tx.executemany(
-                "INSERT INTO issue_photos (issue_id, file_id, kind, added_at) VALUES (?, ?, ?, ?)",
-                [(issue_id, file_id, kind, to_db(now)) for file_id in file_ids],
+                _ADD_PHOTO, [(issue_id, file_id, kind, to_db(now)) for file_id in file_ids]
             )
 
     # -- events --------------------------------------------------------------------------------
@@ -329,9 +349,10 @@ class IssueRepo:
         to_state: str,
         action: str,
         note: str | None = None,
-    ) -> int:
+    ) -> None:
+        """Record an event; a deferred write (nobody reads its id), sent with what follows."""
         async with self.db.writing() as tx:
-            return await tx.insert(
+            tx.defer(
                 "INSERT INTO issue_events (issue_id, actor_id, actor_role, at, from_state,"
                 " to_state, action, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (issue_id, actor_id, actor_role, to_db(at), from_state, to_state, action, note),
@@ -342,3 +363,8 @@ class IssueRepo:
             "SELECT * FROM issue_events WHERE issue_id = ? ORDER BY id", (issue_id,)
         )
         return [EventRecord._from_row(row) for row in rows]
+
+
+def _reporter_params(issue_id: int, reporter: ReporterRecord, stamp: str) -> tuple[Any, ...]:
+    return (issue_id, reporter.user_id, reporter.display_name, reporter.chat_id,
+            reporter.message_id, reporter.via_issue, stamp)  # fmt: skip

@@ -35,7 +35,7 @@ from bot.services.issues_model import (
     State,
 )
 from bot.services.permissions import GridScope
-from storage.issues import IssueRecord, NewIssue, ReporterRecord
+from storage.issues import NewIssue, ReporterRecord
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class IntakeService(IssueCore):
             duplicates = await self._duplicates(
                 draft.grid, category.key, where.building, description
             )
-            issue_id = await self.repo.create(
+            record = await self.repo.create(
                 NewIssue(
                     type=draft.type.value, category=category.key, grid=draft.grid,
                     building=where.building, unit=where.unit, location=draft.location,
@@ -167,21 +167,16 @@ class IntakeService(IssueCore):
                     anonymous=draft.anonymous, source_chat_id=draft.reporter.chat_id,
                     source_message_id=draft.reporter.message_id, reported_at=now,
                     respond_by=self.calendar.add(now, limit.respond),
-                )
+                ),
+                draft.reporter,
+                draft.photos,
             )  # fmt: skip
-            await self.repo.add_reporter(issue_id, draft.reporter, now)
-            await self.repo.add_photos(issue_id, draft.photos, "report", now)
-            issue = IssueView.from_record(await self._record(issue_id))
+            issue = IssueView.from_record(record)
             await self.repo.add_event(
-                issue_id, actor_id=draft.actor_id, actor_role=role.value, at=now,
+                record.id, actor_id=draft.actor_id, actor_role=role.value, at=now,
                 from_state=None, to_state=State.NEW.value, action=draft.action.value,
             )  # fmt: skip
         return self.outcome(issue, self._intake_notices(issue, emergency, duplicates))
-
-    async def _record(self, issue_id: int) -> IssueRecord:
-        record = await self.repo.by_id(issue_id)
-        assert record is not None
-        return record
 
     async def _duplicates(
         self, grid: str, category: str, building: str | None, description: str

@@ -33,7 +33,7 @@ def draft(grid: str = "g1", at: datetime = T0) -> NewIssue:
 
 
 async def test_repo_numbers_issues_in_sequence_and_round_trips(repo: IssueRepo) -> None:
-    first, second = await repo.create(draft()), await repo.create(draft())
+    first, second = (await repo.create(draft())).id, (await repo.create(draft())).id
     assert [await repo.number_of(first), await repo.number_of(second)] == [1, 2]
     record = await repo.by_number(2)
     assert record is not None
@@ -44,7 +44,7 @@ async def test_repo_numbers_issues_in_sequence_and_round_trips(repo: IssueRepo) 
 
 
 async def test_repo_reporters_are_unique_per_issue(repo: IssueRepo) -> None:
-    issue = await repo.create(draft())
+    issue = (await repo.create(draft())).id
     reporter = ReporterRecord(501, "李四", -1001, 7, None)
     assert await repo.add_reporter(issue, reporter, T0)
     assert not await repo.add_reporter(issue, reporter, T0)
@@ -57,7 +57,7 @@ async def test_repo_reporters_are_unique_per_issue(repo: IssueRepo) -> None:
 
 
 async def test_repo_update_refuses_unknown_columns(repo: IssueRepo) -> None:
-    issue = await repo.create(draft())
+    issue = (await repo.create(draft())).id
     with pytest.raises(ValueError, match="number"):
         await repo.update(issue, {"number": 9}, T0)
     await repo.update(issue, {"state": "assigned", "resolve_by": T0 + timedelta(days=7)}, T0)
@@ -66,9 +66,9 @@ async def test_repo_update_refuses_unknown_columns(repo: IssueRepo) -> None:
 
 
 async def test_repo_queue_filters_overdue_and_grid(repo: IssueRepo) -> None:
-    late = await repo.create(draft())
+    late = (await repo.create(draft())).id
     await repo.create(draft(grid="g2"))
-    on_time = await repo.create(draft(at=T0 + timedelta(hours=5)))
+    on_time = (await repo.create(draft(at=T0 + timedelta(hours=5)))).id
     await repo.update(on_time, {"state": "assigned", "resolve_by": T0 + timedelta(days=7)}, T0)
     overdue = await repo.queue(["g1"], unassigned=False, overdue_at=T0 + timedelta(hours=3))
     assert [r.id for r in overdue] == [late]
@@ -79,7 +79,7 @@ async def test_repo_queue_filters_overdue_and_grid(repo: IssueRepo) -> None:
 
 
 async def test_repo_events_in_order(repo: IssueRepo) -> None:
-    issue = await repo.create(draft())
+    issue = (await repo.create(draft())).id
     for action, to_state in (("report", "new"), ("accept", "accepted")):
         await repo.add_event(
             issue, actor_id=101, actor_role="worker", at=T0, from_state=None,
@@ -89,7 +89,7 @@ async def test_repo_events_in_order(repo: IssueRepo) -> None:
 
 
 async def test_repo_slips_aggregate_counts(repo: IssueRepo) -> None:
-    issue = await repo.create(draft())
+    issue = (await repo.create(draft())).id
     ids = [
         await repo.slips.create(issue, 1, user, grid="g1", handler="property",
                                 category="streetlight", now=T0)
