@@ -256,7 +256,7 @@ class IssueRepo:
             " ORDER BY number DESC LIMIT ?",
             (grid, *OPEN_STATES, to_db(since), limit),
         )
-        return [(int(r[0]), str(r[1]), r[2], str(r[3])) for r in rows]
+        return [tuple(row) for row in rows]
 
     async def queue(
         self, grids: Sequence[str], *, unassigned: bool, overdue_at: datetime | None

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final
+from typing import Final, NamedTuple
 
 from bot.config import CategoryConfig, Config, EmergencyService
 from bot.services.errors import InvalidInput
@@ -151,9 +151,9 @@ def _jaccard(left: frozenset[str], right: frozenset[str]) -> float:
 MAX_DUPLICATES: Final = 3
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """What duplicate detection needs of an open issue."""
+class Candidate(NamedTuple):
+    """What duplicate detection needs of an open issue (a tuple: built hundreds of times
+    per report, where a frozen dataclass showed in issue #7's profile)."""
 
     number: int
     category: str
@@ -171,12 +171,11 @@ def likely_duplicates(
     """
     own = bigrams(description)
     scored: list[tuple[bool, float, int]] = []
-    for other in candidates:
-        same_place = building is not None and other.building == building
-        same = same_place and other.category == category
-        score = _jaccard(own, bigrams(other.description))
+    for number, other_category, other_building, text in candidates:
+        same = building is not None and other_building == building and other_category == category
+        score = _jaccard(own, bigrams(text))
         if same or score >= SIMILARITY_THRESHOLD:
-            scored.append((same, score, other.number))
+            scored.append((same, score, number))
     scored.sort(reverse=True)
     return tuple(number for _, _, number in scored[:MAX_DUPLICATES])
 

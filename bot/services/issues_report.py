@@ -183,7 +183,7 @@ class IntakeService(IssueCore):
     ) -> tuple[int, ...]:
         since = self.now() - timedelta(days=self.config.issues.duplicate_window_days)
         rows = await self.repo.duplicate_candidates(grid, since)
-        candidates = [Candidate(*row) for row in reversed(rows)]  # oldest first
+        candidates = map(Candidate._make, rows)
         return likely_duplicates(category, building, description, candidates)
 
     def _intake_notices(
