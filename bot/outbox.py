@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -161,6 +162,7 @@ class Outbox:
 
 
 MARK_DELAY = 0.05  # seconds delivered rows wait to be marked together
+RELOAD_WINDOW = 5000  # pending rows held in memory at most
 
 
 class Sender:
@@ -189,6 +191,11 @@ class Sender:
         self._event = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}  # chat_id -> its one send
         self._finished: set[int] = set()  # rows settled since the current round began
+        # Pending rows per chat, in queue order, loaded only when the database changed
+        # (wake): a delivered row is taken off here, so a send needs no query (issue #7).
+        self._queues: dict[int, deque[OutboxRow]] = {}
+        self._stale = True
+        self._partial = False  # the last load stopped at RELOAD_WINDOW rows
         # Delivered rows whose "sent" mark is not committed yet: marks are written in
         # batches by one task, so delivery never waits for the database's single writer.
         self._delivered: dict[int, tuple[OutboxRow, int | None]] = {}
@@ -199,6 +206,8 @@ class Sender:
         self._stopping = False
 
     def wake(self) -> None:
+        """Outbox rows were added or changed: reload them before the next round."""
+        self._stale = True
         self._event.set()
 
     def is_unreachable(self, chat_id: int) -> bool:
@@ -266,7 +275,7 @@ class Sender:
             del self._delivered[row_id]
         if revised:
             log.debug("outbox rows %s were revised in flight; sending the newer text", revised)
-        self.wake()
+            self.wake()
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -285,27 +294,48 @@ class Sender:
 
     async def _round(self) -> float | None:
         """Start every send that may go now; return seconds until the next may (None: idle)."""
+        self._finished.clear()
+        if self._stale:
+            await self._reload()
         now = self._now()
         next_in: float | None = None
-        self._finished.clear()
-        heads = await self.repo.heads(exclude=list(self._delivered))
-        for row in heads:
-            # A send that settled while the query ran may be missing from its snapshot.
-            if row.chat_id in self._inflight or row.id in self._finished:
-                next_in = 0.0 if row.id in self._finished else next_in
+        for chat_id, queue in list(self._queues.items()):
+            # Drop what settled: delivered rows whose mark is pending, and sends that
+            # settled while the reload's query ran (missing from its snapshot).
+            while queue and (queue[0].id in self._finished or queue[0].id in self._delivered):
+                queue.popleft()
+            if not queue:
+                del self._queues[chat_id]
                 continue
-            if row.chat_id in self._unreachable:
-                await self.repo.mark_unreachable(row.chat_id, "unreachable", self.clock.now())
+            if chat_id in self._inflight:
                 continue
-            wait = max(row.not_before - now, self.limiter.wait(row.chat_id, now))
+            if chat_id in self._unreachable:
+                await self.repo.mark_unreachable(chat_id, "unreachable", self.clock.now())
+                del self._queues[chat_id]
+                continue
+            row = queue[0]
+            wait = max(row.not_before - now, self.limiter.wait(chat_id, now))
             if wait <= 0 and len(self._inflight) >= self.concurrency:
                 wait = 0.05  # woken sooner by a finishing send
             if wait > 0:
                 next_in = wait if next_in is None else min(next_in, wait)
                 continue
-            self.limiter.record(row.chat_id, now)
-            self._inflight[row.chat_id] = asyncio.create_task(self._deliver(row, now))
+            self.limiter.record(chat_id, now)
+            self._inflight[chat_id] = asyncio.create_task(self._deliver(row, now))
+        if self._partial and sum(map(len, self._queues.values())) < RELOAD_WINDOW // 2:
+            self._stale = True  # more rows wait in the database than were loaded
+            next_in = 0.0 if next_in is None else min(next_in, 0.05)
         return next_in
+
+    async def _reload(self) -> None:
+        """Load the pending rows, per chat in queue order (rows go out in that order)."""
+        self._stale = False
+        rows = await self.repo.pending(RELOAD_WINDOW, exclude=list(self._delivered))
+        self._partial = len(rows) == RELOAD_WINDOW
+        queues: dict[int, deque[OutboxRow]] = {}
+        for row in rows:
+            queues.setdefault(row.chat_id, deque()).append(row)
+        self._queues = queues
 
     async def _deliver(self, row: OutboxRow, started: float) -> None:
         try:
@@ -317,7 +347,12 @@ class Sender:
         finally:
             self._finished.add(row.id)
             self._inflight.pop(row.chat_id, None)
-            self.wake()
+            queue = self._queues.get(row.chat_id)
+            if queue and queue[0].id == row.id:
+                queue.popleft()
+            if row.id not in self._delivered:  # postponed, dead, moved: the database changed
+                self._stale = True
+            self._event.set()
 
     async def _attempt(self, row: OutboxRow) -> None:
         try:

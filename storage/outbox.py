@@ -103,14 +103,12 @@ class OutboxRepo:
         async with self.db.writing() as tx:
             tx.defer(_ENQUEUE, params)
 
-    async def heads(self, limit: int = 1000, exclude: Sequence[int] = ()) -> list[OutboxRow]:
-        """The oldest pending row of each chat, leaving out ``exclude`` (delivered rows whose
-        mark is not written yet): per chat, rows go out in queue order."""
+    async def pending(self, limit: int, exclude: Sequence[int] = ()) -> list[OutboxRow]:
+        """Pending rows in queue order, at most ``limit``, leaving out ``exclude`` (delivered
+        rows whose mark is not written yet)."""
         skip = f" AND id NOT IN ({placeholders(len(exclude))})" if exclude else ""
         rows = await self.db.fetchall(
-            "SELECT * FROM outbox WHERE id IN ("
-            f" SELECT MIN(id) FROM outbox WHERE state = 'pending'{skip} GROUP BY chat_id)"
-            " ORDER BY id LIMIT ?",
+            f"SELECT * FROM outbox WHERE state = 'pending'{skip} ORDER BY id LIMIT ?",
             (*exclude, limit),
         )
         return [OutboxRow._from_row(row) for row in rows]

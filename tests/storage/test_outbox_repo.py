@@ -18,14 +18,14 @@ async def test_outbox_edit_revised_in_flight_stays_pending_with_the_newer_text(
     try:
         repo = OutboxRepo(db)
         row_id = await repo.enqueue(-1, "editMessageText", {"text": "v1"}, NOW, ref="edit:x")
-        [sending] = await repo.heads()
+        [sending] = await repo.pending(100)
         assert await repo.revise_pending("edit:x", {"text": "v2"})
         # The sender delivered revision 0 (v1) while v2 was queued: v1 must not count.
         assert not await repo.mark_sent(row_id, 7, NOW, sending.revision)
-        [again] = await repo.heads()
+        [again] = await repo.pending(100)
         assert (again.id, again.payload["text"], again.revision) == (row_id, "v2", 1)
         assert await repo.mark_sent(row_id, 7, NOW, again.revision)
-        assert await repo.heads() == []
+        assert await repo.pending(100) == []
         assert not await repo.revise_pending("edit:x", {"text": "v3"})  # sent rows stay
     finally:
         await db.close()
@@ -41,7 +41,7 @@ async def test_outbox_rows_follow_a_migrated_chat_and_delivery_is_known(tmp_path
         rows = await db.fetchall("SELECT chat_id FROM outbox ORDER BY id")
         assert [r[0] for r in rows] == [-1005, -1005]
         assert not await repo.has_delivered_to(-1005)
-        [head] = await repo.heads()
+        head, _ = await repo.pending(100)  # both rows, in queue order
         await repo.mark_sent(head.id, 1, NOW, head.revision)
         assert await repo.has_delivered_to(-1005)
     finally:
