@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -164,6 +165,25 @@ async def test_coalesced_edits_send_only_the_newest_text(tmp_path: Path) -> None
         await settled(gridbot)
     edits = [r for r in world.server.sent if r.method == "editMessageText"]
     assert [(e.message_id, e.text) for e in edits] == [(original.message_id, "接龙 30 人")]
+
+
+async def test_a_row_revised_while_it_waits_in_the_senders_memory_goes_out_once(
+    tmp_path: Path,
+) -> None:
+    """The sender holds pending rows in memory (issue #7); a change to the outbox must reach
+    it before the row goes out, or the old text would be sent and then the new one."""
+    async with sandbox_world(tmp_path) as world, running_bot(world) as gridbot:
+        outbox = gridbot.services.outbox
+        await outbox.send_message(f.G1_CHAT, "接龙 0 人", ref="list:1")
+        original = await world.wait_sent(f.G1_CHAT, "接龙 0 人")
+        gridbot.sender.limiter.pause(f.G1_CHAT, time.time() + 1.0)  # the row has to wait
+        await outbox.edit_message("list:1", f.G1_CHAT, "接龙 1 人", coalesce=True)
+        await asyncio.sleep(0.3)  # loaded into the sender's memory by now
+        await outbox.edit_message("list:1", f.G1_CHAT, "接龙 2 人", coalesce=True)
+        await asyncio.sleep(1.2)
+        await settled(gridbot)
+    edits = [r for r in world.server.sent if r.method == "editMessageText"]
+    assert [(e.message_id, e.text) for e in edits] == [(original.message_id, "接龙 2 人")]
 
 
 async def test_network_failures_are_retried_and_flagged_once_never_dropped(

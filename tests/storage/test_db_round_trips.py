@@ -1,0 +1,116 @@
+"""The cheap transaction paths of issue #7 keep the semantics of the plain ones.
+
+Savepoints are opened lazily and may share one SAVEPOINT, control statements and deferred
+writes ride with the next statement. Each test checks what is stored (on a real SQLite file)
+and, where the point is cost, which statements SQLite actually ran (its trace callback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from storage.db import Database
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "g.sqlite3")
+    async with database.transaction() as tx:
+        await tx.execute("CREATE TABLE t (v INTEGER NOT NULL)")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def values(db: Database) -> list[int]:
+    return [row[0] for row in await db.fetchall("SELECT v FROM t ORDER BY rowid")]
+
+
+async def traced(db: Database) -> list[str]:
+    """The statements the writer connection runs from now on (SQLite's own trace)."""
+    seen: list[str] = []
+    await db._writer.set_trace_callback(seen.append)
+    return seen
+
+
+async def test_a_scope_that_only_reads_costs_no_savepoint(db: Database) -> None:
+    seen = await traced(db)
+    async with db.transaction() as tx:
+        async with db.transaction():  # an update nobody acts on: reads only
+            await tx.fetchall("SELECT v FROM t")
+    assert [s for s in seen if "SAVEPOINT" in s or "RELEASE" in s] == []
+
+
+async def test_savepoints_opened_together_share_one_and_still_roll_back_alone(
+    db: Database,
+) -> None:
+    seen = await traced(db)
+    async with db.transaction() as tx:
+        async with db.transaction():  # the update's savepoint
+            with pytest.raises(RuntimeError):
+                async with db.transaction():  # a handler's, opened at the same moment
+                    await tx.execute("INSERT INTO t VALUES (1)")
+                    raise RuntimeError("the handler fails")
+            await tx.execute("INSERT INTO t VALUES (2)")  # the update goes on
+    assert await values(db) == [2]
+    assert sum(s.startswith("SAVEPOINT") for s in seen) == 1
+
+
+async def test_a_failing_update_rolls_back_only_itself_in_a_batch(db: Database) -> None:
+    async with db.transaction() as tx:
+        for n in (1, 2, 3):
+            try:
+                async with db.transaction():
+                    await tx.execute("INSERT INTO t VALUES (?)", (n,))
+                    async with db.transaction():
+                        await tx.execute("INSERT INTO t VALUES (?)", (n * 10,))
+                    if n == 2:
+                        raise RuntimeError("update 2 fails after its inner scope succeeded")
+            except RuntimeError:
+                pass
+    assert await values(db) == [1, 10, 3, 30]
+
+
+async def test_deferred_writes_are_visible_to_later_reads_and_grouped(db: Database) -> None:
+    seen = await traced(db)
+    async with db.transaction() as tx:
+        for n in (1, 2, 3):
+            tx.defer("INSERT INTO t VALUES (?)", (n,))
+        assert [row[0] for row in await tx.fetchall("SELECT v FROM t")] == [1, 2, 3]
+    assert await values(db) == [1, 2, 3]
+    assert sum(s.startswith("INSERT") for s in seen) == 3  # one executemany, three rows
+
+
+async def test_a_deferred_write_that_fails_rolls_back_its_update(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO t VALUES (1)")
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.transaction():
+                await tx.execute("INSERT INTO t VALUES (2)")
+                tx.defer("INSERT INTO t VALUES (?)", (None,))  # NOT NULL
+        await tx.execute("INSERT INTO t VALUES (3)")
+    assert await values(db) == [1, 3]
+
+
+async def test_a_deferred_write_that_fails_at_commit_commits_nothing(db: Database) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO t VALUES (1)")
+            tx.defer("INSERT INTO t VALUES (?)", (None,))
+    assert await values(db) == []
+
+
+async def test_rowcounts_stay_right_when_tasks_share_a_transaction(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.executemany("INSERT INTO t VALUES (?)", [(n % 3,) for n in range(30)])
+
+        async def delete(v: int) -> int:
+            return await tx.execute("DELETE FROM t WHERE v = ?", (v,))
+
+        assert await asyncio.gather(delete(0), delete(1), delete(2), delete(7)) == [10, 10, 10, 0]
