@@ -407,10 +407,14 @@ class Sender:
             if found is None:
                 raise BadRequest(f"message to edit ({ref}) was never delivered")
             params["chat_id"], params["message_id"] = found
+        # The payload came out of JSON, so it is JSON already: no conversion per parameter
+        # (from_input's checks showed in issue #7's profile); only an attachment needs one.
+        parameters = [RequestParameter(k, v, None) for k, v in params.items()]
         if row.attachment is not None:
             field = _ATTACHMENT_FIELD[row.method]
-            params[field] = InputFile(row.attachment, filename=row.attachment_name, attach=True)
-        data = RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
+            upload = InputFile(row.attachment, filename=row.attachment_name, attach=True)
+            parameters.append(RequestParameter.from_input(field, upload))
+        data = RequestData(parameters)
         return await self.bot.request.post(
             f"{self.bot.base_url}/{row.method}",
             request_data=data,
