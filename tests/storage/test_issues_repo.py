@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
-from storage.issues import IssueRepo, NewIssue, ReporterRecord
+from storage.issues import _OPEN_LITERALS, IssueRepo, NewIssue, ReporterRecord
 
 T0 = datetime(2025, 3, 5, 2, 0, tzinfo=UTC)
 
@@ -117,3 +117,18 @@ async def test_repo_slips_aggregate_counts(repo: IssueRepo) -> None:
     assert (await repo.slips.rate_counts(None, None, end, end + end.resolution))["valid"] == 0
     with pytest.raises(ValueError):
         await repo.slips.rate_counts("grid; DROP TABLE issues", "x", T0, end)
+
+
+async def test_duplicate_candidates_use_the_open_issues_index(repo: IssueRepo) -> None:
+    """The literal state list must keep matching migration 0009's partial index."""
+    for _ in range(3):
+        await repo.create(draft())
+    closed = (await repo.create(draft())).id
+    await repo.update(closed, {"state": "closed"}, T0)
+    rows = await repo.duplicate_candidates("g1", T0 - timedelta(days=1))
+    assert [number for number, *_ in rows] == [3, 2, 1]
+    plan = await repo.db.fetchall(
+        "EXPLAIN QUERY PLAN SELECT number FROM issues WHERE grid = 'g1'"
+        f" AND state IN ({_OPEN_LITERALS}) ORDER BY number DESC LIMIT 100"
+    )
+    assert any("issues_open_by_grid" in str(row[3]) for row in plan)
