@@ -103,14 +103,23 @@ class OutboxRepo:
         async with self.db.writing() as tx:
             tx.defer(_ENQUEUE, params)
 
-    async def pending(self, limit: int, exclude: Sequence[int] = ()) -> list[OutboxRow]:
-        """Pending rows in queue order, at most ``limit``, leaving out ``exclude`` (delivered
-        rows whose mark is not written yet)."""
+    async def pending(
+        self, limit: int, exclude: Sequence[int] = (), per_chat: int | None = None
+    ) -> list[OutboxRow]:
+        """Pending rows in queue order, at most ``limit`` and at most ``per_chat`` of each
+        chat, leaving out ``exclude`` (delivered rows whose mark is not written yet)."""
         skip = f" AND id NOT IN ({placeholders(len(exclude))})" if exclude else ""
-        rows = await self.db.fetchall(
-            f"SELECT * FROM outbox WHERE state = 'pending'{skip} ORDER BY id LIMIT ?",
-            (*exclude, limit),
-        )
+        if per_chat is None:
+            sql = f"SELECT * FROM outbox WHERE state = 'pending'{skip} ORDER BY id LIMIT ?"
+            params: tuple[Any, ...] = (*exclude, limit)
+        else:
+            sql = (
+                "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY chat_id ORDER BY id)"
+                f" AS place FROM outbox WHERE state = 'pending'{skip})"
+                " WHERE place <= ? ORDER BY id LIMIT ?"
+            )
+            params = (*exclude, per_chat, limit)
+        rows = await self.db.fetchall(sql, params)
         return [OutboxRow._from_row(row) for row in rows]
 
     async def next_due(self) -> float | None:
