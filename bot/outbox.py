@@ -88,7 +88,7 @@ class Outbox:
                 }
             if silent:
                 payload["disable_notification"] = True
-            await self._queue(chat_id, "sendMessage", payload, ref=ref if last else None)
+            await self.queue(chat_id, "sendMessage", payload, ref=ref if last else None)
 
     async def edit_message(
         self,
@@ -110,12 +110,12 @@ class Outbox:
         if reply_markup is not None:
             payload["reply_markup"] = reply_markup
         if not coalesce:
-            await self._queue(chat_id, "editMessageText", payload)
+            await self.queue(chat_id, "editMessageText", payload)
             return
         key = f"edit:{ref}"
         async with self.db.transaction() as tx:
             if not await self.repo.revise_pending(key, payload):
-                await self._queue(chat_id, "editMessageText", payload, ref=key)
+                await self.queue(chat_id, "editMessageText", payload, ref=key)
             tx.after_commit(self._wake)
 
     async def send_document(
@@ -124,7 +124,7 @@ class Outbox:
         payload: dict[str, Any] = {"chat_id": chat_id}
         if caption:
             payload.update(caption=caption, parse_mode="HTML")
-        await self._queue(chat_id, "sendDocument", payload, attachment=(data, filename))
+        await self.queue(chat_id, "sendDocument", payload, attachment=(data, filename))
 
     async def send_photo(
         self, chat_id: int, photo: str | bytes, *, caption: str | None = None
@@ -135,11 +135,11 @@ class Outbox:
             payload.update(caption=caption, parse_mode="HTML")
         if isinstance(photo, str):
             payload["photo"] = photo
-            await self._queue(chat_id, "sendPhoto", payload)
+            await self.queue(chat_id, "sendPhoto", payload)
         else:
-            await self._queue(chat_id, "sendPhoto", payload, attachment=(photo, "chart.png"))
+            await self.queue(chat_id, "sendPhoto", payload, attachment=(photo, "chart.png"))
 
-    async def _queue(
+    async def queue(
         self,
         chat_id: int,
         method: str,
@@ -148,8 +148,10 @@ class Outbox:
         ref: str | None = None,
         attachment: tuple[bytes, str] | None = None,
     ) -> None:
+        """Queue any Bot API call (also those without a helper here: sendPoll, stopPoll) in
+        the caller's transaction; the sender is woken once it commits."""
         async with self.db.writing() as tx:
-            await self.repo.enqueue_deferred(
+            await self.repo.enqueue(
                 chat_id,
                 method,
                 payload,
@@ -359,9 +361,7 @@ class Sender:
             self._inflight.pop(row.chat_id, None)
             queue = self._queues.get(row.chat_id)
             if queue and queue[0].id == row.id:
-                queue.popleft()
-                if not queue and row.chat_id in self._capped:
-                    self._stale = True  # more of its rows wait in the database
+                queue.popleft()  # an emptied queue of a capped chat reloads in _round
             if row.id not in self._delivered:  # postponed, dead, moved: the database changed
                 self._stale = True
             self._event.set()

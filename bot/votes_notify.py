@@ -172,26 +172,18 @@ class VoteNotifier:
 
     # -- advisory polls and residents' meetings ------------------------------------------------
 
-    async def _queue(
-        self, chat_id: int, method: str, payload: dict[str, Any], ref: str | None
-    ) -> None:
-        """Queue a call the outbox has no helper for (sendPoll, stopPoll) in this transaction."""
-        services = self.services
-        async with services.db.transaction() as tx:
-            await services.outbox.repo.enqueue(chat_id, method, payload, services.clock.now(),
-                                               ref=ref)  # fmt: skip
-            tx.after_commit(services.sender.wake)
-
     async def send_poll(self, vote: VoteRecord) -> None:
         payload = {"chat_id": vote.chat_id, "question": vote.question or vote.title,
                    "options": [{"text": o} for o in vote.options],
                    "is_anonymous": vote.anonymous}  # fmt: skip
-        await self._queue(vote.chat_id, "sendPoll", payload, f"vote:{vote.id}:poll")
+        await self.services.outbox.queue(
+            vote.chat_id, "sendPoll", payload, ref=f"vote:{vote.id}:poll"
+        )
 
     async def advisory_result(self, found: AdvisoryVote) -> None:
         vote, r = found.vote, found.result
         stop = {"chat_id": vote.chat_id, "message_ref": f"vote:{vote.id}:poll"}
-        await self._queue(vote.chat_id, "stopPoll", stop, None)
+        await self.services.outbox.queue(vote.chat_id, "stopPoll", stop)
         options = [{"text": o, "count": n} for o, n in zip(vote.options, r.counts, strict=True)]
         text = self.t.render(
             "votes/advisory_result", number=vote.id, title=vote.title, options=options,

@@ -299,12 +299,7 @@ class Database:
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         """Read one row: inside a transaction from it, else from the reader connection."""
-        tx = _current.get()
-        if tx is not None:
-            return await tx.fetchone(sql, params)
-        self._check_open()
-        rows = await self._reader.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+        return next(iter(await self.fetchall(sql, params)), None)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         tx = _current.get()

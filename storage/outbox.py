@@ -57,10 +57,9 @@ def _row(
     ref: str | None,
     attachment: bytes | None,
     attachment_name: str | None,
-    not_before: float,
 ) -> tuple[Any, ...]:
     payload_json = json.dumps(payload, ensure_ascii=False)
-    return (chat_id, chat_id, method, payload_json, attachment, attachment_name, ref, not_before,
+    return (chat_id, chat_id, method, payload_json, attachment, attachment_name, ref, 0.0,
             to_db(now))  # fmt: skip
 
 
@@ -78,28 +77,13 @@ class OutboxRepo:
         ref: str | None = None,
         attachment: bytes | None = None,
         attachment_name: str | None = None,
-        not_before: float = 0.0,
-    ) -> int:
-        """Queue one call in the caller's transaction (or a new one); return the row id."""
-        params = _row(chat_id, method, payload, now, ref, attachment, attachment_name, not_before)
-        async with self.db.writing() as tx:
-            return await tx.insert(_ENQUEUE, params)
-
-    async def enqueue_deferred(
-        self,
-        chat_id: int,
-        method: str,
-        payload: dict[str, Any],
-        now: datetime,
-        *,
-        ref: str | None = None,
-        attachment: bytes | None = None,
-        attachment_name: str | None = None,
     ) -> None:
-        """``enqueue`` without the row id: the row is written with the transaction's next
-        statement (see Transaction.defer), so the several messages one update sends cost one
-        round trip to the database thread, not one each."""
-        params = _row(chat_id, method, payload, now, ref, attachment, attachment_name, 0.0)
+        """Queue one call in the caller's transaction (or a new one).
+
+        A deferred write (see Transaction.defer): the row goes with the transaction's next
+        statement, so the several messages one update sends cost one round trip to the
+        database thread, not one each (issue #7)."""
+        params = _row(chat_id, method, payload, now, ref, attachment, attachment_name)
         async with self.db.writing() as tx:
             tx.defer(_ENQUEUE, params)
 

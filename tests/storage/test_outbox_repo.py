@@ -17,8 +17,9 @@ async def test_outbox_edit_revised_in_flight_stays_pending_with_the_newer_text(
     db = await Database.open(tmp_path / "g.sqlite3")
     try:
         repo = OutboxRepo(db)
-        row_id = await repo.enqueue(-1, "editMessageText", {"text": "v1"}, NOW, ref="edit:x")
+        await repo.enqueue(-1, "editMessageText", {"text": "v1"}, NOW, ref="edit:x")
         [sending] = await repo.pending(100)
+        row_id = sending.id
         assert await repo.revise_pending("edit:x", {"text": "v2"})
         # The sender delivered revision 0 (v1) while v2 was queued: v1 must not count.
         assert not await repo.mark_sent(row_id, 7, NOW, sending.revision)
