@@ -7,25 +7,20 @@ the attachment says exactly what the message would have said.
 from __future__ import annotations
 
 import html
-import io
 import re
 from collections.abc import Callable
 
-from openpyxl import Workbook
+from bot import xlsx
 
 _TAG = re.compile(r"<[^>]+>")
 
 
 def digest_workbook(text_of: Callable[..., str], rendered: str) -> bytes:
     """An .xlsx file holding ``rendered`` (Telegram HTML), one line per row."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = text_of("schedule.digest.sheet")
+    book, sheet = xlsx.new_sheet(text_of("schedule.digest.sheet"))
     for line in rendered.splitlines():
         plain = html.unescape(_TAG.sub("", line)).strip()
         if plain:
             sheet.append([plain])
-    sheet.column_dimensions["A"].width = 100
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    xlsx.set_widths(sheet, (100,))
+    return xlsx.to_bytes(book)

@@ -10,13 +10,10 @@ re-read from the database each time.
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
+from bot import xlsx
 from bot.context import Services
 from bot.rendering import Renderer, local_datetime
 from bot.services.jielong import JielongView
@@ -74,24 +71,17 @@ async def show(services: Services, view: JielongView) -> None:
 def workbook(services: Services, view: JielongView) -> bytes:
     """The full list (unmasked names: it goes privately to the starter) as .xlsx."""
     t = services.renderer
-    book = Workbook()
-    sheet = book.active
-    sheet.title = t.text("jielong.export.sheet")
+    book, sheet = xlsx.new_sheet(t.text("jielong.export.sheet"))
     columns = ("position", "place", "name", "joined")
-    sheet.append([t.text(f"jielong.export.columns.{key}") for key in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    xlsx.append_bold(sheet, (t.text(f"jielong.export.columns.{key}") for key in columns))
     tz = services.config.timezone
     for position, entry in enumerate(view.raw, 1):
         joined = entry.joined_at.astimezone(tz).replace(tzinfo=None)
         sheet.append([position, entry.place or "", entry.name, joined])
         sheet.cell(row=position + 1, column=4).number_format = "yyyy-mm-dd hh:mm:ss"
-    for column, width in zip("ABCD", (6, 12, 16, 20), strict=True):
-        sheet.column_dimensions[column].width = width
+    xlsx.set_widths(sheet, (6, 12, 16, 20))
     sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return xlsx.to_bytes(book)
 
 
 async def export(services: Services, view: JielongView, to: int) -> None:

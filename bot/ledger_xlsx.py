@@ -3,14 +3,11 @@ dates as real Excel dates in the community's local time. Used by /ledger and the
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-
+from bot import xlsx
 from bot.rendering import Renderer
 from bot.services.ledger import LedgerRow
 
@@ -55,24 +52,17 @@ def cells(row: LedgerRow, t: Renderer) -> list[object]:
 
 
 def ledger_xlsx(rows: Sequence[LedgerRow], t: Renderer) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = t.text("registry.ledger.sheet")
-    sheet.append(headers(t))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
+    from openpyxl.styles import Alignment
+
+    book, sheet = xlsx.new_sheet(t.text("registry.ledger.sheet"))
+    xlsx.append_bold(sheet, headers(t), centered=True)
     for row in rows:
         sheet.append(cells(row, t))
-    for index, (_, width) in enumerate(COLUMNS, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = width
+    xlsx.set_widths(sheet, [width for _, width in COLUMNS])
     for line in sheet.iter_rows(min_row=2):
         for cell in line:
             if isinstance(cell.value, datetime):
                 cell.number_format = DATE_FORMAT
             cell.alignment = Alignment(vertical="top", wrap_text=cell.column == 7)
     sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return xlsx.to_bytes(book)

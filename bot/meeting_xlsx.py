@@ -4,16 +4,15 @@ Names are unmasked: the file goes privately to the convenor."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
-
+from bot import xlsx
 from bot.rendering import Renderer
 from bot.services.meetings_model import MeetingView
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 
 def _local(moment: datetime | None, tz: Any) -> datetime | None:
@@ -22,11 +21,8 @@ def _local(moment: datetime | None, tz: Any) -> datetime | None:
 
 def _section(sheet: Worksheet, title: str, header: list[str], rows: list[list[Any]]) -> None:
     sheet.append([])
-    sheet.append([title])
-    sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
-    sheet.append(header)
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
+    xlsx.append_bold(sheet, [title])
+    xlsx.append_bold(sheet, header)
     for row in rows:
         sheet.append(row)
 
@@ -37,9 +33,7 @@ def minutes_workbook(t: Renderer, m: MeetingView, details: dict[str, str], tz: A
     def x(key: str) -> str:
         return t.text(f"meetings.export.{key}")
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = x("sheet")
+    book, sheet = xlsx.new_sheet(x("sheet"))
     sheet.append([x("meeting"), f"#{m.id} {m.record.title}"])
     for key in ("time", "place", "scope"):
         sheet.append([x(key), details[key]])
@@ -65,8 +59,5 @@ def minutes_workbook(t: Renderer, m: MeetingView, details: dict[str, str], tz: A
     ]
     _section(sheet, x("objections"), [x("position"), x("name"), x("content"), x("time")],
              objections)  # fmt: skip
-    for column, width in zip("ABCD", (10, 24, 48, 18), strict=True):
-        sheet.column_dimensions[column].width = width
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    xlsx.set_widths(sheet, (10, 24, 48, 18))
+    return xlsx.to_bytes(book)
