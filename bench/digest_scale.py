@@ -27,6 +27,7 @@ import sqlite3
 import statistics
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -301,7 +302,7 @@ async def query_breakdown(service: DigestService, now: datetime, today: date) ->
         "overdue_count": stats.overdue_count(now),
         "overdue (oldest 5)": stats.overdue(now, OVERDUE_SHOWN),
         "top_categories 30 d (issues.reported_at)": stats.top_categories(back30, end, TOP),
-        **_optional(stats, "daily_activity 30 d (trend)", "daily_activity", back30, end),
+        **_optional(stats, "daily_counts 30 d (trend)", "daily_counts", trend_days(at, today)),
         "rate_counts community 30 d": feedback.rates(RateScope.COMMUNITY, None, back30, end),
         "rate_counts_by handler 30 d (one GROUP BY)": feedback.repo.slips.rate_counts_by(
             "handler", back30, end
@@ -314,6 +315,13 @@ async def query_breakdown(service: DigestService, now: datetime, today: date) ->
         rows.append(((time.perf_counter() - t0) * 1000, name))
     rows.sort(reverse=True)
     return [[name, f"{ms:.1f}"] for ms, name in rows]
+
+
+def trend_days(at: Callable[[date], datetime], today: date) -> list[tuple[datetime, datetime]]:
+    return [
+        (at(today - timedelta(days=n)), at(today - timedelta(days=n - 1)))
+        for n in range(30, 0, -1)
+    ]
 
 
 def _optional(stats: IssueStats, label: str, method: str, *args: object) -> dict:

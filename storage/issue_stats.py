@@ -4,6 +4,7 @@ daily digest shows. Writes to issues stay in ``storage.issues``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -74,15 +75,24 @@ class IssueStats:
         assert row is not None
         return {name: int(row[name] or 0) for name in row.keys()}
 
-    async def daily_activity(self, start: datetime, end: datetime) -> list[tuple[datetime, bool]]:
-        """(moment, True for a new report / False for a resolution) in ``[start, end)``, for
-        the digest's trend chart; the caller buckets them by local day."""
+    async def daily_counts(
+        self, days: Sequence[tuple[datetime, datetime]]
+    ) -> list[tuple[int, int]]:
+        """(new reports, resolutions) in each ``[start, end)`` of ``days``, for the digest's
+        trend chart. Counted in SQL: the 30 days of a busy community are tens of thousands of
+        events, and holding them as Python objects cost the bot ~20 MiB at its peak."""
+        if not days:
+            return []
+        bounds = ", ".join("(?, ?, ?)" for _ in days)
         rows = await self.db.fetchall(
-            "SELECT at, from_state IS NULL FROM issue_events WHERE at >= ? AND at < ?"
-            " AND (from_state IS NULL OR action = 'resolve')",
-            (to_db(start), to_db(end)),
+            f"WITH days (n, start, end) AS (VALUES {bounds})"
+            " SELECT n, SUM(from_state IS NULL), SUM(action = 'resolve')"
+            " FROM days JOIN issue_events ON at >= start AND at < end"
+            " WHERE from_state IS NULL OR action = 'resolve' GROUP BY n",
+            [v for n, (start, end) in enumerate(days) for v in (n, to_db(start), to_db(end))],
         )
-        return [(from_db(row[0]), bool(row[1])) for row in rows]
+        counts = {row[0]: (int(row[1]), int(row[2])) for row in rows}
+        return [counts.get(n, (0, 0)) for n in range(len(days))]
 
     async def open_count(self) -> int:
         row = await self.db.fetchone(

@@ -93,22 +93,17 @@ class DigestService:
                 for key, count in await self.stats.top_categories(back30, end, TOP)
             ),
             best=best, worst=worst, alerts=alerts, alerts_open=alerts_open, today=reminders,
-            trend=await self._trend(today, back30, end),
+            trend=await self._trend(today),
         )  # fmt: skip
 
-    async def _trend(
-        self, today: date, start: datetime, end: datetime
-    ) -> tuple[tuple[date, int, int], ...]:
+    async def _trend(self, today: date) -> tuple[tuple[date, int, int], ...]:
         """New and resolved issues per local day over the 30 days before ``today``."""
         days = [today - timedelta(days=n) for n in range(30, 0, -1)]
-        new = dict.fromkeys(days, 0)
-        resolved = dict.fromkeys(days, 0)
-        for moment, is_new in await self.stats.daily_activity(start, end):
-            day = moment.astimezone(self.config.timezone).date()
-            counter = new if is_new else resolved
-            if day in counter:
-                counter[day] += 1
-        return tuple((day, new[day], resolved[day]) for day in days)
+        bounds = [(self._at(day), self._at(day + timedelta(days=1))) for day in days]
+        counts = await self.stats.daily_counts(bounds)
+        return tuple(
+            (day, new, resolved) for day, (new, resolved) in zip(days, counts, strict=True)
+        )
 
     def _at(self, day: date) -> datetime:
         return at_local(day, datetime.min.time(), self.config)
