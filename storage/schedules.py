@@ -8,11 +8,15 @@ or neither does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from storage.clock import from_db, to_db
-from storage.db import Database, Row
+from storage.db import Database, Row, placeholders
+
+KEYS_PER_QUERY: Final = 500
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,18 @@ class ScheduleRepo:
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
                 (key, kind, to_db(due_at), outcome, to_db(now)),
             ) == 1  # fmt: skip
+
+    async def recorded_among(self, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` recorded before (read in chunks: SQLite caps a statement's
+        parameters)."""
+        found: set[str] = set()
+        for at in range(0, len(keys), KEYS_PER_QUERY):
+            chunk = keys[at : at + KEYS_PER_QUERY]
+            rows = await self.db.fetchall(
+                f"SELECT key FROM schedule_runs WHERE key IN ({placeholders(len(chunk))})", chunk
+            )
+            found.update(row[0] for row in rows)
+        return found
 
     async def recorded(self, key: str) -> bool:
         row = await self.db.fetchone("SELECT 1 FROM schedule_runs WHERE key = ?", (key,))

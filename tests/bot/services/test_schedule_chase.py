@@ -80,3 +80,22 @@ async def test_chase_after_downtime_sends_only_the_step_that_applies_now(tmp_pat
 
     chases = [(n.values["step"], n.chat_id) for n in back.notices if n.kind is NoticeKind.CHASE]
     assert chases == [("escalate1", LEADER_G1)]
+
+
+async def test_a_tick_with_no_new_step_due_writes_nothing(tmp_path: Path) -> None:
+    async with schedule_world(tmp_path) as world:
+        number = await assigned_issue(world, at(9, 24, 18))
+        first = await world.sweep_at(at(9, 29, 9, 0))  # escalate1 due, earlier steps overtaken
+        statements: list[str] = []
+        await world.issues.db._writer.set_trace_callback(statements.append)
+        again = await world.sweep_at(at(9, 29, 9, 1))
+        await world.issues.db._writer.set_trace_callback(None)
+        runs = await world.schedule.repo.runs("chase")
+
+    assert [n.values["step"] for n in first.notices if n.kind is NoticeKind.CHASE] == ["escalate1"]
+    assert [n for n in again.notices if n.kind is NoticeKind.CHASE] == []
+    assert not [s for s in statements if "schedule_runs" in s and s.startswith("INSERT")]
+    assert {(r.key.rsplit(":", 1)[1], r.outcome) for r in runs} == {
+        ("remind", "skipped"), ("overdue", "skipped"), ("escalate1", "sent"),
+    }  # fmt: skip
+    assert all(r.key.startswith(f"chase:{number}:") for r in runs)
