@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.digest_chart import COLOURS, cjk_font, missing_glyphs, trend_png, y_step
+from bot.digest_chart import COLOURS, cjk_font, trend_png, y_step
 from bot.rendering import Renderer
 
 # CI installs a CJK font (.ci/run) and sets this, so there the test can never be skipped.
@@ -61,6 +61,15 @@ def test_missing_glyphs_reports_what_a_latin_font_lacks(tmp_path: Path) -> None:
     latin = tmp_path / "latin.ttf"
     latin_font(latin, "abc")
     assert missing_glyphs(latin, "新增 abc") == "新增"
+
+
+def missing_glyphs(font: Path, text: str) -> str:
+    """The characters of ``text`` that ``font`` has no glyph for (spaces ignored)."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(font, fontNumber=0, lazy=True) as ttf:
+        cmap = ttf.getBestCmap()
+    return "".join(ch for ch in text if not ch.isspace() and ord(ch) not in cmap)
 
 
 def latin_font(path: Path, characters: str) -> None:
