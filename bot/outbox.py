@@ -7,8 +7,9 @@ message, never lose one. Per chat, rows go out in the order they were queued.
 
 How each failure is handled:
 - 429 RetryAfter: pause that chat for ``retry_after`` and try the row again; not a failed attempt.
-- 403 Forbidden (user blocked the bot, bot removed from a group): the chat is recorded as
-  unreachable and every pending row to it stops.
+- 403 Forbidden (user blocked the bot, bot removed from a group) and 400 "chat not found" (a
+  deleted account, a chat the bot never had): the chat is recorded as unreachable and every
+  pending row to it stops, with one warning (not an error per row).
 - 400 ChatMigrated (group upgraded to a supergroup): rows follow the chat to its new id.
 - 400 BadRequest: the row is dead-lettered with Telegram's reason ("message is not modified"
   counts as delivered).
@@ -366,6 +367,11 @@ class Sender:
                 self._stale = True
             self._event.set()
 
+    async def _unreachable_chat(self, chat_id: int, reason: str) -> None:
+        self._unreachable.add(chat_id)
+        stopped = await self.repo.mark_unreachable(chat_id, reason, self.clock.now())
+        log.warning("chat %s unreachable (%s); %d rows stopped", chat_id, reason, stopped)
+
     async def _attempt(self, row: OutboxRow) -> None:
         try:
             result = await self._call(row)
@@ -375,14 +381,14 @@ class Sender:
             await self.repo.postpone(row.id, until, str(exc), count=False)
             log.warning("429 for chat %s: waiting %.0f s", row.chat_id, until - self._now())
         except Forbidden as exc:
-            self._unreachable.add(row.chat_id)
-            stopped = await self.repo.mark_unreachable(row.chat_id, exc.message, self.clock.now())
-            log.warning("chat %s unreachable (%s); %d rows stopped", row.chat_id, exc, stopped)
+            await self._unreachable_chat(row.chat_id, exc.message)
         except ChatMigrated as exc:
             await self.repo.migrate_chat(row.chat_id, exc.new_chat_id, self.clock.now())
             log.info("chat %s migrated to %s", row.chat_id, exc.new_chat_id)
         except BadRequest as exc:
-            if "message is not modified" in exc.message:
+            if "chat not found" in exc.message.lower():
+                await self._unreachable_chat(row.chat_id, exc.message)
+            elif "message is not modified" in exc.message:
                 await self.repo.mark_sent(row.id, None, self.clock.now(), row.revision)
             else:
                 await self.repo.mark_dead(row.id, exc.message)

@@ -145,6 +145,24 @@ async def test_forbidden_marks_user_unreachable_without_retrying(tmp_path: Path)
     assert unreachable == {f.NEIGHBOUR}
 
 
+async def test_chat_not_found_stops_that_chat_once_not_row_by_row(tmp_path: Path) -> None:
+    """A chat Telegram does not know (a deleted account, a user the sandbox never saw) fails
+    every row the same way: one refused call, the chat marked unreachable, the rest stopped."""
+    stranger = 424242
+    async with sandbox_world(tmp_path) as world, running_bot(world) as gridbot:
+        async with gridbot.db.transaction():
+            for n in range(5):
+                await gridbot.services.outbox.send_message(stranger, f"回访 {n}")
+        await settled(gridbot)
+        await asyncio.sleep(0.2)
+        counts = await gridbot.sender.repo.counts()
+        unreachable = await gridbot.sender.repo.unreachable_chats()
+    refused = [c for c in world.server.calls if c.status == 400]
+    assert len(refused) == 1
+    assert counts.get("unreachable") == 5 and "dead" not in counts
+    assert unreachable == {stranger}
+
+
 async def test_messages_follow_a_group_upgraded_to_supergroup(tmp_path: Path) -> None:
     async with sandbox_world(tmp_path) as world, running_bot(world) as gridbot:
         new_id = await world.server.migrate_to_supergroup(f.G2_CHAT)
