@@ -45,8 +45,10 @@ async def run_sweeps(services: Services, bot_username: str) -> None:
     except Exception:
         log.exception("feedback sweep failed at %s", now.isoformat())
     try:
+        schedule = schedule_service(services)
+        digests = await schedule.prepare_digests(now)  # long reads, outside the transaction
         async with services.db.transaction():
-            result = await schedule_service(services).sweep(now)
+            result = await schedule.sweep(now, digests)
             await ScheduleNotifier(services, bot_username).deliver(result.notices)
         if result.recorded:
             log.info("schedule sweep at %s: %s", now.isoformat(), result.recorded)

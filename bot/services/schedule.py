@@ -14,6 +14,7 @@ the config, does it once, and records it (architecture.md, invariant 5).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -22,7 +23,7 @@ from bot.config_schema import RuleConfig
 from bot.services.chasing import Chaser
 from bot.services.checkin import CheckinService
 from bot.services.clock import Clock
-from bot.services.digest import DigestService
+from bot.services.digest import Digest, DigestService
 from bot.services.errors import InvalidInput, NotPermitted
 from bot.services.schedule_model import (
     Due,
@@ -75,8 +76,33 @@ class ScheduleService:
         self.checkins = checkins
         self.digests = digests
 
-    async def sweep(self, now: datetime | None = None) -> SweepResult:
-        """Do every piece of scheduled work due by ``now``, once; safe to call any time."""
+    async def prepare_digests(self, now: datetime) -> dict[str, Digest]:
+        """The digests the sweep at ``now`` will send, built before its write transaction.
+
+        A digest reads two months of issues (seconds on a large database); built inside the
+        transaction it held every resident's message back until it was done. Only reads: the
+        sweep still decides, records and sends, and builds any digest not prepared here.
+        """
+        grace = timedelta(minutes=self.config.schedule.grace_minutes)
+        start = await self._window_start(now, grace)
+        built: dict[str, Digest] = {}
+        for due in self._occurrences(start, now):
+            if (
+                due.kind is Kind.DIGEST
+                and due.at <= now
+                and self._outcome(due, now, grace, paused=set()) is Outcome.SENT
+                and not await self.repo.recorded(due.key)
+            ):
+                built[due.key] = await self._build_digest(due, now)
+        return built
+
+    async def sweep(
+        self, now: datetime | None = None, digests: Mapping[str, Digest] | None = None
+    ) -> SweepResult:
+        """Do every piece of scheduled work due by ``now``, once; safe to call any time.
+
+        ``digests``: from ``prepare_digests(now)``, so none is built inside the transaction.
+        """
         now = now or self.clock.now()
         grace = timedelta(minutes=self.config.schedule.grace_minutes)
         notices: list[ScheduleNotice] = []
@@ -87,10 +113,11 @@ class ScheduleService:
             for due in sorted(self._occurrences(start, now), key=lambda d: (d.at, d.key)):
                 if due.at > now or await self.repo.recorded(due.key):
                     continue
-                outcome, sent = await self._handle(due, now, grace, paused)
+                outcome = self._outcome(due, now, grace, paused)
+                if outcome is Outcome.SENT:
+                    notices += await self._produce(due, now, digests or {})
                 await self.repo.record(due.key, due.kind.value, due.at, outcome.value, now)
                 recorded.append((due.key, outcome))
-                notices += sent
             notices += await self.chaser.sweep(now)
             await self.repo.set_swept_to(now)
         return SweepResult(tuple(notices), tuple(recorded))
@@ -110,16 +137,16 @@ class ScheduleService:
             ]  # fmt: skip
         return found
 
-    async def _handle(
-        self, due: Due, now: datetime, grace: timedelta, paused: set[str]
-    ) -> tuple[Outcome, list[ScheduleNotice]]:
+    def _outcome(self, due: Due, now: datetime, grace: timedelta, paused: set[str]) -> Outcome:
         if due.skip or (due.kind is Kind.RULE and due.subject in paused):
-            return Outcome.SKIPPED, []
+            return Outcome.SKIPPED
         if now - due.at > grace and not due.late_ok:
-            return Outcome.MISSED, []
-        return Outcome.SENT, await self._produce(due, now)
+            return Outcome.MISSED
+        return Outcome.SENT
 
-    async def _produce(self, due: Due, now: datetime) -> list[ScheduleNotice]:
+    async def _produce(
+        self, due: Due, now: datetime, digests: Mapping[str, Digest]
+    ) -> list[ScheduleNotice]:
         match due.kind:
             case Kind.RULE:
                 return self._announce(due)
@@ -128,7 +155,11 @@ class ScheduleService:
             case Kind.CHECKIN_ALERT:
                 return await self.checkins.alert_unconfirmed(date.fromisoformat(due.subject))
             case Kind.DIGEST:
-                return await self._digest(due, now)
+                digest = digests.get(due.key) or await self._build_digest(due, now)
+                return [
+                    ScheduleNotice(NoticeKind.DIGEST, secretary, digest=digest)
+                    for secretary in self.config.community.secretaries
+                ]
             case _:
                 return []
 
@@ -154,15 +185,11 @@ class ScheduleService:
                 chats += [h.user_id for h in community.handlers]
         return list(dict.fromkeys(chats))
 
-    async def _digest(self, due: Due, now: datetime) -> list[ScheduleNotice]:
+    async def _build_digest(self, due: Due, now: datetime) -> Digest:
         today = local_day(due.at, self.config)
-        digest = await self.digests.build(
+        return await self.digests.build(
             now, today, weekly=due.subject == "weekly", reminders=self.today_reminders(today)
         )
-        return [
-            ScheduleNotice(NoticeKind.DIGEST, secretary, digest=digest)
-            for secretary in self.config.community.secretaries
-        ]
 
     def today_reminders(self, day: date) -> tuple[str, ...]:
         """Templates of the calendar rules happening on ``day`` (not their eve reminders)."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
-from bot.services.digest import Overdue
+from bot.services.digest import Digest, Overdue
 from bot.services.rates import Satisfaction, Solved
-from bot.services.schedule_model import NoticeKind
+from bot.services.schedule_model import NoticeKind, Outcome
 from tests.bot.services.schedule_support import ScheduleWorld, schedule_world
 from tests.support.factories import (
     CITY_USER,
@@ -101,3 +103,42 @@ async def test_digest_matches_the_hand_computed_fixture(tmp_path: Path) -> None:
         date(2026, 2, 20): (1, 0),
         date(2026, 3, 2): (3, 1),
     }
+
+
+async def test_digest_is_built_before_the_sweeps_transaction(tmp_path: Path) -> None:
+    """Building a digest only reads: it finishes while another task holds the write
+    transaction (a resident's report), and the sweep then sends it without building again."""
+    async with schedule_world(tmp_path) as world:
+        await fixture(world)
+        await world.sweep_at(at(3, 3, 7, 58))
+        now = at(3, 3, 8, 1)
+        world.issues.clock.set(now)
+        db = world.issues.db
+        writing, done = asyncio.Event(), asyncio.Event()
+
+        async def hold_the_writer() -> None:
+            async with db.transaction() as tx:
+                await tx.execute("UPDATE issues SET description = description WHERE number = 1")
+                writing.set()
+                await done.wait()
+
+        holder = asyncio.create_task(hold_the_writer())
+        await writing.wait()
+        prepared = await asyncio.wait_for(world.schedule.prepare_digests(now), 10)
+        done.set()
+        await holder
+        builds = 0
+        build = world.schedule.digests.build
+
+        async def counted(*args: Any, **kwargs: Any) -> Digest:
+            nonlocal builds
+            builds += 1
+            return await build(*args, **kwargs)
+
+        world.schedule.digests.build = counted  # type: ignore[method-assign]
+        result = await world.schedule.sweep(now, prepared)
+
+    [key] = prepared
+    [notice] = [n for n in result.notices if n.kind is NoticeKind.DIGEST]
+    assert notice.digest is prepared[key] and builds == 0
+    assert (key, Outcome.SENT) in result.recorded
