@@ -55,7 +55,6 @@ from bot.config_schema import (
 )
 from bot.config_votes import read_votes
 from bot.rendering import Renderer
-from bot.services.workcal import Duration, Unit, parse_duration
 
 __all__ = [
     "TOKEN_ENV",
@@ -413,19 +412,9 @@ def _reference(s: Section, key: str, value: str, known: Iterable[str]) -> None:
 
 
 def _limit(s: Section) -> TimeLimit:
-    config = TimeLimit(respond=_duration(s, "respond"), resolve=_duration(s, "resolve"))
+    config = TimeLimit(respond=s.duration("respond"), resolve=s.duration("resolve"))
     s.finish()
     return config
-
-
-def _duration(s: Section, key: str) -> Duration:
-    text = s.string(key, empty=False)
-    try:
-        return parse_duration(text)
-    except ValueError:
-        if text:
-            s.report.add(s.key(key), "bad_duration", value=text)
-        return Duration(1, Unit.HOURS)
 
 
 def _category(s: Section, limits: Mapping[str, TimeLimit], handlers: set[str]) -> CategoryConfig:

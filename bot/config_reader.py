@@ -21,6 +21,7 @@ from datetime import time
 from typing import Final, TypeVar
 
 from bot.rendering import Renderer
+from bot.services.workcal import Duration, Unit, parse_duration
 
 T = TypeVar("T", bound=str)
 
@@ -157,6 +158,17 @@ class Section:
         elif default is None and key not in self.data:
             self.required(key)
         return choices[0] if default is None else default
+
+    def duration(self, key: str, default: str | None = None) -> Duration:
+        """A time limit such as ``2h``, ``4wh``, ``7wd`` or ``eod``; ``default=None`` makes it
+        required."""
+        text = self.string(key, default, empty=False)
+        try:
+            return parse_duration(text)
+        except ValueError:
+            if text:
+                self.report.add(self.key(key), "bad_duration", value=text)
+            return parse_duration(default) if default else Duration(1, Unit.HOURS)
 
     def ident(self, key: str, default: str | None = None) -> str:
         """A short ASCII identifier (letters, digits, ``_``, ``-``), used in buttons and links."""

@@ -118,9 +118,14 @@ def _audience(s: Section) -> tuple[Audience, ...]:
 
 def _chase(s: Section) -> ChaseConfig:
     fraction = s.number("remind_fraction", 0.75, high=1.0)
+    unaccepted = s.duration(
+        "unaccepted_escalate_after", str(ChaseConfig.unaccepted_escalate_after)
+    )
     ladder = tuple(_step(step) for step in s.tables("ladder", _default_ladder()))
     s.finish()
-    return ChaseConfig(remind_fraction=fraction, ladder=ladder)
+    return ChaseConfig(
+        remind_fraction=fraction, unaccepted_escalate_after=unaccepted, ladder=ladder
+    )
 
 
 def _default_ladder() -> list[object]:

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import time
 from datetime import time as LocalTime  # for fields named "time"
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
-from bot.services.workcal import Duration
+from bot.services.workcal import Duration, Unit
 
 Locale = Literal["zh_CN", "en"]
 Mode = Literal["polling", "webhook"]
@@ -172,9 +172,15 @@ class EscalationStep:
     to: ChaseTarget
 
 
+TWO_WORKING_HOURS: Final = Duration(2, Unit.WORKING_HOURS)
+
+
 @dataclass(frozen=True)
 class ChaseConfig:
     remind_fraction: float = 0.75  # 催办 at this share of the time limit
+    # A report nobody accepted by its respond-by deadline: the grid's workers are reminded
+    # then, and its leaders told once it is this much later still.
+    unaccepted_escalate_after: Duration = TWO_WORKING_HOURS
     ladder: tuple[EscalationStep, ...] = (
         EscalationStep(1, "leaders"),
         EscalationStep(3, "secretaries"),

@@ -55,6 +55,11 @@ def dup_ref(number: int, user_id: int) -> str:
     return f"issue:{number}:dup:{user_id}"
 
 
+def chase_ref(number: int, user_id: int) -> str:
+    """The 催受理 reminder, which carries the card's buttons (bot/schedule_notify.py)."""
+    return f"issue:{number}:chase:{user_id}"
+
+
 def slip_ref(slip_id: int) -> str:
     return f"slip:{slip_id}"
 

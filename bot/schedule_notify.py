@@ -14,10 +14,11 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
+from bot import issue_keyboards as kb
 from bot.context import Services
 from bot.digest_chart import trend_png
 from bot.digest_xlsx import digest_workbook
-from bot.issue_notify import IssueNotifier, issue_service
+from bot.issue_notify import IssueNotifier, chase_ref, issue_service
 from bot.services.digest import Digest
 from bot.services.privacy import Audience
 from bot.services.rates import Rate, Rates
@@ -109,9 +110,16 @@ class ScheduleNotifier:
             (s.after_working_days for i, s in enumerate(self.config.schedule.chase.ladder, 1)
              if notice.values.get("step") == f"escalate{i}"), 0,
         )  # fmt: skip
+        step = notice.values["step"]
         text = self.render("schedule/chase", issue=self.issues.fields(issue, audience),
-                           step=notice.values["step"], days=days)  # fmt: skip
-        await self.services.outbox.send_message(notice.chat_id, text)
+                           step=step, days=days)  # fmt: skip
+        if step == "unaccepted":  # the worker accepts or assigns straight from the reminder
+            await self.services.outbox.send_message(
+                notice.chat_id, text, reply_markup=kb.card(self.t, issue),
+                ref=chase_ref(issue.number, notice.chat_id),
+            )  # fmt: skip
+        else:
+            await self.services.outbox.send_message(notice.chat_id, text)
 
     async def send_checkin(self, notice: ScheduleNotice, outcome: str | None = None) -> None:
         outbox, checkin = self.services.outbox, self.config.schedule.checkin

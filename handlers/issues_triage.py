@@ -15,7 +15,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot import issue_keyboards as kb
 from bot.context import BotContext
-from bot.issue_notify import card_ref, dup_ref, order_ref, return_ref
+from bot.issue_notify import card_ref, chase_ref, dup_ref, order_ref, return_ref
 from bot.issue_replies import (
     answer_error,
     edit_if_sent,
@@ -155,7 +155,7 @@ async def refresh(
             await show_order(context, user, issue)
             return
     n = issue.number
-    candidates = [card_ref(n, user), return_ref(n, user), dup_ref(n, user)]
+    candidates = [card_ref(n, user), return_ref(n, user), dup_ref(n, user), chase_ref(n, user)]
     ref = candidates[0] if query is None else await pressed_ref(context, query, candidates)
     await show_card(context, ref, user, issue)
 

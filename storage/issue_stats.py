@@ -28,6 +28,15 @@ class ChaseCandidate:
     resolve_by: datetime
 
 
+@dataclass(frozen=True)
+class Unaccepted:
+    """A report still waiting for 受理 after its respond-by deadline."""
+
+    number: int
+    grid: str
+    respond_by: datetime
+
+
 class IssueStats:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -49,6 +58,15 @@ class IssueStats:
             )
             for row in rows
         ]
+
+    async def unaccepted(self, now: datetime) -> list[Unaccepted]:
+        """Reports still new (not accepted, assigned or turned down) after respond-by."""
+        rows = await self.db.fetchall(
+            "SELECT number, grid, respond_by FROM issues WHERE state = 'new' AND respond_by < ?"
+            " ORDER BY number",
+            (to_db(now),),
+        )
+        return [Unaccepted(row[0], row[1], from_db(row[2])) for row in rows]
 
     async def is_chased(self, number: int) -> bool:
         """Whether the issue is still in a chased state (checked again right before sending)."""

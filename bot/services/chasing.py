@@ -9,6 +9,12 @@ For an issue a handler is working on (已交办 / 处理中) with a resolve-by d
   official calendar: weekends and holidays do not count, make-up days do), 升级督办 to the
   grid's leaders or the community's secretaries.
 
+A report nobody accepted (已登记) by its respond-by (受理) deadline is chased too:
+
+* ``unaccepted``: at the deadline (or the next working moment), 催受理 to the grid's workers;
+* ``unaccepted_escalate``: ``unaccepted_escalate_after`` later (2 working hours), to the
+  grid's leaders.
+
 Each step is recorded under a key holding the deadline, so a reopened issue (new deadline)
 walks the ladder again, and an issue resolved, returned, rejected or closed is never chased.
 After downtime only the latest step that is due is sent; earlier ones it overtook are recorded
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from bot.config import Config
 from bot.services.issues import IssueService
@@ -27,16 +34,29 @@ from bot.services.issues_model import Action
 from bot.services.schedule_model import NoticeKind, ScheduleNotice
 from bot.services.workcal import WorkCalendar
 from storage.clock import to_db
-from storage.issue_stats import ChaseCandidate, IssueStats
+from storage.issue_stats import ChaseCandidate, IssueStats, Unaccepted
 from storage.schedules import ScheduleRepo
+
+MAX_STEPS_PER_SWEEP: Final = 200
 
 
 @dataclass(frozen=True)
 class Step:
-    name: str  # "remind", "overdue", "escalate1" …
+    name: str  # "remind", "overdue", "escalate1", "unaccepted" …
     at: datetime
     action: Action
     audience: tuple[str, ...]  # "handler", "workers", "leaders", "secretaries"
+
+
+@dataclass(frozen=True)
+class Chase:
+    """The steps of one issue that are due now, and the key prefix they are recorded under."""
+
+    number: int
+    grid: str
+    handler: str | None
+    due: list[Step]
+    key: str
 
 
 def ladder(candidate: ChaseCandidate, config: Config, calendar: WorkCalendar) -> list[Step]:
@@ -53,6 +73,16 @@ def ladder(candidate: ChaseCandidate, config: Config, calendar: WorkCalendar) ->
         at = calendar.add_working_days(candidate.resolve_by, rung.after_working_days)
         steps.append(Step(f"escalate{index}", at, Action.ESCALATE, (rung.to,)))
     return sorted(steps, key=lambda step: step.at)
+
+
+def unaccepted_ladder(report: Unaccepted, config: Config, calendar: WorkCalendar) -> list[Step]:
+    """The chase steps of a report waiting for 受理 past its respond-by deadline."""
+    remind_at = calendar.next_working_moment(report.respond_by)
+    later = calendar.add(report.respond_by, config.schedule.chase.unaccepted_escalate_after)
+    return [
+        Step("unaccepted", remind_at, Action.CHASE, ("workers",)),
+        Step("unaccepted_escalate", max(later, remind_at), Action.ESCALATE, ("leaders",)),
+    ]
 
 
 class Chaser:
@@ -76,37 +106,43 @@ class Chaser:
         the last one: the latest due steps already recorded are read in one query (most ticks
         find nothing new, and a statement per issue per minute kept the writer busy).
         """
-        pending: list[tuple[ChaseCandidate, list[Step], str]] = []
-        for candidate in await self.stats.chase_candidates():
-            due = [s for s in ladder(candidate, self.config, self.calendar) if s.at < now]
-            if due:
-                key = f"chase:{candidate.number}:{to_db(candidate.resolve_by)}:"
-                pending.append((candidate, due, key))
-        recorded = await self.runs.recorded_among([key + due[-1].name for _, due, key in pending])
+        pending = [
+            Chase(c.number, c.grid, c.handler, due, f"chase:{c.number}:{to_db(c.resolve_by)}:")
+            for c in await self.stats.chase_candidates()
+            if (due := [s for s in ladder(c, self.config, self.calendar) if s.at < now])
+        ]
+        pending += [
+            Chase(r.number, r.grid, None, due, f"respond:{r.number}:{to_db(r.respond_by)}:")
+            for r in await self.stats.unaccepted(now)
+            if (due := [s for s in unaccepted_ladder(r, self.config, self.calendar) if s.at < now])
+        ]
+        recorded = await self.runs.recorded_among([c.key + c.due[-1].name for c in pending])
         notices: list[ScheduleNotice] = []
-        for candidate, due, key in pending:
-            *overtaken, latest = due
-            if key + latest.name in recorded:
-                continue  # its earlier steps were recorded with it or before it
+        fresh = [c for c in pending if c.key + c.due[-1].name not in recorded]
+        # Earlier steps were recorded with the latest or before it. A backlog (chasing turned
+        # on over a large database) is worked off a slice per tick, so no sweep holds the
+        # writer for long; the outbox could not deliver thousands at once anyway.
+        for chase in fresh[:MAX_STEPS_PER_SWEEP]:
+            *overtaken, latest = chase.due
             for step in overtaken:
-                await self.runs.record(key + step.name, "chase", step.at, "skipped", now)
-            if await self.runs.record(key + latest.name, "chase", latest.at, "sent", now):
-                notices += await self._send(candidate, latest)
+                await self.runs.record(chase.key + step.name, "chase", step.at, "skipped", now)
+            if await self.runs.record(chase.key + latest.name, "chase", latest.at, "sent", now):
+                notices += await self._send(chase, latest)
         return notices
 
-    async def _send(self, candidate: ChaseCandidate, step: Step) -> list[ScheduleNotice]:
-        issue = await self.issues.load(candidate.number)
+    async def _send(self, chase: Chase, step: Step) -> list[ScheduleNotice]:
+        issue = await self.issues.load(chase.number)
         await self.issues.note_event(issue, step.action, actor_id=None, role=SYSTEM)
         values = {"step": step.name, "action": step.action.value}
         return [
             ScheduleNotice(NoticeKind.CHASE, person, template=step.action.value,
-                           values=values, issue_no=candidate.number)
-            for person in self._people(candidate, step.audience)
+                           values=values, issue_no=chase.number)
+            for person in self._people(chase, step.audience)
         ]  # fmt: skip
 
-    def _people(self, candidate: ChaseCandidate, audience: tuple[str, ...]) -> list[int]:
-        grid = self.config.grid_by_key(candidate.grid)
-        handler = self.config.handler_by_key(candidate.handler or "")
+    def _people(self, chase: Chase, audience: tuple[str, ...]) -> list[int]:
+        grid = self.config.grid_by_key(chase.grid)
+        handler = self.config.handler_by_key(chase.handler or "")
         groups = {
             "handler": (handler.user_id,) if handler else (),
             "workers": grid.workers if grid else (),

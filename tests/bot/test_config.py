@@ -196,6 +196,12 @@ def test_config_from_dict_missing_token_is_a_problem() -> None:
             id="bad-duration",
         ),
         pytest.param(
+            {"schedule": {"chase": {"unaccepted_escalate_after": "两小时"}}},
+            'schedule.chase.unaccepted_escalate_after：不是有效的时限 "两小时"'
+            "（可写 2h、4wh、15d、7wd 或 eod）",
+            id="bad-chase-duration",
+        ),
+        pytest.param(
             {"timezone": "Asia/Shangai"},
             'timezone：未知的时区 "Asia/Shangai"（是否想写 Asia/Shanghai？）',
             id="bad-timezone",

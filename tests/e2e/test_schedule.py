@@ -7,8 +7,17 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.digest_chart import cjk_font
+from bot.sandbox.models import SentRecord
 from tests.support import factories as f
-from tests.support.harness import FAST, TOKEN, World, running_bot, sandbox_world, settled
+from tests.support.harness import (
+    FAST,
+    TOKEN,
+    World,
+    press,
+    running_bot,
+    sandbox_world,
+    settled,
+)  # fmt: skip
 
 
 def digests(world: World) -> list[str]:
@@ -73,3 +82,44 @@ async def test_digest_comes_with_a_trend_chart_when_there_was_activity(tmp_path:
     assert chart.text == "近30天每日新增与办结事项"
     attached = chart.params["photo"].removeprefix("attach://")
     assert chart.params["_attachments"][attached].data.startswith(b"\x89PNG")
+
+
+async def test_a_report_nobody_accepts_is_chased_and_accepted_from_the_reminder(
+    tmp_path: Path,
+) -> None:
+    """受理 within 2 hours (12:00, then lunch): at 14:00 the grid worker is reminded of both
+    reports with the card's buttons and accepts #1 from the reminder; at 16:00 the grid
+    leader is told about #2 only."""
+    clock = f.FakeClock(datetime(2026, 3, 3, 10, 0, tzinfo=f.SHANGHAI))
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        server = world.server
+        for user in (f.WORKER_G1, f.LEADER_G1):
+            await server.start_private(user)
+        async with running_bot(world, clock) as gridbot:
+            await server.user_sends(f.G1_CHAT, f.RESIDENT, "#报事 5号楼门禁坏了")
+            await server.user_sends(f.G1_CHAT, f.NEIGHBOUR, "#报事 3号楼楼道灯不亮")
+            await world.wait_sent(f.G1_CHAT, "#2")
+            await settled(gridbot)
+        clock.set(datetime(2026, 3, 3, 14, 0, tzinfo=f.SHANGHAI))
+        async with running_bot(world, clock) as gridbot:
+            reminder = await world.wait_sent(f.WORKER_G1, "催受理 #1")
+            await world.wait_sent(f.WORKER_G1, "催受理 #2")
+            assert {"受理", "交办"} <= labels(reminder)
+            await settled(gridbot)  # its message id is recorded (a person presses later)
+            await press(world, gridbot, reminder, f.WORKER_G1, "受理")
+            await settled(gridbot)
+        clock.set(datetime(2026, 3, 3, 16, 0, tzinfo=f.SHANGHAI))
+        async with running_bot(world, clock) as gridbot:
+            await world.wait_sent(f.LEADER_G1, "升级督办 #2")
+            await settled(gridbot)
+
+    edits = [r for r in server.sent if r.method == "editMessageText"]
+    [accepted] = [e for e in edits if e.message_id == reminder.message_id]
+    assert "已受理" in (accepted.text or "") and "受理" not in labels(accepted)
+    leader = world.texts_to(f.LEADER_G1)
+    assert not [t for t in leader if "#1" in t and "督办" in t]
+
+
+def labels(record: SentRecord) -> set[str]:
+    rows = (record.reply_markup or {}).get("inline_keyboard", [])
+    return {button["text"] for row in rows for button in row}

@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from bot.services import chasing
 from bot.services.issues_model import Action
 from bot.services.schedule_model import NoticeKind
 from tests.bot.services.schedule_support import ScheduleWorld, of_kind, schedule_world
@@ -99,3 +102,56 @@ async def test_a_tick_with_no_new_step_due_writes_nothing(tmp_path: Path) -> Non
         ("remind", "skipped"), ("overdue", "skipped"), ("escalate1", "sent"),
     }  # fmt: skip
     assert all(r.key.startswith(f"chase:{number}:") for r in runs)
+
+
+async def report_new(world: ScheduleWorld, when: datetime) -> int:
+    world.issues.clock.set(when)
+    reported = await world.issues.service.report(
+        chat_id=G1_CHAT, user_id=RESIDENT, display_name="王阿姨", text="#报事 5号楼门禁坏了"
+    )
+    return reported.issue.number
+
+
+async def test_a_report_nobody_accepts_reminds_the_workers_then_tells_the_leader(
+    tmp_path: Path,
+) -> None:
+    # Reported Monday 14 September 10:00; 受理 within 2 working hours: 12:00, when lunch starts
+    # (12:00–13:30 is not working time), so the workers are reminded at 13:30, and the leader
+    # is told two working hours after the deadline: 15:30.
+    async with schedule_world(tmp_path) as world:
+        number = await report_new(world, at(9, 14, 10))
+        respond_by = (await world.issues.service.load(number)).respond_by
+        sent = await world.run(at(9, 14, 10, 1), at(9, 14, 18, 1), timedelta(minutes=30))
+        events = await world.issues.service.timeline(number, WORKER_G1)
+
+    assert respond_by == at(9, 14, 12)
+    chases = [(when, n.values["step"], n.chat_id) for when, n in of_kind(sent, NoticeKind.CHASE)]
+    assert chases == [
+        (at(9, 14, 13, 31), "unaccepted", WORKER_G1),
+        (at(9, 14, 15, 31), "unaccepted_escalate", LEADER_G1),
+    ]
+    steps = [e.action for e in events if e.action in (Action.CHASE, Action.ESCALATE)]
+    assert steps == [Action.CHASE, Action.ESCALATE]
+
+
+async def test_accepting_a_report_stops_its_chase(tmp_path: Path) -> None:
+    async with schedule_world(tmp_path) as world:
+        number = await report_new(world, at(9, 14, 10))
+        before = await world.run(at(9, 14, 13, 31), at(9, 14, 13, 31), timedelta(minutes=30))
+        await world.issues.service.accept(WORKER_G1, number)
+        after = await world.run(at(9, 14, 14, 1), at(9, 16, 18, 1), timedelta(hours=1))
+
+    assert [n.values["step"] for _, n in of_kind(before, NoticeKind.CHASE)] == ["unaccepted"]
+    assert of_kind(after, NoticeKind.CHASE) == []
+
+
+async def test_a_backlog_of_chases_is_worked_off_a_slice_per_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chasing, "MAX_STEPS_PER_SWEEP", 2)
+    async with schedule_world(tmp_path) as world:
+        numbers = [await report_new(world, at(9, 14, 10)) for _ in range(3)]
+        slices = [await world.sweep_at(at(9, 14, 13, 31 + n)) for n in range(3)]
+
+    chased = [[n.issue_no for n in s.notices if n.kind is NoticeKind.CHASE] for s in slices]
+    assert chased == [numbers[:2], numbers[2:], []]
