@@ -22,6 +22,7 @@ Markup = dict[str, Any]
 Text = Callable[..., str]
 
 REJECT_REASONS: Final = ("duplicate", "not_ours", "incomplete", "solved")
+DEADLINE_CHOICES: Final = ("eod", "3wd", "7d", "15d", "30d")
 CONTACTED: Final = {"y": True, "n": False}
 SOLVED: Final = {"s": "solved", "p": "partly", "n": "not_solved"}
 SATISFACTION: Final = {"1": "satisfied", "2": "basic", "3": "unsatisfied"}
@@ -77,6 +78,8 @@ def card(t: Text, issue: IssueView) -> Markup | None:
         ]
     if issue.state is State.RETURN_REQUESTED:
         verbs += [("approve_return", f"i:rap:{n}"), ("refuse_return", f"i:rrf:{n}")]
+    if issue.state in (State.ASSIGNED, State.IN_PROGRESS):
+        verbs.append(("set_deadline", f"i:ddl:{n}"))
     if issue.state in (State.NEW, State.ACCEPTED, State.ASSIGNED, State.IN_PROGRESS):
         verbs.append(("recategorise", f"i:cat:{n}"))
     if not verbs:
@@ -118,6 +121,11 @@ def grid_options(config: Config, current: str) -> list[tuple[str, str]]:
 
 def category_options(config: Config, current: str) -> list[tuple[str, str]]:
     return [(c.key, c.name) for c in config.issues.categories if c.key != current]
+
+
+def deadline_options(t: Text) -> list[tuple[str, str]]:
+    """改时限: limits counted from now (bot.services.workcal's forms)."""
+    return [(limit, t(f"issues.deadlines.{limit}")) for limit in DEADLINE_CHOICES]
 
 
 def reject_options(t: Text) -> list[tuple[str, str]]:

@@ -38,6 +38,7 @@ _CHOOSE = {
     "rej": Action.REJECT,
     "trf": Action.TRANSFER,
     "cat": Action.RECATEGORISE,
+    "ddl": Action.SET_DEADLINE,
 }
 _PROMPT = {
     "mrg": (Action.MERGE, "merge"),
@@ -58,6 +59,7 @@ def actions(context: BotContext) -> dict[str, Act]:
         "mrg": lambda user, n, args: s.merge(user, n, int(args[0])),
         "trf": lambda user, n, args: s.transfer(user, n, args[0]),
         "cat": lambda user, n, args: s.recategorise(user, n, args[0]),
+        "ddl": lambda user, n, args: s.change_deadline(user, n, args[0]),
         "rap": lambda user, n, args: s.approve_return(user, n),
         "con": lambda user, n, args: s.handler_contacted(user, n),
     }
@@ -93,6 +95,7 @@ async def show_choices(context: BotContext, query: CallbackQuery, cb: kb.Callbac
         "rej": lambda: kb.reject_options(t),
         "trf": lambda: kb.grid_options(config, issue.grid),
         "cat": lambda: kb.category_options(config, issue.category),
+        "ddl": lambda: kb.deadline_options(t),
     }[cb.verb]()
     ref = card_ref(cb.number, query.from_user.id)
     text = notifier(context).render("worker_card", issue, Audience.WORKER, **_no_extra())

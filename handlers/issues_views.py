@@ -14,8 +14,9 @@ from bot.issue_notify import IssueNotifier
 from bot.issue_replies import notifier, reply, reply_error, service
 from bot.services.errors import NotFound, UserError
 from bot.services.issues import QueueFilter
-from bot.services.issues_model import EventView, IssueView, state_ref
+from bot.services.issues_model import Action, EventView, IssueView, state_ref
 from bot.services.privacy import Audience, group_visible
+from storage.clock import from_db
 
 _NEW = filters.UpdateType.MESSAGE
 
@@ -29,10 +30,30 @@ def event_rows(notify: IssueNotifier, events: tuple[EventView, ...]) -> list[dic
             "action": t(f"issues.actions.{e.action.value}"),
             "state": t(state_ref(e.to_state)),
             "changed": e.from_state is not e.to_state,
-            "note": e.note,
+            "note": note_text(notify, e),
         }
         for e in events
     ]
+
+
+def note_text(notify: IssueNotifier, event: EventView) -> str | None:
+    """An event's note as people read it: some actions store a key or a time there."""
+    config, note = notify.config, event.note
+    if note is None:
+        return None
+    match event.action:
+        case Action.ASSIGN:
+            handler = config.handler_by_key(note)
+            return handler.name if handler else note
+        case Action.TRANSFER:
+            grid = config.grid_by_key(note)
+            return grid.name if grid else note
+        case Action.RECATEGORISE:
+            names = [getattr(config.category(key), "name", key) for key in note.split("→")]
+            return "→".join(names)
+        case Action.SET_DEADLINE:
+            return notify.when(from_db(note))
+    return note
 
 
 def list_rows(notify: IssueNotifier, issues: tuple[IssueView, ...]) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
 from bot.services.errors import InvalidInput, NotPermitted
 from bot.services.issues_handling import HandlingService, required
@@ -26,7 +27,12 @@ from bot.services.issues_model import (
 )
 from bot.services.issues_report import IntakeService
 from bot.services.permissions import GridScope, may
+from bot.services.workcal import Unit, parse_duration
+from storage.clock import to_db
 from storage.issues import ReporterRecord
+
+# The longest 改时限: a year (calendar.add walks working days one by one).
+MAX_DEADLINE_DAYS: Final = 366
 
 
 class QueueFilter(StrEnum):
@@ -151,6 +157,29 @@ class IssueService(IntakeService, HandlingService):
                 note=f"{issue.category}→{category_key}", changes={"category": category_key},
             )  # fmt: skip
         return self.outcome(issue, [])
+
+    async def change_deadline(self, user_id: int, number: int, limit: str) -> Outcome:
+        """改时限: a new resolve-by ``limit`` from now (``eod``, ``3wd``, ``15d`` …), agreed
+        with the handler; the handler gets a new 交办单 and chasing starts again from it."""
+        try:
+            duration = parse_duration(limit)
+        except ValueError:
+            raise InvalidInput("issues.errors.bad_deadline", limit=limit) from None
+        in_hours = duration.unit in (Unit.HOURS, Unit.WORKING_HOURS)
+        if duration.amount > MAX_DEADLINE_DAYS * (24 if in_hours else 1):
+            raise InvalidInput("issues.errors.bad_deadline", limit=limit)  # a forged button
+        now = self.now()
+        resolve_by = self.calendar.add(now, duration)
+        if resolve_by <= now:
+            raise InvalidInput("issues.errors.deadline_past")
+        async with self.repo.db.transaction():
+            issue, role = await self.act(user_id, number, Action.SET_DEADLINE)
+            issue = await self.transition(
+                issue, Action.SET_DEADLINE, actor_id=user_id, role=role.value,
+                note=to_db(resolve_by), changes={"resolve_by": resolve_by},
+            )  # fmt: skip
+        notices = self.to_handler(issue, NoticeKind.HANDLER_ORDER, action=Action.SET_DEADLINE)
+        return self.outcome(issue, notices)
 
     # -- views ---------------------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ class Action(StrEnum):
     MERGE = "merge"
     TRANSFER = "transfer"
     RECATEGORISE = "recategorise"
+    SET_DEADLINE = "set_deadline"  # 改时限: the note holds the new resolve-by (to_db)
     CONTACTED = "contacted"
     PROGRESS = "progress"
     RESOLVE = "resolve"
@@ -81,6 +82,7 @@ TRANSITIONS: Final[dict[Action, tuple[frozenset[State], State | None]]] = {
     Action.MERGE: (_UNTRIAGED, State.MERGED),
     Action.TRANSFER: (_UNTRIAGED, State.NEW),
     Action.RECATEGORISE: (OPEN, None),
+    Action.SET_DEADLINE: (_WORKING, None),
     Action.CONTACTED: (_WORKING, State.IN_PROGRESS),
     Action.PROGRESS: (_WORKING, State.IN_PROGRESS),
     Action.RESOLVE: (_WORKING, State.RESOLVED),

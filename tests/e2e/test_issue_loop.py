@@ -251,3 +251,30 @@ async def test_duplicate_hint_merges_with_one_button(tmp_path: Path) -> None:
             f.RESIDENT,
             f.NEIGHBOUR,
         }
+
+
+async def test_worker_changes_the_deadline_from_the_card(tmp_path: Path) -> None:
+    """交办 with the category's deadline, then 改时限 → 15天: the handler gets the updated
+    交办单, and /issue shows the handler's and the deadline's names, not stored keys."""
+    clock = f.FakeClock()  # Wednesday 5 March 2025 10:00
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world, clock) as gridbot:
+        server = world.server
+        await open_private_chats(world, gridbot, f.WORKER_G1, f.PROPERTY_USER)
+        await server.user_sends(f.G1_CHAT, f.RESIDENT, "#报事 3号楼2单元门口路灯坏了")
+        await step(world, gridbot)
+        card = await world.wait_sent(f.WORKER_G1, "#1")
+        for label in ("交办", "万象美物业", "改时限"):
+            await press(world, gridbot, f.WORKER_G1, card.message_id, f.WORKER_G1, label)
+        choices = buttons(current(world, f.WORKER_G1, card.message_id))
+        await press(world, gridbot, f.WORKER_G1, card.message_id, f.WORKER_G1, "15天")
+        order = await world.wait_sent(f.PROPERTY_USER, "办结时限已调整")
+        await server.user_sends(f.WORKER_G1, f.WORKER_G1, "/issue 1")
+        await step(world, gridbot)
+        detail = (await world.wait_sent(f.WORKER_G1, "办理过程")).text or ""
+
+    assert list(choices) == ["今天内", "3个工作日", "7天", "15天", "30天", "« 返回"]
+    assert "请在 3月20日 10:00 前办结" in (order.text or "")
+    assert "办结时限：3月20日 10:00" in (current(world, f.WORKER_G1, card.message_id).text or "")
+    assert "交办 → 已交办：万象美物业" in detail
+    assert "改时限：3月20日 10:00" in detail
+    assert "property" not in detail

@@ -63,6 +63,9 @@ ASSIGNED_TO_PROPERTY = GridScope("g1", "property", frozenset({RESIDENT}))
         pytest.param(PROPERTY_USER, Action.ACCEPT, False, id="handler-accept"),
         pytest.param(CITY_USER, Action.RESOLVE, False, id="other-handler-resolve"),
         pytest.param(CITY_USER, Action.VIEW, False, id="other-handler-view"),
+        pytest.param(WORKER_G1, Action.SET_DEADLINE, True, id="worker-deadline"),
+        pytest.param(PROPERTY_USER, Action.SET_DEADLINE, False, id="handler-own-deadline"),
+        pytest.param(RESIDENT, Action.SET_DEADLINE, False, id="resident-deadline"),
     ],
 )
 def test_permissions_table(user: int, action: Action, allowed: bool) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.services.errors import IllegalTransition, InvalidInput, NotPermitted
 from bot.services.issues_feedback import RateScope
 from bot.services.issues_model import Action, IssueType, NoticeKind, Outcome, State
 from bot.services.rates import Satisfaction, Solved
@@ -244,3 +245,42 @@ async def test_issue_transfer_moves_it_to_the_other_grid(world: IssueWorld) -> N
     queue = await world.service.worker_queue(WORKER_G2)
     assert [i.number for i in queue] == [1]
     assert await world.service.worker_queue(WORKER_G1) == ()
+
+
+async def test_issue_deadline_changed_by_the_worker_sends_the_handler_a_new_order(
+    world: IssueWorld,
+) -> None:
+    # Wednesday 5 March 2025 10:00; 15 calendar days from now.
+    await report_streetlight(world)
+    assigned = await world.service.assign(WORKER_G1, 1, "property")
+    changed = await world.service.change_deadline(WORKER_G1, 1, "15d")
+    events = await world.service.timeline(1, WORKER_G1)
+
+    new_deadline = datetime(2025, 3, 20, 10, 0, tzinfo=SHANGHAI)
+    assert assigned.issue.resolve_by != new_deadline
+    assert changed.issue.resolve_by == new_deadline and changed.issue.state is State.ASSIGNED
+    assert [(n.kind, n.chat_id, n.action) for n in changed.notices] == [
+        (NoticeKind.HANDLER_ORDER, PROPERTY_USER, Action.SET_DEADLINE)
+    ]
+    assert events[-1].action is Action.SET_DEADLINE
+    assert events[-1].note == "2025-03-20T02:00:00Z"
+
+
+@pytest.mark.parametrize("limit", ["tomorrow", "0d", "400d", "999999wd"])
+async def test_issue_deadline_refuses_what_is_not_a_sensible_limit(
+    world: IssueWorld, limit: str
+) -> None:
+    await report_streetlight(world)
+    before = (await world.service.assign(WORKER_G1, 1, "property")).issue
+    with pytest.raises(InvalidInput):
+        await world.service.change_deadline(WORKER_G1, 1, limit)
+    assert (await world.service.load(1)).resolve_by == before.resolve_by
+
+
+async def test_issue_deadline_only_while_a_handler_works_on_it(world: IssueWorld) -> None:
+    await report_streetlight(world)
+    with pytest.raises(IllegalTransition):
+        await world.service.change_deadline(WORKER_G1, 1, "7d")
+    await world.service.assign(WORKER_G1, 1, "property")
+    with pytest.raises(NotPermitted):
+        await world.service.change_deadline(PROPERTY_USER, 1, "30d")
