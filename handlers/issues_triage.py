@@ -97,7 +97,7 @@ async def show_choices(context: BotContext, query: CallbackQuery, cb: kb.Callbac
         "cat": lambda: kb.category_options(config, issue.category),
         "ddl": lambda: kb.deadline_options(t),
     }[cb.verb]()
-    ref = card_ref(cb.number, query.from_user.id)
+    ref = await pressed_ref(context, query, worker_refs(cb.number, query.from_user.id))
     text = notifier(context).render("worker_card", issue, Audience.WORKER, **_no_extra())
     await edit_if_sent(
         context, ref, query.from_user.id, text, kb.choices(t, cb.number, cb.verb, options)
@@ -122,10 +122,10 @@ async def press_issue_button(update: Update, context: BotContext) -> None:
         return
     try:
         if cb.verb == "back":
-            issue = await service(context).get(cb.number, query.from_user.id)
-            await show_card(
-                context, card_ref(cb.number, query.from_user.id), query.from_user.id, issue
-            )
+            user = query.from_user.id
+            issue = await service(context).get(cb.number, user)
+            ref = await pressed_ref(context, query, worker_refs(cb.number, user))
+            await show_card(context, ref, user, issue)
             await answer(query)
         elif cb.verb in _CHOOSE and not cb.args:
             await show_choices(context, query, cb)
@@ -157,10 +157,15 @@ async def refresh(
         if handler is not None and handler.user_id == user:
             await show_order(context, user, issue)
             return
-    n = issue.number
-    candidates = [card_ref(n, user), return_ref(n, user), dup_ref(n, user), chase_ref(n, user)]
+    candidates = worker_refs(issue.number, user)
     ref = candidates[0] if query is None else await pressed_ref(context, query, candidates)
     await show_card(context, ref, user, issue)
+
+
+def worker_refs(number: int, user: int) -> list[str]:
+    """The messages of one worker that carry an issue's buttons, the card first."""
+    return [card_ref(number, user), return_ref(number, user), dup_ref(number, user),
+            chase_ref(number, user)]  # fmt: skip
 
 
 # -- typed inputs ------------------------------------------------------------------------------

@@ -107,6 +107,9 @@ async def test_a_report_nobody_accepts_is_chased_and_accepted_from_the_reminder(
             assert {"受理", "交办"} <= labels(reminder)
             await settled(gridbot)  # its message id is recorded (a person presses later)
             await press(world, gridbot, reminder, f.WORKER_G1, "受理")
+            await press(world, gridbot, latest(world, reminder), f.WORKER_G1, "交办")
+            choices = labels(latest(world, reminder))
+            await press(world, gridbot, latest(world, reminder), f.WORKER_G1, "万象美物业")
             await settled(gridbot)
         clock.set(datetime(2026, 3, 3, 16, 0, tzinfo=f.SHANGHAI))
         async with running_bot(world, clock) as gridbot:
@@ -114,10 +117,22 @@ async def test_a_report_nobody_accepts_is_chased_and_accepted_from_the_reminder(
             await settled(gridbot)
 
     edits = [r for r in server.sent if r.method == "editMessageText"]
-    [accepted] = [e for e in edits if e.message_id == reminder.message_id]
+    accepted, _choices, assigned = [e for e in edits if e.message_id == reminder.message_id]
     assert "已受理" in (accepted.text or "") and "受理" not in labels(accepted)
+    assert "万象美物业" in choices  # the choices replace the reminder's buttons, not the card's
+    assert "已交办" in (assigned.text or "") and "经办：万象美物业" in (assigned.text or "")
     leader = world.texts_to(f.LEADER_G1)
     assert not [t for t in leader if "#1" in t and "督办" in t]
+
+
+def latest(world: World, record: SentRecord) -> SentRecord:
+    """The message ``record`` as it stands after its edits."""
+    same = [
+        r
+        for r in world.server.sent
+        if (r.chat_id, r.message_id) == (record.chat_id, record.message_id)
+    ]
+    return same[-1]
 
 
 def labels(record: SentRecord) -> set[str]:
