@@ -151,7 +151,19 @@ async def act_on_button(context: BotContext, query: CallbackQuery, cb: kb.Callba
 async def refresh(
     context: BotContext, user: int, issue: IssueView, query: CallbackQuery | None = None
 ) -> None:
-    """After an action, the presser's own message shows the new state and buttons."""
+    """After an action, the presser's own message shows the new state and buttons, and so do
+    the cards of the grid's other workers and leaders (else theirs would offer 受理 on an
+    issue already assigned; the service would refuse the press, but the card would mislead)."""
+    await _refresh_own(context, user, issue, query)
+    grid = context.services.config.grid_by_key(issue.grid)
+    for staff in dict.fromkeys((*grid.workers, *grid.leaders)) if grid else ():
+        if staff != user:
+            await show_card(context, card_ref(issue.number, staff), staff, issue)
+
+
+async def _refresh_own(
+    context: BotContext, user: int, issue: IssueView, query: CallbackQuery | None
+) -> None:
     if issue.handler is not None and context.services.config.handler_by_user(user):
         handler = context.services.config.handler_by_key(issue.handler)
         if handler is not None and handler.user_id == user:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from bot.services.issues import IssueService
 from bot.services.issues_feedback import RateScope
 from bot.services.issues_model import Action, State
 from tests.support import factories as f
-from tests.support.harness import FAST, World, running_bot, sandbox_world, step
+from tests.support.harness import FAST, World, running_bot, sandbox_world, settled, step
 
 
 def issues(gridbot: GridBot) -> IssueService:
@@ -278,3 +279,24 @@ async def test_worker_changes_the_deadline_from_the_card(tmp_path: Path) -> None
     assert "交办 → 已交办：万象美物业" in detail
     assert "改时限：3月20日 10:00" in detail
     assert "property" not in detail
+
+
+async def test_the_other_workers_card_follows_an_action(tmp_path: Path) -> None:
+    """Two workers in a grid: one accepts, the other's card no longer offers 受理."""
+    grids = copy.deepcopy(f.community_data()["community"]["grids"])
+    grids[0]["workers"] = [f.WORKER_G1, f.LEADER_G1]
+    world_cm = sandbox_world(tmp_path, outbox=FAST, community={"grids": grids})
+    async with world_cm as world, running_bot(world) as gridbot:
+        await open_private_chats(world, gridbot, f.WORKER_G1, f.LEADER_G1)
+        await world.server.user_sends(f.G1_CHAT, f.RESIDENT, "#报事 3号楼2单元门口路灯坏了")
+        await step(world, gridbot)
+        mine = await world.wait_sent(f.WORKER_G1, "#1")
+        theirs = await world.wait_sent(f.LEADER_G1, "#1")
+        await settled(gridbot)
+        assert "受理" in buttons(theirs)
+        await press(world, gridbot, f.WORKER_G1, mine.message_id, f.WORKER_G1, "受理")
+        await settled(gridbot)
+
+    other = current(world, f.LEADER_G1, theirs.message_id)
+    assert "已受理" in (other.text or "")
+    assert "受理" not in buttons(other) and "交办" in buttons(other)
