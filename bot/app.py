@@ -56,6 +56,7 @@ from bot.votes_notify import sweep_votes
 from bot.webhook import WebhookServer
 from storage.checkins import CheckinRepo
 from storage.db import Database
+from storage.drafts import DraftRepo
 from storage.issue_stats import IssueStats
 from storage.issues import IssueRepo
 from storage.jielong import JielongRepo
@@ -215,6 +216,7 @@ async def features(
             db, PersonalDataRepo(db), RegistryRepo(db), clock, config, label
         ),
         "ledger": LedgerService(LedgerRepo(db), clock, config, roles),
+        "drafts": DraftRepo(db),
     }
 
 

@@ -1,8 +1,8 @@
 """The private guided report (网格悄悄话, issue #3): the draft a resident fills in step by step.
 
 Steps: type → category (keyword suggestions + 其他类别) → grid (only if there are several) →
-location (typed, or 跳过) → visibility (公开 / 仅网格员 / 匿名) → confirm. The draft lives in
-PTB's ``user_data`` (memory): a bot restart drops drafts in progress, the resident starts again.
+location (typed, or 跳过) → visibility (公开 / 仅网格员 / 匿名) → confirm. The draft is stored
+in the database (``storage.drafts``), so a bot restart does not lose it.
 Callback data: ``p:<field>:<value>`` (t type, c category, g grid, l location, v visibility),
 ``p:ok`` confirm, ``p:x`` cancel.
 """

@@ -4,6 +4,9 @@ few buttons; a private report never appears in any group. Steps: bot.issue_draft
 
 from __future__ import annotations
 
+import logging
+from dataclasses import asdict, replace
+
 from telegram import Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
@@ -15,9 +18,31 @@ from bot.replies import answer, error_html
 from bot.services.errors import UserError
 from bot.services.issues_intake import check_description
 from bot.services.issues_model import IssueType
+from storage.drafts import DraftRepo
 
-_DRAFT = "issue_draft"
-_SEQ = "issue_draft_seq"
+log = logging.getLogger(__name__)
+
+
+async def load_draft(context: BotContext, user_id: int) -> tuple[int, Draft | None]:
+    """(the number of the resident's last draft message, their draft in progress or None).
+
+    Drafts are stored in the database with the update's other writes, so a restart keeps
+    them (migration 0010); one stored by an older version that no longer fits is dropped."""
+    repo: DraftRepo = context.services.features["drafts"]
+    seq, fields = await repo.get(user_id)
+    if fields is None:
+        return seq, None
+    try:
+        return seq, Draft(**fields)
+    except TypeError:
+        log.warning("dropped an unreadable report draft of user %s", user_id)
+        return seq, None
+
+
+async def save_draft(context: BotContext, user_id: int, seq: int, draft: Draft | None) -> None:
+    repo: DraftRepo = context.services.features["drafts"]
+    fields = None if draft is None else asdict(draft)
+    await repo.put(user_id, seq, fields, context.services.clock.now())
 
 
 def draft_ref(user_id: int, draft: Draft) -> str:
@@ -47,57 +72,45 @@ async def show_draft(
 async def write_privately(update: Update, context: BotContext) -> None:
     """Free text in the private chat starts a guided report (or answers 在哪里)."""
     message = update.effective_message
-    if message is None or message.from_user is None or context.user_data is None:
+    if message is None or message.from_user is None:
         return
-    draft: Draft | None = context.user_data.get(_DRAFT)
+    user_id = message.from_user.id
+    seq, draft = await load_draft(context, user_id)
     text = message.text or message.caption or ""
     if draft is not None and draft.step() == "location":
-        draft = Draft(
-            **{
-                **draft.__dict__,
-                "location": text.strip()[:200] or None,
-                "location_done": True,
-                "seq": next_seq(context),
-            }
-        )
-        context.user_data[_DRAFT] = draft
-        await show_draft(context, message.from_user.id, draft, new=True)
+        location = text.strip()[:200] or None
+        draft = replace(draft, location=location, location_done=True, seq=seq + 1)
+        await save_draft(context, user_id, draft.seq, draft)
+        await show_draft(context, user_id, draft, new=True)
         return
-    await start_draft(context, message, text)
+    await start_draft(context, message, text, seq + 1)
 
 
-def next_seq(context: BotContext) -> int:
-    assert context.user_data is not None
-    seq: int = context.user_data.get(_SEQ, 0) + 1
-    context.user_data[_SEQ] = seq
-    return seq
-
-
-async def start_draft(context: BotContext, message: Message, text: str) -> None:
-    assert context.user_data is not None and message.from_user is not None
+async def start_draft(context: BotContext, message: Message, text: str, seq: int) -> None:
+    assert message.from_user is not None
     try:
         description = check_description(text, context.services.config)
     except UserError as error:
         await reply_error(context, message, error)
         return
-    draft = issue_draft.start(description, context.services.config, next_seq(context))
-    context.user_data[_DRAFT] = draft
+    draft = issue_draft.start(description, context.services.config, seq)
+    await save_draft(context, message.from_user.id, seq, draft)
     await show_draft(context, message.from_user.id, draft, new=True)
 
 
 async def choose_option(update: Update, context: BotContext) -> None:
     """A draft button: record the answer and ask the next question in place."""
     query = update.callback_query
-    if query is None or query.data is None or context.user_data is None:
+    if query is None or query.data is None:
         return
     user_id = query.from_user.id
-    draft: Draft | None = context.user_data.get(_DRAFT)
+    seq, draft = await load_draft(context, user_id)
     parts = query.data.split(":")
     if draft is None:
         await answer(query, context.t.text("issues.errors.draft_gone"), alert=True)
         return
     if parts[1] == "x":
-        context.user_data.pop(_DRAFT, None)
+        await save_draft(context, user_id, seq, None)
         await context.services.outbox.edit_message(
             draft_ref(user_id, draft), user_id, context.t.render("issues/draft_cancelled")
         )
@@ -108,14 +121,14 @@ async def choose_option(update: Update, context: BotContext) -> None:
     else:
         changed = issue_draft.choose(draft, parts[1], ":".join(parts[2:]), context.services.config)
         if changed is not None:
-            context.user_data[_DRAFT] = changed
+            await save_draft(context, user_id, seq, changed)
             await show_draft(context, user_id, changed, new=False)
         await answer(query)
 
 
 async def submit_draft(context: BotContext, name: str, user_id: int, draft: Draft) -> None:
     """提交: the service files it; the draft message shows the number, the worker gets the card."""
-    assert context.user_data is not None and draft.grid is not None
+    assert draft.grid is not None
     try:
         outcome = await service(context).report_private(
             user_id=user_id,
@@ -131,7 +144,7 @@ async def submit_draft(context: BotContext, name: str, user_id: int, draft: Draf
     except UserError as error:
         await context.services.outbox.send_message(user_id, error_html(context, error))
         return
-    context.user_data.pop(_DRAFT, None)
+    await save_draft(context, user_id, draft.seq, None)
     await show_draft(context, user_id, draft, new=False, number=outcome.issue.number)
     await notifier(context).deliver(outcome)
 

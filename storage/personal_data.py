@@ -81,6 +81,11 @@ class PersonalDataRepo:
                 "SELECT * FROM feedback_slips WHERE user_id = ?", (user_id,)
             ),
             "role_grants": await q("SELECT * FROM role_grants WHERE user_id = ?", (user_id,)),
+            "report_draft": await q(
+                "SELECT draft, updated_at FROM issue_drafts WHERE user_id = ?"
+                " AND draft IS NOT NULL",
+                (user_id,),
+            ),
             "role_events": await q("SELECT * FROM role_events WHERE user_id = ?", (user_id,)),
             "sensitive_data": await q(
                 "SELECT * FROM sensitive_data WHERE consent_by = ?", (user_id,)
@@ -145,6 +150,7 @@ class PersonalDataRepo:
                 "DELETE FROM person_households WHERE user_id = ?",
                 "DELETE FROM persons WHERE user_id = ?",
                 "DELETE FROM role_grants WHERE user_id = ?",
+                "DELETE FROM issue_drafts WHERE user_id = ?",
                 "UPDATE issue_reporters SET chat_id = 0 WHERE user_id = ? AND chat_id > 0",
                 "UPDATE issue_reporters SET user_id = -rowid, display_name = ?2"
                 " WHERE user_id = ?1",
@@ -154,6 +160,15 @@ class PersonalDataRepo:
             ):
                 await tx.execute(sql, (user_id, label) if "?2" in sql else (user_id,))
             await _scrub_transport(tx, user_id, scrub)
+
+    async def drop_stale_drafts(self, untouched_since: datetime) -> int:
+        """Clear private report drafts left unfinished since then (their message counter
+        stays, so a new draft's buttons never share a reference with an old message)."""
+        async with self.db.writing() as tx:
+            return await tx.execute(
+                "UPDATE issue_drafts SET draft = NULL WHERE draft IS NOT NULL AND updated_at < ?",
+                (to_db(untouched_since),),
+            )
 
     async def closed_texts(self, closed_before: datetime, label: str) -> list[ReportedText]:
         """Free text of issues closed before the cutoff that still name a reporter."""

@@ -25,6 +25,10 @@ from storage.registry import RegistryRepo
 _PHONE: Final = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
 
 
+# A private report draft nobody touched for this long is cleared (its text may be personal).
+DRAFT_DAYS: Final = 7
+
+
 class PersonalDataService:
     def __init__(
         self,
@@ -64,8 +68,11 @@ class PersonalDataService:
             tx.after_commit(self._checkpoint_soon)
 
     async def retention_sweep(self) -> int:
-        """Anonymise reporters of issues closed more than ``retention_days`` ago; return count."""
-        cutoff = self.clock.now() - timedelta(days=self.config.privacy.retention_days)
+        """Anonymise reporters of issues closed more than ``retention_days`` ago; return count.
+        Also clears private report drafts abandoned for DRAFT_DAYS."""
+        now = self.clock.now()
+        await self.repo.drop_stale_drafts(now - timedelta(days=DRAFT_DAYS))
+        cutoff = now - timedelta(days=self.config.privacy.retention_days)
         texts = await self.repo.closed_texts(cutoff, self.label)
         return await self.repo.anonymise_issues([self._mask(t, set()) for t in texts], self.label)
 

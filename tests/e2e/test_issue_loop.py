@@ -150,6 +150,35 @@ async def test_private_anonymous_report_stays_out_of_groups(tmp_path: Path) -> N
         assert issue.private and issue.anonymous and issue.category == "noise"
 
 
+async def test_a_private_draft_survives_a_restart(tmp_path: Path) -> None:
+    """Half a guided report, a restart, then the rest: filed once, with every answer."""
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        server = world.server
+        async with running_bot(world) as gridbot:
+            await open_private_chats(world, gridbot, f.WORKER_G1)
+            await server.user_sends(f.RESIDENT, f.RESIDENT, "楼上邻居半夜装修电钻太吵")
+            await step(world, gridbot)
+            draft = await world.wait_sent(f.RESIDENT, "网格悄悄话")
+            for label in ("投诉", "噪音", "第一网格"):
+                await press(world, gridbot, f.RESIDENT, draft.message_id, f.RESIDENT, label)
+        async with running_bot(world) as gridbot:
+            await server.user_sends(f.RESIDENT, f.RESIDENT, "5号楼3单元")
+            await step(world, gridbot)
+            asked = await world.wait_sent(f.RESIDENT, "5号楼3单元")
+            for label in ("仅网格员可见", "确认提交"):
+                await press(world, gridbot, f.RESIDENT, asked.message_id, f.RESIDENT, label)
+            issue = await issues(gridbot).get(1, f.WORKER_G1)
+
+    assert "#1" in (current(world, f.RESIDENT, asked.message_id).text or "")
+    assert (issue.type.value, issue.category, issue.location) == (
+        "complaint",
+        "noise",
+        "5号楼3单元",
+    )
+    assert issue.private and not issue.anonymous
+    assert not any("draft_gone" in t or "已失效" in t for t in world.texts_to(f.RESIDENT))
+
+
 async def test_resident_and_forged_callbacks_are_refused(tmp_path: Path) -> None:
     async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
         server = world.server

@@ -13,6 +13,7 @@ from bot.services.errors import NotPermitted
 from bot.services.issues_model import NoticeKind
 from bot.services.rates import Satisfaction, Solved
 from storage.checkins import CheckinRepo
+from storage.drafts import DraftRepo
 from storage.registry import SensitiveRecord
 from tests.support.factories import (
     G1_CHAT,
@@ -25,6 +26,7 @@ from tests.support.factories import (
 from tests.support.registry import RegistryWorld, as_csv, registry_world, sample_rows
 
 NAME, PHONE = "欧阳娜娜", "13987654321"
+DRAFT = "隔壁602的王某每晚十一点后拉二胡"
 
 
 @pytest.fixture
@@ -96,9 +98,11 @@ async def test_forget_leaves_no_name_or_phone_in_the_database_files(
     )
     await checkins.asked(enrolment, "2026-03-05", world.clock.now())
     await checkins.raise_alert(enrolment, "2026-03-05", world.clock.now())
+    await DraftRepo(world.db).put(RESIDENT, 1, {"description": DRAFT}, world.clock.now())
     exported = json.loads(await world.personal.my_data(RESIDENT))
     assert exported["checkin_enrolment"][0]["location"] == "幸福里3号楼2单元301独居"
     assert len(exported["checkin_alerts"]) == 1
+    assert DRAFT in exported["report_draft"][0]["draft"]
     await world.db.checkpoint()
     assert NAME.encode() in raw_bytes(world)
 
@@ -106,7 +110,7 @@ async def test_forget_leaves_no_name_or_phone_in_the_database_files(
     await world.personal.wait_checkpoints()
 
     raw = raw_bytes(world)
-    for secret in (NAME, PHONE, "高血压", "幸福里3号楼2单元301独居"):
+    for secret in (NAME, PHONE, "高血压", "幸福里3号楼2单元301独居", DRAFT):
         assert secret.encode() not in raw, secret
     issue = await world.issues.get(number, WORKER_G1)
     assert [r.name for r in issue.reporters] == ["已注销居民"]
@@ -136,3 +140,14 @@ async def test_retention_anonymises_contacts_of_long_closed_issues(world: Regist
     assert [r.name for r in issue.reporters] == ["已注销居民"]
     assert PHONE not in issue.description
     assert await world.personal.retention_sweep() == 0
+
+
+async def test_retention_clears_an_abandoned_report_draft(world: RegistryWorld) -> None:
+    drafts = DraftRepo(world.db)
+    await drafts.put(RESIDENT, 3, {"description": DRAFT}, world.clock.now())
+    world.clock.advance(days=6)
+    await world.personal.retention_sweep()
+    assert await drafts.get(RESIDENT) == (3, {"description": DRAFT})
+    world.clock.advance(days=2)
+    await world.personal.retention_sweep()
+    assert await drafts.get(RESIDENT) == (3, None)  # the message counter stays
