@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from bot import issue_keyboards as kb
 from bot.context import Services
@@ -37,6 +37,10 @@ from bot.services.privacy import Audience, mask_location, mask_phones, reporter_
 log = logging.getLogger(__name__)
 
 _HIDDEN_FROM_HANDLER = frozenset({IssueType.COMPLAINT, IssueType.WRONGDOING})
+
+
+# Photos sent along with one notice (Telegram albums are not used: each gets a caption).
+MAX_PHOTOS_SHOWN: Final = 3
 
 
 def card_ref(number: int, user_id: int) -> str:
@@ -147,6 +151,9 @@ class IssueNotifier:
 
     async def send(self, notice: Notice, issue: IssueView) -> None:
         kind = notice.kind
+        for photo in notice.photos[:MAX_PHOTOS_SHOWN]:
+            caption = self.t("issues.captions.resolution_photo", number=issue.number)
+            await self.services.outbox.send_photo(notice.chat_id, photo, caption=caption)
         if kind in (NoticeKind.ACK_GROUP, NoticeKind.EMERGENCY_REPLY):
             await self._to_source(notice, issue)
         elif kind in (NoticeKind.WORKER_CARD, NoticeKind.EMERGENCY_ALERT):

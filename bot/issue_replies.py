@@ -7,6 +7,7 @@ within seconds and it is worthless later.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import CallbackQuery, Message
@@ -59,3 +60,10 @@ async def pressed_ref(context: BotContext, query: CallbackQuery, candidates: lis
             if found == (message.chat.id, message.message_id):
                 return ref
     return candidates[0]
+
+
+def largest_photo(message: Message | None) -> Sequence[str]:
+    """The largest size's file_id of a photo message (Telegram lists sizes smallest first)."""
+    if message is None or not message.photo:
+        return ()
+    return (max(message.photo, key=lambda size: size.width * size.height).file_id,)

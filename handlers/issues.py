@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
 
 from telegram import Message, Update
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.issue_replies import notifier, reply, reply_error, service
+from bot.issue_replies import largest_photo, notifier, reply, reply_error, service
 from bot.services.errors import UserError
 from bot.services.issues_intake import split_hashtag
 
@@ -39,13 +38,6 @@ def report_body(message: Message, username: str) -> str | None:
     if pattern.search(text):
         return pattern.sub(" ", text).strip()
     return None
-
-
-def largest_photo(message: Message | None) -> Sequence[str]:
-    """The largest size's file_id of a photo message (Telegram lists sizes smallest first)."""
-    if message is None or not message.photo:
-        return ()
-    return (max(message.photo, key=lambda size: size.width * size.height).file_id,)
 
 
 async def file_report(update: Update, context: BotContext, text: str, message: Message) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from telegram import CallbackQuery, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import issue_keyboards as kb
 from bot.context import BotContext
@@ -19,6 +19,7 @@ from bot.issue_notify import card_ref, chase_ref, dup_ref, order_ref, return_ref
 from bot.issue_replies import (
     answer_error,
     edit_if_sent,
+    largest_photo,
     notifier,
     pressed_ref,
     reply,
@@ -183,11 +184,12 @@ def worker_refs(number: int, user: int) -> list[str]:
 # -- typed inputs ------------------------------------------------------------------------------
 
 
-def typed(context: BotContext) -> dict[str, Act]:
+def typed(context: BotContext, photos: tuple[str, ...] = ()) -> dict[str, Act]:
+    """What each typed command does; ``photos`` came with it (a photo captioned /done)."""
     s = service(context)
     return {
         "note": lambda user, n, args: s.handler_progress(user, n, " ".join(args)),
-        "done": lambda user, n, args: s.handler_resolve(user, n, " ".join(args)),
+        "done": lambda user, n, args: s.handler_resolve(user, n, " ".join(args), photos),
         "return": lambda user, n, args: s.handler_request_return(user, n, " ".join(args)),
         "reject": lambda user, n, args: s.reject(user, n, " ".join(args)),
         "refuse": lambda user, n, args: s.refuse_return(user, n, " ".join(args)),
@@ -196,19 +198,23 @@ def typed(context: BotContext) -> dict[str, Act]:
 
 
 async def act_by_command(update: Update, context: BotContext) -> None:
-    """/done 12 已更换灯泡 (and /note /return /reject /refuse /merge): act on issue 12."""
+    """/done 12 已更换灯泡 (and /note /return /reject /refuse /merge): act on issue 12. A photo
+    captioned ``/done 12 已更换灯泡`` resolves it with the photo, which the reporter then sees."""
     message = update.effective_message
-    if message is None or message.from_user is None or message.text is None:
+    text = message.text or message.caption if message else None
+    if message is None or message.from_user is None or text is None:
         return
-    command = message.text.split()[0].lstrip("/").split("@")[0].lower()
-    args = tuple(context.args or ())
+    words = text.split()
+    command = words[0].lstrip("/").split("@")[0].lower()
+    args = tuple(words[1:])
+    photos = tuple(largest_photo(message))
     if not args or not args[0].lstrip("#").isdigit() or (command == "merge" and len(args) < 2):
         await reply(context, message, "usage", command=command)
         return
     number = int(args[0].lstrip("#"))
     try:
         rest = tuple(a.lstrip("#") for a in args[1:]) if command == "merge" else args[1:]
-        outcome = await typed(context)[command](message.from_user.id, number, rest)
+        outcome = await typed(context, photos)[command](message.from_user.id, number, rest)
     except UserError as error:
         await reply_error(context, message, error)
         return
@@ -227,5 +233,8 @@ def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
         CallbackQueryHandler(press_issue_button, pattern=r"^[ih]:"),
         CommandHandler(
             ["note", "done", "return", "reject", "refuse", "merge"], act_by_command, filters=new
+        ),
+        MessageHandler(
+            new & filters.PHOTO & filters.CaptionRegex(r"^/done(@\w+)?\s"), act_by_command
         ),
     ]

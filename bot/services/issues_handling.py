@@ -6,6 +6,7 @@ handler who thinks it is not theirs asks, and a grid worker approves or refuses.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.services.errors import InvalidInput
 from bot.services.issues_feedback import FeedbackService
@@ -62,7 +63,8 @@ class HandlingService(FeedbackService):
             notices = self.to_workers(issue, NoticeKind.WORKER_UPDATE, action=Action.RESOLVE,
                                       note=note)  # fmt: skip
             notices += await self.issue_slips(issue)
-        return self.outcome(issue, notices)
+        # The workers and each reporter (privately, before the slip) see the photos.
+        return self.outcome(issue, [replace(n, photos=tuple(photos)) for n in notices])
 
     async def handler_request_return(self, user_id: int, number: int, reason: str) -> Outcome:
         """申请退单: the grid workers are asked to approve or refuse."""

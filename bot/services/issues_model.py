@@ -244,6 +244,7 @@ class Notice:
     related: tuple[int, ...] = ()  # duplicate candidates' numbers; the merge target's number
     services: tuple[tuple[str, str], ...] = ()  # emergency (kind, number), e.g. ("fire", "119")
     fallback_chat_id: int | None = None  # group to post a deep-link button in if DM fails
+    photos: tuple[str, ...] = ()  # file ids shown with it: the handler's resolution photos
 
 
 @dataclass(frozen=True)

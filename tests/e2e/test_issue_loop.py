@@ -329,3 +329,30 @@ async def test_the_other_workers_card_follows_an_action(tmp_path: Path) -> None:
     other = current(world, f.LEADER_G1, theirs.message_id)
     assert "已受理" in (other.text or "")
     assert "受理" not in buttons(other) and "交办" in buttons(other)
+
+
+async def test_handler_resolves_with_a_photo_and_the_resident_sees_it(tmp_path: Path) -> None:
+    """The property company sends a photo captioned /done 1 …: resolved with that photo, which
+    the worker and, privately and before the slip, the resident receive."""
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        server = world.server
+        await open_private_chats(world, gridbot, f.WORKER_G1, f.PROPERTY_USER, f.RESIDENT)
+        await server.user_sends(f.G1_CHAT, f.RESIDENT, "#报事 3号楼2单元门口路灯坏了")
+        await step(world, gridbot)
+        card = await world.wait_sent(f.WORKER_G1, "#1")
+        for label in ("交办", "万象美物业"):
+            await press(world, gridbot, f.WORKER_G1, card.message_id, f.WORKER_G1, label)
+        await server.user_sends_photo(f.PROPERTY_USER, f.PROPERTY_USER, "/done 1 已更换灯泡")
+        await step(world, gridbot)
+        await world.wait_sent(f.RESIDENT, "请您评价")
+        await settled(gridbot)
+        issue = await issues(gridbot).get(1, f.WORKER_G1)
+
+    assert issue.state is State.RESOLVED and len(issue.resolution_photos) == 1
+    to_resident = [(r.method, r.text or "") for r in world.sent_to(f.RESIDENT)]
+    photo_at = to_resident.index(("sendPhoto", "#1 办结现场照片"))
+    slip_at = next(i for i, (_, text) in enumerate(to_resident) if "请您评价" in text)
+    assert photo_at < slip_at
+    worker_photos = [r for r in world.sent_to(f.WORKER_G1) if r.method == "sendPhoto"]
+    assert [r.params["photo"] for r in worker_photos] == list(issue.resolution_photos)
+    assert not [r for r in server.sent if r.chat_id < 0 and r.method == "sendPhoto"]
