@@ -46,6 +46,15 @@ async def open_private_chats(world: World, gridbot: GridBot, *users: int) -> Non
     await step(world, gridbot)
 
 
+async def reported_card(world: World, gridbot: GridBot, text: str, *private: int) -> SentRecord:
+    """``private`` open their chats with the bot, the resident reports ``text`` in grid 1's
+    group; the worker's card for it."""
+    await open_private_chats(world, gridbot, *private)
+    await world.server.user_sends(f.G1_CHAT, f.RESIDENT, text)
+    await step(world, gridbot)
+    return await world.wait_sent(f.WORKER_G1, "#1")
+
+
 async def test_full_story_report_assign_resolve_reopen_close(tmp_path: Path) -> None:
     clock = f.FakeClock()
     async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world, clock) as gridbot:
@@ -182,10 +191,9 @@ async def test_a_private_draft_survives_a_restart(tmp_path: Path) -> None:
 async def test_resident_and_forged_callbacks_are_refused(tmp_path: Path) -> None:
     async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
         server = world.server
-        await open_private_chats(world, gridbot, f.WORKER_G1, f.WORKER_G2, f.RESIDENT)
-        await server.user_sends(f.G1_CHAT, f.RESIDENT, "#报事 5号楼垃圾桶满了")
-        await step(world, gridbot)
-        card = await world.wait_sent(f.WORKER_G1, "#1")
+        card = await reported_card(
+            world, gridbot, "#报事 5号楼垃圾桶满了", f.WORKER_G1, f.WORKER_G2, f.RESIDENT
+        )
         accept = buttons(card)["受理"]
         # The resident presses the worker's 受理 (forged onto a message in their own chat).
         note = await server.user_sends(f.RESIDENT, f.RESIDENT, "/mine")
@@ -289,10 +297,9 @@ async def test_worker_changes_the_deadline_from_the_card(tmp_path: Path) -> None
     clock = f.FakeClock()  # Wednesday 5 March 2025 10:00
     async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world, clock) as gridbot:
         server = world.server
-        await open_private_chats(world, gridbot, f.WORKER_G1, f.PROPERTY_USER)
-        await server.user_sends(f.G1_CHAT, f.RESIDENT, "#报事 3号楼2单元门口路灯坏了")
-        await step(world, gridbot)
-        card = await world.wait_sent(f.WORKER_G1, "#1")
+        card = await reported_card(
+            world, gridbot, "#报事 3号楼2单元门口路灯坏了", f.WORKER_G1, f.PROPERTY_USER
+        )
         for label in ("交办", "万象美物业", "改时限"):
             await press(world, gridbot, f.WORKER_G1, card.message_id, f.WORKER_G1, label)
         choices = buttons(current(world, f.WORKER_G1, card.message_id))
@@ -336,10 +343,14 @@ async def test_handler_resolves_with_a_photo_and_the_resident_sees_it(tmp_path: 
     the worker and, privately and before the slip, the resident receive."""
     async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
         server = world.server
-        await open_private_chats(world, gridbot, f.WORKER_G1, f.PROPERTY_USER, f.RESIDENT)
-        await server.user_sends(f.G1_CHAT, f.RESIDENT, "#报事 3号楼2单元门口路灯坏了")
-        await step(world, gridbot)
-        card = await world.wait_sent(f.WORKER_G1, "#1")
+        card = await reported_card(
+            world,
+            gridbot,
+            "#报事 3号楼2单元门口路灯坏了",
+            f.WORKER_G1,
+            f.PROPERTY_USER,
+            f.RESIDENT,
+        )
         for label in ("交办", "万象美物业"):
             await press(world, gridbot, f.WORKER_G1, card.message_id, f.WORKER_G1, label)
         await server.user_sends_photo(f.PROPERTY_USER, f.PROPERTY_USER, "/done 1 已更换灯泡")
