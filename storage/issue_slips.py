@@ -119,18 +119,21 @@ class SlipRepo:
                 (issue_id,),
             )
 
-    async def to_remind(self, issued_before: datetime) -> list[SlipRecord]:
+    async def to_remind(self, issued_before: datetime, limit: int) -> list[SlipRecord]:
+        """The oldest ``limit`` open slips issued before then and not reminded yet."""
         rows = await self.db.fetchall(
             "SELECT * FROM feedback_slips WHERE state = 'open' AND reminded_at IS NULL"
-            " AND created_at <= ? ORDER BY id",
-            (to_db(issued_before),),
+            " AND created_at <= ? ORDER BY id LIMIT ?",
+            (to_db(issued_before), limit),
         )
         return [SlipRecord._from_row(row) for row in rows]
 
-    async def to_expire(self, issued_before: datetime) -> list[SlipRecord]:
+    async def to_expire(self, issued_before: datetime, limit: int) -> list[SlipRecord]:
+        """The oldest ``limit`` open slips issued before then."""
         rows = await self.db.fetchall(
-            "SELECT * FROM feedback_slips WHERE state = 'open' AND created_at <= ? ORDER BY id",
-            (to_db(issued_before),),
+            "SELECT * FROM feedback_slips WHERE state = 'open' AND created_at <= ?"
+            " ORDER BY id LIMIT ?",
+            (to_db(issued_before), limit),
         )
         return [SlipRecord._from_row(row) for row in rows]
 

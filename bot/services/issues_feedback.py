@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Final
 
 from bot.services.errors import NotFound, NotPermitted, StaleSlip
 from bot.services.issues_core import SYSTEM, IssueCore, is_group
@@ -32,6 +33,8 @@ from bot.services.rates import (
     rates_from_counts,
 )
 from storage.issue_slips import SlipRecord
+
+MAX_SLIPS_PER_SWEEP: Final = 200
 
 
 class RateScope(StrEnum):
@@ -149,7 +152,9 @@ class FeedbackService(IssueCore):
     async def sweep_feedback(self, now: datetime | None = None) -> SweepResult:
         """Expire overdue slips (closing issues left with none open), then remind once.
 
-        Idempotent: each slip is reminded and expired at most once, recorded on its row.
+        Idempotent: each slip is reminded and expired at most once, recorded on its row. At
+        most MAX_SLIPS_PER_SWEEP of each, oldest first: a backlog (after an outage) goes out
+        over a few ticks instead of holding the writer, and residents' messages, for long.
         """
         now = now or self.now()
         settings = self.config.issues
@@ -158,7 +163,7 @@ class FeedbackService(IssueCore):
         async with self.repo.db.transaction():
             expired, closed, notices = await self._expire(expire_before, now)
             reminded = []
-            for slip in await self.repo.slips.to_remind(remind_before):
+            for slip in await self.repo.slips.to_remind(remind_before, MAX_SLIPS_PER_SWEEP):
                 if await self.repo.slips.mark_reminded(slip.id, now):
                     reminded.append(slip.id)
                     number = await self.repo.number_of(slip.issue_id)
@@ -171,7 +176,7 @@ class FeedbackService(IssueCore):
     ) -> tuple[list[int], list[int], list[Notice]]:
         expired: list[int] = []
         touched: dict[int, None] = {}
-        for slip in await self.repo.slips.to_expire(cutoff):
+        for slip in await self.repo.slips.to_expire(cutoff, MAX_SLIPS_PER_SWEEP):
             if await self.repo.slips.mark_expired(slip.id, now):
                 expired.append(slip.id)
                 touched[slip.issue_id] = None

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.services import issues_feedback
 from bot.services.errors import NotFound, NotPermitted, StaleSlip
 from bot.services.issues_feedback import RateScope
 from bot.services.issues_model import Action, NoticeKind, Outcome, State
@@ -90,6 +91,17 @@ async def test_sweep_late_expires_without_reminding(world: IssueWorld) -> None:
     world.clock.advance(days=10)
     swept = await world.service.sweep_feedback()
     assert (swept.reminded, swept.expired) == ((), (slip_id(resolved),))
+
+
+async def test_sweep_works_off_a_backlog_a_slice_at_a_time(
+    world: IssueWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(issues_feedback, "MAX_SLIPS_PER_SWEEP", 2)
+    slips = [slip_id(await resolved_issue(world)) for _ in range(3)]
+    world.clock.advance(days=10)
+    sweeps = [await world.service.sweep_feedback() for _ in range(3)]
+    assert [s.expired for s in sweeps] == [tuple(slips[:2]), tuple(slips[2:]), ()]
+    assert [len(s.closed) for s in sweeps] == [2, 1, 0]
 
 
 async def test_answer_slip_refuses_others_twice_and_unknown(world: IssueWorld) -> None:
