@@ -161,6 +161,17 @@ class PersonalDataRepo:
                 await tx.execute(sql, (user_id, label) if "?2" in sql else (user_id,))
             await _scrub_transport(tx, user_id, scrub)
 
+    async def purge_processed_updates(self, finished_before: datetime) -> int:
+        """Delete stored updates (residents' raw messages) handled or given up on before then.
+        Only pending ones matter for crash recovery; the newest row stays, because the
+        intake resumes polling after the highest update id it holds."""
+        async with self.db.writing() as tx:
+            return await tx.execute(
+                "DELETE FROM inbox WHERE state IN ('done', 'dead') AND finished_at < ?"
+                " AND update_id < (SELECT MAX(update_id) FROM inbox)",
+                (to_db(finished_before),),
+            )
+
     async def drop_stale_drafts(self, untouched_since: datetime) -> int:
         """Clear private report drafts left unfinished since then (their message counter
         stays, so a new draft's buttons never share a reference with an old message)."""

@@ -27,6 +27,9 @@ _PHONE: Final = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?
 
 # A private report draft nobody touched for this long is cleared (its text may be personal).
 DRAFT_DAYS: Final = 7
+# Raw updates (what residents wrote, as received) are kept this long after being handled:
+# enough to look into a problem, not a second archive of the group chats.
+INBOX_DAYS: Final = 7
 
 
 class PersonalDataService:
@@ -69,9 +72,11 @@ class PersonalDataService:
 
     async def retention_sweep(self) -> int:
         """Anonymise reporters of issues closed more than ``retention_days`` ago; return count.
-        Also clears private report drafts abandoned for DRAFT_DAYS."""
+        Also clears private report drafts abandoned for DRAFT_DAYS and deletes the raw
+        updates handled more than INBOX_DAYS ago."""
         now = self.clock.now()
         await self.repo.drop_stale_drafts(now - timedelta(days=DRAFT_DAYS))
+        await self.repo.purge_processed_updates(now - timedelta(days=INBOX_DAYS))
         cutoff = now - timedelta(days=self.config.privacy.retention_days)
         texts = await self.repo.closed_texts(cutoff, self.label)
         return await self.repo.anonymise_issues([self._mask(t, set()) for t in texts], self.label)

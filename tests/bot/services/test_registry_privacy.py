@@ -14,6 +14,7 @@ from bot.services.issues_model import NoticeKind
 from bot.services.rates import Satisfaction, Solved
 from storage.checkins import CheckinRepo
 from storage.drafts import DraftRepo
+from storage.inbox import InboxRepo
 from storage.registry import SensitiveRecord
 from tests.support.factories import (
     G1_CHAT,
@@ -151,3 +152,20 @@ async def test_retention_clears_an_abandoned_report_draft(world: RegistryWorld) 
     world.clock.advance(days=2)
     await world.personal.retention_sweep()
     assert await drafts.get(RESIDENT) == (3, None)  # the message counter stays
+
+
+async def test_retention_deletes_raw_updates_handled_a_week_ago_but_the_newest(
+    world: RegistryWorld,
+) -> None:
+    inbox = InboxRepo(world.db)
+    start = world.clock.now()
+    updates = [{"update_id": n, "message": {"text": f"{DRAFT} {n}"}} for n in (1, 2, 3)]
+    async with world.db.transaction():
+        await inbox.store(updates, start)
+        await inbox.mark_done([1, 3], start)  # 2 is still pending (a crash mid-batch)
+    world.clock.advance(days=8)
+    await world.personal.retention_sweep()
+
+    left = await world.db.fetchall("SELECT update_id, state FROM inbox ORDER BY update_id")
+    assert [tuple(row) for row in left] == [(2, "pending"), (3, "done")]
+    assert await inbox.last_update_id() == 3  # polling resumes after it
