@@ -113,7 +113,7 @@ class Naive:
     def __init__(self, path: Path) -> None:
         conn = sqlite3.connect(path)
         self.issues = conn.execute(
-            "SELECT number, category, state, handler, reported_at, respond_by, resolve_by"
+            "SELECT number, category, state, handler, reported_at, respond_by, resolve_by, grid"
             " FROM issues"
         ).fetchall()
         self.events = conn.execute("SELECT at, from_state, action FROM issue_events").fetchall()
@@ -142,14 +142,29 @@ class Naive:
                 counts["resolved"] += action == "resolve"
                 counts["reopened"] += action == "reopen"
         stamp, open_now, overdue, categories = to_db(now), 0, [], Counter()
-        for number, category, state, handler, reported, respond_by, resolve_by in self.issues:
+        by_grid = {g.key: [0, 0] for g in config.community.grids}
+        for (
+            number,
+            category,
+            state,
+            handler,
+            reported,
+            respond_by,
+            resolve_by,
+            grid,
+        ) in self.issues:
             if back30 <= reported < end:
                 categories[category] += 1
             if state not in OPEN_STATES:
                 continue
             open_now += 1
-            if (state == "new" and respond_by < stamp) or (resolve_by and resolve_by < stamp):
+            late = bool(resolve_by and resolve_by < stamp)
+            late = late or (state == "new" and respond_by < stamp)
+            if late:
                 overdue.append((reported, number, category, handler))
+            if grid in by_grid:
+                by_grid[grid][0] += 1
+                by_grid[grid][1] += late
         overdue.sort()
         name = lambda key: c.name if (c := config.category(key)) else key  # noqa: E731
         who = lambda key: h.name if (h := config.handler_by_key(key or "")) else key  # noqa: E731
@@ -185,8 +200,17 @@ class Naive:
             changes=compare(rates["30"], rates["prev"]),
             categories=tuple((name(k), n) for k, n in top), best=best, worst=worst,
             alerts=raised, alerts_open=sum(1 for _, outcome in self.alerts if outcome is None),
-            today=(), **self._trend(trend),
+            today=(), **self._trend(trend), **self._grids(config, by_grid),
         )  # fmt: skip
+
+    @staticmethod
+    def _grids(config: Config, by_grid: dict[str, list[int]]) -> dict:
+        """Open / overdue per grid, if this version of ``Digest`` has them (issue #7's
+        follow-up); only for a community of several grids, most overdue first."""
+        if "grids" not in {f.name for f in fields(Digest)} or len(by_grid) < 2:
+            return {}
+        rows = [(g.name, *by_grid[g.key]) for g in config.community.grids]
+        return {"grids": tuple(sorted(rows, key=lambda row: (-row[2], -row[1])))}
 
     @staticmethod
     def _trend(trend: dict[date, list[int]]) -> dict:

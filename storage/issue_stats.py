@@ -131,6 +131,17 @@ class IssueStats:
         )
         return [(r[0], r[1], from_db(r[2]), r[3]) for r in rows]
 
+    async def open_by_grid(self, now: datetime) -> dict[str, tuple[int, int]]:
+        """Per grid: (open issues, of which overdue), for grids that have any."""
+        stamp = to_db(now)
+        rows = await self.db.fetchall(
+            "SELECT grid, COUNT(*), SUM((state = 'new' AND respond_by < ?)"
+            " OR (resolve_by IS NOT NULL AND resolve_by < ?))"
+            f" FROM issues WHERE state IN ({_OPEN}) GROUP BY grid",
+            (stamp, stamp, *OPEN_STATES),
+        )
+        return {row[0]: (int(row[1]), int(row[2] or 0)) for row in rows}
+
     async def overdue_count(self, now: datetime) -> int:
         stamp = to_db(now)
         row = await self.db.fetchone(

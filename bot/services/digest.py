@@ -61,6 +61,9 @@ class Digest:
     alerts_open: int
     today: tuple[str, ...]  # template names of today's calendar occurrences
     trend: tuple[tuple[date, int, int], ...] = ()  # (day, new, resolved) for the last 30 days
+    # (grid name, open, overdue) for each of the community's grids, most overdue first; empty
+    # for a community of one grid (the totals above say it all)
+    grids: tuple[tuple[str, int, int], ...] = ()
 
 
 class DigestService:
@@ -93,8 +96,16 @@ class DigestService:
                 for key, count in await self.stats.top_categories(back30, end, TOP)
             ),
             best=best, worst=worst, alerts=alerts, alerts_open=alerts_open, today=reminders,
-            trend=await self._trend(today),
+            trend=await self._trend(today), grids=await self._grids(now),
         )  # fmt: skip
+
+    async def _grids(self, now: datetime) -> tuple[tuple[str, int, int], ...]:
+        grids = self.config.community.grids
+        if len(grids) < 2:
+            return ()
+        counts = await self.stats.open_by_grid(now)
+        rows = [(g.name, *counts.get(g.key, (0, 0))) for g in grids]
+        return tuple(sorted(rows, key=lambda row: (-row[2], -row[1])))  # stable: config order
 
     async def _trend(self, today: date) -> tuple[tuple[date, int, int], ...]:
         """New and resolved issues per local day over the 30 days before ``today``."""

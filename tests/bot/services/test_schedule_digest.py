@@ -76,6 +76,7 @@ async def test_digest_matches_the_hand_computed_fixture(tmp_path: Path) -> None:
     assert (d.start, d.end, d.weekly) == (date(2026, 3, 2), date(2026, 3, 3), False)
     assert d.counts == {"new": 3, "accepted": 2, "resolved": 1, "reopened": 0}
     assert (d.open_now, d.overdue_now) == (3, 2)  # #2, #4, #5 open; #2 and #5 overdue
+    assert d.grids == (("第一网格", 3, 2), ("第二网格", 0, 0))  # all of them in grid 1
     assert d.overdue == (
         Overdue(2, "路灯/市政设施", 10, "市政所"),
         Overdue(5, "漏水/下水堵塞", 0, None),
