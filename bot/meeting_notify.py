@@ -18,6 +18,8 @@ from bot.services.meetings import MeetingService
 from bot.services.meetings_model import MeetingView
 from bot.services.meetings_sweep import ConsultKind, ConsultNotice, ConsultSweep
 from bot.services.privacy import mask_name
+from bot.votes_notify import polls, votes
+from storage.votes import VoteRecord
 
 log = logging.getLogger(__name__)
 
@@ -95,13 +97,39 @@ class MeetingNotifier:
         other = self.t.text("meetings.format.other")
         attendees = [mask_name(p.name) for p in m.attended if p.name]
         text = self.render("minutes", m, groups=m.grouped_suggestions(other),
-                           attendees=attendees, votes=(),
+                           attendees=attendees, votes=await self.vote_results(m),
                            until=self.when(m.record.publicity_until))  # fmt: skip
         for chat in m.chats:
             await self.outbox.send_message(chat, text)
         details = {"time": self.window(m), "place": m.record.place, "scope": self.scope(m)}
         data = minutes_workbook(self.t, m, details, self.services.config.timezone)
         await self.outbox.send_document(m.record.convenor_id, data, f"minutes-{m.id}.xlsx")
+
+    async def vote_results(self, m: MeetingView) -> list[str]:
+        """表决结果: one line for each vote started in the meeting's groups while it ran."""
+        record = m.record
+        found = await votes(self.services).repo.started_in(m.chats, record.starts_at,
+                                                           record.ends_at)  # fmt: skip
+        return [await self._vote_line(vote) for vote in found]
+
+    async def _vote_line(self, vote: VoteRecord) -> str:
+        def x(key: str, **values: Any) -> str:
+            return self.t.text(f"meetings.votes.{key}", **values)
+
+        outcome = x("open", deadline=self.when(vote.deadline)) if vote.deadline else x("pending")
+        if vote.kind == "owners" and vote.state != "open":
+            result = (await votes(self.services).owners_vote(vote.id)).result
+            outcome = x("passed" if result.passed else "failed")
+        elif vote.kind == "residents":
+            counted = (await polls(self.services).meeting(vote.id)).result
+            if counted is not None:
+                outcome = x("passed" if counted.passed else "failed")
+        elif vote.kind == "advisory" and vote.state != "open":
+            winner = (await polls(self.services).advisory_vote(vote)).result.winner
+            outcome = (
+                x("no_majority") if winner is None else x("majority", option=vote.options[winner])
+            )
+        return x("line", number=vote.id, title=vote.title, kind=x(vote.kind), outcome=outcome)
 
     async def deliver(self, notices: Iterable[ConsultNotice]) -> None:
         for notice in notices:

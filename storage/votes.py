@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.clock import from_db, from_db_or_none, to_db
-from storage.db import Database, Row
+from storage.db import Database, Row, placeholders
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,19 @@ class VoteRepo:
     async def get(self, vote_id: int) -> VoteRecord | None:
         row = await self.db.fetchone("SELECT * FROM votes WHERE id = ?", (vote_id,))
         return None if row is None else VoteRecord._from_row(row)
+
+    async def started_in(
+        self, chats: Sequence[int], start: datetime, end: datetime
+    ) -> list[VoteRecord]:
+        """Votes started in these chats in ``[start, end]`` (a meeting's: its minutes)."""
+        if not chats:
+            return []
+        rows = await self.db.fetchall(
+            f"SELECT * FROM votes WHERE chat_id IN ({placeholders(len(chats))})"
+            " AND created_at >= ? AND created_at <= ? ORDER BY id",
+            (*chats, to_db(start), to_db(end)),
+        )
+        return [VoteRecord._from_row(row) for row in rows]
 
     async def by_poll(self, poll_id: str) -> VoteRecord | None:
         row = await self.db.fetchone("SELECT * FROM votes WHERE poll_id = ?", (poll_id,))

@@ -84,6 +84,11 @@ async def test_meeting_from_announcement_to_final_resolution(tmp_path: Path) -> 
         await say(world, bot, f.WORKER_G1, f.WORKER_G1, "/minutes 1")
         await world.wait_sent(f.WORKER_G1, "会议还没结束")
         await say(world, bot, f.WORKER_G1, f.WORKER_G1, "/resolution 1 同意加装电梯，按楼层分摊")
+        # Decided at the meeting, in its group: a residents' vote and an advisory poll.
+        await say(world, bot, f.G1_CHAT, f.WORKER_G1, "/vote_residents 120 同意加装电梯方案")
+        await say(world, bot, f.G1_CHAT, f.WORKER_G1, "/vote_present 1 90")
+        await say(world, bot, f.G1_CHAT, f.WORKER_G1, "/vote_yes 1 70")
+        await say(world, bot, f.G1_CHAT, f.WORKER_G1, "/poll 2d 施工时间 | 白天 | 周末")
         clock.set(at(3, 10, 21, 30))
         await say(world, bot, f.WORKER_G1, f.WORKER_G1, "/minutes 1")
         minutes = (await world.wait_sent(f.G1_CHAT, "会议纪要")).text or ""
@@ -91,6 +96,9 @@ async def test_meeting_from_announcement_to_final_resolution(tmp_path: Path) -> 
             "报名 2 人，签到 1 人（王**）" in minutes and "1. 同意加装电梯，按楼层分摊" in minutes
         )
         assert "费用分摊：1 条" in minutes and "公示至 3月15日 21:30" in minutes
+        assert "表决结果" in minutes
+        assert "#1 同意加装电梯方案（居民会议）：通过" in minutes
+        assert "#2 施工时间（征询意见）：表决中，3月12日 19:10 截止" in minutes
         assert any(r.method == "sendDocument" for r in world.sent_to(f.WORKER_G1))
 
         # The publicity window: an objection reaches the convenor; then the sweep finalises.
