@@ -24,13 +24,23 @@ _GROUPS = filters.ChatType.GROUPS
 _TOLD_EDITS = "issues_told_edits"  # chat_data: message ids already told "edits are not tracked"
 
 
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@([A-Za-z0-9_]+))?(?=\s|$)")
+
+
 def mention_pattern(username: str) -> re.Pattern[str]:
     return re.compile(rf"@{re.escape(username)}(?![A-Za-z0-9_])", re.IGNORECASE)
 
 
 def report_body(message: Message, username: str) -> str | None:
-    """The report's text if the message is a report (hashtag or @mention), else None."""
+    """The report's text if the message is a report (hashtag or @mention), else None.
+
+    A caption that starts with a command is that command: ``/report …`` under a photo is a
+    report, ``/done@gridbot 12 …`` (the handler's resolution photo) is not."""
     text = message.text or message.caption or ""
+    command = _COMMAND.match(text)
+    if command is not None:
+        mine = command[2] is None or command[2].lower() == username.lower()
+        return (text[command.end() :].strip() or None) if mine and command[1] == "report" else None
     tagged, _ = split_hashtag(text)
     if tagged is not None:
         return text
@@ -122,11 +132,7 @@ class _LooksLikeReport(filters.MessageFilter):
     """Only reports reach ``report_message``, so other features still see ordinary chatter."""
 
     def filter(self, message: Message) -> bool:
-        text = message.text or message.caption or ""
-        return (
-            text.startswith("/report")
-            or report_body(message, message.get_bot().username) is not None
-        )
+        return report_body(message, message.get_bot().username) is not None
 
 
 def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:

@@ -205,7 +205,10 @@ async def act_by_command(update: Update, context: BotContext) -> None:
     if message is None or message.from_user is None or text is None:
         return
     words = text.split()
-    command = words[0].lstrip("/").split("@")[0].lower()
+    command, _, addressee = words[0].lstrip("/").partition("@")
+    if addressee and addressee.lower() != context.bot.username.lower():
+        return  # a photo captioned for another bot (commands are filtered by PTB)
+    command = command.lower()
     args = tuple(words[1:])
     photos = tuple(largest_photo(message))
     if not args or not args[0].lstrip("#").isdigit() or (command == "merge" and len(args) < 2):

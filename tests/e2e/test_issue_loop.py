@@ -6,8 +6,11 @@ import copy
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
+
 from bot.app import GridBot
 from bot.sandbox.models import SentRecord
+from bot.services.errors import NotFound
 from bot.services.issues import IssueService
 from bot.services.issues_feedback import RateScope
 from bot.services.issues_model import Action, State
@@ -367,3 +370,28 @@ async def test_handler_resolves_with_a_photo_and_the_resident_sees_it(tmp_path: 
     worker_photos = [r for r in world.sent_to(f.WORKER_G1) if r.method == "sendPhoto"]
     assert [r.params["photo"] for r in worker_photos] == list(issue.resolution_photos)
     assert not [r for r in server.sent if r.chat_id < 0 and r.method == "sendPhoto"]
+
+
+async def test_a_captioned_command_in_a_group_is_that_command_not_a_report(
+    tmp_path: Path,
+) -> None:
+    """A photo captioned /report … files a report with the photo; one captioned
+    /done@gridbot 1 … (group clients add the bot's name) resolves, or is refused, but never
+    becomes a new report."""
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        server = world.server
+        await server.user_sends_photo(f.G1_CHAT, f.RESIDENT, "/report 5号楼门口积水")
+        await step(world, gridbot)
+        await world.wait_sent(f.G1_CHAT, "#1")
+        await server.user_sends_photo(f.G1_CHAT, f.RESIDENT, "/done@gridbot 1 已经好了")
+        await server.user_sends_photo(f.G1_CHAT, f.RESIDENT, "/done@otherbot 1 已经好了")
+        await step(world, gridbot)
+        await world.wait_sent(f.G1_CHAT, "仅被交办的经办人可操作")
+        await settled(gridbot)
+        first = await issues(gridbot).get(1, f.WORKER_G1)
+        with pytest.raises(NotFound):
+            await issues(gridbot).get(2, f.WORKER_G1)
+
+    assert first.description == "5号楼门口积水" and len(first.photos) == 1
+    refusals = [t for t in world.texts_to(f.G1_CHAT) if "仅被交办的经办人可操作" in t]
+    assert len(refusals) == 1  # the caption for another bot is not ours to answer
