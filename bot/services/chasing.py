@@ -65,10 +65,9 @@ def ladder(candidate: ChaseCandidate, config: Config, calendar: WorkCalendar) ->
     span = candidate.resolve_by - candidate.assigned_at
     # Nobody is chased at 04:00: a reminder falling outside working time waits for it.
     remind_at = calendar.next_working_moment(candidate.assigned_at + span * chase.remind_fraction)
-    steps = [
-        Step("remind", remind_at, Action.CHASE, ("handler",)),
-        Step("overdue", candidate.resolve_by, Action.SUPERVISE, ("handler", "workers")),
-    ]  # fmt: skip
+    steps = [Step("overdue", candidate.resolve_by, Action.SUPERVISE, ("handler", "workers"))]
+    if remind_at < candidate.resolve_by:  # a short limit can end before working time resumes
+        steps.append(Step("remind", remind_at, Action.CHASE, ("handler",)))
     for index, rung in enumerate(chase.ladder, start=1):
         at = calendar.add_working_days(candidate.resolve_by, rung.after_working_days)
         steps.append(Step(f"escalate{index}", at, Action.ESCALATE, (rung.to,)))

@@ -160,7 +160,8 @@ class IssueService(IntakeService, HandlingService):
 
     async def change_deadline(self, user_id: int, number: int, limit: str) -> Outcome:
         """改时限: a new resolve-by ``limit`` from now (``eod``, ``3wd``, ``15d`` …), agreed
-        with the handler; the handler gets a new 交办单 and chasing starts again from it."""
+        with the handler; the handler gets a new 交办单 and chasing starts again from it (the
+        催办 at 75% counts from now, as after 重办, not from the first assignment)."""
         try:
             duration = parse_duration(limit)
         except ValueError:
@@ -176,7 +177,7 @@ class IssueService(IntakeService, HandlingService):
             issue, role = await self.act(user_id, number, Action.SET_DEADLINE)
             issue = await self.transition(
                 issue, Action.SET_DEADLINE, actor_id=user_id, role=role.value,
-                note=to_db(resolve_by), changes={"resolve_by": resolve_by},
+                note=to_db(resolve_by), changes={"resolve_by": resolve_by, "assigned_at": now},
             )  # fmt: skip
         notices = self.to_handler(issue, NoticeKind.HANDLER_ORDER, action=Action.SET_DEADLINE)
         return self.outcome(issue, notices)

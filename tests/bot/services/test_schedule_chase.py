@@ -155,3 +155,20 @@ async def test_a_backlog_of_chases_is_worked_off_a_slice_per_sweep(
 
     chased = [[n.issue_no for n in s.notices if n.kind is NoticeKind.CHASE] for s in slices]
     assert chased == [numbers[:2], numbers[2:], []]
+
+
+async def test_a_changed_deadline_is_chased_from_the_change(tmp_path: Path) -> None:
+    # Assigned Monday 14 September; a week later the worker sets 今天内 (by 23:59:59). 75% of
+    # the week would already have passed; counted from the change it falls at 20:30, after
+    # working time, past the deadline: no 催办, the 督办 follows the deadline.
+    async with schedule_world(tmp_path) as world:
+        number = await assigned_issue(world, at(9, 21, 18))
+        world.issues.clock.set(at(9, 21, 10))
+        await world.issues.service.change_deadline(WORKER_G1, number, "eod")
+        sent = await world.run(at(9, 21, 10, 1), at(9, 22, 2, 1), timedelta(hours=1))
+
+    chases = [(when, n.values["step"], n.chat_id) for when, n in of_kind(sent, NoticeKind.CHASE)]
+    assert chases == [
+        (at(9, 22, 0, 1), "overdue", PROPERTY_USER),
+        (at(9, 22, 0, 1), "overdue", WORKER_G1),
+    ]
