@@ -35,6 +35,9 @@ async def note_bot_membership(update: Update, context: BotContext) -> None:
     if change.new_chat_member.status in _GONE:
         log.warning("bot removed from chat %s (%s); its messages stop", chat.id, chat.title)
         return
+    # Added (back): a group marked unreachable while the bot was not in it (403, or 400
+    # "chat not found" for a group configured before the bot joined) can be written to again.
+    await services.sender.reachable_again(chat.id)
     if grid is None:
         log.info("bot added to chat %s (%s), which is not bound to a grid", chat.id, chat.title)
         text = context.t.render("start/unbound_group", community=services.config.community.name)

@@ -163,6 +163,25 @@ async def test_chat_not_found_stops_that_chat_once_not_row_by_row(tmp_path: Path
     assert unreachable == {stranger}
 
 
+async def test_a_group_the_bot_is_added_back_to_is_written_to_again(tmp_path: Path) -> None:
+    """Removed from grid 2's group, the bot's next notice is refused and the group marked
+    unreachable; added back, it greets the group and later notices arrive."""
+    async with sandbox_world(tmp_path) as world, running_bot(world) as gridbot:
+        server = world.server
+        await server.remove_bot(f.G2_CHAT, f.WORKER_G2)
+        await settled(gridbot)
+        await gridbot.services.outbox.send_message(f.G2_CHAT, "通知 while away")
+        await settled(gridbot)
+        assert await gridbot.sender.repo.unreachable_chats() == {f.G2_CHAT}
+        await server.add_bot_to_group(f.G2_CHAT, f.WORKER_G2)
+        await world.wait_sent(f.G2_CHAT, "第二网格")
+        await gridbot.services.outbox.send_message(f.G2_CHAT, "通知 back")
+        await world.wait_sent(f.G2_CHAT, "通知 back")
+        unreachable = await gridbot.sender.repo.unreachable_chats()
+    assert unreachable == set()
+    assert "通知 while away" not in world.texts_to(f.G2_CHAT)
+
+
 async def test_messages_follow_a_group_upgraded_to_supergroup(tmp_path: Path) -> None:
     async with sandbox_world(tmp_path) as world, running_bot(world) as gridbot:
         new_id = await world.server.migrate_to_supergroup(f.G2_CHAT)
