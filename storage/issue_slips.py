@@ -119,12 +119,15 @@ class SlipRepo:
                 (issue_id,),
             )
 
-    async def to_remind(self, issued_before: datetime, limit: int) -> list[SlipRecord]:
-        """The oldest ``limit`` open slips issued before then and not reminded yet."""
+    async def to_remind(
+        self, issued_before: datetime, expiring_before: datetime, limit: int
+    ) -> list[SlipRecord]:
+        """The oldest ``limit`` open slips issued before then, not reminded yet and not due to
+        expire (issued before ``expiring_before``: a backlog's next sweep expires them)."""
         rows = await self.db.fetchall(
             "SELECT * FROM feedback_slips WHERE state = 'open' AND reminded_at IS NULL"
-            " AND created_at <= ? ORDER BY id LIMIT ?",
-            (to_db(issued_before), limit),
+            " AND created_at <= ? AND created_at > ? ORDER BY id LIMIT ?",
+            (to_db(issued_before), to_db(expiring_before), limit),
         )
         return [SlipRecord._from_row(row) for row in rows]
 

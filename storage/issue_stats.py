@@ -35,6 +35,7 @@ class Unaccepted:
     number: int
     grid: str
     respond_by: datetime
+    urgent: bool
 
 
 class IssueStats:
@@ -62,11 +63,12 @@ class IssueStats:
     async def unaccepted(self, now: datetime) -> list[Unaccepted]:
         """Reports still new (not accepted, assigned or turned down) after respond-by."""
         rows = await self.db.fetchall(
-            "SELECT number, grid, respond_by FROM issues WHERE state = 'new' AND respond_by < ?"
+            "SELECT number, grid, respond_by, urgent FROM issues"
+            " WHERE state = 'new' AND respond_by < ?"
             " ORDER BY number",
             (to_db(now),),
         )
-        return [Unaccepted(row[0], row[1], from_db(row[2])) for row in rows]
+        return [Unaccepted(row[0], row[1], from_db(row[2]), bool(row[3])) for row in rows]
 
     async def is_chased(self, number: int) -> bool:
         """Whether the issue is still in a chased state (checked again right before sending)."""

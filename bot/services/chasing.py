@@ -32,12 +32,14 @@ from bot.services.issues import IssueService
 from bot.services.issues_core import SYSTEM
 from bot.services.issues_model import Action
 from bot.services.schedule_model import NoticeKind, ScheduleNotice
-from bot.services.workcal import WorkCalendar
+from bot.services.workcal import Duration, Unit, WorkCalendar
 from storage.clock import to_db
 from storage.issue_stats import ChaseCandidate, IssueStats, Unaccepted
 from storage.schedules import ScheduleRepo
 
 MAX_STEPS_PER_SWEEP: Final = 200
+# An urgent report's escalation span, in clock time instead of working time.
+_CLOCK_TIME: Final = {Unit.WORKING_HOURS: Unit.HOURS, Unit.WORKING_DAYS: Unit.DAYS}
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,17 @@ def ladder(candidate: ChaseCandidate, config: Config, calendar: WorkCalendar) ->
 
 
 def unaccepted_ladder(report: Unaccepted, config: Config, calendar: WorkCalendar) -> list[Step]:
-    """The chase steps of a report waiting for 受理 past its respond-by deadline."""
-    remind_at = calendar.next_working_moment(report.respond_by)
-    later = calendar.add(report.respond_by, config.schedule.chase.unaccepted_escalate_after)
+    """The chase steps of a report waiting for 受理 past its respond-by deadline.
+
+    An urgent report (a threat to life or property) waits for nobody's working hours: its
+    workers are reminded at the deadline and its leaders the same span later in clock time."""
+    after = config.schedule.chase.unaccepted_escalate_after
+    if report.urgent:
+        remind_at = report.respond_by
+        after = Duration(after.amount, _CLOCK_TIME.get(after.unit, after.unit))
+    else:
+        remind_at = calendar.next_working_moment(report.respond_by)
+    later = calendar.add(report.respond_by, after)
     return [
         Step("unaccepted", remind_at, Action.CHASE, ("workers",)),
         Step("unaccepted_escalate", max(later, remind_at), Action.ESCALATE, ("leaders",)),

@@ -163,7 +163,8 @@ class FeedbackService(IssueCore):
         async with self.repo.db.transaction():
             expired, closed, notices = await self._expire(expire_before, now)
             reminded = []
-            for slip in await self.repo.slips.to_remind(remind_before, MAX_SLIPS_PER_SWEEP):
+            limit = MAX_SLIPS_PER_SWEEP
+            for slip in await self.repo.slips.to_remind(remind_before, expire_before, limit):
                 if await self.repo.slips.mark_reminded(slip.id, now):
                     reminded.append(slip.id)
                     number = await self.repo.number_of(slip.issue_id)

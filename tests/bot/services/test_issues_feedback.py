@@ -102,6 +102,7 @@ async def test_sweep_works_off_a_backlog_a_slice_at_a_time(
     sweeps = [await world.service.sweep_feedback() for _ in range(3)]
     assert [s.expired for s in sweeps] == [tuple(slips[:2]), tuple(slips[2:]), ()]
     assert [len(s.closed) for s in sweeps] == [2, 1, 0]
+    assert [s.reminded for s in sweeps] == [(), (), ()]  # never a reminder for a lapsed slip
 
 
 async def test_answer_slip_refuses_others_twice_and_unknown(world: IssueWorld) -> None:

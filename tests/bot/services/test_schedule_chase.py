@@ -172,3 +172,21 @@ async def test_a_changed_deadline_is_chased_from_the_change(tmp_path: Path) -> N
         (at(9, 22, 0, 1), "overdue", PROPERTY_USER),
         (at(9, 22, 0, 1), "overdue", WORKER_G1),
     ]
+
+
+async def test_an_urgent_report_nobody_accepts_is_chased_at_night_too(tmp_path: Path) -> None:
+    # Friday 18 September 19:00, smoke in a stairwell (an emergency): 受理 within 2 hours in clock
+    # time (21:00); the leader is told two hours after that, not on Monday.
+    async with schedule_world(tmp_path) as world:
+        world.issues.clock.set(at(9, 18, 19))
+        reported = await world.issues.service.report(
+            chat_id=G1_CHAT, user_id=RESIDENT, display_name="王阿姨", text="#报事 3号楼楼道冒烟了"
+        )
+        sent = await world.run(at(9, 18, 19, 1), at(9, 19, 1, 1), timedelta(minutes=30))
+
+    assert reported.issue.urgent and reported.issue.respond_by == at(9, 18, 21)
+    chases = [(when, n.values["step"], n.chat_id) for when, n in of_kind(sent, NoticeKind.CHASE)]
+    assert chases == [
+        (at(9, 18, 21, 1), "unaccepted", WORKER_G1),
+        (at(9, 18, 23, 1), "unaccepted_escalate", LEADER_G1),
+    ]
