@@ -72,6 +72,9 @@ class ScheduleNotifier:
         self.render = services.renderer.render
         self.config = services.config
         self.issues = IssueNotifier(services, bot_username)
+        # One chart per digest, however many secretaries receive it (by the digest's id:
+        # the notices hold the digest while they are delivered).
+        self._charts: dict[int, bytes | None] = {}
 
     def when(self, moment: datetime | None) -> str | None:
         return self.issues.when(moment)
@@ -186,15 +189,17 @@ class ScheduleNotifier:
         """The 30-day trend as a picture, when there was any activity to draw."""
         if not any(new or resolved for _, new, resolved in digest.trend):
             return
-        days = [day for day, _, _ in digest.trend]
-        png = trend_png(
-            days,
-            [
-                (self.t("schedule.chart.new"), [new for _, new, _ in digest.trend]),
-                (self.t("schedule.chart.resolved"), [done for _, _, done in digest.trend]),
-            ],
-            self.t("schedule.chart.title", start=f"{days[0]:%m-%d}", end=f"{days[-1]:%m-%d}"),
-        )
+        if id(digest) not in self._charts:
+            days = [day for day, _, _ in digest.trend]
+            self._charts[id(digest)] = trend_png(
+                days,
+                [
+                    (self.t("schedule.chart.new"), [new for _, new, _ in digest.trend]),
+                    (self.t("schedule.chart.resolved"), [done for _, _, done in digest.trend]),
+                ],
+                self.t("schedule.chart.title", start=f"{days[0]:%m-%d}", end=f"{days[-1]:%m-%d}"),
+            )
+        png = self._charts[id(digest)]
         if png is not None:
             await self.services.outbox.send_photo(
                 chat_id, png, caption=self.t("schedule.chart.caption")

@@ -153,13 +153,14 @@ async def refresh(
     context: BotContext, user: int, issue: IssueView, query: CallbackQuery | None = None
 ) -> None:
     """After an action, the presser's own message shows the new state and buttons, and so do
-    the cards of the grid's other workers and leaders (else theirs would offer 受理 on an
+    the other workers' and leaders' messages about it (else theirs would offer 受理 on an
     issue already assigned; the service would refuse the press, but the card would mislead)."""
     await _refresh_own(context, user, issue, query)
     grid = context.services.config.grid_by_key(issue.grid)
     for staff in dict.fromkeys((*grid.workers, *grid.leaders)) if grid else ():
-        if staff != user:
-            await show_card(context, card_ref(issue.number, staff), staff, issue)
+        if staff != user:  # their card, and any 催受理 reminder or hint with the same buttons
+            for ref in worker_refs(issue.number, staff):
+                await show_card(context, ref, staff, issue)
 
 
 async def _refresh_own(

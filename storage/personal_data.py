@@ -82,8 +82,7 @@ class PersonalDataRepo:
             ),
             "role_grants": await q("SELECT * FROM role_grants WHERE user_id = ?", (user_id,)),
             "report_draft": await q(
-                "SELECT draft, updated_at FROM issue_drafts WHERE user_id = ?"
-                " AND draft IS NOT NULL",
+                "SELECT seq, draft, updated_at FROM issue_drafts WHERE user_id = ?",
                 (user_id,),
             ),
             "role_events": await q("SELECT * FROM role_events WHERE user_id = ?", (user_id,)),

@@ -3,6 +3,7 @@ once, and a secretary pauses a rule from the chat."""
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from pathlib import Path
 
@@ -139,3 +140,27 @@ def latest(world: World, record: SentRecord) -> SentRecord:
 def labels(record: SentRecord) -> set[str]:
     rows = (record.reply_markup or {}).get("inline_keyboard", [])
     return {button["text"] for row in rows for button in row}
+
+
+async def test_the_other_workers_reminder_follows_an_acceptance(tmp_path: Path) -> None:
+    grids = copy.deepcopy(f.community_data()["community"]["grids"])
+    grids[0]["workers"] = [f.WORKER_G1, f.LEADER_G1]
+    clock = f.FakeClock(datetime(2026, 3, 3, 10, 0, tzinfo=f.SHANGHAI))
+    async with sandbox_world(tmp_path, outbox=FAST, community={"grids": grids}) as world:
+        server = world.server
+        for user in (f.WORKER_G1, f.LEADER_G1):
+            await server.start_private(user)
+        async with running_bot(world, clock) as gridbot:
+            await server.user_sends(f.G1_CHAT, f.RESIDENT, "#报事 5号楼门禁坏了")
+            await world.wait_sent(f.G1_CHAT, "#1")
+            await settled(gridbot)
+        clock.set(datetime(2026, 3, 3, 14, 0, tzinfo=f.SHANGHAI))
+        async with running_bot(world, clock) as gridbot:
+            mine = await world.wait_sent(f.WORKER_G1, "催受理 #1")
+            theirs = await world.wait_sent(f.LEADER_G1, "催受理 #1")
+            await settled(gridbot)
+            await press(world, gridbot, mine, f.WORKER_G1, "受理")
+            await settled(gridbot)
+
+    other = latest(world, theirs)
+    assert "已受理" in (other.text or "") and "受理" not in labels(other)
