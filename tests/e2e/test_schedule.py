@@ -95,13 +95,7 @@ async def test_a_report_nobody_accepts_is_chased_and_accepted_from_the_reminder(
     clock = f.FakeClock(datetime(2026, 3, 3, 10, 0, tzinfo=f.SHANGHAI))
     async with sandbox_world(tmp_path, outbox=FAST) as world:
         server = world.server
-        for user in (f.WORKER_G1, f.LEADER_G1):
-            await server.start_private(user)
-        async with running_bot(world, clock) as gridbot:
-            await server.user_sends(f.G1_CHAT, f.RESIDENT, "#报事 5号楼门禁坏了")
-            await server.user_sends(f.G1_CHAT, f.NEIGHBOUR, "#报事 3号楼楼道灯不亮")
-            await world.wait_sent(f.G1_CHAT, "#2")
-            await settled(gridbot)
+        await unaccepted_reports(world, clock, "#报事 5号楼门禁坏了", "#报事 3号楼楼道灯不亮")
         clock.set(datetime(2026, 3, 3, 14, 0, tzinfo=f.SHANGHAI))
         async with running_bot(world, clock) as gridbot:
             reminder = await world.wait_sent(f.WORKER_G1, "催受理 #1")
@@ -127,6 +121,18 @@ async def test_a_report_nobody_accepts_is_chased_and_accepted_from_the_reminder(
     assert not [t for t in leader if "#1" in t and "督办" in t]
 
 
+async def unaccepted_reports(world: World, clock: f.FakeClock, *texts: str) -> None:
+    """Grid 1's worker and leader open their chats; residents report ``texts`` (nobody
+    accepts them) and the bot stops."""
+    for user in (f.WORKER_G1, f.LEADER_G1):
+        await world.server.start_private(user)
+    async with running_bot(world, clock) as gridbot:
+        for resident, text in zip((f.RESIDENT, f.NEIGHBOUR, f.STRANGER), texts, strict=False):
+            await world.server.user_sends(f.G1_CHAT, resident, text)
+        await world.wait_sent(f.G1_CHAT, f"#{len(texts)}")
+        await settled(gridbot)
+
+
 def latest(world: World, record: SentRecord) -> SentRecord:
     """The message ``record`` as it stands after its edits."""
     same = [
@@ -147,13 +153,7 @@ async def test_the_other_workers_reminder_follows_an_acceptance(tmp_path: Path) 
     grids[0]["workers"] = [f.WORKER_G1, f.LEADER_G1]
     clock = f.FakeClock(datetime(2026, 3, 3, 10, 0, tzinfo=f.SHANGHAI))
     async with sandbox_world(tmp_path, outbox=FAST, community={"grids": grids}) as world:
-        server = world.server
-        for user in (f.WORKER_G1, f.LEADER_G1):
-            await server.start_private(user)
-        async with running_bot(world, clock) as gridbot:
-            await server.user_sends(f.G1_CHAT, f.RESIDENT, "#报事 5号楼门禁坏了")
-            await world.wait_sent(f.G1_CHAT, "#1")
-            await settled(gridbot)
+        await unaccepted_reports(world, clock, "#报事 5号楼门禁坏了")
         clock.set(datetime(2026, 3, 3, 14, 0, tzinfo=f.SHANGHAI))
         async with running_bot(world, clock) as gridbot:
             mine = await world.wait_sent(f.WORKER_G1, "催受理 #1")
