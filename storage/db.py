@@ -193,6 +193,7 @@ class Database:
         self._writer = writer
         self._cursor = cursor  # the writer's one cursor (see Transaction)
         self._reader = reader
+        self._snapshot_lock = asyncio.Lock()
         self._lock = asyncio.Lock()
         self._savepoints = 0
         self._closed = False
@@ -296,6 +297,20 @@ class Database:
         self._check_open()
         async with self._lock:
             await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[None]:
+        """Reads outside a transaction see one moment of the database until the block ends
+        (a read transaction on the reader connection), so several queries that make up one
+        report (a digest's totals) agree with each other while updates keep committing. Reads
+        of other tasks in the meantime see that moment too; keep the block short."""
+        self._check_open()
+        async with self._snapshot_lock:
+            await self._reader.execute("BEGIN")
+            try:
+                yield
+            finally:
+                await self._reader.execute("COMMIT")
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         """Read one row: inside a transaction from it, else from the reader connection."""

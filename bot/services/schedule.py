@@ -93,7 +93,8 @@ class ScheduleService:
                 and self._outcome(due, now, grace, paused=set()) is Outcome.SENT
                 and not await self.repo.recorded(due.key)
             ):
-                built[due.key] = await self._build_digest(due, now)
+                async with self.repo.db.snapshot():  # its totals from one moment
+                    built[due.key] = await self._build_digest(due, now)
         return built
 
     async def sweep(

@@ -119,3 +119,24 @@ async def test_db_use_after_close_is_an_error(tmp_path: Path) -> None:
     await db.close()
     with pytest.raises(RuntimeError, match="closed"):
         await db.fetchall("SELECT 1")
+
+
+async def test_db_snapshot_reads_one_moment_while_writes_commit(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "g.sqlite3")
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (v INTEGER)")
+
+        async def insert() -> None:  # another task: a resident's report committing meanwhile
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t VALUES (1)")
+
+        count = "SELECT COUNT(*) FROM t"
+        async with db.snapshot():
+            before = (await db.fetchone(count))[0]
+            await asyncio.create_task(insert())
+            during = (await db.fetchone(count))[0]
+        after = (await db.fetchone(count))[0]
+        assert (before, during, after) == (0, 0, 1)
+    finally:
+        await db.close()
