@@ -156,8 +156,12 @@ async def refresh(
     the other workers' and leaders' messages about it (else theirs would offer 受理 on an
     issue already assigned; the service would refuse the press, but the card would mislead)."""
     await _refresh_own(context, user, issue, query)
-    grid = context.services.config.grid_by_key(issue.grid)
-    for staff in dict.fromkeys((*grid.workers, *grid.leaders)) if grid else ():
+    # The issue's grid, and the presser's own: after a 转办 the old grid's staff lose buttons.
+    grids = [
+        g for g in context.services.config.community.grids
+        if g.key == issue.grid or user in (*g.workers, *g.leaders)
+    ]  # fmt: skip
+    for staff in dict.fromkeys(p for g in grids for p in (*g.workers, *g.leaders)):
         if staff != user:  # their card, and any 催受理 reminder or hint with the same buttons
             for ref in worker_refs(issue.number, staff):
                 await show_card(context, ref, staff, issue)

@@ -395,3 +395,24 @@ async def test_a_captioned_command_in_a_group_is_that_command_not_a_report(
     assert first.description == "5号楼门口积水" and len(first.photos) == 1
     refusals = [t for t in world.texts_to(f.G1_CHAT) if "仅被交办的经办人可操作" in t]
     assert len(refusals) == 1  # the caption for another bot is not ours to answer
+
+
+async def test_after_a_transfer_the_old_grids_other_cards_lose_their_buttons(
+    tmp_path: Path,
+) -> None:
+    grids = copy.deepcopy(f.community_data()["community"]["grids"])
+    grids[0]["workers"] = [f.WORKER_G1, f.LEADER_G1]
+    world_cm = sandbox_world(tmp_path, outbox=FAST, community={"grids": grids})
+    async with world_cm as world, running_bot(world) as gridbot:
+        mine = await reported_card(
+            world, gridbot, "#报事 3号楼2单元门口路灯坏了", f.WORKER_G1, f.LEADER_G1, f.WORKER_G2
+        )
+        theirs = await world.wait_sent(f.LEADER_G1, "#1")
+        await settled(gridbot)
+        for label in ("转办", "第二网格"):
+            await press(world, gridbot, f.WORKER_G1, mine.message_id, f.WORKER_G1, label)
+        await world.wait_sent(f.WORKER_G2, "#1")
+        await settled(gridbot)
+
+    other = current(world, f.LEADER_G1, theirs.message_id)
+    assert "第二网格" in (other.text or "") and buttons(other) == {}
