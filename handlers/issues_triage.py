@@ -199,12 +199,14 @@ def typed(context: BotContext, photos: tuple[str, ...] = ()) -> dict[str, Act]:
         "reject": lambda user, n, args: s.reject(user, n, " ".join(args)),
         "refuse": lambda user, n, args: s.refuse_return(user, n, " ".join(args)),
         "merge": lambda user, n, args: s.merge(user, n, int(args[0])),
+        "deadline": lambda user, n, args: s.change_deadline(user, n, " ".join(args)),
     }
 
 
 async def act_by_command(update: Update, context: BotContext) -> None:
-    """/done 12 已更换灯泡 (and /note /return /reject /refuse /merge): act on issue 12. A photo
-    captioned ``/done 12 已更换灯泡`` resolves it with the photo, which the reporter then sees."""
+    """/done 12 已更换灯泡 (and /note /return /reject /refuse /merge /deadline): act on issue
+    12. A photo captioned ``/done 12 已更换灯泡`` resolves it with the photo, which the reporter
+    then sees."""
     message = update.effective_message
     text = message.text or message.caption if message else None
     if message is None or message.from_user is None or text is None:
@@ -216,7 +218,8 @@ async def act_by_command(update: Update, context: BotContext) -> None:
     command = command.lower()
     args = tuple(words[1:])
     photos = tuple(largest_photo(message))
-    if not args or not args[0].lstrip("#").isdigit() or (command == "merge" and len(args) < 2):
+    two_args = command in ("merge", "deadline")
+    if not args or not args[0].lstrip("#").isdigit() or (two_args and len(args) < 2):
         await reply(context, message, "usage", command=command)
         return
     number = int(args[0].lstrip("#"))
@@ -240,7 +243,9 @@ def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CallbackQueryHandler(press_issue_button, pattern=r"^[ih]:"),
         CommandHandler(
-            ["note", "done", "return", "reject", "refuse", "merge"], act_by_command, filters=new
+            ["note", "done", "return", "reject", "refuse", "merge", "deadline"],
+            act_by_command,
+            filters=new,
         ),
         MessageHandler(
             new & filters.PHOTO & filters.CaptionRegex(r"^/done(@\w+)?\s"), act_by_command

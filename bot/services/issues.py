@@ -10,8 +10,9 @@ transition table decide (``IssueCore.act``); the change and its event commit tog
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -33,6 +34,10 @@ from storage.issues import ReporterRecord
 
 # The longest 改时限: a year (calendar.add walks working days one by one).
 MAX_DEADLINE_DAYS: Final = 366
+# 改时限 to a date: 3月20日, 3月20号 18:00, 2026-03-20, 2026年3月20日 12:00, 3/20.
+_DATE: Final = re.compile(
+    r"^(?:(\d{4})[-/年])?(\d{1,2})[-/月](\d{1,2})[日号]?(?:\s*(\d{1,2})[:：](\d{2}))?$"
+)
 
 
 class QueueFilter(StrEnum):
@@ -159,20 +164,16 @@ class IssueService(IntakeService, HandlingService):
         return self.outcome(issue, [])
 
     async def change_deadline(self, user_id: int, number: int, limit: str) -> Outcome:
-        """改时限: a new resolve-by ``limit`` from now (``eod``, ``3wd``, ``15d`` …), agreed
-        with the handler; the handler gets a new 交办单 and chasing starts again from it (the
-        催办 at 75% counts from now, as after 重办, not from the first assignment)."""
-        try:
-            duration = parse_duration(limit)
-        except ValueError:
-            raise InvalidInput("issues.errors.bad_deadline", limit=limit) from None
-        in_hours = duration.unit in (Unit.HOURS, Unit.WORKING_HOURS)
-        if duration.amount > MAX_DEADLINE_DAYS * (24 if in_hours else 1):
-            raise InvalidInput("issues.errors.bad_deadline", limit=limit)  # a forged button
+        """改时限: a new resolve-by, agreed with the handler: a limit from now (``eod``,
+        ``3wd``, ``15d`` …) or a date (``3月20日``, ``3月20日 12:00``, ``2026-03-20``; by the
+        end of the working day unless a time is given). The handler gets a new 交办单 and
+        chasing starts again from it (the 催办 at 75% counts from now, as after 重办)."""
         now = self.now()
-        resolve_by = self.calendar.add(now, duration)
+        resolve_by = self._deadline(limit.strip(), now)
         if resolve_by <= now:
             raise InvalidInput("issues.errors.deadline_past")
+        if resolve_by - now > timedelta(days=MAX_DEADLINE_DAYS):
+            raise InvalidInput("issues.errors.bad_deadline", limit=limit)
         async with self.repo.db.transaction():
             issue, role = await self.act(user_id, number, Action.SET_DEADLINE)
             issue = await self.transition(
@@ -181,6 +182,31 @@ class IssueService(IntakeService, HandlingService):
             )  # fmt: skip
         notices = self.to_handler(issue, NoticeKind.HANDLER_ORDER, action=Action.SET_DEADLINE)
         return self.outcome(issue, notices)
+
+    def _deadline(self, limit: str, now: datetime) -> datetime:
+        """``limit`` as a moment: a date (this year, or next if it has passed) or a limit."""
+        date_match = _DATE.match(limit)
+        if date_match is None:
+            try:
+                duration = parse_duration(limit)
+            except ValueError:
+                raise InvalidInput("issues.errors.bad_deadline", limit=limit) from None
+            in_hours = duration.unit in (Unit.HOURS, Unit.WORKING_HOURS)
+            if duration.amount > MAX_DEADLINE_DAYS * (24 if in_hours else 1):
+                raise InvalidInput("issues.errors.bad_deadline", limit=limit)  # forged button
+            return self.calendar.add(now, duration)
+        year, month, day, hour, minute = date_match.groups()
+        local = now.astimezone(self.config.timezone)
+        at = self.config.calendar.work_end if hour is None else time(int(hour), int(minute))
+        try:
+            moment = datetime.combine(
+                date(int(year or local.year), int(month), int(day)), at, self.config.timezone
+            )
+            if year is None and moment.date() < local.date():  # 1月5日 written in December
+                moment = moment.replace(year=local.year + 1)
+        except ValueError:
+            raise InvalidInput("issues.errors.bad_deadline", limit=limit) from None
+        return moment
 
     # -- views ---------------------------------------------------------------------------------
 

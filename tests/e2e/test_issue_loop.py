@@ -308,16 +308,23 @@ async def test_worker_changes_the_deadline_from_the_card(tmp_path: Path) -> None
         choices = buttons(current(world, f.WORKER_G1, card.message_id))
         await press(world, gridbot, f.WORKER_G1, card.message_id, f.WORKER_G1, "15天")
         order = await world.wait_sent(f.PROPERTY_USER, "办结时限已调整")
+        await server.user_sends(f.WORKER_G1, f.WORKER_G1, "/deadline 1")
+        await step(world, gridbot)
+        usage = await world.wait_sent(f.WORKER_G1, "/deadline 编号 3月20日")
+        await server.user_sends(f.WORKER_G1, f.WORKER_G1, "/deadline 1 3月25日 12:00")
+        await step(world, gridbot)
+        typed = await world.wait_sent(f.PROPERTY_USER, "请在 3月25日 12:00 前办结")
         await server.user_sends(f.WORKER_G1, f.WORKER_G1, "/issue 1")
         await step(world, gridbot)
         detail = (await world.wait_sent(f.WORKER_G1, "办理过程")).text or ""
 
     assert list(choices) == ["今天内", "3个工作日", "7天", "15天", "30天", "« 返回"]
     assert "请在 3月20日 10:00 前办结" in (order.text or "")
-    assert "办结时限：3月20日 10:00" in (current(world, f.WORKER_G1, card.message_id).text or "")
+    assert "办结时限：3月25日 12:00" in (current(world, f.WORKER_G1, card.message_id).text or "")
     assert "交办 → 已交办：万象美物业" in detail
-    assert "改时限：3月20日 10:00" in detail
+    assert "改时限：3月20日 10:00" in detail and "改时限：3月25日 12:00" in detail
     assert "property" not in detail
+    assert usage.text and typed.text
 
 
 async def test_the_other_workers_card_follows_an_action(tmp_path: Path) -> None:

@@ -284,3 +284,31 @@ async def test_issue_deadline_only_while_a_handler_works_on_it(world: IssueWorld
     await world.service.assign(WORKER_G1, 1, "property")
     with pytest.raises(NotPermitted):
         await world.service.change_deadline(PROPERTY_USER, 1, "30d")
+
+
+@pytest.mark.parametrize(
+    ("limit", "deadline"),
+    [
+        ("3月20日", datetime(2025, 3, 20, 18, 0, tzinfo=SHANGHAI)),  # end of the working day
+        ("3月20号 12:00", datetime(2025, 3, 20, 12, 0, tzinfo=SHANGHAI)),
+        ("2025-03-07", datetime(2025, 3, 7, 18, 0, tzinfo=SHANGHAI)),
+        ("3/6 9：30", datetime(2025, 3, 6, 9, 30, tzinfo=SHANGHAI)),
+        ("1月5日", datetime(2026, 1, 5, 18, 0, tzinfo=SHANGHAI)),  # already past: next year
+        ("今天 18:00", None),
+        ("2月30日", None),
+        ("3月5日 09:00", None),  # today, but already past: not next year
+        ("2027-03-01", None),  # more than a year away
+    ],
+)
+async def test_issue_deadline_to_a_date(
+    world: IssueWorld, limit: str, deadline: datetime | None
+) -> None:
+    # Wednesday 5 March 2025 10:00.
+    await report_streetlight(world)
+    await world.service.assign(WORKER_G1, 1, "property")
+    if deadline is None:
+        with pytest.raises(InvalidInput):
+            await world.service.change_deadline(WORKER_G1, 1, limit)
+        return
+    changed = await world.service.change_deadline(WORKER_G1, 1, limit)
+    assert changed.issue.resolve_by == deadline
