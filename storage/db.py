@@ -177,6 +177,10 @@ class _Savepoint:
 _current: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar(
     "gridbot_transaction", default=None
 )
+# The connection holding this task's read snapshot (Database.snapshot), if any.
+_snapshot: contextvars.ContextVar[aiosqlite.Connection | None] = contextvars.ContextVar(
+    "gridbot_snapshot", default=None
+)
 
 
 class Database:
@@ -193,7 +197,6 @@ class Database:
         self._writer = writer
         self._cursor = cursor  # the writer's one cursor (see Transaction)
         self._reader = reader
-        self._snapshot_lock = asyncio.Lock()
         self._lock = asyncio.Lock()
         self._savepoints = 0
         self._closed = False
@@ -300,17 +303,19 @@ class Database:
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[None]:
-        """Reads outside a transaction see one moment of the database until the block ends
-        (a read transaction on the reader connection), so several queries that make up one
-        report (a digest's totals) agree with each other while updates keep committing. Reads
-        of other tasks in the meantime see that moment too; keep the block short."""
+        """This task's reads outside a transaction see one moment of the database until the
+        block ends, so the queries that make up one report (a digest's totals) agree with each
+        other while updates keep committing. A connection of its own holds the read
+        transaction: on the shared reader it would freeze what intake and the sender see."""
         self._check_open()
-        async with self._snapshot_lock:
-            await self._reader.execute("BEGIN")
-            try:
-                yield
-            finally:
-                await self._reader.execute("COMMIT")
+        conn = await _connect(self.path)
+        token = _snapshot.set(conn)
+        try:
+            await conn.execute("BEGIN")
+            yield
+        finally:
+            _snapshot.reset(token)
+            await conn.close()  # ends the read transaction, whatever happened
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         """Read one row: inside a transaction from it, else from the reader connection."""
@@ -321,7 +326,8 @@ class Database:
         if tx is not None:
             return await tx.fetchall(sql, params)
         self._check_open()
-        return list(await self._reader.execute_fetchall(sql, params))
+        reader = _snapshot.get() or self._reader
+        return list(await reader.execute_fetchall(sql, params))
 
     def _check_open(self) -> None:
         if self._closed:

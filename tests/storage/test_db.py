@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from pathlib import Path
 
 import pytest
@@ -132,11 +133,19 @@ async def test_db_snapshot_reads_one_moment_while_writes_commit(tmp_path: Path) 
                 await tx.execute("INSERT INTO t VALUES (1)")
 
         count = "SELECT COUNT(*) FROM t"
+
+        async def read_elsewhere() -> int:  # intake and the sender read outside transactions
+            return int((await db.fetchone(count))[0])
+
         async with db.snapshot():
             before = (await db.fetchone(count))[0]
             await asyncio.create_task(insert())
             during = (await db.fetchone(count))[0]
+            elsewhere = await asyncio.get_running_loop().create_task(
+                read_elsewhere(), context=contextvars.Context()
+            )
         after = (await db.fetchone(count))[0]
         assert (before, during, after) == (0, 0, 1)
+        assert elsewhere == 1  # only the snapshotting task's reads are frozen
     finally:
         await db.close()
