@@ -221,10 +221,13 @@ class Sender:
         return chat_id in self._unreachable
 
     async def reachable_again(self, chat_id: int) -> None:
-        """A user who had blocked the bot wrote to it again."""
+        """A user who had blocked the bot wrote to it again (or the bot is back in a group).
+        Recorded in the caller's transaction; the sender follows once that commits, so an
+        update that fails and is retried clears the record again."""
         if chat_id in self._unreachable:
-            self._unreachable.discard(chat_id)
-            await self.repo.mark_reachable(chat_id)
+            async with self.repo.db.writing() as tx:
+                await self.repo.mark_reachable(chat_id)
+                tx.after_commit(lambda: self._unreachable.discard(chat_id))
 
     async def start(self) -> None:
         self._unreachable = await self.repo.unreachable_chats()

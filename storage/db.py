@@ -97,7 +97,8 @@ class Transaction:
             return list(await self._send(self._conn.execute_fetchall(sql, params), write=write))
 
     def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` once the outermost transaction has committed (never on rollback)."""
+        """Run ``callback`` once the outermost transaction has committed (never on rollback,
+        nor when the savepoint it was registered in rolled back)."""
         self._after_commit.append(callback)
 
     def defer(self, sql: str, params: Params) -> None:
@@ -277,11 +278,13 @@ class Database:
         savepoint = _Savepoint(f"sp{self._savepoints}")
         outermost = not tx._savepoints
         tx._savepoints.append(savepoint)
+        callbacks = len(tx._after_commit)
         try:
             yield
             if outermost:  # an update's deferred writes fail inside the update
                 await tx.flush()
         except BaseException:
+            del tx._after_commit[callbacks:]  # what it was to follow never happened
             tx._savepoints.remove(savepoint)
             if savepoint.opened:
                 tx._queue(f"ROLLBACK TO {savepoint.name}")

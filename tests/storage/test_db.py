@@ -149,3 +149,23 @@ async def test_db_snapshot_reads_one_moment_while_writes_commit(tmp_path: Path) 
         assert elsewhere == 1  # only the snapshotting task's reads are frozen
     finally:
         await db.close()
+
+
+async def test_db_after_commit_of_a_rolled_back_savepoint_never_runs(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "g.sqlite3")
+    ran: list[str] = []
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (v INTEGER)")
+            tx.after_commit(lambda: ran.append("outer"))
+            with pytest.raises(RuntimeError):
+                async with db.transaction() as inner:  # an update that fails in its batch
+                    await inner.execute("INSERT INTO t VALUES (1)")
+                    inner.after_commit(lambda: ran.append("failed update"))
+                    raise RuntimeError("handler fails")
+            async with db.transaction() as inner:
+                await inner.execute("INSERT INTO t VALUES (2)")
+                inner.after_commit(lambda: ran.append("next update"))
+        assert ran == ["outer", "next update"]
+    finally:
+        await db.close()
