@@ -156,15 +156,23 @@ async def refresh(
     the other workers' and leaders' messages about it (else theirs would offer 受理 on an
     issue already assigned; the service would refuse the press, but the card would mislead)."""
     await _refresh_own(context, user, issue, query)
-    # The issue's grid, and the presser's own: after a 转办 the old grid's staff lose buttons.
-    grids = [
-        g for g in context.services.config.community.grids
-        if g.key == issue.grid or user in (*g.workers, *g.leaders)
-    ]  # fmt: skip
-    for staff in dict.fromkeys(p for g in grids for p in (*g.workers, *g.leaders)):
-        if staff != user:  # their card, and any 催受理 reminder or hint with the same buttons
-            for ref in worker_refs(issue.number, staff):
-                await show_card(context, ref, staff, issue)
+    config = context.services.config
+    grid = config.grid_by_key(issue.grid)
+    buttons_for = set((*grid.workers, *grid.leaders)) if grid else set()
+    grids = [grid] if grid else []
+    if user not in buttons_for:  # a 转办 away: the old grid's staff lose their buttons
+        grids += [g for g in config.community.grids if user in (*g.workers, *g.leaders)]
+    others = [p for p in dict.fromkeys(p for g in grids for p in (*g.workers, *g.leaders))
+              if p != user]  # fmt: skip
+    # Their card, and any 催受理 reminder or hint with the same buttons: one query for all.
+    refs = [(staff, ref) for staff in others for ref in worker_refs(issue.number, staff)]
+    sent = await context.services.outbox.repo.sent_refs([ref for _, ref in refs])
+    text = notifier(context).render("worker_card", issue, Audience.WORKER, **_no_extra())
+    markup = kb.card(context.t.text, issue) or {"inline_keyboard": []}
+    for staff, ref in refs:
+        if ref in sent:
+            shown = markup if staff in buttons_for else {"inline_keyboard": []}
+            await context.services.outbox.edit_message(ref, staff, text, reply_markup=shown)
 
 
 async def _refresh_own(

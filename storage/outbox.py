@@ -227,6 +227,17 @@ class OutboxRepo:
         )
         return None if row is None else (int(row[0]), int(row[1]))
 
+    async def sent_refs(self, refs: Sequence[str]) -> set[str]:
+        """Those of ``refs`` under which a message was delivered (one query, not one each)."""
+        if not refs:
+            return set()
+        rows = await self.db.fetchall(
+            f"SELECT DISTINCT ref FROM outbox WHERE ref IN ({placeholders(len(refs))})"
+            " AND state = 'sent' AND message_id IS NOT NULL",
+            tuple(refs),
+        )
+        return {str(row[0]) for row in rows}
+
     async def has_delivered_to(self, chat_id: int) -> bool:
         row = await self.db.fetchone(
             "SELECT 1 FROM outbox WHERE chat_id = ? AND state = 'sent' LIMIT 1", (chat_id,)
