@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from bot.config import Config
+from bot.replies import is_number
 from bot.services.issues_model import IssueView, State
 
 Markup = dict[str, Any]
@@ -41,7 +42,7 @@ class Callback:
 def parse(data: str | None) -> Callback | None:
     """The parsed data of an ``i:`` or ``h:`` button; None for anything malformed."""
     parts = (data or "").split(":")
-    if len(parts) < 3 or parts[0] not in ("i", "h") or not parts[2].isdigit():
+    if len(parts) < 3 or parts[0] not in ("i", "h") or not is_number(parts[2]):
         return None
     return Callback(parts[0], parts[1], int(parts[2]), tuple(parts[3:]))
 
@@ -49,7 +50,7 @@ def parse(data: str | None) -> Callback | None:
 def parse_slip(data: str | None) -> tuple[int, tuple[str, ...]] | None:
     """``s:7:y:n`` → (7, ("y", "n")); None when malformed."""
     parts = (data or "").split(":")
-    if len(parts) < 2 or parts[0] != "s" or not parts[1].isdigit() or len(parts) > 6:
+    if len(parts) < 2 or parts[0] != "s" or not is_number(parts[1]) or len(parts) > 6:
         return None
     return int(parts[1]), tuple(parts[2:])
 

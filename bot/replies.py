@@ -46,3 +46,9 @@ async def answer(query: CallbackQuery, text: str | None = None, *, alert: bool =
         await query.answer(text, show_alert=alert)
     except TelegramError as exc:
         log.info("callback query %s not answered: %s", query.id, exc)
+
+
+def is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts ² or ³, which int() then refuses (a
+    forged button or an odd keyboard would otherwise fail the whole update)."""
+    return text.isascii() and text.isdigit()

@@ -24,7 +24,8 @@ _GROUPS = filters.ChatType.GROUPS
 _TOLD_EDITS = "issues_told_edits"  # chat_data: message ids already told "edits are not tracked"
 
 
-_COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@([A-Za-z0-9_]+))?(?=\s|$)")
+# A command at the start of a caption; Chinese may follow without a space (/report漏水).
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@([A-Za-z0-9_]+))?(?![A-Za-z0-9_@])")
 
 
 def mention_pattern(username: str) -> re.Pattern[str]:
@@ -40,7 +41,8 @@ def report_body(message: Message, username: str) -> str | None:
     command = _COMMAND.match(text)
     if command is not None:
         mine = command[2] is None or command[2].lower() == username.lower()
-        return (text[command.end() :].strip() or None) if mine and command[1] == "report" else None
+        report = mine and command[1].lower() == "report"
+        return (text[command.end() :].strip() or None) if report else None
     tagged, _ = split_hashtag(text)
     if tagged is not None:
         return text

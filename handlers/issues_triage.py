@@ -26,7 +26,7 @@ from bot.issue_replies import (
     reply_error,
     service,
 )
-from bot.replies import answer
+from bot.replies import answer, is_number
 from bot.services.errors import UserError
 from bot.services.issues_model import Action, IssueView, Outcome, state_ref
 from bot.services.privacy import Audience
@@ -227,10 +227,11 @@ async def act_by_command(update: Update, context: BotContext) -> None:
     args = tuple(words[1:])
     photos = tuple(largest_photo(message))
     two_args = command in ("merge", "deadline")
-    if not args or not args[0].lstrip("#").isdigit() or (two_args and len(args) < 2):
+    number_text = args[0].lstrip("#") if args else ""
+    if not is_number(number_text) or (two_args and len(args) < 2):
         await reply(context, message, "usage", command=command)
         return
-    number = int(args[0].lstrip("#"))
+    number = int(number_text)
     try:
         rest = tuple(a.lstrip("#") for a in args[1:]) if command == "merge" else args[1:]
         outcome = await typed(context, photos)[command](message.from_user.id, number, rest)

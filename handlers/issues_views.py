@@ -12,6 +12,7 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 from bot.context import BotContext
 from bot.issue_notify import IssueNotifier
 from bot.issue_replies import notifier, reply, reply_error, service
+from bot.replies import is_number
 from bot.services.errors import NotFound, UserError
 from bot.services.issues import QueueFilter
 from bot.services.issues_model import Action, EventView, IssueView, state_ref
@@ -72,7 +73,7 @@ async def show_issue(update: Update, context: BotContext) -> None:
     if message is None or message.from_user is None:
         return
     args = context.args or []
-    if not args or not args[0].lstrip("#").isdigit():
+    if not args or not is_number(args[0].lstrip("#")):
         await reply(context, message, "usage", command="issue")
         return
     number = int(args[0].lstrip("#"))

@@ -19,7 +19,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.context import BotContext
 from bot.meeting_notify import MeetingNotifier, meeting_service
-from bot.replies import answer, say, say_text
+from bot.replies import answer, is_number, say, say_text
 from bot.services.errors import UserError
 from bot.services.meetings_model import MeetingView
 
@@ -38,7 +38,7 @@ async def create_or_view(update: Update, context: BotContext) -> None:
     try:
         if not rest:
             await say(context, message, context.t.render("meetings/usage"))
-        elif rest.lstrip("#").isdigit():
+        elif is_number(rest.lstrip("#")):
             view = await meetings.overview(int(rest.lstrip("#")), message.from_user.id)
             groups = view.grouped_suggestions(context.t.text("meetings.format.other"))
             await say(context, message, notify.render("overview", view, groups=groups))
@@ -72,7 +72,7 @@ async def act_by_command(update: Update, context: BotContext) -> None:
         return
     command = message.text.split()[0].lstrip("/").split("@")[0].lower()
     args = message.text.split(maxsplit=2)[1:]
-    if not args or not args[0].lstrip("#").isdigit():
+    if not args or not is_number(args[0].lstrip("#")):
         await say_text(
             context, message, context.t.text("meetings.errors.usage_number", command=command)
         )

@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.replies import answer, say_error
+from bot.replies import answer, is_number, say_error
 from bot.services.errors import UserError
 from bot.votes_notify import VoteNotifier, group_grid, notices
 
@@ -44,7 +44,7 @@ async def list_unacked(update: Update, context: BotContext) -> None:
     args = context.args or []
     user = message.from_user.id
     try:
-        if len(args) != 1 or not args[0].isdigit():
+        if len(args) != 1 or not is_number(args[0]):
             raise UserError("votes.errors.notice_usage")
         status = await notices(context.services).status(user, int(args[0]))
     except UserError as error:

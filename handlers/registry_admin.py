@@ -12,8 +12,8 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 from bot.context import BotContext
 from bot.ledger_xlsx import ledger_xlsx
 from bot.registry_ui import registry
+from bot.replies import is_number, say_error
 from bot.replies import say as reply_html
-from bot.replies import say_error
 from bot.services.errors import InvalidInput, UserError
 from bot.services.ledger import LedgerService
 from bot.services.registry_import import ImportRefused
@@ -33,7 +33,7 @@ def _target(message: Message, args: list[str]) -> tuple[User | int, list[str]] |
     for entity in message.entities:
         if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
             return entity.user, [a for a in args if not a.startswith("@")][-2:]
-    if args and args[0].lstrip("-").isdigit():
+    if args and is_number(args[0].lstrip("-")):
         return int(args[0]), args[1:]
     return None
 

@@ -12,8 +12,8 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
+from bot.replies import is_number, say_error
 from bot.replies import say as reply_html
-from bot.replies import say_error
 from bot.schedule import schedule_service
 from bot.schedule_notify import ScheduleNotifier, alert_ref, ask_ref
 from bot.services.checkin import CheckinService
@@ -85,10 +85,10 @@ async def enrol_checkin(update: Update, context: BotContext) -> None:
     args = context.args or []
     if message is None or message.from_user is None:
         return
-    if not args or not args[0].isdigit():
+    if not args or not is_number(args[0]):
         await say(context, message, "enrol_usage")
         return
-    volunteer = int(args[1]) if len(args) > 1 and args[1].isdigit() else None
+    volunteer = int(args[1]) if len(args) > 1 and is_number(args[1]) else None
     location = " ".join(args[2 if volunteer else 1 :]) or None
     try:
         notice = await checkins(context).enrol(

@@ -20,7 +20,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.replies import answer, say, say_error
+from bot.replies import answer, is_number, say, say_error
 from bot.services.errors import UserError
 from bot.votes_notify import VoteNotifier, close_vote, group_grid, polls, votes
 
@@ -94,7 +94,7 @@ async def record_count(update: Update, context: BotContext) -> None:
     what = "yes" if message.text.lstrip("/").startswith("vote_yes") else "present"
     args = context.args or []
     try:
-        if len(args) != 2 or not all(a.isdigit() for a in args):
+        if len(args) != 2 or not all(is_number(a) for a in args):
             raise UserError("votes.errors.count_usage")
         found = await polls(context.services).record(
             message.from_user.id, int(args[0]), what, int(args[1])

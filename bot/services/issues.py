@@ -34,6 +34,7 @@ from storage.issues import ReporterRecord
 
 # The longest 改时限: a year (calendar.add walks working days one by one).
 MAX_DEADLINE_DAYS: Final = 366
+HALF_A_YEAR: Final = 183  # days back beyond which a date without a year means next year
 # 改时限 to a date: 3月20日, 3月20号 18:00, 2026-03-20, 2026年3月20日 12:00, 3/20.
 _DATE: Final = re.compile(
     r"^(?:(\d{4})[-/年])?(\d{1,2})[-/月](\d{1,2})[日号]?(?:\s*(\d{1,2})[:：](\d{2}))?$"
@@ -184,7 +185,9 @@ class IssueService(IntakeService, HandlingService):
         return self.outcome(issue, notices)
 
     def _deadline(self, limit: str, now: datetime) -> datetime:
-        """``limit`` as a moment: a date (this year, or next if it has passed) or a limit."""
+        """``limit`` as a moment: a date or a limit from now. A date without a year is this
+        year's, or next year's when it lies more than half a year back (1月5日 written in
+        December); a date a few days back is a mistake and refused as past."""
         date_match = _DATE.match(limit)
         if date_match is None:
             try:
@@ -197,12 +200,12 @@ class IssueService(IntakeService, HandlingService):
             return self.calendar.add(now, duration)
         year, month, day, hour, minute = date_match.groups()
         local = now.astimezone(self.config.timezone)
-        at = self.config.calendar.work_end if hour is None else time(int(hour), int(minute))
         try:
+            at = self.config.calendar.work_end if hour is None else time(int(hour), int(minute))
             moment = datetime.combine(
                 date(int(year or local.year), int(month), int(day)), at, self.config.timezone
             )
-            if year is None and moment.date() < local.date():  # 1月5日 written in December
+            if year is None and (local.date() - moment.date()).days > HALF_A_YEAR:
                 moment = moment.replace(year=local.year + 1)
         except ValueError:
             raise InvalidInput("issues.errors.bad_deadline", limit=limit) from None

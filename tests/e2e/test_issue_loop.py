@@ -216,7 +216,14 @@ async def test_resident_and_forged_callbacks_are_refused(tmp_path: Path) -> None
             callback_data="i:asg:1:property",
             forge=True,
         )
+        # Digits int() refuses (²) in a forged button and in a typed command.
+        await server.press_button(
+            f.WORKER_G2, queue.message_id or 0, f.WORKER_G2, callback_data="i:acc:²", forge=True
+        )
+        await server.user_sends(f.WORKER_G1, f.WORKER_G1, "/done ² 好了")
         await step(world, gridbot)
+        await world.wait_sent(f.WORKER_G1, "用法")
+        assert (await gridbot.intake.inbox.counts()).get("dead", 0) == 0
         answers = [a.text or "" for a in server.callback_answers]
         assert "仅网格员可操作。" in answers
         assert any("不属于您负责的网格" in a for a in answers)
@@ -390,16 +397,21 @@ async def test_a_captioned_command_in_a_group_is_that_command_not_a_report(
         await server.user_sends_photo(f.G1_CHAT, f.RESIDENT, "/report 5号楼门口积水")
         await step(world, gridbot)
         await world.wait_sent(f.G1_CHAT, "#1")
+        await server.user_sends_photo(f.G1_CHAT, f.NEIGHBOUR, "/Report@gridbot六号楼电梯异响")
+        await step(world, gridbot)
+        await world.wait_sent(f.G1_CHAT, "#2")
         await server.user_sends_photo(f.G1_CHAT, f.RESIDENT, "/done@gridbot 1 已经好了")
         await server.user_sends_photo(f.G1_CHAT, f.RESIDENT, "/done@otherbot 1 已经好了")
         await step(world, gridbot)
         await world.wait_sent(f.G1_CHAT, "仅被交办的经办人可操作")
         await settled(gridbot)
         first = await issues(gridbot).get(1, f.WORKER_G1)
+        second = await issues(gridbot).get(2, f.WORKER_G1)
         with pytest.raises(NotFound):
-            await issues(gridbot).get(2, f.WORKER_G1)
+            await issues(gridbot).get(3, f.WORKER_G1)
 
     assert first.description == "5号楼门口积水" and len(first.photos) == 1
+    assert second.description == "六号楼电梯异响"
     refusals = [t for t in world.texts_to(f.G1_CHAT) if "仅被交办的经办人可操作" in t]
     assert len(refusals) == 1  # the caption for another bot is not ours to answer
 

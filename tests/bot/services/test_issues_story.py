@@ -293,10 +293,12 @@ async def test_issue_deadline_only_while_a_handler_works_on_it(world: IssueWorld
         ("3月20号 12:00", datetime(2025, 3, 20, 12, 0, tzinfo=SHANGHAI)),
         ("2025-03-07", datetime(2025, 3, 7, 18, 0, tzinfo=SHANGHAI)),
         ("3/6 9：30", datetime(2025, 3, 6, 9, 30, tzinfo=SHANGHAI)),
-        ("1月5日", datetime(2026, 1, 5, 18, 0, tzinfo=SHANGHAI)),  # already past: next year
+        ("1月5日", None),  # two months back: refused, not next January
         ("今天 18:00", None),
         ("2月30日", None),
         ("3月5日 09:00", None),  # today, but already past: not next year
+        ("3月1日", None),  # a few days back: a slip of the pen, not next March
+        ("3月20日 25:00", None),
         ("2027-03-01", None),  # more than a year away
     ],
 )
@@ -312,3 +314,13 @@ async def test_issue_deadline_to_a_date(
         return
     changed = await world.service.change_deadline(WORKER_G1, 1, limit)
     assert changed.issue.resolve_by == deadline
+
+
+async def test_issue_deadline_in_january_written_in_december_is_next_year(
+    world: IssueWorld,
+) -> None:
+    await report_streetlight(world)
+    await world.service.assign(WORKER_G1, 1, "property")
+    world.clock.set(datetime(2025, 12, 20, 10, 0, tzinfo=SHANGHAI))
+    changed = await world.service.change_deadline(WORKER_G1, 1, "1月5日")
+    assert changed.issue.resolve_by == datetime(2026, 1, 5, 18, 0, tzinfo=SHANGHAI)
