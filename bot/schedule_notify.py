@@ -116,7 +116,7 @@ class ScheduleNotifier:
         step = notice.values["step"]
         text = self.render("schedule/chase", issue=self.issues.fields(issue, audience),
                            step=step, days=days)  # fmt: skip
-        if step == "unaccepted":  # the worker accepts or assigns straight from the reminder
+        if step in ("unaccepted", "return_waiting"):  # the worker acts from the reminder
             await self.services.outbox.send_message(
                 notice.chat_id, text, reply_markup=kb.card(self.t, issue),
                 ref=chase_ref(issue.number, notice.chat_id),

@@ -29,6 +29,17 @@ class ChaseCandidate:
 
 
 @dataclass(frozen=True)
+class ReturnRequest:
+    """A handler's 申请退单 the grid's workers have not decided on yet."""
+
+    number: int
+    grid: str
+    category: str
+    urgent: bool
+    requested_at: datetime
+
+
+@dataclass(frozen=True)
 class Unaccepted:
     """A report still waiting for 受理 after its respond-by deadline."""
 
@@ -69,6 +80,15 @@ class IssueStats:
             (to_db(now),),
         )
         return [Unaccepted(row[0], row[1], from_db(row[2]), bool(row[3])) for row in rows]
+
+    async def return_requests(self) -> list[ReturnRequest]:
+        """Issues whose handler asked to give them back (申请退单), waiting for a worker."""
+        rows = await self.db.fetchall(
+            "SELECT i.number, i.grid, i.category, i.urgent, MAX(e.at) FROM issues i"
+            " JOIN issue_events e ON e.issue_id = i.id AND e.action = 'request_return'"
+            " WHERE i.state = 'return_requested' GROUP BY i.id ORDER BY i.number"
+        )
+        return [ReturnRequest(r[0], r[1], r[2], bool(r[3]), from_db(r[4])) for r in rows]
 
     async def is_chased(self, number: int) -> bool:
         """Whether the issue is still in a chased state (checked again right before sending)."""

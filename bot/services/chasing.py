@@ -9,7 +9,9 @@ For an issue a handler is working on (已交办 / 处理中) with a resolve-by d
   official calendar: weekends and holidays do not count, make-up days do), 升级督办 to the
   grid's leaders or the community's secretaries.
 
-A report nobody accepted (已登记) by its respond-by (受理) deadline is chased too:
+A report nobody accepted (已登记) by its respond-by (受理) deadline is chased too, and so is a
+handler's return request (申请退单) nobody decided on within the same time limit
+(``return_waiting`` / ``return_waiting_escalate``, same audiences):
 
 * ``unaccepted``: at the deadline (or the next working moment), 催受理 to the grid's workers;
 * ``unaccepted_escalate``: ``unaccepted_escalate_after`` later (2 working hours), to the
@@ -76,22 +78,31 @@ def ladder(candidate: ChaseCandidate, config: Config, calendar: WorkCalendar) ->
     return sorted(steps, key=lambda step: step.at)
 
 
-def unaccepted_ladder(report: Unaccepted, config: Config, calendar: WorkCalendar) -> list[Step]:
-    """The chase steps of a report waiting for 受理 past its respond-by deadline.
+def worker_ladder(
+    name: str, deadline: datetime, urgent: bool, config: Config, calendar: WorkCalendar
+) -> list[Step]:
+    """The chase steps of something waiting for the grid's workers past ``deadline`` (a report
+    to accept, a return request to decide): ``name`` to the workers at the deadline (or the
+    next working moment), ``name_escalate`` to the leaders ``unaccepted_escalate_after`` later.
 
-    An urgent report (a threat to life or property) waits for nobody's working hours: its
+    An urgent issue (a threat to life or property) waits for nobody's working hours: its
     workers are reminded at the deadline and its leaders the same span later in clock time."""
     after = config.schedule.chase.unaccepted_escalate_after
-    if report.urgent:
-        remind_at = report.respond_by
+    if urgent:
+        remind_at = deadline
         after = Duration(after.amount, _CLOCK_TIME.get(after.unit, after.unit))
     else:
-        remind_at = calendar.next_working_moment(report.respond_by)
-    later = calendar.add(report.respond_by, after)
+        remind_at = calendar.next_working_moment(deadline)
+    later = calendar.add(deadline, after)
     return [
-        Step("unaccepted", remind_at, Action.CHASE, ("workers",)),
-        Step("unaccepted_escalate", max(later, remind_at), Action.ESCALATE, ("leaders",)),
+        Step(name, remind_at, Action.CHASE, ("workers",)),
+        Step(f"{name}_escalate", max(later, remind_at), Action.ESCALATE, ("leaders",)),
     ]
+
+
+def unaccepted_ladder(report: Unaccepted, config: Config, calendar: WorkCalendar) -> list[Step]:
+    """The chase steps of a report waiting for 受理 past its respond-by deadline."""
+    return worker_ladder("unaccepted", report.respond_by, report.urgent, config, calendar)
 
 
 class Chaser:
@@ -125,6 +136,14 @@ class Chaser:
             for r in await self.stats.unaccepted(now)
             if (due := [s for s in unaccepted_ladder(r, self.config, self.calendar) if s.at < now])
         ]
+        for r in await self.stats.return_requests():
+            # Deciding a return request has the 受理 time limit, counted from the request.
+            limit = self.issues.limit_for(r.category, r.urgent).respond
+            deadline = self.calendar.add(r.requested_at, limit)
+            steps = worker_ladder("return_waiting", deadline, r.urgent, self.config, self.calendar)
+            if due := [s for s in steps if s.at < now]:
+                key = f"return:{r.number}:{to_db(r.requested_at)}:"
+                pending.append(Chase(r.number, r.grid, None, due, key))
         recorded = await self.runs.recorded_among([c.key + c.due[-1].name for c in pending])
         notices: list[ScheduleNotice] = []
         fresh = [c for c in pending if c.key + c.due[-1].name not in recorded]

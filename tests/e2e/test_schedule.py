@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.digest_chart import cjk_font
+from bot.issue_notify import issue_service
 from bot.sandbox.models import SentRecord
 from tests.support import factories as f
 from tests.support.harness import (
@@ -164,3 +165,25 @@ async def test_the_other_workers_reminder_follows_an_acceptance(tmp_path: Path) 
 
     other = latest(world, theirs)
     assert "已受理" in (other.text or "") and "受理" not in labels(other)
+
+
+async def test_a_return_request_nobody_decides_reaches_the_worker_with_its_buttons(
+    tmp_path: Path,
+) -> None:
+    clock = f.FakeClock(datetime(2026, 3, 3, 10, 0, tzinfo=f.SHANGHAI))
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        server = world.server
+        await server.start_private(f.PROPERTY_USER)
+        await unaccepted_reports(world, clock, "#报事 5号楼门禁坏了")
+        async with running_bot(world, clock) as gridbot:
+            await issue_service(gridbot.services).assign(f.WORKER_G1, 1, "property")
+            await server.user_sends(f.PROPERTY_USER, f.PROPERTY_USER, "/return 1 不属于物业")
+            await world.wait_sent(f.PROPERTY_USER, "#1")
+            await settled(gridbot)
+        clock.set(datetime(2026, 3, 3, 14, 0, tzinfo=f.SHANGHAI))
+        async with running_bot(world, clock) as gridbot:
+            reminder = await world.wait_sent(f.WORKER_G1, "退单待审核 #1")
+            await settled(gridbot)
+
+    assert "不属于物业" in (reminder.text or "")
+    assert {"同意退单", "驳回退单"} <= labels(reminder)

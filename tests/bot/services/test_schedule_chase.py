@@ -190,3 +190,23 @@ async def test_an_urgent_report_nobody_accepts_is_chased_at_night_too(tmp_path: 
         (at(9, 18, 21, 1), "unaccepted", WORKER_G1),
         (at(9, 18, 23, 1), "unaccepted_escalate", LEADER_G1),
     ]
+
+
+async def test_a_return_request_nobody_decides_is_chased_then_escalated(tmp_path: Path) -> None:
+    # Assigned Monday 14 September; the handler asks to return it at 10:00. Deciding has the
+    # 受理 limit (2 working hours: 12:00, then lunch), so the workers are reminded at 13:30 and
+    # the leader is told at 15:30; once decided, nothing more.
+    async with schedule_world(tmp_path) as world:
+        number = await assigned_issue(world, at(9, 24, 18))
+        await world.issues.service.handler_request_return(PROPERTY_USER, number, "不属于物业")
+        sent = await world.run(at(9, 14, 10, 1), at(9, 14, 16, 1), timedelta(minutes=30))
+        world.issues.clock.set(at(9, 14, 16, 10))
+        await world.issues.service.refuse_return(WORKER_G1, number, "请继续办理")
+        after = await world.run(at(9, 14, 16, 31), at(9, 15, 12, 1), timedelta(hours=1))
+
+    chases = [(when, n.values["step"], n.chat_id) for when, n in of_kind(sent, NoticeKind.CHASE)]
+    assert chases == [
+        (at(9, 14, 13, 31), "return_waiting", WORKER_G1),
+        (at(9, 14, 15, 31), "return_waiting_escalate", LEADER_G1),
+    ]
+    assert [n.values["step"] for _, n in of_kind(after, NoticeKind.CHASE)] == []
