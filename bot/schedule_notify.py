@@ -19,6 +19,7 @@ from bot.context import Services
 from bot.digest_chart import trend_png
 from bot.digest_xlsx import digest_workbook
 from bot.issue_notify import IssueNotifier, chase_ref, issue_service
+from bot.services.chasing import WAITING_FOR_WORKERS
 from bot.services.digest import Digest
 from bot.services.privacy import Audience
 from bot.services.rates import Rate, Rates
@@ -116,7 +117,7 @@ class ScheduleNotifier:
         step = notice.values["step"]
         text = self.render("schedule/chase", issue=self.issues.fields(issue, audience),
                            step=step, days=days)  # fmt: skip
-        if step in ("unaccepted", "return_waiting"):  # the worker acts from the reminder
+        if step in WAITING_FOR_WORKERS:  # the worker acts straight from the reminder
             await self.services.outbox.send_message(
                 notice.chat_id, text, reply_markup=kb.card(self.t, issue),
                 ref=chase_ref(issue.number, notice.chat_id),

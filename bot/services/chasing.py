@@ -36,10 +36,14 @@ from bot.services.issues_model import Action
 from bot.services.schedule_model import NoticeKind, ScheduleNotice
 from bot.services.workcal import Duration, Unit, WorkCalendar
 from storage.clock import to_db
-from storage.issue_stats import ChaseCandidate, IssueStats, Unaccepted
+from storage.issue_stats import ChaseCandidate, IssueStats
 from storage.schedules import ScheduleRepo
 
 MAX_STEPS_PER_SWEEP: Final = 200
+# What waits for the grid's workers (worker_ladder): its reminder carries the card's buttons.
+UNACCEPTED: Final = "unaccepted"
+RETURN_WAITING: Final = "return_waiting"
+WAITING_FOR_WORKERS: Final = frozenset({UNACCEPTED, RETURN_WAITING})
 # An urgent report's escalation span, in clock time instead of working time.
 _CLOCK_TIME: Final = {Unit.WORKING_HOURS: Unit.HOURS, Unit.WORKING_DAYS: Unit.DAYS}
 
@@ -54,12 +58,13 @@ class Step:
 
 @dataclass(frozen=True)
 class Chase:
-    """The steps of one issue that are due now, and the key prefix they are recorded under."""
+    """One chased issue: its steps, earliest first, and the key prefix they are recorded
+    under (it holds the deadline or the request, so a new one walks its ladder again)."""
 
     number: int
     grid: str
     handler: str | None
-    due: list[Step]
+    steps: list[Step]
     key: str
 
 
@@ -100,11 +105,6 @@ def worker_ladder(
     ]
 
 
-def unaccepted_ladder(report: Unaccepted, config: Config, calendar: WorkCalendar) -> list[Step]:
-    """The chase steps of a report waiting for 受理 past its respond-by deadline."""
-    return worker_ladder("unaccepted", report.respond_by, report.urgent, config, calendar)
-
-
 class Chaser:
     def __init__(
         self,
@@ -127,36 +127,45 @@ class Chaser:
         find nothing new, and a statement per issue per minute kept the writer busy).
         """
         pending = [
-            Chase(c.number, c.grid, c.handler, due, f"chase:{c.number}:{to_db(c.resolve_by)}:")
-            for c in await self.stats.chase_candidates()
-            if (due := [s for s in ladder(c, self.config, self.calendar) if s.at < now])
+            (chase, due)
+            for chase in await self._chases(now)
+            if (due := [s for s in chase.steps if s.at < now])
         ]
-        pending += [
-            Chase(r.number, r.grid, None, due, f"respond:{r.number}:{to_db(r.respond_by)}:")
-            for r in await self.stats.unaccepted(now)
-            if (due := [s for s in unaccepted_ladder(r, self.config, self.calendar) if s.at < now])
-        ]
-        for r in await self.stats.return_requests():
-            # Deciding a return request has the 受理 time limit, counted from the request.
-            limit = self.issues.limit_for(r.category, r.urgent).respond
-            deadline = self.calendar.add(r.requested_at, limit)
-            steps = worker_ladder("return_waiting", deadline, r.urgent, self.config, self.calendar)
-            if due := [s for s in steps if s.at < now]:
-                key = f"return:{r.number}:{to_db(r.requested_at)}:"
-                pending.append(Chase(r.number, r.grid, None, due, key))
-        recorded = await self.runs.recorded_among([c.key + c.due[-1].name for c in pending])
+        recorded = await self.runs.recorded_among([c.key + due[-1].name for c, due in pending])
         notices: list[ScheduleNotice] = []
-        fresh = [c for c in pending if c.key + c.due[-1].name not in recorded]
+        fresh = [(c, due) for c, due in pending if c.key + due[-1].name not in recorded]
         # Earlier steps were recorded with the latest or before it. A backlog (chasing turned
         # on over a large database) is worked off a slice per tick, so no sweep holds the
         # writer for long; the outbox could not deliver thousands at once anyway.
-        for chase in fresh[:MAX_STEPS_PER_SWEEP]:
-            *overtaken, latest = chase.due
+        for chase, due in fresh[:MAX_STEPS_PER_SWEEP]:
+            *overtaken, latest = due
             for step in overtaken:
                 await self.runs.record(chase.key + step.name, "chase", step.at, "skipped", now)
             if await self.runs.record(chase.key + latest.name, "chase", latest.at, "sent", now):
                 notices += await self._send(chase, latest)
         return notices
+
+    async def _chases(self, now: datetime) -> list[Chase]:
+        """Every issue that is chased: being handled, unaccepted, or a return request."""
+        cfg, cal = self.config, self.calendar
+        chases = [
+            Chase(c.number, c.grid, c.handler, ladder(c, cfg, cal),
+                  f"chase:{c.number}:{to_db(c.resolve_by)}:")
+            for c in await self.stats.chase_candidates()
+        ]  # fmt: skip
+        chases += [
+            Chase(r.number, r.grid, None,
+                  worker_ladder(UNACCEPTED, r.respond_by, r.urgent, cfg, cal),
+                  f"respond:{r.number}:{to_db(r.respond_by)}:")
+            for r in await self.stats.unaccepted(now)
+        ]  # fmt: skip
+        for q in await self.stats.return_requests():
+            # Deciding a return request has the 受理 time limit, counted from the request.
+            deadline = cal.add(q.requested_at, self.issues.limit_for(q.category, q.urgent).respond)
+            steps = worker_ladder(RETURN_WAITING, deadline, q.urgent, cfg, cal)
+            chases.append(Chase(q.number, q.grid, None, steps,
+                                f"return:{q.number}:{to_db(q.requested_at)}:"))  # fmt: skip
+        return chases
 
     async def _send(self, chase: Chase, step: Step) -> list[ScheduleNotice]:
         issue = await self.issues.load(chase.number)

@@ -10,7 +10,7 @@ import pytest
 
 from bot.services import chasing
 from bot.services.issues_model import Action
-from bot.services.schedule_model import NoticeKind
+from bot.services.schedule_model import NoticeKind, ScheduleNotice
 from tests.bot.services.schedule_support import ScheduleWorld, of_kind, schedule_world
 from tests.support.factories import (
     G1_CHAT,
@@ -25,6 +25,11 @@ from tests.support.factories import (
 
 def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def chases(sent: list[tuple[datetime, ScheduleNotice]]) -> list[tuple[datetime, str, int]]:
+    """(sweep time, step, recipient) of every chase notice sent."""
+    return [(when, n.values["step"], n.chat_id) for when, n in of_kind(sent, NoticeKind.CHASE)]
 
 
 async def assigned_issue(world: ScheduleWorld, resolve_by: datetime) -> int:
@@ -47,8 +52,7 @@ async def test_chase_walks_the_ladder_on_working_days(tmp_path: Path) -> None:
         sent = await world.run(at(9, 14, 10, 1), at(10, 2, 0, 1), timedelta(hours=1))
         events = await world.issues.service.timeline(number, WORKER_G1)
 
-    chases = [(when, n.values["step"], n.chat_id) for when, n in of_kind(sent, NoticeKind.CHASE)]
-    assert chases == [
+    assert chases(sent) == [
         (at(9, 22, 9, 1), "remind", PROPERTY_USER),
         (at(9, 24, 18, 1), "overdue", PROPERTY_USER),
         (at(9, 24, 18, 1), "overdue", WORKER_G1),
@@ -70,7 +74,7 @@ async def test_chase_stops_when_the_issue_is_resolved(tmp_path: Path) -> None:
         after = await world.run(at(9, 28, 10, 1), at(10, 9, 0, 1), timedelta(hours=1))
 
     # The first sweep (17:01) finds the 75% reminder due; the deadline then passes at 18:00.
-    steps = [n.values["step"] for _, n in of_kind(before, NoticeKind.CHASE)]
+    steps = [step for _, step, _ in chases(before)]
     assert steps == ["remind", "overdue", "overdue"]
     assert of_kind(after, NoticeKind.CHASE) == []
 
@@ -104,10 +108,12 @@ async def test_a_tick_with_no_new_step_due_writes_nothing(tmp_path: Path) -> Non
     assert all(r.key.startswith(f"chase:{number}:") for r in runs)
 
 
-async def report_new(world: ScheduleWorld, when: datetime) -> int:
+async def report_new(
+    world: ScheduleWorld, when: datetime, text: str = "#报事 5号楼门禁坏了"
+) -> int:
     world.issues.clock.set(when)
     reported = await world.issues.service.report(
-        chat_id=G1_CHAT, user_id=RESIDENT, display_name="王阿姨", text="#报事 5号楼门禁坏了"
+        chat_id=G1_CHAT, user_id=RESIDENT, display_name="王阿姨", text=text
     )
     return reported.issue.number
 
@@ -125,8 +131,7 @@ async def test_a_report_nobody_accepts_reminds_the_workers_then_tells_the_leader
         events = await world.issues.service.timeline(number, WORKER_G1)
 
     assert respond_by == at(9, 14, 12)
-    chases = [(when, n.values["step"], n.chat_id) for when, n in of_kind(sent, NoticeKind.CHASE)]
-    assert chases == [
+    assert chases(sent) == [
         (at(9, 14, 13, 31), "unaccepted", WORKER_G1),
         (at(9, 14, 15, 31), "unaccepted_escalate", LEADER_G1),
     ]
@@ -141,7 +146,7 @@ async def test_accepting_a_report_stops_its_chase(tmp_path: Path) -> None:
         await world.issues.service.accept(WORKER_G1, number)
         after = await world.run(at(9, 14, 14, 1), at(9, 16, 18, 1), timedelta(hours=1))
 
-    assert [n.values["step"] for _, n in of_kind(before, NoticeKind.CHASE)] == ["unaccepted"]
+    assert [step for _, step, _ in chases(before)] == ["unaccepted"]
     assert of_kind(after, NoticeKind.CHASE) == []
 
 
@@ -167,8 +172,7 @@ async def test_a_changed_deadline_is_chased_from_the_change(tmp_path: Path) -> N
         await world.issues.service.change_deadline(WORKER_G1, number, "eod")
         sent = await world.run(at(9, 21, 10, 1), at(9, 22, 2, 1), timedelta(hours=1))
 
-    chases = [(when, n.values["step"], n.chat_id) for when, n in of_kind(sent, NoticeKind.CHASE)]
-    assert chases == [
+    assert chases(sent) == [
         (at(9, 22, 0, 1), "overdue", PROPERTY_USER),
         (at(9, 22, 0, 1), "overdue", WORKER_G1),
     ]
@@ -178,15 +182,12 @@ async def test_an_urgent_report_nobody_accepts_is_chased_at_night_too(tmp_path: 
     # Friday 18 September 19:00, smoke in a stairwell (an emergency): 受理 within 2 hours in clock
     # time (21:00); the leader is told two hours after that, not on Monday.
     async with schedule_world(tmp_path) as world:
-        world.issues.clock.set(at(9, 18, 19))
-        reported = await world.issues.service.report(
-            chat_id=G1_CHAT, user_id=RESIDENT, display_name="王阿姨", text="#报事 3号楼楼道冒烟了"
-        )
+        number = await report_new(world, at(9, 18, 19), "#报事 3号楼楼道冒烟了")
+        reported = await world.issues.service.load(number)
         sent = await world.run(at(9, 18, 19, 1), at(9, 19, 1, 1), timedelta(minutes=30))
 
-    assert reported.issue.urgent and reported.issue.respond_by == at(9, 18, 21)
-    chases = [(when, n.values["step"], n.chat_id) for when, n in of_kind(sent, NoticeKind.CHASE)]
-    assert chases == [
+    assert reported.urgent and reported.respond_by == at(9, 18, 21)
+    assert chases(sent) == [
         (at(9, 18, 21, 1), "unaccepted", WORKER_G1),
         (at(9, 18, 23, 1), "unaccepted_escalate", LEADER_G1),
     ]
@@ -204,9 +205,8 @@ async def test_a_return_request_nobody_decides_is_chased_then_escalated(tmp_path
         await world.issues.service.refuse_return(WORKER_G1, number, "请继续办理")
         after = await world.run(at(9, 14, 16, 31), at(9, 15, 12, 1), timedelta(hours=1))
 
-    chases = [(when, n.values["step"], n.chat_id) for when, n in of_kind(sent, NoticeKind.CHASE)]
-    assert chases == [
+    assert chases(sent) == [
         (at(9, 14, 13, 31), "return_waiting", WORKER_G1),
         (at(9, 14, 15, 31), "return_waiting_escalate", LEADER_G1),
     ]
-    assert [n.values["step"] for _, n in of_kind(after, NoticeKind.CHASE)] == []
+    assert chases(after) == []
