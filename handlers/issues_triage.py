@@ -68,12 +68,24 @@ def actions(context: BotContext) -> dict[str, Act]:
 
 async def show_card(context: BotContext, ref: str, chat_id: int, issue: IssueView) -> None:
     """Edit a worker's card (or hint) to the issue's current state and buttons."""
-    notify = notifier(context)
-    text = notify.render("worker_card", issue, Audience.WORKER, **_no_extra())
-    grid = context.services.config.grid_by_key(issue.grid)
-    staff = grid is not None and chat_id in (*grid.workers, *grid.leaders)
-    markup = kb.card(context.t.text, issue) if staff else None
-    await edit_if_sent(context, ref, chat_id, text, markup)
+    await edit_if_sent(
+        context, ref, chat_id, card_text(context, issue), card_buttons(context, issue, chat_id)
+    )
+
+
+def card_text(context: BotContext, issue: IssueView) -> str:
+    return notifier(context).render("worker_card", issue, Audience.WORKER, **_no_extra())
+
+
+def grid_staff(context: BotContext, grid_key: str) -> set[int]:
+    grid = context.services.config.grid_by_key(grid_key)
+    return set((*grid.workers, *grid.leaders)) if grid else set()
+
+
+def card_buttons(context: BotContext, issue: IssueView, chat_id: int) -> kb.Markup | None:
+    """The card's buttons, for the staff of the issue's grid only (after a 转办 the old
+    grid's cards keep the text and lose the buttons)."""
+    return kb.card(context.t.text, issue) if chat_id in grid_staff(context, issue.grid) else None
 
 
 async def show_order(context: BotContext, chat_id: int, issue: IssueView) -> None:
@@ -99,10 +111,10 @@ async def show_choices(context: BotContext, query: CallbackQuery, cb: kb.Callbac
         "ddl": lambda: kb.deadline_options(t),
     }[cb.verb]()
     ref = await pressed_ref(context, query, worker_refs(cb.number, query.from_user.id))
-    text = notifier(context).render("worker_card", issue, Audience.WORKER, **_no_extra())
     await edit_if_sent(
-        context, ref, query.from_user.id, text, kb.choices(t, cb.number, cb.verb, options)
-    )
+        context, ref, query.from_user.id, card_text(context, issue),
+        kb.choices(t, cb.number, cb.verb, options),
+    )  # fmt: skip
     await answer(query, t("issues.toasts.choose"))
 
 
@@ -156,23 +168,20 @@ async def refresh(
     the other workers' and leaders' messages about it (else theirs would offer 受理 on an
     issue already assigned; the service would refuse the press, but the card would mislead)."""
     await _refresh_own(context, user, issue, query)
-    config = context.services.config
-    grid = config.grid_by_key(issue.grid)
-    buttons_for = set((*grid.workers, *grid.leaders)) if grid else set()
-    grids = [grid] if grid else []
-    if user not in buttons_for:  # a 转办 away: the old grid's staff lose their buttons
-        grids += [g for g in config.community.grids if user in (*g.workers, *g.leaders)]
-    others = [p for p in dict.fromkeys(p for g in grids for p in (*g.workers, *g.leaders))
-              if p != user]  # fmt: skip
+    others = grid_staff(context, issue.grid)
+    if user not in others:  # a 转办 away: the old grid's staff lose their buttons
+        for grid in context.services.config.community.grids:
+            if user in (members := grid_staff(context, grid.key)):
+                others |= members
+    others.discard(user)
     # Their card, and any 催受理 reminder or hint with the same buttons: one query for all.
-    refs = [(staff, ref) for staff in others for ref in worker_refs(issue.number, staff)]
+    refs = [(staff, ref) for staff in sorted(others) for ref in worker_refs(issue.number, staff)]
     sent = await context.services.outbox.repo.sent_refs([ref for _, ref in refs])
-    text = notifier(context).render("worker_card", issue, Audience.WORKER, **_no_extra())
-    markup = kb.card(context.t.text, issue) or {"inline_keyboard": []}
+    text = card_text(context, issue)
     for staff, ref in refs:
         if ref in sent:
-            shown = markup if staff in buttons_for else {"inline_keyboard": []}
-            await context.services.outbox.edit_message(ref, staff, text, reply_markup=shown)
+            markup = card_buttons(context, issue, staff) or {"inline_keyboard": []}
+            await context.services.outbox.edit_message(ref, staff, text, reply_markup=markup)
 
 
 async def _refresh_own(
