@@ -8,6 +8,8 @@ logged — what the press did is already recorded.
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass
 
 from markupsafe import escape
 from telegram import CallbackQuery, Message
@@ -52,3 +54,24 @@ def is_number(text: str) -> bool:
     """ASCII digits only: str.isdigit() also accepts ² or ³, which int() then refuses (a
     forged button or an odd keyboard would otherwise fail the whole update)."""
     return text.isascii() and text.isdigit()
+
+
+# A command at the start of a text or caption; Chinese may follow without a space (/report漏水).
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@([A-Za-z0-9_]+))?(?![A-Za-z0-9_@])")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # lower-cased, without the slash and the @bot
+    rest: str  # what follows it, stripped
+    ours: bool  # not addressed to another bot (/done@otherbot)
+
+
+def leading_command(text: str, username: str) -> Command | None:
+    """The command ``text`` starts with, if any. PTB's CommandHandler parses texts; captions
+    (a photo captioned /done 12 … or /report …) need this."""
+    match = _COMMAND.match(text)
+    if match is None:
+        return None
+    ours = match[2] is None or match[2].lower() == username.lower()
+    return Command(match[1].lower(), text[match.end() :].strip(), ours)

@@ -14,6 +14,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
 from bot.issue_replies import largest_photo, notifier, reply, reply_error, service
+from bot.replies import leading_command
 from bot.services.errors import UserError
 from bot.services.issues_intake import split_hashtag
 
@@ -22,10 +23,6 @@ log = logging.getLogger(__name__)
 _NEW = filters.UpdateType.MESSAGE
 _GROUPS = filters.ChatType.GROUPS
 _TOLD_EDITS = "issues_told_edits"  # chat_data: message ids already told "edits are not tracked"
-
-
-# A command at the start of a caption; Chinese may follow without a space (/report漏水).
-_COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@([A-Za-z0-9_]+))?(?![A-Za-z0-9_@])")
 
 
 def mention_pattern(username: str) -> re.Pattern[str]:
@@ -38,11 +35,10 @@ def report_body(message: Message, username: str) -> str | None:
     A caption that starts with a command is that command: ``/report …`` under a photo is a
     report, ``/done@gridbot 12 …`` (the handler's resolution photo) is not."""
     text = message.text or message.caption or ""
-    command = _COMMAND.match(text)
+    command = leading_command(text, username)
     if command is not None:
-        mine = command[2] is None or command[2].lower() == username.lower()
-        report = mine and command[1].lower() == "report"
-        return (text[command.end() :].strip() or None) if report else None
+        report = command.ours and command.name == "report"
+        return (command.rest or None) if report else None
     tagged, _ = split_hashtag(text)
     if tagged is not None:
         return text

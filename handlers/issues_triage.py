@@ -26,7 +26,7 @@ from bot.issue_replies import (
     reply_error,
     service,
 )
-from bot.replies import answer, is_number
+from bot.replies import answer, is_number, leading_command
 from bot.services.errors import UserError
 from bot.services.issues_model import Action, IssueView, Outcome, state_ref
 from bot.services.privacy import Audience
@@ -228,12 +228,10 @@ async def act_by_command(update: Update, context: BotContext) -> None:
     text = message.text or message.caption if message else None
     if message is None or message.from_user is None or text is None:
         return
-    words = text.split()
-    command, _, addressee = words[0].lstrip("/").partition("@")
-    if addressee and addressee.lower() != context.bot.username.lower():
+    parsed = leading_command(text, context.bot.username)
+    if parsed is None or not parsed.ours:
         return  # a photo captioned for another bot (commands are filtered by PTB)
-    command = command.lower()
-    args = tuple(words[1:])
+    command, args = parsed.name, tuple(parsed.rest.split())
     photos = tuple(largest_photo(message))
     two_args = command in ("merge", "deadline")
     number_text = args[0].lstrip("#") if args else ""
