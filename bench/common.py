@@ -8,7 +8,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from bot.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -67,7 +67,7 @@ async def stop(proc: asyncio.subprocess.Process, timeout: float = 60.0) -> None:
 
 def new_sandbox(groups: int, *, flood: bool = False) -> tuple[SandboxServer, list[int]]:
     """A sandbox with the bench bot, one resident and ``groups`` groups (bot is a member)."""
-    from bot.sandbox.flood import FloodLimits
+    from sandbox.flood import FloodLimits
 
     server = SandboxServer(flood=FloodLimits() if flood else None)
     server.add_bot(token=TOKEN, username="gridbot")

@@ -4,9 +4,9 @@
 
 Uses (and if needed generates) the cached database of ``bench.gen_issues``. Gridbot's digest
 path is ``DigestService.build`` with a Config of one community (its ten grids and four handlers,
-built with ``config_from_dict``) over ``storage.issue_stats`` and ``storage.issue_slips``. The
+built with ``config_from_dict``) over ``storage.issues.stats`` and ``storage.issues.slips``. The
 baseline loads every issue, event and slip once into Python and loops over all of them for each
-digest (rates through ``bot.services.rates.compute_rates``, the reference implementation). Each
+digest (rates through ``bot.issues.rates.compute_rates``, the reference implementation). Each
 naive digest must equal the service's (the same ``Digest`` dataclass, compared with ``==``).
 
 Important: the digest queries have no grid or community filter, because one gridbot serves one
@@ -36,19 +36,19 @@ from pathlib import Path
 from bench import gen_issues
 from bench.common import TOKEN, table
 from bot.config import Config, config_from_dict
-from bot.services.clock import SystemClock
-from bot.services.digest import OVERDUE_SHOWN, TOP, Digest, DigestService, HandlerScore, Overdue
-from bot.services.issues import IssueService
-from bot.services.issues_feedback import RateScope
-from bot.services.permissions import RoleBook
-from bot.services.rates import Rates, Satisfaction, Slip, Solved, compare, compute_rates
-from bot.services.schedule_model import at_local
-from bot.services.workcal import WorkCalendar
-from storage.checkins import CheckinRepo
+from bot.core.clock import SystemClock
+from bot.core.permissions import RoleBook
+from bot.core.workcal import WorkCalendar
+from bot.issues.feedback import RateScope
+from bot.issues.rates import Rates, Satisfaction, Slip, Solved, compare, compute_rates
+from bot.issues.service import IssueService
+from bot.schedule.digest import OVERDUE_SHOWN, TOP, Digest, DigestService, HandlerScore, Overdue
+from bot.schedule.model import at_local
 from storage.clock import from_db, to_db
 from storage.db import Database
-from storage.issue_stats import IssueStats
-from storage.issues import OPEN_STATES, IssueRepo
+from storage.issues.repo import OPEN_STATES, IssueRepo
+from storage.issues.stats import IssueStats
+from storage.schedule.checkins import CheckinRepo
 
 # The indexes proposed in bench/README.md (not a migration: tried on a copy with --try-indexes).
 PROPOSED_INDEXES = (
@@ -244,7 +244,7 @@ class Naive:
 
 
 def digest_weights(config: Config):  # type: ignore[no-untyped-def]
-    from bot.services.rates import RateWeights
+    from bot.issues.rates import RateWeights
 
     r = config.rates
     return RateWeights(r.response_weight, r.resolution_weight, r.satisfaction_weight,

@@ -10,7 +10,7 @@ reuse it; ``--force`` regenerates.
 The schema has no community column (one gridbot serves one community), so a community is a
 block of consecutive grids: with the defaults, community ``c`` owns grids ``g{10c}`` …
 ``g{10c+9}`` and four handlers ``c{c}_wy`` (物业), ``c{c}_cgk`` (城管科), ``c{c}_sz`` (市政),
-``c{c}_jw`` (居委会). Categories are the default taxonomy of ``bot.config_reader``. States
+``c{c}_jw`` (居委会). Categories are the default taxonomy of ``bot.config.reader``. States
 depend on age: nearly everything older than a couple of weeks is closed (some rejected or
 merged, a small backlog left open and overdue); recent issues spread over the open states.
 Each resolution round issues one feedback slip per reporter; answered slips follow a realistic
@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.common import OUT
-from bot.config_reader import default_categories
+from bot.config.reader import default_categories
 from storage.db import Database
 
 CHUNK = 20_000

@@ -65,8 +65,8 @@ def _registry_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
 
 def _registry_command(args: argparse.Namespace, config: object) -> int:
+    from bot.cli import export_ledger, import_registry
     from bot.config import Config
-    from bot.registry_cli import export_ledger, import_registry
 
     assert isinstance(config, Config)
     if args.command == "import":

@@ -11,88 +11,73 @@ from typing import Any
 
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
-import handlers.chats
+import handlers.chats.membership
+import handlers.chats.start
+import handlers.consult
 import handlers.issues
-import handlers.issues_feedback
-import handlers.issues_private
-import handlers.issues_triage
-import handlers.issues_views
-import handlers.jielong
-import handlers.meetings
-import handlers.notices
 import handlers.privacy
+import handlers.privacy.commands
 import handlers.registry
-import handlers.registry_admin
 import handlers.schedule
-import handlers.start
 import handlers.votes
 from bot.config import Config
+from bot.consult.jielong import JielongService
+from bot.consult.meetings import MeetingService
+from bot.consult.meetings_presenter import sweep_consultation
+from bot.consult.notices import NoticeService
+from bot.consult.sweep import ConsultSweep
 from bot.context import BotContext, Services
-from bot.http import AiohttpRequest
-from bot.intake import ALLOWED_UPDATES, Intake, record_handler_error
-from bot.meeting_notify import sweep_consultation
-from bot.outbox import Outbox, Sender
-from bot.ratelimit import Limits
-from bot.rendering import Renderer
-from bot.schedule import run_sweeps, tick
-from bot.services.chasing import Chaser
-from bot.services.checkin import CheckinService
-from bot.services.clock import Clock, SystemClock
-from bot.services.digest import DigestService
-from bot.services.issues import IssueService
-from bot.services.jielong import JielongService
-from bot.services.ledger import LedgerService
-from bot.services.meetings import MeetingService
-from bot.services.meetings_sweep import ConsultSweep
-from bot.services.notices import NoticeService
-from bot.services.permissions import RoleBook
-from bot.services.personal_data import PersonalDataService
-from bot.services.registry import RegistryService
-from bot.services.schedule import ScheduleService
-from bot.services.votes import VoteService
-from bot.services.votes_polls import PollService
-from bot.services.workcal import WorkCalendar
-from bot.votes_notify import sweep_votes
-from bot.webhook import WebhookServer
-from storage.checkins import CheckinRepo
+from bot.core.clock import Clock, SystemClock
+from bot.core.permissions import RoleBook
+from bot.core.rendering import Renderer
+from bot.core.workcal import WorkCalendar
+from bot.issues.ledger import LedgerService
+from bot.issues.service import IssueService
+from bot.privacy.personal_data import PersonalDataService
+from bot.registry.service import RegistryService
+from bot.schedule.chasing import Chaser
+from bot.schedule.checkin import CheckinService
+from bot.schedule.digest import DigestService
+from bot.schedule.jobs import run_sweeps, tick
+from bot.schedule.service import ScheduleService
+from bot.transport.http import AiohttpRequest
+from bot.transport.intake import ALLOWED_UPDATES, Intake, record_handler_error
+from bot.transport.outbox import Outbox, Sender
+from bot.transport.ratelimit import Limits
+from bot.transport.webhook import WebhookServer
+from bot.votes.polls import PollService
+from bot.votes.presenter import sweep_votes
+from bot.votes.service import VoteService
+from storage.consult.jielong import JielongRepo
+from storage.consult.meetings import MeetingRepo
+from storage.consult.notices import NoticeRepo
 from storage.db import Database
-from storage.drafts import DraftRepo
-from storage.issue_stats import IssueStats
-from storage.issues import IssueRepo
-from storage.jielong import JielongRepo
-from storage.ledger import LedgerRepo
-from storage.meetings import MeetingRepo
-from storage.notices import NoticeRepo
-from storage.outbox import OutboxRepo
-from storage.personal_data import PersonalDataRepo
-from storage.registry import RegistryRepo
-from storage.schedules import ScheduleRepo
-from storage.votes import VoteRepo
+from storage.issues.drafts import DraftRepo
+from storage.issues.ledger import LedgerRepo
+from storage.issues.repo import IssueRepo
+from storage.issues.stats import IssueStats
+from storage.privacy.personal_data import PersonalDataRepo
+from storage.registry.repo import RegistryRepo
+from storage.schedule.checkins import CheckinRepo
+from storage.schedule.runs import ScheduleRepo
+from storage.transport.outbox import OutboxRepo
+from storage.votes.repo import VoteRepo
 
 log = logging.getLogger(__name__)
 
-# (module, handler group). Group -1 sees every update before the features do.
+# (feature, handler group). Group -1 sees every update before the features do.
 HANDLER_MODULES: Sequence[tuple[ModuleType, int]] = (
-    (handlers.chats, -1),
-    (handlers.start, 0),
+    (handlers.chats.membership, -1),
+    (handlers.chats.start, 0),
     (handlers.schedule, 0),
     # Registry before the issue loop: a typed "3-2-301" or a sheet sent privately is not a report.
     (handlers.registry, 0),
-    (handlers.registry_admin, 0),
     (handlers.privacy, 0),
-    # Votes and notices (issue #6) before the issue loop: "#通知 …" is not a report.
+    # Votes and notices (issue #6) before the issue loop: "#通知 …" is not a report; 接龙 and
+    # meetings too: "#建议" replying to a meeting's announcement is a suggestion for it.
     (handlers.votes, 0),
-    (handlers.notices, 0),
-    # 接龙 and meetings (issue #6) before the issue loop: "#建议" replying to a meeting's
-    # announcement is a suggestion for it, not a report.
-    (handlers.jielong, 0),
-    (handlers.meetings, 0),
-    # Order matters inside group 0: a slip comment (a reply) before the private guided report.
+    (handlers.consult, 0),
     (handlers.issues, 0),
-    (handlers.issues_feedback, 0),
-    (handlers.issues_triage, 0),
-    (handlers.issues_views, 0),
-    (handlers.issues_private, 0),
 )
 RETENTION_SWEEP_SECONDS = 3600
 
@@ -120,7 +105,7 @@ class GridBot:
             # THE clock (issue #5): one tick a minute runs every sweep.
             self.app.job_queue.run_repeating(tick, interval=self.config.schedule.tick_seconds)
             self.app.job_queue.run_repeating(
-                handlers.privacy.sweep_retention, interval=RETENTION_SWEEP_SECONDS
+                handlers.privacy.commands.sweep_retention, interval=RETENTION_SWEEP_SECONDS
             )
         await self.sender.start()
         polling = self.config.telegram.mode == "polling"

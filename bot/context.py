@@ -8,9 +8,9 @@ from typing import Any
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.config import Config
-from bot.outbox import Outbox, Sender
-from bot.rendering import Renderer
-from bot.services.clock import Clock
+from bot.core.clock import Clock
+from bot.core.rendering import Renderer
+from bot.transport.outbox import Outbox, Sender
 from storage.db import Database
 
 

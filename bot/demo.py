@@ -15,9 +15,9 @@ from typing import Any
 
 from bot.app import GridBot, build
 from bot.config import config_from_dict
-from bot.rendering import Renderer
-from bot.sandbox.models import SentRecord
-from bot.sandbox.server import SandboxServer
+from bot.core.rendering import Renderer
+from sandbox.models import SentRecord
+from sandbox.server import SandboxServer
 
 TOKEN = "700000001:DEMO"
 GROUP = -1001234567001

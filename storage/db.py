@@ -355,7 +355,7 @@ async def _connect(path: Path) -> aiosqlite.Connection:
         "PRAGMA synchronous=FULL",
         "PRAGMA foreign_keys=ON",
         "PRAGMA busy_timeout=5000",
-        # Deleted personal data is overwritten, not left in free pages (storage.personal_data).
+        # Deleted personal data is overwritten, not left in free pages (storage.privacy).
         "PRAGMA secure_delete=ON",
     ):
         await conn.execute(pragma)

@@ -14,9 +14,9 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 import pytest
 
-from bot import config_schema
 from bot.config import Config, ConfigError, config_from_dict, load_config
-from bot.services.workcal import Duration, Unit
+from bot.config import schema as config_schema
+from bot.core.workcal import Duration, Unit
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 # The example ships `token = ""` (a real token belongs in the environment, not in a file that

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.digest_chart import COLOURS, cjk_font, trend_png, y_step
-from bot.rendering import Renderer
+from bot.core.rendering import Renderer
+from bot.schedule.digest_chart import COLOURS, cjk_font, trend_png, y_step
 
 # CI installs a CJK font (.ci/run) and sets this, so there the test can never be skipped.
 REQUIRED = os.environ.get("GRIDBOT_REQUIRE_CJK_FONT") == "1"

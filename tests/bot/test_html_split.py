@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot.html_split import split_html
+from bot.transport.html_split import split_html
 
 
 class _Balance(HTMLParser):

@@ -1,4 +1,4 @@
-"""PTB's networking on aiohttp (bot/http.py): bodies as the Bot API takes them, errors as
+"""PTB's networking on aiohttp (bot/transport/http.py): bodies as the Bot API takes them, errors as
 PTB's own backend reports them, against a real aiohttp server on loopback."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.http import AiohttpRequest
+from bot.transport.http import AiohttpRequest
 
 
 def request_data(**params: object) -> RequestData:

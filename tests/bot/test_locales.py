@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from bot.rendering import REFERENCE_LOCALE, TEMPLATES, _catalogue, _environment
+from bot.core.rendering import REFERENCE_LOCALE, TEMPLATES, _catalogue, _environment
 
 OTHER_LOCALE = "en"
 

@@ -15,7 +15,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bot.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 from tests.support import factories as f
 
 MESSAGES = 300

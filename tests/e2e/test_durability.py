@@ -13,7 +13,7 @@ from telegram.ext import MessageHandler, filters
 
 from bot.app import GridBot
 from bot.context import BotContext
-from bot.sandbox.flood import FloodLimits
+from sandbox.flood import FloodLimits
 from tests.support import factories as f
 from tests.support.harness import World, running_bot, sandbox_world, settled
 

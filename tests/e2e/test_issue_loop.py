@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from bot.app import GridBot
-from bot.sandbox.models import SentRecord
-from bot.services.errors import NotFound
-from bot.services.issues import IssueService
-from bot.services.issues_feedback import RateScope
-from bot.services.issues_model import Action, State
+from bot.core.errors import NotFound
+from bot.issues.feedback import RateScope
+from bot.issues.model import Action, State
+from bot.issues.service import IssueService
+from sandbox.models import SentRecord
 from tests.support import factories as f
 from tests.support.harness import FAST, World, running_bot, sandbox_world, settled, step
 

@@ -11,8 +11,8 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.app import GridBot, build
-from bot.sandbox.flood import FloodLimits
-from bot.services.jielong import JielongService
+from bot.consult.jielong import JielongService
+from sandbox.flood import FloodLimits
 from tests.e2e.test_issue_loop import buttons, current, press
 from tests.support import factories as f
 from tests.support.harness import (

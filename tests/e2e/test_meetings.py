@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.app import GridBot
-from bot.schedule import run_sweeps
+from bot.schedule.jobs import run_sweeps
 from tests.e2e.test_issue_loop import buttons, open_private_chats, press
 from tests.support import factories as f
 from tests.support.harness import FAST, World, running_bot, sandbox_world, settled, step

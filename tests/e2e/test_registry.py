@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.app import GridBot
-from bot.services.registry import RegistryService
+from bot.registry.service import RegistryService
 from tests.support import factories as f
 from tests.support.harness import FAST, World, press, running_bot, sandbox_world, step
 from tests.support.registry import as_xlsx, sample_rows

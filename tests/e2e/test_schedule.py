@@ -7,9 +7,9 @@ import copy
 from datetime import datetime
 from pathlib import Path
 
-from bot.digest_chart import cjk_font
-from bot.issue_notify import issue_service
-from bot.sandbox.models import SentRecord
+from bot.issues.presenter import issue_service
+from bot.schedule.digest_chart import cjk_font
+from sandbox.models import SentRecord
 from tests.support import factories as f
 from tests.support.harness import (
     FAST,

@@ -121,7 +121,7 @@ async def test_advisory_poll_counts_answers_and_stops_at_the_deadline(tmp_path: 
         assert sorted(r[0] for r in answers) == voters
 
         clock.advance(timedelta(days=2, minutes=1))
-        from bot.schedule import run_sweeps
+        from bot.schedule.jobs import run_sweeps
 
         await run_sweeps(gridbot.services, "gridbot")
         await step(world, gridbot)

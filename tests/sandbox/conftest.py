@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram import Bot
 
-from bot.sandbox.models import ChatState, SandboxUser
-from bot.sandbox.server import SandboxServer
+from sandbox.models import ChatState, SandboxUser
+from sandbox.server import SandboxServer
 
 TOKEN = "123456:TEST"
 

@@ -11,8 +11,8 @@ import pytest
 from telegram import Bot
 from telegram.error import RetryAfter
 
-from bot.sandbox.client import SandboxClient, SandboxControlError
-from bot.sandbox.server import SandboxServer
+from sandbox.client import SandboxClient, SandboxControlError
+from sandbox.server import SandboxServer
 from tests.sandbox.conftest import TOKEN, raw_call
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +78,7 @@ async def test_control_api_round_trip(server: SandboxServer, bot: Bot) -> None:
 async def test_cli_runs_standalone(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.sandbox", "--port", "0", "--flood", cwd=tmp_path, env=env,
+        sys.executable, "-m", "sandbox", "--port", "0", "--flood", cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from telegram import Bot, Message
 
-from bot.sandbox.entities import EntityParseError, derive_entities, parse_html, utf16_len
-from bot.sandbox.markdown import parse_markdown, parse_markdown_v2
-from bot.sandbox.models import ChatState, SandboxUser
-from bot.sandbox.server import SandboxServer
+from sandbox.entities import EntityParseError, derive_entities, parse_html, utf16_len
+from sandbox.markdown import parse_markdown, parse_markdown_v2
+from sandbox.models import ChatState, SandboxUser
+from sandbox.server import SandboxServer
 
 
 def test_utf16_len_counts_surrogate_pairs() -> None:

@@ -16,9 +16,9 @@ from telegram.error import (
     RetryAfter,
 )
 
-from bot.sandbox.flood import FloodLimits
-from bot.sandbox.models import ChatState, SandboxUser
-from bot.sandbox.server import SandboxServer
+from sandbox.flood import FloodLimits
+from sandbox.models import ChatState, SandboxUser
+from sandbox.server import SandboxServer
 from tests.sandbox.conftest import TOKEN, FakeClock, raw_call
 
 

@@ -8,9 +8,9 @@ import pytest
 from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, InputFile
 from telegram.error import BadRequest
 
-from bot.sandbox.models import ChatState, SandboxUser, UploadedFile
-from bot.sandbox.server import SandboxServer
-from bot.sandbox.users import TINY_PNG
+from sandbox.models import ChatState, SandboxUser, UploadedFile
+from sandbox.server import SandboxServer
+from sandbox.users import TINY_PNG
 
 
 async def test_bot_uploads_photo_and_document(

@@ -15,8 +15,8 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
-from bot.sandbox.models import ChatState, SandboxUser
-from bot.sandbox.server import SandboxServer
+from sandbox.models import ChatState, SandboxUser
+from sandbox.server import SandboxServer
 from tests.sandbox.conftest import raw_call
 
 

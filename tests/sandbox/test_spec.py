@@ -8,11 +8,11 @@ import json
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.sandbox import media, methods_chats, methods_messages
-from bot.sandbox.models import ChatState, SandboxUser
-from bot.sandbox.server import SandboxServer
-from bot.sandbox.spec import IMPLEMENTED_METHODS, SPEC_PATH, load_spec
-from bot.sandbox.state import HANDLERS
+from sandbox import media, methods_chats, methods_messages
+from sandbox.models import ChatState, SandboxUser
+from sandbox.server import SandboxServer
+from sandbox.spec import IMPLEMENTED_METHODS, SPEC_PATH, load_spec
+from sandbox.state import HANDLERS
 
 # Parameters the sandbox deliberately understands although Bot API 10.1 no longer lists them.
 LEGACY_PARAMS = {"reply_to_message_id", "allow_sending_without_reply", "correct_option_id",

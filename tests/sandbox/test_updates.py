@@ -18,8 +18,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.sandbox.models import ChatState, SandboxUser
-from bot.sandbox.server import SandboxServer
+from sandbox.models import ChatState, SandboxUser
+from sandbox.server import SandboxServer
 from tests.sandbox.conftest import TOKEN
 
 

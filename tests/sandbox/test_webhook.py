@@ -10,8 +10,8 @@ from aiohttp import web
 from telegram import Bot, Update
 from telegram.error import BadRequest, Conflict
 
-from bot.sandbox.models import ChatState, SandboxUser
-from bot.sandbox.server import SandboxServer
+from sandbox.models import ChatState, SandboxUser
+from sandbox.server import SandboxServer
 
 
 class Receiver:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
-from storage.issues import _OPEN_LITERALS, IssueRepo, NewIssue, ReporterRecord
+from storage.issues.repo import _OPEN_LITERALS, IssueRepo, NewIssue, ReporterRecord
 
 T0 = datetime(2025, 3, 5, 2, 0, tzinfo=UTC)
 

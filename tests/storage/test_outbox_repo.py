@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from storage.db import Database
-from storage.outbox import OutboxRepo
+from storage.transport.outbox import OutboxRepo
 
 NOW = datetime(2026, 11, 18, 6, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
-from storage.registry import HouseholdData, RegistryRepo
+from storage.registry.repo import HouseholdData, RegistryRepo
 
 NOW = datetime(2025, 3, 5, 2, 0, tzinfo=UTC)
 ROOM = HouseholdData("3", "2", "301", 8950, "李四", "13900000000", "g1")

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.app import consult_features, features
-from bot.rendering import Renderer
-from bot.services.jielong import JielongService
-from bot.services.meetings import MeetingService
-from bot.services.meetings_sweep import ConsultSweep
-from bot.services.registry import RegistryService
+from bot.consult.jielong import JielongService
+from bot.consult.meetings import MeetingService
+from bot.consult.sweep import ConsultSweep
+from bot.core.rendering import Renderer
+from bot.registry.service import RegistryService
 from storage.db import Database
 from tests.support import factories as f
 from tests.support.registry import as_xlsx, sample_rows

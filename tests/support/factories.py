@@ -18,10 +18,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Config, config_from_dict
-from bot.services.issues import IssueService
-from bot.services.workcal import WorkCalendar
+from bot.core.workcal import WorkCalendar
+from bot.issues.service import IssueService
 from storage.db import Database
-from storage.issues import IssueRepo
+from storage.issues.repo import IssueRepo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ENV = {"GRIDBOT_TOKEN": "123456:test-token"}

@@ -16,10 +16,10 @@ from typing import Any
 
 from bot.app import GridBot, build
 from bot.config import Config, config_from_dict
-from bot.sandbox.flood import FloodLimits
-from bot.sandbox.models import SentRecord
-from bot.sandbox.server import SandboxServer
-from bot.services.clock import Clock
+from bot.core.clock import Clock
+from sandbox.flood import FloodLimits
+from sandbox.models import SentRecord
+from sandbox.server import SandboxServer
 from tests.support import factories as f
 
 TOKEN = f.ENV["GRIDBOT_TOKEN"]

@@ -13,11 +13,11 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from bot.app import features
-from bot.rendering import Renderer
-from bot.services.issues import IssueService
-from bot.services.ledger import LedgerService
-from bot.services.personal_data import PersonalDataService
-from bot.services.registry import RegistryService
+from bot.core.rendering import Renderer
+from bot.issues.ledger import LedgerService
+from bot.issues.service import IssueService
+from bot.privacy.personal_data import PersonalDataService
+from bot.registry.service import RegistryService
 from storage.db import Database
 from tests.support.factories import FakeClock, make_config
 

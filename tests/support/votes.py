@@ -4,8 +4,8 @@ verified through the registry service."""
 from __future__ import annotations
 
 from bot.app import GridBot
-from bot.sandbox.models import SentRecord
-from bot.services.registry import RegistryService
+from bot.registry.service import RegistryService
+from sandbox.models import SentRecord
 from tests.support import factories as f
 from tests.support.harness import World, step
 from tests.support.registry import as_csv

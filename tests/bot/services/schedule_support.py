@@ -11,9 +11,9 @@ from typing import Any
 
 from bot.app import schedule_features
 from bot.config import Config
-from bot.services.checkin import CheckinService
-from bot.services.schedule import ScheduleService, SweepResult
-from bot.services.schedule_model import NoticeKind, ScheduleNotice
+from bot.schedule.checkin import CheckinService
+from bot.schedule.model import NoticeKind, ScheduleNotice
+from bot.schedule.service import ScheduleService, SweepResult
 from tests.support.factories import IssueWorld, issue_world
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.rendering import _catalogue
+from bot.core.rendering import _catalogue
 
 
 @pytest.mark.parametrize("feature", ["jielong", "meetings"])

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.rendering import Renderer
-from bot.services.errors import IllegalTransition, InvalidInput
-from bot.services.issues_model import Action, IssueType, State, next_state
-from bot.services.permissions import Role
+from bot.core.errors import IllegalTransition, InvalidInput
+from bot.core.permissions import Role
+from bot.core.rendering import Renderer
+from bot.issues.model import Action, IssueType, State, next_state
 
-SERVICES = Path(__file__).parents[3] / "bot" / "services"
+SERVICES = Path(__file__).parents[3] / "bot"
 
 
 def used_error_keys() -> set[str]:
     keys: set[str] = set()
-    for module in SERVICES.glob("*.py"):
+    for module in SERVICES.rglob("*.py"):
         keys |= set(re.findall(r'"(issues\.errors\.[a-z_]+)"', module.read_text("utf-8")))
     return keys
 

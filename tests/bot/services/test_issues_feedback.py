@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import issues_feedback
-from bot.services.errors import NotFound, NotPermitted, StaleSlip
-from bot.services.issues_feedback import RateScope
-from bot.services.issues_model import Action, NoticeKind, Outcome, State
-from bot.services.rates import Satisfaction, Solved
+from bot.core.errors import NotFound, NotPermitted, StaleSlip
+from bot.issues import feedback as issues_feedback
+from bot.issues.feedback import RateScope
+from bot.issues.model import Action, NoticeKind, Outcome, State
+from bot.issues.rates import Satisfaction, Solved
 from tests.support.factories import (
     G1_CHAT,
     NEIGHBOUR,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.errors import InvalidInput
-from bot.services.issues import QueueFilter
-from bot.services.issues_intake import (
+from bot.core.errors import InvalidInput
+from bot.issues.model import IssueType, NoticeKind, State
+from bot.issues.parsing import (
     SIMILARITY_THRESHOLD,
     Candidate,
     detect_emergency,
@@ -19,8 +19,8 @@ from bot.services.issues_intake import (
     split_hashtag,
     suggest_category,
 )
-from bot.services.issues_model import IssueType, NoticeKind, State
-from bot.services.privacy import mask_location, mask_name, mask_phones
+from bot.issues.service import QueueFilter
+from bot.privacy.service import mask_location, mask_name, mask_phones
 from tests.support.factories import (
     G1_CHAT,
     G2_CHAT,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.errors import IllegalTransition, IssueFinished, NotFound, NotPermitted
-from bot.services.issues import IssueService
-from bot.services.issues_model import Action, IssueView, State
-from bot.services.permissions import GridScope, Role, may, roles_of
+from bot.core.errors import IllegalTransition, IssueFinished, NotFound, NotPermitted
+from bot.core.permissions import GridScope, Role, may, roles_of
+from bot.issues.model import Action, IssueView, State
+from bot.issues.service import IssueService
 from tests.support.factories import (
     CITY_USER,
     G1_CHAT,

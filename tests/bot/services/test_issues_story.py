@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.errors import IllegalTransition, InvalidInput, NotPermitted
-from bot.services.issues_feedback import RateScope
-from bot.services.issues_model import Action, IssueType, NoticeKind, Outcome, State
-from bot.services.rates import Satisfaction, Solved
+from bot.core.errors import IllegalTransition, InvalidInput, NotPermitted
+from bot.issues.feedback import RateScope
+from bot.issues.model import Action, IssueType, NoticeKind, Outcome, State
+from bot.issues.rates import Satisfaction, Solved
 from tests.support.factories import (
     CITY_USER,
     G1_CHAT,

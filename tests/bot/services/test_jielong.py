@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.consult_text import split_jielong
-from bot.services.errors import UserError
+from bot.consult.parsing import split_jielong
+from bot.core.errors import UserError
 from tests.support import factories as f
 from tests.support.consult import consult_world
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.errors import UserError
-from bot.services.meetings_model import parse_form, parse_scope
-from bot.services.meetings_sweep import ConsultKind
-from storage.schedules import ScheduleRepo
+from bot.consult.meetings_model import parse_form, parse_scope
+from bot.consult.sweep import ConsultKind
+from bot.core.errors import UserError
+from storage.schedule.runs import ScheduleRepo
 from tests.support import factories as f
 from tests.support.consult import consult_world
 

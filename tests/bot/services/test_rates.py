@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import pytest
 
-from bot.services.rates import (
+from bot.issues.rates import (
     Rate,
     RateCounts,
     RateWeights,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.rendering import Renderer
-from bot.services.errors import NotPermitted
-from bot.services.registry_import import ImportRefused
+from bot.core.errors import NotPermitted
+from bot.core.rendering import Renderer
+from bot.registry.importing import ImportRefused
 from tests.support.factories import RESIDENT, SECRETARY
 from tests.support.registry import (
     RegistryWorld,

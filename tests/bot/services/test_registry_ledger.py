@@ -11,11 +11,11 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.__main__ import main
-from bot.ledger_xlsx import ledger_xlsx
-from bot.rendering import Renderer
-from bot.services.errors import NotPermitted
-from bot.services.issues_model import NoticeKind
-from bot.services.rates import Satisfaction, Solved
+from bot.core.errors import NotPermitted
+from bot.core.rendering import Renderer
+from bot.issues.ledger_xlsx import ledger_xlsx
+from bot.issues.model import NoticeKind
+from bot.issues.rates import Satisfaction, Solved
 from tests.support import factories as f
 from tests.support.registry import RegistryWorld, registry_world
 

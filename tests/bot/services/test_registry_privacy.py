@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.errors import NotPermitted
-from bot.services.issues_model import NoticeKind
-from bot.services.rates import Satisfaction, Solved
-from storage.checkins import CheckinRepo
-from storage.drafts import DraftRepo
-from storage.inbox import InboxRepo
-from storage.registry import SensitiveRecord
+from bot.core.errors import NotPermitted
+from bot.issues.model import NoticeKind
+from bot.issues.rates import Satisfaction, Solved
+from storage.issues.drafts import DraftRepo
+from storage.registry.repo import SensitiveRecord
+from storage.schedule.checkins import CheckinRepo
+from storage.transport.inbox import InboxRepo
 from tests.support.factories import (
     G1_CHAT,
     PROPERTY_USER,

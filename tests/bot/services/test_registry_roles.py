@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.errors import InvalidInput, NotPermitted, UserError
-from bot.services.issues_model import Action
-from bot.services.permissions import Grant, GridScope, RegistryAction, Role, may
+from bot.core.errors import InvalidInput, NotPermitted, UserError
+from bot.core.permissions import Grant, GridScope, RegistryAction, Role, may
+from bot.issues.model import Action
 from tests.support.factories import (
     G1_CHAT,
     LEADER_G1,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import config_from_dict
-from bot.services.errors import NotPermitted
-from bot.services.schedule_model import NoticeKind, Outcome
+from bot.core.errors import NotPermitted
+from bot.schedule.model import NoticeKind, Outcome
 from tests.bot.services.schedule_support import of_kind, schedule_world
 from tests.support.factories import (
     ENV,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import chasing
-from bot.services.issues_model import Action
-from bot.services.schedule_model import NoticeKind, ScheduleNotice
+from bot.issues.model import Action
+from bot.schedule import chasing
+from bot.schedule.model import NoticeKind, ScheduleNotice
 from tests.bot.services.schedule_support import ScheduleWorld, of_kind, schedule_world
 from tests.support.factories import (
     G1_CHAT,

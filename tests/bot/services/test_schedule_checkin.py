@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.errors import NotPermitted, StaleSlip
-from bot.services.schedule_model import NoticeKind, ScheduleNotice
+from bot.core.errors import NotPermitted, StaleSlip
+from bot.schedule.model import NoticeKind, ScheduleNotice
 from tests.bot.services.schedule_support import ScheduleWorld, schedule_world
 from tests.support.factories import NEIGHBOUR, RESIDENT, SHANGHAI, STRANGER, WORKER_G1
 

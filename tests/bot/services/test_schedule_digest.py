@@ -8,9 +8,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from bot.services.digest import Digest, Overdue
-from bot.services.rates import Satisfaction, Solved
-from bot.services.schedule_model import NoticeKind, Outcome
+from bot.issues.rates import Satisfaction, Solved
+from bot.schedule.digest import Digest, Overdue
+from bot.schedule.model import NoticeKind, Outcome
 from tests.bot.services.schedule_support import ScheduleWorld, schedule_world
 from tests.support.factories import (
     CITY_USER,

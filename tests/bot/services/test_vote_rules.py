@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from bot.services.vote_rules import (
+from bot.votes.rules import (
     Choice,
     Elector,
     Matter,

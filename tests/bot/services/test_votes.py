@@ -12,12 +12,12 @@ import pytest
 
 from bot.app import features
 from bot.config import config_from_dict
-from bot.rendering import Renderer
-from bot.services.errors import NotPermitted, UserError
-from bot.services.votes import VoteService, electorate, scope_of
-from bot.services.votes_polls import PollService
+from bot.core.errors import NotPermitted, UserError
+from bot.core.rendering import Renderer
+from bot.votes.polls import PollService
+from bot.votes.service import VoteService, electorate, scope_of
 from storage.db import Database
-from storage.votes import ScopeHousehold
+from storage.votes.repo import ScopeHousehold
 from tests.support import factories as f
 from tests.support.votes import OWNER, unit_sheet
 

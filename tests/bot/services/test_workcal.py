@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.services.workcal import Duration, Unit, WorkCalendar, parse_duration
+from bot.core.workcal import Duration, Unit, WorkCalendar, parse_duration
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -267,7 +267,7 @@ def test_workcal_working_days_between_inverts_add_working_days(
 def test_workcal_unknown_year_falls_back_to_weekdays_with_one_warning(
     cal: WorkCalendar, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.services.workcal")
+    caplog.set_level(logging.WARNING, logger="bot.core.workcal")
 
     # Dec 31 2026 is known; 2027 is not, so Fri Jan 1 2027 counts as a working day.
     assert cal.add(at("2026-12-31", "10:00"), parse_duration("2wd")) == at("2027-01-04", "18:00")

@@ -1,0 +1,278 @@
+"""The shape of gridbot's configuration: frozen dataclasses, built only by ``bot.config``.
+
+Each field is a key of the TOML file (nested dataclasses are tables, tuples of them arrays of
+tables) and is documented, with its default, in ``config.example.toml``. The defaults here
+mirror the loader's and exist so tests and the demo can build a config in code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from datetime import time as LocalTime  # for fields named "time"
+from pathlib import Path
+from typing import Final, Literal
+from zoneinfo import ZoneInfo
+
+from bot.core.workcal import Duration, Unit
+
+Locale = Literal["zh_CN", "en"]
+Mode = Literal["polling", "webhook"]
+HandlerKind = Literal["property", "department"]
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    url: str = ""
+    secret_token: str = field(default="", repr=False)
+    path: str = "/telegram"
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = field(repr=False)
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    mode: Mode = "polling"
+    poll_timeout: int = 30
+    bot_username: str = ""
+    webhook: WebhookConfig = WebhookConfig()
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: Path
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    max_attempts: int = 3
+    batch: int = 100
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    global_per_second: float = 30.0
+    group_per_minute: int = 20
+    private_per_second: float = 1.0
+    max_attempts: int = 8
+    backoff_seconds: float = 2.0
+    concurrency: int = 8
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    work_start: time = time(9, 0)
+    work_end: time = time(18, 0)
+    lunch_start: time | None = time(12, 0)
+    lunch_end: time | None = time(13, 30)
+
+
+@dataclass(frozen=True)
+class GridConfig:
+    key: str
+    name: str
+    chat_id: int | None  # None: the grid has no group chat yet
+    workers: tuple[int, ...]
+    leaders: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class HandlerConfig:
+    key: str
+    name: str
+    user_id: int
+    kind: HandlerKind
+
+
+@dataclass(frozen=True)
+class CommunityConfig:
+    name: str
+    secretaries: tuple[int, ...] = ()
+    grids: tuple[GridConfig, ...] = ()
+    handlers: tuple[HandlerConfig, ...] = ()
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    respond: Duration
+    resolve: Duration
+
+
+@dataclass(frozen=True)
+class CategoryConfig:
+    key: str
+    name: str
+    keywords: tuple[str, ...]
+    limit: str
+    handler: str | None = None
+
+
+@dataclass(frozen=True)
+class EmergencyService:
+    kind: str
+    number: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IssuesConfig:
+    limits: Mapping[str, TimeLimit] = field(hash=False)
+    categories: tuple[CategoryConfig, ...]
+    emergency: tuple[EmergencyService, ...]
+    default_category: str = "other"
+    feedback_reminder_days: int = 3
+    feedback_expiry_days: int = 7
+    duplicate_window_days: int = 14
+    max_report_chars: int = 2000
+
+
+@dataclass(frozen=True)
+class RatesConfig:
+    response_weight: float = 0.1
+    resolution_weight: float = 0.5
+    satisfaction_weight: float = 0.4
+    basic_satisfied_weight: float = 0.9
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    """Personal information (PIPL, issue #4)."""
+
+    retention_days: int = 365  # after closure, a report's contact details are anonymised
+
+
+# -- schedules (issue #5): civic calendar, deadline chasing, check-ins, digests ---------
+
+HolidayPolicy = Literal["send", "next_working_day", "skip"]
+Audience = Literal["groups", "workers", "leaders", "secretaries", "handlers"]
+ChaseTarget = Literal["leaders", "secretaries"]
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    """One civic-calendar rule: on ``days`` of ``months`` at ``time``, send ``template``."""
+
+    key: str
+    template: str
+    days: tuple[int, ...]
+    time: LocalTime
+    months: tuple[int, ...] = tuple(range(1, 13))
+    holiday: HolidayPolicy = "send"  # what happens when the day is not a working day
+    audience: tuple[Audience, ...] = ("groups",)
+    day_before: LocalTime | None = None  # a reminder the evening before, if set
+
+
+@dataclass(frozen=True)
+class EscalationStep:
+    after_working_days: int  # working days after the resolve-by deadline
+    to: ChaseTarget
+
+
+TWO_WORKING_HOURS: Final = Duration(2, Unit.WORKING_HOURS)
+
+
+@dataclass(frozen=True)
+class ChaseConfig:
+    remind_fraction: float = 0.75  # 催办 at this share of the time limit
+    # A report nobody accepted by its respond-by deadline: the grid's workers are reminded
+    # then, and its leaders told once it is this much later still.
+    unaccepted_escalate_after: Duration = TWO_WORKING_HOURS
+    ladder: tuple[EscalationStep, ...] = (
+        EscalationStep(1, "leaders"),
+        EscalationStep(3, "secretaries"),
+    )
+
+
+@dataclass(frozen=True)
+class CheckinConfig:
+    ask: time = time(7, 30)
+    deadline: time = time(9, 0)
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    time: LocalTime = LocalTime(8, 0)
+    weekly_weekday: int = 1  # ISO weekday of the weekly summary (1 = Monday); 0 turns it off
+    max_chars: int = 4096
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    grace_minutes: int = 30
+    tick_seconds: int = 60
+    rules: tuple[RuleConfig, ...] = ()
+    chase: ChaseConfig = ChaseConfig()
+    checkin: CheckinConfig = CheckinConfig()
+    digest: DigestConfig = DigestConfig()
+
+
+# -- meetings (issue #6): 议事会 / 协商会 ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeetingsConfig:
+    reminder_hours: tuple[int, ...] = (48, 2)  # private reminders to invitees before the start
+    publicity_days: int = 5  # 公示: objections possible this long after the minutes
+    close_reminder_days: int = 3  # results within 3 days: remind the convenor after that
+    sign_in_early_minutes: int = 30  # 签到 opens this long before the start
+    default_minutes: int = 120  # length of a meeting given without an end time
+
+
+# -- votes and notices (issue #6) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VotesConfig:
+    default_days: int = 7  # a vote without a deadline of its own stays open this long
+    ballot_change: Literal["allowed", "forbidden"] = "allowed"  # the newest ballot counts
+    remind_before_hours: int = 24  # owners who have not voted: one private reminder
+
+
+@dataclass(frozen=True)
+class Config:
+    telegram: TelegramConfig
+    storage: StorageConfig
+    community: CommunityConfig
+    issues: IssuesConfig
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    locale: Locale = "zh_CN"
+    intake: IntakeConfig = IntakeConfig()
+    outbox: OutboxConfig = OutboxConfig()
+    calendar: CalendarConfig = CalendarConfig()
+    rates: RatesConfig = RatesConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
+    meetings: MeetingsConfig = MeetingsConfig()
+    votes: VotesConfig = VotesConfig()
+
+    def grid_by_chat(self, chat_id: int) -> GridConfig | None:
+        """The grid whose group chat this is, if any."""
+        return next((g for g in self.community.grids if g.chat_id == chat_id), None)
+
+    def grid_by_key(self, key: str) -> GridConfig | None:
+        return next((g for g in self.community.grids if g.key == key), None)
+
+    def handler_by_key(self, key: str) -> HandlerConfig | None:
+        return next((h for h in self.community.handlers if h.key == key), None)
+
+    def handler_by_user(self, user_id: int) -> HandlerConfig | None:
+        return next((h for h in self.community.handlers if h.user_id == user_id), None)
+
+    def category(self, key: str) -> CategoryConfig | None:
+        """The category with this key; None for a key no longer configured."""
+        return next((c for c in self.issues.categories if c.key == key), None)
+
+    def limit(self, name: str) -> TimeLimit:
+        """The named time limit; every category's limit is checked to exist at load time."""
+        return self.issues.limits[name]
+
+    def is_worker(self, user_id: int) -> bool:
+        """Whether this user is a grid worker (网格员) of any grid."""
+        return any(user_id in g.workers for g in self.community.grids)
+
+    def grids_of_worker(self, user_id: int) -> tuple[GridConfig, ...]:
+        return tuple(g for g in self.community.grids if user_id in g.workers)

@@ -1,0 +1,222 @@
+"""Who may do what: the one policy function every service action calls (architecture invariant 6).
+
+Callback data is only an issue number, and a client can forge it, so services never trust who
+a button was shown to: they ask :func:`may` with the person who pressed it. Roles come from two
+places (issue #4): the config (grid workers and leaders per grid, secretaries for the whole
+community, handlers by user id) and the registry's role grants (``/grant``), passed in as
+``grants``. A grant scoped to a grid counts on that grid only; ``grid == ""`` counts everywhere.
+Handlers stay config-only: the role is per assignment, keyed by the config's handler key.
+
+:class:`RoleBook` is the in-process copy of the ``role_grants`` table that synchronous callers
+(the issue services) consult; the registry service loads it at start-up and changes it only
+after a grant or revocation has committed. Being a Telegram group admin grants nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Set
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Final, Protocol
+
+from bot.config import Config
+from bot.issues.model import Action
+
+
+class Role(StrEnum):
+    RESIDENT = "resident"
+    BUILDING_HEAD = "building_head"
+    WORKER = "worker"
+    LEADER = "leader"
+    SECRETARY = "secretary"
+    HANDLER = "handler"
+    ADMIN = "admin"
+
+
+class IssueScope(Protocol):
+    """What the policy needs to know about an issue (``IssueView`` has all of it)."""
+
+    @property
+    def grid(self) -> str: ...
+
+    @property
+    def handler(self) -> str | None: ...
+
+    @property
+    def reporter_ids(self) -> Set[int]: ...
+
+
+class RegistryAction(StrEnum):
+    """Registry, roles and privacy actions (issue #4); checked by :func:`may` like issue ones."""
+
+    GRANT = "grant"  # /grant and /revoke
+    BIND = "bind"  # /bind a group to a grid
+    IMPORT = "import"  # import the household sheet
+    VERIFY = "verify"  # approve or reject a resident's household claim
+    LEDGER = "ledger"  # export the 台账
+    SEE_REQUESTER = "see_requester"  # requesters' full names in the ledger
+    READ_SENSITIVE = "read_sensitive"  # living alone, health, disability
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A role granted in the registry; ``grid`` "" means the whole community."""
+
+    role: Role
+    grid: str = ""
+
+
+class RoleBook:
+    """Role grants by user: the in-process copy of ``role_grants`` (see module docstring)."""
+
+    def __init__(self, grants: Iterable[tuple[int, Grant]] = ()) -> None:
+        self._by_user: dict[int, frozenset[Grant]] = {}
+        self.replace(grants)
+
+    def replace(self, grants: Iterable[tuple[int, Grant]]) -> None:
+        by_user: dict[int, set[Grant]] = {}
+        for user_id, grant in grants:
+            by_user.setdefault(user_id, set()).add(grant)
+        self._by_user = {user: frozenset(found) for user, found in by_user.items()}
+
+    def of(self, user_id: int) -> frozenset[Grant]:
+        return self._by_user.get(user_id, frozenset())
+
+    def add(self, user_id: int, grant: Grant) -> None:
+        self._by_user[user_id] = self.of(user_id) | {grant}
+
+    def remove(self, user_id: int, grant: Grant) -> None:
+        self._by_user[user_id] = self.of(user_id) - {grant}
+
+    def holders(self, role: Role, grid: str) -> set[int]:
+        """Users granted ``role`` on ``grid`` (or community-wide)."""
+        return {
+            user
+            for user, grants in self._by_user.items()
+            if any(g.role is role and g.grid in ("", grid) for g in grants)
+        }
+
+
+@dataclass(frozen=True)
+class GridScope:
+    """An issue that does not exist yet (``/ticket``) or a whole grid's queue."""
+
+    grid: str
+    handler: str | None = None
+    reporter_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+_TRIAGE: Final = frozenset({Role.WORKER, Role.LEADER, Role.SECRETARY})
+# Handler actions are taken by the assigned handler only: a grid worker who pressed 已办结 for
+# the property company would be grading their own dispatch.
+_HANDLING: Final = frozenset({Role.HANDLER})
+_POLICY: Final[dict[Action, frozenset[Role]]] = {
+    Action.REPORT: frozenset(Role),
+    Action.TICKET: _TRIAGE,
+    Action.QUEUE: _TRIAGE,
+    Action.ACCEPT: _TRIAGE,
+    Action.ASSIGN: _TRIAGE,
+    Action.REJECT: _TRIAGE,
+    Action.MERGE: _TRIAGE,
+    Action.TRANSFER: _TRIAGE,
+    Action.RECATEGORISE: _TRIAGE,
+    Action.SET_DEADLINE: _TRIAGE,
+    Action.APPROVE_RETURN: _TRIAGE,
+    Action.REFUSE_RETURN: _TRIAGE,
+    Action.CONTACTED: _HANDLING,
+    Action.PROGRESS: _HANDLING,
+    Action.RESOLVE: _HANDLING,
+    Action.REQUEST_RETURN: _HANDLING,
+}
+_STAFF: Final = frozenset({Role.ADMIN, Role.SECRETARY})
+_REGISTRY_POLICY: Final[dict[RegistryAction, frozenset[Role]]] = {
+    RegistryAction.GRANT: _STAFF,
+    RegistryAction.BIND: _STAFF,
+    RegistryAction.IMPORT: _STAFF,
+    RegistryAction.LEDGER: _STAFF,
+    RegistryAction.SEE_REQUESTER: _STAFF | {Role.WORKER, Role.LEADER},
+    RegistryAction.VERIFY: frozenset({Role.WORKER, Role.LEADER, Role.SECRETARY}),
+    # PIPL art. 28: only the household's grid worker and the secretary.
+    RegistryAction.READ_SENSITIVE: frozenset({Role.WORKER, Role.SECRETARY}),
+}
+# Viewing: the reporter (as RESIDENT), the grid's staff, the assigned handler.
+_VIEW: Final = frozenset({Role.WORKER, Role.LEADER, Role.SECRETARY, Role.HANDLER})
+
+
+def roles_of(
+    user_id: int,
+    config: Config,
+    grid_key: str,
+    handler_key: str | None = None,
+    *,
+    grants: Iterable[Grant] = (),
+) -> set[Role]:
+    """The roles ``user_id`` holds for an issue of ``grid_key`` assigned to ``handler_key``.
+
+    Worker and leader are per grid: a worker of grid A is only a resident for grid B. Handler
+    is per assignment: a handler holds the role only on issues assigned to them. ``grants``
+    are the user's registry grants (``grid_key`` "" asks about the community as a whole).
+    """
+    roles = {Role.RESIDENT}
+    for grant in grants:
+        if grant.role is not Role.HANDLER and grant.grid in ("", grid_key):
+            roles.add(grant.role)
+    grid = config.grid_by_key(grid_key)
+    if grid is not None and user_id in grid.workers:
+        roles.add(Role.WORKER)
+    if grid is not None and user_id in grid.leaders:
+        roles.add(Role.LEADER)
+    if user_id in config.community.secretaries:
+        roles.add(Role.SECRETARY)
+    handler = config.handler_by_user(user_id)
+    if handler is not None and handler_key is not None and handler.key == handler_key:
+        roles.add(Role.HANDLER)
+    return roles
+
+
+def may(
+    user_id: int,
+    action: Action | RegistryAction,
+    issue: IssueScope,
+    config: Config,
+    *,
+    grants: Iterable[Grant] = (),
+) -> bool:
+    """Whether ``user_id`` may take ``action`` on ``issue`` (or a grid: :class:`GridScope`;
+    ``GridScope("")`` is the whole community). Slips are checked by their owner."""
+    roles = roles_of(user_id, config, issue.grid, issue.handler, grants=grants)
+    if isinstance(action, RegistryAction):
+        return bool(roles & _REGISTRY_POLICY[action])
+    if action is Action.VIEW:
+        return bool(roles & _VIEW) or user_id in issue.reporter_ids
+    return bool(roles & _POLICY.get(action, frozenset()))
+
+
+def acting_role(
+    user_id: int,
+    action: Action,
+    issue: IssueScope,
+    config: Config,
+    *,
+    grants: Iterable[Grant] = (),
+) -> Role:
+    """The role recorded in the timeline: the most specific role that permits the action."""
+    roles = roles_of(user_id, config, issue.grid, issue.handler, grants=grants)
+    allowed = roles & _POLICY.get(action, frozenset(Role))
+    for role in (Role.HANDLER, Role.WORKER, Role.LEADER, Role.SECRETARY, Role.ADMIN):
+        if role in allowed:
+            return role
+    return Role.RESIDENT
+
+
+def refusal_key(
+    user_id: int, action: Action, config: Config, *, grants: Iterable[Grant] = ()
+) -> str:
+    """The catalogue key explaining a refusal (仅网格员可操作, 仅本网格网格员 …)."""
+    if action is Action.VIEW:
+        return "issues.errors.not_visible"
+    if _POLICY.get(action) == _HANDLING:
+        return "issues.errors.only_handler"
+    if config.is_worker(user_id) or any(g.role is Role.WORKER for g in grants):
+        return "issues.errors.other_grid"
+    return "issues.errors.only_worker"

@@ -1,0 +1,88 @@
+"""Every string a person reads comes from here: Jinja2 templates and per-feature catalogues.
+
+Layout: ``bot/templates/<locale>/<feature>/<name>.html.j2`` for messages (autoescaped for
+Telegram's HTML parse mode, so user text is always data) and
+``bot/templates/<locale>/<feature>.toml`` for short strings such as button labels, looked up
+as ``"<feature>.<key>"``. A key missing in the
+active locale falls back to zh_CN, the reference locale.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime, tzinfo
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+TEMPLATES = Path(__file__).parents[1] / "templates"
+REFERENCE_LOCALE = "zh_CN"
+
+
+class Renderer:
+    """Renders templates and catalogue strings for one locale."""
+
+    def __init__(self, locale: str = REFERENCE_LOCALE) -> None:
+        if not (TEMPLATES / locale).is_dir():
+            raise ValueError(f"unknown locale {locale!r}")
+        self.locale = locale
+        self._env = _environment()
+
+    def render(self, name: str, /, **context: Any) -> str:
+        """Render ``<feature>/<name>`` to Telegram HTML, trimmed of surrounding blank lines."""
+        template = self._env.select_template(
+            [f"{self.locale}/{name}.html.j2", f"{REFERENCE_LOCALE}/{name}.html.j2"]
+        )
+        return template.render(t=self.text, **context).strip()
+
+    def text(self, key: str, /, **values: Any) -> str:
+        """Look up a short catalogue string ``"<feature>.<key>"`` and fill ``{placeholders}``."""
+        feature, _, item = key.partition(".")
+        for locale in (self.locale, REFERENCE_LOCALE):
+            found = _catalogue(locale, feature).get(item)
+            if found is not None:
+                return str(found).format(**values) if values else str(found)
+        raise KeyError(f"no catalogue string {key!r}")
+
+
+def local_datetime(t: Renderer, key: str, moment: datetime | None, zone: tzinfo) -> str | None:
+    """``moment`` on the wall clock of ``zone``, through the catalogue format ``key`` (which
+    takes ``month``, ``day``, ``hour`` and ``minute``); None stays None."""
+    if moment is None:
+        return None
+    local = moment.astimezone(zone)
+    return t.text(key, month=local.month, day=local.day, hour=local.hour, minute=local.minute)
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    return env
+
+
+@cache
+def _catalogue(locale: str, feature: str) -> dict[str, Any]:
+    """Flatten ``<locale>/<feature>.toml``: ``[buttons] accept`` becomes ``buttons.accept``."""
+    path = TEMPLATES / locale / f"{feature}.toml"
+    if not path.is_file():
+        return {}
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, table: dict[str, Any]) -> None:
+        for key, value in table.items():
+            if isinstance(value, dict):
+                walk(f"{prefix}{key}.", value)
+            else:
+                flat[f"{prefix}{key}"] = value
+
+    walk("", tomllib.loads(path.read_text(encoding="utf-8")))
+    return flat

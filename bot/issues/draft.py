@@ -1,0 +1,122 @@
+"""The private guided report (网格悄悄话, issue #3): the draft a resident fills in step by step.
+
+Steps: type → category (keyword suggestions + 其他类别) → grid (only if there are several) →
+location (typed, or 跳过) → visibility (公开 / 仅网格员 / 匿名) → confirm. The draft is stored
+in the database (``storage.issues.drafts``), so a bot restart does not lose it.
+Callback data: ``p:<field>:<value>`` (t type, c category, g grid, l location, v visibility),
+``p:ok`` confirm, ``p:x`` cancel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.config import Config
+from bot.issues import keyboards as kb
+from bot.issues.model import IssueType
+
+Text = Callable[..., str]
+SUGGESTIONS = 3
+VISIBILITY = ("pub", "prv", "anon")
+
+
+@dataclass(frozen=True)
+class Draft:
+    description: str
+    seq: int = 0  # which draft message of this user carries the buttons
+    type: str | None = None
+    category: str | None = None
+    all_categories: bool = False
+    grid: str | None = None
+    location: str | None = None
+    location_done: bool = False
+    visibility: str | None = None
+
+    def step(self) -> str:
+        """The next question: type, category, grid, location, visibility or confirm."""
+        for name, value in (("type", self.type), ("category", self.category), ("grid", self.grid)):
+            if value is None:
+                return name
+        if not self.location_done:
+            return "location"
+        return "visibility" if self.visibility is None else "confirm"
+
+
+def start(description: str, config: Config, seq: int) -> Draft:
+    grids = config.community.grids
+    return Draft(description=description, seq=seq, grid=grids[0].key if len(grids) == 1 else None)
+
+
+def choose(draft: Draft, field: str, value: str, config: Config) -> Draft | None:
+    """The draft with one button's answer applied; None for an invalid (stale/forged) value."""
+    if field == "t" and value in {t.value for t in IssueType}:
+        return replace(draft, type=value)
+    if field == "c" and value == "*":
+        return replace(draft, all_categories=True)
+    if field == "c" and config.category(value) is not None:
+        return replace(draft, category=value)
+    if field == "g" and config.grid_by_key(value) is not None:
+        return replace(draft, grid=value)
+    if field == "l":
+        return replace(draft, location=None, location_done=True)
+    if field == "v" and value in VISIBILITY:
+        return replace(draft, visibility=value)
+    return None
+
+
+def suggested(description: str, config: Config) -> list[str]:
+    """Category keys whose keywords appear in the text, most matches first (at most three)."""
+    scored = []
+    for index, category in enumerate(config.issues.categories):
+        hits = sum(1 for word in category.keywords if word and word in description)
+        if hits:
+            scored.append((-hits, index, category.key))
+    return [key for _, _, key in sorted(scored)[:SUGGESTIONS]]
+
+
+def markup(draft: Draft, t: Text, config: Config) -> dict[str, Any]:
+    """The buttons for the draft's next question, plus 取消."""
+    step = draft.step()
+    options: list[tuple[str, str]] = []
+    if step == "type":
+        options = [(f"t:{k.value}", t(f"issues.types.{k.value}")) for k in IssueType]
+    elif step == "category":
+        keys = suggested(draft.description, config)
+        if draft.all_categories or not keys:
+            keys = [c.key for c in config.issues.categories]
+        names = {c.key: c.name for c in config.issues.categories}
+        options = [(f"c:{k}", names[k]) for k in keys]
+        if not draft.all_categories and len(keys) < len(config.issues.categories):
+            options.append(("c:*", t("issues.buttons.more_categories")))
+    elif step == "grid":
+        options = [(f"g:{g.key}", g.name) for g in config.community.grids]
+    elif step == "location":
+        options = [("l:-", t("issues.buttons.skip"))]
+    elif step == "visibility":
+        labels = ("public", "private", "anonymous")
+        options = [
+            (f"v:{v}", t(f"issues.buttons.{name}"))
+            for v, name in zip(VISIBILITY, labels, strict=True)
+        ]
+    else:
+        options = [("ok", t("issues.buttons.confirm"))]
+    buttons = [kb.button(label, f"p:{data}") for data, label in options]
+    buttons.append(kb.button(t("issues.buttons.cancel"), "p:x"))
+    return kb.rows(buttons, 2)
+
+
+def summary(draft: Draft, t: Text, config: Config) -> dict[str, Any]:
+    """What the draft template shows: the answers so far and the question asked now."""
+    category = config.category(draft.category or "")
+    grid = config.grid_by_key(draft.grid or "")
+    return {
+        "description": draft.description,
+        "type": t(f"issues.types.{draft.type}") if draft.type else None,
+        "category": category.name if category else None,
+        "grid": grid.name if grid else None,
+        "location": draft.location,
+        "visibility": draft.visibility,
+        "step": draft.step(),
+    }

@@ -1,0 +1,210 @@
+"""Feedback (回访): slips when an issue is resolved, answers that close or reopen it, the sweep
+that reminds and expires, and the three rates over the slips.
+
+Rules (issue #3, domain.md), in the words residents are told:
+
+* Each reporter (merged issues' reporters included) gets one slip per resolution ("round").
+* 未解决 or 不满意 reopens the issue (重办) to the same handler with the comment; the round's
+  other unanswered slips are cancelled (superseded: counted neither as valid nor as missing).
+* Otherwise the issue closes once every slip of the round is answered or expired.
+* No answer after ``feedback_reminder_days``: one reminder. After ``feedback_expiry_days``: the
+  slip expires as 未评价; it is not a valid slip and counts as missing in the rates.
+* Rates count slips by the moment they were issued (the resolution), so a reopened issue has
+  two valid slips, one in each round's period: the first (未解决) honestly lowers 解决率.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from bot.core.errors import NotFound, NotPermitted, StaleSlip
+from bot.core.permissions import Role
+from bot.issues.model import Action, IssueView, Notice, NoticeKind, Outcome, State
+from bot.issues.rates import (
+    RateCounts,
+    Rates,
+    RateWeights,
+    Satisfaction,
+    Solved,
+    rates_from_counts,
+)
+from bot.issues.service_base import SYSTEM, IssueCore, is_group
+from storage.issues.slips import SlipRecord
+
+MAX_SLIPS_PER_SWEEP: Final = 200
+
+
+class RateScope(StrEnum):
+    COMMUNITY = "community"
+    GRID = "grid"
+    HANDLER = "handler"
+    CATEGORY = "category"
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What one sweep did; sweeping again at the same moment does nothing."""
+
+    reminded: tuple[int, ...]  # slip ids
+    expired: tuple[int, ...]  # slip ids
+    closed: tuple[int, ...]  # issue numbers
+    notices: tuple[Notice, ...]
+
+
+_STALE_KEYS = {
+    "answered": "issues.errors.slip_answered",
+    "expired": "issues.errors.slip_expired",
+    "cancelled": "issues.errors.slip_stale",
+}
+
+
+class FeedbackService(IssueCore):
+    async def issue_slips(self, issue: IssueView) -> list[Notice]:
+        """One slip per reporter for the issue's current round (call inside the resolve)."""
+        notices = []
+        for reporter in issue.reporters:
+            slip_id = await self.repo.slips.create(
+                issue.id, issue.round, reporter.user_id, grid=issue.grid,
+                handler=issue.handler, category=issue.category, now=self.now(),
+            )  # fmt: skip
+            fallback = reporter.chat_id if is_group(reporter.chat_id) else None
+            notices.append(
+                Notice(NoticeKind.FEEDBACK_SLIP, reporter.user_id, issue.number,
+                       state=issue.state, slip_id=slip_id, fallback_chat_id=fallback)
+            )  # fmt: skip
+        return notices
+
+    async def answer_slip(
+        self,
+        slip_id: int,
+        user_id: int,
+        *,
+        contacted: bool,
+        solved: Solved,
+        satisfaction: Satisfaction,
+        comment: str | None = None,
+    ) -> Outcome:
+        """A reporter answers the three questions; the issue closes, reopens or waits."""
+        comment = (comment or "").strip() or None
+        async with self.repo.db.transaction():
+            slip = await self._open_slip(slip_id, user_id)
+            await self.repo.slips.answer(
+                slip_id, contacted=contacted, solved=solved.value,
+                satisfaction=satisfaction.value, comment=comment, now=self.now(),
+            )  # fmt: skip
+            issue = await self._issue(slip.issue_id)
+            role = Role.RESIDENT.value
+            await self.note_event(issue, Action.ANSWER_SLIP, actor_id=user_id, role=role,
+                                  note=comment)  # fmt: skip
+            unhappy = solved is Solved.NOT_SOLVED or satisfaction is Satisfaction.UNSATISFIED
+            if unhappy and issue.state is State.RESOLVED and slip.round == issue.round:
+                return await self._reopen(issue, user_id, comment)
+            if unhappy:  # reopened by another reporter already: the worker still hears it
+                notices = self.to_workers(issue, NoticeKind.WORKER_UPDATE,
+                                          action=Action.ANSWER_SLIP, note=comment)  # fmt: skip
+                return self.outcome(issue, notices)
+            return await self._close_if_done(issue, user_id, role)
+
+    async def _open_slip(self, slip_id: int, user_id: int) -> SlipRecord:
+        """The slip if this user may still answer it (buttons can be stale or forged)."""
+        slip = await self.repo.slips.get(slip_id)
+        if slip is None:
+            raise NotFound("issues.errors.slip_not_found", slip=slip_id)
+        if slip.user_id != user_id:
+            raise NotPermitted("issues.errors.not_your_slip")
+        if slip.state != "open":
+            raise StaleSlip(_STALE_KEYS.get(slip.state))
+        return slip
+
+    async def _issue(self, issue_id: int) -> IssueView:
+        return await self.load(await self.repo.number_of(issue_id))
+
+    async def _reopen(self, issue: IssueView, user_id: int, comment: str | None) -> Outcome:
+        """重办: back to the same handler with a fresh resolve deadline and the comment."""
+        now = self.now()
+        limit = self.limit_for(issue.category, issue.urgent)
+        issue = await self.transition(
+            issue, Action.REOPEN, actor_id=user_id, role=Role.RESIDENT.value, note=comment,
+            changes={"resolve_by": self.calendar.add(now, limit.resolve), "assigned_at": now,
+                     "resolved_at": None},
+        )  # fmt: skip
+        await self.repo.slips.cancel_open(issue.id)
+        fields = {"action": Action.REOPEN, "note": comment}
+        notices = self.to_handler(issue, NoticeKind.HANDLER_ORDER, **fields)
+        notices += self.to_workers(issue, NoticeKind.WORKER_UPDATE, **fields)
+        notices += self.to_reporters(issue, NoticeKind.STATUS_TO_REPORTER, action=Action.REOPEN)
+        return self.outcome(issue, notices)
+
+    async def _close_if_done(self, issue: IssueView, actor_id: int | None, role: str) -> Outcome:
+        """Close a resolved issue whose slips are all answered or expired."""
+        if issue.state is not State.RESOLVED or await self.repo.slips.open_count(issue.id):
+            return self.outcome(issue, [])
+        issue = await self.transition(
+            issue, Action.CLOSE, actor_id=actor_id, role=role, changes={"closed_at": self.now()}
+        )
+        return self.outcome(
+            issue, self.to_workers(issue, NoticeKind.WORKER_UPDATE, action=Action.CLOSE)
+        )
+
+    async def sweep_feedback(self, now: datetime | None = None) -> SweepResult:
+        """Expire overdue slips (closing issues left with none open), then remind once.
+
+        Idempotent: each slip is reminded and expired at most once, recorded on its row. At
+        most MAX_SLIPS_PER_SWEEP of each, oldest first: a backlog (after an outage) goes out
+        over a few ticks instead of holding the writer, and residents' messages, for long.
+        """
+        now = now or self.now()
+        settings = self.config.issues
+        expire_before = now - timedelta(days=settings.feedback_expiry_days)
+        remind_before = now - timedelta(days=settings.feedback_reminder_days)
+        async with self.repo.db.transaction():
+            expired, closed, notices = await self._expire(expire_before, now)
+            reminded = []
+            limit = MAX_SLIPS_PER_SWEEP
+            for slip in await self.repo.slips.to_remind(remind_before, expire_before, limit):
+                if await self.repo.slips.mark_reminded(slip.id, now):
+                    reminded.append(slip.id)
+                    number = await self.repo.number_of(slip.issue_id)
+                    notices.append(Notice(NoticeKind.FEEDBACK_REMINDER, slip.user_id, number,
+                                          slip_id=slip.id))  # fmt: skip
+        return SweepResult(tuple(reminded), tuple(expired), tuple(closed), tuple(notices))
+
+    async def _expire(
+        self, cutoff: datetime, now: datetime
+    ) -> tuple[list[int], list[int], list[Notice]]:
+        expired: list[int] = []
+        touched: dict[int, None] = {}
+        for slip in await self.repo.slips.to_expire(cutoff, MAX_SLIPS_PER_SWEEP):
+            if await self.repo.slips.mark_expired(slip.id, now):
+                expired.append(slip.id)
+                touched[slip.issue_id] = None
+                issue = await self._issue(slip.issue_id)
+                await self.note_event(issue, Action.SLIP_EXPIRED, actor_id=None, role=SYSTEM)
+        closed: list[int] = []
+        notices: list[Notice] = []
+        for issue_id in touched:
+            outcome = await self._close_if_done(await self._issue(issue_id), None, SYSTEM)
+            if outcome.issue.state is State.CLOSED:
+                closed.append(outcome.issue.number)
+                notices += outcome.notices
+        return expired, closed, notices
+
+    async def rates(
+        self, scope: RateScope, key: str | None, start: datetime, end: datetime
+    ) -> Rates:
+        """The three rates over slips issued in ``[start, end)`` for a scope (SQL aggregates)."""
+        column = None if scope is RateScope.COMMUNITY else scope.value
+        counts = await self.repo.slips.rate_counts(column, key, start, end)
+        return rates_from_counts(RateCounts(**counts), self.weights())
+
+    def weights(self) -> RateWeights:
+        rates = self.config.rates
+        return RateWeights(
+            response=rates.response_weight,
+            resolution=rates.resolution_weight,
+            satisfaction=rates.satisfaction_weight,
+            basic_satisfied=rates.basic_satisfied_weight,
+        )

@@ -1,0 +1,110 @@
+"""Handling (经办): what the assigned handler does with a 交办单, and the grid worker's decision
+on a return request (退单). An issue is never silently reassigned (接诉即办条例 art. 12): a
+handler who thinks it is not theirs asks, and a grid worker approves or refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from bot.core.errors import InvalidInput
+from bot.issues.feedback import FeedbackService
+from bot.issues.model import Action, NoticeKind, Outcome
+
+
+def required(text: str | None, key: str) -> str:
+    """A reason or note a person must give (退回, 申请退单, 已办结); InvalidInput if blank."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(key)
+    return text
+
+
+class HandlingService(FeedbackService):
+    async def handler_contacted(self, user_id: int, number: int) -> Outcome:
+        """已联系居民: the handler has reached the resident; work is under way."""
+        async with self.repo.db.transaction():
+            issue, role = await self.act(user_id, number, Action.CONTACTED)
+            issue = await self.transition(
+                issue, Action.CONTACTED, actor_id=user_id, role=role.value,
+                changes={"contacted_at": self.now()},
+            )  # fmt: skip
+        return self.outcome(
+            issue, self.to_workers(issue, NoticeKind.WORKER_UPDATE, action=Action.CONTACTED)
+        )
+
+    async def handler_progress(self, user_id: int, number: int, note: str) -> Outcome:
+        """处理中 with a note, passed on to the grid workers and the reporters."""
+        note = required(note, "issues.errors.note_required")
+        async with self.repo.db.transaction():
+            issue, role = await self.act(user_id, number, Action.PROGRESS)
+            issue = await self.transition(
+                issue, Action.PROGRESS, actor_id=user_id, role=role.value, note=note
+            )
+        fields = {"action": Action.PROGRESS, "note": note}
+        notices = self.to_workers(issue, NoticeKind.WORKER_UPDATE, **fields)
+        notices += self.to_reporters(issue, NoticeKind.STATUS_TO_REPORTER, **fields)
+        return self.outcome(issue, notices)
+
+    async def handler_resolve(
+        self, user_id: int, number: int, note: str, photos: Sequence[str] = ()
+    ) -> Outcome:
+        """已办结 with a note and optional photos: every reporter gets a feedback slip."""
+        note = required(note, "issues.errors.note_required")
+        async with self.repo.db.transaction():
+            issue, role = await self.act(user_id, number, Action.RESOLVE)
+            now = self.now()
+            await self.repo.add_photos(issue.id, photos, "resolution", now)
+            issue = await self.transition(
+                issue, Action.RESOLVE, actor_id=user_id, role=role.value, note=note,
+                changes={"resolved_at": now, "round": issue.round + 1},
+            )  # fmt: skip
+            notices = self.to_workers(issue, NoticeKind.WORKER_UPDATE, action=Action.RESOLVE,
+                                      note=note)  # fmt: skip
+            notices += await self.issue_slips(issue)
+        # The workers and each reporter (privately, before the slip) see the photos.
+        return self.outcome(issue, [replace(n, photos=tuple(photos)) for n in notices])
+
+    async def handler_request_return(self, user_id: int, number: int, reason: str) -> Outcome:
+        """申请退单: the grid workers are asked to approve or refuse."""
+        reason = required(reason, "issues.errors.reason_required")
+        async with self.repo.db.transaction():
+            issue, role = await self.act(user_id, number, Action.REQUEST_RETURN)
+            issue = await self.transition(
+                issue, Action.REQUEST_RETURN, actor_id=user_id, role=role.value, note=reason,
+                changes={"reason": reason},
+            )  # fmt: skip
+        return self.outcome(
+            issue,
+            self.to_workers(issue, NoticeKind.RETURN_REQUEST, action=Action.REQUEST_RETURN,
+                            note=reason),
+        )  # fmt: skip
+
+    async def approve_return(self, user_id: int, number: int, note: str | None = None) -> Outcome:
+        """Return approved: back to 已受理 without a handler, to be assigned again."""
+        async with self.repo.db.transaction():
+            issue, role = await self.act(user_id, number, Action.APPROVE_RETURN)
+            told = self.to_handler(issue, NoticeKind.RETURN_DECISION,
+                                   action=Action.APPROVE_RETURN, note=note)  # fmt: skip
+            issue = await self.transition(
+                issue, Action.APPROVE_RETURN, actor_id=user_id, role=role.value, note=note,
+                changes={"handler": None, "resolve_by": None, "assigned_at": None,
+                         "reason": None},
+            )  # fmt: skip
+        return self.outcome(issue, told)
+
+    async def refuse_return(self, user_id: int, number: int, reason: str) -> Outcome:
+        """Return refused: the handler keeps it (已交办), with the worker's reason."""
+        reason = required(reason, "issues.errors.reason_required")
+        async with self.repo.db.transaction():
+            issue, role = await self.act(user_id, number, Action.REFUSE_RETURN)
+            issue = await self.transition(
+                issue, Action.REFUSE_RETURN, actor_id=user_id, role=role.value, note=reason,
+                changes={"reason": None},
+            )  # fmt: skip
+        return self.outcome(
+            issue,
+            self.to_handler(issue, NoticeKind.RETURN_DECISION, action=Action.REFUSE_RETURN,
+                            note=reason),
+        )  # fmt: skip

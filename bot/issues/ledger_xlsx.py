@@ -1,0 +1,68 @@
+"""The ledger (台账) as an .xlsx file: Chinese headers, frozen header row, set column widths,
+dates as real Excel dates in the community's local time. Used by /ledger and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Final
+
+from bot.core import xlsx
+from bot.core.rendering import Renderer
+from bot.issues.ledger import LedgerRow
+
+# (catalogue key under registry.ledger.columns, width in characters)
+COLUMNS: Final = (
+    ("number", 8), ("reported_at", 17), ("type", 8), ("category", 16), ("grid", 10),
+    ("location", 14), ("description", 48), ("requester", 12), ("handler", 16),
+    ("resolve_by", 17), ("closed_at", 17), ("overdue", 8), ("feedback", 26), ("state", 10),
+)  # fmt: skip
+DATE_FORMAT: Final = "yyyy-mm-dd hh:mm"
+
+
+def headers(t: Renderer) -> list[str]:
+    return [t.text(f"registry.ledger.columns.{key}") for key, _ in COLUMNS]
+
+
+def _date(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.replace(tzinfo=None)  # already local time
+
+
+def feedback_text(row: LedgerRow, t: Renderer) -> str:
+    """回访结果: 已联系 / 已解决 / 满意, or 未回访."""
+    if row.contacted is None and row.solved is None and row.satisfaction is None:
+        return t.text("registry.ledger.no_feedback")
+    parts = []
+    if row.contacted is not None:
+        parts.append(
+            t.text("issues.slip.contacted_yes" if row.contacted else "issues.slip.contacted_no")
+        )
+    parts += [t.text(f"issues.slip.{v}") for v in (row.solved, row.satisfaction) if v]
+    return " / ".join(parts)
+
+
+def cells(row: LedgerRow, t: Renderer) -> list[object]:
+    return [
+        row.number, _date(row.reported_at), t.text(f"issues.types.{row.type}"), row.category,
+        row.grid, row.location, row.description, row.requester, row.handler,
+        _date(row.resolve_by), _date(row.closed_at),
+        t.text("registry.ledger.yes" if row.overdue else "registry.ledger.no"),
+        feedback_text(row, t), t.text(f"issues.states.{row.state}"),
+    ]  # fmt: skip
+
+
+def ledger_xlsx(rows: Sequence[LedgerRow], t: Renderer) -> bytes:
+    from openpyxl.styles import Alignment
+
+    book, sheet = xlsx.new_sheet(t.text("registry.ledger.sheet"))
+    xlsx.append_bold(sheet, headers(t), centered=True)
+    for row in rows:
+        sheet.append(cells(row, t))
+    xlsx.set_widths(sheet, [width for _, width in COLUMNS])
+    for line in sheet.iter_rows(min_row=2):
+        for cell in line:
+            if isinstance(cell.value, datetime):
+                cell.number_format = DATE_FORMAT
+            cell.alignment = Alignment(vertical="top", wrap_text=cell.column == 7)
+    sheet.freeze_panes = "A2"
+    return xlsx.to_bytes(book)

@@ -1,0 +1,303 @@
+"""The notifier: turns the issue services' Notices into outbox messages (issue #3).
+
+Services say *who* should be told *what kind of thing*; this module picks the template, the
+audience's view of the issue (bot.privacy.service decides what a group, a grid worker or a
+handler may see), the buttons, and the ``ref`` under which a message is sent so that a later
+button press can edit it in place:
+
+    issue:<n>:card:<worker>     the grid worker's card (edited after every triage action)
+    issue:<n>:order:<handler>   the handler's 交办单
+    issue:<n>:return:<worker>   a return request (申请退单) awaiting a decision
+    issue:<n>:dup:<worker>      a likely-duplicate hint
+    slip:<id>                   a feedback slip (edited one question at a time)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Final
+
+from bot.context import Services
+from bot.core.rendering import local_datetime
+from bot.issues import keyboards as kb
+from bot.issues.model import (
+    IssueType,
+    IssueView,
+    Notice,
+    NoticeKind,
+    Outcome,
+    action_ref,
+    state_ref,
+)
+from bot.issues.service import IssueService
+from bot.privacy.service import Audience, mask_location, mask_phones, reporter_name
+
+log = logging.getLogger(__name__)
+
+_HIDDEN_FROM_HANDLER = frozenset({IssueType.COMPLAINT, IssueType.WRONGDOING})
+
+
+# Photos sent along with one notice (Telegram albums are not used: each gets a caption).
+MAX_PHOTOS_SHOWN: Final = 3
+
+
+def card_ref(number: int, user_id: int) -> str:
+    return f"issue:{number}:card:{user_id}"
+
+
+def order_ref(number: int, user_id: int) -> str:
+    return f"issue:{number}:order:{user_id}"
+
+
+def return_ref(number: int, user_id: int) -> str:
+    return f"issue:{number}:return:{user_id}"
+
+
+def dup_ref(number: int, user_id: int) -> str:
+    return f"issue:{number}:dup:{user_id}"
+
+
+def chase_ref(number: int, user_id: int) -> str:
+    """The 催受理 reminder, which carries the card's buttons (bot/schedule/presenter.py)."""
+    return f"issue:{number}:chase:{user_id}"
+
+
+def slip_ref(slip_id: int) -> str:
+    return f"slip:{slip_id}"
+
+
+def issue_service(services: Services) -> IssueService:
+    service: IssueService = services.features["issues"]
+    return service
+
+
+class IssueNotifier:
+    """Renders notices and queues them; one per update or job (cheap to build)."""
+
+    def __init__(self, services: Services, bot_username: str) -> None:
+        self.services = services
+        self.t = services.renderer.text
+        self.config = services.config
+        self.bot_username = bot_username
+
+    # -- how an issue reads for an audience ----------------------------------------------------
+
+    def when(self, moment: datetime | None) -> str | None:
+        renderer = self.services.renderer
+        return local_datetime(renderer, "issues.format.datetime", moment, self.config.timezone)
+
+    def fields(self, issue: IssueView, audience: Audience) -> dict[str, Any]:
+        """The issue as ``audience`` may see it: masked for groups, names per privacy rules."""
+        category = self.config.category(issue.category)
+        grid = self.config.grid_by_key(issue.grid)
+        handler = self.config.handler_by_key(issue.handler or "")
+        hidden = audience is Audience.GROUP or (
+            audience is Audience.HANDLER
+            and (issue.anonymous or issue.type in _HIDDEN_FROM_HANDLER)
+        )
+        place = mask_location(issue.building, issue.unit, issue.location)
+        if audience is not Audience.GROUP and issue.location:
+            place = issue.location
+        return {
+            "number": issue.number,
+            "type": self.t(f"issues.types.{issue.type.value}"),
+            "category": category.name if category else issue.category,
+            "grid": grid.name if grid else issue.grid,
+            "state": self.t(state_ref(issue.state)),
+            "where": place,
+            "description": mask_phones(issue.description) if hidden else issue.description,
+            "reporters": [reporter_name(issue, r, audience) for r in issue.reporters],
+            "handler": handler.name if handler else None,
+            "respond_by": self.when(issue.respond_by),
+            "resolve_by": self.when(issue.resolve_by),
+            "urgent": issue.urgent,
+            "photos": len(issue.photos),
+            "private": issue.private,
+            "anonymous": issue.anonymous,
+            "reason": issue.reason,
+            "merged_into": issue.merged_into,
+        }
+
+    def render(self, template: str, issue: IssueView, audience: Audience, **extra: Any) -> str:
+        return self.services.renderer.render(
+            f"issues/{template}", issue=self.fields(issue, audience), **extra
+        )
+
+    def notice_extra(self, notice: Notice) -> dict[str, Any]:
+        return {
+            "action": self.t(action_ref(notice.action)) if notice.action else None,
+            "action_key": notice.action.value if notice.action else None,
+            "note": notice.note,
+            "related": notice.related,
+            "services": [
+                {"name": self.t(f"issues.emergency.{kind}"), "number": number}
+                for kind, number in notice.services
+            ],
+        }
+
+    # -- delivering ----------------------------------------------------------------------------
+
+    async def deliver(self, outcome: Outcome) -> None:
+        for notice in outcome.notices:
+            await self.send(notice, outcome.issue)
+
+    async def deliver_notices(self, notices: Iterable[Notice]) -> None:
+        """Notices about several issues (the feedback sweep): each issue is loaded."""
+        service = issue_service(self.services)
+        for notice in notices:
+            await self.send(notice, await service.load(notice.issue_no))
+
+    async def send(self, notice: Notice, issue: IssueView) -> None:
+        kind = notice.kind
+        for photo in notice.photos[:MAX_PHOTOS_SHOWN]:
+            caption = self.t("issues.captions.resolution_photo", number=issue.number)
+            await self.services.outbox.send_photo(notice.chat_id, photo, caption=caption)
+        if kind in (NoticeKind.ACK_GROUP, NoticeKind.EMERGENCY_REPLY):
+            await self._to_source(notice, issue)
+        elif kind in (NoticeKind.WORKER_CARD, NoticeKind.EMERGENCY_ALERT):
+            await self._to_worker(notice, issue)
+        elif kind in (NoticeKind.DUPLICATE_HINT, NoticeKind.RETURN_REQUEST):
+            await self._to_worker_with_buttons(notice, issue)
+        elif kind is NoticeKind.HANDLER_ORDER:
+            await self.send_order(notice, issue)
+        elif kind in (NoticeKind.FEEDBACK_SLIP, NoticeKind.FEEDBACK_REMINDER):
+            await self.send_slip(notice, issue)
+        else:
+            await self._plain(notice, issue)
+
+    async def _to_source(self, notice: Notice, issue: IssueView) -> None:
+        """The group ack or the emergency reply, threaded under the resident's message."""
+        audience = Audience.GROUP if notice.chat_id < 0 else Audience.WORKER
+        text = self.render(notice.kind.value, issue, audience, **self.notice_extra(notice))
+        await self.services.outbox.send_message(
+            notice.chat_id, text, reply_to=notice.reply_to_message_id
+        )
+
+    async def _to_worker(self, notice: Notice, issue: IssueView) -> None:
+        text = self.render(notice.kind.value, issue, Audience.WORKER, **self.notice_extra(notice))
+        markup = kb.card(self.t, issue)
+        await self.services.outbox.send_message(
+            notice.chat_id, text, reply_markup=markup, ref=card_ref(issue.number, notice.chat_id)
+        )
+
+    async def _to_worker_with_buttons(self, notice: Notice, issue: IssueView) -> None:
+        text = self.render(notice.kind.value, issue, Audience.WORKER, **self.notice_extra(notice))
+        if notice.kind is NoticeKind.DUPLICATE_HINT:
+            markup = kb.merge_hint(self.t, issue.number, notice.related)
+            ref = dup_ref(issue.number, notice.chat_id)
+        else:
+            markup = kb.card(self.t, issue) or {}
+            ref = return_ref(issue.number, notice.chat_id)
+        await self.services.outbox.send_message(notice.chat_id, text, reply_markup=markup, ref=ref)
+
+    async def send_order(self, notice: Notice, issue: IssueView) -> None:
+        """The 交办单 (or 重办 order) with the handler's buttons."""
+        text = self.render("handler_order", issue, Audience.HANDLER, **self.notice_extra(notice))
+        await self.services.outbox.send_message(
+            notice.chat_id,
+            text,
+            reply_markup=kb.handler_order(self.t, issue),
+            ref=order_ref(issue.number, notice.chat_id),
+        )
+
+    async def _plain(self, notice: Notice, issue: IssueView) -> None:
+        """Status to reporters, updates to workers, return decisions to the handler."""
+        audience = (
+            Audience.HANDLER if notice.kind is NoticeKind.RETURN_DECISION else (Audience.WORKER)
+        )
+        text = self.render(notice.kind.value, issue, audience, **self.notice_extra(notice))
+        await self.services.outbox.send_message(notice.chat_id, text)
+
+    # -- feedback slips ------------------------------------------------------------------------
+
+    async def send_slip(self, notice: Notice, issue: IssueView) -> None:
+        """The slip privately; also a deep-link button in the group for an unreachable reporter."""
+        assert notice.slip_id is not None
+        await self.slip_message(
+            notice.chat_id,
+            notice.slip_id,
+            issue,
+            reminder=(notice.kind is NoticeKind.FEEDBACK_REMINDER),
+        )
+        group = notice.fallback_chat_id
+        if group is None and notice.kind is NoticeKind.FEEDBACK_REMINDER:
+            group = next(
+                (
+                    r.chat_id
+                    for r in issue.reporters
+                    if r.user_id == notice.chat_id and r.chat_id < 0
+                ),
+                None,
+            )
+        if group is not None and not await self.reaches_privately(notice.chat_id):
+            await self.slip_fallback(group, notice, issue)
+
+    async def reaches_privately(self, user_id: int) -> bool:
+        """Whether a private message is known to reach ``user_id``: one was delivered before
+        and the user has not blocked the bot since. Anyone else also gets the group link,
+        since a bot cannot open a private chat that the resident never started."""
+        services = self.services
+        if services.sender.is_unreachable(user_id):
+            return False
+        return await services.outbox.repo.has_delivered_to(user_id)
+
+    async def slip_message(
+        self, chat_id: int, slip_id: int, issue: IssueView, *, reminder: bool = False
+    ) -> None:
+        text = self.render(
+            "slip", issue, Audience.WORKER, answers=[], reminder=reminder, done=False
+        )
+        await self.services.outbox.send_message(
+            chat_id, text, reply_markup=kb.slip_step(self.t, slip_id, ()), ref=slip_ref(slip_id)
+        )
+
+    async def slip_fallback(self, group: int, notice: Notice, issue: IssueView) -> None:
+        assert notice.slip_id is not None
+        url = f"https://t.me/{self.bot_username}?start=slip_{notice.slip_id}"
+        reporter = next((r for r in issue.reporters if r.user_id == notice.chat_id), None)
+        name = reporter_name(issue, reporter, Audience.GROUP) if reporter else ""
+        text = self.render("slip_group", issue, Audience.GROUP, name=name)
+        markup = kb.slip_link(self.t, issue.number, url)
+        reply_to = reporter.message_id if reporter else None
+        await self.services.outbox.send_message(
+            group, text, reply_markup=markup, reply_to=reply_to
+        )
+
+    def slip_answers(self, answers: tuple[str, ...]) -> list[str]:
+        """Human words for the answers given so far (是 / 未解决 / 满意 …)."""
+        words = []
+        if answers:
+            words.append(self.t("issues.slip.contacted_" + ("yes" if answers[0] == "y" else "no")))
+        if len(answers) > 1:
+            words.append(self.t(f"issues.slip.{kb.SOLVED[answers[1]]}"))
+        if len(answers) > 2:
+            words.append(self.t(f"issues.slip.{kb.SATISFACTION[answers[2]]}"))
+        return words
+
+    async def slip_issue(self, slip_id: int) -> tuple[int, IssueView] | None:
+        """(owner, issue) of a feedback slip; None for an unknown slip id."""
+        service = issue_service(self.services)
+        slip = await service.repo.slips.get(slip_id)
+        if slip is None:
+            return None
+        return slip.user_id, await service.load(await service.repo.number_of(slip.issue_id))
+
+    async def slip_progress(
+        self, chat_id: int, slip_id: int, issue: IssueView, answers: tuple[str, ...]
+    ) -> None:
+        """Edit the slip to show the answers so far and the next question (none when done)."""
+        done = len(answers) > 3
+        text = self.render(
+            "slip",
+            issue,
+            Audience.WORKER,
+            answers=self.slip_answers(answers),
+            reminder=False,
+            done=done,
+        )
+        markup = {"inline_keyboard": []} if done else kb.slip_step(self.t, slip_id, answers)
+        await self.services.outbox.edit_message(
+            slip_ref(slip_id), chat_id, text, reply_markup=markup
+        )

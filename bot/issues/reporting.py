@@ -1,0 +1,212 @@
+"""Intake (受理): a resident's message becomes a numbered issue with a category, a location and
+a respond-by deadline; the group gets an acknowledgement, the grid workers the full card, and
+emergencies and likely duplicates are flagged at once.
+
+Three doors, one path (:meth:`IntakeService._create`): a report in a grid group (hashtag,
+``/report``, @mention, photo caption), the private guided flow, and a worker's ``/ticket``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.config import CategoryConfig, EmergencyService
+from bot.core.errors import InvalidInput
+from bot.core.permissions import GridScope
+from bot.issues.model import (
+    Action,
+    IssueType,
+    IssueView,
+    Notice,
+    NoticeKind,
+    Outcome,
+    State,
+)
+from bot.issues.parsing import (
+    Candidate,
+    check_description,
+    detect_emergency,
+    likely_duplicates,
+    parse_location,
+    services_tuple,
+    split_hashtag,
+    suggest_category,
+)
+from bot.issues.service_base import IssueCore, is_group
+from storage.issues.repo import NewIssue, ReporterRecord
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Everything the three doors collect before the issue exists."""
+
+    grid: str
+    type: IssueType
+    description: str
+    reporter: ReporterRecord
+    actor_id: int
+    action: Action
+    category: CategoryConfig | None = None
+    location: str | None = None
+    photos: tuple[str, ...] = ()
+    private: bool = False
+    anonymous: bool = False
+
+
+class IntakeService(IssueCore):
+    async def report(
+        self,
+        *,
+        chat_id: int,
+        user_id: int,
+        display_name: str,
+        text: str,
+        message_id: int | None = None,
+        photos: Sequence[str] = (),
+        issue_type: IssueType | None = None,
+    ) -> Outcome:
+        """A report posted in a grid group; a leading hashtag (#投诉 …) sets the type.
+
+        ``text`` is the message without the ``/report`` command or the bot's @mention.
+        """
+        grid = await self.grid_of_chat(chat_id)
+        if grid is None:
+            raise InvalidInput("issues.errors.not_bound")
+        tagged, body = split_hashtag(text)
+        reporter = ReporterRecord(user_id, display_name, chat_id, message_id, None)
+        return await self._create(
+            Draft(
+                grid=grid.key,
+                type=issue_type or tagged or IssueType.REPORT,
+                description=body,
+                reporter=reporter,
+                actor_id=user_id,
+                action=Action.REPORT,
+                photos=tuple(photos),
+            )
+        )
+
+    async def report_private(
+        self,
+        *,
+        user_id: int,
+        display_name: str,
+        grid_key: str,
+        description: str,
+        issue_type: IssueType = IssueType.REPORT,
+        category_key: str | None = None,
+        location: str | None = None,
+        photos: Sequence[str] = (),
+        private: bool = True,
+        anonymous: bool = False,
+    ) -> Outcome:
+        """A report from the private guided flow; ``private`` (网格悄悄话) keeps it out of groups,
+        ``anonymous`` also hides the reporter's name from the grid worker's card."""
+        if self.config.grid_by_key(grid_key) is None:
+            raise InvalidInput("issues.errors.unknown_grid", grid=grid_key)
+        category = None
+        if category_key is not None:
+            category = self._category(category_key)
+        reporter = ReporterRecord(user_id, display_name, user_id, None, None)
+        draft = Draft(
+            grid=grid_key, type=issue_type, description=description, reporter=reporter,
+            actor_id=user_id, action=Action.REPORT, category=category, location=location,
+            photos=tuple(photos), private=private, anonymous=anonymous,
+        )  # fmt: skip
+        return await self._create(draft)
+
+    async def ticket_on_behalf(
+        self,
+        *,
+        worker_id: int,
+        chat_id: int,
+        resident_id: int,
+        resident_name: str,
+        text: str,
+        message_id: int | None = None,
+        photos: Sequence[str] = (),
+    ) -> Outcome:
+        """A worker replies ``/ticket`` to a resident's message; the resident is the reporter."""
+        grid = await self.grid_of_chat(chat_id)
+        if grid is None:
+            raise InvalidInput("issues.errors.not_bound")
+        self.authorize(worker_id, Action.TICKET, GridScope(grid.key))
+        tagged, body = split_hashtag(text)
+        reporter = ReporterRecord(resident_id, resident_name, chat_id, message_id, None)
+        draft = Draft(
+            grid=grid.key, type=tagged or IssueType.REPORT, description=body, reporter=reporter,
+            actor_id=worker_id, action=Action.TICKET, photos=tuple(photos),
+        )  # fmt: skip
+        return await self._create(draft)
+
+    def _category(self, key: str) -> CategoryConfig:
+        category = self.config.category(key)
+        if category is None:
+            raise InvalidInput("issues.errors.unknown_category", category=key)
+        return category
+
+    async def _create(self, draft: Draft) -> Outcome:
+        description = check_description(draft.description, self.config)
+        category = draft.category or suggest_category(description, self.config)
+        emergency = detect_emergency(description, self.config)
+        where = parse_location(f"{draft.location or ''} {description}")
+        role = self.authorize(draft.actor_id, draft.action, GridScope(draft.grid))
+        now = self.now()
+        limit = self.limit_for(category.key, bool(emergency))
+        async with self.repo.db.transaction():
+            duplicates = await self._duplicates(
+                draft.grid, category.key, where.building, description
+            )
+            record = await self.repo.create(
+                NewIssue(
+                    type=draft.type.value, category=category.key, grid=draft.grid,
+                    building=where.building, unit=where.unit, location=draft.location,
+                    description=description, urgent=bool(emergency), private=draft.private,
+                    anonymous=draft.anonymous, source_chat_id=draft.reporter.chat_id,
+                    source_message_id=draft.reporter.message_id, reported_at=now,
+                    respond_by=self.calendar.add(now, limit.respond),
+                ),
+                draft.reporter,
+                draft.photos,
+            )  # fmt: skip
+            issue = IssueView.from_record(record)
+            await self.repo.add_event(
+                record.id, actor_id=draft.actor_id, actor_role=role.value, at=now,
+                from_state=None, to_state=State.NEW.value, action=draft.action.value,
+            )  # fmt: skip
+        return self.outcome(issue, self._intake_notices(issue, emergency, duplicates))
+
+    async def _duplicates(
+        self, grid: str, category: str, building: str | None, description: str
+    ) -> tuple[int, ...]:
+        since = self.now() - timedelta(days=self.config.issues.duplicate_window_days)
+        rows = await self.repo.duplicate_candidates(grid, since)
+        candidates = map(Candidate._make, rows)
+        return likely_duplicates(category, building, description, candidates)
+
+    def _intake_notices(
+        self,
+        issue: IssueView,
+        emergency: Sequence[EmergencyService],
+        duplicates: tuple[int, ...],
+    ) -> list[Notice]:
+        """Ack where it was reported, the card to the workers, then emergency and duplicates."""
+        source = issue.source_chat_id
+        ack = NoticeKind.ACK_GROUP if is_group(source) else NoticeKind.ACK_PRIVATE
+        reply_to = issue.source_message_id
+        notices = [
+            Notice(ack, source, issue.number, state=issue.state, reply_to_message_id=reply_to)
+        ]
+        notices += self.to_workers(issue, NoticeKind.WORKER_CARD, action=Action.REPORT)
+        if emergency:
+            services = services_tuple(emergency)
+            notices.append(
+                Notice(NoticeKind.EMERGENCY_REPLY, source, issue.number, services=services,
+                       reply_to_message_id=reply_to)
+            )  # fmt: skip
+            notices += self.to_workers(issue, NoticeKind.EMERGENCY_ALERT, services=services)
+        if duplicates:
+            notices += self.to_workers(issue, NoticeKind.DUPLICATE_HINT, related=duplicates)
+        return notices

@@ -1,0 +1,100 @@
+"""A person's rights over their data (PIPL arts. 44–47) and the retention sweep (art. 19).
+
+``/mydata`` returns a JSON copy of everything stored about the person. ``/forget`` deletes what
+is only theirs and pseudonymises what the ledger needs (their reports stay, reported by the
+"forgotten" label 已注销居民, with phone numbers masked in the text); then the WAL is
+checkpointed so no old page image keeps the data (see ``storage.privacy.personal_data``). Retention
+does the same to the reporters of issues closed longer ago than ``privacy.retention_days``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from datetime import timedelta
+from typing import Final
+
+from bot.config import Config
+from bot.core.clock import Clock
+from bot.privacy.service import mask_phones
+from storage.db import Database
+from storage.privacy.personal_data import PersonalDataRepo, ReportedText
+from storage.registry.repo import RegistryRepo
+
+_PHONE: Final = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+
+
+# A private report draft nobody touched for this long is cleared (its text may be personal).
+DRAFT_DAYS: Final = 7
+# Raw updates (what residents wrote, as received) are kept this long after being handled:
+# enough to look into a problem, not a second archive of the group chats.
+INBOX_DAYS: Final = 7
+
+
+class PersonalDataService:
+    def __init__(
+        self,
+        db: Database,
+        repo: PersonalDataRepo,
+        registry: RegistryRepo,
+        clock: Clock,
+        config: Config,
+        forgotten_label: str,
+    ) -> None:
+        self.db = db
+        self.repo = repo
+        self.registry = registry
+        self.clock = clock
+        self.config = config
+        self.label = forgotten_label
+        self._checkpoints: set[asyncio.Task[None]] = set()
+
+    async def my_data(self, user_id: int) -> bytes:
+        """Everything stored about ``user_id`` as readable UTF-8 JSON."""
+        data = {"user_id": user_id, "exported_at": self.clock.now().isoformat()}
+        data.update(await self.repo.export(user_id))
+        return json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+
+    async def forget(self, user_id: int) -> None:
+        """Erase the person (see module docstring); the WAL is emptied after the commit."""
+        names = await self.repo.display_names(user_id)
+        texts = await self.repo.reported_texts(user_id)
+        phones = {p for t in texts for p in _PHONE.findall(f"{t.description} {t.location}")}
+        for link in await self.registry.links_of(user_id):
+            household = await self.registry.household(link.household_id)
+            if household and household.phone and link.relation == "owner":
+                phones.add(household.phone)
+        masked = [self._mask(t, names) for t in texts]
+        async with self.db.transaction() as tx:
+            await self.repo.forget(user_id, self.label, masked, sorted(names | phones))
+            tx.after_commit(self._checkpoint_soon)
+
+    async def retention_sweep(self) -> int:
+        """Anonymise reporters of issues closed more than ``retention_days`` ago; return count.
+        Also clears private report drafts abandoned for DRAFT_DAYS and deletes the raw
+        updates handled more than INBOX_DAYS ago."""
+        now = self.clock.now()
+        await self.repo.drop_stale_drafts(now - timedelta(days=DRAFT_DAYS))
+        await self.repo.purge_processed_updates(now - timedelta(days=INBOX_DAYS))
+        cutoff = now - timedelta(days=self.config.privacy.retention_days)
+        texts = await self.repo.closed_texts(cutoff, self.label)
+        return await self.repo.anonymise_issues([self._mask(t, set()) for t in texts], self.label)
+
+    async def wait_checkpoints(self) -> None:
+        """Wait for the checkpoints scheduled by erasures (tests and shutdown)."""
+        if self._checkpoints:
+            await asyncio.gather(*self._checkpoints)
+
+    def _mask(self, text: ReportedText, names: set[str]) -> ReportedText:
+        description, location = mask_phones(text.description), text.location
+        location = None if location is None else mask_phones(location)
+        for name in sorted(names, key=len, reverse=True):
+            description = description.replace(name, self.label)
+            location = None if location is None else location.replace(name, self.label)
+        return ReportedText(text.issue_id, description, location)
+
+    def _checkpoint_soon(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.db.checkpoint())
+        self._checkpoints.add(task)
+        task.add_done_callback(self._checkpoints.discard)

@@ -1,0 +1,271 @@
+"""The registry: households, residents' consent and verification, role grants, group bindings.
+
+Every action asks the one policy (:func:`bot.core.permissions.may`) with the roles from
+the config and from the registry's grants. A resident who has not consented has no row at all
+(PIPL art. 13–14); :meth:`RegistryService.consent` is the only place a person row is created.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from bot.config import Config
+from bot.core.clock import Clock
+from bot.core.errors import InvalidInput, NotFound, NotPermitted, UserError
+from bot.core.grids import grid_of_chat
+from bot.core.permissions import Grant, GridScope, RegistryAction, Role, RoleBook, may
+from bot.registry.importing import grid_names, normalise, parse_sheet, read_rows
+from storage.registry.repo import HouseholdData, HouseholdRecord, RegistryRepo, SensitiveRecord
+
+RELATIONS: Final = ("owner", "tenant", "family")
+_ROOM_TEXT: Final = re.compile(r"^\s*([^\s\-－—]+)\s*[-－—]\s*([^\s\-－—]+)\s*[-－—]\s*(\S+)\s*$")
+# What /grant accepts for each role; handlers stay in the config (keyed by handler).
+_ROLE_NAMES: Final[dict[str, Role]] = {
+    "楼栋长": Role.BUILDING_HEAD, "单元长": Role.BUILDING_HEAD,
+    "building_head": Role.BUILDING_HEAD,
+    "网格员": Role.WORKER, "worker": Role.WORKER, "网格长": Role.LEADER, "leader": Role.LEADER,
+    "书记": Role.SECRETARY, "社区书记": Role.SECRETARY, "secretary": Role.SECRETARY,
+    "管理员": Role.ADMIN, "admin": Role.ADMIN,
+}  # fmt: skip
+_GRID_ROLES: Final = frozenset({Role.BUILDING_HEAD, Role.WORKER, Role.LEADER})
+COMMUNITY: Final = ""
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    added: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    household: HouseholdRecord
+    relation: str
+    reviewers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Decision:
+    household: HouseholdRecord
+    user_id: int
+    approved: bool
+    relation: str
+    name: str  # the claimant's display name, for the reviewers' cards
+
+
+@dataclass(frozen=True)
+class GrantOutcome:
+    user_id: int
+    role: Role
+    grid: str
+    changed: bool  # False: already held (grant) or not held (revoke)
+
+
+def _natural(text: str) -> tuple[int, str]:
+    digits = re.match(r"\d+", text)
+    return (int(digits.group()) if digits else 1 << 30, text)
+
+
+class RegistryService:
+    def __init__(self, repo: RegistryRepo, clock: Clock, config: Config, roles: RoleBook):
+        self.repo = repo
+        self.clock = clock
+        self.config = config
+        self.roles = roles
+
+    # -- policy --------------------------------------------------------------------------------
+
+    async def load_roles(self) -> None:
+        """Fill the role book from the database (at start-up)."""
+        grants = await self.repo.all_grants()
+        self.roles.replace((g.user_id, Grant(Role(g.role), g.grid)) for g in grants)
+
+    def may(self, user_id: int, action: RegistryAction, grid: str = COMMUNITY) -> bool:
+        scope = GridScope(grid)
+        return may(user_id, action, scope, self.config, grants=self.roles.of(user_id))
+
+    def check(self, user_id: int, action: RegistryAction, grid: str = COMMUNITY) -> None:
+        if not self.may(user_id, action, grid):
+            raise NotPermitted(f"registry.errors.denied_{action.value}")
+
+    def is_staff(self, user_id: int) -> bool:
+        """Holds any role beyond resident (config or grant) — staff skip the consent card."""
+        community = self.config.community
+        in_config = user_id in community.secretaries or any(
+            user_id in g.workers or user_id in g.leaders for g in community.grids
+        )
+        handler = self.config.handler_by_user(user_id) is not None
+        return in_config or handler or bool(self.roles.of(user_id))
+
+    # -- import --------------------------------------------------------------------------------
+
+    async def import_sheet(self, data: bytes, filename: str, actor: int | None) -> ImportSummary:
+        """Import the household sheet all-or-nothing; ``actor`` None is the command line."""
+        if actor is not None:
+            self.check(actor, RegistryAction.IMPORT)
+        grids = grid_names((g.key, g.name) for g in self.config.community.grids)
+        households = parse_sheet(read_rows(data, filename), grids)
+        existing = {(h.building, h.unit, h.room): h for h in await self.repo.households()}
+        added: list[HouseholdData] = []
+        changed: list[tuple[int, HouseholdData]] = []
+        for new in households:
+            old = existing.get((new.building, new.unit, new.room))
+            if old is None:
+                added.append(new)
+            elif _fields(old) != _fields(new):
+                changed.append((old.id, new))
+        await self.repo.save_households(added, changed, self.clock.now())
+        return ImportSummary(len(added), len(changed), len(households) - len(added) - len(changed))
+
+    # -- consent and verification --------------------------------------------------------------
+
+    async def has_consent(self, user_id: int) -> bool:
+        return await self.repo.person(user_id) is not None
+
+    async def consent(self, user_id: int, display_name: str) -> None:
+        await self.repo.add_person(user_id, display_name, self.clock.now())
+
+    async def buildings(self) -> list[Choice]:
+        found = await self.repo.buildings()
+        return sorted((Choice(i, n) for i, n in found), key=lambda c: _natural(c.label))
+
+    async def units(self, building_id: int) -> list[Choice]:
+        found = await self.repo.units(building_id)
+        return sorted((Choice(i, n) for i, n in found), key=lambda c: _natural(c.label))
+
+    async def rooms(self, unit_id: int) -> list[Choice]:
+        found = await self.repo.households_in_unit(unit_id)
+        return sorted((Choice(h.id, h.room) for h in found), key=lambda c: _natural(c.label))
+
+    async def household(self, household_id: int) -> HouseholdRecord:
+        found = await self.repo.household(household_id)
+        if found is None:
+            raise NotFound("registry.errors.no_room", room=str(household_id))
+        return found
+
+    async def find_room(self, text: str) -> HouseholdRecord:
+        """A typed "3-2-301" (or "3号楼-2单元-301"); NotFound if the registry lacks it."""
+        match = _ROOM_TEXT.match(text)
+        if match is None:
+            raise InvalidInput("registry.errors.room_format", text=text)
+        place = [normalise(k, v) for k, v in zip(("building", "unit", "room"), match.groups(),
+                                                   strict=True)]  # fmt: skip
+        found = await self.repo.find_household(*place)
+        if found is None:
+            raise NotFound("registry.errors.no_room", room="-".join(place))
+        return found
+
+    async def claim(self, user_id: int, household_id: int, relation: str) -> Claim:
+        """Ask to be linked to a household; the grid's workers are asked to approve it."""
+        if not await self.has_consent(user_id):
+            raise NotPermitted("registry.errors.no_consent")
+        if relation not in RELATIONS:
+            raise InvalidInput("registry.errors.bad_relation")
+        household = await self.household(household_id)
+        link = await self.repo.link(user_id, household_id)
+        if link is not None and link.state == "verified":
+            raise UserError("registry.errors.already_verified")
+        await self.repo.request_link(user_id, household_id, relation, self.clock.now())
+        return Claim(household, relation, self.reviewers(household.grid))
+
+    def reviewers(self, grid_key: str) -> tuple[int, ...]:
+        grid = self.config.grid_by_key(grid_key)
+        workers = set(grid.workers if grid else ()) | self.roles.holders(Role.WORKER, grid_key)
+        return tuple(sorted(workers))
+
+    async def decide(self, actor: int, user_id: int, household_id: int, approve: bool) -> Decision:
+        """A grid worker approves (通过) or rejects (拒绝) a claim; a second press is refused."""
+        household = await self.household(household_id)
+        self.check(actor, RegistryAction.VERIFY, household.grid)
+        state = "verified" if approve else "rejected"
+        if not await self.repo.decide_link(user_id, household_id, state, actor, self.clock.now()):
+            raise UserError("registry.errors.already_decided")
+        link = await self.repo.link(user_id, household_id)
+        person = await self.repo.person(user_id)
+        relation = link.relation if link else RELATIONS[0]
+        return Decision(
+            household, user_id, approve, relation, person.display_name if person else ""
+        )
+
+    async def is_verified(self, user_id: int, household_id: int) -> bool:
+        link = await self.repo.link(user_id, household_id)
+        return link is not None and link.state == "verified"
+
+    # -- roles and groups ----------------------------------------------------------------------
+
+    def parse_role(self, text: str, grid: str | None) -> tuple[Role, str]:
+        role = _ROLE_NAMES.get(text.strip().lower())
+        if role is None:
+            raise InvalidInput("registry.errors.unknown_role", role=text)
+        if role in _GRID_ROLES and not grid:
+            raise InvalidInput("registry.errors.grid_needed", role=text)
+        scope = grid if role in _GRID_ROLES and grid else COMMUNITY
+        if scope and self.config.grid_by_key(scope) is None:
+            raise InvalidInput("registry.errors.unknown_grid", grid=scope, known=self._known())
+        return role, scope
+
+    async def grant(
+        self, actor: int, user_id: int, role_text: str, grid: str | None
+    ) -> GrantOutcome:
+        """/grant: an admin or secretary gives a role; recorded with an audit event."""
+        self.check(actor, RegistryAction.GRANT)
+        role, scope = self.parse_role(role_text, grid)
+        async with self.repo.db.transaction() as tx:
+            changed = await self.repo.grant(user_id, role.value, scope, actor, self.clock.now())
+            tx.after_commit(lambda: self.roles.add(user_id, Grant(role, scope)))
+        return GrantOutcome(user_id, role, scope, changed)
+
+    async def revoke(
+        self, actor: int, user_id: int, role_text: str, grid: str | None
+    ) -> GrantOutcome:
+        self.check(actor, RegistryAction.GRANT)
+        role, scope = self.parse_role(role_text, grid)
+        async with self.repo.db.transaction() as tx:
+            changed = await self.repo.revoke(user_id, role.value, scope, actor, self.clock.now())
+            tx.after_commit(lambda: self.roles.remove(user_id, Grant(role, scope)))
+        return GrantOutcome(user_id, role, scope, changed)
+
+    async def bind(self, actor: int, chat_id: int, grid: str) -> str:
+        """/bind g1 in a group: only community admins and secretaries, never group admins."""
+        self.check(actor, RegistryAction.BIND)
+        if grid and self.config.grid_by_key(grid) is None:
+            raise InvalidInput("registry.errors.unknown_grid", grid=grid, known=self._known())
+        await self.repo.bind(chat_id, grid, actor, self.clock.now())
+        return grid
+
+    async def grid_of_chat(self, chat_id: int) -> str | None:
+        """The grid a group is bound to: a /bind wins over the config's chat_id."""
+        grid = await grid_of_chat(self.config, self.repo, chat_id)
+        return None if grid is None else grid.key
+
+    def _known(self) -> str:
+        return "、".join(g.key for g in self.config.community.grids)
+
+    # -- sensitive data (PIPL art. 28) ---------------------------------------------------------
+
+    async def record_sensitive(self, user_id: int, record: SensitiveRecord) -> None:
+        """A verified resident records their household's sensitive data (separate consent)."""
+        if not await self.is_verified(user_id, record.household_id):
+            raise NotPermitted("registry.errors.not_verified")
+        now = self.clock.now()
+        async with self.repo.db.transaction():
+            await self.repo.set_sensitive_consent(user_id, now)
+            await self.repo.put_sensitive(record, user_id, now)
+
+    async def read_sensitive(self, actor: int, household_id: int) -> SensitiveRecord | None:
+        household = await self.household(household_id)
+        self.check(actor, RegistryAction.READ_SENSITIVE, household.grid)
+        return await self.repo.sensitive(household_id)
+
+
+def _fields(h: HouseholdRecord | HouseholdData) -> tuple[int, str, str, str]:
+    return (h.area_centi, h.owner_names, h.phone, h.grid)

@@ -1,0 +1,192 @@
+"""Deadline chasing (催办 / 督办, issue #5), derived from each issue's deadline on every sweep.
+
+For an issue a handler is working on (已交办 / 处理中) with a resolve-by deadline:
+
+* ``remind``: at ``remind_fraction`` (75%) of the time from assignment to the deadline (or the
+  next working moment after it), 催办 to the handler;
+* ``overdue``: once the deadline has passed, 督办 to the handler and the grid's workers;
+* ``escalate<i>``: once the deadline is ``after_working_days`` working days behind (China's
+  official calendar: weekends and holidays do not count, make-up days do), 升级督办 to the
+  grid's leaders or the community's secretaries.
+
+A report nobody accepted (已登记) by its respond-by (受理) deadline is chased too, and so is a
+handler's return request (申请退单) nobody decided on within the same time limit
+(``return_waiting`` / ``return_waiting_escalate``, same audiences):
+
+* ``unaccepted``: at the deadline (or the next working moment), 催受理 to the grid's workers;
+* ``unaccepted_escalate``: ``unaccepted_escalate_after`` later (2 working hours), to the
+  grid's leaders.
+
+Each step is recorded under a key holding the deadline, so a reopened issue (new deadline)
+walks the ladder again, and an issue resolved, returned, rejected or closed is never chased.
+After downtime only the latest step that is due is sent; earlier ones it overtook are recorded
+as skipped, so nobody receives a 催办 and a 督办 for the same issue in one burst.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from bot.config import Config
+from bot.core.workcal import Duration, Unit, WorkCalendar
+from bot.issues.model import Action
+from bot.issues.service import IssueService
+from bot.issues.service_base import SYSTEM
+from bot.schedule.model import NoticeKind, ScheduleNotice
+from storage.clock import to_db
+from storage.issues.stats import ChaseCandidate, IssueStats
+from storage.schedule.runs import ScheduleRepo
+
+MAX_STEPS_PER_SWEEP: Final = 200
+# What waits for the grid's workers (worker_ladder): its reminder carries the card's buttons.
+UNACCEPTED: Final = "unaccepted"
+RETURN_WAITING: Final = "return_waiting"
+WAITING_FOR_WORKERS: Final = frozenset({UNACCEPTED, RETURN_WAITING})
+# An urgent report's escalation span, in clock time instead of working time.
+_CLOCK_TIME: Final = {Unit.WORKING_HOURS: Unit.HOURS, Unit.WORKING_DAYS: Unit.DAYS}
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str  # "remind", "overdue", "escalate1", "unaccepted" …
+    at: datetime
+    action: Action
+    audience: tuple[str, ...]  # "handler", "workers", "leaders", "secretaries"
+
+
+@dataclass(frozen=True)
+class Chase:
+    """One chased issue: its steps, earliest first, and the key prefix they are recorded
+    under (it holds the deadline or the request, so a new one walks its ladder again)."""
+
+    number: int
+    grid: str
+    handler: str | None
+    steps: list[Step]
+    key: str
+
+
+def ladder(candidate: ChaseCandidate, config: Config, calendar: WorkCalendar) -> list[Step]:
+    """The chase steps of one issue, earliest first."""
+    chase = config.schedule.chase
+    span = candidate.resolve_by - candidate.assigned_at
+    # Nobody is chased at 04:00: a reminder falling outside working time waits for it.
+    remind_at = calendar.next_working_moment(candidate.assigned_at + span * chase.remind_fraction)
+    steps = [Step("overdue", candidate.resolve_by, Action.SUPERVISE, ("handler", "workers"))]
+    if remind_at < candidate.resolve_by:  # a short limit can end before working time resumes
+        steps.append(Step("remind", remind_at, Action.CHASE, ("handler",)))
+    for index, rung in enumerate(chase.ladder, start=1):
+        at = calendar.add_working_days(candidate.resolve_by, rung.after_working_days)
+        steps.append(Step(f"escalate{index}", at, Action.ESCALATE, (rung.to,)))
+    return sorted(steps, key=lambda step: step.at)
+
+
+def worker_ladder(
+    name: str, deadline: datetime, urgent: bool, config: Config, calendar: WorkCalendar
+) -> list[Step]:
+    """The chase steps of something waiting for the grid's workers past ``deadline`` (a report
+    to accept, a return request to decide): ``name`` to the workers at the deadline (or the
+    next working moment), ``name_escalate`` to the leaders ``unaccepted_escalate_after`` later.
+
+    An urgent issue (a threat to life or property) waits for nobody's working hours: its
+    workers are reminded at the deadline and its leaders the same span later in clock time."""
+    after = config.schedule.chase.unaccepted_escalate_after
+    if urgent:
+        remind_at = deadline
+        after = Duration(after.amount, _CLOCK_TIME.get(after.unit, after.unit))
+    else:
+        remind_at = calendar.next_working_moment(deadline)
+    later = calendar.add(deadline, after)
+    return [
+        Step(name, remind_at, Action.CHASE, ("workers",)),
+        Step(f"{name}_escalate", max(later, remind_at), Action.ESCALATE, ("leaders",)),
+    ]
+
+
+class Chaser:
+    def __init__(
+        self,
+        issues: IssueService,
+        stats: IssueStats,
+        runs: ScheduleRepo,
+        calendar: WorkCalendar,
+    ) -> None:
+        self.issues = issues
+        self.stats = stats
+        self.runs = runs
+        self.calendar = calendar
+        self.config = issues.config
+
+    async def sweep(self, now: datetime) -> list[ScheduleNotice]:
+        """Send the latest due, unrecorded step of every chased issue (inside a transaction).
+
+        Every tick looks at every chased issue, but writes only for a step that fell due since
+        the last one: the latest due steps already recorded are read in one query (most ticks
+        find nothing new, and a statement per issue per minute kept the writer busy).
+        """
+        pending = [
+            (chase, due)
+            for chase in await self._chases(now)
+            if (due := [s for s in chase.steps if s.at < now])
+        ]
+        recorded = await self.runs.recorded_among([c.key + due[-1].name for c, due in pending])
+        notices: list[ScheduleNotice] = []
+        fresh = [(c, due) for c, due in pending if c.key + due[-1].name not in recorded]
+        # Earlier steps were recorded with the latest or before it. A backlog (chasing turned
+        # on over a large database) is worked off a slice per tick, so no sweep holds the
+        # writer for long; the outbox could not deliver thousands at once anyway.
+        for chase, due in fresh[:MAX_STEPS_PER_SWEEP]:
+            *overtaken, latest = due
+            for step in overtaken:
+                await self.runs.record(chase.key + step.name, "chase", step.at, "skipped", now)
+            if await self.runs.record(chase.key + latest.name, "chase", latest.at, "sent", now):
+                notices += await self._send(chase, latest)
+        return notices
+
+    async def _chases(self, now: datetime) -> list[Chase]:
+        """Every issue that is chased: being handled, unaccepted, or a return request."""
+        cfg, cal = self.config, self.calendar
+        chases = [
+            Chase(c.number, c.grid, c.handler, ladder(c, cfg, cal),
+                  f"chase:{c.number}:{to_db(c.resolve_by)}:")
+            for c in await self.stats.chase_candidates()
+        ]  # fmt: skip
+        chases += [
+            Chase(r.number, r.grid, None,
+                  worker_ladder(UNACCEPTED, r.respond_by, r.urgent, cfg, cal),
+                  f"respond:{r.number}:{to_db(r.respond_by)}:")
+            for r in await self.stats.unaccepted(now)
+        ]  # fmt: skip
+        for q in await self.stats.return_requests():
+            # Deciding a return request has the 受理 time limit, counted from the request.
+            deadline = cal.add(q.requested_at, self.issues.limit_for(q.category, q.urgent).respond)
+            steps = worker_ladder(RETURN_WAITING, deadline, q.urgent, cfg, cal)
+            chases.append(Chase(q.number, q.grid, None, steps,
+                                f"return:{q.number}:{to_db(q.requested_at)}:"))  # fmt: skip
+        return chases
+
+    async def _send(self, chase: Chase, step: Step) -> list[ScheduleNotice]:
+        issue = await self.issues.load(chase.number)
+        await self.issues.note_event(issue, step.action, actor_id=None, role=SYSTEM)
+        values = {"step": step.name, "action": step.action.value}
+        return [
+            ScheduleNotice(NoticeKind.CHASE, person, template=step.action.value,
+                           values=values, issue_no=chase.number)
+            for person in self._people(chase, step.audience)
+        ]  # fmt: skip
+
+    def _people(self, chase: Chase, audience: tuple[str, ...]) -> list[int]:
+        grid = self.config.grid_by_key(chase.grid)
+        handler = self.config.handler_by_key(chase.handler or "")
+        groups = {
+            "handler": (handler.user_id,) if handler else (),
+            "workers": grid.workers if grid else (),
+            "leaders": grid.leaders if grid else (),
+            "secretaries": self.config.community.secretaries,
+        }
+        people: list[int] = []
+        for name in audience:
+            people += [p for p in groups[name] if p not in people]
+        return people

@@ -1,0 +1,155 @@
+"""The daily digest and the weekly summary for the community's secretaries (issue #5).
+
+All periods are local calendar days ``[start 00:00, end 00:00)``. The daily digest reports on
+yesterday, the weekly one on the seven days before the Monday it is sent. Rates are counted by
+the moment a slip was issued (see ``issues_feedback``); "last 30 days" ends at today 00:00 and
+is compared with the 30 days before it (``rates.compare``, in percentage points).
+
+Best and worst handlers: those with at least one valid slip in the last 30 days, ranked by the
+composite score (ties by more valid slips, then key). With six or fewer, the best are the top
+half (rounded up) and the worst the rest, so nobody is listed twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+
+from bot.config import Config
+from bot.issues.feedback import FeedbackService, RateScope
+from bot.issues.rates import RateCounts, Rates, compare, rates_from_counts
+from bot.schedule.model import at_local
+from storage.issues.stats import IssueStats
+from storage.schedule.checkins import CheckinRepo
+
+TOP = 3
+OVERDUE_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Overdue:
+    number: int
+    category: str  # display name
+    age_days: int
+    handler: str | None  # display name
+
+
+@dataclass(frozen=True)
+class HandlerScore:
+    name: str
+    rates: Rates
+
+
+@dataclass(frozen=True)
+class Digest:
+    weekly: bool
+    start: date  # first day reported on
+    end: date  # the day after the last one (the day it is sent)
+    counts: dict[str, int]  # new / accepted / resolved / reopened in the period
+    open_now: int
+    overdue_now: int
+    overdue: tuple[Overdue, ...]
+    rates: Rates  # the period
+    rates_30: Rates
+    rates_prev_30: Rates
+    changes: dict[str, Fraction | None]  # rates_30 against rates_prev_30, percentage points
+    categories: tuple[tuple[str, int], ...]  # top categories of the last 30 days
+    best: tuple[HandlerScore, ...]
+    worst: tuple[HandlerScore, ...]
+    alerts: int  # check-in alerts raised in the period
+    alerts_open: int
+    today: tuple[str, ...]  # template names of today's calendar occurrences
+    trend: tuple[tuple[date, int, int], ...] = ()  # (day, new, resolved) for the last 30 days
+    # (grid name, open, overdue) for each of the community's grids, most overdue first; empty
+    # for a community of one grid (the totals above say it all)
+    grids: tuple[tuple[str, int, int], ...] = ()
+
+
+class DigestService:
+    def __init__(self, feedback: FeedbackService, stats: IssueStats, checkins: CheckinRepo):
+        self.feedback = feedback
+        self.stats = stats
+        self.checkins = checkins
+        self.config: Config = feedback.config
+
+    async def build(
+        self, now: datetime, today: date, *, weekly: bool, reminders: tuple[str, ...] = ()
+    ) -> Digest:
+        start_day = today - timedelta(days=7 if weekly else 1)
+        start, end = self._at(start_day), self._at(today)
+        back30, back60 = self._at(today - timedelta(days=30)), self._at(today - timedelta(days=60))
+        rates_30 = await self._rates(back30, end)
+        rates_prev = await self._rates(back60, back30)
+        alerts, alerts_open = await self.checkins.alert_counts(start, end)
+        best, worst = await self._handlers(back30, end)
+        return Digest(
+            weekly=weekly, start=start_day, end=today,
+            counts=await self.stats.event_counts(start, end),
+            open_now=await self.stats.open_count(),
+            overdue_now=await self.stats.overdue_count(now),
+            overdue=await self._overdue(now),
+            rates=await self._rates(start, end), rates_30=rates_30, rates_prev_30=rates_prev,
+            changes=compare(rates_30, rates_prev),
+            categories=tuple(
+                (self._category(key), count)
+                for key, count in await self.stats.top_categories(back30, end, TOP)
+            ),
+            best=best, worst=worst, alerts=alerts, alerts_open=alerts_open, today=reminders,
+            trend=await self._trend(today), grids=await self._grids(now),
+        )  # fmt: skip
+
+    async def _grids(self, now: datetime) -> tuple[tuple[str, int, int], ...]:
+        grids = self.config.community.grids
+        if len(grids) < 2:
+            return ()
+        counts = await self.stats.open_by_grid(now)
+        rows = [(g.name, *counts.get(g.key, (0, 0))) for g in grids]
+        return tuple(sorted(rows, key=lambda row: (-row[2], -row[1])))  # stable: config order
+
+    async def _trend(self, today: date) -> tuple[tuple[date, int, int], ...]:
+        """New and resolved issues per local day over the 30 days before ``today``."""
+        days = [today - timedelta(days=n) for n in range(30, 0, -1)]
+        bounds = [(self._at(day), self._at(day + timedelta(days=1))) for day in days]
+        counts = await self.stats.daily_counts(bounds)
+        return tuple(
+            (day, new, resolved) for day, (new, resolved) in zip(days, counts, strict=True)
+        )
+
+    def _at(self, day: date) -> datetime:
+        return at_local(day, datetime.min.time(), self.config)
+
+    async def _rates(self, start: datetime, end: datetime) -> Rates:
+        return await self.feedback.rates(RateScope.COMMUNITY, None, start, end)
+
+    async def _overdue(self, now: datetime) -> tuple[Overdue, ...]:
+        rows = await self.stats.overdue(now, OVERDUE_SHOWN)
+        return tuple(
+            Overdue(number, self._category(category), (now - reported).days,
+                    self._handler(handler))
+            for number, category, reported, handler in rows
+        )  # fmt: skip
+
+    async def _handlers(
+        self, start: datetime, end: datetime
+    ) -> tuple[tuple[HandlerScore, ...], tuple[HandlerScore, ...]]:
+        weights = self.feedback.weights()
+        by_handler = await self.feedback.repo.slips.rate_counts_by("handler", start, end)
+        scored = [
+            (key, rates_from_counts(RateCounts(**counts), weights))
+            for key, counts in by_handler.items()
+            if counts["valid"] > 0  # ranked on answered slips only
+        ]
+        scored.sort(key=lambda kr: (-(kr[1].composite or 0), -kr[1].valid, kr[0]))
+        ranked = [HandlerScore(self._handler(key) or key, rates) for key, rates in scored]
+        split = min(TOP, (len(ranked) + 1) // 2)
+        worst = ranked[split:][-TOP:]
+        return tuple(ranked[:split]), tuple(reversed(worst))
+
+    def _category(self, key: str) -> str:
+        category = self.config.category(key)
+        return category.name if category else key
+
+    def _handler(self, key: str | None) -> str | None:
+        handler = self.config.handler_by_key(key or "")
+        return handler.name if handler else key

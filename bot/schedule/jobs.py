@@ -1,0 +1,68 @@
+"""The clock (issue #5): one PTB job a minute runs every sweep; the database holds the rest.
+
+APScheduler keeps nothing that must happen (architecture.md, invariant 5): each tick asks the
+services what is due at ``clock.now()`` and records what it did in the same transaction as the
+outbox rows, so a crash between ticks loses nothing and a restart repeats nothing. The first
+tick runs as soon as the bot starts, which is how work missed during a short outage (within the
+grace period) goes out once on start.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.context import BotContext, Services
+from bot.issues.presenter import IssueNotifier, issue_service
+from bot.schedule.presenter import ScheduleNotifier
+from bot.schedule.service import ScheduleService
+
+log = logging.getLogger(__name__)
+
+# A feature's own due work (issue #6: meetings, 接龙 deadlines): called every tick with the
+# clock's now inside its own transaction; it records what it did like the sweeps above.
+SweepHook = Callable[[Services, str, datetime], Awaitable[None]]
+
+
+def schedule_service(services: Services) -> ScheduleService:
+    service: ScheduleService = services.features["schedule"]
+    return service
+
+
+async def tick(context: BotContext) -> None:
+    """Every minute: feedback reminders and expiry, then every piece of scheduled work."""
+    await run_sweeps(context.services, context.bot.username)
+
+
+async def run_sweeps(services: Services, bot_username: str) -> None:
+    """Every sweep at the clock's now; each commits on its own, one failing spares the rest."""
+    now = services.clock.now()
+    try:
+        async with services.db.transaction():
+            feedback = await issue_service(services).sweep_feedback(now)
+            await IssueNotifier(services, bot_username).deliver_notices(feedback.notices)
+    except Exception:
+        log.exception("feedback sweep failed at %s", now.isoformat())
+    try:
+        schedule = schedule_service(services)
+        digests = await schedule.prepare_digests(now)  # long reads, outside the transaction
+        async with services.db.transaction():
+            result = await schedule.sweep(now, digests)
+            await ScheduleNotifier(services, bot_username).deliver(result.notices)
+        if result.recorded:
+            log.info("schedule sweep at %s: %s", now.isoformat(), result.recorded)
+    except Exception:
+        log.exception("schedule sweep failed at %s", now.isoformat())
+    await run_hooks(services, bot_username, now)
+
+
+async def run_hooks(services: Services, bot_username: str, now: datetime) -> None:
+    """Each feature's hook (``features["sweep_hooks"]``), each committing on its own."""
+    hooks: list[SweepHook] = services.features.get("sweep_hooks", [])
+    for hook in hooks:
+        try:
+            async with services.db.transaction():
+                await hook(services, bot_username, now)
+        except Exception:
+            log.exception("sweep hook %s failed at %s", hook.__name__, now.isoformat())

@@ -1,0 +1,207 @@
+"""Renders the sweep's ScheduleNotices and queues them in the outbox (issue #5).
+
+Refs (so a later button press can edit the message in place):
+
+    checkin:ask:<enrolment>:<day>           the morning question
+    checkin:alert:<alert>:<person>          an alert, edited when someone records the outcome
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+
+from bot.context import Services
+from bot.issues import keyboards as kb
+from bot.issues.presenter import IssueNotifier, chase_ref, issue_service
+from bot.issues.rates import Rate, Rates
+from bot.privacy.service import Audience
+from bot.schedule.chasing import WAITING_FOR_WORKERS
+from bot.schedule.digest import Digest
+from bot.schedule.digest_chart import trend_png
+from bot.schedule.digest_xlsx import digest_workbook
+from bot.schedule.model import NoticeKind, ScheduleNotice
+
+log = logging.getLogger(__name__)
+
+
+def ask_ref(enrolment_id: int, day: str) -> str:
+    return f"checkin:ask:{enrolment_id}:{day}"
+
+
+def alert_ref(alert_id: int, person: int) -> str:
+    return f"checkin:alert:{alert_id}:{person}"
+
+
+def button(text: str, data: str) -> dict[str, Any]:
+    return {"inline_keyboard": [[{"text": text, "callback_data": data}]]}
+
+
+def outcome_buttons(t: Any, alert_id: int) -> dict[str, Any]:
+    return {
+        "inline_keyboard": [
+            [
+                {"text": t("schedule.buttons.safe"), "callback_data": f"ck:o:{alert_id}:safe"},
+                {
+                    "text": t("schedule.buttons.visited"),
+                    "callback_data": f"ck:o:{alert_id}:visited",
+                },
+            ]
+        ]
+    }
+
+
+def rate_line(rates: Rates) -> str:
+    return " / ".join(rates.percent(r) for r in Rate)
+
+
+def change_line(changes: dict[str, Fraction | None]) -> str:
+    parts = []
+    for rate in Rate:
+        value = changes.get(rate.value)
+        parts.append("—" if value is None else f"{float(value):+.1f}")
+    return " / ".join(parts)
+
+
+class ScheduleNotifier:
+    def __init__(self, services: Services, bot_username: str) -> None:
+        self.services = services
+        self.t = services.renderer.text
+        self.render = services.renderer.render
+        self.config = services.config
+        self.issues = IssueNotifier(services, bot_username)
+        # One chart per digest, however many secretaries receive it (by the digest's id:
+        # the notices hold the digest while they are delivered).
+        self._charts: dict[int, bytes | None] = {}
+
+    def when(self, moment: datetime | None) -> str | None:
+        return self.issues.when(moment)
+
+    async def deliver(self, notices: Iterable[ScheduleNotice]) -> None:
+        for notice in notices:
+            await self.send(notice)
+
+    async def send(self, notice: ScheduleNotice) -> None:
+        outbox = self.services.outbox
+        match notice.kind:
+            case NoticeKind.ANNOUNCEMENT:
+                values = dict(notice.values)
+                when = self.when(values["at"])
+                text = self.render(
+                    f"schedule/{notice.template}", variant=values["variant"], when=when
+                )
+                await outbox.send_message(notice.chat_id, text)
+            case NoticeKind.CHASE:
+                await self._chase(notice)
+            case NoticeKind.CHECKIN_CONSENT | NoticeKind.CHECKIN_ASK | NoticeKind.CHECKIN_ALERT:
+                await self.send_checkin(notice)
+            case NoticeKind.DIGEST:
+                await self._digest(notice.chat_id, notice.digest)
+
+    async def _chase(self, notice: ScheduleNotice) -> None:
+        assert notice.issue_no is not None
+        issue = await issue_service(self.services).load(notice.issue_no)
+        handler = self.config.handler_by_key(issue.handler or "")
+        audience = (
+            Audience.HANDLER
+            if handler and handler.user_id == notice.chat_id
+            else (Audience.WORKER)
+        )
+        days = next(
+            (s.after_working_days for i, s in enumerate(self.config.schedule.chase.ladder, 1)
+             if notice.values.get("step") == f"escalate{i}"), 0,
+        )  # fmt: skip
+        step = notice.values["step"]
+        text = self.render("schedule/chase", issue=self.issues.fields(issue, audience),
+                           step=step, days=days)  # fmt: skip
+        if step in WAITING_FOR_WORKERS:  # the worker acts straight from the reminder
+            await self.services.outbox.send_message(
+                notice.chat_id, text, reply_markup=kb.card(self.t, issue),
+                ref=chase_ref(issue.number, notice.chat_id),
+            )  # fmt: skip
+        else:
+            await self.services.outbox.send_message(notice.chat_id, text)
+
+    async def send_checkin(self, notice: ScheduleNotice, outcome: str | None = None) -> None:
+        outbox, checkin = self.services.outbox, self.config.schedule.checkin
+        if notice.kind is NoticeKind.CHECKIN_CONSENT:
+            assert notice.enrolment_id is not None
+            text = self.render("schedule/checkin_consent", ask=f"{checkin.ask:%H:%M}",
+                               deadline=f"{checkin.deadline:%H:%M}", volunteer=True)  # fmt: skip
+            markup = button(self.t("schedule.buttons.consent"), f"ck:c:{notice.enrolment_id}")
+            await outbox.send_message(notice.chat_id, text, reply_markup=markup)
+        elif notice.kind is NoticeKind.CHECKIN_ASK:
+            assert notice.enrolment_id is not None and notice.day is not None
+            ref = ask_ref(notice.enrolment_id, notice.day)
+            data = f"ck:ok:{notice.enrolment_id}:{notice.day}"
+            markup = button(self.t("schedule.buttons.fine"), data)
+            await outbox.send_message(notice.chat_id, self.render("schedule/checkin_ask"),
+                                      reply_markup=markup, ref=ref)  # fmt: skip
+        else:
+            assert notice.alert_id is not None
+            text = self.render("schedule/checkin_alert", resident=notice.values["resident"],
+                               location=notice.values["location"],
+                               deadline=f"{checkin.deadline:%H:%M}", outcome=None)  # fmt: skip
+            await outbox.send_message(notice.chat_id, text,
+                                      reply_markup=outcome_buttons(self.t, notice.alert_id),
+                                      ref=alert_ref(notice.alert_id, notice.chat_id))  # fmt: skip
+
+    def digest_text(self, digest: Digest) -> str:
+        return self.render("schedule/digest", **self._digest_values(digest))
+
+    def _digest_values(self, digest: Digest) -> dict[str, Any]:
+        last = digest.end.toordinal() - 1
+        first = digest.start
+        period = f"{first.month}月{first.day}日"
+        if digest.weekly:
+            end = type(first).fromordinal(last)
+            period += f"–{end.month}月{end.day}日"
+        today = "、".join(self.t(f"schedule.rules.{name}") for name in digest.today)
+        rates = {
+            "period": rate_line(digest.rates),
+            "last30": rate_line(digest.rates_30),
+            "change": change_line(digest.changes),
+        }
+        return {
+            "d": digest,
+            "community": self.config.community.name,
+            "period": period,
+            "rates": rates,
+            "today": today,
+            "more": self.t("schedule.digest.more"),
+        }
+
+    async def _digest(self, chat_id: int, digest: Digest) -> None:
+        text = self.digest_text(digest)
+        outbox = self.services.outbox
+        if len(text) <= self.config.schedule.digest.max_chars:
+            await outbox.send_message(chat_id, text)
+        else:
+            short = self.render("schedule/digest_short", **self._digest_values(digest))
+            await outbox.send_message(chat_id, short)
+            name = f"digest-{digest.end.isoformat()}.xlsx"
+            await outbox.send_document(chat_id, digest_workbook(self.t, text), name)
+        await self._trend_chart(chat_id, digest)
+
+    async def _trend_chart(self, chat_id: int, digest: Digest) -> None:
+        """The 30-day trend as a picture, when there was any activity to draw."""
+        if not any(new or resolved for _, new, resolved in digest.trend):
+            return
+        if id(digest) not in self._charts:
+            days = [day for day, _, _ in digest.trend]
+            self._charts[id(digest)] = trend_png(
+                days,
+                [
+                    (self.t("schedule.chart.new"), [new for _, new, _ in digest.trend]),
+                    (self.t("schedule.chart.resolved"), [done for _, _, done in digest.trend]),
+                ],
+                self.t("schedule.chart.title", start=f"{days[0]:%m-%d}", end=f"{days[-1]:%m-%d}"),
+            )
+        png = self._charts[id(digest)]
+        if png is not None:
+            await self.services.outbox.send_photo(
+                chat_id, png, caption=self.t("schedule.chart.caption")
+            )

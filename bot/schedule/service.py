@@ -1,0 +1,242 @@
+"""The sweep (issue #5): one call a minute derives all due scheduled work from the database and
+the config, does it once, and records it (architecture.md, invariant 5).
+
+* The window is ``(swept_to, now]``, where ``swept_to`` is where the previous sweep stopped
+  (stored), so work due while the bot was down is seen when it comes back.
+* Each occurrence is claimed by inserting its key into ``schedule_runs`` in the same
+  transaction as the outbox rows it queues: a restart never loses or repeats it.
+* Work due less than ``grace_minutes`` ago runs (late, once). Older work is recorded as
+  ``missed`` and not sent: after two days down nobody gets a burst of stale reminders.
+  Exceptions: a check-in alert (safety) is sent late if the morning question went out, and
+  deadline chasing sends the one step that applies now (see ``bot.schedule.chasing``).
+* The first sweep of a new database looks back only the grace period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bot.config import Config
+from bot.config.schema import RuleConfig
+from bot.core.clock import Clock
+from bot.core.errors import InvalidInput, NotPermitted
+from bot.core.workcal import WorkCalendar
+from bot.schedule.chasing import Chaser
+from bot.schedule.checkin import CheckinService
+from bot.schedule.digest import Digest, DigestService
+from bot.schedule.model import (
+    Due,
+    Kind,
+    NoticeKind,
+    Outcome,
+    ScheduleNotice,
+    daily_occurrences,
+    event_day,
+    local_day,
+    rule_occurrences,
+)
+from storage.schedule.runs import ScheduleRepo
+
+# However long the bot was down, occurrences older than this are not even recorded as missed.
+MAX_LOOKBACK = timedelta(days=31)
+
+
+@dataclass(frozen=True)
+class RuleView:
+    rule: RuleConfig
+    paused: bool
+    next_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    notices: tuple[ScheduleNotice, ...]
+    recorded: tuple[tuple[str, Outcome], ...]  # (key, outcome) of every occurrence handled
+
+
+class ScheduleService:
+    def __init__(
+        self,
+        repo: ScheduleRepo,
+        clock: Clock,
+        config: Config,
+        calendar: WorkCalendar,
+        *,
+        chaser: Chaser,
+        checkins: CheckinService,
+        digests: DigestService,
+    ) -> None:
+        self.repo = repo
+        self.clock = clock
+        self.config = config
+        self.calendar = calendar
+        self.chaser = chaser
+        self.checkins = checkins
+        self.digests = digests
+
+    async def prepare_digests(self, now: datetime) -> dict[str, Digest]:
+        """The digests the sweep at ``now`` will send, built before its write transaction.
+
+        A digest reads two months of issues (seconds on a large database); built inside the
+        transaction it held every resident's message back until it was done. Only reads: the
+        sweep still decides, records and sends, and builds any digest not prepared here.
+        """
+        grace = timedelta(minutes=self.config.schedule.grace_minutes)
+        start = await self._window_start(now, grace)
+        built: dict[str, Digest] = {}
+        for due in self._occurrences(start, now):
+            if (
+                due.kind is Kind.DIGEST
+                and due.at <= now
+                and self._outcome(due, now, grace, paused=set()) is Outcome.SENT
+                and not await self.repo.recorded(due.key)
+            ):
+                async with self.repo.db.snapshot():  # its totals from one moment
+                    built[due.key] = await self._build_digest(due, now)
+        return built
+
+    async def sweep(
+        self, now: datetime | None = None, digests: Mapping[str, Digest] | None = None
+    ) -> SweepResult:
+        """Do every piece of scheduled work due by ``now``, once; safe to call any time.
+
+        ``digests``: from ``prepare_digests(now)``, so none is built inside the transaction.
+        """
+        now = now or self.clock.now()
+        grace = timedelta(minutes=self.config.schedule.grace_minutes)
+        notices: list[ScheduleNotice] = []
+        recorded: list[tuple[str, Outcome]] = []
+        async with self.repo.db.transaction():
+            start = await self._window_start(now, grace)
+            paused = await self.repo.paused_rules()
+            for due in sorted(self._occurrences(start, now), key=lambda d: (d.at, d.key)):
+                if due.at > now or await self.repo.recorded(due.key):
+                    continue
+                outcome = self._outcome(due, now, grace, paused)
+                if outcome is Outcome.SENT:
+                    notices += await self._produce(due, now, digests or {})
+                await self.repo.record(due.key, due.kind.value, due.at, outcome.value, now)
+                recorded.append((due.key, outcome))
+            notices += await self.chaser.sweep(now)
+            await self.repo.set_swept_to(now)
+        return SweepResult(tuple(notices), tuple(recorded))
+
+    async def _window_start(self, now: datetime, grace: timedelta) -> datetime:
+        swept_to = await self.repo.swept_to()
+        if swept_to is None:
+            return now - grace
+        return max(min(swept_to, now), now - MAX_LOOKBACK)
+
+    def _occurrences(self, start: datetime, end: datetime) -> list[Due]:
+        found = [d for d in daily_occurrences(start, end, self.config) if d.at >= start]
+        for rule in self.config.schedule.rules:
+            found += [
+                d for d in rule_occurrences(rule, start, end, self.calendar, self.config)
+                if d.at >= start
+            ]  # fmt: skip
+        return found
+
+    def _outcome(self, due: Due, now: datetime, grace: timedelta, paused: set[str]) -> Outcome:
+        if due.skip or (due.kind is Kind.RULE and due.subject in paused):
+            return Outcome.SKIPPED
+        if now - due.at > grace and not due.late_ok:
+            return Outcome.MISSED
+        return Outcome.SENT
+
+    async def _produce(
+        self, due: Due, now: datetime, digests: Mapping[str, Digest]
+    ) -> list[ScheduleNotice]:
+        match due.kind:
+            case Kind.RULE:
+                return self._announce(due)
+            case Kind.CHECKIN_ASK:
+                return await self.checkins.ask_all(date.fromisoformat(due.subject))
+            case Kind.CHECKIN_ALERT:
+                return await self.checkins.alert_unconfirmed(date.fromisoformat(due.subject))
+            case Kind.DIGEST:
+                digest = digests.get(due.key) or await self._build_digest(due, now)
+                return [
+                    ScheduleNotice(NoticeKind.DIGEST, secretary, digest=digest)
+                    for secretary in self.config.community.secretaries
+                ]
+            case _:
+                return []
+
+    def _announce(self, due: Due) -> list[ScheduleNotice]:
+        rule = self._rule(due.subject)
+        values = {"variant": due.variant, "at": due.at, "rule": rule.key}
+        return [
+            ScheduleNotice(NoticeKind.ANNOUNCEMENT, chat, template=rule.template, values=values)
+            for chat in self._audience(rule)
+        ]
+
+    def _audience(self, rule: RuleConfig) -> list[int]:
+        community = self.config.community
+        chats: list[int] = []
+        for audience in rule.audience:
+            if audience == "groups":
+                chats += [g.chat_id for g in community.grids if g.chat_id is not None]
+            elif audience in ("workers", "leaders"):
+                chats += [p for g in community.grids for p in getattr(g, audience)]
+            elif audience == "secretaries":
+                chats += community.secretaries
+            else:
+                chats += [h.user_id for h in community.handlers]
+        return list(dict.fromkeys(chats))
+
+    async def _build_digest(self, due: Due, now: datetime) -> Digest:
+        today = local_day(due.at, self.config)
+        return await self.digests.build(
+            now, today, weekly=due.subject == "weekly", reminders=self.today_reminders(today)
+        )
+
+    def today_reminders(self, day: date) -> tuple[str, ...]:
+        """Templates of the calendar rules happening on ``day`` (not their eve reminders)."""
+        start = datetime.combine(day, datetime.min.time(), tzinfo=self.config.timezone)
+        end = start + timedelta(days=1) - timedelta(seconds=1)
+        names = [
+            self._rule(d.subject).template
+            for d in self._occurrences(start, end)
+            if d.kind is Kind.RULE and d.variant == "today" and not d.skip
+        ]
+        return tuple(dict.fromkeys(names))
+
+    def _rule(self, key: str) -> RuleConfig:
+        rule = next((r for r in self.config.schedule.rules if r.key == key), None)
+        if rule is None:
+            raise InvalidInput("schedule.errors.unknown_rule", rule=key)
+        return rule
+
+    # -- secretaries: /rules, /pause, /resume --------------------------------------------------
+
+    async def rules(self, user_id: int) -> list[RuleView]:
+        self._secretary(user_id)
+        paused = await self.repo.paused_rules()
+        return [RuleView(r, r.key in paused, self._next(r)) for r in self.config.schedule.rules]
+
+    async def set_paused(self, user_id: int, key: str, paused: bool) -> RuleView:
+        self._secretary(user_id)
+        rule = self._rule(key)
+        async with self.repo.db.transaction():
+            await self.repo.set_paused(rule.key, paused, user_id, self.clock.now())
+        return RuleView(rule, paused, self._next(rule))
+
+    def _secretary(self, user_id: int) -> None:
+        if user_id not in self.config.community.secretaries:
+            raise NotPermitted("schedule.errors.only_secretary")
+
+    def _next(self, rule: RuleConfig) -> datetime | None:
+        """The next moment the rule sends its main message (within about a year)."""
+        now = self.clock.now()
+        day = local_day(now, self.config)
+        for _ in range(400):
+            if day.day in rule.days and day.month in rule.months:
+                happens = event_day(rule, day, self.calendar)
+                if happens is not None:
+                    at = datetime.combine(happens, rule.time, tzinfo=self.config.timezone)
+                    if at > now:
+                        return at
+            day += timedelta(days=1)
+        return None

@@ -1,0 +1,222 @@
+"""Durable intake: store every update before confirming it, then dispatch it exactly once.
+
+PTB's own Updater confirms updates before handlers run, so a crash there loses them, and an
+update it cannot parse stalls it. Here (architecture invariants 1, 2 and 4):
+
+1. ``getUpdates`` (or the webhook) hands us raw JSON; it is committed to the inbox first, and
+   only then confirmed by asking for the next offset (or answering 200).
+2. Each stored update is dispatched through ``Application.process_update`` inside one
+   transaction (a savepoint within its batch's group commit) that also holds the handler's
+   state changes, its outbox rows and the inbox row's "done" mark: all of them, or none.
+3. An update PTB cannot parse is dead-lettered at once; one whose handler fails
+   ``max_attempts`` times is dead-lettered with the error. Either way the loop moves on.
+4. On start, every row not yet done is dispatched again, in update_id order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Update
+from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application, ContextTypes
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
+
+from bot.core.clock import Clock
+from storage.db import Database
+from storage.transport.inbox import InboxRepo, InboxRow
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [
+    "message",
+    "edited_message",
+    "callback_query",
+    "my_chat_member",
+    "chat_member",
+    "poll",
+    "poll_answer",
+]
+
+
+@dataclass
+class _Dispatch:
+    update_id: int
+    error: BaseException | None = None
+
+
+_dispatch: contextvars.ContextVar[_Dispatch | None] = contextvars.ContextVar(
+    "gridbot_dispatch", default=None
+)
+
+
+class HandlerFailed(Exception):
+    """A handler raised; PTB reported it to the error handler instead of to us."""
+
+
+async def record_handler_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """PTB error handler: hand a handler's exception back to the dispatch that ran it."""
+    current = _dispatch.get()
+    if current is not None and context.error is not None:
+        current.error = context.error
+    else:
+        log.error("error outside update dispatch", exc_info=context.error)
+
+
+class Intake:
+    """Owns the fetch → store → dispatch pipeline. ``start()``, then ``stop()``."""
+
+    def __init__(
+        self,
+        app: Application[Any, Any, Any, Any, Any, Any],
+        db: Database,
+        clock: Clock,
+        *,
+        poll_timeout: int = 30,
+        batch: int = 100,
+        max_attempts: int = 3,
+    ) -> None:
+        self.app = app
+        self.db = db
+        self.inbox = InboxRepo(db)
+        self.clock = clock
+        self.poll_timeout = poll_timeout
+        self.batch = batch
+        self.max_attempts = max_attempts
+        self._work = asyncio.Event()
+        self._stopping = False
+        self._fetcher: asyncio.Task[None] | None = None
+        self._dispatcher: asyncio.Task[None] | None = None
+
+    async def start(self, *, polling: bool = True) -> None:
+        """Re-dispatch what a previous run left undone, then fetch (when polling) and serve."""
+        self._dispatcher = asyncio.create_task(self._dispatch_loop(), name="intake-dispatch")
+        self._work.set()
+        if polling:
+            self._fetcher = asyncio.create_task(self._fetch_loop(), name="intake-fetch")
+
+    async def stop(self) -> None:
+        """Stop fetching, finish dispatching what is stored, then return."""
+        self._stopping = True
+        if self._fetcher is not None:
+            self._fetcher.cancel()
+            await asyncio.gather(self._fetcher, return_exceptions=True)
+        self._work.set()
+        if self._dispatcher is not None:
+            await self._dispatcher
+
+    async def accept(self, updates: list[dict[str, Any]]) -> None:
+        """Commit raw updates to the inbox and wake the dispatcher (polling and webhook)."""
+        await self.inbox.store(updates, self.clock.now())
+        self._work.set()
+
+    async def _fetch_loop(self) -> None:
+        last = await self.inbox.last_update_id()
+        offset = None if last is None else last + 1
+        failures = 0
+        while not self._stopping:
+            try:
+                updates = await self._get_updates(offset)
+                failures = 0
+            except InvalidToken:
+                log.critical("Telegram rejected the bot token; stopping intake")
+                raise
+            except (Conflict, NetworkError, TelegramError) as exc:
+                failures += 1
+                delay = min(30.0, 0.5 * 2**failures)
+                log.warning("getUpdates failed (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            if updates:
+                await self.accept(updates)
+                offset = max(int(u["update_id"]) for u in updates) + 1
+
+    async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {
+            "timeout": self.poll_timeout,
+            "limit": self.batch,
+            "allowed_updates": ALLOWED_UPDATES,
+        }
+        if offset is not None:
+            params["offset"] = offset
+        data = RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
+        bot = self.app.bot
+        result = await bot.request.post(
+            f"{bot.base_url}/getUpdates",
+            request_data=data,
+            read_timeout=self.poll_timeout + 10,
+        )
+        return [u for u in result if isinstance(u, dict)] if isinstance(result, list) else []
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            await self._work.wait()
+            self._work.clear()
+            while rows := await self.inbox.pending(limit=self.batch):
+                await self._dispatch_batch(rows)
+            if self._stopping:
+                return
+
+    async def _dispatch_batch(self, rows: list[InboxRow]) -> None:
+        """Group commit: a batch of updates shares one durable commit (one fsync).
+
+        Each update still runs in its own savepoint, so a failing update rolls back only its
+        own state changes and outbox rows. The "done" marks of the updates that succeeded are
+        one statement at the end, in the same transaction as their effects: a crash before
+        the commit loses the whole batch's work, and the whole batch is dispatched again on
+        restart, so nothing half-done ever becomes visible.
+        """
+        async with self.db.transaction():
+            done = [row.update_id for row in rows if await self._dispatch(row)]
+            await self.inbox.mark_done(done, self.clock.now())  # one statement for the batch
+
+    async def _dispatch(self, row: InboxRow) -> bool:
+        """Dispatch one stored update, retrying at once so later updates keep their order.
+
+        True when it succeeded: the caller marks it done in the same (batch) transaction.
+        """
+        try:
+            update = Update.de_json(json.loads(row.raw), self.app.bot)
+        except Exception as exc:
+            log.error("update %s cannot be parsed, dead-lettered: %r", row.update_id, exc)
+            await self.inbox.mark_dead(row.update_id, f"unparseable: {exc!r}", self.clock.now())
+            return False
+        for attempt in range(row.attempts + 1, self.max_attempts + 1):
+            cause = await self._try(row.update_id, update)
+            if cause is None:
+                return True
+            dead = await self.inbox.record_failure(
+                row.update_id, repr(cause)[:2000], self.max_attempts, self.clock.now()
+            )
+            if dead:
+                log.error(
+                    "update %s dead-lettered after %d attempts: %r",
+                    row.update_id,
+                    attempt,
+                    cause,
+                    exc_info=cause,
+                )
+                return False
+            log.warning("update %s failed (%r); retrying", row.update_id, cause)
+        return False
+
+    async def _try(self, update_id: int, update: Update) -> BaseException | None:
+        """One attempt in one transaction; the error that rolled it back, or None."""
+        current = _Dispatch(update_id)
+        token = _dispatch.set(current)
+        try:
+            async with self.db.transaction():
+                await self.app.process_update(update)
+                if current.error is not None:
+                    raise HandlerFailed(repr(current.error)) from current.error
+        except Exception as exc:
+            return current.error or exc
+        finally:
+            _dispatch.reset(token)
+        return None

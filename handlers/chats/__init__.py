@@ -1,0 +1,1 @@
+"""Chat housekeeping (membership, migrations; handler group -1) and /start."""

@@ -1,0 +1,69 @@
+"""Small reply helpers the issue handler modules share (handler modules never import each other).
+
+Errors a person should be told (``UserError``) become a threaded reply or a callback alert; the
+callback answer is the one reply that does not go through the outbox, because Telegram wants it
+within seconds and it is worthless later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import CallbackQuery, Message
+
+from bot.context import BotContext
+from bot.core.errors import UserError
+from bot.issues.presenter import IssueNotifier, issue_service
+from bot.issues.service import IssueService
+from handlers.replies import answer, say, say_error
+
+
+def notifier(context: BotContext) -> IssueNotifier:
+    return IssueNotifier(context.services, context.bot.username)
+
+
+def service(context: BotContext) -> IssueService:
+    return issue_service(context.services)
+
+
+async def reply(context: BotContext, to: Message, template: str, **values: Any) -> None:
+    """Queue ``issues/<template>`` as a reply to the message ``to``."""
+    await say(context, to, context.t.render(f"issues/{template}", **values))
+
+
+async def reply_error(context: BotContext, message: Message, error: UserError) -> None:
+    await say_error(context, message, error)
+
+
+async def answer_error(context: BotContext, query: CallbackQuery, error: UserError) -> None:
+    await answer(query, error.render(context.t.text), alert=True)
+
+
+async def edit_if_sent(
+    context: BotContext, ref: str, chat_id: int, text: str, markup: dict[str, Any] | None
+) -> bool:
+    """Edit the message sent under ``ref`` if there is one (a leader may have no card)."""
+    outbox = context.services.outbox
+    if await outbox.repo.message_id_for(ref) is None:
+        return False
+    await outbox.edit_message(ref, chat_id, text, reply_markup=markup or {"inline_keyboard": []})
+    return True
+
+
+async def pressed_ref(context: BotContext, query: CallbackQuery, candidates: list[str]) -> str:
+    """Which of ``candidates`` names the message whose button was pressed (else the first)."""
+    message = query.message
+    if message is not None:
+        for ref in candidates:
+            found = await context.services.outbox.repo.message_id_for(ref)
+            if found == (message.chat.id, message.message_id):
+                return ref
+    return candidates[0]
+
+
+def largest_photo(message: Message | None) -> Sequence[str]:
+    """The largest size's file_id of a photo message (Telegram lists sizes smallest first)."""
+    if message is None or not message.photo:
+        return ()
+    return (max(message.photo, key=lambda size: size.width * size.height).file_id,)

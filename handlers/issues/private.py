@@ -1,0 +1,157 @@
+"""The private guided report (网格悄悄话, issue #3): a resident writes to the bot and answers a
+few buttons; a private report never appears in any group. Steps: bot.issues.draft.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, replace
+
+from telegram import Message, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+
+from bot.context import BotContext
+from bot.core.errors import UserError
+from bot.issues import draft as issue_draft
+from bot.issues.draft import Draft
+from bot.issues.model import IssueType
+from bot.issues.parsing import check_description
+from handlers.issues.common import notifier, reply_error, service
+from handlers.replies import answer, error_html
+from storage.issues.drafts import DraftRepo
+
+log = logging.getLogger(__name__)
+
+
+async def load_draft(context: BotContext, user_id: int) -> tuple[int, Draft | None]:
+    """(the number of the resident's last draft message, their draft in progress or None).
+
+    Drafts are stored in the database with the update's other writes, so a restart keeps
+    them (migration 0010); one stored by an older version that no longer fits is dropped."""
+    repo: DraftRepo = context.services.features["drafts"]
+    seq, fields = await repo.get(user_id)
+    if fields is None:
+        return seq, None
+    try:
+        return seq, Draft(**fields)
+    except TypeError:
+        log.warning("dropped an unreadable report draft of user %s", user_id)
+        return seq, None
+
+
+async def save_draft(context: BotContext, user_id: int, seq: int, draft: Draft | None) -> None:
+    repo: DraftRepo = context.services.features["drafts"]
+    fields = None if draft is None else asdict(draft)
+    await repo.put(user_id, seq, fields, context.services.clock.now())
+
+
+def draft_ref(user_id: int, draft: Draft) -> str:
+    return f"draft:{user_id}:{draft.seq}"
+
+
+async def show_draft(
+    context: BotContext, user_id: int, draft: Draft, *, new: bool, number: int | None = None
+) -> None:
+    """Send (or edit in place) the draft with its next question's buttons."""
+    services = context.services
+    t = context.t.text
+    values = issue_draft.summary(draft, t, services.config)
+    text = context.t.render("issues/draft", draft=values, number=number)
+    markup = (
+        {"inline_keyboard": []}
+        if number is not None
+        else issue_draft.markup(draft, t, services.config)
+    )
+    ref = draft_ref(user_id, draft)
+    if new:
+        await services.outbox.send_message(user_id, text, reply_markup=markup, ref=ref)
+    else:
+        await services.outbox.edit_message(ref, user_id, text, reply_markup=markup)
+
+
+async def write_privately(update: Update, context: BotContext) -> None:
+    """Free text in the private chat starts a guided report (or answers 在哪里)."""
+    message = update.effective_message
+    if message is None or message.from_user is None:
+        return
+    user_id = message.from_user.id
+    seq, draft = await load_draft(context, user_id)
+    text = message.text or message.caption or ""
+    if draft is not None and draft.step() == "location":
+        location = text.strip()[:200] or None
+        draft = replace(draft, location=location, location_done=True, seq=seq + 1)
+        await save_draft(context, user_id, draft.seq, draft)
+        await show_draft(context, user_id, draft, new=True)
+        return
+    await start_draft(context, message, text, seq + 1)
+
+
+async def start_draft(context: BotContext, message: Message, text: str, seq: int) -> None:
+    assert message.from_user is not None
+    try:
+        description = check_description(text, context.services.config)
+    except UserError as error:
+        await reply_error(context, message, error)
+        return
+    draft = issue_draft.start(description, context.services.config, seq)
+    await save_draft(context, message.from_user.id, seq, draft)
+    await show_draft(context, message.from_user.id, draft, new=True)
+
+
+async def choose_option(update: Update, context: BotContext) -> None:
+    """A draft button: record the answer and ask the next question in place."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    user_id = query.from_user.id
+    seq, draft = await load_draft(context, user_id)
+    parts = query.data.split(":")
+    if draft is None:
+        await answer(query, context.t.text("issues.errors.draft_gone"), alert=True)
+        return
+    if parts[1] == "x":
+        await save_draft(context, user_id, seq, None)
+        await context.services.outbox.edit_message(
+            draft_ref(user_id, draft), user_id, context.t.render("issues/draft_cancelled")
+        )
+        await answer(query, context.t.text("issues.toasts.cancelled"))
+    elif parts[1] == "ok" and draft.step() == "confirm":
+        await submit_draft(context, query.from_user.full_name, user_id, draft)
+        await answer(query)
+    else:
+        changed = issue_draft.choose(draft, parts[1], ":".join(parts[2:]), context.services.config)
+        if changed is not None:
+            await save_draft(context, user_id, seq, changed)
+            await show_draft(context, user_id, changed, new=False)
+        await answer(query)
+
+
+async def submit_draft(context: BotContext, name: str, user_id: int, draft: Draft) -> None:
+    """提交: the service files it; the draft message shows the number, the worker gets the card."""
+    assert draft.grid is not None
+    try:
+        outcome = await service(context).report_private(
+            user_id=user_id,
+            display_name=name,
+            grid_key=draft.grid,
+            description=draft.description,
+            issue_type=IssueType(draft.type or "report"),
+            category_key=draft.category,
+            location=draft.location,
+            private=draft.visibility != "pub",
+            anonymous=draft.visibility == "anon",
+        )
+    except UserError as error:
+        await context.services.outbox.send_message(user_id, error_html(context, error))
+        return
+    await save_draft(context, user_id, draft.seq, None)
+    await show_draft(context, user_id, draft, new=False, number=outcome.issue.number)
+    await notifier(context).deliver(outcome)
+
+
+def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+    return [
+        CallbackQueryHandler(choose_option, pattern=r"^p:"),
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, write_privately),
+    ]

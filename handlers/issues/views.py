@@ -1,0 +1,166 @@
+"""Looking at issues (issue #3): /issues (a worker's or handler's queue), /issue N (one issue and
+its timeline), /mine (a resident's own reports). In a group only group-safe fields are shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Message, Update
+from telegram.ext import BaseHandler, CommandHandler, filters
+
+from bot.context import BotContext
+from bot.core.errors import NotFound, UserError
+from bot.core.parsing import is_number
+from bot.issues.model import Action, EventView, IssueView, state_ref
+from bot.issues.presenter import IssueNotifier
+from bot.issues.service import QueueFilter
+from bot.privacy.service import Audience, group_visible
+from handlers.issues.common import notifier, reply, reply_error, service
+from storage.clock import from_db
+
+_NEW = filters.UpdateType.MESSAGE
+
+
+def event_rows(notify: IssueNotifier, events: tuple[EventView, ...]) -> list[dict[str, Any]]:
+    t = notify.t
+    return [
+        {
+            "at": notify.when(e.at),
+            "role": t(f"issues.roles.{e.actor_role}"),
+            "action": t(f"issues.actions.{e.action.value}"),
+            "state": t(state_ref(e.to_state)),
+            "changed": e.from_state is not e.to_state,
+            "note": note_text(notify, e),
+        }
+        for e in events
+    ]
+
+
+def note_text(notify: IssueNotifier, event: EventView) -> str | None:
+    """An event's note as people read it: some actions store a key or a time there."""
+    config, note = notify.config, event.note
+    if note is None:
+        return None
+    match event.action:
+        case Action.ASSIGN:
+            handler = config.handler_by_key(note)
+            return handler.name if handler else note
+        case Action.TRANSFER:
+            grid = config.grid_by_key(note)
+            return grid.name if grid else note
+        case Action.RECATEGORISE:
+            names = [getattr(config.category(key), "name", key) for key in note.split("→")]
+            return "→".join(names)
+        case Action.SET_DEADLINE:
+            return notify.when(from_db(note))
+    return note
+
+
+def list_rows(notify: IssueNotifier, issues: tuple[IssueView, ...]) -> list[dict[str, Any]]:
+    now = notify.services.clock.now()
+    rows = []
+    for issue in issues:
+        row = notify.fields(issue, Audience.WORKER)
+        row["overdue"] = issue.is_overdue(now)
+        rows.append(row)
+    return rows
+
+
+async def show_issue(update: Update, context: BotContext) -> None:
+    """/issue 12: the issue and every step so far (in a group: state and steps only)."""
+    message = update.effective_message
+    if message is None or message.from_user is None:
+        return
+    args = context.args or []
+    if not args or not is_number(args[0].lstrip("#")):
+        await reply(context, message, "usage", command="issue")
+        return
+    number = int(args[0].lstrip("#"))
+    try:
+        if message.chat.type == "private":
+            await show_private(context, message, number, message.from_user.id)
+        else:
+            await show_in_group(context, message, number)
+    except UserError as error:
+        await reply_error(context, message, error)
+
+
+async def show_private(context: BotContext, message: Message, number: int, viewer: int) -> None:
+    issues = service(context)
+    issue = await issues.get(number, viewer)
+    events = await issues.timeline(number, viewer)
+    notify = notifier(context)
+    audience = viewer_audience(context, issue, viewer)
+    text = notify.render("detail", issue, audience, events=event_rows(notify, events), group=False)
+    await context.services.outbox.send_message(message.chat_id, text)
+
+
+def viewer_audience(context: BotContext, issue: IssueView, viewer: int) -> Audience:
+    """The handler sees the handler's view, a reporter the masked one, staff everything."""
+    config = context.services.config
+    handler = config.handler_by_user(viewer)
+    if handler is not None and handler.key == issue.handler:
+        return Audience.HANDLER
+    grid = config.grid_by_key(issue.grid)
+    staff = grid is not None and viewer in (*grid.workers, *grid.leaders)
+    if staff or viewer in config.community.secretaries:
+        return Audience.WORKER
+    return Audience.GROUP
+
+
+async def show_in_group(context: BotContext, message: Message, number: int) -> None:
+    """Only issues of this group's grid that are not private; no names, notes or roles."""
+    issues = service(context)
+    issue = await issues.load(number)
+    grid = await issues.grid_of_chat(message.chat_id)
+    if grid is None or issue.grid != grid.key or not group_visible(issue):
+        raise NotFound(number=number)
+    events = await issues.repo.events(issue.id)
+    notify = notifier(context)
+    rows = event_rows(notify, tuple(EventView.from_record(e) for e in events))
+    text = notify.render("detail", issue, Audience.GROUP, events=rows, group=True)
+    await context.services.outbox.send_message(message.chat_id, text, reply_to=message.message_id)
+
+
+async def list_queue(update: Update, context: BotContext) -> None:
+    """/issues [overdue|unassigned]: a grid worker's open issues (a handler's assignments)."""
+    message = update.effective_message
+    if message is None or message.from_user is None:
+        return
+    user = message.from_user.id
+    args = context.args or []
+    try:
+        queue = QueueFilter(args[0]) if args else QueueFilter.ALL
+    except ValueError:
+        await reply(context, message, "usage", command="issues")
+        return
+    try:
+        if context.services.config.handler_by_user(user) and not args:
+            issues = await service(context).handler_queue(user)
+        else:
+            issues = await service(context).worker_queue(user, queue)
+    except UserError as error:
+        await reply_error(context, message, error)
+        return
+    rows = list_rows(notifier(context), issues)
+    await reply(context, message, "queue", issues=rows, queue=queue.value)
+
+
+async def list_mine(update: Update, context: BotContext) -> None:
+    """/mine: the resident's own reports, newest first, with their state."""
+    message = update.effective_message
+    if message is None or message.from_user is None:
+        return
+    issues = await service(context).mine(message.from_user.id)
+    rows = [notifier(context).fields(i, Audience.WORKER) for i in issues]
+    await reply(context, message, "mine", issues=rows)
+
+
+def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    private = _NEW & filters.ChatType.PRIVATE
+    return [
+        CommandHandler("issue", show_issue, filters=_NEW),
+        CommandHandler("issues", list_queue, filters=private),
+        CommandHandler("mine", list_mine, filters=private),
+    ]

@@ -1,0 +1,14 @@
+"""/rules, /pause, /resume and the check-in (窗帘之约) commands."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler
+
+from bot.context import BotContext
+from handlers.schedule import commands
+
+
+def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    """This feature's handlers, in the order they must be tried."""
+    return [handler for module in (commands,) for handler in module.build_handlers()]

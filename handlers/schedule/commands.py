@@ -1,0 +1,181 @@
+"""Schedules from the chat (issue #5): secretaries list, pause and resume the civic-calendar
+rules; grid workers enrol residents in 窗帘之约; residents, volunteers and workers press its
+buttons (consent, 我很好, the alert's outcome).
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import CallbackQuery, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import BotContext
+from bot.core.errors import UserError
+from bot.core.parsing import is_number
+from bot.schedule.checkin import CheckinService
+from bot.schedule.jobs import schedule_service
+from bot.schedule.presenter import ScheduleNotifier, alert_ref, ask_ref
+from handlers.replies import say as reply_html
+from handlers.replies import say_error
+
+_CALLBACK = re.compile(r"^ck:(c|ok|o):(\d+)(?::([0-9a-z-]+))?$")
+
+
+def checkins(context: BotContext) -> CheckinService:
+    service: CheckinService = context.services.features["checkin"]
+    return service
+
+
+def notifier(context: BotContext) -> ScheduleNotifier:
+    return ScheduleNotifier(context.services, context.bot.username)
+
+
+async def say(context: BotContext, to: Message, template: str, **values: object) -> None:
+    await reply_html(context, to, context.t.render(f"schedule/{template}", **values))
+
+
+async def list_rules(update: Update, context: BotContext) -> None:
+    """/rules: each reminder rule, whether it runs, and when it next sends."""
+    message = update.effective_message
+    if message is None or message.from_user is None:
+        return
+    try:
+        views = await schedule_service(context.services).rules(message.from_user.id)
+    except UserError as error:
+        await say_error(context, message, error)
+        return
+    when = notifier(context).when
+    rows = [
+        {
+            "key": v.rule.key, "name": context.t.text(f"schedule.rules.{v.rule.template}"),
+            "paused": v.paused, "days": "、".join(str(d) for d in v.rule.days),
+            "months": "" if len(v.rule.months) == 12 else "、".join(map(str, v.rule.months)),
+            "time": f"{v.rule.time:%H:%M}", "next": when(v.next_at),
+            "holiday": context.t.text(f"schedule.holiday.{v.rule.holiday}"),
+        }
+        for v in views
+    ]  # fmt: skip
+    await say(context, message, "rules", rules=rows)
+
+
+async def pause_rule(update: Update, context: BotContext) -> None:
+    """/pause KEY and /resume KEY: the rule stops or starts sending."""
+    message = update.effective_message
+    if message is None or message.from_user is None or message.text is None:
+        return
+    paused = message.text.lstrip("/").startswith("pause")
+    if not context.args:
+        await list_rules(update, context)
+        return
+    try:
+        view = await schedule_service(context.services).set_paused(
+            message.from_user.id, context.args[0], paused
+        )
+    except UserError as error:
+        await say_error(context, message, error)
+        return
+    name = context.t.text(f"schedule.rules.{view.rule.template}")
+    await say(context, message, "rule_changed", name=name, key=view.rule.key, paused=paused)
+
+
+async def enrol_checkin(update: Update, context: BotContext) -> None:
+    """/checkin_enrol USER [VOLUNTEER] [地址]: the resident is asked to consent privately."""
+    message = update.effective_message
+    args = context.args or []
+    if message is None or message.from_user is None:
+        return
+    if not args or not is_number(args[0]):
+        await say(context, message, "enrol_usage")
+        return
+    volunteer = int(args[1]) if len(args) > 1 and is_number(args[1]) else None
+    location = " ".join(args[2 if volunteer else 1 :]) or None
+    try:
+        notice = await checkins(context).enrol(
+            message.from_user.id, int(args[0]), volunteer, location
+        )
+    except UserError as error:
+        await say_error(context, message, error)
+        return
+    await notifier(context).send_checkin(notice)
+    await say(context, message, "enrolled")
+
+
+async def press_checkin(update: Update, context: BotContext) -> None:
+    """窗帘之约 buttons: 同意 (consent), 我很好 (confirm), and the alert's outcome."""
+    query = update.callback_query
+    match = _CALLBACK.match(query.data or "") if query else None
+    if query is None or match is None:
+        return
+    kind, number, extra = match.group(1), int(match.group(2)), match.group(3) or ""
+    user = query.from_user.id
+    try:
+        if kind == "c":
+            await checkins(context).consent(number, user)
+            await clear_buttons(context, query)
+        elif kind == "ok":
+            await checkins(context).confirm(number, extra, user)
+            await mark_confirmed(context, number, extra)
+        else:
+            await record_outcome(context, number, user, extra)
+    except UserError as error:
+        await answer(query, error.render(context.t.text), alert=True)
+        return
+    toast = {"c": "consent", "ok": "fine", "o": "outcome"}[kind]
+    await answer(query, context.t.text(f"schedule.toasts.{toast}"))
+
+
+async def mark_confirmed(context: BotContext, enrolment_id: int, day: str) -> None:
+    """Edit the resident's morning question to show it is confirmed (whoever pressed it)."""
+    enrolment = await checkins(context).repo.get(enrolment_id)
+    ref = ask_ref(enrolment_id, day)
+    if enrolment is None or await context.services.outbox.repo.message_id_for(ref) is None:
+        return
+    text = context.t.render("schedule/checkin_done")
+    await context.services.outbox.edit_message(
+        ref, enrolment.user_id, text, reply_markup={"inline_keyboard": []}
+    )
+
+
+async def record_outcome(context: BotContext, alert_id: int, user: int, outcome: str) -> None:
+    """Close the alert and show the outcome on every copy of it."""
+    service = checkins(context)
+    enrolment = await service.record_outcome(alert_id, user, outcome)
+    deadline = f"{context.services.config.schedule.checkin.deadline:%H:%M}"
+    text = context.t.render(
+        "schedule/checkin_alert", resident=enrolment.user_id, location=enrolment.location,
+        deadline=deadline, outcome=context.t.text(f"schedule.outcomes.{outcome}"),
+    )  # fmt: skip
+    outbox = context.services.outbox
+    for person in service.responders(enrolment):
+        ref = alert_ref(alert_id, person)
+        if await outbox.repo.message_id_for(ref) is not None:
+            await outbox.edit_message(ref, person, text, reply_markup={"inline_keyboard": []})
+
+
+async def clear_buttons(context: BotContext, query: CallbackQuery) -> None:
+    message = query.message
+    if message is None:
+        return
+    try:
+        await context.bot.edit_message_reply_markup(message.chat.id, message.message_id)
+    except TelegramError:
+        pass  # ephemeral UI: the consent is recorded either way
+
+
+async def answer(query: CallbackQuery, text: str, *, alert: bool = False) -> None:
+    try:
+        await query.answer(text, show_alert=alert)
+    except TelegramError:
+        pass  # a stale query; the action itself is recorded
+
+
+def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    new = filters.UpdateType.MESSAGE
+    return [
+        CommandHandler("rules", list_rules, filters=new),
+        CommandHandler(["pause", "resume"], pause_rule, filters=new),
+        CommandHandler("checkin_enrol", enrol_checkin, filters=new & filters.ChatType.PRIVATE),
+        CallbackQueryHandler(press_checkin, pattern=r"^ck:"),
+    ]

@@ -1,0 +1,105 @@
+"""Schedule bookkeeping (issue #5): which due occurrences were dealt with, how far the last
+sweep looked, and which calendar rules are paused. Check-ins live in ``storage.schedule.checkins``.
+
+``record`` is the heart of "a restart never loses or repeats": an occurrence is claimed by
+inserting its key, in the same transaction as the outbox rows it queues, so either both exist
+or neither does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from storage.clock import from_db, to_db
+from storage.db import Database, Row, placeholders
+
+KEYS_PER_QUERY: Final = 500
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    key: str
+    kind: str
+    due_at: datetime
+    outcome: str
+    recorded_at: datetime
+
+    @classmethod
+    def _from_row(cls, row: Row) -> RunRecord:
+        return cls(
+            key=row["key"],
+            kind=row["kind"],
+            due_at=from_db(row["due_at"]),
+            outcome=row["outcome"],
+            recorded_at=from_db(row["recorded_at"]),
+        )
+
+
+class ScheduleRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(
+        self, key: str, kind: str, due_at: datetime, outcome: str, now: datetime
+    ) -> bool:
+        """Claim an occurrence; False if it was recorded before (then do nothing)."""
+        async with self.db.writing() as tx:
+            return await tx.execute(
+                "INSERT INTO schedule_runs (key, kind, due_at, outcome, recorded_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, kind, to_db(due_at), outcome, to_db(now)),
+            ) == 1  # fmt: skip
+
+    async def recorded_among(self, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` recorded before (read in chunks: SQLite caps a statement's
+        parameters)."""
+        found: set[str] = set()
+        for at in range(0, len(keys), KEYS_PER_QUERY):
+            chunk = keys[at : at + KEYS_PER_QUERY]
+            rows = await self.db.fetchall(
+                f"SELECT key FROM schedule_runs WHERE key IN ({placeholders(len(chunk))})", chunk
+            )
+            found.update(row[0] for row in rows)
+        return found
+
+    async def recorded(self, key: str) -> bool:
+        row = await self.db.fetchone("SELECT 1 FROM schedule_runs WHERE key = ?", (key,))
+        return row is not None
+
+    async def runs(self, kind: str | None = None) -> list[RunRecord]:
+        """Recorded occurrences, by due time (tests and the digest read them)."""
+        sql = "SELECT * FROM schedule_runs"
+        params: tuple[str, ...] = ()
+        if kind is not None:
+            sql += " WHERE kind = ?"
+            params = (kind,)
+        rows = await self.db.fetchall(sql + " ORDER BY due_at, key", params)
+        return [RunRecord._from_row(row) for row in rows]
+
+    async def swept_to(self) -> datetime | None:
+        row = await self.db.fetchone("SELECT swept_to FROM schedule_clock WHERE id = 1")
+        return None if row is None else from_db(row[0])
+
+    async def set_swept_to(self, moment: datetime) -> None:
+        async with self.db.writing() as tx:
+            await tx.execute(
+                "INSERT INTO schedule_clock (id, swept_to) VALUES (1, ?)"
+                " ON CONFLICT (id) DO UPDATE SET swept_to = excluded.swept_to",
+                (to_db(moment),),
+            )
+
+    async def paused_rules(self) -> set[str]:
+        rows = await self.db.fetchall("SELECT rule FROM schedule_rule_state WHERE paused = 1")
+        return {row[0] for row in rows}
+
+    async def set_paused(self, rule: str, paused: bool, by: int, now: datetime) -> None:
+        async with self.db.writing() as tx:
+            await tx.execute(
+                "INSERT INTO schedule_rule_state (rule, paused, changed_by, changed_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (rule) DO UPDATE SET paused = excluded.paused,"
+                " changed_by = excluded.changed_by, changed_at = excluded.changed_at",
+                (rule, int(paused), by, to_db(now)),
+            )
