@@ -26,7 +26,7 @@ from bot.consult.meetings import MeetingService
 from bot.consult.meetings_presenter import sweep_consultation
 from bot.consult.notices import NoticeService
 from bot.consult.sweep import ConsultSweep
-from bot.context import BotContext, Services
+from bot.context import BotContext, Features, Services
 from bot.core.clock import Clock, SystemClock
 from bot.core.permissions import RoleBook
 from bot.core.rendering import Renderer
@@ -175,61 +175,66 @@ def work_calendar(config: Config) -> WorkCalendar:
     return WorkCalendar(config.timezone, cal.work_start, cal.work_end, lunch)
 
 
-async def features(
+async def build_features(
     db: Database, clock: Clock, config: Config, renderer: Renderer
-) -> dict[str, Any]:
-    """The feature services by name; registry role grants feed the issue loop's permissions."""
+) -> Features:
+    """Every feature service; registry role grants feed the other features' permissions."""
     roles = RoleBook()
     registry = RegistryService(RegistryRepo(db), clock, config, roles)
     await registry.load_roles()
     label = renderer.text("registry.forgotten_label")
     votes = VoteService(VoteRepo(db), clock, config, roles)
-    return {
-        "votes": votes,
-        "polls": PollService(votes),
-        "notices": NoticeService(NoticeRepo(db), votes),
-        "issues": IssueService(
-            IssueRepo(db),
-            clock,
-            config,
-            work_calendar(config),
-            roles=roles,
-            bindings=RegistryRepo(db),
-        ),
-        "registry": registry,
-        "personal_data": PersonalDataService(
+    issues = IssueService(
+        IssueRepo(db), clock, config, work_calendar(config), roles=roles, bindings=RegistryRepo(db)
+    )
+    schedule, checkin = schedule_features(db, clock, config, issues)
+    jielong, meetings, consult_sweep = consult_features(db, clock, config, registry)
+    return Features(
+        issues=issues,
+        drafts=DraftRepo(db),
+        ledger=LedgerService(LedgerRepo(db), clock, config, roles),
+        registry=registry,
+        personal_data=PersonalDataService(
             db, PersonalDataRepo(db), RegistryRepo(db), clock, config, label
         ),
-        "ledger": LedgerService(LedgerRepo(db), clock, config, roles),
-        "drafts": DraftRepo(db),
-    }
+        votes=votes,
+        polls=PollService(votes),
+        notices=NoticeService(NoticeRepo(db), votes),
+        schedule=schedule,
+        checkin=checkin,
+        jielong=jielong,
+        meetings=meetings,
+        consult_sweep=consult_sweep,
+    )
 
 
 def schedule_features(
     db: Database, clock: Clock, config: Config, issues: IssueService
-) -> dict[str, Any]:
+) -> tuple[ScheduleService, CheckinService]:
     """The schedule sweep (issue #5) and the check-in service it shares with the handlers."""
     calendar = work_calendar(config)
     stats, checkin_repo = IssueStats(db), CheckinRepo(db)
     runs = ScheduleRepo(db)
     checkins = CheckinService(checkin_repo, clock, config)
     schedule = ScheduleService(
-        runs, clock, config, calendar,
+        runs,
+        clock,
+        config,
+        calendar,
         chaser=Chaser(issues, stats, runs, calendar),
         checkins=checkins,
         digests=DigestService(issues, stats, checkin_repo),
-    )  # fmt: skip
-    return {"schedule": schedule, "checkin": checkins}
+    )
+    return schedule, checkins
 
 
 def consult_features(
     db: Database, clock: Clock, config: Config, registry: RegistryService
-) -> dict[str, Any]:
+) -> tuple[JielongService, MeetingService, ConsultSweep]:
     """接龙 and meetings (issue #6), and their share of the sweep."""
     jielong = JielongService(JielongRepo(db), RegistryRepo(db), clock, config, registry.roles)
     meetings = MeetingService(MeetingRepo(db), clock, config, registry.roles)
-    sweep = ConsultSweep(meetings, jielong, ScheduleRepo(db), config)
-    return {"jielong": jielong, "meetings": meetings, "consult_sweep": sweep}
+    return jielong, meetings, ConsultSweep(meetings, jielong, ScheduleRepo(db), config)
 
 
 async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
@@ -271,12 +276,9 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         renderer=renderer,
         outbox=Outbox(db, repo, clock, sender.wake),
         sender=sender,
-        features=await features(db, clock, config, renderer),
+        features=await build_features(db, clock, config, renderer),
+        sweep_hooks=[sweep_votes, sweep_consultation],
     )
-    services.features.update(schedule_features(db, clock, config, services.features["issues"]))
-    services.features.setdefault("sweep_hooks", []).append(sweep_votes)
-    services.features.update(consult_features(db, clock, config, services.features["registry"]))
-    services.features["sweep_hooks"].append(sweep_consultation)
     app.bot_data["services"] = services
     for module, group in HANDLER_MODULES:
         for handler in module.build_handlers():

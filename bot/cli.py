@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.app import features
+from bot.app import build_features
 from bot.config import Config
 from bot.core.clock import SystemClock
 from bot.core.errors import UserError
@@ -35,7 +35,7 @@ async def import_registry(config: Config, path: Path) -> int:
     t = Renderer(config.locale)
     db = await Database.open(config.storage.path)
     try:
-        service: RegistryService = (await features(db, SystemClock(), config, t))["registry"]
+        service: RegistryService = (await build_features(db, SystemClock(), config, t)).registry
         data = await asyncio.to_thread(path.read_bytes)
         summary = await service.import_sheet(data, path.name, None)
     except ImportRefused as refused:
@@ -57,7 +57,7 @@ async def export_ledger(
     t = Renderer(config.locale)
     db = await Database.open(config.storage.path)
     try:
-        service: LedgerService = (await features(db, SystemClock(), config, t))["ledger"]
+        service: LedgerService = (await build_features(db, SystemClock(), config, t)).ledger
         rows = await service.rows(start, end, full_names=full_names)
     except UserError as error:
         print(error.render(t.text), file=sys.stderr)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import CallbackContext, ExtBot
 
@@ -12,6 +14,40 @@ from bot.core.clock import Clock
 from bot.core.rendering import Renderer
 from bot.transport.outbox import Outbox, Sender
 from storage.db import Database
+
+if TYPE_CHECKING:  # the features sit above this module (see the layers in pyproject.toml)
+    from bot.consult.jielong import JielongService
+    from bot.consult.meetings import MeetingService
+    from bot.consult.notices import NoticeService
+    from bot.consult.sweep import ConsultSweep
+    from bot.issues.ledger import LedgerService
+    from bot.issues.service import IssueService
+    from bot.privacy.personal_data import PersonalDataService
+    from bot.registry.service import RegistryService
+    from bot.schedule.checkin import CheckinService
+    from bot.schedule.service import ScheduleService
+    from bot.votes.polls import PollService
+    from bot.votes.service import VoteService
+    from storage.issues.drafts import DraftRepo
+
+
+@dataclass
+class Features:
+    """The feature services, one typed field each, built once in ``bot.app.build_features``."""
+
+    issues: IssueService
+    drafts: DraftRepo
+    ledger: LedgerService
+    registry: RegistryService
+    personal_data: PersonalDataService
+    votes: VoteService
+    polls: PollService
+    notices: NoticeService
+    schedule: ScheduleService
+    checkin: CheckinService
+    jielong: JielongService
+    meetings: MeetingService
+    consult_sweep: ConsultSweep
 
 
 @dataclass
@@ -24,7 +60,13 @@ class Services:
     renderer: Renderer
     outbox: Outbox
     sender: Sender
-    features: dict[str, Any]  # feature services by name, e.g. "issues"
+    features: Features
+    # Each feature's own due work (meetings, 接龙 deadlines, vote closing): called every tick
+    # with the clock's now inside its own transaction (bot.schedule.jobs.run_hooks).
+    sweep_hooks: list[SweepHook] = field(default_factory=list)
+
+
+SweepHook = Callable[[Services, str, datetime], Awaitable[None]]
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

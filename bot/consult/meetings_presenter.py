@@ -29,7 +29,7 @@ def announce_ref(number: int, chat_id: int) -> str:
 
 
 def meeting_service(services: Services) -> MeetingService:
-    service: MeetingService = services.features["meetings"]
+    service: MeetingService = services.features.meetings
     return service
 
 
@@ -154,7 +154,7 @@ class MeetingNotifier:
 
 
 def consult_sweep(services: Services) -> ConsultSweep:
-    sweep: ConsultSweep = services.features["consult_sweep"]
+    sweep: ConsultSweep = services.features.consult_sweep
     return sweep
 
 

@@ -69,7 +69,7 @@ def slip_ref(slip_id: int) -> str:
 
 
 def issue_service(services: Services) -> IssueService:
-    service: IssueService = services.features["issues"]
+    service: IssueService = services.features.issues
     return service
 
 

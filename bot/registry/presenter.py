@@ -26,7 +26,7 @@ ROW_WIDTH: Final = 4
 
 
 def registry(services: Services) -> RegistryService:
-    found: RegistryService = services.features["registry"]
+    found: RegistryService = services.features.registry
     return found
 
 
@@ -71,9 +71,9 @@ def forget_keyboard(t: Renderer) -> Markup:
 
 
 async def needs_consent(services: Services, user_id: int) -> bool:
-    """A resident (not staff) who has not consented yet; False when no registry is wired."""
-    service = services.features.get("registry")
-    if not isinstance(service, RegistryService) or service.is_staff(user_id):
+    """A resident (not staff) who has not consented yet."""
+    service = services.features.registry
+    if service.is_staff(user_id):
         return False
     return not await service.has_consent(user_id)
 

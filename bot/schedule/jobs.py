@@ -10,7 +10,6 @@ grace period) goes out once on start.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.context import BotContext, Services
@@ -20,14 +19,9 @@ from bot.schedule.service import ScheduleService
 
 log = logging.getLogger(__name__)
 
-# A feature's own due work (issue #6: meetings, 接龙 deadlines): called every tick with the
-# clock's now inside its own transaction; it records what it did like the sweeps above.
-SweepHook = Callable[[Services, str, datetime], Awaitable[None]]
-
 
 def schedule_service(services: Services) -> ScheduleService:
-    service: ScheduleService = services.features["schedule"]
-    return service
+    return services.features.schedule
 
 
 async def tick(context: BotContext) -> None:
@@ -58,9 +52,8 @@ async def run_sweeps(services: Services, bot_username: str) -> None:
 
 
 async def run_hooks(services: Services, bot_username: str, now: datetime) -> None:
-    """Each feature's hook (``features["sweep_hooks"]``), each committing on its own."""
-    hooks: list[SweepHook] = services.features.get("sweep_hooks", [])
-    for hook in hooks:
+    """Each feature's hook (``services.sweep_hooks``), each committing on its own."""
+    for hook in services.sweep_hooks:
         try:
             async with services.db.transaction():
                 await hook(services, bot_username, now)

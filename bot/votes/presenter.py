@@ -32,23 +32,23 @@ log = logging.getLogger(__name__)
 
 
 def votes(services: Services) -> VoteService:
-    found: VoteService = services.features["votes"]
+    found: VoteService = services.features.votes
     return found
 
 
 def polls(services: Services) -> PollService:
-    found: PollService = services.features["polls"]
+    found: PollService = services.features.polls
     return found
 
 
 def notices(services: Services) -> NoticeService:
-    found: NoticeService = services.features["notices"]
+    found: NoticeService = services.features.notices
     return found
 
 
 async def group_grid(services: Services, message: Message) -> str:
     """The grid of the group a vote or notice is started in; refused outside a grid group."""
-    registry: RegistryService = services.features["registry"]
+    registry: RegistryService = services.features.registry
     grid = None if message.chat.type == "private" else await registry.grid_of_chat(message.chat_id)
     if grid is None:
         raise UserError("votes.errors.in_group")
@@ -264,7 +264,7 @@ async def close_vote(services: Services, vote: VoteRecord, actor: int | None) ->
         if found is not None:
             await notify.advisory_result(found)
         return found is not None
-    if not await services.features["votes"].repo.close(vote.id, services.clock.now()):
+    if not await services.features.votes.repo.close(vote.id, services.clock.now()):
         return False
     await notify.residents_result(await polls(services).meeting(vote.id))
     return True

@@ -22,7 +22,7 @@ _CALLBACK: Final = re.compile(r"^jl:([jwxe]):(\d+)$")
 
 
 def service(context: BotContext) -> JielongService:
-    found: JielongService = context.services.features["jielong"]
+    found: JielongService = context.services.features.jielong
     return found
 
 

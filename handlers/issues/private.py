@@ -28,7 +28,7 @@ async def load_draft(context: BotContext, user_id: int) -> tuple[int, Draft | No
 
     Drafts are stored in the database with the update's other writes, so a restart keeps
     them (migration 0010); one stored by an older version that no longer fits is dropped."""
-    repo: DraftRepo = context.services.features["drafts"]
+    repo: DraftRepo = context.services.features.drafts
     seq, fields = await repo.get(user_id)
     if fields is None:
         return seq, None
@@ -40,7 +40,7 @@ async def load_draft(context: BotContext, user_id: int) -> tuple[int, Draft | No
 
 
 async def save_draft(context: BotContext, user_id: int, seq: int, draft: Draft | None) -> None:
-    repo: DraftRepo = context.services.features["drafts"]
+    repo: DraftRepo = context.services.features.drafts
     fields = None if draft is None else asdict(draft)
     await repo.put(user_id, seq, fields, context.services.clock.now())
 

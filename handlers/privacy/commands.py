@@ -12,7 +12,7 @@ from bot.registry.presenter import forget_keyboard
 
 
 def personal(context: BotContext) -> PersonalDataService:
-    found: PersonalDataService = context.services.features["personal_data"]
+    found: PersonalDataService = context.services.features.personal_data
     return found
 
 

@@ -137,7 +137,7 @@ async def send_ledger(update: Update, context: BotContext) -> None:
     if message is None or actor is None:
         return
     services = context.services
-    ledger: LedgerService = services.features["ledger"]
+    ledger: LedgerService = services.features.ledger
     today = services.clock.now().astimezone(services.config.timezone).date()
     try:
         start, end = _period(list(context.args or []), today)

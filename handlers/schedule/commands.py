@@ -24,7 +24,7 @@ _CALLBACK = re.compile(r"^ck:(c|ok|o):(\d+)(?::([0-9a-z-]+))?$")
 
 
 def checkins(context: BotContext) -> CheckinService:
-    service: CheckinService = context.services.features["checkin"]
+    service: CheckinService = context.services.features.checkin
     return service
 
 

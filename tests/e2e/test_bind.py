@@ -32,7 +32,7 @@ async def test_bind_lets_a_new_group_report_and_only_staff_may_bind(tmp_path: Pa
         await server.user_sends(NEW_GROUP, f.RESIDENT, "#报事 三期车库门坏了")
         await step(world, gridbot)
         await world.wait_sent(NEW_GROUP, "#1")
-        issue = await gridbot.services.features["issues"].get(1, f.WORKER_G1)
+        issue = await gridbot.services.features.issues.get(1, f.WORKER_G1)
     assert issue.grid == "g1"
     cards = [t for t in world.texts_to(f.WORKER_G1) if "三期车库门坏了" in t]
     assert len(cards) == 1  # the grid's worker got the card

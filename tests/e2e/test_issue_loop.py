@@ -19,7 +19,7 @@ from tests.support.harness import FAST, World, running_bot, sandbox_world, settl
 
 
 def issues(gridbot: GridBot) -> IssueService:
-    service: IssueService = gridbot.services.features["issues"]
+    service: IssueService = gridbot.services.features.issues
     return service
 
 

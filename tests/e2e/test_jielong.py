@@ -43,7 +43,7 @@ class Warp:
 
 
 def jielongs(gridbot: GridBot) -> JielongService:
-    service: JielongService = gridbot.services.features["jielong"]
+    service: JielongService = gridbot.services.features.jielong
     return service
 
 

@@ -13,7 +13,7 @@ from tests.support.registry import as_xlsx, sample_rows
 
 
 def registry(gridbot: GridBot) -> RegistryService:
-    found: RegistryService = gridbot.services.features["registry"]
+    found: RegistryService = gridbot.services.features.registry
     return found
 
 
@@ -96,7 +96,7 @@ async def test_forget_in_chat_erases_the_name_from_the_database_files(tmp_path: 
         await step(world, gridbot)
         await press(world, gridbot, await world.wait_sent(777, "确认删除"), 777, "确认删除")
         await world.wait_sent(777, "已删除您的个人信息")
-        await gridbot.services.features["personal_data"].wait_checkpoints()
+        await gridbot.services.features.personal_data.wait_checkpoints()
         assert not await registry(gridbot).has_consent(777)
         path = gridbot.db.path
         wal = path.with_name(path.name + "-wal")

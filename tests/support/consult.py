@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.app import consult_features, features
+from bot.app import build_features
 from bot.consult.jielong import JielongService
 from bot.consult.meetings import MeetingService
 from bot.consult.sweep import ConsultSweep
@@ -42,12 +42,9 @@ async def consult_world(tmp_path: Path) -> AsyncIterator[ConsultWorld]:
     db = await Database.open(tmp_path / "gridbot.sqlite3")
     clock = f.FakeClock()
     try:
-        found = await features(db, clock, config, Renderer())
-        registry: RegistryService = found["registry"]
+        found = await build_features(db, clock, config, Renderer())
+        registry: RegistryService = found.registry
         await registry.import_sheet(as_xlsx(sample_rows()), "households.xlsx", None)
-        built = consult_features(db, clock, config, registry)
-        yield ConsultWorld(
-            db, clock, registry, built["jielong"], built["meetings"], built["consult_sweep"]
-        )
+        yield ConsultWorld(db, clock, registry, found.jielong, found.meetings, found.consult_sweep)
     finally:
         await db.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from bot.app import features
+from bot.app import build_features
 from bot.core.rendering import Renderer
 from bot.issues.ledger import LedgerService
 from bot.issues.service import IssueService
@@ -76,9 +76,9 @@ async def registry_world(tmp_path: Path) -> AsyncIterator[RegistryWorld]:
     db = await Database.open(tmp_path / "gridbot.sqlite3")
     clock = FakeClock()
     try:
-        found = await features(db, clock, config, Renderer())
+        found = await build_features(db, clock, config, Renderer())
         yield RegistryWorld(
-            db, clock, found["registry"], found["personal_data"], found["ledger"], found["issues"]
+            db, clock, found.registry, found.personal_data, found.ledger, found.issues
         )
     finally:
         await db.close()

@@ -28,7 +28,7 @@ async def seed_unit(
     gridbot: GridBot, owners: dict[str, int] | None = None, tenant: str | None = None
 ) -> None:
     """Import unit 3-2 and verify each room's owner (``owners``: room → user id)."""
-    registry: RegistryService = gridbot.services.features["registry"]
+    registry: RegistryService = gridbot.services.features.registry
     await registry.import_sheet(unit_sheet(), "住户.csv", None)
     links = [(room, user, "owner") for room, user in (owners or OWNER).items()]
     if tenant is not None:

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from bot.app import schedule_features
 from bot.config import Config
@@ -25,10 +24,9 @@ class ScheduleWorld:
 
     def restart(self) -> None:
         """New service objects over the same database: nothing survives but the tables."""
-        built: dict[str, Any] = schedule_features(
+        self.schedule, self.checkin = schedule_features(
             self.issues.db, self.issues.clock, self.issues.config, self.issues.service
         )
-        self.schedule, self.checkin = built["schedule"], built["checkin"]
 
     async def sweep_at(self, moment: datetime) -> SweepResult:
         self.issues.clock.set(moment)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import features
+from bot.app import build_features
 from bot.config import config_from_dict
 from bot.core.errors import NotPermitted, UserError
 from bot.core.rendering import Renderer
@@ -32,8 +32,8 @@ async def vote_world(
     db = await Database.open(tmp_path / "g.sqlite3")
     clock = f.FakeClock()
     try:
-        found = await features(db, clock, config, Renderer())
-        registry = found["registry"]
+        found = await build_features(db, clock, config, Renderer())
+        registry = found.registry
         await registry.import_sheet(unit_sheet(), "住户.csv", None)
         for room, user in OWNER.items():
             household = await registry.find_room(f"3-2-{room}")
@@ -65,7 +65,7 @@ def test_scope_of(text: str, scope: tuple[str | None, str | None]) -> None:
 
 async def test_ballot_change_forbidden_by_setting(tmp_path: Path) -> None:
     async with vote_world(tmp_path, ballot_change="forbidden") as (found, _):
-        votes: VoteService = found["votes"]
+        votes: VoteService = found.votes
         ov = await votes.create_owners(
             f.WORKER_G1, f.G1_CHAT, "g1", ["unit:3-2", "special", "电梯"]
         )
@@ -78,7 +78,7 @@ async def test_only_convenors_create_and_reminders_go_once_before_the_deadline(
     tmp_path: Path,
 ) -> None:
     async with vote_world(tmp_path) as (found, clock):
-        votes: VoteService = found["votes"]
+        votes: VoteService = found.votes
         with pytest.raises(NotPermitted):
             await votes.create_owners(OWNER["101"], f.G1_CHAT, "g1", ["unit:3-2", "special", "x"])
         ov = await votes.create_owners(f.WORKER_G1, f.G1_CHAT, "g1",
@@ -100,7 +100,7 @@ async def test_only_convenors_create_and_reminders_go_once_before_the_deadline(
 
 async def test_residents_meeting_present_then_yes(tmp_path: Path) -> None:
     async with vote_world(tmp_path) as (found, _):
-        polls: PollService = found["polls"]
+        polls: PollService = found.polls
         meeting = await polls.create_meeting(f.WORKER_G1, f.G1_CHAT, "g1", ["120", "居民公约"])
         with pytest.raises(UserError):
             await polls.record(f.WORKER_G1, meeting.vote.id, "yes", 10)  # present first
