@@ -10,7 +10,8 @@ active locale falls back to zh_CN, the reference locale.
 from __future__ import annotations
 
 import tomllib
-from datetime import datetime, tzinfo
+from collections.abc import Iterable
+from datetime import date, datetime, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,14 @@ class Renderer:
             if found is not None:
                 return str(found).format(**values) if values else str(found)
         raise KeyError(f"no catalogue string {key!r}")
+
+    def join(self, items: Iterable[object]) -> str:
+        """A list as this locale writes it inline: 甲、乙、丙 / A, B, C."""
+        return self.text("app.list_joiner").join(str(item) for item in items)
+
+    def month_day(self, day: date) -> str:
+        """A date without its year: 3月20日 / 3/20."""
+        return self.text("app.month_day", month=day.month, day=day.day)
 
 
 def local_datetime(t: Renderer, key: str, moment: datetime | None, zone: tzinfo) -> str | None:

@@ -69,6 +69,7 @@ def change_line(changes: dict[str, Fraction | None]) -> str:
 class ScheduleNotifier:
     def __init__(self, services: Services, bot_username: str) -> None:
         self.services = services
+        self.renderer = services.renderer
         self.t = services.renderer.text
         self.render = services.renderer.render
         self.config = services.config
@@ -155,11 +156,10 @@ class ScheduleNotifier:
     def _digest_values(self, digest: Digest) -> dict[str, Any]:
         last = digest.end.toordinal() - 1
         first = digest.start
-        period = f"{first.month}月{first.day}日"
+        period = self.renderer.month_day(first)
         if digest.weekly:
-            end = type(first).fromordinal(last)
-            period += f"–{end.month}月{end.day}日"
-        today = "、".join(self.t(f"schedule.rules.{name}") for name in digest.today)
+            period += "–" + self.renderer.month_day(type(first).fromordinal(last))
+        today = self.renderer.join(self.t(f"schedule.rules.{name}") for name in digest.today)
         rates = {
             "period": rate_line(digest.rates),
             "last30": rate_line(digest.rates_30),

@@ -62,3 +62,29 @@ def test_template_parses(name: str) -> None:
     for included in re.findall(r"{%-?\s*include\s+\"([^\"]+)\"", source):
         assert included.startswith(f"{OTHER_LOCALE}/"), included
         env.get_template(included)
+
+
+# What a person must type as it is, whatever the bot's language: the hashtags the bot listens
+# for and the agenda-item prefix of a meeting suggestion (bot/consult/meetings_model.py).
+TYPED_AS_IS = ("#报事", "#求助", "#投诉", "#举报", "#建议", "#咨询", "#通知", "#接龙", "议题1：")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _english_sources() -> list[tuple[str, str]]:
+    """Every English template's source and every English catalogue text, with their names."""
+    root = TEMPLATES / OTHER_LOCALE
+    found = [(p.relative_to(root).as_posix(), p.read_text("utf-8")) for p in root.rglob("*.j2")]
+    for feature in _features(OTHER_LOCALE):
+        found += [(f"{feature}.{k}", str(v)) for k, v in _catalogue(OTHER_LOCALE, feature).items()]
+    return found
+
+
+def test_english_texts_have_no_chinese_but_what_people_type() -> None:
+    chinese = {}
+    for name, text in _english_sources():
+        for token in TYPED_AS_IS:
+            text = text.replace(token, "")
+        text = re.sub(r"\{#.*?#\}", "", text, flags=re.S)  # Jinja comments are for developers
+        if _CJK.search(text):
+            chinese[name] = _CJK.findall(text)
+    assert chinese == {}

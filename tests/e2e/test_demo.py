@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.demo import run_demo
+import re
+
+from bot.demo import PEOPLE, run_demo
 
 
 async def test_demo_prints_a_chinese_transcript_and_exits_zero() -> None:
@@ -33,3 +35,18 @@ async def test_demo_plays_in_english_too() -> None:
     transcript = "\n".join(lines)
     assert "gridbot offline demo" in transcript
     assert transcript.rstrip().endswith("End of the demo.")
+
+
+async def test_demo_in_english_shows_chinese_only_in_what_people_wrote() -> None:
+    """Every Chinese run in the English transcript comes from data: a name, the community's own
+    configuration (grids, handlers, categories) or what a person typed; none from the bot."""
+    lines: list[str] = []
+    assert await run_demo(locale="en", out=lines.append) == 0
+    typed = [line.split("] ", 1)[1] for line in lines if line.startswith("[") and "] " in line]
+    config = ["阅海湾社区", "第一网格", "阅海湾第一网格群", "万象美物业", "路灯/市政设施"]
+    names = [name for pair in PEOPLE.values() for name in pair]
+    hashtags = ["#报事", "#求助", "#投诉", "#举报", "#建议", "#咨询"]  # typed as they are
+    data = "\n".join(typed + config + names + hashtags)
+    bots = [line for line in lines if not line.startswith("[")]
+    runs = {run for line in bots for run in re.findall(r"[\u3400-\u9fff]+", line)}
+    assert sorted(run for run in runs if run not in data) == []
