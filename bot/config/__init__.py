@@ -11,13 +11,12 @@ whose text is a single screen a person can act on: one line per problem, each na
 key (``community.grids[1].chat_id：应为整数，实际是字符串 "abc"``). Never a traceback.
 """
 
-from bot.config.load import (
-    TOKEN_ENV,
+from bot.config.load import TOKEN_ENV, ConfigError, config_from_dict, load_config
+from bot.config.schema import (
     CalendarConfig,
     CategoryConfig,
     CommunityConfig,
     Config,
-    ConfigError,
     EmergencyService,
     GridConfig,
     HandlerConfig,
@@ -33,8 +32,6 @@ from bot.config.load import (
     TelegramConfig,
     TimeLimit,
     WebhookConfig,
-    config_from_dict,
-    load_config,
 )
 
 __all__ = [

@@ -48,32 +48,6 @@ from bot.config.schema import (
 from bot.config.votes import read_votes
 from bot.core.rendering import Renderer
 
-__all__ = [
-    "TOKEN_ENV",
-    "CalendarConfig",
-    "CategoryConfig",
-    "CommunityConfig",
-    "Config",
-    "ConfigError",
-    "EmergencyService",
-    "GridConfig",
-    "HandlerConfig",
-    "HandlerKind",
-    "IntakeConfig",
-    "IssuesConfig",
-    "Locale",
-    "Mode",
-    "OutboxConfig",
-    "PrivacyConfig",
-    "RatesConfig",
-    "StorageConfig",
-    "TelegramConfig",
-    "TimeLimit",
-    "WebhookConfig",
-    "config_from_dict",
-    "load_config",
-]
-
 TOKEN_ENV: Final = "GRIDBOT_TOKEN"
 _LOCALES: Final[tuple[Locale, ...]] = ("zh_CN", "en")
 _MODES: Final[tuple[Mode, ...]] = ("polling", "webhook")
