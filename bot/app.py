@@ -31,6 +31,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.permissions import RoleBook
 from bot.core.rendering import Renderer
 from bot.core.workcal import WorkCalendar
+from bot.issues.draft_store import DraftStore
 from bot.issues.ledger import LedgerService
 from bot.issues.service import IssueService
 from bot.privacy.personal_data import PersonalDataService
@@ -191,7 +192,7 @@ async def build_features(
     jielong, meetings, consult_sweep = consult_features(db, clock, config, registry)
     return Features(
         issues=issues,
-        drafts=DraftRepo(db),
+        drafts=DraftStore(DraftRepo(db), clock),
         ledger=LedgerService(LedgerRepo(db), clock, config, roles),
         registry=registry,
         personal_data=PersonalDataService(

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the features sit above this module (see the layers in pypro
     from bot.consult.meetings import MeetingService
     from bot.consult.notices import NoticeService
     from bot.consult.sweep import ConsultSweep
+    from bot.issues.draft_store import DraftStore
     from bot.issues.ledger import LedgerService
     from bot.issues.service import IssueService
     from bot.privacy.personal_data import PersonalDataService
@@ -28,7 +29,6 @@ if TYPE_CHECKING:  # the features sit above this module (see the layers in pypro
     from bot.schedule.service import ScheduleService
     from bot.votes.polls import PollService
     from bot.votes.service import VoteService
-    from storage.issues.drafts import DraftRepo
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Features:
     """The feature services, one typed field each, built once in ``bot.app.build_features``."""
 
     issues: IssueService
-    drafts: DraftRepo
+    drafts: DraftStore
     ledger: LedgerService
     registry: RegistryService
     personal_data: PersonalDataService

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Final
 
 from bot.core.errors import IllegalTransition, IssueFinished
+from storage.clock import from_db
 from storage.issues.repo import EventRecord, IssueRecord
 
 
@@ -195,17 +196,21 @@ class EventView:
     from_state: State | None
     to_state: State
     note: str | None
+    deadline: datetime | None = None  # 改时限: the new deadline (stored in the note)
 
     @classmethod
     def from_record(cls, rec: EventRecord) -> EventView:
+        action = Action(rec.action)
+        moved = action is Action.SET_DEADLINE and rec.note is not None
         return cls(
             at=rec.at,
             actor_id=rec.actor_id,
             actor_role=rec.actor_role,
-            action=Action(rec.action),
+            action=action,
             from_state=None if rec.from_state is None else State(rec.from_state),
             to_state=State(rec.to_state),
             note=rec.note,
+            deadline=from_db(rec.note) if moved and rec.note else None,
         )
 
 

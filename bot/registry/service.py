@@ -19,6 +19,9 @@ from bot.core.permissions import Grant, GridScope, RegistryAction, Role, RoleBoo
 from bot.registry.importing import grid_names, normalise, parse_sheet, read_rows
 from storage.registry.repo import HouseholdData, HouseholdRecord, RegistryRepo, SensitiveRecord
 
+# A household as the registry service hands it out (handlers name it through this module).
+Household = HouseholdRecord
+
 RELATIONS: Final = ("owner", "tenant", "family")
 _ROOM_TEXT: Final = re.compile(r"^\s*([^\s\-－—]+)\s*[-－—]\s*([^\s\-－—]+)\s*[-－—]\s*(\S+)\s*$")
 # What /grant accepts for each role; handlers stay in the config (keyed by handler).

@@ -5,7 +5,7 @@ few buttons; a private report never appears in any group. Steps: bot.issues.draf
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 from telegram import Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
@@ -18,31 +18,17 @@ from bot.issues.model import IssueType
 from bot.issues.parsing import check_description
 from handlers.issues.common import notifier, reply_error, service
 from handlers.replies import answer, error_html
-from storage.issues.drafts import DraftRepo
 
 log = logging.getLogger(__name__)
 
 
 async def load_draft(context: BotContext, user_id: int) -> tuple[int, Draft | None]:
-    """(the number of the resident's last draft message, their draft in progress or None).
-
-    Drafts are stored in the database with the update's other writes, so a restart keeps
-    them (migration 0010); one stored by an older version that no longer fits is dropped."""
-    repo: DraftRepo = context.services.features.drafts
-    seq, fields = await repo.get(user_id)
-    if fields is None:
-        return seq, None
-    try:
-        return seq, Draft(**fields)
-    except TypeError:
-        log.warning("dropped an unreadable report draft of user %s", user_id)
-        return seq, None
+    """(the number of the resident's last draft message, their draft in progress or None)."""
+    return await context.services.features.drafts.load(user_id)
 
 
 async def save_draft(context: BotContext, user_id: int, seq: int, draft: Draft | None) -> None:
-    repo: DraftRepo = context.services.features.drafts
-    fields = None if draft is None else asdict(draft)
-    await repo.put(user_id, seq, fields, context.services.clock.now())
+    await context.services.features.drafts.save(user_id, seq, draft)
 
 
 def draft_ref(user_id: int, draft: Draft) -> str:

@@ -17,7 +17,6 @@ from bot.issues.presenter import IssueNotifier
 from bot.issues.service import QueueFilter
 from bot.privacy.service import Audience, group_visible
 from handlers.issues.common import notifier, reply, reply_error, service
-from storage.clock import from_db
 
 _NEW = filters.UpdateType.MESSAGE
 
@@ -53,7 +52,7 @@ def note_text(notify: IssueNotifier, event: EventView) -> str | None:
             names = [getattr(config.category(key), "name", key) for key in note.split("→")]
             return "→".join(names)
         case Action.SET_DEADLINE:
-            return notify.when(from_db(note))
+            return notify.when(event.deadline)
     return note
 
 

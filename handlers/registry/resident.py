@@ -15,14 +15,13 @@ from bot.registry.presenter import (
     review_keyboard,
     send_consent_card,
 )
-from bot.registry.service import Claim, Decision
+from bot.registry.service import Claim, Decision, Household
 from handlers.replies import answer, error_html
-from storage.registry.repo import HouseholdRecord
 
 ROOM_TYPED = r"^\s*[0-9A-Za-z一-龥]+\s*[-－—]\s*[0-9A-Za-z一-龥]+\s*[-－—]\s*[0-9A-Za-z]+\s*$"
 
 
-def place(household: HouseholdRecord) -> str:
+def place(household: Household) -> str:
     return f"{household.building}-{household.unit}-{household.room}"
 
 
@@ -83,7 +82,7 @@ async def on_room(update: Update, context: BotContext) -> None:
     await ask_relation(context, user.id, household)
 
 
-async def ask_relation(context: BotContext, chat_id: int, household: HouseholdRecord) -> None:
+async def ask_relation(context: BotContext, chat_id: int, household: Household) -> None:
     text = context.t.render("registry/pick", step="relation", place=place(household))
     markup = relation_keyboard(context.t, household.id)
     await context.services.outbox.send_message(chat_id, text, reply_markup=markup)
