@@ -189,14 +189,14 @@ def _telegram(s: Section, env: Mapping[str, str]) -> TelegramConfig:
         s.required("token", "required_token")
     elif any(char.isspace() for char in token):
         s.required("token", "bad_token")
-    mode = s.choice("mode", "polling", _MODES)
+    mode = s.choice("mode", TelegramConfig.mode, _MODES)
     config = TelegramConfig(
         token=token,
-        base_url=_url(s, "base_url", "https://api.telegram.org/bot"),
-        base_file_url=_url(s, "base_file_url", "https://api.telegram.org/file/bot"),
+        base_url=_url(s, "base_url", TelegramConfig.base_url),
+        base_file_url=_url(s, "base_file_url", TelegramConfig.base_file_url),
         mode=mode,
-        poll_timeout=s.integer("poll_timeout", 30, low=0),
-        bot_username=s.string("bot_username", "").removeprefix("@"),
+        poll_timeout=s.integer("poll_timeout", TelegramConfig.poll_timeout, low=0),
+        bot_username=s.string("bot_username", TelegramConfig.bot_username).removeprefix("@"),
         webhook=_webhook(s.table("webhook"), needed=mode == "webhook"),
     )
     s.finish()
@@ -214,19 +214,19 @@ def _url(s: Section, key: str, default: str, *, https: bool = False) -> str:
 
 
 def _webhook(s: Section, *, needed: bool) -> WebhookConfig:
-    url = _url(s, "url", "", https=True)
-    secret = s.string("secret_token", "")
+    url = _url(s, "url", WebhookConfig.url, https=True)
+    secret = s.string("secret_token", WebhookConfig.secret_token)
     for key, value in (("url", url), ("secret_token", secret)):
         if needed and not value:
             s.required(key, "required_webhook")
     if secret and not _SECRET.match(secret):
         s.required("secret_token", "bad_secret")
-    path = s.string("path", "/telegram")
+    path = s.string("path", WebhookConfig.path)
     if not path.startswith("/"):
         s.required("path", "bad_path")
     config = WebhookConfig(
-        listen=s.string("listen", "127.0.0.1", empty=False),
-        port=s.integer("port", 8443, low=0),
+        listen=s.string("listen", WebhookConfig.listen, empty=False),
+        port=s.integer("port", WebhookConfig.port, low=0),
         url=url,
         secret_token=secret,
         path=path,
@@ -244,7 +244,10 @@ def _storage(s: Section, base_dir: Path) -> StorageConfig:
 
 
 def _intake(s: Section) -> IntakeConfig:
-    config = IntakeConfig(max_attempts=s.integer("max_attempts", 3), batch=s.integer("batch", 100))
+    config = IntakeConfig(
+        max_attempts=s.integer("max_attempts", IntakeConfig.max_attempts),
+        batch=s.integer("batch", IntakeConfig.batch),
+    )
     if config.batch > 100:  # Telegram's getUpdates accepts at most 100
         s.report.add(s.key("batch"), "out_of_range", low=1, high=100, value=config.batch)
     s.finish()
@@ -253,12 +256,12 @@ def _intake(s: Section) -> IntakeConfig:
 
 def _outbox(s: Section) -> OutboxConfig:
     config = OutboxConfig(
-        global_per_second=s.number("global_per_second", 30.0),
-        group_per_minute=s.integer("group_per_minute", 20),
-        private_per_second=s.number("private_per_second", 1.0),
-        max_attempts=s.integer("max_attempts", 8),
-        backoff_seconds=s.number("backoff_seconds", 2.0),
-        concurrency=s.integer("concurrency", 8),
+        global_per_second=s.number("global_per_second", OutboxConfig.global_per_second),
+        group_per_minute=s.integer("group_per_minute", OutboxConfig.group_per_minute),
+        private_per_second=s.number("private_per_second", OutboxConfig.private_per_second),
+        max_attempts=s.integer("max_attempts", OutboxConfig.max_attempts),
+        backoff_seconds=s.number("backoff_seconds", OutboxConfig.backoff_seconds),
+        concurrency=s.integer("concurrency", OutboxConfig.concurrency),
     )
     s.finish()
     return config
@@ -266,10 +269,10 @@ def _outbox(s: Section) -> OutboxConfig:
 
 def _calendar(s: Section) -> CalendarConfig:
     config = CalendarConfig(
-        work_start=s.clock("work_start", "09:00"),
-        work_end=s.clock("work_end", "18:00"),
-        lunch_start=s.optional_clock("lunch_start", "12:00"),
-        lunch_end=s.optional_clock("lunch_end", "13:30"),
+        work_start=s.clock("work_start", CalendarConfig.work_start),
+        work_end=s.clock("work_end", CalendarConfig.work_end),
+        lunch_start=s.optional_clock("lunch_start", CalendarConfig.lunch_start),
+        lunch_end=s.optional_clock("lunch_end", CalendarConfig.lunch_end),
     )
     lunch = (config.lunch_start, config.lunch_end)
     if config.work_start >= config.work_end:
@@ -357,11 +360,15 @@ def _issues(s: Section, handler_keys: set[str]) -> IssuesConfig:
             _emergency(kind, section)
             for kind, section in s.named_tables("emergency", default_emergency(), merge=False)
         ),
-        default_category=s.ident("default_category", "other"),
-        feedback_reminder_days=s.integer("feedback_reminder_days", 3),
-        feedback_expiry_days=s.integer("feedback_expiry_days", 7),
-        duplicate_window_days=s.integer("duplicate_window_days", 14, low=0),
-        max_report_chars=s.integer("max_report_chars", 2000),
+        default_category=s.ident("default_category", IssuesConfig.default_category),
+        feedback_reminder_days=s.integer(
+            "feedback_reminder_days", IssuesConfig.feedback_reminder_days
+        ),
+        feedback_expiry_days=s.integer("feedback_expiry_days", IssuesConfig.feedback_expiry_days),
+        duplicate_window_days=s.integer(
+            "duplicate_window_days", IssuesConfig.duplicate_window_days, low=0
+        ),
+        max_report_chars=s.integer("max_report_chars", IssuesConfig.max_report_chars),
     )
     _reference(s, "default_category", config.default_category, [c.key for c in categories])
     if config.feedback_reminder_days >= config.feedback_expiry_days:
@@ -411,10 +418,14 @@ def _emergency(kind: str, s: Section) -> EmergencyService:
 
 def _rates(s: Section) -> RatesConfig:
     config = RatesConfig(
-        response_weight=s.number("response_weight", 0.1, high=1.0),
-        resolution_weight=s.number("resolution_weight", 0.5, high=1.0),
-        satisfaction_weight=s.number("satisfaction_weight", 0.4, high=1.0),
-        basic_satisfied_weight=s.number("basic_satisfied_weight", 0.9, high=1.0),
+        response_weight=s.number("response_weight", RatesConfig.response_weight, high=1.0),
+        resolution_weight=s.number("resolution_weight", RatesConfig.resolution_weight, high=1.0),
+        satisfaction_weight=s.number(
+            "satisfaction_weight", RatesConfig.satisfaction_weight, high=1.0
+        ),
+        basic_satisfied_weight=s.number(
+            "basic_satisfied_weight", RatesConfig.basic_satisfied_weight, high=1.0
+        ),
     )
     total = config.response_weight + config.resolution_weight + config.satisfaction_weight
     if abs(total - 1.0) > _WEIGHT_TOLERANCE:
@@ -424,6 +435,8 @@ def _rates(s: Section) -> RatesConfig:
 
 
 def _privacy(s: Section) -> PrivacyConfig:
-    config = PrivacyConfig(retention_days=s.integer("retention_days", 365))
+    config = PrivacyConfig(
+        retention_days=s.integer("retention_days", PrivacyConfig.retention_days)
+    )
     s.finish()
     return config

@@ -55,6 +55,11 @@ def _parse_clock(text: str) -> time | None:
     return time(int(match.group(1)), int(match.group(2))) if match else None
 
 
+def _as_clock(default: time | str | None) -> time | None:
+    """A default given as the schema's ``time`` or as ``"HH:MM"`` text."""
+    return default if isinstance(default, time) or default is None else _parse_clock(default)
+
+
 def type_name(value: object) -> str:
     """The catalogue name of a TOML value's type (bool first: bool is an int in Python)."""
     for kind, name in ((bool, "bool"), (int, "int"), (float, "float"), (str, "str")):
@@ -177,19 +182,21 @@ class Section:
             self.report.add(self.key(key), "bad_ident", value=show(value))
         return value
 
-    def clock(self, key: str, default: str) -> time:
+    def clock(self, key: str, default: time | str) -> time:
         """A local time written ``"HH:MM"`` (a bare TOML time such as ``09:00:00`` works too)."""
         parsed = self.optional_clock(key, default)
         if parsed is None and self.data.get(key) == "":
             self.report.add(self.key(key), "bad_time", value='""')
-        return parsed or _parse_clock(default) or time()
+        return parsed or _as_clock(default) or time()
 
-    def optional_clock(self, key: str, default: str) -> time | None:
+    def optional_clock(self, key: str, default: time | str | None) -> time | None:
         """Like ``clock``, but ``""`` means unset."""
         value = self._get(key, "str", (str, time))
         if isinstance(value, time):
             return value
-        text = default if value is None else str(value)
+        if value is None:
+            return _as_clock(default)
+        text = str(value)
         parsed = _parse_clock(text)
         if parsed is None and text != "":
             self.report.add(self.key(key), "bad_time", value=show(text))

@@ -57,8 +57,8 @@ def default_rules() -> list[object]:
 
 def read_schedule(s: Section) -> ScheduleConfig:
     config = ScheduleConfig(
-        grace_minutes=s.integer("grace_minutes", 30, low=0),
-        tick_seconds=s.integer("tick_seconds", 60),
+        grace_minutes=s.integer("grace_minutes", ScheduleConfig.grace_minutes, low=0),
+        tick_seconds=s.integer("tick_seconds", ScheduleConfig.tick_seconds),
         rules=tuple(_rule(r) for r in s.tables("rules", default_rules())),
         chase=_chase(s.table("chase")),
         checkin=_checkin(s.table("checkin")),
@@ -96,7 +96,7 @@ def _rule(s: Section) -> RuleConfig:
         days=_numbers(s, "days", 1, 31, ()),
         time=s.clock("time", "09:00"),
         months=_numbers(s, "months", 1, 12, tuple(range(1, 13))),
-        holiday=s.choice("holiday", "send", _POLICIES),
+        holiday=s.choice("holiday", RuleConfig.holiday, _POLICIES),
         audience=audience,
         day_before=s.optional_clock("day_before", ""),
     )
@@ -117,7 +117,7 @@ def _audience(s: Section) -> tuple[Audience, ...]:
 
 
 def _chase(s: Section) -> ChaseConfig:
-    fraction = s.number("remind_fraction", 0.75, high=1.0)
+    fraction = s.number("remind_fraction", ChaseConfig.remind_fraction, high=1.0)
     unaccepted = s.duration(
         "unaccepted_escalate_after", str(ChaseConfig.unaccepted_escalate_after)
     )
@@ -145,7 +145,9 @@ def _step(s: Section) -> EscalationStep:
 
 
 def _checkin(s: Section) -> CheckinConfig:
-    config = CheckinConfig(ask=s.clock("ask", "07:30"), deadline=s.clock("deadline", "09:00"))
+    config = CheckinConfig(
+        ask=s.clock("ask", CheckinConfig.ask), deadline=s.clock("deadline", CheckinConfig.deadline)
+    )
     if config.deadline <= config.ask:
         s.report.add(s.key("deadline"), "end_before_start", start=f"{config.ask:%H:%M}")
     s.finish()
@@ -154,9 +156,9 @@ def _checkin(s: Section) -> CheckinConfig:
 
 def _digest(s: Section) -> DigestConfig:
     config = DigestConfig(
-        time=s.clock("time", "08:00"),
-        weekly_weekday=s.integer("weekly_weekday", 1, low=0),
-        max_chars=s.integer("max_chars", 4096, low=200),
+        time=s.clock("time", DigestConfig.time),
+        weekly_weekday=s.integer("weekly_weekday", DigestConfig.weekly_weekday, low=0),
+        max_chars=s.integer("max_chars", DigestConfig.max_chars, low=200),
     )
     if config.weekly_weekday > 7:
         s.report.add(s.key("weekly_weekday"), "out_of_range", low=0, high=7,

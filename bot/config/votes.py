@@ -8,9 +8,11 @@ from bot.config.schema import VotesConfig
 
 def read_votes(s: Section) -> VotesConfig:
     config = VotesConfig(
-        default_days=s.integer("default_days", 7),
-        ballot_change=s.choice("ballot_change", "allowed", ("allowed", "forbidden")),
-        remind_before_hours=s.integer("remind_before_hours", 24),
+        default_days=s.integer("default_days", VotesConfig.default_days),
+        ballot_change=s.choice(
+            "ballot_change", VotesConfig.ballot_change, ("allowed", "forbidden")
+        ),
+        remind_before_hours=s.integer("remind_before_hours", VotesConfig.remind_before_hours),
     )
     s.finish()
     return config

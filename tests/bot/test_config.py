@@ -421,3 +421,25 @@ def test_config_from_dict_limits_are_read_only() -> None:
     with pytest.raises(TypeError):
         config.issues.limits["general"] = config.limit("urgent")  # type: ignore[index]
     assert isinstance(config.issues.limits, types.MappingProxyType)
+
+
+def _defaults_only() -> Config:
+    """A config naming only what has no default: the token, the community and its people."""
+    example = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    return config_from_dict({"community": example["community"]}, ENV)
+
+
+def test_config_example_states_the_schema_defaults() -> None:
+    """Each default is written once, in bot/config/schema.py: the loader reads it from there, and
+    config.example.toml, which documents every key with its default, must say the same."""
+    assert load_config(EXAMPLE, ENV) == dataclasses.replace(
+        _defaults_only(), storage=load_config(EXAMPLE, ENV).storage
+    )
+
+
+@pytest.mark.parametrize(
+    "section", ["intake", "outbox", "calendar", "rates", "privacy", "meetings", "votes"]
+)
+def test_config_sections_left_out_take_the_schema_defaults(section: str) -> None:
+    loaded = getattr(_defaults_only(), section)
+    assert loaded == type(loaded)()
