@@ -57,8 +57,12 @@ PROPOSED_INDEXES = (
     "CREATE INDEX IF NOT EXISTS issues_state ON issues (state, respond_by, resolve_by)",
     "CREATE INDEX IF NOT EXISTS feedback_slips_handler ON feedback_slips (handler, created_at)",
 )
-HANDLER_NAMES = {"wy": ("物业", "property"), "cgk": ("城管科", "department"),
-                 "sz": ("市政", "department"), "jw": ("居委会", "department")}  # fmt: skip
+HANDLER_NAMES = {
+    "wy": ("物业", "property"),
+    "cgk": ("城管科", "department"),
+    "sz": ("市政", "department"),
+    "jw": ("居委会", "department"),
+}
 
 
 def community_config(db: Path, community: int, per: int) -> Config:
@@ -67,15 +71,23 @@ def community_config(db: Path, community: int, per: int) -> Config:
         for g in range(community * per, (community + 1) * per)
     ]
     handlers = [
-        {"key": f"c{community}_{k}", "name": f"{community}号社区{name}", "user_id": 900 + i,
-         "kind": kind}
+        {
+            "key": f"c{community}_{k}",
+            "name": f"{community}号社区{name}",
+            "user_id": 900 + i,
+            "kind": kind,
+        }
         for i, (k, (name, kind)) in enumerate(HANDLER_NAMES.items())
-    ]  # fmt: skip
+    ]
     data = {
         "storage": {"path": str(db)},
-        "community": {"name": f"{community}号社区", "secretaries": [1], "grids": grids,
-                      "handlers": handlers},
-    }  # fmt: skip
+        "community": {
+            "name": f"{community}号社区",
+            "secretaries": [1],
+            "grids": grids,
+            "handlers": handlers,
+        },
+    }
     return config_from_dict(data, {"GRIDBOT_TOKEN": TOKEN})
 
 
@@ -194,14 +206,26 @@ class Naive:
         raised = sum(1 for at, _ in self.alerts if start <= at < end)
         top = sorted(categories.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
         return Digest(
-            weekly=False, start=today - timedelta(days=1), end=today, counts=counts,
-            open_now=open_now, overdue_now=len(overdue), overdue=shown, rates=rates["day"],
-            rates_30=rates["30"], rates_prev_30=rates["prev"],
+            weekly=False,
+            start=today - timedelta(days=1),
+            end=today,
+            counts=counts,
+            open_now=open_now,
+            overdue_now=len(overdue),
+            overdue=shown,
+            rates=rates["day"],
+            rates_30=rates["30"],
+            rates_prev_30=rates["prev"],
             changes=compare(rates["30"], rates["prev"]),
-            categories=tuple((name(k), n) for k, n in top), best=best, worst=worst,
-            alerts=raised, alerts_open=sum(1 for _, outcome in self.alerts if outcome is None),
-            today=(), **self._trend(trend), **self._grids(config, by_grid),
-        )  # fmt: skip
+            categories=tuple((name(k), n) for k, n in top),
+            best=best,
+            worst=worst,
+            alerts=raised,
+            alerts_open=sum(1 for _, outcome in self.alerts if outcome is None),
+            today=(),
+            **self._trend(trend),
+            **self._grids(config, by_grid),
+        )
 
     @staticmethod
     def _grids(config: Config, by_grid: dict[str, list[int]]) -> dict:
@@ -234,12 +258,14 @@ class Naive:
         low = to_db(at_local(today - timedelta(days=30), dtime(0), config))
         high = to_db(at_local(today, dtime(0), config))
         chosen = [
-            Slip(bool(c), Solved(s), Satisfaction(f)) if state == "answered"
+            Slip(bool(c), Solved(s), Satisfaction(f))
+            if state == "answered"
             else Slip(None, None, None)
             for created, state, _h, grid, c, s, f in self.slips
-            if low <= created < high and state in ("answered", "expired")
+            if low <= created < high
+            and state in ("answered", "expired")
             and (grids is None or grid in grids)
-        ]  # fmt: skip
+        ]
         return compute_rates(chosen, digest_weights(config))
 
 
@@ -247,8 +273,9 @@ def digest_weights(config: Config):  # type: ignore[no-untyped-def]
     from bot.issues.rates import RateWeights
 
     r = config.rates
-    return RateWeights(r.response_weight, r.resolution_weight, r.satisfaction_weight,
-                       r.basic_satisfied_weight)  # fmt: skip
+    return RateWeights(
+        r.response_weight, r.resolution_weight, r.satisfaction_weight, r.basic_satisfied_weight
+    )
 
 
 # -- the contenders -------------------------------------------------------------------------
@@ -376,8 +403,13 @@ def plans(path: Path) -> list[str]:
 
 def own_db_args(args: argparse.Namespace) -> argparse.Namespace:
     per = args.grids // args.communities
-    return argparse.Namespace(issues=args.issues // args.communities, communities=1, grids=per,
-                              days=args.days, seed=args.seed)  # fmt: skip
+    return argparse.Namespace(
+        issues=args.issues // args.communities,
+        communities=1,
+        grids=per,
+        days=args.days,
+        seed=args.seed,
+    )
 
 
 def main(args: argparse.Namespace) -> None:
@@ -418,39 +450,77 @@ async def report(
     shared = await measure(shared_path, args.communities, per, args)
     own = await measure(own_path, 1, per, argparse.Namespace(**{**vars(args), "all": 1}))
     extra = await measure(indexed, args.communities, per, args) if indexed else None
-    print(f"\ndigest at scale: {rows_shared['issues']:,} issues, "
-          f"{rows_shared['issue_events']:,} events, {rows_shared['feedback_slips']:,} slips, "
-          f"{args.communities} communities × {per} grids")  # fmt: skip
+    print(
+        f"\ndigest at scale: {rows_shared['issues']:,} issues, "
+        f"{rows_shared['issue_events']:,} events, {rows_shared['feedback_slips']:,} slips, "
+        f"{args.communities} communities × {per} grids"
+    )
     own_all = own["one_ms"] * args.communities / 1000
     shared_all = shared["all_s"] * args.communities / shared["all_n"]
     all_note = "" if shared["all_n"] == args.communities else f" (×{shared['all_n']} timed)"
-    print(table(
-        ["contender", "one digest ms", f"all {args.communities} s", "30-d rates ms",
-         "per-grid rates ms", "naive digest ms", "ratio naive/service", "naive load s"],
-        [
-            ["shared db (1 community's config)", f"{shared['one_ms']:.0f}",
-             f"{shared_all:.1f}{all_note}", f"{shared['rates_ms']:.1f}",
-             f"{shared['grid_rates_ms']:.1f}", f"{shared['naive_ms']:.0f}",
-             f"{shared['naive_ms'] / shared['one_ms']:.1f}x", f"{shared['load_s']:.1f}"],
-            [f"own db ({args.issues // args.communities:,} issues)", f"{own['one_ms']:.1f}",
-             f"{own_all:.1f} (300 bots × one)", f"{own['rates_ms']:.1f}",
-             f"{own['grid_rates_ms']:.1f}", f"{own['naive_ms']:.1f}",
-             f"{own['naive_ms'] / own['one_ms']:.1f}x", f"{own['load_s']:.2f}"],
-            *([] if extra is None else [[
-                "shared db + proposed indexes", f"{extra['one_ms']:.0f}",
-                f"{extra['all_s'] * args.communities / extra['all_n']:.1f}{all_note}",
-                f"{extra['rates_ms']:.1f}", f"{extra['grid_rates_ms']:.1f}",
-                f"{extra['naive_ms']:.0f}", f"{extra['naive_ms'] / extra['one_ms']:.1f}x",
-                f"{extra['load_s']:.1f}"]]),
-        ],
-    ))  # fmt: skip
-    print(f"numbers equal between service and naive: {shared['checked']} shared digests, "
-          f"{own['checked']} own-db digests, 30-day community and per-grid rates "
-          f"({shared['valid30']:,} valid slips in 30 days, shared)")  # fmt: skip
+    print(
+        table(
+            [
+                "contender",
+                "one digest ms",
+                f"all {args.communities} s",
+                "30-d rates ms",
+                "per-grid rates ms",
+                "naive digest ms",
+                "ratio naive/service",
+                "naive load s",
+            ],
+            [
+                [
+                    "shared db (1 community's config)",
+                    f"{shared['one_ms']:.0f}",
+                    f"{shared_all:.1f}{all_note}",
+                    f"{shared['rates_ms']:.1f}",
+                    f"{shared['grid_rates_ms']:.1f}",
+                    f"{shared['naive_ms']:.0f}",
+                    f"{shared['naive_ms'] / shared['one_ms']:.1f}x",
+                    f"{shared['load_s']:.1f}",
+                ],
+                [
+                    f"own db ({args.issues // args.communities:,} issues)",
+                    f"{own['one_ms']:.1f}",
+                    f"{own_all:.1f} (300 bots × one)",
+                    f"{own['rates_ms']:.1f}",
+                    f"{own['grid_rates_ms']:.1f}",
+                    f"{own['naive_ms']:.1f}",
+                    f"{own['naive_ms'] / own['one_ms']:.1f}x",
+                    f"{own['load_s']:.2f}",
+                ],
+                *(
+                    []
+                    if extra is None
+                    else [
+                        [
+                            "shared db + proposed indexes",
+                            f"{extra['one_ms']:.0f}",
+                            f"{extra['all_s'] * args.communities / extra['all_n']:.1f}{all_note}",
+                            f"{extra['rates_ms']:.1f}",
+                            f"{extra['grid_rates_ms']:.1f}",
+                            f"{extra['naive_ms']:.0f}",
+                            f"{extra['naive_ms'] / extra['one_ms']:.1f}x",
+                            f"{extra['load_s']:.1f}",
+                        ]
+                    ]
+                ),
+            ],
+        )
+    )
+    print(
+        f"numbers equal between service and naive: {shared['checked']} shared digests, "
+        f"{own['checked']} own-db digests, 30-day community and per-grid rates "
+        f"({shared['valid30']:,} valid slips in 30 days, shared)"
+    )
     for label, r, total in (("shared", shared, shared_all), ("own db", own, own_all)):
         verdict = lambda ok: "met" if ok else "NOT met"  # noqa: E731
-        print(f"targets, {label}: one digest < 50 ms {verdict(r['one_ms'] < 50)}, "
-              f"all {args.communities} < 5 s {verdict(total < 5)}")  # fmt: skip
+        print(
+            f"targets, {label}: one digest < 50 ms {verdict(r['one_ms'] < 50)}, "
+            f"all {args.communities} < 5 s {verdict(total < 5)}"
+        )
     print("\nshared db, one digest's queries timed alone (ms):")
     print(table(["query", "ms"], shared["queries"]))
     print("\nquery plans (shared db):")
@@ -465,13 +535,19 @@ async def report(
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.digest_scale", description=__doc__)
     gen_issues.add_arguments(parser)
-    parser.add_argument("--try-indexes", action="store_true",
-                        help="also measure a copy with the proposed indexes")  # fmt: skip
+    parser.add_argument(
+        "--try-indexes", action="store_true", help="also measure a copy with the proposed indexes"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="one digest: median of N")
-    parser.add_argument("--all", type=int, default=0,
-                        help="time only the first N of the shared digests (0: all)")  # fmt: skip
-    parser.add_argument("--naive-digests", type=int, default=2,
-                        help="naive digests compared (each loops over all rows)")  # fmt: skip
+    parser.add_argument(
+        "--all", type=int, default=0, help="time only the first N of the shared digests (0: all)"
+    )
+    parser.add_argument(
+        "--naive-digests",
+        type=int,
+        default=2,
+        help="naive digests compared (each loops over all rows)",
+    )
     return parser.parse_args()
 
 

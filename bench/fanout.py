@@ -39,11 +39,22 @@ async def main(args: argparse.Namespace) -> None:
     rate = (len(times) - 1) / (times[-1] - times[0])
     lost = len(set(groups) - delivered)
     print(f"\nfan-out: {args.groups} groups, flood control on (30/s, 20/min/group)")
-    print(table(
-        ["groups", "delivered", "seconds", "msg/s", "rate ÷ 30/s", "429s", "lost"],
-        [[str(args.groups), str(len(server.sent)), f"{times[-1] - times[0]:.1f}", f"{rate:.1f}",
-          f"{rate / LIMIT:.2f}", str(server.stats.rate_limited), str(lost)]],
-    ))  # fmt: skip
+    print(
+        table(
+            ["groups", "delivered", "seconds", "msg/s", "rate ÷ 30/s", "429s", "lost"],
+            [
+                [
+                    str(args.groups),
+                    str(len(server.sent)),
+                    f"{times[-1] - times[0]:.1f}",
+                    f"{rate:.1f}",
+                    f"{rate / LIMIT:.2f}",
+                    str(server.stats.rate_limited),
+                    str(lost),
+                ]
+            ],
+        )
+    )
 
 
 def parse_args() -> argparse.Namespace:

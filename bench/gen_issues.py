@@ -36,26 +36,58 @@ from storage.db import Database
 CHUNK = 20_000
 # Share of reports per category key (default taxonomy); "other" takes the rest.
 CATEGORY_WEIGHTS = {
-    "property": 12, "leak": 10, "elevator": 6, "parking": 10, "noise": 9, "dog": 4,
-    "sanitation": 12, "ebike": 7, "encroachment": 4, "greenery": 4, "streetlight": 6,
-    "utilities": 6, "neighbour": 5, "committee": 2, "other": 3,
-}  # fmt: skip
+    "property": 12,
+    "leak": 10,
+    "elevator": 6,
+    "parking": 10,
+    "noise": 9,
+    "dog": 4,
+    "sanitation": 12,
+    "ebike": 7,
+    "encroachment": 4,
+    "greenery": 4,
+    "streetlight": 6,
+    "utilities": 6,
+    "neighbour": 5,
+    "committee": 2,
+    "other": 3,
+}
 # Which of a community's handlers usually gets a category (else 物业).
-HANDLER_OF = {"encroachment": "cgk", "streetlight": "sz", "greenery": "sz", "neighbour": "jw",
-              "committee": "jw", "ebike": "cgk"}  # fmt: skip
+HANDLER_OF = {
+    "encroachment": "cgk",
+    "streetlight": "sz",
+    "greenery": "sz",
+    "neighbour": "jw",
+    "committee": "jw",
+    "ebike": "cgk",
+}
 HANDLERS = ("wy", "cgk", "sz", "jw")
 RESOLVE_DAYS = {"utilities": 1, "elevator": 1, "encroachment": 15, "committee": 15}
 TYPES = (("report", 70), ("complaint", 12), ("help", 10), ("suggestion", 5), ("consult", 3))
 TEXTS = {
-    "property": "物业保洁不到位", "leak": "楼上漏水到我家", "elevator": "电梯故障困人",
-    "parking": "消防通道乱停车", "noise": "半夜装修噪音扰民", "dog": "遛狗不拴绳",
-    "sanitation": "垃圾桶满了没人清运", "ebike": "楼道电动车飞线充电",
-    "encroachment": "一楼私搭乱建", "greenery": "树枝挡住窗户需修剪",
-    "streetlight": "路灯不亮", "utilities": "停水没有通知", "neighbour": "邻居高空抛物",
-    "committee": "维修资金使用不公开", "other": "其他问题",
-}  # fmt: skip
-OPEN_MIX = (("new", 20), ("accepted", 15), ("assigned", 30), ("in_progress", 30),
-            ("return_requested", 5))  # fmt: skip
+    "property": "物业保洁不到位",
+    "leak": "楼上漏水到我家",
+    "elevator": "电梯故障困人",
+    "parking": "消防通道乱停车",
+    "noise": "半夜装修噪音扰民",
+    "dog": "遛狗不拴绳",
+    "sanitation": "垃圾桶满了没人清运",
+    "ebike": "楼道电动车飞线充电",
+    "encroachment": "一楼私搭乱建",
+    "greenery": "树枝挡住窗户需修剪",
+    "streetlight": "路灯不亮",
+    "utilities": "停水没有通知",
+    "neighbour": "邻居高空抛物",
+    "committee": "维修资金使用不公开",
+    "other": "其他问题",
+}
+OPEN_MIX = (
+    ("new", 20),
+    ("accepted", 15),
+    ("assigned", 30),
+    ("in_progress", 30),
+    ("return_requested", 5),
+)
 REPORTER_BASE = 7_000_000_000
 
 
@@ -170,17 +202,38 @@ class Generator:
         row_round = sum(1 for e in kept if e[6] == "reopen")
         for user in users:
             self.reporters.append((n, user, "居民", chat, None, None, stamp(reported)))
-        self.issues.append((
-            n, n, kind, category, grid, building, unit, None,
-            f"{building}号楼{unit}单元 {TEXTS.get(category, '其他问题')}",
-            int(category in ("elevator", "utilities") and rng.random() < 0.3), 0, 0, state,
-            handler if "assign" in seen else None, None,
-            fields.get("reason") if state in ("rejected", "merged") else None,
-            chat, n, stamp(reported), stamp(respond_by),
-            fields.get("resolve_by") if accepted else None, accepted, seen.get("assign"),
-            seen.get("contacted"), seen.get("resolve"), seen.get("close"), row_round,
-            kept[-1][3],
-        ))  # fmt: skip
+        self.issues.append(
+            (
+                n,
+                n,
+                kind,
+                category,
+                grid,
+                building,
+                unit,
+                None,
+                f"{building}号楼{unit}单元 {TEXTS.get(category, '其他问题')}",
+                int(category in ("elevator", "utilities") and rng.random() < 0.3),
+                0,
+                0,
+                state,
+                handler if "assign" in seen else None,
+                None,
+                fields.get("reason") if state in ("rejected", "merged") else None,
+                chat,
+                n,
+                stamp(reported),
+                stamp(respond_by),
+                fields.get("resolve_by") if accepted else None,
+                accepted,
+                seen.get("assign"),
+                seen.get("contacted"),
+                seen.get("resolve"),
+                seen.get("close"),
+                row_round,
+                kept[-1][3],
+            )
+        )
 
     def _rounds(self, n, grid, handler, category, users, fields, step) -> None:  # type: ignore[no-untyped-def]
         """Resolve, issue slips, answer or expire them, maybe reopen once, then close."""
@@ -196,18 +249,50 @@ class Generator:
                 created = stamp(resolved_at)
                 if rng.random() < 0.27:  # 未评价: expired after 7 days
                     expired = stamp(resolved_at + timedelta(days=7))
-                    self.slips.append((n, round_no, user, grid, handler, category, "expired",
-                                       created, stamp(resolved_at + timedelta(days=3)), expired,
-                                       None, None, None, None, None))  # fmt: skip
+                    self.slips.append(
+                        (
+                            n,
+                            round_no,
+                            user,
+                            grid,
+                            handler,
+                            category,
+                            "expired",
+                            created,
+                            stamp(resolved_at + timedelta(days=3)),
+                            expired,
+                            None,
+                            None,
+                            None,
+                            None,
+                            None,
+                        )
+                    )
                     done = max(done, resolved_at + timedelta(days=7))
                     continue
                 solved = rng.choices(("solved", "partly", "not_solved"), (75, 15, 10))[0]
                 sat_w = {"solved": (85, 13, 2), "partly": (35, 50, 15), "not_solved": (5, 25, 70)}
                 sat = rng.choices(("satisfied", "basic", "unsatisfied"), sat_w[solved])[0]
                 answered = resolved_at + timedelta(hours=1 + 60 * rng.random())
-                self.slips.append((n, round_no, user, grid, handler, category, "answered",
-                                   created, None, None, stamp(answered),
-                                   int(rng.random() < 0.92), solved, sat, None))  # fmt: skip
+                self.slips.append(
+                    (
+                        n,
+                        round_no,
+                        user,
+                        grid,
+                        handler,
+                        category,
+                        "answered",
+                        created,
+                        None,
+                        None,
+                        stamp(answered),
+                        int(rng.random() < 0.92),
+                        solved,
+                        sat,
+                        None,
+                    )
+                )
                 done = max(done, answered)
                 if solved == "not_solved" and sat == "unsatisfied" and round_no == 0:
                     reopen = True
@@ -281,8 +366,18 @@ def _open_if_recent(slip: tuple, end: str) -> tuple:
         return slip
     created = datetime.strptime(slip[7], "%Y-%m-%dT%H:%M:%SZ")
     reminder = (created + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return (*slip[:6], "open", slip[7], reminder if reminder < end else None, None, None,
-            None, None, None, None)  # fmt: skip
+    return (
+        *slip[:6],
+        "open",
+        slip[7],
+        reminder if reminder < end else None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 def ensure(args: argparse.Namespace) -> tuple[Path, float | None]:

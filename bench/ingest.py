@@ -124,10 +124,12 @@ def print_profile(path: Path, top: int = 15) -> None:
     ]
     rows.sort(reverse=True)
     print(f"\ncProfile of gridbot ({path.relative_to(ROOT)}), our code, top {top} by cumulative:")
-    print(table(
-        ["cumtime s", "tottime s", "calls", "function"],
-        [[f"{ct:.2f}", f"{tt:.2f}", str(nc), where] for ct, tt, nc, where in rows[:top]],
-    ))  # fmt: skip
+    print(
+        table(
+            ["cumtime s", "tottime s", "calls", "function"],
+            [[f"{ct:.2f}", f"{tt:.2f}", str(nc), where] for ct, tt, nc, where in rows[:top]],
+        )
+    )
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -154,8 +156,10 @@ async def main(args: argparse.Namespace) -> None:
     ]
     rate = {(round_, name): r["rate"] for round_, name, r in runs}
     ratios = [rate[(n, "gridbot")] / rate[(n, "echo")] for n in range(1, args.rounds + 1)]
-    print(f"\ningest: {args.messages} group messages (30% reports), window {args.window}, "
-          f"{args.groups} groups, flood control off, gridbot outbox limits raised")  # fmt: skip
+    print(
+        f"\ningest: {args.messages} group messages (30% reports), window {args.window}, "
+        f"{args.groups} groups, flood control off, gridbot outbox limits raised"
+    )
     headers = ["round", "bot", "updates/s", "p50 ms", "p99 ms", "duplicate replies"]
     headers += ["bot CPU s/1k", "sandbox CPU s/1k", "API calls/update"]
     print(table(headers, rows))

@@ -94,12 +94,16 @@ def main() -> None:
         for name, r in results.items()
     ]
     size = db.stat().st_size / 2**20
-    print(f"\nmemory: {args.messages} messages (30% reports) + every sweep, gridbot on "
-          f"{args.issues:,} issues ({size:.0f} MiB database)")  # fmt: skip
+    print(
+        f"\nmemory: {args.messages} messages (30% reports) + every sweep, gridbot on "
+        f"{args.issues:,} issues ({size:.0f} MiB database)"
+    )
     print(table(["bot", "peak RSS MiB", "ready s", "updates/s"], rows))
     peak = results["gridbot"]["peak"]
-    print(f"ratio gridbot/echo peak RSS: {peak / results['echo']['peak']:.2f}x; "
-          f"target < 150 MB: {'met' if peak * 2**20 < 150e6 else 'NOT met'}")  # fmt: skip
+    print(
+        f"ratio gridbot/echo peak RSS: {peak / results['echo']['peak']:.2f}x; "
+        f"target < 150 MB: {'met' if peak * 2**20 < 150e6 else 'NOT met'}"
+    )
 
 
 async def both(db: Path, args: argparse.Namespace) -> dict[str, dict]:

@@ -39,8 +39,10 @@ async def main(args: argparse.Namespace) -> None:
     for _ in range(args.runs):
         for name in times:
             times[name].append(await launch(name))
-    rows = [[name, f"{median(t) * 1000:.0f}", f"{min(t) * 1000:.0f}", f"{max(t) * 1000:.0f}"]
-            for name, t in times.items()]  # fmt: skip
+    rows = [
+        [name, f"{median(t) * 1000:.0f}", f"{min(t) * 1000:.0f}", f"{max(t) * 1000:.0f}"]
+        for name, t in times.items()
+    ]
     print(f"\nstart-up: launch → first reply at the sandbox, {args.runs} runs each")
     print(table(["bot", "median ms", "min ms", "max ms"], rows))
     print(f"ratio gridbot/echo (median): {median(times['gridbot']) / median(times['echo']):.2f}x")

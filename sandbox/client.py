@@ -53,14 +53,25 @@ class SandboxClient:
         return dict(await self.call(operation, **args))
 
     # ------------------------------------------------------------------ setup
-    async def add_bot(self, token: str = "123456:TEST", username: str = "gridbot",
-                      first_name: str = "网格通", **kwargs: Any) -> JSON:  # fmt: skip
-        return await self._obj("add_bot", token=token, username=username,
-                               first_name=first_name, **kwargs)  # fmt: skip
+    async def add_bot(
+        self,
+        token: str = "123456:TEST",
+        username: str = "gridbot",
+        first_name: str = "网格通",
+        **kwargs: Any,
+    ) -> JSON:
+        return await self._obj(
+            "add_bot", token=token, username=username, first_name=first_name, **kwargs
+        )
 
-    async def add_user(self, first_name: str = "用户", last_name: str | None = None,
-                       username: str | None = None, language_code: str | None = "zh-hans",
-                       **kwargs: Any) -> JSON:  # fmt: skip
+    async def add_user(
+        self,
+        first_name: str = "用户",
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "zh-hans",
+        **kwargs: Any,
+    ) -> JSON:
         return await self._obj(
             "add_user",
             first_name=first_name,
@@ -70,8 +81,9 @@ class SandboxClient:
             **kwargs,
         )
 
-    async def add_group(self, title: str = "测试群", members: list[int] | None = None,
-                        **kwargs: Any) -> JSON:  # fmt: skip
+    async def add_group(
+        self, title: str = "测试群", members: list[int] | None = None, **kwargs: Any
+    ) -> JSON:
         return await self._obj("add_group", title=title, members=members or [], **kwargs)
 
     # ------------------------------------------------------------------ users acting
@@ -79,41 +91,81 @@ class SandboxClient:
         return await self._obj("start_private", user_id=user_id, **kwargs)
 
     async def user_sends(self, chat_id: int, user_id: int, text: str, **kwargs: Any) -> JSON:
-        return await self._obj("user_sends", chat_id=chat_id, user_id=user_id, text=text,
-                               **kwargs)  # fmt: skip
+        return await self._obj("user_sends", chat_id=chat_id, user_id=user_id, text=text, **kwargs)
 
-    async def user_sends_photo(self, chat_id: int, user_id: int, caption: str | None = None,
-                               image_bytes: bytes | None = None,
-                               **kwargs: Any) -> JSON:  # fmt: skip
+    async def user_sends_photo(
+        self,
+        chat_id: int,
+        user_id: int,
+        caption: str | None = None,
+        image_bytes: bytes | None = None,
+        **kwargs: Any,
+    ) -> JSON:
         image = base64.b64encode(image_bytes).decode() if image_bytes is not None else None
-        return await self._obj("user_sends_photo", chat_id=chat_id, user_id=user_id,
-                               caption=caption, image_b64=image, **kwargs)  # fmt: skip
+        return await self._obj(
+            "user_sends_photo",
+            chat_id=chat_id,
+            user_id=user_id,
+            caption=caption,
+            image_b64=image,
+            **kwargs,
+        )
 
-    async def user_sends_document(self, chat_id: int, user_id: int, filename: str, data: bytes,
-                                  caption: str | None = None, **kwargs: Any) -> JSON:  # fmt: skip
-        return await self._obj("user_sends_document", chat_id=chat_id, user_id=user_id,
-                               filename=filename, data_b64=base64.b64encode(data).decode(),
-                               caption=caption, **kwargs)  # fmt: skip
+    async def user_sends_document(
+        self,
+        chat_id: int,
+        user_id: int,
+        filename: str,
+        data: bytes,
+        caption: str | None = None,
+        **kwargs: Any,
+    ) -> JSON:
+        return await self._obj(
+            "user_sends_document",
+            chat_id=chat_id,
+            user_id=user_id,
+            filename=filename,
+            data_b64=base64.b64encode(data).decode(),
+            caption=caption,
+            **kwargs,
+        )
 
     async def user_sends_sticker(self, chat_id: int, user_id: int, **kwargs: Any) -> JSON:
         return await self._obj("user_sends_sticker", chat_id=chat_id, user_id=user_id, **kwargs)
 
-    async def user_edits(self, chat_id: int, user_id: int, message_id: int,
-                         new_text: str) -> JSON:  # fmt: skip
-        return await self._obj("user_edits", chat_id=chat_id, user_id=user_id,
-                               message_id=message_id, new_text=new_text)  # fmt: skip
+    async def user_edits(self, chat_id: int, user_id: int, message_id: int, new_text: str) -> JSON:
+        return await self._obj(
+            "user_edits",
+            chat_id=chat_id,
+            user_id=user_id,
+            message_id=message_id,
+            new_text=new_text,
+        )
 
-    async def press_button(self, chat_id: int, message_id: int, user_id: int,
-                           callback_data: str | None = None, button_text: str | None = None,
-                           forge: bool = False) -> str:  # fmt: skip
-        result = await self.call("press_button", chat_id=chat_id, message_id=message_id,
-                                 user_id=user_id, callback_data=callback_data,
-                                 button_text=button_text, forge=forge)  # fmt: skip
+    async def press_button(
+        self,
+        chat_id: int,
+        message_id: int,
+        user_id: int,
+        callback_data: str | None = None,
+        button_text: str | None = None,
+        forge: bool = False,
+    ) -> str:
+        result = await self.call(
+            "press_button",
+            chat_id=chat_id,
+            message_id=message_id,
+            user_id=user_id,
+            callback_data=callback_data,
+            button_text=button_text,
+            forge=forge,
+        )
         return str(result)
 
     async def vote_poll(self, poll_id: str, user_id: int, option_ids: list[int]) -> JSON:
-        return await self._obj("vote_poll", poll_id=poll_id, user_id=user_id,
-                               option_ids=option_ids)  # fmt: skip
+        return await self._obj(
+            "vote_poll", poll_id=poll_id, user_id=user_id, option_ids=option_ids
+        )
 
     async def join(self, chat_id: int, user_id: int) -> JSON:
         return await self._obj("join", chat_id=chat_id, user_id=user_id)
@@ -125,8 +177,9 @@ class SandboxClient:
         await self.call("remove_bot", chat_id=chat_id, by_user_id=by_user_id)
 
     async def add_bot_to_group(self, chat_id: int, by_user_id: int, **kwargs: Any) -> JSON:
-        return await self._obj("add_bot_to_group", chat_id=chat_id, by_user_id=by_user_id,
-                               **kwargs)  # fmt: skip
+        return await self._obj(
+            "add_bot_to_group", chat_id=chat_id, by_user_id=by_user_id, **kwargs
+        )
 
     async def migrate_to_supergroup(self, chat_id: int) -> int:
         return int(await self.call("migrate_to_supergroup", chat_id=chat_id))
@@ -151,8 +204,9 @@ class SandboxClient:
         return list((await self.call("callback_answers", since=since))["records"])
 
     async def chat_messages(self, chat_id: int, include_deleted: bool = False) -> list[JSON]:
-        return list(await self.call("chat_messages", chat_id=chat_id,
-                                    include_deleted=include_deleted))  # fmt: skip
+        return list(
+            await self.call("chat_messages", chat_id=chat_id, include_deleted=include_deleted)
+        )
 
     async def pending_updates(self, token: str | None = None) -> list[JSON]:
         return list(await self.call("pending_updates", token=token))
@@ -171,17 +225,32 @@ class SandboxClient:
         result = await self.call("set_flood", enabled=enabled, **limits)
         return dict(result) if result else None
 
-    async def fail_next(self, method: str, *, error_code: int, description: str | None = None,
-                        count: int = 1, chat_id: int | None = None,
-                        retry_after: int | None = None) -> None:  # fmt: skip
-        await self.call("fail_next", method=method, error_code=error_code,
-                        description=description, count=count, chat_id=chat_id,
-                        retry_after=retry_after)  # fmt: skip
+    async def fail_next(
+        self,
+        method: str,
+        *,
+        error_code: int,
+        description: str | None = None,
+        count: int = 1,
+        chat_id: int | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        await self.call(
+            "fail_next",
+            method=method,
+            error_code=error_code,
+            description=description,
+            count=count,
+            chat_id=chat_id,
+            retry_after=retry_after,
+        )
 
-    async def drop_connection_next(self, method: str, count: int = 1,
-                                   after_processing: bool = False) -> None:  # fmt: skip
-        await self.call("drop_connection_next", method=method, count=count,
-                        after_processing=after_processing)  # fmt: skip
+    async def drop_connection_next(
+        self, method: str, count: int = 1, after_processing: bool = False
+    ) -> None:
+        await self.call(
+            "drop_connection_next", method=method, count=count, after_processing=after_processing
+        )
 
     async def wait_idle(self, quiet: float = 0.2, timeout: float = 10.0) -> JSON:  # noqa: ASYNC109
         return dict(await self.call("wait_idle", quiet=quiet, timeout=timeout))

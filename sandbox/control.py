@@ -25,13 +25,27 @@ OPERATIONS: dict[str, Operation] = {}
 
 # Server coroutine methods that are exposed 1:1 (JSON args -> keyword arguments).
 _ASYNC_PASSTHROUGH = (
-    "start_private", "user_sends", "user_sends_sticker", "user_edits", "press_button",
-    "vote_poll", "join", "leave", "remove_bot", "add_bot_to_group", "migrate_to_supergroup",
-)  # fmt: skip
+    "start_private",
+    "user_sends",
+    "user_sends_sticker",
+    "user_edits",
+    "press_button",
+    "vote_poll",
+    "join",
+    "leave",
+    "remove_bot",
+    "add_bot_to_group",
+    "migrate_to_supergroup",
+)
 _SYNC_PASSTHROUGH = (
-    "block_bot", "unblock_bot", "inject_raw_update", "pending_updates", "chat_messages",
-    "fail_next", "drop_connection_next",
-)  # fmt: skip
+    "block_bot",
+    "unblock_bot",
+    "inject_raw_update",
+    "pending_updates",
+    "chat_messages",
+    "fail_next",
+    "drop_connection_next",
+)
 
 
 def operation(name: str) -> Callable[[Operation], Operation]:
@@ -104,8 +118,10 @@ async def _calls(server: SandboxServer, args: JSON) -> Any:
 @operation("callback_answers")
 async def _callback_answers(server: SandboxServer, args: JSON) -> Any:
     since = _since(args)
-    return {"records": to_jsonable(server.callback_answers[since:]),
-            "next": len(server.callback_answers)}  # fmt: skip
+    return {
+        "records": to_jsonable(server.callback_answers[since:]),
+        "next": len(server.callback_answers),
+    }
 
 
 @operation("unknown_params")
@@ -116,9 +132,13 @@ async def _unknown_params(server: SandboxServer, args: JSON) -> Any:
 @operation("stats")
 async def _stats(server: SandboxServer, args: JSON) -> Any:
     limits = server.flood.limits
-    return {**to_jsonable(server.stats), "flood": limits.to_json() if limits else None,
-            "sent": len(server.sent), "internal_errors": list(server.internal_errors),
-            "pending_updates": {t: len(b.updates) for t, b in server.bots.items()}}  # fmt: skip
+    return {
+        **to_jsonable(server.stats),
+        "flood": limits.to_json() if limits else None,
+        "sent": len(server.sent),
+        "internal_errors": list(server.internal_errors),
+        "pending_updates": {t: len(b.updates) for t, b in server.bots.items()},
+    }
 
 
 @operation("set_flood")
@@ -180,5 +200,6 @@ def _query_value(value: str) -> Any:
 
 
 def _answer(body: JSON, status: int) -> web.Response:
-    return web.Response(text=json.dumps(body, ensure_ascii=False), status=status,
-                        content_type="application/json")  # fmt: skip
+    return web.Response(
+        text=json.dumps(body, ensure_ascii=False), status=status, content_type="application/json"
+    )

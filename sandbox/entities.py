@@ -29,12 +29,17 @@ _URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]"
 _AUTO_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("url", re.compile(rf"(?<![\w@])(?:https?://|www\.){_URL_CHARS}+", re.ASCII)),
     ("email", re.compile(r"(?<![\w.+@-])[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")),
-    ("bot_command", re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?"
-                               r"(?![A-Za-z0-9_@/])")),
+    (
+        "bot_command",
+        re.compile(
+            r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?"
+            r"(?![A-Za-z0-9_@/])"
+        ),
+    ),
     ("mention", re.compile(r"(?<![\w@])@[A-Za-z0-9_]{3,32}(?![A-Za-z0-9_@])")),
     ("hashtag", re.compile(r"(?<![\w#])#\w{1,256}")),
     ("cashtag", re.compile(r"(?<![\w$])\$[A-Z]{1,8}(?![\w$])")),
-)  # fmt: skip
+)
 _TRAILING_URL_PUNCT = ".,;:!?'\")]"
 
 
@@ -66,8 +71,19 @@ def _span_entity(text: str, start: int, end: int, kind: str) -> Entity:
 
 def merge_auto_entities(text: str, entities: list[Entity]) -> list[Entity]:
     """Add auto-detected entities that don't collide with code/pre/link entities."""
-    blocking = {"code", "pre", "text_link", "url", "email", "mention", "hashtag",
-                "bot_command", "cashtag", "text_mention", "custom_emoji"}  # fmt: skip
+    blocking = {
+        "code",
+        "pre",
+        "text_link",
+        "url",
+        "email",
+        "mention",
+        "hashtag",
+        "bot_command",
+        "cashtag",
+        "text_mention",
+        "custom_emoji",
+    }
     taken = [(e["offset"], e["offset"] + e["length"]) for e in entities if e["type"] in blocking]
     merged = list(entities)
     for auto in derive_entities(text):
@@ -100,11 +116,23 @@ def strip_text(text: str, entities: list[Entity]) -> tuple[str, list[Entity]]:
 # --------------------------------------------------------------------------- HTML
 
 _SIMPLE_TAGS = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-    "ins": "underline", "s": "strikethrough", "strike": "strikethrough",
-    "del": "strikethrough", "code": "code", "pre": "pre", "tg-spoiler": "spoiler",
-    "span": "spoiler", "a": "text_link", "blockquote": "blockquote", "tg-emoji": "custom_emoji",
-}  # fmt: skip
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "code": "code",
+    "pre": "pre",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "a": "text_link",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
+}
 _HTML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'", "nbsp": "\xa0"}
 _TAG_NAME = re.compile(r"[A-Za-z0-9-]*")
 _ATTR = re.compile(r"\s*([A-Za-z-]*)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>\"']*))?")

@@ -10,9 +10,17 @@ from typing import Any
 
 # Methods that count as "sending" for flood control purposes.
 SEND_METHODS = frozenset(
-    {"sendMessage", "sendPhoto", "sendDocument", "sendPoll", "editMessageText",
-     "editMessageReplyMarkup", "editMessageCaption", "stopPoll"}
-)  # fmt: skip
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendPoll",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "editMessageCaption",
+        "stopPoll",
+    }
+)
 
 
 @dataclass(frozen=True)

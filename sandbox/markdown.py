@@ -5,11 +5,26 @@ from __future__ import annotations
 from sandbox.entities import Entity, EntityParseError, _byte_offset, sort_entities, utf16_len
 
 _MDV2_RESERVED = "_*[]()~`>#+-=|{}.!"
-_MDV2_NAMES = {"*": "bold", "_": "italic", "__": "underline", "~": "strikethrough",
-               "||": "spoiler", "`": "code", "```": "pre", "[": "text_link"}  # fmt: skip
-_MD_NAMES = {"bold": "Bold", "italic": "Italic", "underline": "Underline",
-             "strikethrough": "Strikethrough", "spoiler": "Spoiler", "code": "Code",
-             "pre": "Pre", "text_link": "TextUrl"}  # fmt: skip
+_MDV2_NAMES = {
+    "*": "bold",
+    "_": "italic",
+    "__": "underline",
+    "~": "strikethrough",
+    "||": "spoiler",
+    "`": "code",
+    "```": "pre",
+    "[": "text_link",
+}
+_MD_NAMES = {
+    "bold": "Bold",
+    "italic": "Italic",
+    "underline": "Underline",
+    "strikethrough": "Strikethrough",
+    "spoiler": "Spoiler",
+    "code": "Code",
+    "pre": "Pre",
+    "text_link": "TextUrl",
+}
 
 
 def parse_markdown_v2(source: str) -> tuple[str, list[Entity]]:
@@ -72,8 +87,9 @@ def parse_markdown_v2(source: str) -> tuple[str, list[Entity]]:
                 )
             url = source[i + 2 : close].replace("\\)", ")").replace("\\\\", "\\")
             if pos16 > start16:
-                entities.append({"type": "text_link", "offset": start16,
-                                 "length": pos16 - start16, "url": url})  # fmt: skip
+                entities.append(
+                    {"type": "text_link", "offset": start16, "length": pos16 - start16, "url": url}
+                )
             i = close + 1
             continue
         if c in _MDV2_RESERVED:
@@ -127,8 +143,11 @@ def parse_markdown(source: str) -> tuple[str, list[Entity]]:
                     f"{_byte_offset(source, i)}"
                 )
             inner = source[i + len(marker) : close]
-            ent: Entity = {"type": names.get(marker, "text_link"), "offset": pos16,
-                           "length": utf16_len(inner)}  # fmt: skip
+            ent: Entity = {
+                "type": names.get(marker, "text_link"),
+                "offset": pos16,
+                "length": utf16_len(inner),
+            }
             nxt = close + len(end_marker)
             if c == "[":
                 url_end = source.find(")", nxt)

@@ -25,9 +25,12 @@ MAX_DOWNLOAD = 20 * 1024 * 1024
 
 
 def store_file(
-    st: SandboxState, kind: str, data: bytes, filename: str | None = None,
+    st: SandboxState,
+    kind: str,
+    data: bytes,
+    filename: str | None = None,
     mime_type: str | None = None,
-) -> StoredFile:  # fmt: skip
+) -> StoredFile:
     n = st.next_id()
     digest = hashlib.sha256(data).hexdigest()
     ext = {"photo": ".jpg", "sticker": ".webp"}.get(kind)
@@ -78,15 +81,26 @@ def photo_sizes(st: SandboxState, data: bytes) -> list[JSON]:
         if side < longest:
             scale = side / longest
             thumb = store_file(st, "photo", data)
-            sizes.append({"file_id": thumb.file_id, "file_unique_id": thumb.file_unique_id,
-                          "file_size": max(1, int(len(data) * scale * scale)),
-                          "width": max(1, round(width * scale)),
-                          "height": max(1, round(height * scale))})  # fmt: skip
+            sizes.append(
+                {
+                    "file_id": thumb.file_id,
+                    "file_unique_id": thumb.file_unique_id,
+                    "file_size": max(1, int(len(data) * scale * scale)),
+                    "width": max(1, round(width * scale)),
+                    "height": max(1, round(height * scale)),
+                }
+            )
     full = store_file(st, "photo", data)
     scale = min(1.0, 2560 / longest)
-    sizes.append({"file_id": full.file_id, "file_unique_id": full.file_unique_id,
-                  "file_size": len(data), "width": max(1, round(width * scale)),
-                  "height": max(1, round(height * scale))})  # fmt: skip
+    sizes.append(
+        {
+            "file_id": full.file_id,
+            "file_unique_id": full.file_unique_id,
+            "file_size": len(data),
+            "width": max(1, round(width * scale)),
+            "height": max(1, round(height * scale)),
+        }
+    )
     return sizes
 
 
@@ -112,8 +126,9 @@ def _input_file(st: SandboxState, p: JSON, name: str) -> UploadedFile | StoredFi
         if value in st.files:
             return st.files[value]
         if value.startswith(("http://", "https://")):
-            return UploadedFile(filename=value.rsplit("/", 1)[-1] or None,
-                                content_type=None, data=b"")  # fmt: skip
+            return UploadedFile(
+                filename=value.rsplit("/", 1)[-1] or None, content_type=None, data=b""
+            )
     raise bad_request("wrong file identifier/HTTP URL specified")
 
 
@@ -181,5 +196,9 @@ async def get_file(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
         raise bad_request("invalid file_id")
     if stored.size > MAX_DOWNLOAD:
         raise bad_request("file is too big")
-    return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-            "file_size": stored.size, "file_path": stored.file_path}  # fmt: skip
+    return {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_size": stored.size,
+        "file_path": stored.file_path,
+    }

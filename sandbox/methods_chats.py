@@ -24,29 +24,56 @@ from sandbox.models import (
 from sandbox.state import SandboxState, api_method
 
 CHAT_ACTIONS = frozenset(
-    {"typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-     "upload_document", "choose_sticker", "find_location", "record_video_note",
-     "upload_video_note"}
-)  # fmt: skip
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 GROUP_PERMISSIONS: JSON = {
-    "can_send_messages": True, "can_send_audios": True, "can_send_documents": True,
-    "can_send_photos": True, "can_send_videos": True, "can_send_video_notes": True,
-    "can_send_voice_notes": True, "can_send_polls": True, "can_send_other_messages": True,
-    "can_add_web_page_previews": True, "can_change_info": False, "can_invite_users": True,
-    "can_pin_messages": False, "can_manage_topics": False,
-}  # fmt: skip
+    "can_send_messages": True,
+    "can_send_audios": True,
+    "can_send_documents": True,
+    "can_send_photos": True,
+    "can_send_videos": True,
+    "can_send_video_notes": True,
+    "can_send_voice_notes": True,
+    "can_send_polls": True,
+    "can_send_other_messages": True,
+    "can_add_web_page_previews": True,
+    "can_change_info": False,
+    "can_invite_users": True,
+    "can_pin_messages": False,
+    "can_manage_topics": False,
+}
 
 
 def member_updated(
-    st: SandboxState, chat: ChatState, actor: SandboxUser, subject: SandboxUser,
-    old: Member | None, new: Member | None,
-) -> JSON:  # fmt: skip
+    st: SandboxState,
+    chat: ChatState,
+    actor: SandboxUser,
+    subject: SandboxUser,
+    old: Member | None,
+    new: Member | None,
+) -> JSON:
     """A ChatMemberUpdated object (for my_chat_member / chat_member updates)."""
-    return {"chat": chat.to_json(), "from": actor.to_json(), "date": st.now(),
-            "old_chat_member": member_json(subject, old),
-            "new_chat_member": member_json(subject, new)}  # fmt: skip
+    return {
+        "chat": chat.to_json(),
+        "from": actor.to_json(),
+        "date": st.now(),
+        "old_chat_member": member_json(subject, old),
+        "new_chat_member": member_json(subject, new),
+    }
 
 
 @api_method("getMe")
@@ -58,8 +85,11 @@ async def get_me(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
 @api_method("getUpdates")
 async def get_updates(st: SandboxState, bot: BotAccount, p: JSON) -> list[JSON]:
     if bot.webhook is not None:
-        raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                            "use deleteWebhook to delete the webhook first")  # fmt: skip
+        raise ApiError(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; "
+            "use deleteWebhook to delete the webhook first",
+        )
     bot.poll_generation += 1
     generation = bot.poll_generation
     st.notify()  # wake (and thereby terminate) an older long poll
@@ -74,8 +104,11 @@ async def get_updates(st: SandboxState, bot: BotAccount, p: JSON) -> list[JSON]:
         if bot.poll_generation != generation:
             if bot.webhook is not None:
                 raise ApiError(409, "Conflict: terminated by setWebhook request")
-            raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure "
-                                "that only one bot instance is running")  # fmt: skip
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; make sure "
+                "that only one bot instance is running",
+            )
         st.confirm_updates(bot, int(offset) if offset is not None else None)
         offset = None
         if bot.updates or loop.time() >= deadline or st.closing:
@@ -94,8 +127,10 @@ def _check_webhook_url(url: str) -> None:
         except ValueError:
             loopback = False
         if not loopback:
-            raise bad_request("bad webhook: the sandbox only delivers webhooks to loopback "
-                              "addresses (127.0.0.0/8 or localhost)")  # fmt: skip
+            raise bad_request(
+                "bad webhook: the sandbox only delivers webhooks to loopback "
+                "addresses (127.0.0.0/8 or localhost)"
+            )
 
 
 @api_method("setWebhook")
@@ -114,9 +149,12 @@ async def set_webhook(st: SandboxState, bot: BotAccount, p: JSON) -> bool:
     if p.get("allowed_updates") is not None:
         bot.allowed_updates = list(p["allowed_updates"]) or None
     bot.poll_generation += 1  # a pending getUpdates is terminated
-    bot.webhook = Webhook(url=url, secret_token=secret,
-                          max_connections=int(p.get("max_connections") or 40),
-                          ip_address=p.get("ip_address"))  # fmt: skip
+    bot.webhook = Webhook(
+        url=url,
+        secret_token=secret,
+        max_connections=int(p.get("max_connections") or 40),
+        ip_address=p.get("ip_address"),
+    )
     st.webhook_changed(bot)
     st.notify()
     return True
@@ -134,8 +172,11 @@ async def delete_webhook(st: SandboxState, bot: BotAccount, p: JSON) -> bool:
 @api_method("getWebhookInfo")
 async def get_webhook_info(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
     hook = bot.webhook
-    info: JSON = {"url": hook.url if hook else "", "has_custom_certificate": False,
-                  "pending_update_count": len(bot.updates)}  # fmt: skip
+    info: JSON = {
+        "url": hook.url if hook else "",
+        "has_custom_certificate": False,
+        "pending_update_count": len(bot.updates),
+    }
     if hook is not None:
         info["max_connections"] = hook.max_connections
         if hook.ip_address:
@@ -163,10 +204,17 @@ def _readable_chat(st: SandboxState, bot: BotAccount, p: JSON) -> ChatState:
 async def get_chat(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
     chat = _readable_chat(st, bot, p)
     info = chat.to_json()
-    info.update(accent_color_id=chat.id % 7, max_reaction_count=11,
-                accepted_gift_types={"unlimited_gifts": False, "limited_gifts": False,
-                                     "unique_gifts": False, "premium_subscription": False,
-                                     "gifts_from_channels": False})  # fmt: skip
+    info.update(
+        accent_color_id=chat.id % 7,
+        max_reaction_count=11,
+        accepted_gift_types={
+            "unlimited_gifts": False,
+            "limited_gifts": False,
+            "unique_gifts": False,
+            "premium_subscription": False,
+            "gifts_from_channels": False,
+        },
+    )
     if chat.type != "private":
         info["permissions"] = dict(GROUP_PERMISSIONS)
         if chat.description:
@@ -196,8 +244,11 @@ async def get_chat_administrators(st: SandboxState, bot: BotAccount, p: JSON) ->
     chat = _readable_chat(st, bot, p)
     if chat.type == "private":
         raise bad_request("there are no administrators in the private chat")
-    return [member_json(st.users[uid], m) for uid, m in chat.members.items()
-            if m.status in ("creator", "administrator")]  # fmt: skip
+    return [
+        member_json(st.users[uid], m)
+        for uid, m in chat.members.items()
+        if m.status in ("creator", "administrator")
+    ]
 
 
 @api_method("getChatMemberCount")

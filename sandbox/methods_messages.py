@@ -27,9 +27,14 @@ NOT_MODIFIED = (
 
 # ---------------------------------------------------------------------------- helpers
 def format_or_fail(
-    text: Any, parse_mode: str | None, entities: list[JSON] | None, *, limit: int,
-    empty: str | None, too_long: str,
-) -> tuple[str, list[JSON]]:  # fmt: skip
+    text: Any,
+    parse_mode: str | None,
+    entities: list[JSON] | None,
+    *,
+    limit: int,
+    empty: str | None,
+    too_long: str,
+) -> tuple[str, list[JSON]]:
     """Parse text like Telegram; ``empty=None`` allows an empty result (captions)."""
     if text is None:
         text = ""
@@ -55,8 +60,10 @@ def validate_markup(markup: Any, *, inline_only: bool = False) -> JSON | None:
     if "inline_keyboard" in markup:
         rows = markup["inline_keyboard"]
         if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            raise bad_request("can't parse inline keyboard button: "
-                              "field \"inline_keyboard\" must be an Array of Arrays")  # fmt: skip
+            raise bad_request(
+                "can't parse inline keyboard button: "
+                'field "inline_keyboard" must be an Array of Arrays'
+            )
         clean_rows = [[_validate_inline_button(b) for b in row] for row in rows]
         return {"inline_keyboard": clean_rows}
     if inline_only:
@@ -78,17 +85,32 @@ def validate_markup(markup: Any, *, inline_only: bool = False) -> JSON | None:
 
 def _validate_inline_button(button: Any) -> JSON:
     if not isinstance(button, dict):
-        raise bad_request("can't parse inline keyboard button: "
-                          "InlineKeyboardButton must be an Object")  # fmt: skip
+        raise bad_request(
+            "can't parse inline keyboard button: InlineKeyboardButton must be an Object"
+        )
     text = button.get("text")
     if not isinstance(text, str) or not text.strip():
         raise bad_request("can't parse inline keyboard button: Text must be non-empty")
-    actions = [k for k in ("url", "callback_data", "web_app", "login_url", "switch_inline_query",
-                           "switch_inline_query_current_chat", "switch_inline_query_chosen_chat",
-                           "copy_text", "callback_game", "pay") if k in button]  # fmt: skip
+    actions = [
+        k
+        for k in (
+            "url",
+            "callback_data",
+            "web_app",
+            "login_url",
+            "switch_inline_query",
+            "switch_inline_query_current_chat",
+            "switch_inline_query_chosen_chat",
+            "copy_text",
+            "callback_game",
+            "pay",
+        )
+        if k in button
+    ]
     if not actions:
-        raise bad_request("can't parse inline keyboard button: "
-                          "Text buttons are unallowed in the inline keyboard")  # fmt: skip
+        raise bad_request(
+            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+        )
     if "callback_data" in button:
         data = button["callback_data"]
         if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= 64:
@@ -125,8 +147,7 @@ def sendable_chat(st: SandboxState, bot: BotAccount, p: JSON) -> ChatState:
     return chat
 
 
-def commit(st: SandboxState, method: str, chat: ChatState, message: JSON | None,
-           p: JSON) -> None:  # fmt: skip
+def commit(st: SandboxState, method: str, chat: ChatState, message: JSON | None, p: JSON) -> None:
     st.flood.record(chat.id, st.clock())
     st.record_sent(method, chat.id, message, p)
 
@@ -158,9 +179,14 @@ def set_optional(data: JSON, key: str, value: Any) -> None:
 @api_method("sendMessage")
 async def send_message(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
     chat = sendable_chat(st, bot, p)
-    text, entities = format_or_fail(p.get("text"), p.get("parse_mode"), p.get("entities"),
-                                    limit=4096, empty="message text is empty",
-                                    too_long="message is too long")  # fmt: skip
+    text, entities = format_or_fail(
+        p.get("text"),
+        p.get("parse_mode"),
+        p.get("entities"),
+        limit=4096,
+        empty="message text is empty",
+        too_long="message is too long",
+    )
     markup = validate_markup(p.get("reply_markup"))
     reply_to = reply_target(st, chat, p)
     st.check_flood(chat)
@@ -178,15 +204,23 @@ async def send_message(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
 @api_method("editMessageText")
 async def edit_message_text(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
     chat, stored = bot_message(st, bot, p)
-    text, entities = format_or_fail(p.get("text"), p.get("parse_mode"), p.get("entities"),
-                                    limit=4096, empty="message text is empty",
-                                    too_long="message is too long")  # fmt: skip
+    text, entities = format_or_fail(
+        p.get("text"),
+        p.get("parse_mode"),
+        p.get("entities"),
+        limit=4096,
+        empty="message text is empty",
+        too_long="message is too long",
+    )
     markup = validate_markup(p.get("reply_markup"), inline_only=True)
     data = stored.data
     if "text" not in data:
         raise bad_request("there is no text in the message to edit")
-    if (text, entities, markup) == (data["text"], data.get("entities", []),
-                                    data.get("reply_markup")):  # fmt: skip
+    if (text, entities, markup) == (
+        data["text"],
+        data.get("entities", []),
+        data.get("reply_markup"),
+    ):
         raise bad_request(NOT_MODIFIED)
     st.check_flood(chat)
     data["text"] = text
@@ -200,9 +234,14 @@ async def edit_message_text(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
 @api_method("editMessageCaption")
 async def edit_message_caption(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
     chat, stored = bot_message(st, bot, p)
-    caption, entities = format_or_fail(p.get("caption"), p.get("parse_mode"),
-                                       p.get("caption_entities"), limit=1024, empty=None,
-                                       too_long="message caption is too long")  # fmt: skip
+    caption, entities = format_or_fail(
+        p.get("caption"),
+        p.get("parse_mode"),
+        p.get("caption_entities"),
+        limit=1024,
+        empty=None,
+        too_long="message caption is too long",
+    )
     markup = validate_markup(p.get("reply_markup"), inline_only=True)
     data = stored.data
     if "text" in data or "poll" in data:
@@ -262,9 +301,15 @@ async def answer_callback_query(st: SandboxState, bot: BotAccount, p: JSON) -> b
     if text is not None and len(str(text)) > 200:
         raise bad_request("MESSAGE_TOO_LONG")
     state.answered = True
-    st.callback_answers.append(CallbackAnswer(id=state.id, text=text,
-                                              show_alert=bool(p.get("show_alert")),
-                                              url=p.get("url"), at=st.clock()))  # fmt: skip
+    st.callback_answers.append(
+        CallbackAnswer(
+            id=state.id,
+            text=text,
+            show_alert=bool(p.get("show_alert")),
+            url=p.get("url"),
+            at=st.clock(),
+        )
+    )
     return True
 
 
@@ -310,12 +355,17 @@ async def send_poll(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
     st.check_flood(chat)
     poll_id = str(5_800_000_000_000_000_000 + st.next_id())
     poll: JSON = {
-        "id": poll_id, "question": question, "options": options, "total_voter_count": 0,
-        "is_closed": bool(p.get("is_closed")), "is_anonymous": p.get("is_anonymous", True),
-        "type": kind, "allows_multiple_answers": bool(p.get("allows_multiple_answers")),
+        "id": poll_id,
+        "question": question,
+        "options": options,
+        "total_voter_count": 0,
+        "is_closed": bool(p.get("is_closed")),
+        "is_anonymous": p.get("is_anonymous", True),
+        "type": kind,
+        "allows_multiple_answers": bool(p.get("allows_multiple_answers")),
         "allows_revoting": bool(p.get("allows_revoting", kind == "regular")),
         "members_only": bool(p.get("members_only")),
-    }  # fmt: skip
+    }
     if kind == "quiz":
         poll["correct_option_ids"] = [int(i) for i in correct or []]
         if p.get("explanation"):
@@ -329,9 +379,9 @@ async def send_poll(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
     set_optional(content, "reply_markup", markup)
     stored = st.store_message(chat, bot.user, content, reply_to)
     stored.poll_id = poll_id
-    st.polls[poll_id] = PollState(id=poll_id, chat_id=chat.id,
-                                  message_id=stored.data["message_id"], data=poll,
-                                  bot_id=bot.id)  # fmt: skip
+    st.polls[poll_id] = PollState(
+        id=poll_id, chat_id=chat.id, message_id=stored.data["message_id"], data=poll, bot_id=bot.id
+    )
     commit(st, "sendPoll", chat, stored.data, p)
     return copy.deepcopy(stored.data)
 

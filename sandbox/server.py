@@ -31,8 +31,12 @@ from sandbox.users import UserActions
 
 _INT_RE = re.compile(r"^-?\d+$")
 _REQUIRED_WORDING = {"text": "message text is empty", "chat_id": "chat_id is empty"}
-_DEFAULT_ERRORS = {400: "Bad Request: injected failure", 403: "Forbidden: injected failure",
-                   500: "Internal Server Error", 502: "Bad Gateway"}  # fmt: skip
+_DEFAULT_ERRORS = {
+    400: "Bad Request: injected failure",
+    403: "Forbidden: injected failure",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+}
 
 
 @dataclass
@@ -57,9 +61,13 @@ class SandboxServer(UserActions):
     """A local Bot API server. See the package docs for the control API."""
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, *, flood: FloodLimits | None = None,
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        flood: FloodLimits | None = None,
         clock: Callable[[], float] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(flood=flood, clock=clock)
         self.host = host
         self.port = port
@@ -128,8 +136,13 @@ class SandboxServer(UserActions):
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    def add_bot(self, token: str = "123456:TEST", username: str = "gridbot",
-                first_name: str = "网格通", **kwargs: Any) -> BotAccount:  # fmt: skip
+    def add_bot(
+        self,
+        token: str = "123456:TEST",
+        username: str = "gridbot",
+        first_name: str = "网格通",
+        **kwargs: Any,
+    ) -> BotAccount:
         """Register a bot account; calling it again for a known token updates that bot."""
         existing = self.bots.get(token)
         if existing is None:
@@ -142,10 +155,16 @@ class SandboxServer(UserActions):
 
     # ------------------------------------------------------------------ error injection
     def fail_next(
-        self, method: str, *, error_code: int, description: str | None = None, count: int = 1,
-        chat_id: int | str | None = None, retry_after: int | None = None,
+        self,
+        method: str,
+        *,
+        error_code: int,
+        description: str | None = None,
+        count: int = 1,
+        chat_id: int | str | None = None,
+        retry_after: int | None = None,
         parameters: JSON | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Make the next ``count`` calls of ``method`` ("*" = any) fail with this error."""
         if description is None:
             description = (
@@ -156,14 +175,25 @@ class SandboxServer(UserActions):
         params = dict(parameters or {})
         if retry_after is not None or error_code == 429:
             params["retry_after"] = retry_after or 1
-        self._injections.append(Injection(method.lower(), count, error_code, description,
-                                          chat_id, retry_after, params or None))  # fmt: skip
+        self._injections.append(
+            Injection(
+                method.lower(),
+                count,
+                error_code,
+                description,
+                chat_id,
+                retry_after,
+                params or None,
+            )
+        )
 
-    def drop_connection_next(self, method: str, count: int = 1, *,
-                             after_processing: bool = False) -> None:  # fmt: skip
+    def drop_connection_next(
+        self, method: str, count: int = 1, *, after_processing: bool = False
+    ) -> None:
         """Close the connection without answering (optionally after executing the call)."""
-        self._injections.append(Injection(method.lower(), count, drop=True,
-                                          after_processing=after_processing))  # fmt: skip
+        self._injections.append(
+            Injection(method.lower(), count, drop=True, after_processing=after_processing)
+        )
 
     def _take_injection(self, method: str, params: JSON) -> Injection | None:
         for inj in self._injections:
@@ -197,8 +227,9 @@ class SandboxServer(UserActions):
                 return self._drop(request, canonical, params, token)
             if injection is not None and not injection.drop:
                 self.stats.injected_failures += 1
-                raise ApiError(injection.error_code, injection.description or "Error",
-                               injection.parameters)  # fmt: skip
+                raise ApiError(
+                    injection.error_code, injection.description or "Error", injection.parameters
+                )
             result = await HANDLERS[canonical](self, bot, params)
             if injection is not None:
                 return self._drop(request, canonical, params, token)
@@ -212,14 +243,17 @@ class SandboxServer(UserActions):
         except Exception as exc:  # a sandbox bug: make it loud but keep serving
             self.internal_errors.append(f"{name}: {exc!r}")
             self._record(name, params, 500, repr(exc), token)
-            return _reply({"ok": False, "error_code": 500,
-                           "description": f"Internal Server Error: {exc!r}"}, 500)  # fmt: skip
+            return _reply(
+                {"ok": False, "error_code": 500, "description": f"Internal Server Error: {exc!r}"},
+                500,
+            )
         finally:
             self._in_flight -= counted
             self._touch(name)
 
-    def _drop(self, request: web.Request, method: str, params: JSON,
-              token: str) -> web.StreamResponse:  # fmt: skip
+    def _drop(
+        self, request: web.Request, method: str, params: JSON, token: str
+    ) -> web.StreamResponse:
         self.stats.dropped_connections += 1
         self._record(method, params, 0, "connection dropped", token)
         if request.transport is not None:
@@ -231,8 +265,9 @@ class SandboxServer(UserActions):
             self._last_activity = asyncio.get_running_loop().time()
         self.notify()
 
-    def _record(self, method: str, params: JSON, status: int, description: str | None,
-                token: str) -> None:  # fmt: skip
+    def _record(
+        self, method: str, params: JSON, status: int, description: str | None, token: str
+    ) -> None:
         self.stats.calls += 1
         self.stats.by_method[method] = self.stats.by_method.get(method, 0) + 1
         if status != 200:
@@ -331,9 +366,11 @@ class SandboxServer(UserActions):
             if not busy and idle_for >= quiet:
                 return
             if loop.time() >= deadline:
-                raise TimeoutError(f"sandbox not idle after {timeout}s (in flight: "
-                                   f"{self._in_flight}, pending: "
-                                   f"{[len(b.updates) for b in self.bots.values()]})")  # fmt: skip
+                raise TimeoutError(
+                    f"sandbox not idle after {timeout}s (in flight: "
+                    f"{self._in_flight}, pending: "
+                    f"{[len(b.updates) for b in self.bots.values()]})"
+                )
             await asyncio.sleep(min(0.02, max(quiet - idle_for, 0.005)))
 
 
@@ -361,8 +398,9 @@ async def _read_params(request: web.Request) -> JSON:
 
 
 def _reply(body: JSON, status: int) -> web.Response:
-    return web.Response(text=json.dumps(body, ensure_ascii=False), status=status,
-                        content_type="application/json")  # fmt: skip
+    return web.Response(
+        text=json.dumps(body, ensure_ascii=False), status=status, content_type="application/json"
+    )
 
 
 def _json_param(name: str, value: str) -> Any:

@@ -18,29 +18,85 @@ SPEC_PATH = Path(__file__).with_name("api_spec.json")
 
 # Methods the sandbox implements (canonical Bot API spelling).
 IMPLEMENTED_METHODS: tuple[str, ...] = (
-    "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo",
-    "sendMessage", "editMessageText", "editMessageReplyMarkup", "editMessageCaption",
-    "deleteMessage", "answerCallbackQuery", "sendPoll", "stopPoll", "sendPhoto",
-    "sendDocument", "getFile", "getChat", "getChatMember", "getChatAdministrators",
-    "getChatMemberCount", "setMyCommands", "getMyCommands", "deleteMyCommands",
-    "pinChatMessage", "unpinChatMessage", "sendChatAction", "leaveChat",
-)  # fmt: skip
+    "getMe",
+    "getUpdates",
+    "setWebhook",
+    "deleteWebhook",
+    "getWebhookInfo",
+    "sendMessage",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "editMessageCaption",
+    "deleteMessage",
+    "answerCallbackQuery",
+    "sendPoll",
+    "stopPoll",
+    "sendPhoto",
+    "sendDocument",
+    "getFile",
+    "getChat",
+    "getChatMember",
+    "getChatAdministrators",
+    "getChatMemberCount",
+    "setMyCommands",
+    "getMyCommands",
+    "deleteMyCommands",
+    "pinChatMessage",
+    "unpinChatMessage",
+    "sendChatAction",
+    "leaveChat",
+)
 
 # Types kept in the trimmed copy (objects produced or accepted by the sandbox).
 KEPT_TYPES: tuple[str, ...] = (
-    "Update", "Message", "InaccessibleMessage", "MaybeInaccessibleMessage", "User", "Chat",
-    "ChatFullInfo", "AcceptedGiftTypes", "ChatPermissions", "MessageEntity", "CallbackQuery",
-    "Poll", "PollOption", "PollAnswer", "InputPollOption", "ChatMemberUpdated", "ChatMember",
-    "ChatMemberOwner", "ChatMemberAdministrator", "ChatMemberMember", "ChatMemberRestricted",
-    "ChatMemberLeft", "ChatMemberBanned", "PhotoSize", "Document", "Sticker", "File",
-    "WebhookInfo", "BotCommand", "BotCommandScope", "BotCommandScopeDefault",
-    "BotCommandScopeAllPrivateChats", "BotCommandScopeAllGroupChats",
-    "BotCommandScopeAllChatAdministrators", "BotCommandScopeChat",
-    "BotCommandScopeChatAdministrators", "BotCommandScopeChatMember", "ReplyParameters",
-    "LinkPreviewOptions", "InlineKeyboardMarkup", "InlineKeyboardButton",
-    "ReplyKeyboardMarkup", "KeyboardButton", "ReplyKeyboardRemove", "ForceReply",
-    "ResponseParameters", "InputFile",
-)  # fmt: skip
+    "Update",
+    "Message",
+    "InaccessibleMessage",
+    "MaybeInaccessibleMessage",
+    "User",
+    "Chat",
+    "ChatFullInfo",
+    "AcceptedGiftTypes",
+    "ChatPermissions",
+    "MessageEntity",
+    "CallbackQuery",
+    "Poll",
+    "PollOption",
+    "PollAnswer",
+    "InputPollOption",
+    "ChatMemberUpdated",
+    "ChatMember",
+    "ChatMemberOwner",
+    "ChatMemberAdministrator",
+    "ChatMemberMember",
+    "ChatMemberRestricted",
+    "ChatMemberLeft",
+    "ChatMemberBanned",
+    "PhotoSize",
+    "Document",
+    "Sticker",
+    "File",
+    "WebhookInfo",
+    "BotCommand",
+    "BotCommandScope",
+    "BotCommandScopeDefault",
+    "BotCommandScopeAllPrivateChats",
+    "BotCommandScopeAllGroupChats",
+    "BotCommandScopeAllChatAdministrators",
+    "BotCommandScopeChat",
+    "BotCommandScopeChatAdministrators",
+    "BotCommandScopeChatMember",
+    "ReplyParameters",
+    "LinkPreviewOptions",
+    "InlineKeyboardMarkup",
+    "InlineKeyboardButton",
+    "ReplyKeyboardMarkup",
+    "KeyboardButton",
+    "ReplyKeyboardRemove",
+    "ForceReply",
+    "ResponseParameters",
+    "InputFile",
+)
 
 LICENSE_NOTE = (
     "Trimmed copy of the machine-readable Telegram Bot API description "
@@ -70,10 +126,13 @@ def trim_spec(full: dict[str, Any]) -> dict[str, Any]:
         ]
 
     methods = {
-        name: {"href": full["methods"][name]["href"], "returns": full["methods"][name]["returns"],
-               "fields": fields(full["methods"][name])}
+        name: {
+            "href": full["methods"][name]["href"],
+            "returns": full["methods"][name]["returns"],
+            "fields": fields(full["methods"][name]),
+        }
         for name in IMPLEMENTED_METHODS
-    }  # fmt: skip
+    }
     types: dict[str, Any] = {}
     for name in KEPT_TYPES:
         entry = full["types"][name]
@@ -131,8 +190,11 @@ class ApiSpec:
         if not isinstance(obj, dict):
             return [f"{path}: expected object, got {type(obj).__name__}"]
         errors = [f"{path}: unknown field {k!r}" for k in obj if k not in fields]
-        errors += [f"{path}: missing {f.name!r}" for f in fields.values()
-                   if f.required and f.name not in obj]  # fmt: skip
+        errors += [
+            f"{path}: missing {f.name!r}"
+            for f in fields.values()
+            if f.required and f.name not in obj
+        ]
         for key, value in obj.items():
             field = fields.get(key)
             if field is None or len(field.types) != 1:

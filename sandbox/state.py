@@ -135,11 +135,16 @@ class SandboxState:
         m = _TOKEN_RE.match(token)
         if m is None:
             raise SandboxError(f"malformed bot token {token!r}")
-        user = SandboxUser(id=int(m.group(1)), first_name=first_name, username=username,
-                           is_bot=True)  # fmt: skip
-        bot = BotAccount(user=user, token=token, can_join_groups=can_join_groups,
-                         can_read_all_group_messages=can_read_all_group_messages,
-                         supports_inline_queries=supports_inline_queries)  # fmt: skip
+        user = SandboxUser(
+            id=int(m.group(1)), first_name=first_name, username=username, is_bot=True
+        )
+        bot = BotAccount(
+            user=user,
+            token=token,
+            can_join_groups=can_join_groups,
+            can_read_all_group_messages=can_read_all_group_messages,
+            supports_inline_queries=supports_inline_queries,
+        )
         self.bots[token] = bot
         self.users[user.id] = user
         if self.default_bot is None:
@@ -168,8 +173,13 @@ class SandboxState:
         if id is None:
             id = self._next_user_id
             self._next_user_id += 1
-        user = SandboxUser(id=id, first_name=first_name, last_name=last_name,
-                           username=username, language_code=language_code)  # fmt: skip
+        user = SandboxUser(
+            id=id,
+            first_name=first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+        )
         self.users[id] = user
         return user
 
@@ -190,8 +200,9 @@ class SandboxState:
         n = next(self._next_group)
         if id is None:
             id = -(1_002_000_000_000 + n) if supergroup else -(4_000_000_000 + n)
-        chat = ChatState(id=id, type="supergroup" if supergroup else "group", title=title,
-                         username=username)  # fmt: skip
+        chat = ChatState(
+            id=id, type="supergroup" if supergroup else "group", title=title, username=username
+        )
         members = list(members or [])
         for uid in members:
             self._user(uid)
@@ -233,8 +244,12 @@ class SandboxState:
     ) -> StoredMessage:
         message_id = chat.next_message_id
         chat.next_message_id += 1
-        data: JSON = {"message_id": message_id, "from": sender.to_json(), "chat": chat.to_json(),
-                      "date": self.now()}  # fmt: skip
+        data: JSON = {
+            "message_id": message_id,
+            "from": sender.to_json(),
+            "chat": chat.to_json(),
+            "date": self.now(),
+        }
         if reply_to is not None:
             target = chat.messages.get(reply_to)
             if target is not None and not target.deleted:
@@ -296,8 +311,13 @@ class SandboxState:
             kept.append(update)
         bot.updates = kept
 
-    def deliver_message(self, chat: ChatState, message: JSON, kind: str = "message",
-                        only_bot: BotAccount | None = None) -> None:  # fmt: skip
+    def deliver_message(
+        self,
+        chat: ChatState,
+        message: JSON,
+        kind: str = "message",
+        only_bot: BotAccount | None = None,
+    ) -> None:
         """Queue a user-originated message update to every bot that would see it."""
         sender_id = message.get("from", {}).get("id")
         for bot in self.bots.values():
@@ -344,8 +364,10 @@ class SandboxState:
                 found = self.private_chat(value)
             chat = found
         if chat.migrated_to is not None:
-            raise bad_request("group chat was upgraded to a supergroup chat",
-                              {"migrate_to_chat_id": chat.migrated_to})  # fmt: skip
+            raise bad_request(
+                "group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": chat.migrated_to},
+            )
         return chat
 
     def check_access(self, bot: BotAccount, chat: ChatState) -> None:
@@ -376,9 +398,17 @@ class SandboxState:
             text = message.get("text", message.get("caption"))
             markup = message.get("reply_markup")
             message_id = message.get("message_id", message_id)
-        self.sent.append(SentRecord(method=method, chat_id=chat_id, message_id=message_id,
-                                    text=text, reply_markup=copy.deepcopy(markup),
-                                    params=params, at=self.clock()))  # fmt: skip
+        self.sent.append(
+            SentRecord(
+                method=method,
+                chat_id=chat_id,
+                message_id=message_id,
+                text=text,
+                reply_markup=copy.deepcopy(markup),
+                params=params,
+                at=self.clock(),
+            )
+        )
 
     def max_in_window(self, chat_id: int, seconds: float) -> int:
         """Most accepted sends to ``chat_id`` that fell inside any ``seconds``-long window."""

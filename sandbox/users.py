@@ -42,8 +42,14 @@ class UserActions(SandboxState):
             raise SandboxError(f"user {user_id} is not a member of chat {chat_id}")
         return chat
 
-    def _post(self, chat: ChatState, user_id: int, content: JSON, reply_to: int | None,
-              bot_token: str | None) -> JSON:  # fmt: skip
+    def _post(
+        self,
+        chat: ChatState,
+        user_id: int,
+        content: JSON,
+        reply_to: int | None,
+        bot_token: str | None,
+    ) -> JSON:
         if reply_to is not None and reply_to not in chat.messages:
             raise SandboxError(f"no message {reply_to} in chat {chat.id}")
         stored = self.store_message(chat, self.users[user_id], content, reply_to)
@@ -52,18 +58,26 @@ class UserActions(SandboxState):
         return copy.deepcopy(stored.data)
 
     # ------------------------------------------------------------------ messages
-    async def start_private(self, user_id: int, *, payload: str | None = None,
-                            bot_token: str | None = None) -> JSON:  # fmt: skip
+    async def start_private(
+        self, user_id: int, *, payload: str | None = None, bot_token: str | None = None
+    ) -> JSON:
         """The user opens the bot and presses Start: a ``/start`` message is delivered."""
         chat = self._member_chat(self.private_chat(user_id).id, user_id, bot_token)
         text = "/start" + (f" {payload}" if payload else "")
-        return self._post(chat, user_id, {"text": text, "entities": derive_entities(text)},
-                          None, bot_token)  # fmt: skip
+        return self._post(
+            chat, user_id, {"text": text, "entities": derive_entities(text)}, None, bot_token
+        )
 
     async def user_sends(
-        self, chat_id: int, user_id: int, text: str, *, reply_to_message_id: int | None = None,
-        entities: list[JSON] | None = None, bot_token: str | None = None,
-    ) -> JSON:  # fmt: skip
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str,
+        *,
+        reply_to_message_id: int | None = None,
+        entities: list[JSON] | None = None,
+        bot_token: str | None = None,
+    ) -> JSON:
         chat = self._member_chat(chat_id, user_id, bot_token)
         content: JSON = {"text": text}
         ents = derive_entities(text) if entities is None else entities
@@ -72,10 +86,15 @@ class UserActions(SandboxState):
         return self._post(chat, user_id, content, reply_to_message_id, bot_token)
 
     async def user_sends_photo(
-        self, chat_id: int, user_id: int, caption: str | None = None,
-        image_bytes: bytes = TINY_PNG, *, reply_to_message_id: int | None = None,
+        self,
+        chat_id: int,
+        user_id: int,
+        caption: str | None = None,
+        image_bytes: bytes = TINY_PNG,
+        *,
+        reply_to_message_id: int | None = None,
         bot_token: str | None = None,
-    ) -> JSON:  # fmt: skip
+    ) -> JSON:
         chat = self._member_chat(chat_id, user_id, bot_token)
         content: JSON = {"photo": photo_sizes(self, image_bytes)}
         if caption:
@@ -85,10 +104,17 @@ class UserActions(SandboxState):
         return self._post(chat, user_id, content, reply_to_message_id, bot_token)
 
     async def user_sends_document(
-        self, chat_id: int, user_id: int, filename: str, data: bytes,
-        caption: str | None = None, *, mime_type: str | None = None,
-        reply_to_message_id: int | None = None, bot_token: str | None = None,
-    ) -> JSON:  # fmt: skip
+        self,
+        chat_id: int,
+        user_id: int,
+        filename: str,
+        data: bytes,
+        caption: str | None = None,
+        *,
+        mime_type: str | None = None,
+        reply_to_message_id: int | None = None,
+        bot_token: str | None = None,
+    ) -> JSON:
         chat = self._member_chat(chat_id, user_id, bot_token)
         stored = store_file(self, "document", data, filename, mime_type)
         content: JSON = {"document": document_json(stored)}
@@ -96,18 +122,35 @@ class UserActions(SandboxState):
             content["caption"] = caption
         return self._post(chat, user_id, content, reply_to_message_id, bot_token)
 
-    async def user_sends_sticker(self, chat_id: int, user_id: int, emoji: str = "👍", *,
-                                 bot_token: str | None = None) -> JSON:  # fmt: skip
+    async def user_sends_sticker(
+        self, chat_id: int, user_id: int, emoji: str = "👍", *, bot_token: str | None = None
+    ) -> JSON:
         chat = self._member_chat(chat_id, user_id, bot_token)
-        stored = store_file(self, "sticker", b"RIFF\x00\x00\x00\x00WEBPVP8 ", "sticker.webp",
-                            "image/webp")  # fmt: skip
-        sticker = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                   "type": "regular", "width": 512, "height": 512, "is_animated": False,
-                   "is_video": False, "emoji": emoji, "file_size": stored.size}  # fmt: skip
+        stored = store_file(
+            self, "sticker", b"RIFF\x00\x00\x00\x00WEBPVP8 ", "sticker.webp", "image/webp"
+        )
+        sticker = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+            "file_size": stored.size,
+        }
         return self._post(chat, user_id, {"sticker": sticker}, None, bot_token)
 
-    async def user_edits(self, chat_id: int, user_id: int, message_id: int, new_text: str, *,
-                         bot_token: str | None = None) -> JSON:  # fmt: skip
+    async def user_edits(
+        self,
+        chat_id: int,
+        user_id: int,
+        message_id: int,
+        new_text: str,
+        *,
+        bot_token: str | None = None,
+    ) -> JSON:
         chat = self._member_chat(chat_id, user_id, bot_token)
         stored = chat.messages.get(message_id)
         if stored is None or stored.deleted or stored.sender_id != user_id:
@@ -123,9 +166,15 @@ class UserActions(SandboxState):
 
     # ------------------------------------------------------------------ buttons & polls
     async def press_button(
-        self, chat_id: int, message_id: int, user_id: int, callback_data: str | None = None,
-        button_text: str | None = None, *, forge: bool = False,
-    ) -> str:  # fmt: skip
+        self,
+        chat_id: int,
+        message_id: int,
+        user_id: int,
+        callback_data: str | None = None,
+        button_text: str | None = None,
+        *,
+        forge: bool = False,
+    ) -> str:
         chat = self._member_chat(chat_id, user_id, None)
         stored = chat.messages.get(message_id)
         if stored is None or stored.deleted:
@@ -133,26 +182,42 @@ class UserActions(SandboxState):
         bot = next((b for b in self.bots.values() if b.id == stored.sender_id), None)
         if bot is None:
             raise SandboxError(f"message {message_id} was not sent by a bot")
-        buttons = [b for row in (stored.data.get("reply_markup") or {}).get("inline_keyboard", [])
-                   for b in row if "callback_data" in b]  # fmt: skip
+        buttons = [
+            b
+            for row in (stored.data.get("reply_markup") or {}).get("inline_keyboard", [])
+            for b in row
+            if "callback_data" in b
+        ]
         if not forge:
-            matches = [b for b in buttons
-                       if (callback_data is None or b["callback_data"] == callback_data)
-                       and (button_text is None or b["text"] == button_text)]  # fmt: skip
+            matches = [
+                b
+                for b in buttons
+                if (callback_data is None or b["callback_data"] == callback_data)
+                and (button_text is None or b["text"] == button_text)
+            ]
             if callback_data is None and button_text is None and len(buttons) != 1:
                 matches = []
             if not matches:
                 labels = [(b["text"], b["callback_data"]) for b in buttons]
-                raise SandboxError(f"no matching callback button on message {message_id}; "
-                                   f"buttons: {labels}")  # fmt: skip
+                raise SandboxError(
+                    f"no matching callback button on message {message_id}; buttons: {labels}"
+                )
             callback_data = matches[0]["callback_data"]
         query_id = str(4_300_000_000_000_000_000 + self.next_id())
-        self.callbacks[query_id] = CallbackState(id=query_id, bot_id=bot.id, user_id=user_id,
-                                                 chat_id=chat.id, message_id=message_id,
-                                                 data=callback_data)  # fmt: skip
-        query: JSON = {"id": query_id, "from": self.users[user_id].to_json(),
-                       "message": copy.deepcopy(stored.data),
-                       "chat_instance": str(abs(chat.id) * 7919 % 10**18)}  # fmt: skip
+        self.callbacks[query_id] = CallbackState(
+            id=query_id,
+            bot_id=bot.id,
+            user_id=user_id,
+            chat_id=chat.id,
+            message_id=message_id,
+            data=callback_data,
+        )
+        query: JSON = {
+            "id": query_id,
+            "from": self.users[user_id].to_json(),
+            "message": copy.deepcopy(stored.data),
+            "chat_instance": str(abs(chat.id) * 7919 % 10**18),
+        }
         if callback_data is not None:
             query["data"] = callback_data
         self.enqueue(bot, "callback_query", query)
@@ -184,10 +249,12 @@ class UserActions(SandboxState):
         poll["total_voter_count"] = len(poll_state.votes)
         bot = next(b for b in self.bots.values() if b.id == poll_state.bot_id)
         if not poll["is_anonymous"]:
-            answer = {"poll_id": poll["id"], "user": self.users[user_id].to_json(),
-                      "option_ids": list(option_ids),
-                      "option_persistent_ids": [poll["options"][i]["persistent_id"]
-                                                for i in option_ids]}  # fmt: skip
+            answer = {
+                "poll_id": poll["id"],
+                "user": self.users[user_id].to_json(),
+                "option_ids": list(option_ids),
+                "option_persistent_ids": [poll["options"][i]["persistent_id"] for i in option_ids],
+            }
             self.enqueue(bot, "poll_answer", answer)
         self.enqueue(bot, "poll", poll)
         return copy.deepcopy(poll)
@@ -198,8 +265,14 @@ class UserActions(SandboxState):
         self.deliver_message(chat, stored.data)
         return copy.deepcopy(stored.data)
 
-    def _chat_member_update(self, chat: ChatState, actor: SandboxUser, subject: SandboxUser,
-                            old: Member | None, new: Member | None) -> None:  # fmt: skip
+    def _chat_member_update(
+        self,
+        chat: ChatState,
+        actor: SandboxUser,
+        subject: SandboxUser,
+        old: Member | None,
+        new: Member | None,
+    ) -> None:
         update = member_updated(self, chat, actor, subject, old, new)
         for bot in self.bots.values():
             if bot.id == subject.id:
@@ -230,8 +303,9 @@ class UserActions(SandboxState):
         self._chat_member_update(chat, user, user, old, chat.members[user_id])
         return message
 
-    async def remove_bot(self, chat_id: int, by_user_id: int, *,
-                         bot_token: str | None = None) -> None:  # fmt: skip
+    async def remove_bot(
+        self, chat_id: int, by_user_id: int, *, bot_token: str | None = None
+    ) -> None:
         chat = self.chat(chat_id)
         bot = self.bot_for(bot_token)
         if chat.type == "private" or not chat.is_present(bot.id):
@@ -246,8 +320,14 @@ class UserActions(SandboxState):
             ),
         )
 
-    async def add_bot_to_group(self, chat_id: int, by_user_id: int, *, as_admin: bool = False,
-                               bot_token: str | None = None) -> JSON:  # fmt: skip
+    async def add_bot_to_group(
+        self,
+        chat_id: int,
+        by_user_id: int,
+        *,
+        as_admin: bool = False,
+        bot_token: str | None = None,
+    ) -> JSON:
         chat = self.chat(chat_id)
         bot = self.bot_for(bot_token)
         actor = self._user(by_user_id)
@@ -280,8 +360,9 @@ class UserActions(SandboxState):
             bot.started_by.add(user_id)
         now = Member("kicked") if blocked else Member("member")
         if was.status != now.status:
-            self.enqueue(bot, "my_chat_member", member_updated(self, chat, user, bot.user,
-                                                                was, now))  # fmt: skip
+            self.enqueue(
+                bot, "my_chat_member", member_updated(self, chat, user, bot.user, was, now)
+            )
 
     async def migrate_to_supergroup(self, chat_id: int) -> int:
         """Upgrade a basic group; returns the new supergroup id (-100...)."""
@@ -289,8 +370,13 @@ class UserActions(SandboxState):
         if old.type != "group" or old.migrated_to is not None:
             raise SandboxError(f"chat {chat_id} is not a basic group")
         new_id = -(1_002_000_000_000 + next(self._next_group))
-        new = ChatState(id=new_id, type="supergroup", title=old.title,
-                        members=copy.deepcopy(old.members), migrated_from=old.id)  # fmt: skip
+        new = ChatState(
+            id=new_id,
+            type="supergroup",
+            title=old.title,
+            members=copy.deepcopy(old.members),
+            migrated_from=old.id,
+        )
         self.chats[new_id] = new
         owner_id = next((u for u, m in old.members.items() if m.status == "creator"), None)
         actor = self.users[owner_id] if owner_id is not None else next(iter(self.users.values()))

@@ -72,9 +72,13 @@ def group(server: SandboxServer, alice: SandboxUser, bob: SandboxUser) -> ChatSt
 
 
 async def raw_call(
-    server: SandboxServer, method: str, token: str = TOKEN, *, json_body: bool = False,
+    server: SandboxServer,
+    method: str,
+    token: str = TOKEN,
+    *,
+    json_body: bool = False,
     **params: object,
-) -> tuple[int, dict[str, object]]:  # fmt: skip
+) -> tuple[int, dict[str, object]]:
     """Call the Bot API without PTB (form-encoded by default) and return (status, body)."""
     import httpx
 

@@ -25,8 +25,11 @@ async def test_control_api_round_trip(server: SandboxServer, bot: Bot) -> None:
         alice = await client.add_user("王", "阿姨", username="wang_ayi")
         grp = await client.add_group("阅海湾一网格", [alice["id"]], bot_is_admin=True)
         await client.start_private(alice["id"])
-        sent_msg = await bot.send_message(grp["id"], "选择", reply_markup={
-            "inline_keyboard": [[{"text": "好", "callback_data": "ok"}]]})  # fmt: skip
+        sent_msg = await bot.send_message(
+            grp["id"],
+            "选择",
+            reply_markup={"inline_keyboard": [[{"text": "好", "callback_data": "ok"}]]},
+        )
         msg = await client.user_sends(grp["id"], alice["id"], "#报修 水管")
         assert msg["entities"][0]["type"] == "hashtag"
         cq = await client.press_button(grp["id"], sent_msg.message_id, alice["id"], "ok")
@@ -78,9 +81,17 @@ async def test_control_api_round_trip(server: SandboxServer, bot: Bot) -> None:
 async def test_cli_runs_standalone(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "sandbox", "--port", "0", "--flood", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "sandbox",
+        "--port",
+        "0",
+        "--flood",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         assert proc.stdout is not None
         line = (await asyncio.wait_for(proc.stdout.readline(), 15)).decode()
@@ -90,8 +101,11 @@ async def test_cli_runs_standalone(tmp_path: Path) -> None:
             assert bot.username == "gridbot"
             async with SandboxClient(base_url.removesuffix("/bot")) as client:
                 stats = await client.stats()
-                assert stats["flood"] == {"global_per_second": 30, "group_per_minute": 20,
-                                          "private_per_second": 1}  # fmt: skip
+                assert stats["flood"] == {
+                    "global_per_second": 30,
+                    "group_per_minute": 20,
+                    "private_per_second": 1,
+                }
                 user = await client.add_user("张")
                 await client.start_private(user["id"])
                 (update,) = await bot.get_updates()

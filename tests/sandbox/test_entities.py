@@ -30,13 +30,23 @@ def test_utf16_len_counts_surrogate_pairs() -> None:
         ("请 @wang_ayi 看看", [("mention", "@wang_ayi")]),
         ("见 https://example.com/a?b=1。", [("url", "https://example.com/a?b=1")]),
         ("邮件 a.b@example.com", [("email", "a.b@example.com")]),
-        ("🏠#物业 #停车 /help", [("hashtag", "#物业"), ("hashtag", "#停车"),
-                                 ("bot_command", "/help")]),
+        (
+            "🏠#物业 #停车 /help",
+            [("hashtag", "#物业"), ("hashtag", "#停车"), ("bot_command", "/help")],
+        ),
     ],
-)  # fmt: skip
+)
 def test_derive_entities(text: str, expected: list[tuple[str, str]]) -> None:
-    msg = Message.de_json({"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"},
-                           "text": text, "entities": derive_entities(text)}, None)  # fmt: skip
+    msg = Message.de_json(
+        {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 1, "type": "private"},
+            "text": text,
+            "entities": derive_entities(text),
+        },
+        None,
+    )
     assert [(e.type, v) for e, v in msg.parse_entities().items()] == expected
 
 
@@ -48,15 +58,19 @@ async def test_user_message_entities_parse_with_ptb(
     (update,) = await bot.get_updates()
     assert update.message is not None
     parsed = {e.type: v for e, v in update.message.parse_entities().items()}
-    assert parsed == {"hashtag": "#电梯故障", "mention": "@wang_ayi",
-                      "bot_command": "/report@gridbot"}  # fmt: skip
+    assert parsed == {
+        "hashtag": "#电梯故障",
+        "mention": "@wang_ayi",
+        "bot_command": "/report@gridbot",
+    }
     hashtag = update.message.entities[0]
     assert hashtag.offset == utf16_len("🚨👨‍👩‍👧 ")
 
 
 async def test_bot_html_entities_offsets_in_utf16(bot: Bot, group: ChatState) -> None:
-    msg = await bot.send_message(group.id, "😀 <b>加粗</b> #标签 <code>x&amp;y</code>",
-                                 parse_mode="HTML")  # fmt: skip
+    msg = await bot.send_message(
+        group.id, "😀 <b>加粗</b> #标签 <code>x&amp;y</code>", parse_mode="HTML"
+    )
     assert msg.text == "😀 加粗 #标签 x&y"
     assert {e.type: v for e, v in msg.parse_entities().items()} == {
         "bold": "加粗",
@@ -69,8 +83,10 @@ def test_html_parser_details() -> None:
     text, ents = parse_html('<pre><code class="language-python">print(1)</code></pre>')
     assert text == "print(1)"
     assert ents == [{"type": "pre", "offset": 0, "length": 8, "language": "python"}]
-    text, ents = parse_html("<tg-spoiler>秘</tg-spoiler><span class='tg-spoiler'>密</span>"
-                            "<blockquote expandable>引用</blockquote>")  # fmt: skip
+    text, ents = parse_html(
+        "<tg-spoiler>秘</tg-spoiler><span class='tg-spoiler'>密</span>"
+        "<blockquote expandable>引用</blockquote>"
+    )
     assert [e["type"] for e in ents] == ["spoiler", "spoiler", "expandable_blockquote"]
     text, ents = parse_html('<a href="tg://user?id=5">某人</a> &#128512; &unknown; a&b')
     assert text == "某人 😀 &unknown; a&b"
@@ -85,8 +101,13 @@ def test_markdown_v2_details() -> None:
     text, ents = parse_markdown_v2("__下划线__ ||剧透|| ~删除~ `代码\\`` ```py\nx = 1```")
     assert text == "下划线 剧透 删除 代码` x = 1"
     types = [(e["type"], e.get("language")) for e in ents]
-    assert types == [("underline", None), ("spoiler", None), ("strikethrough", None),
-                     ("code", None), ("pre", "py")]  # fmt: skip
+    assert types == [
+        ("underline", None),
+        ("spoiler", None),
+        ("strikethrough", None),
+        ("code", None),
+        ("pre", "py"),
+    ]
     with pytest.raises(EntityParseError, match="Can't find end of Bold entity"):
         parse_markdown_v2("*未结束")
 

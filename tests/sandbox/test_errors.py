@@ -93,8 +93,10 @@ async def test_unknown_token_and_method(server: SandboxServer) -> None:
 
 @pytest.fixture
 async def flood_server(clock: FakeClock) -> AsyncIterator[SandboxServer]:
-    srv = SandboxServer(flood=FloodLimits(global_per_second=30, group_per_minute=20,
-                                          private_per_second=1), clock=clock)  # fmt: skip
+    srv = SandboxServer(
+        flood=FloodLimits(global_per_second=30, group_per_minute=20, private_per_second=1),
+        clock=clock,
+    )
     srv.add_bot(TOKEN)
     await srv.start()
     try:
@@ -159,8 +161,9 @@ async def test_fail_next_and_drop_connection(
         await bot.send_message(group.id, "x")
     assert info.value.retry_after == dtm.timedelta(seconds=7)
     assert server.stats.rate_limited == 1
-    server.fail_next("sendMessage", error_code=403, description="Forbidden: custom",
-                     chat_id=group.id, count=2)  # fmt: skip
+    server.fail_next(
+        "sendMessage", error_code=403, description="Forbidden: custom", chat_id=group.id, count=2
+    )
     for _ in range(2):
         with pytest.raises(Forbidden, match=r"(?i)custom"):
             await bot.send_message(group.id, "x")

@@ -22,8 +22,9 @@ async def test_bot_uploads_photo_and_document(
     assert photo_msg.photo[-1].width == 1 and photo_msg.photo[-1].file_size == len(png)
     upload = server.sent[-1].params["photo"]
     assert isinstance(upload, UploadedFile) and upload.data == png
-    doc = await bot.send_document(group.id, InputFile(io.BytesIO(b"a,b\n1,2\n"),
-                                                      filename="台账.csv"))  # fmt: skip
+    doc = await bot.send_document(
+        group.id, InputFile(io.BytesIO(b"a,b\n1,2\n"), filename="台账.csv")
+    )
     assert doc.document is not None
     assert (doc.document.file_name, doc.document.file_size) == ("台账.csv", 8)
     assert doc.document.mime_type == "text/csv"
@@ -55,8 +56,13 @@ async def test_user_files_can_be_downloaded(
 async def test_polls_and_votes(
     server: SandboxServer, bot: Bot, group: ChatState, alice: SandboxUser, bob: SandboxUser
 ) -> None:
-    msg = await bot.send_poll(group.id, "周六几点开会？", ["上午", "下午", "晚上"],
-                              is_anonymous=False, allows_multiple_answers=True)  # fmt: skip
+    msg = await bot.send_poll(
+        group.id,
+        "周六几点开会？",
+        ["上午", "下午", "晚上"],
+        is_anonymous=False,
+        allows_multiple_answers=True,
+    )
     assert msg.poll is not None
     await server.vote_poll(msg.poll.id, alice.id, [0, 2])
     await server.vote_poll(msg.poll.id, bob.id, [2])

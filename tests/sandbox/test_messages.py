@@ -112,9 +112,12 @@ async def test_reply_parameters_and_link_preview(
 ) -> None:
     question = await server.user_sends(group.id, alice.id, "电梯坏了")
     msg = await bot.send_message(
-        group.id, "收到", reply_parameters=ReplyParameters(question["message_id"]),
-        link_preview_options=LinkPreviewOptions(is_disabled=True), disable_notification=True,
-    )  # fmt: skip
+        group.id,
+        "收到",
+        reply_parameters=ReplyParameters(question["message_id"]),
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+        disable_notification=True,
+    )
     assert msg.reply_to_message is not None
     assert msg.reply_to_message.text == "电梯坏了"
     assert msg.link_preview_options == LinkPreviewOptions(is_disabled=True)
@@ -129,8 +132,9 @@ async def test_reply_parameters_and_link_preview(
 async def test_edit_text_and_markup(server: SandboxServer, bot: Bot, group: ChatState) -> None:
     msg = await bot.send_message(group.id, "待处理", reply_markup=keyboard(("受理", "a")))
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
-        await bot.edit_message_text("待处理", group.id, msg.message_id,
-                                    reply_markup=keyboard(("受理", "a")))  # fmt: skip
+        await bot.edit_message_text(
+            "待处理", group.id, msg.message_id, reply_markup=keyboard(("受理", "a"))
+        )
     edited = await bot.edit_message_text("已受理", group.id, msg.message_id)
     assert isinstance(edited, Message)
     assert edited.text == "已受理" and edited.edit_date is not None
@@ -139,8 +143,9 @@ async def test_edit_text_and_markup(server: SandboxServer, bot: Bot, group: Chat
     again = await bot.edit_message_reply_markup(group.id, msg.message_id, reply_markup=done)
     assert isinstance(again, Message) and again.reply_markup == keyboard(("完成", "done"))
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
-        await bot.edit_message_reply_markup(group.id, msg.message_id,
-                                            reply_markup=keyboard(("完成", "done")))  # fmt: skip
+        await bot.edit_message_reply_markup(
+            group.id, msg.message_id, reply_markup=keyboard(("完成", "done"))
+        )
     with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
         await bot.edit_message_text("x", group.id, 999)
     state = server.chat_messages(group.id)[-1]
@@ -178,8 +183,9 @@ async def test_delete_message(
 
 
 async def test_markdown_v2(bot: Bot, group: ChatState) -> None:
-    msg = await bot.send_message(group.id, r"*粗体* _斜体_ 价格 1\.5 [链接](https://a.io)",
-                                 parse_mode="MarkdownV2")  # fmt: skip
+    msg = await bot.send_message(
+        group.id, r"*粗体* _斜体_ 价格 1\.5 [链接](https://a.io)", parse_mode="MarkdownV2"
+    )
     assert msg.text == "粗体 斜体 价格 1.5 链接"
     assert [e.type for e in msg.entities] == ["bold", "italic", "text_link"]
     with pytest.raises(BadRequest, match="reserved"):
@@ -192,10 +198,19 @@ async def test_missing_required_parameter(server: SandboxServer, group: ChatStat
     status, body = await raw_call(server, "sendmessage", json_body=True, chat_id=group.id)
     assert (status, body["description"]) == (400, "Bad Request: message text is empty")
     status, body = await raw_call(server, "answerCallbackQuery")
-    assert body == {"ok": False, "error_code": 400,
-                    "description": "Bad Request: callback_query_id is required"}  # fmt: skip
-    status, body = await raw_call(server, "SENDMESSAGE", json_body=True, chat_id=group.id,
-                                  text="大小写", reply_markup={"inline_keyboard": []})  # fmt: skip
+    assert body == {
+        "ok": False,
+        "error_code": 400,
+        "description": "Bad Request: callback_query_id is required",
+    }
+    status, body = await raw_call(
+        server,
+        "SENDMESSAGE",
+        json_body=True,
+        chat_id=group.id,
+        text="大小写",
+        reply_markup={"inline_keyboard": []},
+    )
     assert status == 200 and body["ok"] is True
 
 

@@ -15,8 +15,12 @@ from sandbox.spec import IMPLEMENTED_METHODS, SPEC_PATH, load_spec
 from sandbox.state import HANDLERS
 
 # Parameters the sandbox deliberately understands although Bot API 10.1 no longer lists them.
-LEGACY_PARAMS = {"reply_to_message_id", "allow_sending_without_reply", "correct_option_id",
-                 "_attachments"}  # fmt: skip
+LEGACY_PARAMS = {
+    "reply_to_message_id",
+    "allow_sending_without_reply",
+    "correct_option_id",
+    "_attachments",
+}
 
 
 def test_spec_copy_is_trimmed_and_licensed() -> None:
@@ -86,8 +90,9 @@ def test_handler_parameter_names_exist_in_spec() -> None:
 
 def test_validator_reports_problems() -> None:
     spec = load_spec()
-    problems = spec.validate_object("Message", {"message_id": "1", "chat": {"id": 1},
-                                                "colour": "red"})  # fmt: skip
+    problems = spec.validate_object(
+        "Message", {"message_id": "1", "chat": {"id": 1}, "colour": "red"}
+    )
     assert "Message: unknown field 'colour'" in problems
     assert "Message: missing 'date'" in problems
     assert "Message.message_id: expected Integer, got '1'" in problems

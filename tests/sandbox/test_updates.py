@@ -87,8 +87,11 @@ async def test_allowed_updates_is_remembered(
     await bot.get_updates(allowed_updates=["callback_query"])
     await server.user_sends(group.id, alice.id, "被过滤")
     assert await bot.get_updates() == ()
-    msg = await bot.send_message(group.id, "按钮", reply_markup={
-        "inline_keyboard": [[{"text": "好", "callback_data": "ok"}]]})  # fmt: skip
+    msg = await bot.send_message(
+        group.id,
+        "按钮",
+        reply_markup={"inline_keyboard": [[{"text": "好", "callback_data": "ok"}]]},
+    )
     await server.press_button(group.id, msg.message_id, alice.id, "ok")
     updates = await bot.get_updates()
     assert [u.callback_query.data for u in updates if u.callback_query] == ["ok"]
@@ -144,9 +147,12 @@ async def test_application_polling_end_to_end(
         await update.callback_query.edit_message_text("请描述问题")
 
     app: Application = (
-        ApplicationBuilder().token(TOKEN).base_url(server.base_url)
-        .base_file_url(server.base_file_url).build()
-    )  # fmt: skip
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(server.base_url)
+        .base_file_url(server.base_file_url)
+        .build()
+    )
     app.add_handler(CommandHandler("start", on_start))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
@@ -175,8 +181,9 @@ async def test_application_polling_end_to_end(
 async def test_privacy_mode_and_second_bot(
     server: SandboxServer, bot: Bot, alice: SandboxUser
 ) -> None:
-    server.add_bot(TOKEN, username="gridbot", first_name="网格通",
-                   can_read_all_group_messages=False)  # fmt: skip
+    server.add_bot(
+        TOKEN, username="gridbot", first_name="网格通", can_read_all_group_messages=False
+    )
     other = server.add_bot("777:OTHER", username="otherbot", first_name="其他")
     grp = server.add_group("隐私群", [alice.id])
     grp.members[other.id] = grp.members[server.bot_for().id]
@@ -188,10 +195,17 @@ async def test_privacy_mode_and_second_bot(
     await server.user_edits(grp.id, alice.id, 2, "闲聊（改）")
     seen = [u.effective_message.text for u in await bot.get_updates() if u.effective_message]
     assert seen == ["/report@gridbot 漏水", "回复"]
-    other_seen = [u["message"]["text"] if "message" in u else "edit:" + u["edited_message"]["text"]
-                  for u in server.pending_updates("777:OTHER")]  # fmt: skip
-    assert other_seen == ["闲聊", "/report@gridbot 漏水", "/help@otherbot", "回复",
-                          "edit:闲聊（改）"]  # fmt: skip
+    other_seen = [
+        u["message"]["text"] if "message" in u else "edit:" + u["edited_message"]["text"]
+        for u in server.pending_updates("777:OTHER")
+    ]
+    assert other_seen == [
+        "闲聊",
+        "/report@gridbot 漏水",
+        "/help@otherbot",
+        "回复",
+        "edit:闲聊（改）",
+    ]
     me = await bot.get_me()
     assert me.can_read_all_group_messages is False
 
