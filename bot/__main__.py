@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--locale", default="zh_CN")
     demo.add_argument("--log-level", default="ERROR")
     _registry_commands(commands)
+    _ops_commands(commands)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=getattr(args, "log_level", "INFO"), format=LOG_FORMAT)
@@ -47,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command in ("import", "export"):
         return _registry_command(args, config)
+    if args.command in ("backup", "restore", "status", "dead"):
+        return _ops_command(args, config)
     return asyncio.run(_run(config))
 
 
@@ -62,6 +65,41 @@ def _registry_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     exp.add_argument("--out", type=Path, required=True)
     exp.add_argument("--full-names", action="store_true", help="requesters' names unmasked")
     exp.add_argument("--config", type=Path, default=Path("config.toml"))
+
+
+def _ops_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    backup = commands.add_parser("backup", help="an online, checked copy of the database")
+    backup.add_argument("--out", type=Path, help="folder (default: [backup] folder)")
+    restore = commands.add_parser("restore", help="restore a backup to a path that is free")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--to", type=Path, required=True)
+    commands.add_parser("status", help="queues, failed updates, backups: one screen")
+    dead = commands.add_parser("dead", help="failed updates: list, retry N, drop N")
+    dead.add_argument("action", choices=["list", "retry", "drop"])
+    dead.add_argument("update_id", type=int, nargs="?")
+    for sub in (backup, restore, dead, commands.choices["status"]):
+        sub.add_argument("--config", type=Path, default=Path("config.toml"))
+        sub.add_argument("--log-level", default="WARNING")
+
+
+def _ops_command(args: argparse.Namespace, config: object) -> int:
+    from bot.config import Config
+    from bot.ops import cli
+
+    assert isinstance(config, Config)
+    if args.command == "backup":
+        return asyncio.run(cli.backup_command(config, args.out))
+    if args.command == "restore":
+        return cli.restore_command(config, args.file, args.to)
+    if args.command == "status":
+        return asyncio.run(cli.status_command(config))
+    if args.action != "list" and args.update_id is None:
+        print(
+            "gridbot dead retry|drop N: N is an update id from 'gridbot dead list'",
+            file=sys.stderr,
+        )
+        return 2
+    return asyncio.run(cli.dead_command(config, args.action, args.update_id))
 
 
 def _registry_command(args: argparse.Namespace, config: object) -> int:

@@ -28,12 +28,14 @@ from bot.consult.notices import NoticeService
 from bot.consult.sweep import ConsultSweep
 from bot.context import BotContext, Features, Services
 from bot.core.clock import Clock, SystemClock
+from bot.core.metrics import Metrics
 from bot.core.permissions import RoleBook
 from bot.core.rendering import Renderer
 from bot.core.workcal import WorkCalendar
 from bot.issues.draft_store import DraftStore
 from bot.issues.ledger import LedgerService
 from bot.issues.service import IssueService
+from bot.ops.health import HealthChecks, OpsServer
 from bot.privacy.personal_data import PersonalDataService
 from bot.registry.service import RegistryService
 from bot.schedule.chasing import Chaser
@@ -96,6 +98,7 @@ class GridBot:
     sender: Sender
     services: Services
     webhook: WebhookServer | None = None
+    ops: OpsServer | None = None
     _catch_up: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def start(self) -> None:
@@ -121,6 +124,10 @@ class GridBot:
                 secret_token=self.config.telegram.webhook.secret_token,
                 allowed_updates=ALLOWED_UPDATES,
             )
+        if self.config.metrics.port:
+            checks = HealthChecks(self.services, self.intake, self.config.metrics)
+            self.ops = OpsServer(checks, self.config.metrics)
+            await self.ops.start()
         # Work missed while down runs once, beside intake rather than before it: after a long
         # outage it can be large, and residents' messages must not wait for it.
         self._catch_up = asyncio.create_task(self._sweep_missed(), name="catch-up-sweep")
@@ -138,6 +145,8 @@ class GridBot:
             await self._catch_up
         if self.webhook is not None:
             await self.webhook.stop()
+        if self.ops is not None:
+            await self.ops.stop()
         await self.intake.stop()
         await self.sender.stop()
         if self.app.running:
@@ -270,6 +279,7 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         max_attempts=config.outbox.max_attempts,
         backoff=config.outbox.backoff_seconds,
     )
+    metrics = Metrics()
     services = Services(
         config=config,
         db=db,
@@ -279,6 +289,7 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         sender=sender,
         features=await build_features(db, clock, config, renderer),
         sweep_hooks=[sweep_votes, sweep_consultation],
+        metrics=metrics,
     )
     app.bot_data["services"] = services
     for module, group in HANDLER_MODULES:
@@ -292,6 +303,7 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         poll_timeout=tg.poll_timeout,
         batch=config.intake.batch,
         max_attempts=config.intake.max_attempts,
+        metrics=metrics,
     )
     return GridBot(config, db, app, intake, sender, services)
 

@@ -11,6 +11,7 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.config import Config
 from bot.core.clock import Clock
+from bot.core.metrics import Metrics
 from bot.core.rendering import Renderer
 from bot.transport.outbox import Outbox, Sender
 from storage.db import Database
@@ -61,6 +62,7 @@ class Services:
     outbox: Outbox
     sender: Sender
     features: Features
+    metrics: Metrics = field(default_factory=Metrics)
     # Each feature's own due work (meetings, 接龙 deadlines, vote closing): called every tick
     # with the clock's now inside its own transaction (bot.schedule.jobs.run_hooks).
     sweep_hooks: list[SweepHook] = field(default_factory=list)

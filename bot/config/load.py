@@ -25,6 +25,7 @@ from bot.config.reader import (
 )
 from bot.config.schedule import read_schedule
 from bot.config.schema import (
+    BackupConfig,
     CalendarConfig,
     CategoryConfig,
     CommunityConfig,
@@ -36,6 +37,7 @@ from bot.config.schema import (
     IntakeConfig,
     IssuesConfig,
     Locale,
+    MetricsConfig,
     Mode,
     OutboxConfig,
     PrivacyConfig,
@@ -149,6 +151,8 @@ def _config(root: Section, env: Mapping[str, str], base_dir: Path) -> Config:
     privacy = _privacy(root.table("privacy"))
     meetings = read_meetings(root.table("meetings"))
     votes = read_votes(root.table("votes"))
+    backup = _backup(root.table("backup"), base_dir)
+    metrics = _metrics(root.table("metrics"))
     root.finish()
     return Config(
         telegram=telegram,
@@ -165,6 +169,8 @@ def _config(root: Section, env: Mapping[str, str], base_dir: Path) -> Config:
         privacy=privacy,
         meetings=meetings,
         votes=votes,
+        backup=backup,
+        metrics=metrics,
     )
 
 
@@ -438,5 +444,32 @@ def _privacy(s: Section) -> PrivacyConfig:
     config = PrivacyConfig(
         retention_days=s.integer("retention_days", PrivacyConfig.retention_days)
     )
+    s.finish()
+    return config
+
+
+def _backup(s: Section, base_dir: Path) -> BackupConfig:
+    folder = s.string("folder", BackupConfig.folder)
+    if folder and not Path(folder).expanduser().is_absolute():
+        folder = str(base_dir / Path(folder))
+    config = BackupConfig(
+        folder=folder,
+        time=s.clock("time", BackupConfig.time),
+        keep=s.integer("keep", BackupConfig.keep),
+    )
+    s.finish()
+    return config
+
+
+def _metrics(s: Section) -> MetricsConfig:
+    config = MetricsConfig(
+        listen=s.string("listen", MetricsConfig.listen, empty=False),
+        port=s.integer("port", MetricsConfig.port, low=0),
+        pending_age_limit_seconds=s.integer(
+            "pending_age_limit_seconds", MetricsConfig.pending_age_limit_seconds
+        ),
+    )
+    if config.port > 65535:
+        s.report.add(s.key("port"), "out_of_range", low=0, high=65535, value=config.port)
     s.finish()
     return config

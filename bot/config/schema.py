@@ -232,6 +232,23 @@ class VotesConfig:
     remind_before_hours: int = 24  # owners who have not voted: one private reminder
 
 
+# -- operations (issue #17): backups, health and metrics ------------------------------------
+
+
+@dataclass(frozen=True)
+class BackupConfig:
+    folder: str = ""  # "" = no daily backup; relative paths are resolved against the config file
+    time: LocalTime = LocalTime(3, 30)  # local time of the daily backup
+    keep: int = 7  # newest backups kept; older ones are deleted after each new one
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    listen: str = "127.0.0.1"
+    port: int = 0  # 0 = no endpoint; e.g. 9464 serves /healthz and /metrics
+    pending_age_limit_seconds: int = 300  # /healthz fails when an outbox row waits longer
+
+
 @dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
@@ -248,6 +265,8 @@ class Config:
     privacy: PrivacyConfig = PrivacyConfig()
     meetings: MeetingsConfig = MeetingsConfig()
     votes: VotesConfig = VotesConfig()
+    backup: BackupConfig = BackupConfig()
+    metrics: MetricsConfig = MetricsConfig()
 
     def grid_by_chat(self, chat_id: int) -> GridConfig | None:
         """The grid whose group chat this is, if any."""

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from bot.context import BotContext, Services
 from bot.issues.presenter import IssueNotifier, issue_service
+from bot.ops.backups import backup_if_due
 from bot.schedule.presenter import ScheduleNotifier
 from bot.schedule.service import ScheduleService
 
@@ -32,30 +33,37 @@ async def tick(context: BotContext) -> None:
 async def run_sweeps(services: Services, bot_username: str) -> None:
     """Every sweep at the clock's now; each commits on its own, one failing spares the rest."""
     now = services.clock.now()
+    timed = services.metrics.sweep_seconds.labels
     try:
-        async with services.db.transaction():
-            feedback = await issue_service(services).sweep_feedback(now)
-            await IssueNotifier(services, bot_username).deliver_notices(feedback.notices)
+        with timed("feedback").time():
+            async with services.db.transaction():
+                feedback = await issue_service(services).sweep_feedback(now)
+                await IssueNotifier(services, bot_username).deliver_notices(feedback.notices)
     except Exception:
         log.exception("feedback sweep failed at %s", now.isoformat())
     try:
-        schedule = schedule_service(services)
-        digests = await schedule.prepare_digests(now)  # long reads, outside the transaction
-        async with services.db.transaction():
-            result = await schedule.sweep(now, digests)
-            await ScheduleNotifier(services, bot_username).deliver(result.notices)
+        with timed("schedule").time():
+            schedule = schedule_service(services)
+            digests = await schedule.prepare_digests(now)  # long reads, outside the transaction
+            async with services.db.transaction():
+                result = await schedule.sweep(now, digests)
+                await ScheduleNotifier(services, bot_username).deliver(result.notices)
         if result.recorded:
             log.info("schedule sweep at %s: %s", now.isoformat(), result.recorded)
     except Exception:
         log.exception("schedule sweep failed at %s", now.isoformat())
     await run_hooks(services, bot_username, now)
+    # Outside every transaction: the copy reads beside the writer and must never hold it.
+    with timed("backup").time():
+        await backup_if_due(services, now)
 
 
 async def run_hooks(services: Services, bot_username: str, now: datetime) -> None:
     """Each feature's hook (``services.sweep_hooks``), each committing on its own."""
     for hook in services.sweep_hooks:
         try:
-            async with services.db.transaction():
-                await hook(services, bot_username, now)
+            with services.metrics.sweep_seconds.labels(hook.__name__).time():
+                async with services.db.transaction():
+                    await hook(services, bot_username, now)
         except Exception:
             log.exception("sweep hook %s failed at %s", hook.__name__, now.isoformat())

@@ -20,6 +20,7 @@ import contextvars
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from telegram import Update
@@ -29,6 +30,7 @@ from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.core.clock import Clock
+from bot.core.metrics import Metrics
 from storage.db import Database
 from storage.transport.inbox import InboxRepo, InboxRow
 
@@ -81,8 +83,10 @@ class Intake:
         poll_timeout: int = 30,
         batch: int = 100,
         max_attempts: int = 3,
+        metrics: Metrics | None = None,
     ) -> None:
         self.app = app
+        self.metrics = metrics or Metrics()
         self.db = db
         self.inbox = InboxRepo(db)
         self.clock = clock
@@ -93,6 +97,7 @@ class Intake:
         self._stopping = False
         self._fetcher: asyncio.Task[None] | None = None
         self._dispatcher: asyncio.Task[None] | None = None
+        self.last_contact: datetime | None = None  # last getUpdates answer or webhook update
 
     async def start(self, *, polling: bool = True) -> None:
         """Re-dispatch what a previous run left undone, then fetch (when polling) and serve."""
@@ -113,8 +118,21 @@ class Intake:
 
     async def accept(self, updates: list[dict[str, Any]]) -> None:
         """Commit raw updates to the inbox and wake the dispatcher (polling and webhook)."""
-        await self.inbox.store(updates, self.clock.now())
+        self.last_contact = self.clock.now()
+        await self.inbox.store(updates, self.last_contact)
         self._work.set()
+
+    def problem(self, now: datetime) -> str | None:
+        """Why intake is not healthy (for /healthz), or None: a loop that ended, or no word
+        from Telegram for longer than two long polls (a webhook bot may simply be quiet)."""
+        for name, task in (("dispatch", self._dispatcher), ("fetch", self._fetcher)):
+            if task is not None and task.done():
+                return f"intake {name} loop stopped"
+        if self._fetcher is not None:
+            since = self.last_contact
+            if since is not None and (now - since).total_seconds() > 2 * self.poll_timeout + 60:
+                return f"no answer from getUpdates for {int((now - since).total_seconds())} s"
+        return None
 
     async def _fetch_loop(self) -> None:
         last = await self.inbox.last_update_id()
@@ -123,6 +141,7 @@ class Intake:
         while not self._stopping:
             try:
                 updates = await self._get_updates(offset)
+                self.last_contact = self.clock.now()
                 failures = 0
             except InvalidToken:
                 log.critical("Telegram rejected the bot token; stopping intake")
@@ -191,6 +210,7 @@ class Intake:
             cause = await self._try(row.update_id, update)
             if cause is None:
                 return True
+            self.metrics.handler_errors.inc()
             dead = await self.inbox.record_failure(
                 row.update_id, repr(cause)[:2000], self.max_attempts, self.clock.now()
             )

@@ -438,7 +438,8 @@ def test_config_example_states_the_schema_defaults() -> None:
 
 
 @pytest.mark.parametrize(
-    "section", ["intake", "outbox", "calendar", "rates", "privacy", "meetings", "votes"]
+    "section",
+    ["intake", "outbox", "calendar", "rates", "privacy", "meetings", "votes", "backup", "metrics"],
 )
 def test_config_sections_left_out_take_the_schema_defaults(section: str) -> None:
     loaded = getattr(_defaults_only(), section)

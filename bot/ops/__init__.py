@@ -1,0 +1,1 @@
+"""Operations (issue #17): backups, health and metrics, status, dead letters."""

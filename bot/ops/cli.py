@@ -1,0 +1,169 @@
+"""``gridbot backup``, ``restore``, ``status`` and ``dead list | retry N | drop N`` (issue #17).
+
+They open the configured database directly, beside a running bot (WAL lets both in): reads see
+the last commit, and a retried dead letter is dispatched by the bot like a live update — at its
+next incoming update or its next start — in one transaction with its effects.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.config import Config
+from bot.core.rendering import Renderer, local_datetime
+from storage.db import Database
+from storage.ops.backup import BackupError, backup, backups, restore
+from storage.ops.repo import OpsRepo
+
+DEAD_ERROR_CHARS = 160
+
+
+def _refused(t: Renderer, error: BackupError) -> int:
+    print(t.text(f"ops.backup.{error.key}", path=error.path, detail=error.detail), file=sys.stderr)
+    return 1
+
+
+async def backup_command(config: Config, out: Path | None) -> int:
+    t = Renderer(config.locale)
+    folder = out or (Path(config.backup.folder) if config.backup.folder else None)
+    if folder is None:
+        print(t.text("ops.backup.no_folder"), file=sys.stderr)
+        return 2
+    try:
+        made = await backup(config.storage.path, folder, datetime.now(config.timezone))
+    except BackupError as error:
+        return _refused(t, error)
+    print(t.text("ops.backup.done", path=made, size=_size(made.stat().st_size)))
+    return 0
+
+
+def restore_command(config: Config, source: Path, target: Path) -> int:
+    t = Renderer(config.locale)
+    try:
+        restore(source, target)
+    except BackupError as error:
+        return _refused(t, error)
+    print(t.text("ops.backup.restored", source=source, target=target))
+    return 0
+
+
+async def status_command(config: Config) -> int:
+    """One screen for whoever looks after the bot: queues, dead letters, backups."""
+    t = Renderer(config.locale)
+    now = datetime.now(UTC)
+    db = await Database.open(config.storage.path)
+    try:
+        repo = OpsRepo(db)
+        queues = await repo.queues()
+        backlog = await repo.backlog_by_chat(5)
+        dead = await repo.dead_updates()
+        last_sweep = await repo.last_sweep()
+    finally:
+        await db.close()
+    when = _when(t, config)
+    lines = [t.text("ops.status.title", community=config.community.name)]
+    lines.append(
+        t.text(
+            "ops.status.updates",
+            pending=queues.inbox.get("pending", 0),
+            done=queues.inbox.get("done", 0),
+            dead=queues.inbox.get("dead", 0),
+        )
+    )
+    oldest = "-" if queues.oldest_pending is None else _age(t, now - queues.oldest_pending)
+    lines.append(
+        t.text(
+            "ops.status.outbox",
+            pending=queues.outbox.get("pending", 0),
+            sent=queues.outbox.get("sent", 0),
+            dead=queues.dead_messages,
+            oldest=oldest,
+        )
+    )
+    lines += [t.text("ops.status.backlog", chat=b.chat_id, count=b.pending) for b in backlog]
+    lines.append(t.text("ops.status.unreachable", count=queues.unreachable_chats))
+    lines += [
+        t.text(
+            "ops.status.dead_line",
+            id=d.update_id,
+            at=when(d.finished_at or d.received_at),
+            error=d.error[:DEAD_ERROR_CHARS],
+        )
+        for d in dead
+    ]
+    lines.append(t.text("ops.status.sweep", at=when(last_sweep) if last_sweep else "-"))
+    lines.append(
+        t.text(
+            "ops.status.database",
+            path=config.storage.path,
+            size=_size(_db_size(config.storage.path)),
+        )
+    )
+    found = backups(Path(config.backup.folder)) if config.backup.folder else []
+    lines.append(
+        t.text("ops.status.backup", last=found[-1].name if found else "-", count=len(found))
+    )
+    print("\n".join(lines))
+    return 0
+
+
+async def dead_command(config: Config, action: str, update_id: int | None) -> int:
+    t = Renderer(config.locale)
+    db = await Database.open(config.storage.path)
+    try:
+        repo = OpsRepo(db)
+        if action == "list":
+            dead = await repo.dead_updates()
+            when = _when(t, config)
+            for d in dead:
+                print(
+                    t.text(
+                        "ops.status.dead_line",
+                        id=d.update_id,
+                        at=when(d.finished_at or d.received_at),
+                        error=d.error,
+                    )
+                )
+            if not dead:
+                print(t.text("ops.dead.none"))
+            return 0
+        assert update_id is not None
+        changed = (
+            await repo.retry_update(update_id)
+            if action == "retry"
+            else await repo.drop_update(update_id, datetime.now(UTC))
+        )
+    finally:
+        await db.close()
+    if not changed:
+        print(t.text("ops.dead.not_dead", id=update_id), file=sys.stderr)
+        return 1
+    print(t.text(f"ops.dead.{action}_done", id=update_id))
+    return 0
+
+
+def _when(t: Renderer, config: Config) -> Callable[[datetime], str]:
+    def when(moment: datetime) -> str:
+        return local_datetime(t, "ops.when", moment, config.timezone) or "-"
+
+    return when
+
+
+def _age(t: Renderer, span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    if seconds < 120:
+        return t.text("ops.age.seconds", n=seconds)
+    if seconds < 7200:
+        return t.text("ops.age.minutes", n=seconds // 60)
+    return t.text("ops.age.hours", n=seconds // 3600)
+
+
+def _db_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+def _size(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB" if size >= 1_048_576 else f"{size / 1024:.0f} KB"

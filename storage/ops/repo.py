@@ -1,0 +1,105 @@
+"""What an operator inspects and repairs: queue sizes, dead letters, unreachable chats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.clock import from_db, from_db_or_none, to_db
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class DeadUpdate:
+    update_id: int
+    received_at: datetime
+    finished_at: datetime | None
+    attempts: int
+    error: str
+
+
+@dataclass(frozen=True)
+class Backlog:
+    chat_id: int
+    pending: int
+    oldest: datetime
+
+
+@dataclass(frozen=True)
+class QueueState:
+    inbox: dict[str, int]  # by state: pending / done / dead
+    outbox: dict[str, int]  # by state: pending / sent / dead / unreachable
+    oldest_pending: datetime | None  # the outbox row waiting longest
+    unreachable_chats: int
+    dead_messages: int
+
+
+class OpsRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def queues(self) -> QueueState:
+        inbox = await self.db.fetchall("SELECT state, COUNT(*) FROM inbox GROUP BY state")
+        outbox = await self.db.fetchall("SELECT state, COUNT(*) FROM outbox GROUP BY state")
+        oldest = await self.db.fetchone(
+            "SELECT MIN(created_at) FROM outbox WHERE state = 'pending'"
+        )
+        unreachable = await self.db.fetchone("SELECT COUNT(*) FROM unreachable_chats")
+        outbox_counts = {str(r[0]): int(r[1]) for r in outbox}
+        return QueueState(
+            inbox={str(r[0]): int(r[1]) for r in inbox},
+            outbox=outbox_counts,
+            oldest_pending=from_db_or_none(oldest[0] if oldest else None),
+            unreachable_chats=int(unreachable[0]) if unreachable else 0,
+            dead_messages=outbox_counts.get("dead", 0),
+        )
+
+    async def backlog_by_chat(self, limit: int = 10) -> list[Backlog]:
+        rows = await self.db.fetchall(
+            "SELECT chat_id, COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending'"
+            " GROUP BY chat_id ORDER BY COUNT(*) DESC, chat_id LIMIT ?",
+            (limit,),
+        )
+        return [Backlog(int(r[0]), int(r[1]), from_db(r[2])) for r in rows]
+
+    async def last_sweep(self) -> datetime | None:
+        """How far the schedule sweep has got (it records each tick's now)."""
+        row = await self.db.fetchone("SELECT swept_to FROM schedule_clock WHERE id = 1")
+        return None if row is None else from_db(row[0])
+
+    async def dead_updates(self) -> list[DeadUpdate]:
+        rows = await self.db.fetchall(
+            "SELECT update_id, received_at, finished_at, attempts, error FROM inbox"
+            " WHERE state = 'dead' ORDER BY update_id"
+        )
+        return [
+            DeadUpdate(int(r[0]), from_db(r[1]), from_db_or_none(r[2]), int(r[3]), str(r[4] or ""))
+            for r in rows
+        ]
+
+    async def retry_update(self, update_id: int) -> bool:
+        """Put a dead update back in the queue with fresh attempts; False if it is not dead.
+
+        It then runs like a live one: in one transaction with its effects and its done mark."""
+        async with self.db.writing() as tx:
+            return (
+                await tx.execute(
+                    "UPDATE inbox SET state = 'pending', attempts = 0, finished_at = NULL"
+                    " WHERE update_id = ? AND state = 'dead'",
+                    (update_id,),
+                )
+                == 1
+            )
+
+    async def drop_update(self, update_id: int, now: datetime) -> bool:
+        """Give up on a dead update for good (kept as done, with its error, for the record)."""
+        async with self.db.writing() as tx:
+            return (
+                await tx.execute(
+                    "UPDATE inbox SET state = 'done', finished_at = ?,"
+                    " error = COALESCE(error, '') || ' [dropped]'"
+                    " WHERE update_id = ? AND state = 'dead'",
+                    (to_db(now), update_id),
+                )
+                == 1
+            )
