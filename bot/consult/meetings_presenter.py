@@ -48,11 +48,12 @@ class MeetingNotifier:
         return f"{self.when(m.record.starts_at)}–{clock}"
 
     def scope(self, m: MeetingView) -> str:
+        """「3号楼2单元」, 「3号楼」, the grid's name or 「全社区」 (issue #13 item 14)."""
         kind, value = m.record.scope_kind, m.record.scope_value
-        if kind == "grid":
-            grid = self.services.config.grid_by_key(value)
-            value = grid.name if grid else value
-        return self.t.text(f"meetings.scope.{kind}", value=value)
+        grid = self.services.config.grid_by_key(value) if kind == "grid" else None
+        building, _, unit = value.partition("-")
+        return self.t.text(f"meetings.scope.{kind}", building=building, unit=unit,
+                           grid=grid.name if grid else value)  # fmt: skip
 
     def markup(self, number: int, *, sign_up: bool = True) -> dict[str, Any]:
         buttons = [

@@ -20,12 +20,10 @@ from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotFound, NotPermitted, UserError
 from bot.core.permissions import Role, RoleBook, roles_of
 from bot.votes.rules import Choice, Elector, Matter, OwnersResult, owners_decision
+from bot.votes.scope import scope_of
 from storage.votes.repo import ElectorRow, NewVote, ScopeHousehold, VoteRecord, VoteRepo
 
 _CONVENORS: Final = frozenset({Role.WORKER, Role.LEADER, Role.SECRETARY})
-_SCOPE: Final = re.compile(
-    r"^(?:(unit|单元):(\w+)-(\w+)|(building|楼栋|楼):(\w+)|(community|小区|社区))$"
-)
 _MATTERS: Final = {"ordinary": Matter.ORDINARY, "一般": Matter.ORDINARY,
                    "special": Matter.SPECIAL, "重大": Matter.SPECIAL}  # fmt: skip
 _DAYS: Final = re.compile(r"^(\d{1,3})(?:d|天)$")
@@ -43,16 +41,6 @@ class Ballot:
     vote: OwnersVote
     choice: Choice
     changed: bool  # replaced an earlier ballot
-
-
-def scope_of(text: str) -> tuple[str | None, str | None]:
-    """``unit:3-2`` → (3, 2); ``building:3`` → (3, None); ``community`` → (None, None)."""
-    match = _SCOPE.match(text.strip())
-    if match is None:
-        raise InvalidInput("votes.errors.scope", text=text)
-    if match[1]:
-        return match[2], match[3]
-    return (match[5], None) if match[4] else (None, None)
 
 
 def electorate(
@@ -116,7 +104,7 @@ class VoteService:
         self.check_convenor(actor, grid)
         if len(args) < 3:
             raise InvalidInput("votes.errors.owners_usage")
-        building, unit = scope_of(args[0])
+        scope = scope_of(args[0], self.config)
         matter = _MATTERS.get(args[1].lower())
         if matter is None:
             raise InvalidInput("votes.errors.matter", text=args[1])
@@ -124,12 +112,12 @@ class VoteService:
         title = " ".join(rest).strip()
         if not title:
             raise InvalidInput("votes.errors.owners_usage")
-        households = await self.repo.scope_households(building, unit)
+        households = await self.repo.scope_households(scope.building, scope.unit, scope.grid)
         if not households:
             raise NotFound("votes.errors.empty_scope", scope=args[0])
         electors = electorate(households, await self.repo.verified_owners())
         new = NewVote("owners", title, chat_id, grid, actor, self.deadline(days),
-                      matter=matter.value, scope=args[0])  # fmt: skip
+                      matter=matter.value, scope=scope.canonical)  # fmt: skip
         vote_id = await self.repo.create(new, electors, self.clock.now())
         return await self.owners_vote(vote_id)
 

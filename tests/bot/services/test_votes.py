@@ -3,6 +3,7 @@ the deadline, and the residents' meeting flow."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,9 +14,11 @@ import pytest
 from bot.app import build_features
 from bot.config import config_from_dict
 from bot.core.errors import NotPermitted, UserError
-from bot.core.rendering import Renderer
+from bot.core.rendering import TEMPLATES, Renderer
 from bot.votes.polls import PollService
-from bot.votes.service import VoteService, electorate, scope_of
+from bot.votes.presenter import scope_text
+from bot.votes.scope import VoteScope, scope_of
+from bot.votes.service import VoteService, electorate
 from storage.db import Database
 from storage.votes.repo import ScopeHousehold
 from tests.support import factories as f
@@ -54,13 +57,32 @@ def test_electorate_joins_units_of_one_owner_and_keeps_unclaimed_ones() -> None:
 @pytest.mark.parametrize(
     ("text", "scope"),
     [
-        pytest.param("unit:3-2", ("3", "2"), id="unit"),
-        pytest.param("building:3", ("3", None), id="building"),
-        pytest.param("community", (None, None), id="community"),
+        pytest.param("unit:3-2", VoteScope("unit", "3", "2"), id="unit"),
+        pytest.param("building:3", VoteScope("building", "3"), id="building"),
+        pytest.param("楼栋：3", VoteScope("building", "3"), id="building-zh"),
+        pytest.param("grid:第一网格", VoteScope("grid", grid="g1"), id="grid-by-name"),
+        pytest.param("网格:g2", VoteScope("grid", grid="g2"), id="grid-by-key"),
+        pytest.param("community", VoteScope("community"), id="community"),
     ],
 )
-def test_scope_of(text: str, scope: tuple[str | None, str | None]) -> None:
-    assert scope_of(text) == scope
+def test_scope_of(text: str, scope: VoteScope) -> None:
+    assert scope_of(text, config_from_dict(f.community_data(), f.ENV)) == scope
+
+
+@pytest.mark.parametrize(
+    ("stored", "zh", "en"),
+    [
+        pytest.param("community", "全小区", "the whole community", id="community"),
+        pytest.param("building:5", "5号楼", "Building 5", id="building"),
+        pytest.param("unit:5-1", "5号楼1单元", "Building 5, unit 1", id="unit"),
+        pytest.param("grid:g1", "第一网格", "第一网格", id="grid"),
+    ],
+)
+def test_scope_text_says_the_scope_in_words(stored: str, zh: str, en: str) -> None:
+    """Issue #13 item 14: the announcement said "unit:5-1" instead of 「5号楼1单元」."""
+    config = config_from_dict(f.community_data(), f.ENV)
+    assert scope_text(Renderer("zh_CN"), stored, config) == zh
+    assert scope_text(Renderer("en"), stored, config) == en
 
 
 async def test_ballot_change_forbidden_by_setting(tmp_path: Path) -> None:
@@ -108,3 +130,19 @@ async def test_residents_meeting_present_then_yes(tmp_path: Path) -> None:
         done = await polls.record(f.WORKER_G1, meeting.vote.id, "yes", 31)
         assert done.result is not None and done.result.passed
         assert done.vote.state == "closed"
+
+
+BLOCK_AT_END = re.compile(r"\S.*?(?<!\+)%}$")
+
+
+@pytest.mark.parametrize("feature", ["votes", "meetings"])
+def test_templates_keep_the_line_break_after_an_inline_block(feature: str) -> None:
+    """Issue #13 item 14: with trim_blocks, a line of text that ends in ``{% endif %}`` loses its
+    line break and runs into the next line; such a line must end in ``+%}``."""
+    joined = []
+    for path in sorted(TEMPLATES.glob(f"*/{feature}/*.html.j2")):
+        lines = path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+        for number, line in enumerate(lines[:-1], start=1):
+            if BLOCK_AT_END.search(line) and not re.fullmatch(r"\s*{%[^%]*%}", line):
+                joined.append(f"{path.relative_to(TEMPLATES)}:{number}")
+    assert joined == []
