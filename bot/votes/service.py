@@ -46,7 +46,9 @@ class Ballot:
 def electorate(
     households: Sequence[ScopeHousehold], owners: Iterable[tuple[int, int]]
 ) -> list[ElectorRow]:
-    """Group households into electors: linked by a shared verified owner (union-find)."""
+    """Group households into electors (union-find): linked by a shared verified owner or by the
+    same 业主编号 on the household sheet, so an owner of several units is one head with the areas
+    summed whether or not they use Telegram (issue #13 item 15)."""
     ids = {h.id: h for h in households}
     parent = {h: h for h in ids}
 
@@ -60,7 +62,7 @@ def electorate(
     for user, household in owners:
         if household in ids:
             users.setdefault(user, []).append(household)
-    for linked in users.values():
+    for linked in (*users.values(), *_same_owner_key(households)):
         for other in linked[1:]:
             parent[root(other)] = root(linked[0])
     groups: dict[int, list[int]] = {}
@@ -73,6 +75,15 @@ def electorate(
         area = sum(ids[h].area_centi for h in members)
         rows.append(ElectorRow(number, area, rooms, tuple(who)))
     return rows
+
+
+def _same_owner_key(households: Sequence[ScopeHousehold]) -> list[list[int]]:
+    """The households of each 业主编号 given on the sheet."""
+    by_key: dict[str, list[int]] = {}
+    for h in households:
+        if h.owner_key:
+            by_key.setdefault(h.owner_key, []).append(h.id)
+    return list(by_key.values())
 
 
 class VoteService:

@@ -22,12 +22,13 @@ from bot.votes.service import VoteService, electorate
 from storage.db import Database
 from storage.votes.repo import ScopeHousehold
 from tests.support import factories as f
-from tests.support.votes import OWNER, unit_sheet
+from tests.support.registry import HEADER, as_csv
+from tests.support.votes import OWNER, ROOMS, unit_sheet
 
 
 @asynccontextmanager
 async def vote_world(
-    tmp_path: Path, **votes: object
+    tmp_path: Path, *, verify: bool = True, **votes: object
 ) -> AsyncIterator[tuple[dict[str, Any], f.FakeClock]]:
     data = f.community_data()
     data["votes"] = dict(votes)
@@ -38,7 +39,7 @@ async def vote_world(
         found = await build_features(db, clock, config, Renderer())
         registry = found.registry
         await registry.import_sheet(unit_sheet(), "住户.csv", None)
-        for room, user in OWNER.items():
+        for room, user in OWNER.items() if verify else ():
             household = await registry.find_room(f"3-2-{room}")
             await registry.consent(user, "业主")
             await registry.claim(user, household.id, "owner")
@@ -46,6 +47,39 @@ async def vote_world(
         yield found, clock
     finally:
         await db.close()
+
+
+def test_electorate_joins_units_with_the_same_owner_key_without_telegram() -> None:
+    homes = [ScopeHousehold(i, "3", "2", f"{i}01", 100 * i, key)
+             for i, key in ((1, "A"), (2, ""), (3, "A"), (4, "B"))]  # fmt: skip
+    rows = electorate(homes, [(7, 2), (7, 4)])  # 7 owns 2 and 4 (B) in Telegram
+    assert [(r.rooms, r.area_centi, r.user_ids) for r in rows] == [
+        ("3-2-101、3-2-301", 400, ()),
+        ("3-2-201、3-2-401", 600, (7,)),
+    ]
+
+
+async def test_owner_key_on_the_sheet_counts_one_owner_of_two_units_once(
+    tmp_path: Path,
+) -> None:
+    """Issue #13 item 15: 民法典 art. 278 counts owners. Rooms 101 and 102 share 业主编号 Y-001 and
+    nobody has verified them through Telegram: one head of 11, with 80 + 120 m² of area."""
+    header = [*HEADER, "业主编号"]
+    rows: list[list[object]] = [
+        ["3号楼", 2, room, 80 if room.endswith("1") else 120, f"业主{room}", "", "g1",
+         "Y-001" if room in ("101", "102") else f"Y-{room}"]
+        for room in ROOMS
+    ]  # fmt: skip
+    async with vote_world(tmp_path, verify=False) as (found, _):
+        summary = await found.registry.import_sheet(as_csv(rows, header), "住户.csv", None)
+        assert summary.updated == 12  # the owner identifiers are new on every row
+        votes: VoteService = found.votes
+        ov = await votes.create_owners(f.WORKER_G1, f.G1_CHAT, "g1",
+                                       ["unit:3-2", "ordinary", "门禁"])  # fmt: skip
+        assert ov.result.electors == 11
+        joined = next(e for e in ov.electors if "3-2-101" in e.rooms)
+        assert joined.rooms == "3-2-101、3-2-102" and joined.area_centi == 20000
+        assert sum(e.area_centi for e in ov.electors) == 120000  # area still sums every unit
 
 
 def test_electorate_joins_units_of_one_owner_and_keeps_unclaimed_ones() -> None:
