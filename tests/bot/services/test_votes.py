@@ -119,6 +119,16 @@ def test_scope_text_says_the_scope_in_words(stored: str, zh: str, en: str) -> No
     assert scope_text(Renderer("en"), stored, config) == en
 
 
+async def test_a_grid_scope_asks_the_owners_of_that_grid(tmp_path: Path) -> None:
+    async with vote_world(tmp_path) as (found, _):
+        votes: VoteService = found.votes
+        ov = await votes.create_owners(f.WORKER_G1, f.G1_CHAT, "g1",
+                                       ["grid:第一网格", "ordinary", "门禁"])  # fmt: skip
+        assert ov.vote.scope == "grid:g1" and ov.result.electors == 12
+        with pytest.raises(UserError, match="empty_scope"):  # unit 3-2 is all in g1
+            await votes.create_owners(f.WORKER_G1, f.G1_CHAT, "g1", ["网格:g2", "ordinary", "x"])
+
+
 async def test_ballot_change_forbidden_by_setting(tmp_path: Path) -> None:
     async with vote_world(tmp_path, ballot_change="forbidden") as (found, _):
         votes: VoteService = found.votes
