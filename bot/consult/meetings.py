@@ -41,10 +41,12 @@ class MeetingService:
     async def view(self, meeting_id: int) -> MeetingView:
         record = await self._get(meeting_id)
         repo = self.repo
+        suggestions = tuple(await repo.suggestions(record.id))
+        homes = await repo.homes_of(s.user_id for s in suggestions if s.user_id is not None)
         return MeetingView(
             record, tuple(await repo.agenda(record.id)), tuple(await repo.people(record.id)),
-            tuple(await repo.suggestions(record.id)), tuple(await repo.resolutions(record.id)),
-            tuple(await repo.objections(record.id)), tuple(await repo.chats(record.id)),
+            suggestions, tuple(await repo.resolutions(record.id)),
+            tuple(await repo.objections(record.id)), tuple(await repo.chats(record.id)), homes,
         )  # fmt: skip
 
     async def overview(self, meeting_id: int, user_id: int) -> MeetingView:

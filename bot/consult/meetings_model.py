@@ -11,7 +11,7 @@ The one-line form, fields separated by "|" (or full-width "｜"):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
@@ -32,15 +32,11 @@ MAX_TEXT = 1000
 
 @dataclass(frozen=True)
 class SuggestionGroup:
-    """Suggestions on one agenda item (``item`` 0: not tied to an item), counted."""
+    """Suggestions on one agenda item (``item`` 0: not tied to an item), in order."""
 
     item: int
     title: str
-    texts: tuple[str, ...]
-
-    @property
-    def count(self) -> int:
-        return len(self.texts)
+    suggestions: tuple[TextRecord, ...]
 
 
 @dataclass(frozen=True)
@@ -52,6 +48,8 @@ class MeetingView:
     resolutions: tuple[TextRecord, ...] = ()
     objections: tuple[TextRecord, ...] = ()
     chats: tuple[int, ...] = field(default=())
+    # Where each suggestion's author lives, user id → (building, unit), if verified.
+    homes: Mapping[int, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def id(self) -> int:
@@ -70,13 +68,17 @@ class MeetingView:
         """Who gets reminders: the invited and everyone who signed up."""
         return tuple(p.user_id for p in self.people if p.invited or p.signed_up_at is not None)
 
+    def home_of(self, text: TextRecord) -> tuple[str, str] | None:
+        """The (building, unit) of the author of a suggestion, if they are a verified resident."""
+        return None if text.user_id is None else self.homes.get(text.user_id)
+
     def grouped_suggestions(self, other: str) -> tuple[SuggestionGroup, ...]:
         """Per agenda item in order, then the rest under ``other``; empty groups left out."""
         groups = []
         for item, title in [*enumerate(self.agenda, 1), (0, other)]:
-            texts = tuple(s.text for s in self.suggestions if (s.agenda_item or 0) == item)
-            if texts:
-                groups.append(SuggestionGroup(item, title, texts))
+            found = tuple(s for s in self.suggestions if (s.agenda_item or 0) == item)
+            if found:
+                groups.append(SuggestionGroup(item, title, found))
         return tuple(groups)
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 from typing import Any
 
 from bot.consult import jielong_presenter as jielong_notify
@@ -17,11 +19,27 @@ from bot.consult.meetings_model import MeetingView
 from bot.consult.meetings_xlsx import minutes_workbook
 from bot.consult.sweep import ConsultKind, ConsultNotice, ConsultSweep
 from bot.context import Services
-from bot.privacy.service import mask_name
+from bot.privacy.service import mask_name, mask_phones
 from bot.votes.presenter import polls, votes
+from storage.consult.meetings import TextRecord
 from storage.votes.repo import VoteRecord
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One suggestion as a list shows it: the author's name (full or masked) and home."""
+
+    name: str
+    home: str  # 楼栋-单元, "" if the author is not a verified resident
+    text: str
+
+
+@dataclass(frozen=True)
+class ListedGroup:
+    title: str
+    entries: tuple[Listed, ...]
 
 
 def announce_ref(number: int, chat_id: int) -> str:
@@ -48,11 +66,12 @@ class MeetingNotifier:
         return f"{self.when(m.record.starts_at)}–{clock}"
 
     def scope(self, m: MeetingView) -> str:
+        """「3号楼2单元」, 「3号楼」, the grid's name or 「全社区」 (issue #13 item 14)."""
         kind, value = m.record.scope_kind, m.record.scope_value
-        if kind == "grid":
-            grid = self.services.config.grid_by_key(value)
-            value = grid.name if grid else value
-        return self.t.text(f"meetings.scope.{kind}", value=value)
+        grid = self.services.config.grid_by_key(value) if kind == "grid" else None
+        building, _, unit = value.partition("-")
+        return self.t.text(f"meetings.scope.{kind}", building=building, unit=unit,
+                           grid=grid.name if grid else value)  # fmt: skip
 
     def markup(self, number: int, *, sign_up: bool = True) -> dict[str, Any]:
         buttons = [
@@ -88,21 +107,49 @@ class MeetingNotifier:
                 ref, chat, text, reply_markup=self.markup(m.id), coalesce=True
             )
 
+    def home(self, m: MeetingView, text: TextRecord) -> str:
+        found = m.home_of(text)
+        if found is None:
+            return ""
+        return self.t.text("meetings.format.home", building=found[0], unit=found[1])
+
+    def suggestion_list(self, m: MeetingView, *, public: bool) -> tuple[ListedGroup, ...]:
+        """Suggestions per agenda item, each with its author (issue #13 item 16): the full name
+        for the convenor; for a group (``public``) the name masked (王*) and phones hidden."""
+        groups = m.grouped_suggestions(self.t.text("meetings.format.other"))
+        return tuple(
+            ListedGroup(g.title, tuple(
+                Listed(mask_name(s.name) if public else s.name, self.home(m, s),
+                       mask_phones(s.text) if public else s.text)
+                for s in g.suggestions
+            ))
+            for g in groups
+        )  # fmt: skip
+
+    async def show_overview(self, m: MeetingView, requester: int, chat_id: int) -> None:
+        """/meeting N: the overview names each suggestion's author, so it goes to the convenor
+        privately; asked in a group, the group is told where it went."""
+        text = self.render("overview", m, groups=self.suggestion_list(m, public=False))
+        await self.outbox.send_message(requester, text)
+        if chat_id != requester:
+            note = self.t.text("meetings.replies.sent_private", number=m.id)
+            await self.outbox.send_message(chat_id, str(escape(note)))
+
     async def to_convenor(self, m: MeetingView, template: str, **values: Any) -> None:
         text = self.render(template, m, **values)
         await self.outbox.send_message(m.record.convenor_id, text)
 
     async def publish_minutes(self, m: MeetingView) -> None:
         """The minutes in every group of the meeting, and as .xlsx to the convenor."""
-        other = self.t.text("meetings.format.other")
         attendees = [mask_name(p.name) for p in m.attended if p.name]
-        text = self.render("minutes", m, groups=m.grouped_suggestions(other),
+        text = self.render("minutes", m, groups=self.suggestion_list(m, public=True),
                            attendees=attendees, votes=await self.vote_results(m),
                            until=self.when(m.record.publicity_until))  # fmt: skip
         for chat in m.chats:
             await self.outbox.send_message(chat, text)
         details = {"time": self.window(m), "place": m.record.place, "scope": self.scope(m)}
-        data = minutes_workbook(self.t, m, details, self.services.config.timezone)
+        homes = {s.id: self.home(m, s) for s in m.suggestions}
+        data = minutes_workbook(self.t, m, details, homes, self.services.config.timezone)
         await self.outbox.send_document(m.record.convenor_id, data, f"minutes-{m.id}.xlsx")
 
     async def vote_results(self, m: MeetingView) -> list[str]:

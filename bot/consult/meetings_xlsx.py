@@ -27,8 +27,11 @@ def _section(sheet: Worksheet, title: str, header: list[str], rows: list[list[An
         sheet.append(row)
 
 
-def minutes_workbook(t: Renderer, m: MeetingView, details: dict[str, str], tz: Any) -> bytes:
-    """``details``: the rendered time, place and scope lines, keyed like the catalogue."""
+def minutes_workbook(
+    t: Renderer, m: MeetingView, details: dict[str, str], homes: dict[int, str], tz: Any
+) -> bytes:
+    """``details``: the rendered time, place and scope lines, keyed like the catalogue;
+    ``homes``: each suggestion's author's 楼栋-单元 by suggestion id ("" if unknown)."""
 
     def x(key: str) -> str:
         return t.text(f"meetings.export.{key}")
@@ -44,12 +47,15 @@ def minutes_workbook(t: Renderer, m: MeetingView, details: dict[str, str], tz: A
     ]
     _section(sheet, x("attendance"), [x("position"), x("name"), x("signed_up"), x("signed_in")],
              people)  # fmt: skip
-    texts = [x("position"), x("item"), x("content"), x("time")]
+    # Each suggestion's author by full name (issue #13 item 16): the file is the convenor's.
     suggestions = [
-        [i, s.agenda_item or "", s.text, _local(s.created_at, tz)]
+        [i, s.name, s.text, _local(s.created_at, tz), s.agenda_item or "", homes.get(s.id, "")]
         for i, s in enumerate(m.suggestions, 1)
     ]
-    _section(sheet, x("suggestions"), texts, suggestions)
+    _section(sheet, x("suggestions"),
+             [x("position"), x("name"), x("content"), x("time"), x("item"), x("home")],
+             suggestions)  # fmt: skip
+    texts = [x("position"), x("item"), x("content"), x("time")]
     resolutions = [
         [i, "", r.text, _local(r.created_at, tz)] for i, r in enumerate(m.resolutions, 1)
     ]
@@ -59,5 +65,5 @@ def minutes_workbook(t: Renderer, m: MeetingView, details: dict[str, str], tz: A
     ]
     _section(sheet, x("objections"), [x("position"), x("name"), x("content"), x("time")],
              objections)  # fmt: skip
-    xlsx.set_widths(sheet, (10, 24, 48, 18))
+    xlsx.set_widths(sheet, (10, 24, 48, 18, 10, 12))
     return xlsx.to_bytes(book)

@@ -4,6 +4,13 @@ Nothing is written here: :func:`parse_sheet` returns the households or every pro
 with its sheet row number (the header is row 1, as Excel shows it), so a secretary fixes the
 whole file in one go. The import itself (all-or-nothing, idempotent) is
 ``RegistryService.import_sheet``.
+
+Columns (header spellings in ``_ALIASES``; 楼栋, 单元, 房号, 建筑面积 and 网格 are required):
+楼栋 · 单元 · 房号 · 建筑面积 (㎡, up to 2 decimals) · 业主姓名 · 联系电话 · 网格 · 业主编号.
+业主编号 is optional: any identifier the community keeps for an owner (产权证上的权利人, a number
+of its own), the same on every unit that owner holds. Owners' decisions (民法典 art. 278) count
+the units sharing it as one owner with the areas summed (issue #13 item 15); without it, units
+are joined only once their owner has verified them through Telegram.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ _ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     "room": ("房号", "房间号", "户号", "门牌号", "室", "room"),
     "area": ("建筑面积", "面积", "房屋面积", "产权面积", "area"),
     "owner": ("业主姓名", "业主", "姓名", "户主", "owner"),
+    "owner_key": ("业主编号", "业主代码", "产权人编号", "业主id", "ownerid", "owner_id"),
     "phone": ("联系电话", "电话", "手机", "手机号", "联系方式", "phone"),
     "grid": ("网格", "所属网格", "网格名称", "grid"),
 }
@@ -193,6 +201,7 @@ def _household(cells: Mapping[str, str], grids: Mapping[str, str]) -> HouseholdD
         owner_names=cells.get("owner", ""),
         phone=cells.get("phone", ""),
         grid=grids[cells["grid"]],
+        owner_key=cells.get("owner_key", "").replace(" ", ""),
     )
 
 

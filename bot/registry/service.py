@@ -270,5 +270,5 @@ class RegistryService:
         return await self.repo.sensitive(household_id)
 
 
-def _fields(h: HouseholdRecord | HouseholdData) -> tuple[int, str, str, str]:
-    return (h.area_centi, h.owner_names, h.phone, h.grid)
+def _fields(h: HouseholdRecord | HouseholdData) -> tuple[int, str, str, str, str]:
+    return (h.area_centi, h.owner_names, h.phone, h.grid, h.owner_key)

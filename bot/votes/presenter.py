@@ -17,13 +17,15 @@ from typing import Any
 
 from telegram import Message
 
+from bot.config import Config
 from bot.consult.notices import NoticeService, NoticeStatus, Reminders, rooms_text
 from bot.context import Services
-from bot.core.errors import UserError
-from bot.core.rendering import local_datetime
+from bot.core.errors import InvalidInput, UserError
+from bot.core.rendering import Renderer, local_datetime
 from bot.registry.service import RegistryService
 from bot.votes.polls import AdvisoryVote, MeetingVote, PollService
 from bot.votes.rules import PARTICIPATION, Choice, Matter
+from bot.votes.scope import scope_of
 from bot.votes.service import OwnersVote, VoteService
 from storage.consult.notices import NoticeRecord
 from storage.votes.repo import VoteRecord
@@ -65,6 +67,17 @@ def square_metres(centi: int) -> str:
     return f"{centi // 100}.{centi % 100:02d}".rstrip("0").rstrip(".")
 
 
+def scope_text(t: Renderer, stored: str, config: Config) -> str:
+    """A vote's scope in words from the catalogue: 「3号楼2单元」, 「第一网格」, 「全小区」."""
+    try:
+        scope = scope_of(stored, config)
+    except InvalidInput:  # a grid since removed from the config: its key is all there is
+        return stored.partition(":")[2] or stored
+    grid = config.grid_by_key(scope.grid) if scope.grid else None
+    return t.text(f"votes.scope.{scope.kind}", building=scope.building, unit=scope.unit,
+                  grid=grid.name if grid else "")  # fmt: skip
+
+
 def markup(rows: list[list[tuple[str, str]]]) -> dict[str, Any]:
     return {"inline_keyboard": [[{"text": t, "callback_data": d} for t, d in row] for row in rows]}
 
@@ -78,6 +91,9 @@ class VoteNotifier:
         zone = self.services.config.timezone
         return local_datetime(self.t, "votes.format.datetime", moment, zone) or ""
 
+    def scope(self, vote: VoteRecord) -> str:
+        return scope_text(self.t, vote.scope, self.services.config)
+
     # -- owners' decisions ---------------------------------------------------------------------
 
     def _announce_text(self, ov: OwnersVote) -> str:
@@ -90,7 +106,7 @@ class VoteNotifier:
             "electors": r.electors,
         }
         return self.t.render(
-            "votes/owners_announce", number=vote.id, title=vote.title, scope=vote.scope,
+            "votes/owners_announce", number=vote.id, title=vote.title, scope=self.scope(vote),
             matter=self.t.text(f"votes.matters.{r.matter.value}"),
             special=r.matter is Matter.SPECIAL, deadline=self.when(vote.deadline),
             closed=vote.state != "open", p=progress,
@@ -164,6 +180,7 @@ class VoteNotifier:
         }
         text = self.t.render(
             "votes/owners_result", number=ov.vote.id, title=ov.vote.title, passed=r.passed,
+            scope=self.scope(ov.vote),
             matter=t(f"votes.matters.{r.matter.value}"), special=r.matter is Matter.SPECIAL,
             r=values, reasons="；".join(t(f"votes.failed.{f}") for f in r.failed),
         )  # fmt: skip

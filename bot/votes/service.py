@@ -20,12 +20,10 @@ from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotFound, NotPermitted, UserError
 from bot.core.permissions import Role, RoleBook, roles_of
 from bot.votes.rules import Choice, Elector, Matter, OwnersResult, owners_decision
+from bot.votes.scope import scope_of
 from storage.votes.repo import ElectorRow, NewVote, ScopeHousehold, VoteRecord, VoteRepo
 
 _CONVENORS: Final = frozenset({Role.WORKER, Role.LEADER, Role.SECRETARY})
-_SCOPE: Final = re.compile(
-    r"^(?:(unit|单元):(\w+)-(\w+)|(building|楼栋|楼):(\w+)|(community|小区|社区))$"
-)
 _MATTERS: Final = {"ordinary": Matter.ORDINARY, "一般": Matter.ORDINARY,
                    "special": Matter.SPECIAL, "重大": Matter.SPECIAL}  # fmt: skip
 _DAYS: Final = re.compile(r"^(\d{1,3})(?:d|天)$")
@@ -45,20 +43,12 @@ class Ballot:
     changed: bool  # replaced an earlier ballot
 
 
-def scope_of(text: str) -> tuple[str | None, str | None]:
-    """``unit:3-2`` → (3, 2); ``building:3`` → (3, None); ``community`` → (None, None)."""
-    match = _SCOPE.match(text.strip())
-    if match is None:
-        raise InvalidInput("votes.errors.scope", text=text)
-    if match[1]:
-        return match[2], match[3]
-    return (match[5], None) if match[4] else (None, None)
-
-
 def electorate(
     households: Sequence[ScopeHousehold], owners: Iterable[tuple[int, int]]
 ) -> list[ElectorRow]:
-    """Group households into electors: linked by a shared verified owner (union-find)."""
+    """Group households into electors (union-find): linked by a shared verified owner or by the
+    same 业主编号 on the household sheet, so an owner of several units is one head with the areas
+    summed whether or not they use Telegram (issue #13 item 15)."""
     ids = {h.id: h for h in households}
     parent = {h: h for h in ids}
 
@@ -72,7 +62,7 @@ def electorate(
     for user, household in owners:
         if household in ids:
             users.setdefault(user, []).append(household)
-    for linked in users.values():
+    for linked in (*users.values(), *_same_owner_key(households)):
         for other in linked[1:]:
             parent[root(other)] = root(linked[0])
     groups: dict[int, list[int]] = {}
@@ -85,6 +75,15 @@ def electorate(
         area = sum(ids[h].area_centi for h in members)
         rows.append(ElectorRow(number, area, rooms, tuple(who)))
     return rows
+
+
+def _same_owner_key(households: Sequence[ScopeHousehold]) -> list[list[int]]:
+    """The households of each 业主编号 given on the sheet."""
+    by_key: dict[str, list[int]] = {}
+    for h in households:
+        if h.owner_key:
+            by_key.setdefault(h.owner_key, []).append(h.id)
+    return list(by_key.values())
 
 
 class VoteService:
@@ -116,7 +115,7 @@ class VoteService:
         self.check_convenor(actor, grid)
         if len(args) < 3:
             raise InvalidInput("votes.errors.owners_usage")
-        building, unit = scope_of(args[0])
+        scope = scope_of(args[0], self.config)
         matter = _MATTERS.get(args[1].lower())
         if matter is None:
             raise InvalidInput("votes.errors.matter", text=args[1])
@@ -124,12 +123,12 @@ class VoteService:
         title = " ".join(rest).strip()
         if not title:
             raise InvalidInput("votes.errors.owners_usage")
-        households = await self.repo.scope_households(building, unit)
+        households = await self.repo.scope_households(scope.building, scope.unit, scope.grid)
         if not households:
             raise NotFound("votes.errors.empty_scope", scope=args[0])
         electors = electorate(households, await self.repo.verified_owners())
         new = NewVote("owners", title, chat_id, grid, actor, self.deadline(days),
-                      matter=matter.value, scope=args[0])  # fmt: skip
+                      matter=matter.value, scope=scope.canonical)  # fmt: skip
         vote_id = await self.repo.create(new, electors, self.clock.now())
         return await self.owners_vote(vote_id)
 

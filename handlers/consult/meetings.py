@@ -41,8 +41,7 @@ async def create_or_view(update: Update, context: BotContext) -> None:
             await say(context, message, context.t.render("meetings/usage"))
         elif is_number(rest.lstrip("#")):
             view = await meetings.overview(int(rest.lstrip("#")), message.from_user.id)
-            groups = view.grouped_suggestions(context.t.text("meetings.format.other"))
-            await say(context, message, notify.render("overview", view, groups=groups))
+            await notify.show_overview(view, message.from_user.id, message.chat_id)
         else:
             created = await meetings.create(message.from_user.id, rest)
             await notify.announce(created.view)

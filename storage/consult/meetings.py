@@ -244,6 +244,22 @@ class MeetingRepo:
         )
         return [MeetingRecord._from_row(r) for r in rows]
 
+    async def homes_of(self, user_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        """Each user's verified household as (building, unit), the first one they verified
+        (issue #13 item 16: the group's 意见清单 says where a suggestion comes from)."""
+        wanted = sorted(set(user_ids))
+        if not wanted:
+            return {}
+        rows = await self.db.fetchall(
+            "SELECT ph.user_id, b.name AS building, u.name AS unit FROM person_households ph"
+            " JOIN households h ON h.id = ph.household_id JOIN units u ON u.id = h.unit_id"
+            " JOIN buildings b ON b.id = u.building_id"
+            f" WHERE ph.state = 'verified' AND ph.user_id IN ({placeholders(len(wanted))})"
+            " ORDER BY ph.verified_at DESC, h.id DESC",
+            wanted,
+        )  # newest first, so the first verified is the one the dict keeps
+        return {int(r["user_id"]): (r["building"], r["unit"]) for r in rows}
+
     # -- where a meeting is announced ----------------------------------------------------------
 
     async def grids_of_place(self, building: str, unit: str | None) -> set[str]:

@@ -30,13 +30,14 @@ class HouseholdRecord:
     owner_names: str
     phone: str
     grid: str
+    owner_key: str = ""  # 业主编号 from the sheet: one owner's units share it (issue #13 item 15)
 
     @classmethod
     def _from_row(cls, row: Row) -> HouseholdRecord:
         return cls(
             id=row["id"], building=row["building"], unit=row["unit"], room=row["room"],
             area_centi=row["area_centi"], owner_names=row["owner_names"], phone=row["phone"],
-            grid=row["grid"],
+            grid=row["grid"], owner_key=row["owner_key"],
         )  # fmt: skip
 
 
@@ -51,6 +52,7 @@ class HouseholdData:
     owner_names: str
     phone: str
     grid: str
+    owner_key: str = ""  # 业主编号, optional (issue #13 item 15)
 
 
 @dataclass(frozen=True)
@@ -154,16 +156,16 @@ class RegistryRepo:
                 unit_id = await _unit_id(tx, data.building, data.unit)
                 await tx.insert(
                     "INSERT INTO households (unit_id, room, area_centi, owner_names, phone, grid,"
-                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " owner_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (unit_id, data.room, data.area_centi, data.owner_names, data.phone,
-                     data.grid, stamp, stamp),
+                     data.grid, data.owner_key, stamp, stamp),
                 )  # fmt: skip
             for household_id, data in changed:
                 await tx.execute(
                     "UPDATE households SET area_centi = ?, owner_names = ?, phone = ?, grid = ?,"
-                    " updated_at = ? WHERE id = ?",
-                    (data.area_centi, data.owner_names, data.phone, data.grid, stamp,
-                     household_id),
+                    " owner_key = ?, updated_at = ? WHERE id = ?",
+                    (data.area_centi, data.owner_names, data.phone, data.grid, data.owner_key,
+                     stamp, household_id),
                 )  # fmt: skip
 
     # -- persons and links ---------------------------------------------------------------------

@@ -86,6 +86,7 @@ class ScopeHousehold:
     unit: str
     room: str
     area_centi: int
+    owner_key: str = ""  # 业主编号 from the household sheet, '' if not given
 
 
 class VoteRepo:
@@ -236,17 +237,21 @@ class VoteRepo:
     # -- registry look-ups for the electorate --------------------------------------------------
 
     async def scope_households(
-        self, building: str | None, unit: str | None
+        self, building: str | None, unit: str | None, grid: str | None = None
     ) -> list[ScopeHousehold]:
+        """The households of a building, a unit of it, a grid, or (all None) the community."""
         sql = (
-            "SELECT h.id, b.name AS building, u.name AS unit, h.room, h.area_centi"
+            "SELECT h.id, b.name AS building, u.name AS unit, h.room, h.area_centi, h.owner_key"
             " FROM households h JOIN units u ON u.id = h.unit_id"
             " JOIN buildings b ON b.id = u.building_id"
-            " WHERE (? IS NULL OR b.name = ?) AND (? IS NULL OR u.name = ?) ORDER BY h.id"
+            " WHERE (? IS NULL OR b.name = ?) AND (? IS NULL OR u.name = ?)"
+            " AND (? IS NULL OR h.grid = ?) ORDER BY h.id"
         )
-        rows = await self.db.fetchall(sql, (building, building, unit, unit))
+        rows = await self.db.fetchall(sql, (building, building, unit, unit, grid, grid))
         return [
-            ScopeHousehold(r["id"], r["building"], r["unit"], r["room"], r["area_centi"])
+            ScopeHousehold(
+                r["id"], r["building"], r["unit"], r["room"], r["area_centi"], r["owner_key"]
+            )
             for r in rows
         ]
 

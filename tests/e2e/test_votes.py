@@ -3,8 +3,11 @@ and an advisory native poll stopped at its deadline."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.app import GridBot
 from tests.support import factories as f
@@ -100,6 +103,66 @@ async def test_one_owner_of_two_units_counts_once_and_a_tenant_cannot_vote(
         assert world.server.callback_answers[-1].show_alert
         rows = await gridbot.db.fetchall("SELECT user_id FROM vote_ballots")
         assert [r[0] for r in rows] == [OWNER["101"]]
+
+
+RESULT_LINES = {  # as Telegram shows it (the sandbox records the text without its HTML)
+    "zh_CN": [
+        "🗳 业主共同决定 #1：更换单元门禁 —— 通过",
+        "",
+        "范围：3号楼2单元",
+        "依据：民法典第278条，一般事项（参与面积、人数均需 ≥ 2/3；"
+        "同意面积、人数均需超过参与者的一半）",
+        "参与：面积 83.3%，人数 10/12（83.3%），需 ≥ 66.7%",
+        "同意：面积 60.0%，人数 60.0%（占参与者），需 > 50.0%",
+        "各项条件均已满足。",
+        "",
+        "未投票的业主不计入同意。",
+    ],
+    "en": [
+        "🗳 Owners' decision #1: 更换单元门禁 — passed",
+        "",
+        "Scope: Building 3, unit 2",
+        "Basis: Civil Code art. 278, ordinary matter (area and owners taking part each ≥ 2/3;"
+        " area and owners in favour each more than half of those taking part)",
+        "Taking part: area 83.3%, owners 10/12 (83.3%), ≥ 66.7% needed",
+        "In favour: area 60.0%, owners 60.0% (of those taking part), > 50.0% needed",
+        "All conditions are met.",
+        "",
+        "Owners who did not vote are not counted as in favour.",
+    ],
+}
+LABELS = {
+    "zh_CN": {"yes": "同意", "no": "反对", "close": "结束表决", "scope": "范围：3号楼2单元，"},
+    "en": {"yes": "Yes", "no": "No", "close": "Close the vote",
+           "scope": "Scope: Building 3, unit 2, "},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+async def test_owners_result_keeps_its_lines_and_names_the_scope(
+    tmp_path: Path, locale: str
+) -> None:
+    """Issue #13 item 14: the result joined "…一半）" and "参与：…", lost the blank line after
+    the heading, and the scope read "unit:3-2" instead of 「3号楼2单元」."""
+    labels = LABELS[locale]
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        world.config = dataclasses.replace(world.config, locale=locale)  # type: ignore[arg-type]
+        async with running_bot(world) as gridbot:
+            await add_people(world, gridbot, list(OWNER.values()))
+            await seed_unit(gridbot)
+            await start_vote(world, gridbot, "/vote_owners unit:3-2 ordinary 更换单元门禁")
+            announce = await world.wait_sent(f.G1_CHAT, "更换单元门禁")
+            assert labels["scope"] in (announce.text or "")
+            # 10 of 12 owners, 1000 of 1200 m², take part; 6 of them (600 m²) agree.
+            for room in ("101", "201", "301", "102", "202", "302"):
+                ballot = await world.wait_sent(OWNER[room], "#1")
+                await press(world, gridbot, ballot, OWNER[room], labels["yes"])
+            for room in ("401", "501", "402", "502"):
+                ballot = await world.wait_sent(OWNER[room], "#1")
+                await press(world, gridbot, ballot, OWNER[room], labels["no"])
+            await press(world, gridbot, announce, f.WORKER_G1, labels["close"])
+            result = await world.wait_sent(f.G1_CHAT, RESULT_LINES[locale][-1])
+            assert (result.text or "").split("\n") == RESULT_LINES[locale]
 
 
 async def test_advisory_poll_counts_answers_and_stops_at_the_deadline(tmp_path: Path) -> None:
