@@ -58,7 +58,7 @@ class HandlingService(FeedbackService):
             await self.repo.add_photos(issue.id, photos, "resolution", now)
             issue = await self.transition(
                 issue, Action.RESOLVE, actor_id=user_id, role=role.value, note=note,
-                changes={"resolved_at": now, "round": issue.round + 1},
+                changes={"resolved_at": now, "round": issue.round + 1, "result": note},
             )  # fmt: skip
             notices = self.to_workers(issue, NoticeKind.WORKER_UPDATE, action=Action.RESOLVE,
                                       note=note)  # fmt: skip

@@ -155,6 +155,7 @@ class IssueView:
     resolved_at: datetime | None
     closed_at: datetime | None
     round: int  # how many times it has been resolved
+    result: str | None = None  # the handler's 办结 note, what residents are told was done
 
     @property
     def reporter_ids(self) -> frozenset[int]:
@@ -183,6 +184,7 @@ class IssueView:
             resolution_photos=tuple(p.file_id for p in rec.photos if p.kind == "resolution"),
             reported_at=rec.reported_at, respond_by=rec.respond_by, resolve_by=rec.resolve_by,
             resolved_at=rec.resolved_at, closed_at=rec.closed_at, round=rec.round,
+            result=rec.result,
         )  # fmt: skip
 
 

@@ -129,6 +129,8 @@ class IssueNotifier:
             "anonymous": issue.anonymous,
             "reason": issue.reason,
             "merged_into": issue.merged_into,
+            # What was done (办理结果): the residents see it too, phones masked in a group.
+            "result": mask_phones(issue.result) if hidden and issue.result else issue.result,
         }
 
     def render(self, template: str, issue: IssueView, audience: Audience, **extra: Any) -> str:
