@@ -108,6 +108,15 @@ class FeedbackService(IssueCore):
                 return self.outcome(issue, notices)
             return await self._close_if_done(issue, user_id, role)
 
+    async def open_slip_of(self, number: int, user_id: int) -> int | None:
+        """The user's unanswered slip for the issue's current round, to hand over again to a
+        resident the bot could not write to when it was issued (issue #13 item 13)."""
+        issue = await self.load(number)
+        for slip in await self.repo.slips.of_issue(issue.id):
+            if (slip.user_id, slip.state, slip.round) == (user_id, "open", issue.round):
+                return slip.id
+        return None
+
     async def _open_slip(self, slip_id: int, user_id: int) -> SlipRecord:
         """The slip if this user may still answer it (buttons can be stale or forged)."""
         slip = await self.repo.slips.get(slip_id)

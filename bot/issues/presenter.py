@@ -183,10 +183,33 @@ class IssueNotifier:
     async def _to_source(self, notice: Notice, issue: IssueView) -> None:
         """The group ack or the emergency reply, threaded under the resident's message."""
         audience = Audience.GROUP if notice.chat_id < 0 else Audience.WORKER
-        text = self.render(notice.kind.value, issue, audience, **self.notice_extra(notice))
+        extra = self.notice_extra(notice)
+        markup = None
+        if notice.kind is NoticeKind.ACK_GROUP:
+            # Progress goes privately, which reaches only a resident who opened a chat with the
+            # bot: anyone else is shown the way to receive it (issue #13 item 13).
+            reporter = self.reporter_at(issue, notice.chat_id, notice.reply_to_message_id)
+            extra["reachable"] = reporter is None or await self.reaches_privately(reporter)
+            if not extra["reachable"]:
+                markup = self.follow_link(issue.number)
+        text = self.render(notice.kind.value, issue, audience, **extra)
         await self.services.outbox.send_message(
-            notice.chat_id, text, reply_to=notice.reply_to_message_id
+            notice.chat_id, text, reply_to=notice.reply_to_message_id, reply_markup=markup
         )
+
+    @staticmethod
+    def reporter_at(issue: IssueView, chat_id: int, message_id: int | None) -> int | None:
+        """Who reported ``issue`` with that message (else its first reporter)."""
+        for reporter in issue.reporters:
+            if (reporter.chat_id, reporter.message_id) == (chat_id, message_id):
+                return reporter.user_id
+        return issue.reporters[0].user_id if issue.reporters else None
+
+    def follow_link(self, number: int) -> kb.Markup:
+        """A URL button opening the private chat on the issue (``/start issue_<n>``)."""
+        url = f"https://t.me/{self.bot_username}?start=issue_{number}"
+        label = self.t("issues.buttons.follow", number=number)
+        return {"inline_keyboard": [[{"text": label, "url": url}]]}
 
     async def _to_worker(self, notice: Notice, issue: IssueView) -> None:
         text = self.render(notice.kind.value, issue, Audience.WORKER, **self.notice_extra(notice))

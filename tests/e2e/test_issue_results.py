@@ -77,3 +77,51 @@ async def test_the_group_link_carries_the_result(tmp_path: Path) -> None:
     assert f"办理结果：{RESULT}" in (link.text or "")
     assert "13812345678" not in (link.text or "")
     assert f"办理结果：{RESULT}" in slip
+
+
+async def test_an_unreachable_reporter_gets_the_link_then_what_they_missed(
+    tmp_path: Path,
+) -> None:
+    """The resident never opened a private chat: the group ack does not promise private
+    progress but offers the deep link; opening it brings the status, the progress note, the
+    result and the waiting slip; the next step then reaches them privately."""
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        for user in (f.WORKER_G1, f.PROPERTY_USER):
+            await world.server.start_private(user)
+        await step(world, gridbot)
+        await sends(world, gridbot, f.G1_CHAT, f.RESIDENT, "#报事 5号楼消防通道被快递车堵了")
+        ack = await world.wait_sent(f.G1_CHAT, "#1")
+        card = await world.wait_sent(f.WORKER_G1, "#1")
+        for label in ("受理", "交办", "万象美物业"):
+            await press(world, gridbot, card, f.WORKER_G1, label)
+        await sends(world, gridbot, f.PROPERTY_USER, f.PROPERTY_USER, "/note 1 已联系驿站负责人")
+        await sends(world, gridbot, f.PROPERTY_USER, f.PROPERTY_USER, f"/done 1 {RESULT}")
+        missed = [r for r in world.sent_to(f.RESIDENT) if r.message_id is not None]
+
+        url = buttons(ack)["私聊接收进展 #1"]
+        await world.server.start_private(f.RESIDENT, payload=url.split("start=")[1])
+        await step(world, gridbot)
+        detail = (await world.wait_sent(f.RESIDENT, "办理过程")).text or ""
+        slip = await world.wait_sent(f.RESIDENT, "请您评价")
+        for label in ("是", "未解决", "不满意", "提交评价"):
+            await press(world, gridbot, slip, f.RESIDENT, label)
+        await sends(world, gridbot, f.PROPERTY_USER, f.PROPERTY_USER, "/note 1 驿站今天搬走")
+        later = await world.wait_sent(f.RESIDENT, "驿站今天搬走")
+
+    assert "私聊告诉您" not in (ack.text or "") and "点下方按钮与我私聊" in (ack.text or "")
+    assert url == "https://t.me/gridbot?start=issue_1"
+    assert missed == []  # nothing reached them before they opened the chat
+    assert "已办结" in detail and "已联系驿站负责人" in detail and f"办理结果：{RESULT}" in detail
+    assert "之后每一步进展我都会私聊告诉您" in detail
+    assert f"办理结果：{RESULT}" in (slip.text or "")
+    assert later.message_id is not None
+
+
+async def test_a_reachable_reporter_is_promised_private_progress(tmp_path: Path) -> None:
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        await world.server.start_private(f.RESIDENT)
+        await step(world, gridbot)
+        await sends(world, gridbot, f.G1_CHAT, f.RESIDENT, "#报事 5号楼消防通道被快递车堵了")
+        ack = await world.wait_sent(f.G1_CHAT, "#1")
+
+    assert "进展会私聊告诉您" in (ack.text or "") and not buttons(ack)
