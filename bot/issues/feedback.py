@@ -77,6 +77,15 @@ class FeedbackService(IssueCore):
             )  # fmt: skip
         return notices
 
+    def to_group_status(self, issue: IssueView) -> list[Notice]:
+        """The group's ack of a group report becomes its status line: what was done, or that
+        it is being redone (issue #13 item 12). Private issues never reach a group."""
+        if not is_group(issue.source_chat_id):
+            return []
+        reply_to = issue.source_message_id
+        kind = NoticeKind.GROUP_STATUS
+        return [Notice(kind, issue.source_chat_id, issue.number, reply_to_message_id=reply_to)]
+
     async def answer_slip(
         self,
         slip_id: int,
@@ -145,6 +154,7 @@ class FeedbackService(IssueCore):
         notices = self.to_handler(issue, NoticeKind.HANDLER_ORDER, **fields)
         notices += self.to_workers(issue, NoticeKind.WORKER_UPDATE, **fields)
         notices += self.to_reporters(issue, NoticeKind.STATUS_TO_REPORTER, action=Action.REOPEN)
+        notices += self.to_group_status(issue)
         return self.outcome(issue, notices)
 
     async def _close_if_done(self, issue: IssueView, actor_id: int | None, role: str) -> Outcome:

@@ -225,6 +225,7 @@ class NoticeKind(StrEnum):
     RETURN_DECISION = "return_decision"  # the handler: approved / refused
     FEEDBACK_SLIP = "feedback_slip"  # each reporter privately: the three questions
     FEEDBACK_REMINDER = "feedback_reminder"  # each reporter who has not answered after N days
+    GROUP_STATUS = "group_status"  # the group ack, edited: state and result (办结, 重办)
 
 
 @dataclass(frozen=True)

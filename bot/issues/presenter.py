@@ -9,6 +9,7 @@ button press can edit it in place:
     issue:<n>:order:<handler>   the handler's 交办单
     issue:<n>:return:<worker>   a return request (申请退单) awaiting a decision
     issue:<n>:dup:<worker>      a likely-duplicate hint
+    issue:<n>:ack               the group's ack, edited into the issue's status line
     slip:<id>                   a feedback slip (edited one question at a time)
 """
 
@@ -67,6 +68,11 @@ def dup_ref(number: int, user_id: int) -> str:
 def chase_ref(number: int, user_id: int) -> str:
     """The 催受理 reminder, which carries the card's buttons (bot/schedule/presenter.py)."""
     return f"issue:{number}:chase:{user_id}"
+
+
+def ack_ref(number: int) -> str:
+    """The group's ack of a report, later edited into its status line."""
+    return f"issue:{number}:ack"
 
 
 def slip_ref(slip_id: int) -> str:
@@ -169,6 +175,8 @@ class IssueNotifier:
             await self.services.outbox.send_photo(notice.chat_id, photo, caption=caption)
         if kind in (NoticeKind.ACK_GROUP, NoticeKind.EMERGENCY_REPLY):
             await self._to_source(notice, issue)
+        elif kind is NoticeKind.GROUP_STATUS:
+            await self._status_line(notice, issue)
         elif kind in (NoticeKind.WORKER_CARD, NoticeKind.EMERGENCY_ALERT):
             await self._to_worker(notice, issue)
         elif kind in (NoticeKind.DUPLICATE_HINT, NoticeKind.RETURN_REQUEST):
@@ -184,18 +192,28 @@ class IssueNotifier:
         """The group ack or the emergency reply, threaded under the resident's message."""
         audience = Audience.GROUP if notice.chat_id < 0 else Audience.WORKER
         extra = self.notice_extra(notice)
-        markup = None
+        markup, ref = None, None
         if notice.kind is NoticeKind.ACK_GROUP:
-            # Progress goes privately, which reaches only a resident who opened a chat with the
-            # bot: anyone else is shown the way to receive it (issue #13 item 13).
-            reporter = self.reporter_at(issue, notice.chat_id, notice.reply_to_message_id)
-            extra["reachable"] = reporter is None or await self.reaches_privately(reporter)
-            if not extra["reachable"]:
-                markup = self.follow_link(issue.number)
+            markup, ref = await self.follow_markup(notice, issue), ack_ref(issue.number)
+            extra["reachable"] = markup is None
         text = self.render(notice.kind.value, issue, audience, **extra)
         await self.services.outbox.send_message(
-            notice.chat_id, text, reply_to=notice.reply_to_message_id, reply_markup=markup
+            notice.chat_id, text, reply_to=notice.reply_to_message_id, reply_markup=markup, ref=ref
         )
+
+    async def _status_line(self, notice: Notice, issue: IssueView) -> None:
+        """The group's ack now reads as the issue's state and result (no new group message)."""
+        text = self.render("group_status", issue, Audience.GROUP, **self.notice_extra(notice))
+        markup = await self.follow_markup(notice, issue)
+        await self.edit_if_sent(ack_ref(issue.number), notice.chat_id, text, markup)
+
+    async def follow_markup(self, notice: Notice, issue: IssueView) -> kb.Markup | None:
+        """Progress goes privately, which reaches only a resident who opened a chat with the
+        bot: anyone else is shown the way to receive it (issue #13 item 13)."""
+        reporter = self.reporter_at(issue, notice.chat_id, notice.reply_to_message_id)
+        if reporter is None or await self.reaches_privately(reporter):
+            return None
+        return self.follow_link(issue.number)
 
     @staticmethod
     def reporter_at(issue: IssueView, chat_id: int, message_id: int | None) -> int | None:

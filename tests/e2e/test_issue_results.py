@@ -23,6 +23,13 @@ def buttons(record: SentRecord) -> dict[str, str]:
     return {b["text"]: b.get("callback_data") or b.get("url", "") for row in rows for b in row}
 
 
+def current(world: World, record: SentRecord) -> SentRecord:
+    """The message as it is now (after edits): the newest record of it."""
+    same = [r for r in world.server.sent if (r.chat_id, r.message_id) == (record.chat_id,
+            record.message_id)]  # fmt: skip
+    return same[-1]
+
+
 async def press(world: World, gridbot: GridBot, record: SentRecord, user: int, label: str) -> None:
     assert record.message_id is not None
     await world.server.press_button(record.chat_id, record.message_id, user, button_text=label)
@@ -52,12 +59,17 @@ async def test_the_slip_and_issue_view_carry_the_result(tmp_path: Path) -> None:
     async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
         await resolved_in_group(world, gridbot, f.RESIDENT)
         slip = (await world.wait_sent(f.RESIDENT, "请您评价")).text or ""
+        ack = await world.wait_sent(f.G1_CHAT, "已登记 #1")
+        status = current(world, ack).text or ""
         await sends(world, gridbot, f.RESIDENT, f.RESIDENT, "/issue 1")
         mine = (await world.wait_sent(f.RESIDENT, "办理过程")).text or ""
         await sends(world, gridbot, f.G1_CHAT, f.NEIGHBOUR, "/issue 1")
         group = (await world.wait_sent(f.G1_CHAT, "办理过程")).text or ""
 
     assert f"办理结果：{RESULT}" in slip
+    # The group's ack became the status line: what was done, the phone masked.
+    assert "当前状态：已办结" in status and f"办理结果：{RESULT}" in status
+    assert "13812345678" not in status and "138****5678" in status
     assert RESULT in mine.split("办理过程")[0]
     assert f"办理结果</b>：{RESULT}" in group or f"办理结果：{RESULT}" in group
     assert "13812345678" not in group and "138****5678" in group
@@ -68,7 +80,7 @@ async def test_the_group_link_carries_the_result(tmp_path: Path) -> None:
     and the slip they open from it too."""
     async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
         await resolved_in_group(world, gridbot)
-        link = await world.wait_sent(f.G1_CHAT, "已办结")
+        link = await world.wait_sent(f.G1_CHAT, "私聊评价")
         url = buttons(link)["去评价 #1"]
         await world.server.start_private(f.RESIDENT, payload=url.split("start=")[1])
         await step(world, gridbot)
@@ -97,6 +109,7 @@ async def test_an_unreachable_reporter_gets_the_link_then_what_they_missed(
         await sends(world, gridbot, f.PROPERTY_USER, f.PROPERTY_USER, "/note 1 已联系驿站负责人")
         await sends(world, gridbot, f.PROPERTY_USER, f.PROPERTY_USER, f"/done 1 {RESULT}")
         missed = [r for r in world.sent_to(f.RESIDENT) if r.message_id is not None]
+        status = current(world, ack)
 
         url = buttons(ack)["私聊接收进展 #1"]
         await world.server.start_private(f.RESIDENT, payload=url.split("start=")[1])
@@ -110,6 +123,7 @@ async def test_an_unreachable_reporter_gets_the_link_then_what_they_missed(
 
     assert "私聊告诉您" not in (ack.text or "") and "点下方按钮与我私聊" in (ack.text or "")
     assert url == "https://t.me/gridbot?start=issue_1"
+    assert RESULT in (status.text or "") and buttons(status)["私聊接收进展 #1"] == url
     assert missed == []  # nothing reached them before they opened the chat
     assert "已办结" in detail and "已联系驿站负责人" in detail and f"办理结果：{RESULT}" in detail
     assert "之后每一步进展我都会私聊告诉您" in detail
