@@ -192,6 +192,11 @@ def may(
     return bool(roles & _POLICY.get(action, frozenset()))
 
 
+def role_may(role: Role, action: Action) -> bool:
+    """Whether the policy lets ``role`` take ``action`` (the buttons a role is offered)."""
+    return role in _POLICY.get(action, frozenset())
+
+
 def acting_role(
     user_id: int,
     action: Action,

@@ -77,6 +77,15 @@ class FeedbackService(IssueCore):
             )  # fmt: skip
         return notices
 
+    def to_group_status(self, issue: IssueView) -> list[Notice]:
+        """The group's ack of a group report becomes its status line: what was done, or that
+        it is being redone (issue #13 item 12). Private issues never reach a group."""
+        if not is_group(issue.source_chat_id):
+            return []
+        reply_to = issue.source_message_id
+        kind = NoticeKind.GROUP_STATUS
+        return [Notice(kind, issue.source_chat_id, issue.number, reply_to_message_id=reply_to)]
+
     async def answer_slip(
         self,
         slip_id: int,
@@ -108,6 +117,15 @@ class FeedbackService(IssueCore):
                 return self.outcome(issue, notices)
             return await self._close_if_done(issue, user_id, role)
 
+    async def open_slip_of(self, number: int, user_id: int) -> int | None:
+        """The user's unanswered slip for the issue's current round, to hand over again to a
+        resident the bot could not write to when it was issued (issue #13 item 13)."""
+        issue = await self.load(number)
+        for slip in await self.repo.slips.of_issue(issue.id):
+            if (slip.user_id, slip.state, slip.round) == (user_id, "open", issue.round):
+                return slip.id
+        return None
+
     async def _open_slip(self, slip_id: int, user_id: int) -> SlipRecord:
         """The slip if this user may still answer it (buttons can be stale or forged)."""
         slip = await self.repo.slips.get(slip_id)
@@ -129,13 +147,14 @@ class FeedbackService(IssueCore):
         issue = await self.transition(
             issue, Action.REOPEN, actor_id=user_id, role=Role.RESIDENT.value, note=comment,
             changes={"resolve_by": self.calendar.add(now, limit.resolve), "assigned_at": now,
-                     "resolved_at": None},
+                     "resolved_at": None, "result": None},
         )  # fmt: skip
         await self.repo.slips.cancel_open(issue.id)
         fields = {"action": Action.REOPEN, "note": comment}
         notices = self.to_handler(issue, NoticeKind.HANDLER_ORDER, **fields)
         notices += self.to_workers(issue, NoticeKind.WORKER_UPDATE, **fields)
         notices += self.to_reporters(issue, NoticeKind.STATUS_TO_REPORTER, action=Action.REOPEN)
+        notices += self.to_group_status(issue)
         return self.outcome(issue, notices)
 
     async def _close_if_done(self, issue: IssueView, actor_id: int | None, role: str) -> Outcome:

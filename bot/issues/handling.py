@@ -11,6 +11,7 @@ from dataclasses import replace
 from bot.core.errors import InvalidInput
 from bot.issues.feedback import FeedbackService
 from bot.issues.model import Action, NoticeKind, Outcome
+from bot.issues.service_base import is_group
 
 
 def required(text: str | None, key: str) -> str:
@@ -58,13 +59,16 @@ class HandlingService(FeedbackService):
             await self.repo.add_photos(issue.id, photos, "resolution", now)
             issue = await self.transition(
                 issue, Action.RESOLVE, actor_id=user_id, role=role.value, note=note,
-                changes={"resolved_at": now, "round": issue.round + 1},
+                changes={"resolved_at": now, "round": issue.round + 1, "result": note},
             )  # fmt: skip
             notices = self.to_workers(issue, NoticeKind.WORKER_UPDATE, action=Action.RESOLVE,
                                       note=note)  # fmt: skip
+            notices += self.to_group_status(issue)
             notices += await self.issue_slips(issue)
-        # The workers and each reporter (privately, before the slip) see the photos.
-        return self.outcome(issue, [replace(n, photos=tuple(photos)) for n in notices])
+        # The workers and each reporter (privately, before the slip) see the photos; the
+        # group's status line does not.
+        shown = [n if is_group(n.chat_id) else replace(n, photos=tuple(photos)) for n in notices]
+        return self.outcome(issue, shown)
 
     async def handler_request_return(self, user_id: int, number: int, reason: str) -> Outcome:
         """申请退单: the grid workers are asked to approve or refuse."""

@@ -17,7 +17,8 @@ from typing import Any, Final
 
 from bot.config import Config
 from bot.core.parsing import is_number
-from bot.issues.model import IssueView, State
+from bot.core.permissions import Role, role_may
+from bot.issues.model import TRANSITIONS, Action, IssueView, State
 
 Markup = dict[str, Any]
 Text = Callable[..., str]
@@ -64,45 +65,59 @@ def rows(buttons: Sequence[dict[str, str]], width: int = 3) -> Markup:
     return {"inline_keyboard": grid}
 
 
+# The verb each action's button carries, in the order the buttons appear. Which of them a
+# message offers is never re-encoded here: it is the actions the transition table allows in the
+# issue's state (bot.issues.model.TRANSITIONS) that the role may take (bot.core.permissions),
+# issue #12 (改类别 had drifted off the card of an issue awaiting a return decision).
+CARD_VERBS: Final[dict[Action, str]] = {
+    Action.ACCEPT: "acc",
+    Action.ASSIGN: "asg",
+    Action.REJECT: "rej",
+    Action.MERGE: "mrg",
+    Action.TRANSFER: "trf",
+    Action.APPROVE_RETURN: "rap",
+    Action.REFUSE_RETURN: "rrf",
+    Action.SET_DEADLINE: "ddl",
+    Action.RECATEGORISE: "cat",
+}
+ORDER_VERBS: Final[dict[Action, str]] = {
+    Action.CONTACTED: "con",
+    Action.PROGRESS: "prg",
+    Action.RESOLVE: "done",
+    Action.REQUEST_RETURN: "ret",
+}
+# The role whose actions each message offers: any grid staff role triages (worker, leader and
+# secretary share one policy), the assigned handler handles.
+CARD_ROLE: Final = Role.WORKER
+ORDER_ROLE: Final = Role.HANDLER
+
+
+def offered(state: State, role: Role, verbs: dict[Action, str]) -> list[Action]:
+    """The actions ``role`` may take in ``state`` per the transition table, in button order."""
+    return [a for a in verbs if state in TRANSITIONS[a][0] and role_may(role, a)]
+
+
+def _buttons(
+    t: Text, issue: IssueView, scope: str, role: Role, verbs: dict[Action, str], width: int
+) -> Markup | None:
+    actions = offered(issue.state, role, verbs)
+    if not actions:
+        return None
+    labels = [
+        button(t(f"issues.buttons.{a.value}"), f"{scope}:{verbs[a]}:{issue.number}")
+        for a in actions
+    ]
+    return rows(labels, width)
+
+
 def card(t: Text, issue: IssueView) -> Markup | None:
     """The grid worker's buttons for the issue's current state; None when nothing is left."""
-    n = issue.number
-    verbs: list[tuple[str, str]] = []
-    if issue.state is State.NEW:
-        verbs.append(("accept", f"i:acc:{n}"))
-    if issue.state in (State.NEW, State.ACCEPTED):
-        verbs += [
-            ("assign", f"i:asg:{n}"),
-            ("reject", f"i:rej:{n}"),
-            ("merge", f"i:mrg:{n}"),
-            ("transfer", f"i:trf:{n}"),
-        ]
-    if issue.state is State.RETURN_REQUESTED:
-        verbs += [("approve_return", f"i:rap:{n}"), ("refuse_return", f"i:rrf:{n}")]
-    if issue.state in (State.ASSIGNED, State.IN_PROGRESS):
-        verbs.append(("set_deadline", f"i:ddl:{n}"))
-    if issue.state in (State.NEW, State.ACCEPTED, State.ASSIGNED, State.IN_PROGRESS):
-        verbs.append(("recategorise", f"i:cat:{n}"))
-    if not verbs:
-        return None
-    return rows([button(t(f"issues.buttons.{label}"), data) for label, data in verbs])
+    return _buttons(t, issue, "i", CARD_ROLE, CARD_VERBS, 3)
 
 
 def handler_order(t: Text, issue: IssueView) -> Markup | None:
     """The handler's buttons on the 交办单 for the issue's current state."""
-    n = issue.number
-    verbs: list[tuple[str, str]] = []
-    if issue.state is State.ASSIGNED:
-        verbs.append(("contacted", f"h:con:{n}"))
-    if issue.state in (State.ASSIGNED, State.IN_PROGRESS):
-        verbs += [
-            ("progress", f"h:prg:{n}"),
-            ("resolve", f"h:done:{n}"),
-            ("request_return", f"h:ret:{n}"),
-        ]
-    if not verbs:
-        return None
-    return rows([button(t(f"issues.buttons.{label}"), data) for label, data in verbs], 2)
+    return _buttons(t, issue, "h", ORDER_ROLE, ORDER_VERBS, 2)
 
 
 def choices(t: Text, number: int, verb: str, options: Sequence[tuple[str, str]]) -> Markup:

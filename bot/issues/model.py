@@ -156,6 +156,7 @@ class IssueView:
     resolved_at: datetime | None
     closed_at: datetime | None
     round: int  # how many times it has been resolved
+    result: str | None = None  # the handler's 办结 note, what residents are told was done
 
     @property
     def reporter_ids(self) -> frozenset[int]:
@@ -184,6 +185,7 @@ class IssueView:
             resolution_photos=tuple(p.file_id for p in rec.photos if p.kind == "resolution"),
             reported_at=rec.reported_at, respond_by=rec.respond_by, resolve_by=rec.resolve_by,
             resolved_at=rec.resolved_at, closed_at=rec.closed_at, round=rec.round,
+            result=rec.result,
         )  # fmt: skip
 
 
@@ -228,6 +230,7 @@ class NoticeKind(StrEnum):
     RETURN_DECISION = "return_decision"  # the handler: approved / refused
     FEEDBACK_SLIP = "feedback_slip"  # each reporter privately: the three questions
     FEEDBACK_REMINDER = "feedback_reminder"  # each reporter who has not answered after N days
+    GROUP_STATUS = "group_status"  # the group ack, edited: state and result (办结, 重办)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ button press can edit it in place:
     issue:<n>:order:<handler>   the handler's 交办单
     issue:<n>:return:<worker>   a return request (申请退单) awaiting a decision
     issue:<n>:dup:<worker>      a likely-duplicate hint
+    issue:<n>:ack               the group's ack, edited into the issue's status line
     slip:<id>                   a feedback slip (edited one question at a time)
 """
 
@@ -39,6 +40,11 @@ log = logging.getLogger(__name__)
 _HIDDEN_FROM_HANDLER = frozenset({IssueType.COMPLAINT, IssueType.WRONGDOING})
 
 
+# Card and 交办单 re-rendered after a button press: no notice, so no action line.
+_NO_EXTRA: Final[dict[str, Any]] = {
+    "action": None, "action_key": None, "note": None, "related": (), "services": [],
+}  # fmt: skip
+
 # Photos sent along with one notice (Telegram albums are not used: each gets a caption).
 MAX_PHOTOS_SHOWN: Final = 3
 
@@ -64,8 +70,19 @@ def chase_ref(number: int, user_id: int) -> str:
     return f"issue:{number}:chase:{user_id}"
 
 
+def ack_ref(number: int) -> str:
+    """The group's ack of a report, later edited into its status line."""
+    return f"issue:{number}:ack"
+
+
 def slip_ref(slip_id: int) -> str:
     return f"slip:{slip_id}"
+
+
+def worker_refs(number: int, user: int) -> list[str]:
+    """The messages of one worker that carry an issue's buttons, the card first."""
+    return [card_ref(number, user), return_ref(number, user), dup_ref(number, user),
+            chase_ref(number, user)]  # fmt: skip
 
 
 def issue_service(services: Services) -> IssueService:
@@ -118,6 +135,8 @@ class IssueNotifier:
             "anonymous": issue.anonymous,
             "reason": issue.reason,
             "merged_into": issue.merged_into,
+            # What was done (办理结果): the residents see it too, phones masked in a group.
+            "result": mask_phones(issue.result) if hidden and issue.result else issue.result,
         }
 
     def render(self, template: str, issue: IssueView, audience: Audience, **extra: Any) -> str:
@@ -156,6 +175,8 @@ class IssueNotifier:
             await self.services.outbox.send_photo(notice.chat_id, photo, caption=caption)
         if kind in (NoticeKind.ACK_GROUP, NoticeKind.EMERGENCY_REPLY):
             await self._to_source(notice, issue)
+        elif kind is NoticeKind.GROUP_STATUS:
+            await self._status_line(notice, issue)
         elif kind in (NoticeKind.WORKER_CARD, NoticeKind.EMERGENCY_ALERT):
             await self._to_worker(notice, issue)
         elif kind in (NoticeKind.DUPLICATE_HINT, NoticeKind.RETURN_REQUEST):
@@ -170,14 +191,47 @@ class IssueNotifier:
     async def _to_source(self, notice: Notice, issue: IssueView) -> None:
         """The group ack or the emergency reply, threaded under the resident's message."""
         audience = Audience.GROUP if notice.chat_id < 0 else Audience.WORKER
-        text = self.render(notice.kind.value, issue, audience, **self.notice_extra(notice))
+        extra = self.notice_extra(notice)
+        markup, ref = None, None
+        if notice.kind is NoticeKind.ACK_GROUP:
+            markup, ref = await self.follow_markup(notice, issue), ack_ref(issue.number)
+            extra["reachable"] = markup is None
+        text = self.render(notice.kind.value, issue, audience, **extra)
         await self.services.outbox.send_message(
-            notice.chat_id, text, reply_to=notice.reply_to_message_id
+            notice.chat_id, text, reply_to=notice.reply_to_message_id, reply_markup=markup, ref=ref
         )
+
+    async def _status_line(self, notice: Notice, issue: IssueView) -> None:
+        """The group's ack now reads as the issue's state and result (no new group message)."""
+        text = self.render("group_status", issue, Audience.GROUP, **self.notice_extra(notice))
+        markup = await self.follow_markup(notice, issue)
+        await self.edit_if_sent(ack_ref(issue.number), notice.chat_id, text, markup)
+
+    async def follow_markup(self, notice: Notice, issue: IssueView) -> kb.Markup | None:
+        """Progress goes privately, which reaches only a resident who opened a chat with the
+        bot: anyone else is shown the way to receive it (issue #13 item 13)."""
+        reporter = self.reporter_at(issue, notice.chat_id, notice.reply_to_message_id)
+        if reporter is None or await self.reaches_privately(reporter):
+            return None
+        return self.follow_link(issue.number)
+
+    @staticmethod
+    def reporter_at(issue: IssueView, chat_id: int, message_id: int | None) -> int | None:
+        """Who reported ``issue`` with that message (else its first reporter)."""
+        for reporter in issue.reporters:
+            if (reporter.chat_id, reporter.message_id) == (chat_id, message_id):
+                return reporter.user_id
+        return issue.reporters[0].user_id if issue.reporters else None
+
+    def follow_link(self, number: int) -> kb.Markup:
+        """A URL button opening the private chat on the issue (``/start issue_<n>``)."""
+        url = f"https://t.me/{self.bot_username}?start=issue_{number}"
+        label = self.t("issues.buttons.follow", number=number)
+        return {"inline_keyboard": [[{"text": label, "url": url}]]}
 
     async def _to_worker(self, notice: Notice, issue: IssueView) -> None:
         text = self.render(notice.kind.value, issue, Audience.WORKER, **self.notice_extra(notice))
-        markup = kb.card(self.t, issue)
+        markup = self.card_buttons(issue)
         await self.services.outbox.send_message(
             notice.chat_id, text, reply_markup=markup, ref=card_ref(issue.number, notice.chat_id)
         )
@@ -188,19 +242,93 @@ class IssueNotifier:
             markup = kb.merge_hint(self.t, issue.number, notice.related)
             ref = dup_ref(issue.number, notice.chat_id)
         else:
-            markup = kb.card(self.t, issue) or {}
+            markup = self.card_buttons(issue) or {}
             ref = return_ref(issue.number, notice.chat_id)
         await self.services.outbox.send_message(notice.chat_id, text, reply_markup=markup, ref=ref)
 
     async def send_order(self, notice: Notice, issue: IssueView) -> None:
         """The 交办单 (or 重办 order) with the handler's buttons."""
-        text = self.render("handler_order", issue, Audience.HANDLER, **self.notice_extra(notice))
         await self.services.outbox.send_message(
             notice.chat_id,
-            text,
-            reply_markup=kb.handler_order(self.t, issue),
+            self.order_text(issue, notice),
+            reply_markup=self.order_buttons(issue),
             ref=order_ref(issue.number, notice.chat_id),
         )
+
+    # -- the worker's card and the handler's 交办单: text and buttons from here only (#12) ------
+
+    def grid_staff(self, grid_key: str) -> set[int]:
+        grid = self.config.grid_by_key(grid_key)
+        return set((*grid.workers, *grid.leaders)) if grid else set()
+
+    def card_text(self, issue: IssueView) -> str:
+        return self.render("worker_card", issue, Audience.WORKER, **_NO_EXTRA)
+
+    def card_buttons(self, issue: IssueView, viewer: int | None = None) -> kb.Markup | None:
+        """The triage buttons the transition table allows now; with ``viewer``, only for the
+        staff of the issue's grid (after a 转办 the old grid's cards keep the text and lose
+        the buttons)."""
+        if viewer is not None and viewer not in self.grid_staff(issue.grid):
+            return None
+        return kb.card(self.t, issue)
+
+    def order_text(self, issue: IssueView, notice: Notice | None = None) -> str:
+        extra = _NO_EXTRA if notice is None else self.notice_extra(notice)
+        return self.render("handler_order", issue, Audience.HANDLER, **extra)
+
+    def order_buttons(self, issue: IssueView) -> kb.Markup | None:
+        return kb.handler_order(self.t, issue)
+
+    async def edit_if_sent(
+        self, ref: str, chat_id: int, text: str, markup: kb.Markup | None
+    ) -> bool:
+        """Edit the message sent under ``ref`` if there is one (a leader may have no card)."""
+        outbox = self.services.outbox
+        if await outbox.repo.message_id_for(ref) is None:
+            return False
+        empty: kb.Markup = {"inline_keyboard": []}
+        await outbox.edit_message(ref, chat_id, text, reply_markup=markup or empty)
+        return True
+
+    async def show_card(self, ref: str, chat_id: int, issue: IssueView) -> None:
+        """Edit a worker's card (or hint) to the issue's current state and buttons."""
+        await self.edit_if_sent(ref, chat_id, self.card_text(issue),
+                                self.card_buttons(issue, chat_id))  # fmt: skip
+
+    async def show_order(self, chat_id: int, issue: IssueView) -> None:
+        ref = order_ref(issue.number, chat_id)
+        await self.edit_if_sent(ref, chat_id, self.order_text(issue), self.order_buttons(issue))
+
+    async def refresh(self, user: int, issue: IssueView, own_ref: str | None = None) -> None:
+        """After an action, the presser's own message (``own_ref``, else their card) shows the
+        new state and buttons, and so do the other workers' and leaders' messages about it
+        (else theirs would offer 受理 on an issue already assigned; the service would refuse
+        the press, but the card would mislead)."""
+        await self._refresh_own(user, issue, own_ref)
+        others = self.grid_staff(issue.grid)
+        if user not in others:  # a 转办 away: the old grid's staff lose their buttons
+            for grid in self.config.community.grids:
+                if user in (members := self.grid_staff(grid.key)):
+                    others |= members
+        others.discard(user)
+        # Their card, and any 催受理 reminder or hint with the same buttons: one query for all.
+        refs = [
+            (staff, ref) for staff in sorted(others) for ref in worker_refs(issue.number, staff)
+        ]
+        outbox = self.services.outbox
+        sent = await outbox.repo.sent_refs([ref for _, ref in refs])
+        text = self.card_text(issue)
+        for staff, ref in refs:
+            if ref in sent:
+                markup = self.card_buttons(issue, staff) or {"inline_keyboard": []}
+                await outbox.edit_message(ref, staff, text, reply_markup=markup)
+
+    async def _refresh_own(self, user: int, issue: IssueView, own_ref: str | None) -> None:
+        handler = self.config.handler_by_key(issue.handler or "")
+        if handler is not None and handler.user_id == user:
+            await self.show_order(user, issue)
+            return
+        await self.show_card(own_ref or card_ref(issue.number, user), user, issue)
 
     async def _plain(self, notice: Notice, issue: IssueView) -> None:
         """Status to reporters, updates to workers, return decisions to the handler."""

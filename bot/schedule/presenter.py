@@ -15,7 +15,6 @@ from fractions import Fraction
 from typing import Any
 
 from bot.context import Services
-from bot.issues import keyboards as kb
 from bot.issues.presenter import IssueNotifier, chase_ref, issue_service
 from bot.issues.rates import Rate, Rates
 from bot.privacy.service import Audience
@@ -120,7 +119,7 @@ class ScheduleNotifier:
                            step=step, days=days)  # fmt: skip
         if step in WAITING_FOR_WORKERS:  # the worker acts straight from the reminder
             await self.services.outbox.send_message(
-                notice.chat_id, text, reply_markup=kb.card(self.t, issue),
+                notice.chat_id, text, reply_markup=self.issues.card_buttons(issue),
                 ref=chase_ref(issue.number, notice.chat_id),
             )  # fmt: skip
         else:

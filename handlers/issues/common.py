@@ -40,17 +40,6 @@ async def answer_error(context: BotContext, query: CallbackQuery, error: UserErr
     await answer(query, error.render(context.t.text), alert=True)
 
 
-async def edit_if_sent(
-    context: BotContext, ref: str, chat_id: int, text: str, markup: dict[str, Any] | None
-) -> bool:
-    """Edit the message sent under ``ref`` if there is one (a leader may have no card)."""
-    outbox = context.services.outbox
-    if await outbox.repo.message_id_for(ref) is None:
-        return False
-    await outbox.edit_message(ref, chat_id, text, reply_markup=markup or {"inline_keyboard": []})
-    return True
-
-
 async def pressed_ref(context: BotContext, query: CallbackQuery, candidates: list[str]) -> str:
     """Which of ``candidates`` names the message whose button was pressed (else the first)."""
     message = query.message

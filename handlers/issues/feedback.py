@@ -143,7 +143,9 @@ def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
     return [
         CallbackQueryHandler(answer_slip_step, pattern=r"^s:"),
-        CommandHandler("start", open_slip, filters=private, has_args=True),
+        CommandHandler(
+            "start", open_slip, filters=private & filters.Regex(r"^/start slip_"), has_args=True
+        ),
         MessageHandler(
             private & filters.TEXT & ~filters.COMMAND & _RepliesToSlip(), comment_on_slip
         ),

@@ -18,11 +18,9 @@ from bot.core.errors import UserError
 from bot.core.parsing import is_number, leading_command
 from bot.issues import keyboards as kb
 from bot.issues.model import Action, IssueView, Outcome, state_ref
-from bot.issues.presenter import card_ref, chase_ref, dup_ref, order_ref, return_ref
-from bot.privacy.service import Audience
+from bot.issues.presenter import worker_refs
 from handlers.issues.common import (
     answer_error,
-    edit_if_sent,
     largest_photo,
     notifier,
     pressed_ref,
@@ -67,39 +65,6 @@ def actions(context: BotContext) -> dict[str, Act]:
     }
 
 
-async def show_card(context: BotContext, ref: str, chat_id: int, issue: IssueView) -> None:
-    """Edit a worker's card (or hint) to the issue's current state and buttons."""
-    await edit_if_sent(
-        context, ref, chat_id, card_text(context, issue), card_buttons(context, issue, chat_id)
-    )
-
-
-def card_text(context: BotContext, issue: IssueView) -> str:
-    return notifier(context).render("worker_card", issue, Audience.WORKER, **_no_extra())
-
-
-def grid_staff(context: BotContext, grid_key: str) -> set[int]:
-    grid = context.services.config.grid_by_key(grid_key)
-    return set((*grid.workers, *grid.leaders)) if grid else set()
-
-
-def card_buttons(context: BotContext, issue: IssueView, chat_id: int) -> kb.Markup | None:
-    """The card's buttons, for the staff of the issue's grid only (after a 转办 the old
-    grid's cards keep the text and lose the buttons)."""
-    return kb.card(context.t.text, issue) if chat_id in grid_staff(context, issue.grid) else None
-
-
-async def show_order(context: BotContext, chat_id: int, issue: IssueView) -> None:
-    notify = notifier(context)
-    text = notify.render("handler_order", issue, Audience.HANDLER, **_no_extra())
-    ref = order_ref(issue.number, chat_id)
-    await edit_if_sent(context, ref, chat_id, text, kb.handler_order(context.t.text, issue))
-
-
-def _no_extra() -> dict[str, object]:
-    return {"action": None, "action_key": None, "note": None, "related": (), "services": []}
-
-
 async def show_choices(context: BotContext, query: CallbackQuery, cb: kb.Callback) -> None:
     """交办/退回/转办/改类别: the card's buttons become the options (after a permission check)."""
     issue, _ = await service(context).act(query.from_user.id, cb.number, _CHOOSE[cb.verb])
@@ -112,10 +77,9 @@ async def show_choices(context: BotContext, query: CallbackQuery, cb: kb.Callbac
         "ddl": lambda: kb.deadline_options(t),
     }[cb.verb]()
     ref = await pressed_ref(context, query, worker_refs(cb.number, query.from_user.id))
-    await edit_if_sent(
-        context, ref, query.from_user.id, card_text(context, issue),
-        kb.choices(t, cb.number, cb.verb, options),
-    )  # fmt: skip
+    notify = notifier(context)
+    choices = kb.choices(t, cb.number, cb.verb, options)
+    await notify.edit_if_sent(ref, query.from_user.id, notify.card_text(issue), choices)
     await answer(query, t("issues.toasts.choose"))
 
 
@@ -139,7 +103,7 @@ async def press_issue_button(update: Update, context: BotContext) -> None:
             user = query.from_user.id
             issue = await service(context).get(cb.number, user)
             ref = await pressed_ref(context, query, worker_refs(cb.number, user))
-            await show_card(context, ref, user, issue)
+            await notifier(context).show_card(ref, user, issue)
             await answer(query)
         elif cb.verb in _CHOOSE and not cb.args:
             await show_choices(context, query, cb)
@@ -165,43 +129,13 @@ async def act_on_button(context: BotContext, query: CallbackQuery, cb: kb.Callba
 async def refresh(
     context: BotContext, user: int, issue: IssueView, query: CallbackQuery | None = None
 ) -> None:
-    """After an action, the presser's own message shows the new state and buttons, and so do
-    the other workers' and leaders' messages about it (else theirs would offer 受理 on an
-    issue already assigned; the service would refuse the press, but the card would mislead)."""
-    await _refresh_own(context, user, issue, query)
-    others = grid_staff(context, issue.grid)
-    if user not in others:  # a 转办 away: the old grid's staff lose their buttons
-        for grid in context.services.config.community.grids:
-            if user in (members := grid_staff(context, grid.key)):
-                others |= members
-    others.discard(user)
-    # Their card, and any 催受理 reminder or hint with the same buttons: one query for all.
-    refs = [(staff, ref) for staff in sorted(others) for ref in worker_refs(issue.number, staff)]
-    sent = await context.services.outbox.repo.sent_refs([ref for _, ref in refs])
-    text = card_text(context, issue)
-    for staff, ref in refs:
-        if ref in sent:
-            markup = card_buttons(context, issue, staff) or {"inline_keyboard": []}
-            await context.services.outbox.edit_message(ref, staff, text, reply_markup=markup)
-
-
-async def _refresh_own(
-    context: BotContext, user: int, issue: IssueView, query: CallbackQuery | None
-) -> None:
-    if issue.handler is not None and context.services.config.handler_by_user(user):
-        handler = context.services.config.handler_by_key(issue.handler)
-        if handler is not None and handler.user_id == user:
-            await show_order(context, user, issue)
-            return
-    candidates = worker_refs(issue.number, user)
-    ref = candidates[0] if query is None else await pressed_ref(context, query, candidates)
-    await show_card(context, ref, user, issue)
-
-
-def worker_refs(number: int, user: int) -> list[str]:
-    """The messages of one worker that carry an issue's buttons, the card first."""
-    return [card_ref(number, user), return_ref(number, user), dup_ref(number, user),
-            chase_ref(number, user)]  # fmt: skip
+    """The presser's message (the one pressed, else their card) and the other staff's follow."""
+    own = (
+        None
+        if query is None
+        else await pressed_ref(context, query, worker_refs(issue.number, user))
+    )
+    await notifier(context).refresh(user, issue, own)
 
 
 # -- typed inputs ------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ its timeline), /mine (a resident's own reports). In a group only group-safe fiel
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from telegram import Message, Update
@@ -19,6 +20,7 @@ from bot.privacy.service import Audience, group_visible
 from handlers.issues.common import notifier, reply, reply_error, service
 
 _NEW = filters.UpdateType.MESSAGE
+_FOLLOW = re.compile(r"^issue_(\d+)$")
 
 
 def event_rows(notify: IssueNotifier, events: tuple[EventView, ...]) -> list[dict[str, Any]]:
@@ -85,14 +87,41 @@ async def show_issue(update: Update, context: BotContext) -> None:
         await reply_error(context, message, error)
 
 
-async def show_private(context: BotContext, message: Message, number: int, viewer: int) -> None:
+async def show_private(
+    context: BotContext, message: Message, number: int, viewer: int, *, following: bool = False
+) -> IssueView:
+    """The issue and its timeline; ``following``: opened from the group's deep link, so a
+    reporter is also told that the next steps will come privately."""
     issues = service(context)
     issue = await issues.get(number, viewer)
     events = await issues.timeline(number, viewer)
     notify = notifier(context)
     audience = viewer_audience(context, issue, viewer)
-    text = notify.render("detail", issue, audience, events=event_rows(notify, events), group=False)
+    text = notify.render(
+        "detail", issue, audience, events=event_rows(notify, events), group=False,
+        following=following and viewer in issue.reporter_ids,
+    )  # fmt: skip
     await context.services.outbox.send_message(message.chat_id, text)
+    return issue
+
+
+async def follow_issue(update: Update, context: BotContext) -> None:
+    """/start issue_12 (the group ack's 私聊接收进展 button): a resident the bot could not write
+    to sees the issue as it stands, its result and every step so far, then any feedback slip
+    still waiting for them (issue #13 item 13)."""
+    message = update.effective_message
+    match = _FOLLOW.match(context.args[0]) if context.args else None
+    if message is None or message.from_user is None or match is None:
+        return
+    number, viewer = int(match.group(1)), message.from_user.id
+    try:
+        issue = await show_private(context, message, number, viewer, following=True)
+    except UserError as error:
+        await reply_error(context, message, error)
+        return
+    slip_id = await service(context).open_slip_of(number, viewer)
+    if slip_id is not None:
+        await notifier(context).slip_message(message.chat_id, slip_id, issue)
 
 
 def viewer_audience(context: BotContext, issue: IssueView, viewer: int) -> Audience:
@@ -118,7 +147,7 @@ async def show_in_group(context: BotContext, message: Message, number: int) -> N
     events = await issues.repo.events(issue.id)
     notify = notifier(context)
     rows = event_rows(notify, tuple(EventView.from_record(e) for e in events))
-    text = notify.render("detail", issue, Audience.GROUP, events=rows, group=True)
+    text = notify.render("detail", issue, Audience.GROUP, events=rows, group=True, following=False)
     await context.services.outbox.send_message(message.chat_id, text, reply_to=message.message_id)
 
 
@@ -160,6 +189,12 @@ def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     private = _NEW & filters.ChatType.PRIVATE
     return [
         CommandHandler("issue", show_issue, filters=_NEW),
+        CommandHandler(
+            "start",
+            follow_issue,
+            filters=private & filters.Regex(r"^/start issue_"),
+            has_args=True,
+        ),
         CommandHandler("issues", list_queue, filters=private),
         CommandHandler("mine", list_mine, filters=private),
     ]

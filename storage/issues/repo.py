@@ -36,6 +36,7 @@ _UPDATABLE: Final = frozenset(
         "type", "category", "grid", "building", "unit", "location", "urgent", "state",
         "handler", "merged_into", "reason", "respond_by", "resolve_by", "accepted_at",
         "assigned_at", "contacted_at", "resolved_at", "closed_at", "round",
+        "result",
     }
 )  # fmt: skip
 
@@ -102,6 +103,7 @@ class IssueRecord:
     round: int
     reporters: tuple[ReporterRecord, ...]
     photos: tuple[PhotoRecord, ...]
+    result: str | None = None  # the handler's 办结 note (0011_issue_result)
 
     @classmethod
     def _from_row(
@@ -123,6 +125,7 @@ class IssueRecord:
             resolved_at=from_db_or_none(row["resolved_at"]),
             closed_at=from_db_or_none(row["closed_at"]),
             round=row["round"], reporters=tuple(reporters), photos=tuple(photos),
+            result=row["result"],
         )  # fmt: skip
 
 
