@@ -103,7 +103,7 @@ class IssueRecord:
     round: int
     reporters: tuple[ReporterRecord, ...]
     photos: tuple[PhotoRecord, ...]
-    result: str | None = None  # the handler's 办结 note (0011_issue_result)
+    result: str | None = None  # the handler's 办结 note (0012_issue_result)
 
     @classmethod
     def _from_row(
