@@ -21,8 +21,8 @@ from bot.consult.meetings_model import MeetingView
 from bot.consult.meetings_presenter import MeetingNotifier, meeting_service
 from bot.context import BotContext
 from bot.core.errors import UserError
-from bot.core.parsing import is_number
-from handlers.replies import answer, say, say_text
+from bot.core.parsing import is_number, parse_id
+from handlers.replies import answer, answer_stale, say, say_text
 
 _CALLBACK: Final = re.compile(r"^mt:(su|si):(\d+)$")
 _SUGGEST_TAG: Final = re.compile(r"^\s*#建议\s*")
@@ -114,7 +114,7 @@ def _meeting_of_reply(message: Message) -> int | None:
             match = _CALLBACK.match(button.callback_data or "") if isinstance(
                 button.callback_data, str) else None  # fmt: skip
             if match is not None:
-                return int(match.group(2))
+                return parse_id(match.group(2))
     return None
 
 
@@ -147,10 +147,14 @@ async def suggest_in_group(update: Update, context: BotContext) -> None:
 async def press(update: Update, context: BotContext) -> None:
     """报名 / 签到: record it and toast, or refuse with an alert."""
     query = update.callback_query
-    match = _CALLBACK.match(query.data or "") if query else None
-    if query is None or match is None:
+    if query is None:
         return
-    verb, number, user = match.group(1), int(match.group(2)), query.from_user
+    match = _CALLBACK.match(query.data or "")
+    number = parse_id(match.group(2)) if match else None
+    if match is None or number is None:
+        await answer_stale(context, query)
+        return
+    verb, user = match.group(1), query.from_user
     meetings = meeting_service(context.services)
     try:
         if verb == "su":

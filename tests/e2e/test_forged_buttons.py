@@ -1,0 +1,95 @@
+"""Forged, malformed and stale buttons (issue #13 items 4–7): every press is answered, none
+fails its update, and a failing answer never undoes what the press did.
+
+A client can send any callback data: a number too long for SQLite's integer, an id that names
+nothing, a prefix no feature knows. Each is answered in words ("按钮已失效…") and the update is
+done, not dead-lettered with a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.app import GridBot
+from sandbox.models import SentRecord
+from tests.support import factories as f
+from tests.support.harness import FAST, World, press, running_bot, sandbox_world, step
+
+HUGE = "9" * 30  # overflows SQLite's 64-bit integer
+STALE = "按钮已失效，请重新打开。"
+STALE_CHOICE = "这个选项已失效，请直接发送房号，例如 3-2-301。"
+
+
+async def consent_card(world: World, gridbot: GridBot, user: int = f.RESIDENT) -> SentRecord:
+    """A message from the bot in ``user``'s private chat to press forged buttons on."""
+    await world.server.start_private(user)
+    await step(world, gridbot)
+    return await world.wait_sent(user, "告知书")
+
+
+async def press_forged(
+    world: World, gridbot: GridBot, on: SentRecord, user: int, data: str
+) -> None:
+    assert on.message_id is not None
+    await world.server.press_button(on.chat_id, on.message_id, user, data, forge=True)
+    await step(world, gridbot)
+
+
+async def dead_letters(gridbot: GridBot) -> int:
+    return (await gridbot.intake.inbox.counts()).get("dead", 0)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(f"i:acc:{HUGE}", id="issue-card"),
+        pytest.param(f"i:mrg:1:{HUGE}", id="issue-merge-target"),
+        pytest.param(f"h:con:{HUGE}", id="handler-order"),
+        pytest.param(f"s:{HUGE}:y", id="feedback-slip"),
+        pytest.param(f"nt:a:{HUGE}", id="notice"),
+        pytest.param(f"jl:j:{HUGE}", id="jielong"),
+        pytest.param(f"mt:su:{HUGE}", id="meeting"),
+        pytest.param(f"vo:b:{HUGE}:yes", id="vote"),
+        pytest.param(f"ck:c:{HUGE}", id="schedule-checkin"),
+        pytest.param(f"reg:b:{HUGE}", id="registry-building"),
+        pytest.param(f"reg:u:{HUGE}", id="registry-unit"),
+        pytest.param(f"reg:h:{HUGE}", id="registry-room"),
+        pytest.param(f"reg:r:{HUGE}:owner", id="registry-relation"),
+        pytest.param(f"reg:ok:{f.RESIDENT}:{HUGE}", id="registry-review"),
+    ],
+)
+async def test_a_forged_huge_number_is_answered_not_dead_lettered(
+    tmp_path: Path, data: str
+) -> None:
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        card = await consent_card(world, gridbot)
+        await press_forged(world, gridbot, card, f.RESIDENT, data)
+        assert await dead_letters(gridbot) == 0
+        assert [(a.text, a.show_alert) for a in world.server.callback_answers] == [(STALE, True)]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        pytest.param("reg:b:5", STALE_CHOICE, id="building"),
+        pytest.param("reg:u:5", STALE_CHOICE, id="unit"),
+        pytest.param("reg:h:5", STALE_CHOICE, id="room"),
+        pytest.param("reg:r:5:owner", STALE_CHOICE, id="relation"),
+        pytest.param(f"reg:ok:{f.RESIDENT}:5", "这条认证申请已失效", id="review"),
+    ],
+)
+async def test_registry_button_naming_an_unknown_place_says_it_is_stale(
+    tmp_path: Path, data: str, expected: str
+) -> None:
+    """Issue #13 item 5: no dead letter (NotFound), no "号楼，请选择单元：" for no building."""
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        card = await consent_card(world, gridbot)
+        await press(world, gridbot, card, f.RESIDENT, "同意")
+        sent_before = len(world.sent_to(f.RESIDENT))
+        await press_forged(world, gridbot, card, f.RESIDENT, data)
+        assert await dead_letters(gridbot) == 0
+        last = world.server.callback_answers[-1]
+        assert expected in (last.text or "") and last.show_alert
+        assert len(world.sent_to(f.RESIDENT)) == sent_before  # no empty picker step
