@@ -8,6 +8,7 @@ done, not dead-lettered with a traceback.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,27 @@ async def test_registry_button_naming_an_unknown_place_says_it_is_stale(
         last = world.server.callback_answers[-1]
         assert expected in (last.text or "") and last.show_alert
         assert len(world.sent_to(f.RESIDENT)) == sent_before  # no empty picker step
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param("garbage", id="no-prefix"),
+        pytest.param("zz:1:2", id="unknown-prefix"),
+        pytest.param("reg:consent:maybe", id="registry-unknown-verb"),
+        pytest.param("i:acc", id="issue-without-number"),
+        pytest.param("vo:b:1:perhaps", id="vote-unknown-choice"),
+    ],
+)
+async def test_garbage_button_data_is_answered_and_logged(
+    tmp_path: Path, data: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue #13 item 6: no press goes unanswered (the client would spin), and the data is
+    in the log for whoever looks into it."""
+    caplog.set_level(logging.INFO)
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        card = await consent_card(world, gridbot)
+        await press_forged(world, gridbot, card, f.RESIDENT, data)
+        assert await dead_letters(gridbot) == 0
+    assert [(a.text, a.show_alert) for a in world.server.callback_answers] == [(STALE, True)]
+    assert any(data in r.getMessage() and r.levelno == logging.INFO for r in caplog.records)
