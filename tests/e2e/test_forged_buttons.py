@@ -118,3 +118,26 @@ async def test_garbage_button_data_is_answered_and_logged(
         assert await dead_letters(gridbot) == 0
     assert [(a.text, a.show_alert) for a in world.server.callback_answers] == [(STALE, True)]
     assert any(data in r.getMessage() and r.levelno == logging.INFO for r in caplog.records)
+
+
+async def test_forget_still_erases_when_the_button_answer_fails(tmp_path: Path) -> None:
+    """Issue #13 item 7: a stale answerCallbackQuery ("query is too old") used to fail the
+    update, roll the erasure back and leave the person with no reply."""
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        await press(world, gridbot, await consent_card(world, gridbot), f.RESIDENT, "同意")
+        await world.server.user_sends(f.RESIDENT, f.RESIDENT, "/forget")
+        await step(world, gridbot)
+        confirm = await world.wait_sent(f.RESIDENT, "确认删除")
+        # A query that is too old fails every time it is answered, on every retry of the update.
+        world.server.fail_next(
+            "answerCallbackQuery",
+            count=5,
+            error_code=400,
+            description="Bad Request: query is too old and response timeout expired or query "
+            "ID is invalid",
+        )
+        await press(world, gridbot, confirm, f.RESIDENT, "确认删除")
+        await world.wait_sent(f.RESIDENT, "已删除您的个人信息")
+        assert await dead_letters(gridbot) == 0
+        assert not await gridbot.services.features.registry.has_consent(f.RESIDENT)
+        assert world.server.stats.injected_failures == 1
