@@ -17,7 +17,7 @@ from bot.context import BotContext
 from bot.core.errors import UserError
 from bot.core.parsing import leading_command, parse_id
 from bot.issues import keyboards as kb
-from bot.issues.model import Action, IssueView, Outcome, state_ref
+from bot.issues.model import Action, AlreadyDone, IssueView, Outcome, state_ref
 from bot.issues.presenter import card_ref, chase_ref, dup_ref, order_ref, return_ref
 from bot.privacy.service import Audience
 from handlers.issues.common import (
@@ -158,6 +158,8 @@ async def press_issue_button(update: Update, context: BotContext) -> None:
             await prompt_for_text(context, query, cb)
         else:
             await act_on_button(context, query, cb)
+    except AlreadyDone as done:  # a double tap or an old button: a toast, not an alert
+        await answer(query, done.render(context.t.text))
     except UserError as error:
         await answer_error(context, query, error)
     except (KeyError, IndexError, ValueError):  # a malformed or forged button

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import GridBot
+from bot.issues.model import Action
 from sandbox.models import SentRecord
 from tests.support import factories as f
 from tests.support.harness import FAST, World, press, running_bot, sandbox_world, step
@@ -141,3 +142,32 @@ async def test_forget_still_erases_when_the_button_answer_fails(tmp_path: Path) 
         assert await dead_letters(gridbot) == 0
         assert not await gridbot.services.features.registry.has_consent(f.RESIDENT)
         assert world.server.stats.injected_failures == 1
+
+
+async def test_contacted_pressed_twice_is_recorded_once(tmp_path: Path) -> None:
+    """Issue #13 item 8: the second 已联系居民 (a double tap, or an old 交办单) is a toast
+    (已记录过) that records nothing and tells the workers nothing."""
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        for user in (f.WORKER_G1, f.PROPERTY_USER):
+            await world.server.start_private(user)
+        await world.server.user_sends(f.G1_CHAT, f.RESIDENT, "#报事 3号楼2单元门口路灯坏了")
+        await step(world, gridbot)
+        card = await world.wait_sent(f.WORKER_G1, "#1")
+        await press(world, gridbot, card, f.WORKER_G1, "交办")
+        await press(world, gridbot, card, f.WORKER_G1, "万象美物业")
+        order = await world.wait_sent(f.PROPERTY_USER, "交办单")
+        contacted = next(
+            b["callback_data"]
+            for row in order.reply_markup["inline_keyboard"]
+            for b in row
+            if b["text"] == "已联系居民"
+        )
+        await press(world, gridbot, order, f.PROPERTY_USER, "已联系居民")
+        to_workers = len(world.sent_to(f.WORKER_G1))
+        await press_forged(world, gridbot, order, f.PROPERTY_USER, contacted)
+        assert await dead_letters(gridbot) == 0
+        last = world.server.callback_answers[-1]
+        assert (last.text, last.show_alert) == ("已记录过，无需重复操作。", False)
+        assert len(world.sent_to(f.WORKER_G1)) == to_workers
+        events = await gridbot.services.features.issues.timeline(1, f.WORKER_G1)
+        assert [e.action for e in events].count(Action.CONTACTED) == 1
