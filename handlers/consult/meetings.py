@@ -21,7 +21,7 @@ from bot.consult.meetings_model import MeetingView
 from bot.consult.meetings_presenter import MeetingNotifier, meeting_service
 from bot.context import BotContext
 from bot.core.errors import UserError
-from bot.core.parsing import is_number, parse_id
+from bot.core.parsing import parse_id
 from handlers.replies import answer, answer_stale, say, say_text
 
 _CALLBACK: Final = re.compile(r"^mt:(su|si):(\d+)$")
@@ -36,11 +36,12 @@ async def create_or_view(update: Update, context: BotContext) -> None:
         return
     rest = message.text.partition(" ")[2].strip()
     meetings, notify = meeting_service(context.services), MeetingNotifier(context.services)
+    number = parse_id(rest.lstrip("#"))
     try:
         if not rest:
             await say(context, message, context.t.render("meetings/usage"))
-        elif is_number(rest.lstrip("#")):
-            view = await meetings.overview(int(rest.lstrip("#")), message.from_user.id)
+        elif number is not None:
+            view = await meetings.overview(number, message.from_user.id)
             groups = view.grouped_suggestions(context.t.text("meetings.format.other"))
             await say(context, message, notify.render("overview", view, groups=groups))
         else:
@@ -73,12 +74,13 @@ async def act_by_command(update: Update, context: BotContext) -> None:
         return
     command = message.text.split()[0].lstrip("/").split("@")[0].lower()
     args = message.text.split(maxsplit=2)[1:]
-    if not args or not is_number(args[0].lstrip("#")):
+    number = parse_id(args[0].lstrip("#")) if args else None
+    if number is None:
         await say_text(
             context, message, context.t.text("meetings.errors.usage_number", command=command)
         )
         return
-    number, text = int(args[0].lstrip("#")), args[1] if len(args) > 1 else ""
+    text = args[1] if len(args) > 1 else ""
     act, reply_key = actions(context)[command]
     try:
         view = await act(number, message.from_user, text)

@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import BotContext
 from bot.core.errors import UserError
-from bot.core.parsing import is_number, parse_id
+from bot.core.parsing import parse_id
 from bot.schedule.checkin import CheckinService
 from bot.schedule.jobs import schedule_service
 from bot.schedule.presenter import ScheduleNotifier, alert_ref, ask_ref
@@ -86,15 +86,14 @@ async def enrol_checkin(update: Update, context: BotContext) -> None:
     args = context.args or []
     if message is None or message.from_user is None:
         return
-    if not args or not is_number(args[0]):
+    resident = parse_id(args[0]) if args else None
+    if resident is None:
         await say(context, message, "enrol_usage")
         return
-    volunteer = int(args[1]) if len(args) > 1 and is_number(args[1]) else None
+    volunteer = parse_id(args[1]) if len(args) > 1 else None
     location = " ".join(args[2 if volunteer else 1 :]) or None
     try:
-        notice = await checkins(context).enrol(
-            message.from_user.id, int(args[0]), volunteer, location
-        )
+        notice = await checkins(context).enrol(message.from_user.id, resident, volunteer, location)
     except UserError as error:
         await say_error(context, message, error)
         return

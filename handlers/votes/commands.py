@@ -21,7 +21,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.core.errors import UserError
-from bot.core.parsing import is_number, parse_id
+from bot.core.parsing import parse_id
 from bot.votes.presenter import VoteNotifier, close_vote, group_grid, polls, votes
 from handlers.replies import answer, answer_stale, say, say_error
 
@@ -95,11 +95,10 @@ async def record_count(update: Update, context: BotContext) -> None:
     what = "yes" if message.text.lstrip("/").startswith("vote_yes") else "present"
     args = context.args or []
     try:
-        if len(args) != 2 or not all(is_number(a) for a in args):
+        vote_id, count = (parse_id(a) for a in args) if len(args) == 2 else (None, None)
+        if vote_id is None or count is None:
             raise UserError("votes.errors.count_usage")
-        found = await polls(context.services).record(
-            message.from_user.id, int(args[0]), what, int(args[1])
-        )
+        found = await polls(context.services).record(message.from_user.id, vote_id, what, count)
     except UserError as error:
         await say_error(context, message, error)
         return

@@ -171,3 +171,27 @@ async def test_contacted_pressed_twice_is_recorded_once(tmp_path: Path) -> None:
         assert len(world.sent_to(f.WORKER_G1)) == to_workers
         events = await gridbot.services.features.issues.timeline(1, f.WORKER_G1)
         assert [e.action for e in events].count(Action.CONTACTED) == 1
+
+
+@pytest.mark.parametrize(
+    ("user", "command", "expected"),
+    [
+        pytest.param(f.SECRETARY, "/grant --5 网格员 g1", "/grant", id="grant-double-minus"),
+        pytest.param(f.SECRETARY, f"/grant {HUGE} 网格员 g1", "/grant", id="grant-huge"),
+        pytest.param(f.WORKER_G1, f"/issue {HUGE}", "/issue", id="issue"),
+        pytest.param(f.WORKER_G1, f"/done {HUGE} 好了", "/done", id="done"),
+        pytest.param(f.WORKER_G1, f"/merge 1 {HUGE}", "/merge", id="merge"),
+        pytest.param(f.WORKER_G1, f"/suggest {HUGE} 加装电梯", "/suggest", id="suggest"),
+        pytest.param(f.WORKER_G1, f"/vote_present {HUGE} 3", "/vote_present", id="vote"),
+        pytest.param(f.WORKER_G1, f"/checkin_enrol {HUGE}", "/checkin_enrol", id="checkin"),
+    ],
+)
+async def test_a_typed_id_that_is_none_gets_the_usage(
+    tmp_path: Path, user: int, command: str, expected: str
+) -> None:
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        await world.server.start_private(user)
+        await world.server.user_sends(user, user, command)
+        await step(world, gridbot)
+        assert await dead_letters(gridbot) == 0
+        assert any(expected in text for text in world.texts_to(user)), world.texts_to(user)
