@@ -14,6 +14,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 import handlers.chats.membership
 import handlers.chats.start
 import handlers.consult
+import handlers.fallback
 import handlers.issues
 import handlers.privacy
 import handlers.privacy.commands
@@ -81,6 +82,10 @@ HANDLER_MODULES: Sequence[tuple[ModuleType, int]] = (
     (handlers.votes, 0),
     (handlers.consult, 0),
     (handlers.issues, 0),
+    # Last of all: a button no feature recognised is answered "按钮已失效". Last in the same
+    # group, not a later one: PTB runs one handler per group, so a later group would also see
+    # every press a feature had already answered.
+    (handlers.fallback, 0),
 )
 RETENTION_SWEEP_SECONDS = 3600
 

@@ -41,8 +41,16 @@ def error_html(context: BotContext, error: UserError) -> str:
 
 
 async def answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
-    """answerCallbackQuery, direct (ephemeral UI); a stale query is only logged."""
+    """answerCallbackQuery, direct (ephemeral UI); a stale query is only logged. The one way
+    handlers answer a callback: a failed answer must never undo what the press did."""
     try:
         await query.answer(text, show_alert=alert)
     except TelegramError as exc:
         log.info("callback query %s not answered: %s", query.id, exc)
+
+
+async def answer_stale(context: BotContext, query: CallbackQuery) -> None:
+    """A button whose data no longer names anything (malformed, forged, or from an old
+    keyboard): say so, so the person's client stops waiting, and log the data."""
+    log.info("stale or malformed button from %s: %r", query.from_user.id, query.data)
+    await answer(query, context.t.text("app.stale_button"), alert=True)

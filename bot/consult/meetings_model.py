@@ -19,6 +19,7 @@ from typing import Final
 from bot.config import Config
 from bot.consult.parsing import parse_window
 from bot.core.errors import InvalidInput
+from bot.core.parsing import parse_id
 from bot.issues.parsing import parse_location
 from storage.consult.meetings import MeetingRecord, NewMeeting, PersonRecord, TextRecord
 
@@ -104,9 +105,10 @@ def parse_agenda(text: str) -> tuple[str, ...]:
 
 def parse_invited(fields: Sequence[str]) -> tuple[int, ...]:
     words = " ".join(fields).replace("邀请", " ").replace(",", " ").replace("，", " ").split()
-    if any(not w.isdigit() for w in words):
+    ids = [parse_id(w) for w in words]  # ² or a 30-digit number is no user id
+    if any(i is None for i in ids):
         raise InvalidInput("meetings.errors.invited")
-    return tuple(dict.fromkeys(int(w) for w in words))
+    return tuple(dict.fromkeys(i for i in ids if i is not None))
 
 
 def checked_text(text: str) -> str:

@@ -147,7 +147,7 @@ class FeedbackService(IssueCore):
         issue = await self.transition(
             issue, Action.REOPEN, actor_id=user_id, role=Role.RESIDENT.value, note=comment,
             changes={"resolve_by": self.calendar.add(now, limit.resolve), "assigned_at": now,
-                     "resolved_at": None, "result": None},
+                     "resolved_at": None, "result": None, "contacted_at": None},
         )  # fmt: skip
         await self.repo.slips.cancel_open(issue.id)
         fields = {"action": Action.REOPEN, "note": comment}

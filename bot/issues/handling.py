@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from bot.core.errors import InvalidInput
 from bot.issues.feedback import FeedbackService
-from bot.issues.model import Action, NoticeKind, Outcome
+from bot.issues.model import Action, AlreadyDone, NoticeKind, Outcome
 from bot.issues.service_base import is_group
 
 
@@ -24,9 +24,12 @@ def required(text: str | None, key: str) -> str:
 
 class HandlingService(FeedbackService):
     async def handler_contacted(self, user_id: int, number: int) -> Outcome:
-        """已联系居民: the handler has reached the resident; work is under way."""
+        """已联系居民: the handler has reached the resident; work is under way. Once per
+        assignment: a second press records nothing and tells nobody (AlreadyDone)."""
         async with self.repo.db.transaction():
             issue, role = await self.act(user_id, number, Action.CONTACTED)
+            if issue.contacted_at is not None:
+                raise AlreadyDone()
             issue = await self.transition(
                 issue, Action.CONTACTED, actor_id=user_id, role=role.value,
                 changes={"contacted_at": self.now()},
@@ -36,10 +39,15 @@ class HandlingService(FeedbackService):
         )
 
     async def handler_progress(self, user_id: int, number: int, note: str) -> Outcome:
-        """处理中 with a note, passed on to the grid workers and the reporters."""
+        """处理中 with a note, passed on to the grid workers and the reporters. The same note
+        again right after it (a double send, a retried client) is AlreadyDone."""
         note = required(note, "issues.errors.note_required")
         async with self.repo.db.transaction():
             issue, role = await self.act(user_id, number, Action.PROGRESS)
+            events = await self.repo.events(issue.id)
+            last = events[-1] if events else None
+            if last is not None and (last.action, last.note) == (Action.PROGRESS.value, note):
+                raise AlreadyDone()
             issue = await self.transition(
                 issue, Action.PROGRESS, actor_id=user_id, role=role.value, note=note
             )

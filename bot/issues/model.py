@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from bot.core.errors import IllegalTransition, IssueFinished
+from bot.core.errors import IllegalTransition, IssueFinished, UserError
 from storage.clock import from_db
 from storage.issues.repo import EventRecord, IssueRecord
 
@@ -95,6 +95,13 @@ TRANSITIONS: Final[dict[Action, tuple[frozenset[State], State | None]]] = {
 }
 
 
+class AlreadyDone(UserError):
+    """The action has happened already (a double tap, an old button): nothing changes, and
+    the person is told so with a toast, not an alert."""
+
+    key = "issues.errors.already_done"
+
+
 def state_ref(state: State) -> str:
     """Catalogue key of a state's Chinese name (已交办 …)."""
     return f"issues.states.{state.value}"
@@ -155,6 +162,7 @@ class IssueView:
     resolve_by: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    contacted_at: datetime | None  # 已联系居民 in the current assignment (cleared by 交办, 重办)
     round: int  # how many times it has been resolved
     result: str | None = None  # the handler's 办结 note, what residents are told was done
 
@@ -184,8 +192,8 @@ class IssueView:
             photos=tuple(p.file_id for p in rec.photos if p.kind == "report"),
             resolution_photos=tuple(p.file_id for p in rec.photos if p.kind == "resolution"),
             reported_at=rec.reported_at, respond_by=rec.respond_by, resolve_by=rec.resolve_by,
-            resolved_at=rec.resolved_at, closed_at=rec.closed_at, round=rec.round,
-            result=rec.result,
+            resolved_at=rec.resolved_at, closed_at=rec.closed_at,
+            contacted_at=rec.contacted_at, round=rec.round, result=rec.result,
         )  # fmt: skip
 
 

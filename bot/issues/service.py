@@ -22,6 +22,7 @@ from bot.core.workcal import Unit, parse_duration
 from bot.issues.handling import HandlingService, required
 from bot.issues.model import (
     Action,
+    AlreadyDone,
     EventView,
     IssueView,
     NoticeKind,
@@ -76,7 +77,7 @@ class IssueService(IntakeService, HandlingService):
             issue, role = await self.act(user_id, number, Action.ASSIGN)
             limit = self.limit_for(issue.category, issue.urgent)
             changes = {
-                "handler": handler.key, "assigned_at": now, "reason": None,
+                "handler": handler.key, "assigned_at": now, "reason": None, "contacted_at": None,
                 "resolve_by": resolve_by or self.calendar.add(now, limit.resolve),
             }  # fmt: skip
             if issue.state is State.NEW:
@@ -158,6 +159,8 @@ class IssueService(IntakeService, HandlingService):
             raise InvalidInput("issues.errors.unknown_category", category=category_key)
         async with self.repo.db.transaction():
             issue, role = await self.act(user_id, number, Action.RECATEGORISE)
+            if issue.category == category_key:
+                raise AlreadyDone()
             issue = await self.transition(
                 issue, Action.RECATEGORISE, actor_id=user_id, role=role.value,
                 note=f"{issue.category}→{category_key}", changes={"category": category_key},
@@ -177,6 +180,8 @@ class IssueService(IntakeService, HandlingService):
             raise InvalidInput("issues.errors.bad_deadline", limit=limit)
         async with self.repo.db.transaction():
             issue, role = await self.act(user_id, number, Action.SET_DEADLINE)
+            if issue.resolve_by == resolve_by:
+                raise AlreadyDone()
             issue = await self.transition(
                 issue, Action.SET_DEADLINE, actor_id=user_id, role=role.value,
                 note=to_db(resolve_by), changes={"resolve_by": resolve_by, "assigned_at": now},

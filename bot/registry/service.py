@@ -34,6 +34,8 @@ _ROLE_NAMES: Final[dict[str, Role]] = {
 }  # fmt: skip
 _GRID_ROLES: Final = frozenset({Role.BUILDING_HEAD, Role.WORKER, Role.LEADER})
 COMMUNITY: Final = ""
+# A picker or review button naming a building, unit or household the registry lacks.
+STALE_CHOICE: Final = "registry.errors.stale_choice"
 
 
 @dataclass(frozen=True)
@@ -149,10 +151,28 @@ class RegistryService:
         found = await self.repo.households_in_unit(unit_id)
         return sorted((Choice(h.id, h.room) for h in found), key=lambda c: _natural(c.label))
 
+    async def units_of(self, building_id: int) -> tuple[str, list[Choice]]:
+        """The picker's unit step: the building's name and its units. A button naming a
+        building the registry no longer has (a re-imported sheet, a forged button) is stale."""
+        label = next((b.label for b in await self.buildings() if b.id == building_id), None)
+        units = await self.units(building_id) if label is not None else []
+        if label is None or not units:
+            raise NotFound(STALE_CHOICE)
+        return label, units
+
+    async def rooms_of(self, unit_id: int) -> tuple[HouseholdRecord, list[Choice]]:
+        """The picker's room step: one household of the unit (for its building and unit
+        names) and the unit's rooms; a unit with no households is a stale button."""
+        rooms = await self.rooms(unit_id)
+        if not rooms:
+            raise NotFound(STALE_CHOICE)
+        return await self.household(rooms[0].id), rooms
+
     async def household(self, household_id: int) -> HouseholdRecord:
+        """A household named by a button; one the registry lacks is a stale button."""
         found = await self.repo.household(household_id)
         if found is None:
-            raise NotFound("registry.errors.no_room", room=str(household_id))
+            raise NotFound(STALE_CHOICE)
         return found
 
     async def find_room(self, text: str) -> HouseholdRecord:
@@ -187,7 +207,9 @@ class RegistryService:
 
     async def decide(self, actor: int, user_id: int, household_id: int, approve: bool) -> Decision:
         """A grid worker approves (通过) or rejects (拒绝) a claim; a second press is refused."""
-        household = await self.household(household_id)
+        household = await self.repo.household(household_id)
+        if household is None:
+            raise NotFound("registry.errors.claim_gone")
         self.check(actor, RegistryAction.VERIFY, household.grid)
         state = "verified" if approve else "rejected"
         if not await self.repo.decide_link(user_id, household_id, state, actor, self.clock.now()):

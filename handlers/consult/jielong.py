@@ -15,7 +15,8 @@ from bot.consult import jielong_presenter as jielong_notify
 from bot.consult.jielong import JielongService, JielongView
 from bot.context import BotContext
 from bot.core.errors import UserError
-from handlers.replies import answer, say_error
+from bot.core.parsing import parse_id
+from handlers.replies import answer, answer_stale, say_error
 
 _TAG: Final = re.compile(r"^\s*#接龙\s*")
 _CALLBACK: Final = re.compile(r"^jl:([jwxe]):(\d+)$")
@@ -77,11 +78,15 @@ async def act(context: BotContext, query: CallbackQuery, verb: str, number: int)
 async def press(update: Update, context: BotContext) -> None:
     """Any 接龙 button: act and toast, or refuse with an alert that changes nothing."""
     query = update.callback_query
-    match = _CALLBACK.match(query.data or "") if query else None
-    if query is None or match is None:
+    if query is None:
+        return
+    match = _CALLBACK.match(query.data or "")
+    number = parse_id(match.group(2)) if match else None
+    if match is None or number is None:
+        await answer_stale(context, query)
         return
     try:
-        toast = await act(context, query, match.group(1), int(match.group(2)))
+        toast = await act(context, query, match.group(1), number)
     except UserError as error:
         await answer(query, error.render(context.t.text), alert=True)
         return

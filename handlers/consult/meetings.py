@@ -21,8 +21,8 @@ from bot.consult.meetings_model import MeetingView
 from bot.consult.meetings_presenter import MeetingNotifier, meeting_service
 from bot.context import BotContext
 from bot.core.errors import UserError
-from bot.core.parsing import is_number
-from handlers.replies import answer, say, say_text
+from bot.core.parsing import parse_id
+from handlers.replies import answer, answer_stale, say, say_text
 
 _CALLBACK: Final = re.compile(r"^mt:(su|si):(\d+)$")
 _SUGGEST_TAG: Final = re.compile(r"^\s*#建议\s*")
@@ -36,11 +36,12 @@ async def create_or_view(update: Update, context: BotContext) -> None:
         return
     rest = message.text.partition(" ")[2].strip()
     meetings, notify = meeting_service(context.services), MeetingNotifier(context.services)
+    number = parse_id(rest.lstrip("#"))
     try:
         if not rest:
             await say(context, message, context.t.render("meetings/usage"))
-        elif is_number(rest.lstrip("#")):
-            view = await meetings.overview(int(rest.lstrip("#")), message.from_user.id)
+        elif number is not None:
+            view = await meetings.overview(number, message.from_user.id)
             await notify.show_overview(view, message.from_user.id, message.chat_id)
         else:
             created = await meetings.create(message.from_user.id, rest)
@@ -72,12 +73,13 @@ async def act_by_command(update: Update, context: BotContext) -> None:
         return
     command = message.text.split()[0].lstrip("/").split("@")[0].lower()
     args = message.text.split(maxsplit=2)[1:]
-    if not args or not is_number(args[0].lstrip("#")):
+    number = parse_id(args[0].lstrip("#")) if args else None
+    if number is None:
         await say_text(
             context, message, context.t.text("meetings.errors.usage_number", command=command)
         )
         return
-    number, text = int(args[0].lstrip("#")), args[1] if len(args) > 1 else ""
+    text = args[1] if len(args) > 1 else ""
     act, reply_key = actions(context)[command]
     try:
         view = await act(number, message.from_user, text)
@@ -113,7 +115,7 @@ def _meeting_of_reply(message: Message) -> int | None:
             match = _CALLBACK.match(button.callback_data or "") if isinstance(
                 button.callback_data, str) else None  # fmt: skip
             if match is not None:
-                return int(match.group(2))
+                return parse_id(match.group(2))
     return None
 
 
@@ -146,10 +148,14 @@ async def suggest_in_group(update: Update, context: BotContext) -> None:
 async def press(update: Update, context: BotContext) -> None:
     """报名 / 签到: record it and toast, or refuse with an alert."""
     query = update.callback_query
-    match = _CALLBACK.match(query.data or "") if query else None
-    if query is None or match is None:
+    if query is None:
         return
-    verb, number, user = match.group(1), int(match.group(2)), query.from_user
+    match = _CALLBACK.match(query.data or "")
+    number = parse_id(match.group(2)) if match else None
+    if match is None or number is None:
+        await answer_stale(context, query)
+        return
+    verb, user = match.group(1), query.from_user
     meetings = meeting_service(context.services)
     try:
         if verb == "su":

@@ -12,9 +12,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.context import BotContext
 from bot.core.errors import UserError
-from bot.core.parsing import is_number
+from bot.core.parsing import parse_id
 from bot.votes.presenter import VoteNotifier, group_grid, notices
-from handlers.replies import answer, say_error
+from handlers.replies import answer, answer_stale, say_error
 
 _CALLBACK = re.compile(r"^nt:(a|l|r):(\d+)$")
 _HASHTAG = r"^\s*#通知"
@@ -45,9 +45,10 @@ async def list_unacked(update: Update, context: BotContext) -> None:
     args = context.args or []
     user = message.from_user.id
     try:
-        if len(args) != 1 or not is_number(args[0]):
+        number = parse_id(args[0]) if len(args) == 1 else None
+        if number is None:
             raise UserError("votes.errors.notice_usage")
-        status = await notices(context.services).status(user, int(args[0]))
+        status = await notices(context.services).status(user, number)
     except UserError as error:
         await say_error(context, message, error)
         return
@@ -57,10 +58,14 @@ async def list_unacked(update: Update, context: BotContext) -> None:
 async def press_notice(update: Update, context: BotContext) -> None:
     """收到 (anyone), 未收到名单 and 提醒未收到的住户 (the author: sent privately)."""
     query = update.callback_query
-    match = _CALLBACK.match(query.data or "") if query else None
-    if query is None or match is None:
+    if query is None:
         return
-    verb, notice_id, user = match[1], int(match[2]), query.from_user.id
+    match = _CALLBACK.match(query.data or "")
+    notice_id = parse_id(match[2]) if match else None
+    if match is None or notice_id is None:
+        await answer_stale(context, query)
+        return
+    verb, user = match[1], query.from_user.id
     t, service, notify = context.t.text, notices(context.services), VoteNotifier(context.services)
     try:
         if verb == "a":

@@ -18,10 +18,11 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.core.errors import UserError
+from bot.core.parsing import parse_id
 from bot.issues import keyboards as kb
 from bot.issues.rates import Satisfaction, Solved
 from handlers.issues.common import answer_error, notifier, reply, reply_error, service
-from handlers.replies import answer, say_text
+from handlers.replies import answer, answer_stale, say_text
 
 _DEEP_LINK = re.compile(r"^slip_(\d+)$")
 
@@ -67,8 +68,11 @@ async def submit_slip(
 async def answer_slip_step(update: Update, context: BotContext) -> None:
     """A slip button: the next question appears in place; 提交 records the rating."""
     query = update.callback_query
-    parsed = kb.parse_slip(query.data if query else None)
-    if query is None or parsed is None or not well_formed(parsed[1]):
+    if query is None:
+        return
+    parsed = kb.parse_slip(query.data)
+    if parsed is None or not well_formed(parsed[1]):
+        await answer_stale(context, query)
         return
     slip_id, answers = parsed
     found = await notifier(context).slip_issue(slip_id)
@@ -130,10 +134,10 @@ async def open_slip(update: Update, context: BotContext) -> None:
     match = _DEEP_LINK.match(context.args[0]) if context.args else None
     if message is None or message.from_user is None or match is None:
         return
-    slip_id = int(match.group(1))
+    slip_id = parse_id(match.group(1))
     notify = notifier(context)
-    found = await notify.slip_issue(slip_id)
-    if found is None or found[0] != message.from_user.id:
+    found = None if slip_id is None else await notify.slip_issue(slip_id)
+    if slip_id is None or found is None or found[0] != message.from_user.id:
         await say_text(context, message, context.t.text("issues.errors.not_your_slip"))
         return
     await notify.slip_message(message.chat_id, slip_id, found[1])

@@ -17,7 +17,7 @@ from bot.issues.draft import Draft
 from bot.issues.model import IssueType
 from bot.issues.parsing import check_description
 from handlers.issues.common import notifier, reply_error, service
-from handlers.replies import answer, error_html
+from handlers.replies import answer, answer_stale, error_html
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +106,11 @@ async def choose_option(update: Update, context: BotContext) -> None:
         await answer(query)
     else:
         changed = issue_draft.choose(draft, parts[1], ":".join(parts[2:]), context.services.config)
-        if changed is not None:
-            await save_draft(context, user_id, seq, changed)
-            await show_draft(context, user_id, changed, new=False)
+        if changed is None:  # an old keyboard's button, or a forged one
+            await answer_stale(context, query)
+            return
+        await save_draft(context, user_id, seq, changed)
+        await show_draft(context, user_id, changed, new=False)
         await answer(query)
 
 

@@ -15,9 +15,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.context import BotContext
 from bot.core.errors import UserError
-from bot.core.parsing import is_number, leading_command
+from bot.core.parsing import leading_command, parse_id
 from bot.issues import keyboards as kb
-from bot.issues.model import Action, IssueView, Outcome, state_ref
+from bot.issues.model import Action, AlreadyDone, IssueView, Outcome, state_ref
 from bot.issues.presenter import worker_refs
 from handlers.issues.common import (
     answer_error,
@@ -28,7 +28,7 @@ from handlers.issues.common import (
     reply_error,
     service,
 )
-from handlers.replies import answer
+from handlers.replies import answer, answer_stale
 
 Act = Callable[[int, int, tuple[str, ...]], Awaitable[Outcome]]
 
@@ -49,6 +49,14 @@ _PROMPT = {
 }
 
 
+def issue_id(text: str) -> int:
+    """An issue number from a button or a command (#12 or 12); ValueError when it is none."""
+    number = parse_id(text.lstrip("#"))
+    if number is None:
+        raise ValueError(text)
+    return number
+
+
 def actions(context: BotContext) -> dict[str, Act]:
     """What each final button does, by verb; ``args`` are the button's extra fields."""
     s, t = service(context), context.t.text
@@ -56,7 +64,7 @@ def actions(context: BotContext) -> dict[str, Act]:
         "acc": lambda user, n, args: s.accept(user, n),
         "asg": lambda user, n, args: s.assign(user, n, args[0]),
         "rej": lambda user, n, args: s.reject(user, n, t(f"issues.reject_reasons.{args[0]}")),
-        "mrg": lambda user, n, args: s.merge(user, n, int(args[0])),
+        "mrg": lambda user, n, args: s.merge(user, n, issue_id(args[0])),
         "trf": lambda user, n, args: s.transfer(user, n, args[0]),
         "cat": lambda user, n, args: s.recategorise(user, n, args[0]),
         "ddl": lambda user, n, args: s.change_deadline(user, n, args[0]),
@@ -95,8 +103,11 @@ async def prompt_for_text(context: BotContext, query: CallbackQuery, cb: kb.Call
 async def press_issue_button(update: Update, context: BotContext) -> None:
     """Any card or 交办单 button: act, or show the next choice, or refuse with an alert."""
     query = update.callback_query
-    cb = kb.parse(query.data if query else None)
-    if query is None or cb is None:
+    if query is None:
+        return
+    cb = kb.parse(query.data)
+    if cb is None:
+        await answer_stale(context, query)
         return
     try:
         if cb.verb == "back":
@@ -111,10 +122,12 @@ async def press_issue_button(update: Update, context: BotContext) -> None:
             await prompt_for_text(context, query, cb)
         else:
             await act_on_button(context, query, cb)
+    except AlreadyDone as done:  # a double tap or an old button: a toast, not an alert
+        await answer(query, done.render(context.t.text))
     except UserError as error:
         await answer_error(context, query, error)
     except (KeyError, IndexError, ValueError):  # a malformed or forged button
-        await answer(query, context.t.text("issues.errors.invalid"), alert=True)
+        await answer_stale(context, query)
 
 
 async def act_on_button(context: BotContext, query: CallbackQuery, cb: kb.Callback) -> None:
@@ -150,7 +163,7 @@ def typed(context: BotContext, photos: tuple[str, ...] = ()) -> dict[str, Act]:
         "return": lambda user, n, args: s.handler_request_return(user, n, " ".join(args)),
         "reject": lambda user, n, args: s.reject(user, n, " ".join(args)),
         "refuse": lambda user, n, args: s.refuse_return(user, n, " ".join(args)),
-        "merge": lambda user, n, args: s.merge(user, n, int(args[0])),
+        "merge": lambda user, n, args: s.merge(user, n, issue_id(args[0])),
         "deadline": lambda user, n, args: s.change_deadline(user, n, " ".join(args)),
     }
 
@@ -169,11 +182,10 @@ async def act_by_command(update: Update, context: BotContext) -> None:
     command, args = parsed.name, tuple(parsed.rest.split())
     photos = tuple(largest_photo(message))
     two_args = command in ("merge", "deadline")
-    number_text = args[0].lstrip("#") if args else ""
-    if not is_number(number_text) or (two_args and len(args) < 2):
+    number = parse_id(args[0].lstrip("#")) if args else None
+    if number is None or (two_args and len(args) < 2):
         await reply(context, message, "usage", command=command)
         return
-    number = int(number_text)
     try:
         rest = tuple(a.lstrip("#") for a in args[1:]) if command == "merge" else args[1:]
         outcome = await typed(context, photos)[command](message.from_user.id, number, rest)

@@ -12,7 +12,7 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.context import BotContext
 from bot.core.errors import NotFound, UserError
-from bot.core.parsing import is_number
+from bot.core.parsing import parse_id
 from bot.issues.model import Action, EventView, IssueView, state_ref
 from bot.issues.presenter import IssueNotifier
 from bot.issues.service import QueueFilter
@@ -74,10 +74,10 @@ async def show_issue(update: Update, context: BotContext) -> None:
     if message is None or message.from_user is None:
         return
     args = context.args or []
-    if not args or not is_number(args[0].lstrip("#")):
+    number = parse_id(args[0].lstrip("#")) if args else None
+    if number is None:
         await reply(context, message, "usage", command="issue")
         return
-    number = int(args[0].lstrip("#"))
     try:
         if message.chat.type == "private":
             await show_private(context, message, number, message.from_user.id)

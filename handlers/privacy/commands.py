@@ -9,6 +9,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot.context import BotContext
 from bot.privacy.personal_data import PersonalDataService
 from bot.registry.presenter import forget_keyboard
+from handlers.replies import answer
 
 
 def personal(context: BotContext) -> PersonalDataService:
@@ -42,10 +43,10 @@ async def confirm_forget(update: Update, context: BotContext) -> None:
     if query is None or user is None or query.data is None:
         return
     if query.data.endswith(":no"):
-        await query.answer(context.t.text("registry.toasts.cancelled"))
+        await answer(query, context.t.text("registry.toasts.cancelled"))
         return
     await personal(context).forget(user.id)
-    await query.answer()
+    await answer(query)  # a stale query must not undo the erasure
     await context.services.outbox.send_message(user.id, context.t.render("registry/forgotten"))
 
 

@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
 from bot.core.errors import InvalidInput, UserError
-from bot.core.parsing import is_number
+from bot.core.parsing import parse_id
 from bot.issues.ledger import LedgerService
 from bot.issues.ledger_xlsx import ledger_xlsx
 from bot.registry.importing import ImportRefused
@@ -34,8 +34,9 @@ def _target(message: Message, args: list[str]) -> tuple[User | int, list[str]] |
     for entity in message.entities:
         if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
             return entity.user, [a for a in args if not a.startswith("@")][-2:]
-    if args and is_number(args[0].lstrip("-")):
-        return int(args[0]), args[1:]
+    user_id = parse_id(args[0].removeprefix("-")) if args else None
+    if user_id is not None:
+        return (-user_id if args[0].startswith("-") else user_id), args[1:]
     return None
 
 

@@ -3,11 +3,12 @@ worker approves or rejects with one tap (issue #4). All in private chat, with bu
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import BotContext
 from bot.core.errors import UserError
+from bot.core.parsing import parse_id
 from bot.registry.presenter import (
     choices_keyboard,
     registry,
@@ -16,7 +17,7 @@ from bot.registry.presenter import (
     send_consent_card,
 )
 from bot.registry.service import Claim, Decision, Household
-from handlers.replies import answer, error_html
+from handlers.replies import answer, answer_stale, error_html
 
 ROOM_TYPED = r"^\s*[0-9A-Za-z一-龥]+\s*[-－—]\s*[0-9A-Za-z一-龥]+\s*[-－—]\s*[0-9A-Za-z]+\s*$"
 
@@ -47,29 +48,37 @@ async def show_buildings(context: BotContext, chat_id: int) -> None:
     await context.services.outbox.send_message(chat_id, text, reply_markup=markup)
 
 
+def button_ids(query: CallbackQuery, *positions: int) -> list[int] | None:
+    """The ids at ``positions`` of the button's ``reg:…`` data; None if any is not an id."""
+    parts = (query.data or "").split(":")
+    found = [parse_id(parts[i]) if i < len(parts) else None for i in positions]
+    return None if None in found else [i for i in found if i is not None]
+
+
 async def on_pick(update: Update, context: BotContext) -> None:
     """A building or unit button: show the next level of the picker."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
         return
-    await answer(query)
-    _, level, raw_id = query.data.split(":")
-    service, t = registry(context.services), context.t
-    if level == "b":
-        units = await service.units(int(raw_id))
-        building = next((b.label for b in await service.buildings() if b.id == int(raw_id)), "")
-        text = t.render("registry/pick", step="unit", building=building)
-        await context.services.outbox.send_message(
-            user.id, text, reply_markup=choices_keyboard(units, "u")
-        )
+    ids = button_ids(query, 2)
+    if ids is None:
+        await answer_stale(context, query)
         return
-    rooms = await service.rooms(int(raw_id))
-    if rooms:
-        first = await service.household(rooms[0].id)
-        text = t.render("registry/pick", step="room", building=first.building, unit=first.unit)
-        await context.services.outbox.send_message(
-            user.id, text, reply_markup=choices_keyboard(rooms, "h")
-        )
+    service, t = registry(context.services), context.t
+    try:
+        if query.data.startswith("reg:b:"):
+            building, units = await service.units_of(ids[0])
+            text = t.render("registry/pick", step="unit", building=building)
+            markup = choices_keyboard(units, "u")
+        else:
+            first, rooms = await service.rooms_of(ids[0])
+            text = t.render("registry/pick", step="room", building=first.building, unit=first.unit)
+            markup = choices_keyboard(rooms, "h")
+    except UserError as error:
+        await answer(query, error.render(t.text), alert=True)
+        return
+    await answer(query)
+    await context.services.outbox.send_message(user.id, text, reply_markup=markup)
 
 
 async def on_room(update: Update, context: BotContext) -> None:
@@ -77,8 +86,16 @@ async def on_room(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
         return
+    ids = button_ids(query, 2)
+    if ids is None:
+        await answer_stale(context, query)
+        return
+    try:
+        household = await registry(context.services).household(ids[0])
+    except UserError as error:
+        await answer(query, error.render(context.t.text), alert=True)
+        return
     await answer(query)
-    household = await registry(context.services).household(int(query.data.split(":")[2]))
     await ask_relation(context, user.id, household)
 
 
@@ -111,9 +128,13 @@ async def on_relation(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
         return
-    _, _, raw_id, relation = query.data.split(":")
+    ids = button_ids(query, 2)
+    if ids is None:
+        await answer_stale(context, query)
+        return
+    relation = query.data.split(":")[3]
     try:
-        claim = await registry(context.services).claim(user.id, int(raw_id), relation)
+        claim = await registry(context.services).claim(user.id, ids[0], relation)
     except UserError as error:
         await answer(query, error.render(context.t.text), alert=True)
         return
@@ -142,10 +163,14 @@ async def on_review(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
         return
-    _, verdict, raw_user, raw_id = query.data.split(":")
+    ids = button_ids(query, 2, 3)
+    if ids is None:
+        await answer_stale(context, query)
+        return
+    approve = query.data.startswith("reg:ok:")
     service = registry(context.services)
     try:
-        decision = await service.decide(user.id, int(raw_user), int(raw_id), verdict == "ok")
+        decision = await service.decide(user.id, ids[0], ids[1], approve)
     except UserError as error:
         await answer(query, error.render(context.t.text), alert=True)
         return

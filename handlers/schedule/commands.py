@@ -13,12 +13,12 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import BotContext
 from bot.core.errors import UserError
-from bot.core.parsing import is_number
+from bot.core.parsing import parse_id
 from bot.schedule.checkin import CheckinService
 from bot.schedule.jobs import schedule_service
 from bot.schedule.presenter import ScheduleNotifier, alert_ref, ask_ref
+from handlers.replies import answer, answer_stale, say_error
 from handlers.replies import say as reply_html
-from handlers.replies import say_error
 
 _CALLBACK = re.compile(r"^ck:(c|ok|o):(\d+)(?::([0-9a-z-]+))?$")
 
@@ -86,15 +86,14 @@ async def enrol_checkin(update: Update, context: BotContext) -> None:
     args = context.args or []
     if message is None or message.from_user is None:
         return
-    if not args or not is_number(args[0]):
+    resident = parse_id(args[0]) if args else None
+    if resident is None:
         await say(context, message, "enrol_usage")
         return
-    volunteer = int(args[1]) if len(args) > 1 and is_number(args[1]) else None
+    volunteer = parse_id(args[1]) if len(args) > 1 else None
     location = " ".join(args[2 if volunteer else 1 :]) or None
     try:
-        notice = await checkins(context).enrol(
-            message.from_user.id, int(args[0]), volunteer, location
-        )
+        notice = await checkins(context).enrol(message.from_user.id, resident, volunteer, location)
     except UserError as error:
         await say_error(context, message, error)
         return
@@ -105,10 +104,14 @@ async def enrol_checkin(update: Update, context: BotContext) -> None:
 async def press_checkin(update: Update, context: BotContext) -> None:
     """窗帘之约 buttons: 同意 (consent), 我很好 (confirm), and the alert's outcome."""
     query = update.callback_query
-    match = _CALLBACK.match(query.data or "") if query else None
-    if query is None or match is None:
+    if query is None:
         return
-    kind, number, extra = match.group(1), int(match.group(2)), match.group(3) or ""
+    match = _CALLBACK.match(query.data or "")
+    number = parse_id(match.group(2)) if match else None
+    if match is None or number is None:
+        await answer_stale(context, query)
+        return
+    kind, extra = match.group(1), match.group(3) or ""
     user = query.from_user.id
     try:
         if kind == "c":
@@ -162,13 +165,6 @@ async def clear_buttons(context: BotContext, query: CallbackQuery) -> None:
         await context.bot.edit_message_reply_markup(message.chat.id, message.message_id)
     except TelegramError:
         pass  # ephemeral UI: the consent is recorded either way
-
-
-async def answer(query: CallbackQuery, text: str, *, alert: bool = False) -> None:
-    try:
-        await query.answer(text, show_alert=alert)
-    except TelegramError:
-        pass  # a stale query; the action itself is recorded
 
 
 def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:

@@ -21,9 +21,9 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.core.errors import UserError
-from bot.core.parsing import is_number
+from bot.core.parsing import parse_id
 from bot.votes.presenter import VoteNotifier, close_vote, group_grid, polls, votes
-from handlers.replies import answer, say, say_error
+from handlers.replies import answer, answer_stale, say, say_error
 
 _CALLBACK = re.compile(r"^vo:(b|r|c):(\d+)(?::(yes|no|abstain))?$")
 
@@ -95,11 +95,10 @@ async def record_count(update: Update, context: BotContext) -> None:
     what = "yes" if message.text.lstrip("/").startswith("vote_yes") else "present"
     args = context.args or []
     try:
-        if len(args) != 2 or not all(is_number(a) for a in args):
+        vote_id, count = (parse_id(a) for a in args) if len(args) == 2 else (None, None)
+        if vote_id is None or count is None:
             raise UserError("votes.errors.count_usage")
-        found = await polls(context.services).record(
-            message.from_user.id, int(args[0]), what, int(args[1])
-        )
+        found = await polls(context.services).record(message.from_user.id, vote_id, what, count)
     except UserError as error:
         await say_error(context, message, error)
         return
@@ -116,10 +115,14 @@ async def record_count(update: Update, context: BotContext) -> None:
 async def press_vote(update: Update, context: BotContext) -> None:
     """同意/反对/弃权 in a private ballot; 提醒未投票业主 and 结束表决 for the convenor."""
     query = update.callback_query
-    match = _CALLBACK.match(query.data or "") if query else None
-    if query is None or match is None:
+    if query is None:
         return
-    verb, vote_id, user = match[1], int(match[2]), query.from_user.id
+    match = _CALLBACK.match(query.data or "")
+    vote_id = parse_id(match[2]) if match else None
+    if match is None or vote_id is None:
+        await answer_stale(context, query)
+        return
+    verb, user = match[1], query.from_user.id
     t, notify = context.t.text, VoteNotifier(context.services)
     try:
         if verb == "b":
