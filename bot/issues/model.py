@@ -216,6 +216,7 @@ class NoticeKind(StrEnum):
     DUPLICATE_HINT = "duplicate_hint"  # each grid worker: 可能重复 #related with a merge button
     EMERGENCY_REPLY = "emergency_reply"  # where it was reported: call 119/120/110/122 now
     EMERGENCY_ALERT = "emergency_alert"  # each grid worker: urgent alert
+    EMERGENCY_CHECK = "emergency_check"  # each grid worker: 疑似紧急，请核实 (group not told)
     HANDLER_ORDER = "handler_order"  # the handler: 交办单 (action=assign) or 重办 (reopen)
     STATUS_TO_REPORTER = "status_to_reporter"  # each reporter privately: new state (+ note)
     WORKER_UPDATE = "worker_update"  # each grid worker: what the handler or a resident did

@@ -1,6 +1,7 @@
-"""Reading a resident's text: type from the hashtag, location, category, emergency, duplicates.
+"""Reading a resident's text: type from the hashtag, location, category, duplicates.
 
 Pure functions over text and config, no I/O: the issue service calls them, tests table them.
+Whether an emergency word is meant now is read in bot/issues/emergency.py.
 """
 
 from __future__ import annotations
@@ -112,15 +113,6 @@ def suggest_category(text: str, config: Config) -> CategoryConfig:
     default = config.category(config.issues.default_category)
     assert default is not None  # checked when the config is loaded
     return default
-
-
-def detect_emergency(text: str, config: Config) -> tuple[EmergencyService, ...]:
-    """Every configured emergency service with a keyword in ``text``, in config order."""
-    return tuple(
-        service
-        for service in config.issues.emergency
-        if any(word and word in text for word in service.keywords)
-    )
 
 
 @lru_cache(maxsize=1024)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from bot.core.errors import InvalidInput
+from bot.issues.emergency import read_emergency
 from bot.issues.model import IssueType, NoticeKind, State
 from bot.issues.parsing import (
     SIMILARITY_THRESHOLD,
     Candidate,
-    detect_emergency,
     likely_duplicates,
     parse_location,
     similarity,
@@ -91,9 +91,9 @@ def test_split_hashtag(text: str, kind: IssueType | None) -> None:
 
 
 def test_detect_emergency_names_the_numbers() -> None:
-    found = detect_emergency("楼下打架了，还有燃气泄漏", CONFIG)
+    found = read_emergency("楼下打架了，还有燃气泄漏", CONFIG).live
     assert [(s.kind, s.number) for s in found] == [("police", "110"), ("gas", "119")]
-    assert detect_emergency("路灯坏了", CONFIG) == ()
+    assert read_emergency("路灯坏了", CONFIG).live == ()
 
 
 def test_similarity_threshold_is_documented_and_applied() -> None:
