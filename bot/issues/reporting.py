@@ -183,8 +183,8 @@ class IntakeService(IssueCore):
     ) -> tuple[int, ...]:
         since = self.now() - timedelta(days=self.config.issues.duplicate_window_days)
         rows = await self.repo.duplicate_candidates(grid, since)
-        candidates = map(Candidate._make, rows)
-        return likely_duplicates(category, building, description, candidates)
+        draft = Candidate(0, category, building, description)
+        return likely_duplicates(draft, map(Candidate._make, rows), self.config)
 
     def _intake_notices(
         self,
