@@ -122,6 +122,9 @@ class ReporterView:
     name: str  # full display name: only for the worker card (see bot.privacy.service)
     chat_id: int  # where they reported (a group, or their private chat)
     message_id: int | None
+    # What they filed, kept through a merge: bot.privacy.service masks each reporter by it.
+    type: IssueType = IssueType.REPORT
+    anonymous: bool = False
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,8 @@ class IssueView:
             merged_into=merged_into_number, reason=rec.reason,
             source_chat_id=rec.source_chat_id, source_message_id=rec.source_message_id,
             reporters=tuple(
-                ReporterView(r.user_id, r.display_name, r.chat_id, r.message_id)
+                ReporterView(r.user_id, r.display_name, r.chat_id, r.message_id,
+                             IssueType(r.report_type), r.anonymous)
                 for r in rec.reporters
             ),
             photos=tuple(p.file_id for p in rec.photos if p.kind == "report"),

@@ -9,7 +9,7 @@ Three doors, one path (:meth:`IntakeService._create`): a report in a grid group 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bot.config import CategoryConfig
@@ -149,6 +149,8 @@ class IntakeService(IssueCore):
 
     async def _create(self, draft: Draft) -> Outcome:
         description = check_description(draft.description, self.config)
+        # The reporter keeps what they filed, should a merge move them (issue #13 item 11).
+        reporter = replace(draft.reporter, report_type=draft.type.value, anonymous=draft.anonymous)
         category = draft.category or suggest_category(description, self.config)
         emergency = read_emergency(description, self.config)
         where = parse_location(f"{draft.location or ''} {description}")
@@ -168,7 +170,7 @@ class IntakeService(IssueCore):
                     source_message_id=draft.reporter.message_id, reported_at=now,
                     respond_by=self.calendar.add(now, limit.respond),
                 ),
-                draft.reporter,
+                reporter,
                 draft.photos,
             )  # fmt: skip
             issue = IssueView.from_record(record)

@@ -15,7 +15,7 @@ from bot.core.parsing import is_number
 from bot.issues.model import Action, EventView, IssueView, state_ref
 from bot.issues.presenter import IssueNotifier
 from bot.issues.service import QueueFilter
-from bot.privacy.service import Audience, group_visible
+from bot.privacy.service import Audience, audience_of, group_visible
 from handlers.issues.common import notifier, reply, reply_error, service
 from storage.clock import from_db
 
@@ -57,11 +57,14 @@ def note_text(notify: IssueNotifier, event: EventView) -> str | None:
     return note
 
 
-def list_rows(notify: IssueNotifier, issues: tuple[IssueView, ...]) -> list[dict[str, Any]]:
+def list_rows(
+    notify: IssueNotifier, issues: tuple[IssueView, ...], viewer: int
+) -> list[dict[str, Any]]:
+    """Each issue as ``viewer`` may see it (a handler's queue hides who complained)."""
     now = notify.services.clock.now()
     rows = []
     for issue in issues:
-        row = notify.fields(issue, Audience.WORKER)
+        row = notify.fields(issue, audience_of(notify.config, issue, viewer))
         row["overdue"] = issue.is_overdue(now)
         rows.append(row)
     return rows
@@ -91,22 +94,9 @@ async def show_private(context: BotContext, message: Message, number: int, viewe
     issue = await issues.get(number, viewer)
     events = await issues.timeline(number, viewer)
     notify = notifier(context)
-    audience = viewer_audience(context, issue, viewer)
+    audience = audience_of(context.services.config, issue, viewer)
     text = notify.render("detail", issue, audience, events=event_rows(notify, events), group=False)
     await context.services.outbox.send_message(message.chat_id, text)
-
-
-def viewer_audience(context: BotContext, issue: IssueView, viewer: int) -> Audience:
-    """The handler sees the handler's view, a reporter the masked one, staff everything."""
-    config = context.services.config
-    handler = config.handler_by_user(viewer)
-    if handler is not None and handler.key == issue.handler:
-        return Audience.HANDLER
-    grid = config.grid_by_key(issue.grid)
-    staff = grid is not None and viewer in (*grid.workers, *grid.leaders)
-    if staff or viewer in config.community.secretaries:
-        return Audience.WORKER
-    return Audience.GROUP
 
 
 async def show_in_group(context: BotContext, message: Message, number: int) -> None:
@@ -143,7 +133,7 @@ async def list_queue(update: Update, context: BotContext) -> None:
     except UserError as error:
         await reply_error(context, message, error)
         return
-    rows = list_rows(notifier(context), issues)
+    rows = list_rows(notifier(context), issues, user)
     await reply(context, message, "queue", issues=rows, queue=queue.value)
 
 
@@ -152,8 +142,8 @@ async def list_mine(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or message.from_user is None:
         return
-    issues = await service(context).mine(message.from_user.id)
-    rows = [notifier(context).fields(i, Audience.WORKER) for i in issues]
+    user = message.from_user.id
+    rows = list_rows(notifier(context), await service(context).mine(user), user)
     await reply(context, message, "mine", issues=rows)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.app import GridBot
 from bot.issues.service import IssueService
 from tests.support import factories as f
-from tests.support.harness import FAST, World, running_bot, sandbox_world, step
+from tests.support.harness import FAST, World, press, running_bot, sandbox_world, step
 
 
 def issues(gridbot: GridBot) -> IssueService:
@@ -47,3 +47,27 @@ async def test_a_doubtful_fire_is_checked_by_the_worker_privately(tmp_path: Path
         check = await world.wait_sent(f.WORKER_G1, "疑似紧急，请核实")
         assert "#1" in (check.text or "") and "119" in (check.text or "")
         assert not any("119" in text for text in world.texts_to(f.G1_CHAT))
+
+
+async def test_a_complaint_merged_into_a_report_keeps_its_reporter_from_the_handler(
+    tmp_path: Path,
+) -> None:
+    """Issue #13 item 11: the 交办单 names the 报事 reporter and masks whoever filed the 投诉,
+    though the complaint now lives on the report."""
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        server = world.server
+        await open_private_chats(world, gridbot, f.WORKER_G1, f.PROPERTY_USER)
+        await server.user_sends(f.G1_CHAT, f.RESIDENT, "#报事 3号楼2单元门口路灯坏了")
+        await step(world, gridbot)
+        card = await world.wait_sent(f.WORKER_G1, "#1")
+        await server.user_sends(f.G1_CHAT, f.NEIGHBOUR, "#投诉 3号楼2单元路灯不亮，物业不管")
+        await step(world, gridbot)
+        hint = await world.wait_sent(f.WORKER_G1, "可能与 #1 重复")
+        await press(world, gridbot, hint, f.WORKER_G1, "合并到 #1")
+        for label in ("受理", "交办", "万象美物业"):
+            await press(world, gridbot, card, f.WORKER_G1, label)
+        order = (await world.wait_sent(f.PROPERTY_USER, "交办单")).text or ""
+        assert "王 阿姨" in order  # filed the 报事
+        assert "孙**" in order and "孙 大爷" not in order  # filed the 投诉
+        staff_card = (await world.wait_sent(f.WORKER_G1, "已交办")).text or ""
+        assert "王 阿姨" in staff_card and "孙 大爷" in staff_card
