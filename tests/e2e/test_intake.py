@@ -71,3 +71,30 @@ async def test_a_complaint_merged_into_a_report_keeps_its_reporter_from_the_hand
         assert "孙**" in order and "孙 大爷" not in order  # filed the 投诉
         staff_card = (await world.wait_sent(f.WORKER_G1, "已交办")).text or ""
         assert "王 阿姨" in staff_card and "孙 大爷" in staff_card
+
+
+async def test_lists_show_each_viewer_their_own_view(tmp_path: Path) -> None:
+    """/mine of a reporter merged into someone else's report, and the handler's /issues of a
+    complaint, hide the phone number that only the grid worker may see (issue #12)."""
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        server = world.server
+        await open_private_chats(world, gridbot, f.WORKER_G1, f.PROPERTY_USER, f.NEIGHBOUR)
+        await server.user_sends(f.G1_CHAT, f.RESIDENT, "#投诉 3号楼2单元路灯坏了 13812345678")
+        await step(world, gridbot)
+        card = await world.wait_sent(f.WORKER_G1, "#1")
+        await server.user_sends(f.G1_CHAT, f.NEIGHBOUR, "#报事 3号楼2单元路灯不亮")
+        await step(world, gridbot)
+        await press(world, gridbot, card, f.WORKER_G1, "受理")
+        await issues(gridbot).merge(f.WORKER_G1, 2, into=1)
+        for label in ("交办", "万象美物业"):
+            await press(world, gridbot, card, f.WORKER_G1, label)
+        for user, command, heading in (
+            (f.NEIGHBOUR, "/mine", "我反映的问题"),
+            (f.PROPERTY_USER, "/issues", "待办事项"),
+            (f.WORKER_G1, "/issues", "待办事项"),
+        ):
+            await server.user_sends(user, user, command)
+            await step(world, gridbot)
+            listed = (await world.wait_sent(user, heading)).text or ""
+            assert "#1" in listed
+            assert ("13812345678" in listed) is (user == f.WORKER_G1)
