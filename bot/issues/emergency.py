@@ -5,7 +5,8 @@ post 火警 119 in the group and mark the issue urgent. Each mention of a keywor
 clause (the text between two punctuation marks):
 
 * negated (没有着火, 不是漏气, 没闻到煤气味): no emergency;
-* hypothetical (万一/如果/要是/假如/怕/担心/会不会 …): a worry about a risk, a normal report;
+* hypothetical (万一/如果/要是/假如/怕/担心/会不会/会 …) or a drill (消防演习): a worry about a
+  risk, a normal report;
 * over (昨天着火了已经扑灭): past and put out, a normal report;
 * in doubt (好像着火了, 是不是漏气, 昨天着火了 without a word that it is over, 着火了怎么办):
   the grid workers are asked privately to check; the group is not told;
@@ -35,8 +36,11 @@ _NEGATED: Final = re.compile(
 # Anywhere in the clause: the speaker imagines it (万一着火怎么办, 电动车在楼道充电怕着火).
 _HYPOTHETICAL: Final = re.compile(
     r"万一|如果|要是|假如|假设|倘若|一旦|以防|防止|预防|以免|避免|会不会|容易|隐患|"
-    r"(?<!恐)怕|担心|害怕|小心|可能会|迟早|早晚|风险"
+    r"(?<!恐)怕|担心|害怕|小心|可能会|迟早|早晚|风险|"
+    r"演习|演练|模拟|培训|宣传|讲座|知识"  # a drill or a talk about it
 )
+# "会" right before the keyword: what could happen (充电会起火), not what is happening.
+_COULD: Final = re.compile(r"(?<!不)会\s*$")
 _PAST: Final = re.compile(
     r"昨天|昨晚|前天|前晚|上周|上星期|上个月|上月|去年|之前|以前|曾经|上次|那次|前几天|前些天"
 )
@@ -89,7 +93,7 @@ def read_mention(text: str, start: int, word: str) -> Reading:
     clause = before + word + after
     if _NEGATED.search(before):
         return Reading.NONE
-    if _HYPOTHETICAL.search(clause):
+    if _HYPOTHETICAL.search(clause) or _COULD.search(before):
         return Reading.NONE
     if _is_over(text[start + len(word) :]):
         return Reading.NONE

@@ -53,6 +53,10 @@ PHRASINGS = [
     pytest.param("这些杂物很容易烧起来", NONE, (), id="hyp-rongyi"),
     pytest.param("楼道堆物存在火灾隐患", NONE, (), id="hyp-yinhuan"),
     pytest.param("一旦漏气后果不堪设想", NONE, (), id="hyp-yidan"),
+    pytest.param("飞线充电会起火的", NONE, (), id="hyp-hui"),
+    pytest.param("周六社区组织消防演习，模拟着火疏散", NONE, (), id="drill"),
+    pytest.param("楼道里都是烟，快打119，3楼着火了！", LIVE, ("fire",), id="live-smoke-call"),
+    pytest.param("家里燃气泄漏了，已经关了阀门", LIVE, ("gas",), id="live-valve-closed"),
     # denied
     pytest.param("没有着火，是邻居在烧烤", NONE, (), id="neg-meiyou"),
     pytest.param("刚才那不是漏气，是下水道的味道", NONE, (), id="neg-bushi"),
