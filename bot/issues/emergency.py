@@ -7,7 +7,8 @@ clause (the text between two punctuation marks):
 * negated (没有着火, 不是漏气, 没闻到煤气味): no emergency;
 * hypothetical (万一/如果/要是/假如/怕/担心/会不会/会 …) or a drill (消防演习): a worry about a
   risk, a normal report;
-* over (昨天着火了已经扑灭): past and put out, a normal report;
+* over (昨天着火了已经扑灭): past and put out, a normal report (put out without a time word,
+  刚才冒烟了，已经处理好了, is in doubt);
 * in doubt (好像着火了, 是不是漏气, 昨天着火了 without a word that it is over, 着火了怎么办):
   the grid workers are asked privately to check; the group is not told;
 * anything else is live: the emergency reply in the group, the alert, the urgent limit.
@@ -44,7 +45,7 @@ _COULD: Final = re.compile(r"(?<!不)会\s*$")
 _PAST: Final = re.compile(
     r"昨天|昨晚|前天|前晚|上周|上星期|上个月|上月|去年|之前|以前|曾经|上次|那次|前几天|前些天"
 )
-# Said anywhere after the mention: it is over. "还没扑灭" is not (see _unfinished).
+# Said after the mention, in its clause or the next one: it is over. "还没扑灭" is not.
 _OVER: Final = re.compile(
     r"扑灭|灭了|已灭|熄灭|没事了|处理好|处理完|解决了|修好|已经好了|已处理|送医了|抓到了"
 )
@@ -95,11 +96,12 @@ def read_mention(text: str, start: int, word: str) -> Reading:
         return Reading.NONE
     if _HYPOTHETICAL.search(clause) or _COULD.search(before):
         return Reading.NONE
-    if _is_over(text[start + len(word) :]):
-        return Reading.NONE
+    past = bool(_PAST.search(clause))
+    if _is_over(_this_and_next_clause(text, start)):  # past and over; without a time word, ask
+        return Reading.NONE if past else Reading.DOUBT
     if _WHAT_TO_DO.search(after):  # "着火怎么办" asks what to do, "着火了怎么办" may be a cry
         return Reading.DOUBT if after.startswith("了") else Reading.NONE
-    if _PAST.search(clause) or _UNSURE.search(clause) or question:
+    if past or _UNSURE.search(clause) or question:
         return Reading.DOUBT
     return Reading.LIVE
 
@@ -111,6 +113,16 @@ def _clause_around(text: str, start: int, end: int) -> tuple[str, str, bool]:
     right = right_match.start() if right_match else len(text)
     question = right_match is not None and bool(set(right_match.group()) & {"？", "?"})
     return text[left:start], text[end:right], question
+
+
+def _this_and_next_clause(text: str, start: int) -> str:
+    """From the mention to the end of the clause after it: where "已经扑灭" would be said.
+    Not further: "楼下着火了！电梯昨天修好了" is a fire now and a lift mended yesterday."""
+    ends = _CLAUSE.finditer(text, start)
+    first, second = next(ends, None), next(ends, None)
+    if first is None or not (set(first.group()) <= {"，", ","}):
+        return text[start : first.start() if first else len(text)]
+    return text[start : second.start() if second else len(text)]
 
 
 def _is_over(rest: str) -> bool:

@@ -66,7 +66,8 @@ PHRASINGS = [
     pytest.param("昨天着火了已经扑灭", NONE, (), id="past-put-out"),
     pytest.param("前天5号楼起火，已经扑灭了，楼道还是黑的", NONE, (), id="past-put-out-later"),
     pytest.param("上周有人在楼下打架，派出所已处理", NONE, (), id="past-handled"),
-    pytest.param("刚才冒烟了，物业处理好了", NONE, (), id="over-handled"),
+    pytest.param("刚才冒烟了，物业处理好了", DOUBT, ("fire",), id="over-without-a-time-word"),
+    pytest.param("楼下着火了！电梯昨天修好了", LIVE, ("fire",), id="live-another-thing-mended"),
     # in doubt: the grid worker is asked privately
     pytest.param("好像着火了", DOUBT, ("fire",), id="doubt-haoxiang"),
     pytest.param("是不是哪里漏气了", DOUBT, ("gas",), id="doubt-shi-bu-shi"),
