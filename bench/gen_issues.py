@@ -342,7 +342,11 @@ def _flush(conn: sqlite3.Connection, gen: Generator, end: str) -> None:
     slips = [_open_if_recent(s, end) for s in gen.slips if s[7] < end]
     conn.execute("BEGIN")
     conn.executemany(f"INSERT INTO issues VALUES ({', '.join('?' * 28)})", gen.issues)
-    conn.executemany("INSERT INTO issue_reporters VALUES (?, ?, ?, ?, ?, ?, ?)", gen.reporters)
+    conn.executemany(
+        "INSERT INTO issue_reporters (issue_id, user_id, display_name, chat_id, message_id,"
+        " via_issue, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",  # report_type, anonymous: defaults
+        gen.reporters,
+    )
     conn.executemany(
         "INSERT INTO issue_events (issue_id, actor_id, actor_role, at, from_state, to_state,"
         " action, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

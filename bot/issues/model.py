@@ -130,6 +130,9 @@ class ReporterView:
     name: str  # full display name: only for the worker card (see bot.privacy.service)
     chat_id: int  # where they reported (a group, or their private chat)
     message_id: int | None
+    # What they filed, kept through a merge: bot.privacy.service masks each reporter by it.
+    type: IssueType = IssueType.REPORT
+    anonymous: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,8 @@ class IssueView:
             merged_into=merged_into_number, reason=rec.reason,
             source_chat_id=rec.source_chat_id, source_message_id=rec.source_message_id,
             reporters=tuple(
-                ReporterView(r.user_id, r.display_name, r.chat_id, r.message_id)
+                ReporterView(r.user_id, r.display_name, r.chat_id, r.message_id,
+                             IssueType(r.report_type), r.anonymous)
                 for r in rec.reporters
             ),
             photos=tuple(p.file_id for p in rec.photos if p.kind == "report"),
@@ -231,6 +235,7 @@ class NoticeKind(StrEnum):
     DUPLICATE_HINT = "duplicate_hint"  # each grid worker: 可能重复 #related with a merge button
     EMERGENCY_REPLY = "emergency_reply"  # where it was reported: call 119/120/110/122 now
     EMERGENCY_ALERT = "emergency_alert"  # each grid worker: urgent alert
+    EMERGENCY_CHECK = "emergency_check"  # each grid worker: 疑似紧急，请核实 (group not told)
     HANDLER_ORDER = "handler_order"  # the handler: 交办单 (action=assign) or 重办 (reopen)
     STATUS_TO_REPORTER = "status_to_reporter"  # each reporter privately: new state (+ note)
     WORKER_UPDATE = "worker_update"  # each grid worker: what the handler or a resident did

@@ -24,7 +24,6 @@ from bot.context import Services
 from bot.core.rendering import local_datetime
 from bot.issues import keyboards as kb
 from bot.issues.model import (
-    IssueType,
     IssueView,
     Notice,
     NoticeKind,
@@ -33,11 +32,9 @@ from bot.issues.model import (
     state_ref,
 )
 from bot.issues.service import IssueService
-from bot.privacy.service import Audience, mask_location, mask_phones, reporter_name
+from bot.privacy.service import Audience, reporter_name, shown_to
 
 log = logging.getLogger(__name__)
-
-_HIDDEN_FROM_HANDLER = frozenset({IssueType.COMPLAINT, IssueType.WRONGDOING})
 
 
 # Card and 交办单 re-rendered after a button press: no notice, so no action line.
@@ -110,22 +107,16 @@ class IssueNotifier:
         category = self.config.category(issue.category)
         grid = self.config.grid_by_key(issue.grid)
         handler = self.config.handler_by_key(issue.handler or "")
-        hidden = audience is Audience.GROUP or (
-            audience is Audience.HANDLER
-            and (issue.anonymous or issue.type in _HIDDEN_FROM_HANDLER)
-        )
-        place = mask_location(issue.building, issue.unit, issue.location)
-        if audience is not Audience.GROUP and issue.location:
-            place = issue.location
+        shown = shown_to(issue, audience)
         return {
             "number": issue.number,
             "type": self.t(f"issues.types.{issue.type.value}"),
             "category": category.name if category else issue.category,
             "grid": grid.name if grid else issue.grid,
             "state": self.t(state_ref(issue.state)),
-            "where": place,
-            "description": mask_phones(issue.description) if hidden else issue.description,
-            "reporters": [reporter_name(issue, r, audience) for r in issue.reporters],
+            "where": shown.where,
+            "description": shown.description,
+            "reporters": list(shown.reporters),
             "handler": handler.name if handler else None,
             "respond_by": self.when(issue.respond_by),
             "resolve_by": self.when(issue.resolve_by),
@@ -135,8 +126,7 @@ class IssueNotifier:
             "anonymous": issue.anonymous,
             "reason": issue.reason,
             "merged_into": issue.merged_into,
-            # What was done (办理结果): the residents see it too, phones masked in a group.
-            "result": mask_phones(issue.result) if hidden and issue.result else issue.result,
+            "result": shown.result,  # what was done (办理结果): residents see it too
         }
 
     def render(self, template: str, issue: IssueView, audience: Audience, **extra: Any) -> str:
@@ -385,7 +375,7 @@ class IssueNotifier:
         assert notice.slip_id is not None
         url = f"https://t.me/{self.bot_username}?start=slip_{notice.slip_id}"
         reporter = next((r for r in issue.reporters if r.user_id == notice.chat_id), None)
-        name = reporter_name(issue, reporter, Audience.GROUP) if reporter else ""
+        name = reporter_name(reporter, Audience.GROUP) if reporter else ""
         text = self.render("slip_group", issue, Audience.GROUP, name=name)
         markup = kb.slip_link(self.t, issue.number, url)
         reply_to = reporter.message_id if reporter else None

@@ -9,12 +9,13 @@ Three doors, one path (:meth:`IntakeService._create`): a report in a grid group 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from bot.config import CategoryConfig, EmergencyService
+from bot.config import CategoryConfig
 from bot.core.errors import InvalidInput
 from bot.core.permissions import GridScope
+from bot.issues.emergency import EmergencyReading, read_emergency
 from bot.issues.model import (
     Action,
     IssueType,
@@ -27,7 +28,6 @@ from bot.issues.model import (
 from bot.issues.parsing import (
     Candidate,
     check_description,
-    detect_emergency,
     likely_duplicates,
     parse_location,
     services_tuple,
@@ -149,12 +149,14 @@ class IntakeService(IssueCore):
 
     async def _create(self, draft: Draft) -> Outcome:
         description = check_description(draft.description, self.config)
+        # The reporter keeps what they filed, should a merge move them (issue #13 item 11).
+        reporter = replace(draft.reporter, report_type=draft.type.value, anonymous=draft.anonymous)
         category = draft.category or suggest_category(description, self.config)
-        emergency = detect_emergency(description, self.config)
+        emergency = read_emergency(description, self.config)
         where = parse_location(f"{draft.location or ''} {description}")
         role = self.authorize(draft.actor_id, draft.action, GridScope(draft.grid))
         now = self.now()
-        limit = self.limit_for(category.key, bool(emergency))
+        limit = self.limit_for(category.key, bool(emergency.live))
         async with self.repo.db.transaction():
             duplicates = await self._duplicates(
                 draft.grid, category.key, where.building, description
@@ -163,12 +165,12 @@ class IntakeService(IssueCore):
                 NewIssue(
                     type=draft.type.value, category=category.key, grid=draft.grid,
                     building=where.building, unit=where.unit, location=draft.location,
-                    description=description, urgent=bool(emergency), private=draft.private,
+                    description=description, urgent=bool(emergency.live), private=draft.private,
                     anonymous=draft.anonymous, source_chat_id=draft.reporter.chat_id,
                     source_message_id=draft.reporter.message_id, reported_at=now,
                     respond_by=self.calendar.add(now, limit.respond),
                 ),
-                draft.reporter,
+                reporter,
                 draft.photos,
             )  # fmt: skip
             issue = IssueView.from_record(record)
@@ -183,16 +185,20 @@ class IntakeService(IssueCore):
     ) -> tuple[int, ...]:
         since = self.now() - timedelta(days=self.config.issues.duplicate_window_days)
         rows = await self.repo.duplicate_candidates(grid, since)
-        candidates = map(Candidate._make, rows)
-        return likely_duplicates(category, building, description, candidates)
+        draft = Candidate(0, category, building, description)
+        return likely_duplicates(draft, map(Candidate._make, rows), self.config)
 
     def _intake_notices(
         self,
         issue: IssueView,
-        emergency: Sequence[EmergencyService],
+        emergency: EmergencyReading,
         duplicates: tuple[int, ...],
     ) -> list[Notice]:
-        """Ack where it was reported, the card to the workers, then emergency and duplicates."""
+        """Ack where it was reported, the card to the workers, then emergency and duplicates.
+
+        Only a live emergency is answered where it was reported; one in doubt (好像着火了)
+        is for the workers to check, so a group is not alarmed by a worry (issue #13 item 9).
+        """
         source = issue.source_chat_id
         ack = NoticeKind.ACK_GROUP if is_group(source) else NoticeKind.ACK_PRIVATE
         reply_to = issue.source_message_id
@@ -200,13 +206,16 @@ class IntakeService(IssueCore):
             Notice(ack, source, issue.number, state=issue.state, reply_to_message_id=reply_to)
         ]
         notices += self.to_workers(issue, NoticeKind.WORKER_CARD, action=Action.REPORT)
-        if emergency:
-            services = services_tuple(emergency)
+        if emergency.live:
+            services = services_tuple(emergency.live)
             notices.append(
                 Notice(NoticeKind.EMERGENCY_REPLY, source, issue.number, services=services,
                        reply_to_message_id=reply_to)
             )  # fmt: skip
             notices += self.to_workers(issue, NoticeKind.EMERGENCY_ALERT, services=services)
+        elif emergency.doubtful:
+            services = services_tuple(emergency.doubtful)
+            notices += self.to_workers(issue, NoticeKind.EMERGENCY_CHECK, services=services)
         if duplicates:
             notices += self.to_workers(issue, NoticeKind.DUPLICATE_HINT, related=duplicates)
         return notices

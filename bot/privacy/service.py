@@ -1,17 +1,23 @@
-"""Masking personal information before it is shown to anyone who does not need it.
+"""Who sees what of the people behind an issue: the one owner of the masking rules (issue #12).
 
 domain.md (PIPL art. 25, 接诉即办条例 art. 8): a group sees a reporter as 李* and a location
 as building-unit (3-2), never a phone number or a room; an anonymous report hides the name even
 from the grid worker; the party a complaint is about (often the property company, i.e. the
-handler) never learns who complained. Handlers pick the audience, these functions do the rest.
+handler) never learns who complained.
+
+Each reporter is shown by the report *they* filed, not by the issue they ended up on: a 投诉
+merged into a 报事 still hides its reporter from the handler (issue #13 item 11). Presenters
+ask :func:`shown_to` (and :func:`audience_of` for a person) and render what it returns.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from bot.config import Config
 from bot.issues.model import IssueType, IssueView, ReporterView
 
 _PHONE: Final = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
@@ -24,9 +30,20 @@ _SENSITIVE_TYPES: Final = frozenset({IssueType.COMPLAINT, IssueType.WRONGDOING})
 
 
 class Audience(StrEnum):
-    GROUP = "group"
-    WORKER = "worker"
-    HANDLER = "handler"
+    GROUP = "group"  # a group chat, or anyone who is not staff of the issue (a resident)
+    WORKER = "worker"  # a grid worker of the issue's grid
+    LEADER = "leader"  # a grid leader or the community secretary
+    HANDLER = "handler"  # the unit the issue is assigned to: often the party complained about
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What an audience is shown of an issue's personal details; the rest is not personal."""
+
+    reporters: tuple[str, ...]  # each reporter's name, full or masked
+    description: str
+    where: str
+    result: str | None  # what the handler did (办理结果): phones masked as in the description
 
 
 def mask_name(name: str) -> str:
@@ -58,13 +75,49 @@ def mask_location(building: str | None, unit: str | None, location: str | None) 
     return ""
 
 
-def reporter_name(issue: IssueView, reporter: ReporterView, audience: Audience) -> str:
-    """How ``reporter`` is named to ``audience`` for this issue."""
-    if audience is Audience.GROUP or issue.anonymous:
+def shown_to(issue: IssueView, audience: Audience) -> Shown:
+    """The reporters, description and location of ``issue`` as ``audience`` may see them."""
+    where = mask_location(issue.building, issue.unit, issue.location)
+    if audience is not Audience.GROUP and issue.location:
+        where = issue.location
+    description, result = issue.description, issue.result
+    if audience is Audience.GROUP or (audience is Audience.HANDLER and _withheld(issue)):
+        description = mask_phones(description)
+        result = mask_phones(result) if result else result
+    return Shown(
+        reporters=tuple(reporter_name(r, audience) for r in issue.reporters),
+        description=description,
+        where=where,
+        result=result,
+    )
+
+
+def reporter_name(reporter: ReporterView, audience: Audience) -> str:
+    """How ``reporter`` is named to ``audience``, by the report they filed themselves."""
+    if audience is Audience.GROUP or reporter.anonymous:
         return mask_name(reporter.name)
-    if audience is Audience.HANDLER and issue.type in _SENSITIVE_TYPES:
+    if audience is Audience.HANDLER and reporter.type in _SENSITIVE_TYPES:
         return mask_name(reporter.name)
     return reporter.name
+
+
+def _withheld(issue: IssueView) -> bool:
+    """Whether the issue's own text is its reporter's to withhold from the handler: the
+    description is the first reporter's words, filed with the issue's type and anonymity."""
+    return issue.anonymous or issue.type in _SENSITIVE_TYPES
+
+
+def audience_of(config: Config, issue: IssueView, user_id: int) -> Audience:
+    """Which audience the person (or group chat) ``user_id`` is for ``issue``."""
+    handler = config.handler_by_user(user_id)
+    if handler is not None and handler.key == issue.handler:
+        return Audience.HANDLER
+    grid = config.grid_by_key(issue.grid)
+    if grid is not None and user_id in grid.workers:
+        return Audience.WORKER
+    if (grid is not None and user_id in grid.leaders) or user_id in config.community.secretaries:
+        return Audience.LEADER
+    return Audience.GROUP
 
 
 def group_visible(issue: IssueView) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 from bot.context import Services
 from bot.issues.presenter import IssueNotifier, chase_ref, issue_service
 from bot.issues.rates import Rate, Rates
-from bot.privacy.service import Audience
+from bot.privacy.service import audience_of
 from bot.schedule.chasing import WAITING_FOR_WORKERS
 from bot.schedule.digest import Digest
 from bot.schedule.digest_chart import trend_png
@@ -104,12 +104,7 @@ class ScheduleNotifier:
     async def _chase(self, notice: ScheduleNotice) -> None:
         assert notice.issue_no is not None
         issue = await issue_service(self.services).load(notice.issue_no)
-        handler = self.config.handler_by_key(issue.handler or "")
-        audience = (
-            Audience.HANDLER
-            if handler and handler.user_id == notice.chat_id
-            else (Audience.WORKER)
-        )
+        audience = audience_of(self.config, issue, notice.chat_id)
         days = next(
             (s.after_working_days for i, s in enumerate(self.config.schedule.chase.ladder, 1)
              if notice.values.get("step") == f"escalate{i}"), 0,

@@ -16,7 +16,7 @@ from bot.core.parsing import parse_id
 from bot.issues.model import Action, EventView, IssueView, state_ref
 from bot.issues.presenter import IssueNotifier
 from bot.issues.service import QueueFilter
-from bot.privacy.service import Audience, group_visible
+from bot.privacy.service import Audience, audience_of, group_visible
 from handlers.issues.common import notifier, reply, reply_error, service
 
 _NEW = filters.UpdateType.MESSAGE
@@ -58,11 +58,14 @@ def note_text(notify: IssueNotifier, event: EventView) -> str | None:
     return note
 
 
-def list_rows(notify: IssueNotifier, issues: tuple[IssueView, ...]) -> list[dict[str, Any]]:
+def list_rows(
+    notify: IssueNotifier, issues: tuple[IssueView, ...], viewer: int
+) -> list[dict[str, Any]]:
+    """Each issue as ``viewer`` may see it (a handler's queue hides who complained)."""
     now = notify.services.clock.now()
     rows = []
     for issue in issues:
-        row = notify.fields(issue, Audience.WORKER)
+        row = notify.fields(issue, audience_of(notify.config, issue, viewer))
         row["overdue"] = issue.is_overdue(now)
         rows.append(row)
     return rows
@@ -96,7 +99,7 @@ async def show_private(
     issue = await issues.get(number, viewer)
     events = await issues.timeline(number, viewer)
     notify = notifier(context)
-    audience = viewer_audience(context, issue, viewer)
+    audience = audience_of(context.services.config, issue, viewer)
     text = notify.render(
         "detail", issue, audience, events=event_rows(notify, events), group=False,
         following=following and viewer in issue.reporter_ids,
@@ -122,19 +125,6 @@ async def follow_issue(update: Update, context: BotContext) -> None:
     slip_id = await service(context).open_slip_of(number, viewer)
     if slip_id is not None:
         await notifier(context).slip_message(message.chat_id, slip_id, issue)
-
-
-def viewer_audience(context: BotContext, issue: IssueView, viewer: int) -> Audience:
-    """The handler sees the handler's view, a reporter the masked one, staff everything."""
-    config = context.services.config
-    handler = config.handler_by_user(viewer)
-    if handler is not None and handler.key == issue.handler:
-        return Audience.HANDLER
-    grid = config.grid_by_key(issue.grid)
-    staff = grid is not None and viewer in (*grid.workers, *grid.leaders)
-    if staff or viewer in config.community.secretaries:
-        return Audience.WORKER
-    return Audience.GROUP
 
 
 async def show_in_group(context: BotContext, message: Message, number: int) -> None:
@@ -171,7 +161,7 @@ async def list_queue(update: Update, context: BotContext) -> None:
     except UserError as error:
         await reply_error(context, message, error)
         return
-    rows = list_rows(notifier(context), issues)
+    rows = list_rows(notifier(context), issues, user)
     await reply(context, message, "queue", issues=rows, queue=queue.value)
 
 
@@ -180,8 +170,8 @@ async def list_mine(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or message.from_user is None:
         return
-    issues = await service(context).mine(message.from_user.id)
-    rows = [notifier(context).fields(i, Audience.WORKER) for i in issues]
+    user = message.from_user.id
+    rows = list_rows(notifier(context), await service(context).mine(user), user)
     await reply(context, message, "mine", issues=rows)
 
 

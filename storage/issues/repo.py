@@ -21,7 +21,8 @@ from storage.issues.slips import SlipRepo
 OPEN_STATES: Final = ("new", "accepted", "assigned", "in_progress", "return_requested")
 _ADD_REPORTER: Final = (
     "INSERT INTO issue_reporters (issue_id, user_id, display_name, chat_id, message_id,"
-    " via_issue, added_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (issue_id, user_id) DO NOTHING"
+    " via_issue, report_type, anonymous, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (issue_id, user_id) DO NOTHING"
 )
 _ADD_PHOTO: Final = (
     "INSERT INTO issue_photos (issue_id, file_id, kind, added_at) VALUES (?, ?, ?, ?)"
@@ -48,6 +49,9 @@ class ReporterRecord:
     chat_id: int
     message_id: int | None
     via_issue: int | None
+    # The report this person filed, which a merge keeps (migration 0011, issue #13 item 11).
+    report_type: str = "report"
+    anonymous: bool = False
 
     @classmethod
     def _from_row(cls, row: Row) -> ReporterRecord:
@@ -57,6 +61,8 @@ class ReporterRecord:
             chat_id=row["chat_id"],
             message_id=row["message_id"],
             via_issue=row["via_issue"],
+            report_type=row["report_type"],
+            anonymous=bool(row["anonymous"]),
         )
 
 
@@ -376,4 +382,5 @@ class IssueRepo:
 
 def _reporter_params(issue_id: int, reporter: ReporterRecord, stamp: str) -> tuple[Any, ...]:
     return (issue_id, reporter.user_id, reporter.display_name, reporter.chat_id,
-            reporter.message_id, reporter.via_issue, stamp)  # fmt: skip
+            reporter.message_id, reporter.via_issue, reporter.report_type,
+            int(reporter.anonymous), stamp)  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,46 @@ async def test_duplicate_candidates_use_the_open_issues_index(repo: IssueRepo) -
         f" AND state IN ({_OPEN_LITERALS}) ORDER BY number DESC LIMIT 100"
     )
     assert any("issues_open_by_grid" in str(row[3]) for row in plan)
+
+
+async def test_migration_gives_existing_reporters_the_report_they_filed(
+    tmp_path: Path,
+) -> None:
+    """Reporters merged in before migration *_reporter_own_report take the type and anonymity
+    of their own issue (via_issue), the others those of the issue they are on (issue #13
+    item 11)."""
+    folder = tmp_path / "before"
+    folder.mkdir()
+    migrations = [e for e in (resources.files("storage") / "migrations").iterdir()
+                  if e.name.endswith(".sql")]  # fmt: skip
+    ours = next(int(e.name[:4]) for e in migrations if "reporter_own_report" in e.name)
+    for entry in migrations:
+        if int(entry.name[:4]) < ours:
+            (folder / entry.name).write_text(entry.read_text(encoding="utf-8"), "utf-8")
+    path, stamp = tmp_path / "issues.sqlite3", "2025-03-05T02:00:00Z"
+    db = await Database.open(path, migrations=folder)
+    async with db.writing() as tx:
+        for number, kind, anonymous in ((1, "report", 0), (2, "complaint", 1)):
+            await tx.execute(
+                "INSERT INTO issues (id, number, type, category, grid, description, anonymous,"
+                " source_chat_id, reported_at, respond_by, updated_at)"
+                " VALUES (?, ?, ?, 'streetlight', 'g1', '路灯坏了', ?, -1001, ?, ?, ?)",
+                (number, number, kind, anonymous, stamp, stamp, stamp),
+            )
+        for issue_id, user_id, via in ((1, 501, None), (2, 502, None), (1, 502, 2)):
+            await tx.execute(
+                "INSERT INTO issue_reporters (issue_id, user_id, display_name, chat_id,"
+                " via_issue, added_at) VALUES (?, ?, '李四', -1001, ?, ?)",
+                (issue_id, user_id, via, stamp),
+            )
+    await db.close()
+    db = await Database.open(path)
+    try:
+        record = await IssueRepo(db).by_number(1)
+    finally:
+        await db.close()
+    assert record is not None
+    assert [(r.user_id, r.report_type, r.anonymous) for r in record.reporters] == [
+        (501, "report", False),
+        (502, "complaint", True),
+    ]

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from bot.core.errors import InvalidInput
+from bot.issues.emergency import read_emergency
 from bot.issues.model import IssueType, NoticeKind, State
 from bot.issues.parsing import (
     SIMILARITY_THRESHOLD,
     Candidate,
-    detect_emergency,
     likely_duplicates,
     parse_location,
     similarity,
@@ -50,6 +50,8 @@ async def world(tmp_path: Path) -> AsyncIterator[IssueWorld]:
         pytest.param("卫生间漏水到楼下", "leak", id="leak"),
         pytest.param("物业费乱收费", "property", id="property"),
         pytest.param("楼道里有人遛狗不拴绳", "dog", id="dog"),
+        pytest.param("3号楼快递点把消防车道占了", "ebike", id="fire-lane-chedao"),
+        pytest.param("消防通道被车堵死了", "ebike", id="fire-lane-tongdao"),
         pytest.param("想问下社区活动时间", "other", id="default"),
     ],
 )
@@ -91,9 +93,9 @@ def test_split_hashtag(text: str, kind: IssueType | None) -> None:
 
 
 def test_detect_emergency_names_the_numbers() -> None:
-    found = detect_emergency("楼下打架了，还有燃气泄漏", CONFIG)
+    found = read_emergency("楼下打架了，还有燃气泄漏", CONFIG).live
     assert [(s.kind, s.number) for s in found] == [("police", "110"), ("gas", "119")]
-    assert detect_emergency("路灯坏了", CONFIG) == ()
+    assert read_emergency("路灯坏了", CONFIG).live == ()
 
 
 def test_similarity_threshold_is_documented_and_applied() -> None:
@@ -105,15 +107,57 @@ def test_similarity_threshold_is_documented_and_applied() -> None:
         Candidate(2, "noise", "3", "装修太吵"),
         Candidate(3, "streetlight", "7", "7号楼路灯不亮"),
     ]
-    assert likely_duplicates("streetlight", "3", "3号楼灯不亮", candidates) == (1,)
+    draft = Candidate(0, "streetlight", "3", "3号楼灯不亮")
+    assert likely_duplicates(draft, candidates, CONFIG) == (1,)
 
 
 def test_duplicate_hint_names_at_most_three_likeliest() -> None:
     candidates = [Candidate(n, "noise", None, f"{n}号楼门口路灯坏了") for n in range(1, 11)]
     candidates.append(Candidate(11, "streetlight", "3", "灯不亮"))  # same place and category
     candidates.append(Candidate(12, "noise", None, "3号楼门口路灯坏了"))  # the same words as #3
-    found = likely_duplicates("streetlight", "3", "3号楼门口路灯坏了", candidates)
+    found = likely_duplicates(
+        Candidate(0, "streetlight", "3", "3号楼门口路灯坏了"), candidates, CONFIG
+    )
     assert found == (11, 12, 3)  # same place first, then most similar (#12 = #3), newest first
+
+
+# Six reports of the blocked fire lane of building 3, filed under the ebike category.
+FIRE_LANE = [
+    Candidate(1, "ebike", "3", "3号楼消防通道被快递堆满了"),
+    Candidate(2, "ebike", "3", "3号楼门口快递柜占了消防通道"),
+    Candidate(3, "ebike", "3", "快递把3号楼消防通道占了"),
+    Candidate(4, "parking", "3", "3号楼消防车道被快递车堵住"),
+    Candidate(5, "other", "3", "3号楼旁边堆满快递，车进不来"),
+    Candidate(6, "ebike", "5", "5号楼消防通道被快递堆满了"),  # another building
+]
+
+
+@pytest.mark.parametrize(
+    ("draft", "expected"),
+    [
+        pytest.param(
+            Candidate(0, "other", "3", "3号楼快递点把消防车道占了"), (3, 4, 2),
+            id="other-category-same-building-same-topic",
+        ),
+        pytest.param(
+            Candidate(0, "other", "3", "3号楼快递点堆得车都进不来"), (5,),
+            id="other-category-close-wording",
+        ),
+        pytest.param(
+            Candidate(0, "streetlight", "3", "3号楼门口路灯坏了"), (), id="other-problem"
+        ),
+        pytest.param(
+            Candidate(0, "other", "7", "7号楼快递点把消防车道占了"), (), id="other-building"
+        ),
+        pytest.param(
+            Candidate(0, "other", None, "快递点把消防车道占了"), (), id="no-building"
+        ),
+    ],
+)  # fmt: skip
+def test_duplicates_in_one_building_whatever_the_category(
+    draft: Candidate, expected: tuple[int, ...]
+) -> None:
+    assert likely_duplicates(draft, FIRE_LANE, CONFIG) == expected
 
 
 def test_privacy_masks() -> None:
@@ -163,6 +207,23 @@ async def test_duplicate_hint_only_within_the_grid_and_window(world: IssueWorld)
                                 text="3号楼下垃圾堆放，一直没人清运")  # fmt: skip
     hints = [n.related for n in soon.notices if n.kind is NoticeKind.DUPLICATE_HINT]
     assert hints == [(later.issue.number,)]
+
+
+async def test_fire_lane_report_under_another_category_gets_the_hint(world: IssueWorld) -> None:
+    """Issue #13 item 10: six reports of the blocked fire lane got hints, a seventh filed under
+    其他 did not."""
+    service, numbers = world.service, []
+    for text in ("3号楼消防通道被快递堆满了", "3号楼门口快递柜占了消防通道"):
+        done = await service.report(chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四",
+                                    text=text)  # fmt: skip
+        numbers.append(done.issue.number)
+    late = await service.report_private(
+        user_id=RESIDENT, display_name="李四", grid_key="g1",
+        description="3号楼快递点把消防车道占了", category_key="other",
+    )  # fmt: skip
+    assert late.issue.category == "other"
+    hints = [n.related for n in late.notices if n.kind is NoticeKind.DUPLICATE_HINT]
+    assert hints == [tuple(reversed(numbers))]
 
 
 async def test_recategorise_and_queue_filters(world: IssueWorld) -> None:
