@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.core.clock import Clock
 from bot.privacy.service import mask_phones
 from storage.db import Database
+from storage.privacy.declare import Period
 from storage.privacy.personal_data import PersonalDataRepo, ReportedText
 from storage.registry.repo import RegistryRepo
 
@@ -71,15 +72,19 @@ class PersonalDataService:
             tx.after_commit(self._checkpoint_soon)
 
     async def retention_sweep(self) -> int:
-        """Anonymise reporters of issues closed more than ``retention_days`` ago; return count.
-        Also clears private report drafts abandoned for DRAFT_DAYS and deletes the raw
-        updates handled more than INBOX_DAYS ago."""
+        """Apply every declared retention rule; return how many closed issues had their
+        reporters anonymised. Reporters of issues closed more than ``retention_days`` ago are
+        anonymised, private report drafts abandoned for DRAFT_DAYS cleared, and raw updates
+        handled more than INBOX_DAYS ago deleted."""
         now = self.clock.now()
-        await self.repo.drop_stale_drafts(now - timedelta(days=DRAFT_DAYS))
-        await self.repo.purge_processed_updates(now - timedelta(days=INBOX_DAYS))
-        cutoff = now - timedelta(days=self.config.privacy.retention_days)
-        texts = await self.repo.closed_texts(cutoff, self.label)
-        return await self.repo.anonymise_issues([self._mask(t, set()) for t in texts], self.label)
+        cutoffs = {
+            Period.CLOSED: now - timedelta(days=self.config.privacy.retention_days),
+            Period.DRAFT: now - timedelta(days=DRAFT_DAYS),
+            Period.HANDLED: now - timedelta(days=INBOX_DAYS),
+        }
+        texts = await self.repo.closed_texts(cutoffs[Period.CLOSED], self.label)
+        await self.repo.expire(cutoffs, self.label, [self._mask(t, set()) for t in texts])
+        return len(texts)
 
     async def wait_checkpoints(self) -> None:
         """Wait for the checkpoints scheduled by erasures (tests and shutdown)."""

@@ -12,6 +12,8 @@ import pytest
 from bot.core.errors import NotPermitted
 from bot.issues.model import NoticeKind
 from bot.issues.rates import Satisfaction, Solved
+from storage.consult.jielong import JielongRepo
+from storage.consult.meetings import MeetingRepo, NewMeeting
 from storage.issues.drafts import DraftRepo
 from storage.registry.repo import SensitiveRecord
 from storage.schedule.checkins import CheckinRepo
@@ -28,6 +30,9 @@ from tests.support.registry import RegistryWorld, as_csv, registry_world, sample
 
 NAME, PHONE = "欧阳娜娜", "13987654321"
 DRAFT = "隔壁602的王某每晚十一点后拉二胡"
+SUGGESTION = "建议在小区东门加装快递柜"
+OBJECTION = "反对把绿地改成停车位"
+COMMENT = "师傅晚上九点才来修"
 
 
 @pytest.fixture
@@ -59,9 +64,30 @@ async def closed_report(world: RegistryWorld) -> int:
     [slip] = [n.slip_id for n in resolved.notices if n.kind is NoticeKind.FEEDBACK_SLIP]
     assert slip is not None
     await service.answer_slip(
-        slip, RESIDENT, contacted=True, solved=Solved.SOLVED, satisfaction=Satisfaction.SATISFIED
-    )
+        slip, RESIDENT, contacted=True, solved=Solved.SOLVED,
+        satisfaction=Satisfaction.SATISFIED, comment=COMMENT,
+    )  # fmt: skip
     return number
+
+
+async def consultation(world: RegistryWorld) -> None:
+    """RESIDENT is the owner named in the household sheet, joins a 接龙, signs in at a meeting,
+    sends a suggestion and an objection (issue #13 item 23)."""
+    rows = sample_rows()
+    rows[0][4:6] = [NAME, PHONE]  # 1-1-101
+    await world.registry.import_sheet(as_csv(rows), "b.csv", None)
+    now = world.clock.now()
+    jielong = await JielongRepo(world.db).create(
+        G1_CHAT, "周六义务大扫除", None, None, WORKER_G1, now
+    )
+    assert await JielongRepo(world.db).add_entry(jielong, RESIDENT, NAME, now)
+    meetings = MeetingRepo(world.db)
+    new = NewMeeting("加装电梯议事会", now, now + timedelta(hours=2), "社区活动室", "grid", "g1",
+                     ("加装电梯",), (RESIDENT,))  # fmt: skip
+    meeting = await meetings.create(new, WORKER_G1, now)
+    assert await meetings.mark(meeting, RESIDENT, NAME, "signed_in_at", now)
+    await meetings.add_suggestion(meeting, RESIDENT, NAME, 1, SUGGESTION, "private", now)
+    await meetings.add_objection(meeting, RESIDENT, NAME, OBJECTION, now)
 
 
 def raw_bytes(world: RegistryWorld) -> bytes:
@@ -100,6 +126,7 @@ async def test_forget_leaves_no_name_or_phone_in_the_database_files(
     await checkins.asked(enrolment, "2026-03-05", world.clock.now())
     await checkins.raise_alert(enrolment, "2026-03-05", world.clock.now())
     await DraftRepo(world.db).put(RESIDENT, 1, {"description": DRAFT}, world.clock.now())
+    await consultation(world)
     exported = json.loads(await world.personal.my_data(RESIDENT))
     assert exported["checkin_enrolment"][0]["location"] == "幸福里3号楼2单元301独居"
     assert len(exported["checkin_alerts"]) == 1
@@ -111,8 +138,15 @@ async def test_forget_leaves_no_name_or_phone_in_the_database_files(
     await world.personal.wait_checkpoints()
 
     raw = raw_bytes(world)
-    for secret in (NAME, PHONE, "高血压", "幸福里3号楼2单元301独居", DRAFT):
+    for secret in (NAME, PHONE, "高血压", "幸福里3号楼2单元301独居", DRAFT, SUGGESTION, OBJECTION,
+                   COMMENT):  # fmt: skip
         assert secret.encode() not in raw, secret
+    # What the records need stays as counts: the household and its area (vote electorates),
+    # one attendance at the meeting; the name is gone.
+    owned = await world.registry.household(household)
+    assert owned is not None and owned.area_centi == 8950 and owned.owner_names == "已注销居民"
+    people = await MeetingRepo(world.db).people(1)
+    assert [(p.name, p.signed_in_at is not None) for p in people] == [("已注销居民", True)]
     issue = await world.issues.get(number, WORKER_G1)
     assert [r.name for r in issue.reporters] == ["已注销居民"]
     assert PHONE not in issue.description and "139****4321" in issue.description
