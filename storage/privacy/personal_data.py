@@ -63,9 +63,9 @@ class PersonalDataRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def export(self, user_id: int) -> dict[str, Any]:
+    async def export(self, user_id: int) -> dict[str, list[dict[str, Any]]]:
         """Every declared /mydata section for ``user_id``, as plain JSON-able values."""
-        data: dict[str, Any] = {}
+        data: dict[str, list[dict[str, Any]]] = {}
         for table in TABLES:
             for section, sql in table.exports:
                 rows = await self.db.fetchall(sql, {"user": user_id})

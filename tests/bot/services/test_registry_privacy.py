@@ -102,7 +102,7 @@ async def test_mydata_holds_profile_households_reports_slips_and_grants(
     await verified_resident(world)
     number = await closed_report(world)
     await world.registry.grant(SECRETARY, RESIDENT, "楼栋长", "g1")
-    data = json.loads(await world.personal.my_data(RESIDENT))
+    data = json.loads((await world.personal.my_data(RESIDENT)).file)
     assert data["profile"][0]["display_name"] == NAME
     assert data["households"][0]["room"] == "101" and data["households"][0]["state"] == "verified"
     assert [r["number"] for r in data["reports"]] == [number]
@@ -127,7 +127,7 @@ async def test_forget_leaves_no_name_or_phone_in_the_database_files(
     await checkins.raise_alert(enrolment, "2026-03-05", world.clock.now())
     await DraftRepo(world.db).put(RESIDENT, 1, {"description": DRAFT}, world.clock.now())
     await consultation(world)
-    exported = json.loads(await world.personal.my_data(RESIDENT))
+    exported = json.loads((await world.personal.my_data(RESIDENT)).file)
     assert exported["checkin_enrolment"][0]["location"] == "幸福里3号楼2单元301独居"
     assert len(exported["checkin_alerts"]) == 1
     assert DRAFT in exported["report_draft"][0]["draft"]
@@ -150,7 +150,7 @@ async def test_forget_leaves_no_name_or_phone_in_the_database_files(
     issue = await world.issues.get(number, WORKER_G1)
     assert [r.name for r in issue.reporters] == ["已注销居民"]
     assert PHONE not in issue.description and "139****4321" in issue.description
-    assert json.loads(await world.personal.my_data(RESIDENT))["reports"] == []
+    assert json.loads((await world.personal.my_data(RESIDENT)).file)["reports"] == []
     assert not await world.registry.has_consent(RESIDENT)
 
 
