@@ -174,6 +174,10 @@ async def test_retention_anonymises_contacts_of_long_closed_issues(world: Regist
     issue = await world.issues.get(number, WORKER_G1)
     assert [r.name for r in issue.reporters] == ["已注销居民"]
     assert PHONE not in issue.description
+    # The slip's comment goes from the slip and from the event that recorded it.
+    for table, column in (("feedback_slips", "comment"), ("issue_events", "note")):
+        rows = await world.db.fetchall(f"SELECT 1 FROM {table} WHERE {column} = ?", (COMMENT,))
+        assert rows == [], table
     assert await world.personal.retention_sweep() == 0
 
 
