@@ -17,6 +17,11 @@ from storage.privacy.declare import (
 
 _REPORTED = "id IN (SELECT issue_id FROM issue_reporters WHERE user_id = :user)"
 _CLOSED = "SELECT id FROM issues WHERE closed_at IS NOT NULL AND closed_at < :cutoff"
+# Of those, the ones that still name a reporter: each sweep touches only the newly expired.
+_STILL_NAMED = (
+    "SELECT r.issue_id FROM issue_reporters r JOIN issues i ON i.id = r.issue_id"
+    " WHERE r.user_id > 0 AND i.closed_at IS NOT NULL AND i.closed_at < :cutoff"
+)
 # Events written by one of the issue's reporters (a slip's comment, a reopen's reason).
 _BY_REPORTER = (
     "actor_id > 0 AND actor_id IN"
@@ -61,7 +66,7 @@ PERSONAL_DATA = Declaration(
             retention=(
                 Retention(
                     Period.CLOSED,
-                    f"issue_id IN ({_CLOSED}) AND {_BY_REPORTER}",
+                    f"issue_id IN ({_STILL_NAMED}) AND {_BY_REPORTER}",
                     {"note": Erase.NULL, "actor_id": Erase.PSEUDONYM},
                 ),
             ),
