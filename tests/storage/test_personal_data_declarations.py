@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
-from storage.privacy.declare import PersonalTable
+from storage.privacy.declare import Erase, PersonalTable
 from storage.privacy.personal_data import DECLARATIONS, TABLES
 
 # Column names that suggest personal data: each must be declared, or kept with a reason.
@@ -114,4 +114,27 @@ def test_personal_data_tables_declared_not_personal_hold_no_ids_names_or_text(
         "meeting_chats.chat_id",
         "meeting_agenda.text",
         "meeting_resolutions.text",
+    }
+
+
+def test_personal_data_dedicated_handlings_only_where_code_does_them() -> None:
+    """MASK and SCRUB are done by named code (issue text, transport copies): declaring them
+    elsewhere would erase nothing."""
+    dedicated = {
+        (t.table, column, str(erase))
+        for t in TABLES
+        for rules in (t.forget, *(r.erase for r in t.retention))
+        if not isinstance(rules, str)
+        for column, erase in rules.items()
+        if erase in (Erase.MASK, Erase.SCRUB)
+    }
+    assert dedicated == {
+        ("issues", "description", "mask"),
+        ("issues", "location", "mask"),
+        ("inbox", "raw", "scrub"),
+        ("inbox", "error", "scrub"),
+        ("outbox", "chat_id", "scrub"),
+        ("outbox", "payload", "scrub"),
+        ("outbox", "attachment", "scrub"),
+        ("outbox", "error", "scrub"),
     }
