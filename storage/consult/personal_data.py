@@ -40,6 +40,8 @@ PERSONAL_DATA = Declaration(
         PersonalTable(
             "meeting_people",
             mine="user_id = :user",
+            # An attendance is part of the meeting's record; an invitation or a sign-up is not.
+            keep_only="signed_in_at IS NOT NULL",
             forget={"name": Erase.LABEL, "user_id": Erase.PSEUDONYM},
             names=("name",),
             exports=(

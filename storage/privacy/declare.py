@@ -76,8 +76,11 @@ class PersonalTable:
     someone by Telegram id in rows that are not theirs (a worker who verified, a convenor):
     /forget applies the handling where the column equals the person. ``names`` are columns
     holding the person's name: /forget also scrubs copies of those names elsewhere.
-    ``exports`` are /mydata sections (key, SELECT with :user). ``kept`` are columns whose
-    name looks personal but are not, each with the reason.
+    ``keep_only``: of the person's rows, only those matching it stay (rewritten by
+    ``forget``); the others are deleted first, since the record needs nothing from them and a
+    kept row must not lead the bot to write to a pseudonym (an invitation to a meeting not
+    yet held). ``exports`` are /mydata sections (key, SELECT with :user). ``kept`` are
+    columns whose name looks personal but are not, each with the reason.
     """
 
     table: str
@@ -85,6 +88,7 @@ class PersonalTable:
     forget: Columns | Erase = field(default_factory=dict)
     ids: Columns = field(default_factory=dict)
     names: tuple[str, ...] = ()
+    keep_only: str | None = None
     exports: tuple[tuple[str, str], ...] = ()
     retention: tuple[Retention, ...] = ()
     kept: Mapping[str, str] = field(default_factory=dict)

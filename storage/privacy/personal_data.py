@@ -95,8 +95,9 @@ class PersonalDataRepo:
         self, user_id: int, label: str, texts: Sequence[ReportedText], scrub: Sequence[str]
     ) -> None:
         """Erase ``user_id`` as the declarations say: first their rows that stay are
-        rewritten, then their id is replaced where it names them in others' rows, then their
-        own rows are deleted (children before parents).
+        rewritten (after deleting those ``keep_only`` does not keep), then their id is
+        replaced where it names them in others' rows, then their own rows are deleted
+        (children before parents).
 
         ``texts`` are their reports' masked free text; ``scrub`` are strings (names, phone
         numbers) whose presence makes a delivered message or a stored update theirs too.
@@ -104,6 +105,13 @@ class PersonalDataRepo:
         params = {"user": user_id, "label": label}
         async with self.db.writing() as tx:
             await _rewrite_texts(tx, texts)
+            for table in TABLES:
+                if table.mine and table.keep_only:
+                    await tx.execute(
+                        f"DELETE FROM {table.table} WHERE ({table.mine})"
+                        f" AND NOT ({table.keep_only})",
+                        params,
+                    )
             for table in TABLES:
                 if table.mine and not isinstance(table.forget, Erase):
                     await _update(tx, table.table, table.mine, table.forget, params)

@@ -26,9 +26,9 @@ PERSONAL_DATA = Declaration(
             "vote_electors",
             kept={"rooms": "the rooms that make up one elector: addresses, no names", **_ELECTOR},
         ),
-        PersonalTable(
-            "vote_elector_users", mine="user_id = :user", forget=_PSEUDONYM, kept=_ELECTOR
-        ),
+        # Who may cast an elector's ballot: the person goes, the elector (its area and any ballot
+        # already cast) stays, and no reminder is addressed to a pseudonym.
+        PersonalTable("vote_elector_users", mine="user_id = :user", forget=Erase.DELETE),
         PersonalTable(
             "vote_ballots",
             mine="user_id = :user",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from storage.issues.drafts import DraftRepo
 from storage.registry.repo import SensitiveRecord
 from storage.schedule.checkins import CheckinRepo
 from storage.transport.inbox import InboxRepo
+from storage.votes.repo import ElectorRow, NewVote, VoteRepo
 from tests.support.factories import (
     G1_CHAT,
     PROPERTY_USER,
@@ -88,6 +90,12 @@ async def consultation(world: RegistryWorld) -> None:
     assert await meetings.mark(meeting, RESIDENT, NAME, "signed_in_at", now)
     await meetings.add_suggestion(meeting, RESIDENT, NAME, 1, SUGGESTION, "private", now)
     await meetings.add_objection(meeting, RESIDENT, NAME, OBJECTION, now)
+    later = replace(new, title="垃圾分类议事会", starts_at=now + timedelta(days=7))
+    await meetings.create(later, WORKER_G1, now)  # invited only: nothing to keep after /forget
+    votes = VoteRepo(world.db)
+    new_vote = NewVote("owners", "更换电梯", G1_CHAT, "g1", WORKER_G1, None, matter="special")
+    vote = await votes.create(new_vote, [ElectorRow(1, 8950, "1-1-101", (RESIDENT,))], now)
+    await votes.cast(vote, 1, RESIDENT, "yes", now)
 
 
 def raw_bytes(world: RegistryWorld) -> bytes:
@@ -147,6 +155,12 @@ async def test_forget_leaves_no_name_or_phone_in_the_database_files(
     assert owned is not None and owned.area_centi == 8950 and owned.owner_names == "已注销居民"
     people = await MeetingRepo(world.db).people(1)
     assert [(p.name, p.signed_in_at is not None) for p in people] == [("已注销居民", True)]
+    assert await MeetingRepo(world.db).people(2) == []
+    # The ballot still counts for its elector (and area); the person is no longer its voter.
+    [elector] = await VoteRepo(world.db).electors(1)
+    assert (elector.area_centi, elector.user_ids) == (8950, ())
+    [ballot] = await VoteRepo(world.db).ballots(1)
+    assert (ballot.elector, ballot.choice) == (1, "yes") and ballot.user_id < 0
     issue = await world.issues.get(number, WORKER_G1)
     assert [r.name for r in issue.reporters] == ["已注销居民"]
     assert PHONE not in issue.description and "139****4321" in issue.description
