@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     _ops_commands(commands)
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=getattr(args, "log_level", "INFO"), format=LOG_FORMAT)
+    # Commands without --log-level (import, export, check-config) print an answer: only
+    # warnings may join it on stderr, not the INFO lines of migrations (issue #13 item 24).
+    logging.basicConfig(level=getattr(args, "log_level", "WARNING"), format=LOG_FORMAT)
     if args.command == "demo":
         from bot.demo import run_demo
 

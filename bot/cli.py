@@ -39,7 +39,8 @@ async def import_registry(config: Config, path: Path) -> int:
         data = await asyncio.to_thread(path.read_bytes)
         summary = await service.import_sheet(data, path.name, None)
     except ImportRefused as refused:
-        print(refused.render(t.text), file=sys.stderr)
+        # The chat's wording asks to send the file again; here it is a file on disk.
+        print(t.text("registry.cli.refused", count=len(refused.problems)), file=sys.stderr)
         for line in problem_lines(refused.problems, t):
             print(f"  - {line}", file=sys.stderr)
         return 1

@@ -1,10 +1,11 @@
 """A person's rights over their data (PIPL arts. 44–47) and the retention sweep (art. 19).
 
-``/mydata`` returns a JSON copy of everything stored about the person. ``/forget`` deletes what
-is only theirs and pseudonymises what the ledger needs (their reports stay, reported by the
-"forgotten" label 已注销居民, with phone numbers masked in the text); then the WAL is
-checkpointed so no old page image keeps the data (see ``storage.privacy.personal_data``). Retention
-does the same to the reporters of issues closed longer ago than ``privacy.retention_days``.
+``/mydata`` returns everything stored about the person, section by section, and a JSON
+copy. ``/forget`` deletes what is only theirs and pseudonymises what the ledger needs (their
+reports stay, reported by the "forgotten" label 已注销居民, with phone numbers masked in the
+text); then the WAL is checkpointed so no old page image keeps the data (see
+``storage.privacy.personal_data``). Both follow each feature's declaration, as does retention
+(reporters of issues closed longer ago than ``privacy.retention_days`` are anonymised).
 """
 
 from __future__ import annotations
@@ -12,17 +13,29 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from datetime import timedelta
-from typing import Final
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 from bot.config import Config
 from bot.core.clock import Clock
 from bot.privacy.service import mask_phones
 from storage.db import Database
+from storage.privacy.declare import Period
 from storage.privacy.personal_data import PersonalDataRepo, ReportedText
 from storage.registry.repo import RegistryRepo
 
 _PHONE: Final = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+
+
+@dataclass(frozen=True)
+class MyData:
+    """What /mydata found: ``sections`` by /mydata section key (see the storage
+    declarations), each a list of rows; ``file`` is the JSON copy."""
+
+    exported_at: datetime
+    sections: dict[str, list[dict[str, Any]]]
+    file: bytes
 
 
 # A private report draft nobody touched for this long is cleared (its text may be personal).
@@ -50,11 +63,14 @@ class PersonalDataService:
         self.label = forgotten_label
         self._checkpoints: set[asyncio.Task[None]] = set()
 
-    async def my_data(self, user_id: int) -> bytes:
-        """Everything stored about ``user_id`` as readable UTF-8 JSON."""
-        data = {"user_id": user_id, "exported_at": self.clock.now().isoformat()}
-        data.update(await self.repo.export(user_id))
-        return json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+    async def my_data(self, user_id: int) -> MyData:
+        """Everything stored about ``user_id``: the declared sections, and all of it as UTF-8
+        JSON (the copy a person may take elsewhere, PIPL art. 45)."""
+        now = self.clock.now()
+        sections = await self.repo.export(user_id)
+        data = {"user_id": user_id, "exported_at": now.isoformat(), **sections}
+        file = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+        return MyData(now, sections, file)
 
     async def forget(self, user_id: int) -> None:
         """Erase the person (see module docstring); the WAL is emptied after the commit."""
@@ -71,15 +87,19 @@ class PersonalDataService:
             tx.after_commit(self._checkpoint_soon)
 
     async def retention_sweep(self) -> int:
-        """Anonymise reporters of issues closed more than ``retention_days`` ago; return count.
-        Also clears private report drafts abandoned for DRAFT_DAYS and deletes the raw
-        updates handled more than INBOX_DAYS ago."""
+        """Apply every declared retention rule; return how many closed issues had their
+        reporters anonymised. Reporters of issues closed more than ``retention_days`` ago are
+        anonymised, private report drafts abandoned for DRAFT_DAYS cleared, and raw updates
+        handled more than INBOX_DAYS ago deleted."""
         now = self.clock.now()
-        await self.repo.drop_stale_drafts(now - timedelta(days=DRAFT_DAYS))
-        await self.repo.purge_processed_updates(now - timedelta(days=INBOX_DAYS))
-        cutoff = now - timedelta(days=self.config.privacy.retention_days)
-        texts = await self.repo.closed_texts(cutoff, self.label)
-        return await self.repo.anonymise_issues([self._mask(t, set()) for t in texts], self.label)
+        cutoffs = {
+            Period.CLOSED: now - timedelta(days=self.config.privacy.retention_days),
+            Period.DRAFT: now - timedelta(days=DRAFT_DAYS),
+            Period.HANDLED: now - timedelta(days=INBOX_DAYS),
+        }
+        texts = await self.repo.closed_texts(cutoffs[Period.CLOSED], self.label)
+        await self.repo.expire(cutoffs, self.label, [self._mask(t, set()) for t in texts])
+        return len(texts)
 
     async def wait_checkpoints(self) -> None:
         """Wait for the checkpoints scheduled by erasures (tests and shutdown)."""

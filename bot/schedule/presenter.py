@@ -53,16 +53,17 @@ def outcome_buttons(t: Any, alert_id: int) -> dict[str, Any]:
     }
 
 
-def rate_line(rates: Rates) -> str:
-    return " / ".join(rates.percent(r) for r in Rate)
+def rate_line(rates: Rates) -> list[str]:
+    """The four rates in order; the template joins them with its locale's separator."""
+    return [rates.percent(r) for r in Rate]
 
 
-def change_line(changes: dict[str, Fraction | None]) -> str:
+def change_line(changes: dict[str, Fraction | None]) -> list[str]:
     parts = []
     for rate in Rate:
         value = changes.get(rate.value)
         parts.append("—" if value is None else f"{float(value):+.1f}")
-    return " / ".join(parts)
+    return parts
 
 
 class ScheduleNotifier:

@@ -8,6 +8,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import BotContext
 from bot.privacy.personal_data import PersonalDataService
+from bot.privacy.presenter import MyDataView
 from bot.registry.presenter import forget_keyboard
 from handlers.replies import answer
 
@@ -18,13 +19,16 @@ def personal(context: BotContext) -> PersonalDataService:
 
 
 async def send_my_data(update: Update, context: BotContext) -> None:
-    """/mydata: the person receives a JSON file with everything stored about them."""
+    """/mydata: the person reads what is stored about them, where it came from and who sees
+    it, then receives all of it as a JSON file."""
     user = update.effective_user
     if user is None:
         return
     data = await personal(context).my_data(user.id)
-    caption = context.t.render("registry/mydata")
-    await context.services.outbox.send_document(user.id, data, "mydata.json", caption=caption)
+    view = MyDataView(context.t, context.services.config)
+    outbox = context.services.outbox
+    await outbox.send_message(user.id, view.summary(data))
+    await outbox.send_document(user.id, data.file, "mydata.json", caption=view.caption())
 
 
 async def ask_forget(update: Update, context: BotContext) -> None:

@@ -10,17 +10,34 @@ copies the clean pages home and empties the WAL file. A test reads the raw bytes
 Erasure keeps the ledger whole: reporter rows, slips, events and role audits stay, but their
 user id becomes a negative pseudonym (``-rowid``: unique, never a real Telegram id, and not
 derivable from the person) and the name becomes the "forgotten" label (已注销居民).
+
+What each table holds and how it is erased is declared by its feature
+(``storage/<feature>/personal_data.py``, see ``storage.privacy.declare``); this module runs
+the declarations. Free text of reports (MASK) and transport copies (SCRUB) need more than one
+statement and are done here by name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from storage.clock import to_db
-from storage.db import Database, Row, Transaction, placeholders
+from storage.consult.personal_data import PERSONAL_DATA as CONSULT
+from storage.db import Database, Row, Transaction
+from storage.issues.personal_data import PERSONAL_DATA as ISSUES
+from storage.privacy.declare import Declaration, Erase, Period, PersonalTable, sql_value
+from storage.registry.personal_data import PERSONAL_DATA as REGISTRY
+from storage.schedule.personal_data import PERSONAL_DATA as SCHEDULE
+from storage.transport.personal_data import PERSONAL_DATA as TRANSPORT
+from storage.votes.personal_data import PERSONAL_DATA as VOTES
+
+# Every feature's declaration. Order matters where one table's rows are found through
+# another's: a table is updated before the ones declared after it, and deleted after them.
+DECLARATIONS: tuple[Declaration, ...] = (TRANSPORT, ISSUES, REGISTRY, SCHEDULE, CONSULT, VOTES)
+TABLES: tuple[PersonalTable, ...] = tuple(t for d in DECLARATIONS for t in d.tables)
 
 # Where an update's sender and chat sit in a raw Telegram update.
 _UPDATE_PEOPLE = (
@@ -46,70 +63,14 @@ class PersonalDataRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def export(self, user_id: int) -> dict[str, Any]:
-        """Everything stored about ``user_id``, as plain JSON-able values."""
-        q = self.db.fetchall
-        issues = await q(
-            "SELECT i.* FROM issues i JOIN issue_reporters r ON r.issue_id = i.id"
-            " WHERE r.user_id = ? ORDER BY i.number",
-            (user_id,),
-        )
-        events = await q(
-            "SELECT e.issue_id, e.at, e.action, e.from_state, e.to_state, e.note"
-            " FROM issue_events e JOIN issue_reporters r ON r.issue_id = e.issue_id"
-            " WHERE r.user_id = ? ORDER BY e.id",
-            (user_id,),
-        )
-        households = await q(
-            "SELECT b.name AS building, u.name AS unit, h.room, h.area_centi, l.relation,"
-            " l.state, l.requested_at, l.verified_at FROM person_households l"
-            " JOIN households h ON h.id = l.household_id JOIN units u ON u.id = h.unit_id"
-            " JOIN buildings b ON b.id = u.building_id WHERE l.user_id = ?",
-            (user_id,),
-        )
-        tables = {
-            "profile": await q("SELECT * FROM persons WHERE user_id = ?", (user_id,)),
-            "households": households,
-            "reports": issues,
-            "report_events": events,
-            "reported_as": await q(
-                "SELECT issue_id, display_name, chat_id, added_at FROM issue_reporters"
-                " WHERE user_id = ?",
-                (user_id,),
-            ),
-            "feedback_slips": await q(
-                "SELECT * FROM feedback_slips WHERE user_id = ?", (user_id,)
-            ),
-            "role_grants": await q("SELECT * FROM role_grants WHERE user_id = ?", (user_id,)),
-            "report_draft": await q(
-                "SELECT seq, draft, updated_at FROM issue_drafts WHERE user_id = ?",
-                (user_id,),
-            ),
-            "role_events": await q("SELECT * FROM role_events WHERE user_id = ?", (user_id,)),
-            "sensitive_data": await q(
-                "SELECT * FROM sensitive_data WHERE consent_by = ?", (user_id,)
-            ),
-            # 窗帘之约 (issue #5): their own enrolment, its mornings and alerts. Someone who is
-            # only another resident's volunteer gets no more than that link.
-            "checkin_enrolment": await q(
-                "SELECT * FROM checkin_enrolments WHERE user_id = ?", (user_id,)
-            ),
-            "checkin_days": await q(
-                "SELECT d.* FROM checkin_days d JOIN checkin_enrolments e"
-                " ON e.id = d.enrolment_id WHERE e.user_id = ? ORDER BY d.day",
-                (user_id,),
-            ),
-            "checkin_alerts": await q(
-                "SELECT a.* FROM checkin_alerts a JOIN checkin_enrolments e"
-                " ON e.id = a.enrolment_id WHERE e.user_id = ? ORDER BY a.day",
-                (user_id,),
-            ),
-            "checkin_volunteer_for": await q(
-                "SELECT id AS enrolment_id, grid FROM checkin_enrolments WHERE volunteer_id = ?",
-                (user_id,),
-            ),
-        }
-        return {name: [_plain(row) for row in rows] for name, rows in tables.items()}
+    async def export(self, user_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Every declared /mydata section for ``user_id``, as plain JSON-able values."""
+        data: dict[str, list[dict[str, Any]]] = {}
+        for table in TABLES:
+            for section, sql in table.exports:
+                rows = await self.db.fetchall(sql, {"user": user_id})
+                data[section] = [_plain(row) for row in rows]
+        return data
 
     async def reported_texts(self, user_id: int) -> list[ReportedText]:
         rows = await self.db.fetchall(
@@ -120,65 +81,47 @@ class PersonalDataRepo:
         return [ReportedText(r["id"], r["description"], r["location"]) for r in rows]
 
     async def display_names(self, user_id: int) -> set[str]:
-        rows = await self.db.fetchall(
-            "SELECT display_name FROM persons WHERE user_id = ?"
-            " UNION SELECT display_name FROM issue_reporters WHERE user_id = ?",
-            (user_id, user_id),
-        )
-        return {str(r[0]) for r in rows if r[0]}
+        """The names the person is held under (every declared name column of their rows)."""
+        found: set[str] = set()
+        for table in TABLES:
+            for column in table.names:
+                rows = await self.db.fetchall(
+                    f"SELECT {column} FROM {table.table} WHERE {table.mine}", {"user": user_id}
+                )
+                found.update(str(r[0]) for r in rows if r[0])
+        return found
 
     async def forget(
         self, user_id: int, label: str, texts: Sequence[ReportedText], scrub: Sequence[str]
     ) -> None:
-        """Erase ``user_id``: delete what is only theirs, pseudonymise what the ledger needs.
+        """Erase ``user_id`` as the declarations say: first their rows that stay are
+        rewritten (after deleting those ``keep_only`` does not keep), then their id is
+        replaced where it names them in others' rows, then their own rows are deleted
+        (children before parents).
 
         ``texts`` are their reports' masked free text; ``scrub`` are strings (names, phone
         numbers) whose presence makes a delivered message or a stored update theirs too.
         """
+        params = {"user": user_id, "label": label}
         async with self.db.writing() as tx:
             await _rewrite_texts(tx, texts)
-            await tx.execute(
-                "UPDATE households SET phone = '' WHERE id IN (SELECT household_id"
-                " FROM person_households WHERE user_id = ? AND relation = 'owner'"
-                " AND state = 'verified')",
-                (user_id,),
-            )
-            for sql in (
-                "DELETE FROM sensitive_data WHERE consent_by = ?",
-                *_FORGET_CHECKINS,
-                "DELETE FROM person_households WHERE user_id = ?",
-                "DELETE FROM persons WHERE user_id = ?",
-                "DELETE FROM role_grants WHERE user_id = ?",
-                "DELETE FROM issue_drafts WHERE user_id = ?",
-                "UPDATE issue_reporters SET chat_id = 0 WHERE user_id = ? AND chat_id > 0",
-                "UPDATE issue_reporters SET user_id = -rowid, display_name = ?2"
-                " WHERE user_id = ?1",
-                "UPDATE feedback_slips SET user_id = -id, comment = NULL WHERE user_id = ?",
-                "UPDATE issue_events SET actor_id = -id WHERE actor_id = ?",
-                "UPDATE role_events SET user_id = -id WHERE user_id = ?",
-            ):
-                await tx.execute(sql, (user_id, label) if "?2" in sql else (user_id,))
+            for table in TABLES:
+                if table.mine and table.keep_only:
+                    await tx.execute(
+                        f"DELETE FROM {table.table} WHERE ({table.mine})"
+                        f" AND NOT ({table.keep_only})",
+                        params,
+                    )
+            for table in TABLES:
+                if table.mine and not isinstance(table.forget, Erase):
+                    await _update(tx, table.table, table.mine, table.forget, params)
+            for table in TABLES:
+                for column, erase in table.ids.items():
+                    await _update(tx, table.table, f"{column} = :user", {column: erase}, params)
+            for table in reversed(TABLES):
+                if table.mine and table.forget is Erase.DELETE:
+                    await tx.execute(f"DELETE FROM {table.table} WHERE {table.mine}", params)
             await _scrub_transport(tx, user_id, scrub)
-
-    async def purge_processed_updates(self, finished_before: datetime) -> int:
-        """Delete stored updates (residents' raw messages) handled or given up on before then.
-        Only pending ones matter for crash recovery; the newest row stays, because the
-        intake resumes polling after the highest update id it holds."""
-        async with self.db.writing() as tx:
-            return await tx.execute(
-                "DELETE FROM inbox WHERE state IN ('done', 'dead') AND finished_at < ?"
-                " AND update_id < (SELECT MAX(update_id) FROM inbox)",
-                (to_db(finished_before),),
-            )
-
-    async def drop_stale_drafts(self, untouched_since: datetime) -> int:
-        """Clear private report drafts left unfinished since then (their message counter
-        stays, so a new draft's buttons never share a reference with an old message)."""
-        async with self.db.writing() as tx:
-            return await tx.execute(
-                "UPDATE issue_drafts SET draft = NULL WHERE draft IS NOT NULL AND updated_at < ?",
-                (to_db(untouched_since),),
-            )
 
     async def closed_texts(self, closed_before: datetime, label: str) -> list[ReportedText]:
         """Free text of issues closed before the cutoff that still name a reporter."""
@@ -190,44 +133,34 @@ class PersonalDataRepo:
         )
         return [ReportedText(r["id"], r["description"], r["location"]) for r in rows]
 
-    async def anonymise_issues(self, texts: Sequence[ReportedText], label: str) -> int:
-        """Retention: pseudonymise the reporters of these issues and store the masked text."""
-        ids = [t.issue_id for t in texts]
-        if not ids:
-            return 0
-        marks = placeholders(len(ids))
+    async def expire(
+        self, cutoffs: Mapping[Period, datetime], label: str, texts: Sequence[ReportedText]
+    ) -> None:
+        """Retention: apply every declared retention rule with its period's cutoff; ``texts``
+        are the masked free text of the issues the CLOSED rules reach."""
         async with self.db.writing() as tx:
             await _rewrite_texts(tx, texts)
-            await tx.execute(
-                f"UPDATE issue_reporters SET chat_id = 0 WHERE issue_id IN ({marks})"
-                " AND chat_id > 0",
-                ids,
-            )
-            await tx.execute(
-                "UPDATE issue_reporters SET user_id = -rowid, display_name = ?"
-                f" WHERE issue_id IN ({marks}) AND user_id > 0",
-                [label, *ids],
-            )
-            await tx.execute(
-                "UPDATE feedback_slips SET user_id = -id, comment = NULL"
-                f" WHERE issue_id IN ({marks}) AND user_id > 0",
-                ids,
-            )
-        return len(ids)
+            for table in TABLES:
+                for rule in table.retention:
+                    params = {"cutoff": to_db(cutoffs[rule.period]), "label": label}
+                    if rule.erase is Erase.DELETE:
+                        await tx.execute(f"DELETE FROM {table.table} WHERE {rule.rows}", params)
+                    elif not isinstance(rule.erase, Erase):
+                        await _update(tx, table.table, rule.rows, rule.erase, params)
 
 
-# 窗帘之约 data is sensitive (living alone, whereabouts): their own enrolment goes entirely;
-# where they were someone else's volunteer or answered for them, only the link goes.
-_FORGET_CHECKINS = (
-    "DELETE FROM checkin_alerts WHERE enrolment_id IN"
-    " (SELECT id FROM checkin_enrolments WHERE user_id = ?)",
-    "DELETE FROM checkin_days WHERE enrolment_id IN"
-    " (SELECT id FROM checkin_enrolments WHERE user_id = ?)",
-    "DELETE FROM checkin_enrolments WHERE user_id = ?",
-    "UPDATE checkin_enrolments SET volunteer_id = NULL WHERE volunteer_id = ?",
-    "UPDATE checkin_days SET confirmed_by = -1 WHERE confirmed_by = ?",
-    "UPDATE checkin_alerts SET outcome_by = -1 WHERE outcome_by = ?",
-)
+async def _update(
+    tx: Transaction, table: str, where: str, columns: Mapping[str, Erase], params: dict[str, Any]
+) -> None:
+    """One UPDATE setting every column with a generic handling (SQLite evaluates all the new
+    values from the old row, so a pseudonymised id still selects the row)."""
+    sets = [
+        f"{column} = {value}"
+        for column, erase in columns.items()
+        if (value := sql_value(column, erase)) is not None
+    ]
+    if sets:
+        await tx.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE {where}", params)
 
 
 async def _rewrite_texts(tx: Transaction, texts: Sequence[ReportedText]) -> None:
@@ -257,7 +190,8 @@ async def _scrub_transport(tx: Transaction, user_id: int, scrub: Sequence[str]) 
     )
     about = " OR ".join(f"payload LIKE :s{i}" for i in range(len(scrub)))
     await tx.execute(
-        "UPDATE outbox SET payload = '{}', attachment = NULL, error = NULL"
+        "UPDATE outbox SET payload = '{}', attachment = NULL, error = NULL,"
+        " chat_id = CASE WHEN chat_id = :user THEN 0 ELSE chat_id END"
         f" WHERE state != 'pending' AND (chat_id = :user{' OR ' + about if scrub else ''})",
         params,
     )

@@ -3,6 +3,7 @@ building → unit → room, the grid worker approves; declining stores nothing; 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bot.app import GridBot
@@ -50,10 +51,46 @@ async def test_consent_room_picker_and_worker_approval(tmp_path: Path) -> None:
         await world.wait_sent(f.RESIDENT, "住户认证已通过")
         assert await registry(gridbot).is_verified(f.RESIDENT, household.id)
 
+
+async def test_mydata_reads_in_chinese_with_the_json_attached(tmp_path: Path) -> None:
+    """/mydata (issue #13 item 22): a summary in words — what, from where, seen by whom —
+    then the JSON file."""
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        await import_in_chat(world, gridbot)
+        await world.server.start_private(f.WORKER_G1)
+        await world.server.start_private(f.RESIDENT)
+        await step(world, gridbot)
+        await press(
+            world, gridbot, await world.wait_sent(f.RESIDENT, "告知书"), f.RESIDENT, "同意"
+        )
+        await world.server.user_sends(f.RESIDENT, f.RESIDENT, "1-2-302")
+        await step(world, gridbot)
+        await press(
+            world, gridbot, await world.wait_sent(f.RESIDENT, "1-2-302"), f.RESIDENT, "业主"
+        )
+        await press(
+            world, gridbot, await world.wait_sent(f.WORKER_G1, "住户认证申请"), f.WORKER_G1, "通过"
+        )
+        await world.server.user_sends(f.G1_CHAT, f.RESIDENT, "#报事 1号楼2单元门口路灯坏了")
+        await step(world, gridbot)
+        await world.wait_sent(f.G1_CHAT, "#1")
+
         await world.server.user_sends(f.RESIDENT, f.RESIDENT, "/mydata")
         await step(world, gridbot)
-        sent = [r for r in world.sent_to(f.RESIDENT) if r.method == "sendDocument"]
-        assert len(sent) == 1
+        summary = await world.wait_sent(f.RESIDENT, "我们保存的您的个人信息")
+        text = summary.text or ""
+        for words in ("住户认证", "1号楼2单元302，业主，已认证，面积 120.25㎡", "您报的事",
+                      "#1 路灯/市政设施，已登记", "来源：", "谁能看到："):  # fmt: skip
+            assert words in text, words
+        for code in ("area_centi", "streetlight", "verified", "owner", "{", "_"):
+            assert code not in text, code
+        document = next(r for r in world.sent_to(f.RESIDENT) if r.method == "sendDocument")
+        assert document.message_id is not None and summary.message_id is not None
+        assert document.message_id > summary.message_id
+        stored = world.server.chat(f.RESIDENT).messages[document.message_id].data["document"]
+        assert stored["file_name"] == "mydata.json"
+        data = json.loads(world.server.files[stored["file_id"]].data)
+        assert data["households"][0]["area_centi"] == 12025
 
 
 async def test_typed_room_goes_to_relation_buttons(tmp_path: Path) -> None:

@@ -44,6 +44,8 @@ async def test_digest_killed_at_075930_restarted_at_0803_is_sent_once(tmp_path: 
     assert "阅海湾社区每日简报" in digest and "3月3日" in digest
     assert "未办结 0，超期 0" in digest
     assert "各网格（未办结／超期）：第一网格 0／0、第二网格 0／0" in digest
+    # One separator throughout (issue #13 item 24): the rates use "／" like the headings.
+    assert "/" not in digest and "近30天：—／—／—／—" in digest
 
 
 async def test_secretary_pauses_a_rule_from_the_chat(tmp_path: Path) -> None:
