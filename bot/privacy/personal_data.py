@@ -76,7 +76,11 @@ class PersonalDataService:
         """Erase the person (see module docstring); the WAL is emptied after the commit."""
         names = await self.repo.display_names(user_id)
         texts = await self.repo.reported_texts(user_id)
-        phones = {p for t in texts for p in _PHONE.findall(f"{t.description} {t.location}")}
+        phones = {
+            p
+            for t in texts
+            for p in _PHONE.findall(f"{t.description} {t.location} {t.result or ''}")
+        }
         for link in await self.registry.links_of(user_id):
             household = await self.registry.household(link.household_id)
             if household and household.phone and link.relation == "owner":
@@ -107,12 +111,16 @@ class PersonalDataService:
             await asyncio.gather(*self._checkpoints)
 
     def _mask(self, text: ReportedText, names: set[str]) -> ReportedText:
-        description, location = mask_phones(text.description), text.location
-        location = None if location is None else mask_phones(location)
-        for name in sorted(names, key=len, reverse=True):
-            description = description.replace(name, self.label)
-            location = None if location is None else location.replace(name, self.label)
-        return ReportedText(text.issue_id, description, location)
+        def masked(value: str | None) -> str | None:
+            if value is None:
+                return None
+            value = mask_phones(value)
+            for name in sorted(names, key=len, reverse=True):
+                value = value.replace(name, self.label)
+            return value
+
+        description = masked(text.description) or ""
+        return ReportedText(text.issue_id, description, masked(text.location), masked(text.result))
 
     def _checkpoint_soon(self) -> None:
         task = asyncio.get_running_loop().create_task(self.db.checkpoint())

@@ -53,6 +53,7 @@ class ReportedText:
     issue_id: int
     description: str
     location: str | None
+    result: str | None = None  # the handler's 办结 note, which may name or call the resident
 
 
 def _plain(row: Row) -> dict[str, Any]:
@@ -74,11 +75,11 @@ class PersonalDataRepo:
 
     async def reported_texts(self, user_id: int) -> list[ReportedText]:
         rows = await self.db.fetchall(
-            "SELECT i.id, i.description, i.location FROM issues i"
+            "SELECT i.id, i.description, i.location, i.result FROM issues i"
             " JOIN issue_reporters r ON r.issue_id = i.id WHERE r.user_id = ?",
             (user_id,),
         )
-        return [ReportedText(r["id"], r["description"], r["location"]) for r in rows]
+        return [_text(r) for r in rows]
 
     async def display_names(self, user_id: int) -> set[str]:
         """The names the person is held under (every declared name column of their rows)."""
@@ -126,12 +127,12 @@ class PersonalDataRepo:
     async def closed_texts(self, closed_before: datetime, label: str) -> list[ReportedText]:
         """Free text of issues closed before the cutoff that still name a reporter."""
         rows = await self.db.fetchall(
-            "SELECT DISTINCT i.id, i.description, i.location FROM issues i"
+            "SELECT DISTINCT i.id, i.description, i.location, i.result FROM issues i"
             " JOIN issue_reporters r ON r.issue_id = i.id"
             " WHERE i.closed_at IS NOT NULL AND i.closed_at < ? AND r.user_id > 0",
             (to_db(closed_before),),
         )
-        return [ReportedText(r["id"], r["description"], r["location"]) for r in rows]
+        return [_text(r) for r in rows]
 
     async def expire(
         self, cutoffs: Mapping[Period, datetime], label: str, texts: Sequence[ReportedText]
@@ -163,11 +164,15 @@ async def _update(
         await tx.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE {where}", params)
 
 
+def _text(row: Row) -> ReportedText:
+    return ReportedText(row["id"], row["description"], row["location"], row["result"])
+
+
 async def _rewrite_texts(tx: Transaction, texts: Sequence[ReportedText]) -> None:
     for text in texts:
         await tx.execute(
-            "UPDATE issues SET description = ?, location = ? WHERE id = ?",
-            (text.description, text.location, text.issue_id),
+            "UPDATE issues SET description = ?, location = ?, result = ? WHERE id = ?",
+            (text.description, text.location, text.result, text.issue_id),
         )
 
 

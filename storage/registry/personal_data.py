@@ -29,7 +29,12 @@ PERSONAL_DATA = Declaration(
                     " WHERE l.user_id = :user",
                 ),
             ),
-            kept={"room": "the household's address in the community's sheet, not the person"},
+            kept={
+                "room": "the household's address in the community's sheet, not the person",
+                # 业主编号 (migration 0011): an opaque number from the property's sheet that
+                # links the units of one owner, so owners' votes count heads (民法典 278).
+                "owner_key": "the sheet's owner number, kept for the owners' headcount",
+            },
         ),
         PersonalTable(
             "persons",

@@ -131,6 +131,7 @@ def test_personal_data_dedicated_handlings_only_where_code_does_them() -> None:
     assert dedicated == {
         ("issues", "description", "mask"),
         ("issues", "location", "mask"),
+        ("issues", "result", "mask"),
         ("inbox", "raw", "scrub"),
         ("inbox", "error", "scrub"),
         ("outbox", "chat_id", "scrub"),
