@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -88,18 +88,28 @@ class ScheduleNotifier:
         outbox = self.services.outbox
         match notice.kind:
             case NoticeKind.ANNOUNCEMENT:
-                values = dict(notice.values)
-                when = self.when(values["at"])
-                text = self.render(
-                    f"schedule/{notice.template}", variant=values["variant"], when=when
-                )
-                await outbox.send_message(notice.chat_id, text)
+                await outbox.send_message(notice.chat_id, self.announcement(notice))
             case NoticeKind.CHASE:
                 await self._chase(notice)
             case NoticeKind.CHECKIN_CONSENT | NoticeKind.CHECKIN_ASK | NoticeKind.CHECKIN_ALERT:
                 await self.send_checkin(notice)
             case NoticeKind.DIGEST:
                 await self._digest(notice.chat_id, notice.digest)
+
+    def announcement(self, notice: ScheduleNotice) -> str:
+        """A calendar rule's message: the event's own date, and the day a holiday moved it from."""
+        values = notice.values
+        event: datetime = values["event_at"]
+        moved: date | None = values.get("moved_from")
+        moved_from = None
+        if moved is not None:
+            local = event.astimezone(self.config.timezone)
+            key = "day" if (moved.year, moved.month) == (local.year, local.month) else "date"
+            moved_from = self.t(f"schedule.moved.{key}", month=moved.month, day=moved.day)
+        return self.render(
+            f"schedule/{notice.template}", variant=values["variant"], when=self.when(event),
+            moved_from=moved_from,
+        )  # fmt: skip
 
     async def _chase(self, notice: ScheduleNotice) -> None:
         assert notice.issue_no is not None

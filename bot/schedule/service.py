@@ -32,6 +32,7 @@ from bot.schedule.model import (
     NoticeKind,
     Outcome,
     ScheduleNotice,
+    at_local,
     daily_occurrences,
     event_day,
     local_day,
@@ -166,7 +167,14 @@ class ScheduleService:
 
     def _announce(self, due: Due) -> list[ScheduleNotice]:
         rule = self._rule(due.subject)
-        values = {"variant": due.variant, "at": due.at, "rule": rule.key}
+        happens = due.happens or local_day(due.at, self.config)
+        values = {
+            "variant": due.variant, "at": due.at, "rule": rule.key,
+            # the event itself, which an eve reminder announces for tomorrow (item 17)
+            "event_at": at_local(happens, rule.time, self.config),
+            # set when a holiday moved it: the messages say from which day (item 20)
+            "moved_from": due.nominal if due.nominal not in (None, happens) else None,
+        }  # fmt: skip
         return [
             ScheduleNotice(NoticeKind.ANNOUNCEMENT, chat, template=rule.template, values=values)
             for chat in self._audience(rule)
@@ -204,7 +212,11 @@ class ScheduleService:
         return tuple(dict.fromkeys(names))
 
     def _rule(self, key: str) -> RuleConfig:
-        rule = next((r for r in self.config.schedule.rules if r.key == key), None)
+        """By its config key, or by its number in /rules (which shows names, not keys)."""
+        rules = self.config.schedule.rules
+        if key.isdigit() and 1 <= int(key) <= len(rules):
+            return rules[int(key) - 1]
+        rule = next((r for r in rules if r.key == key), None)
         if rule is None:
             raise InvalidInput("schedule.errors.unknown_rule", rule=key)
         return rule

@@ -54,7 +54,7 @@ async def test_secretary_pauses_a_rule_from_the_chat(tmp_path: Path) -> None:
             await server.start_private(f.SECRETARY)
             await server.start_private(f.WORKER_G1)
             await server.user_sends(f.WORKER_G1, f.WORKER_G1, "/pause opinion_day")
-            await server.user_sends(f.SECRETARY, f.SECRETARY, "/pause opinion_day")
+            await server.user_sends(f.SECRETARY, f.SECRETARY, "/pause 1")  # the number in /rules
             await server.user_sends(f.SECRETARY, f.SECRETARY, "/rules")
             await world.server.wait_for(lambda _: not server.pending_updates(TOKEN) or None)
             await settled(gridbot)
@@ -62,7 +62,9 @@ async def test_secretary_pauses_a_rule_from_the_chat(tmp_path: Path) -> None:
     assert any("仅社区书记" in t for t in world.texts_to(f.WORKER_G1))
     assert any("已暂停" in t and "民意“5”来听" in t for t in world.texts_to(f.SECRETARY))
     [rules] = [t for t in world.texts_to(f.SECRETARY) if "定时提醒" in t]
-    assert "opinion_day｜民意“5”来听｜已暂停" in rules
+    # issue #13 item 20: names, not the config's internal keys
+    assert "1. 民意“5”来听（已暂停）" in rules and "2. 代表接访日（运行中）" in rules
+    assert "opinion_day" not in rules and "reception_day" not in rules
 
 
 async def test_digest_comes_with_a_trend_chart_when_there_was_activity(tmp_path: Path) -> None:
@@ -187,3 +189,25 @@ async def test_a_return_request_nobody_decides_reaches_the_worker_with_its_butto
 
     assert "不属于物业" in (reminder.text or "")
     assert {"同意退单", "驳回退单"} <= labels(reminder)
+
+
+async def test_eve_reminder_names_the_day_of_the_event_not_its_own(tmp_path: Path) -> None:
+    # issue #13 item 17: sent on 9月7日 it said "明天是代表接访日（9月7日 18:00）".
+    clock = f.FakeClock(datetime(2026, 9, 7, 18, 1, tzinfo=f.SHANGHAI))
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        async with running_bot(world, clock) as gridbot:
+            eve = await world.wait_sent(f.G1_CHAT, "明天是代表接访日")
+            await settled(gridbot)
+
+    assert "（9月8日 08:30）" in (eve.text or "")
+
+
+async def test_a_push_moved_by_a_holiday_says_from_which_day(tmp_path: Path) -> None:
+    # issue #13 item 20: 5 October 2026 is National Day, 民意"5"来听 moves to Thursday the 8th.
+    clock = f.FakeClock(datetime(2026, 10, 8, 9, 1, tzinfo=f.SHANGHAI))
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        async with running_bot(world, clock) as gridbot:
+            push = await world.wait_sent(f.G1_CHAT, "民意收集日")
+            await settled(gridbot)
+
+    assert "今天是社区民意收集日（因节假日由5日顺延）。" in (push.text or "")
