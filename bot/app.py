@@ -57,6 +57,7 @@ from storage.issues.ledger import LedgerRepo
 from storage.issues.repo import IssueRepo
 from storage.issues.stats import IssueStats
 from storage.privacy.personal_data import PersonalDataRepo
+from storage.registry.chats import ChatGridRepo
 from storage.registry.repo import RegistryRepo
 from storage.schedule.checkins import CheckinRepo
 from storage.schedule.runs import ScheduleRepo
@@ -185,7 +186,7 @@ async def build_features(
     label = renderer.text("registry.forgotten_label")
     votes = VoteService(VoteRepo(db), clock, config, roles)
     issues = IssueService(
-        IssueRepo(db), clock, config, work_calendar(config), roles=roles, bindings=RegistryRepo(db)
+        IssueRepo(db), clock, config, work_calendar(config), roles=roles, bindings=ChatGridRepo(db)
     )
     schedule, checkin = schedule_features(db, clock, config, issues)
     jielong, meetings, consult_sweep = consult_features(db, clock, config, registry)

@@ -22,6 +22,7 @@ from bot.config import Config
 from bot.config.schema import RuleConfig
 from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotPermitted
+from bot.core.grids import COMMUNITY, ChatGrids
 from bot.core.workcal import WorkCalendar
 from bot.schedule.chasing import Chaser
 from bot.schedule.checkin import CheckinService
@@ -38,6 +39,7 @@ from bot.schedule.model import (
     local_day,
     rule_occurrences,
 )
+from storage.registry.chats import ChatGridRepo
 from storage.schedule.runs import ScheduleRepo
 
 # However long the bot was down, occurrences older than this are not even recorded as missed.
@@ -76,6 +78,7 @@ class ScheduleService:
         self.chaser = chaser
         self.checkins = checkins
         self.digests = digests
+        self.chats = ChatGrids(config, ChatGridRepo(repo.db))
 
     async def prepare_digests(self, now: datetime) -> dict[str, Digest]:
         """The digests the sweep at ``now`` will send, built before its write transaction.
@@ -151,7 +154,7 @@ class ScheduleService:
     ) -> list[ScheduleNotice]:
         match due.kind:
             case Kind.RULE:
-                return self._announce(due)
+                return await self._announce(due)
             case Kind.CHECKIN_ASK:
                 return await self.checkins.ask_all(date.fromisoformat(due.subject))
             case Kind.CHECKIN_ALERT:
@@ -165,7 +168,7 @@ class ScheduleService:
             case _:
                 return []
 
-    def _announce(self, due: Due) -> list[ScheduleNotice]:
+    async def _announce(self, due: Due) -> list[ScheduleNotice]:
         rule = self._rule(due.subject)
         happens = due.happens or local_day(due.at, self.config)
         values = {
@@ -177,15 +180,17 @@ class ScheduleService:
         }  # fmt: skip
         return [
             ScheduleNotice(NoticeKind.ANNOUNCEMENT, chat, template=rule.template, values=values)
-            for chat in self._audience(rule)
+            for chat in await self._audience(rule)
         ]
 
-    def _audience(self, rule: RuleConfig) -> list[int]:
+    async def _audience(self, rule: RuleConfig) -> list[int]:
         community = self.config.community
         chats: list[int] = []
         for audience in rule.audience:
             if audience == "groups":
-                chats += [g.chat_id for g in community.grids if g.chat_id is not None]
+                # every grid's groups, bound with /bind or upgraded too (issue #13 item 18)
+                grids = [COMMUNITY, *(g.key for g in community.grids)]
+                chats += await self.chats.chats_of_grids(grids)
             elif audience in ("workers", "leaders"):
                 chats += [p for g in community.grids for p in getattr(g, audience)]
             elif audience == "secretaries":

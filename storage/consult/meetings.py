@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.clock import from_db, from_db_or_none, to_db
-from storage.db import Database, Row, placeholders
+from storage.db import Database, Row
 
 
 @dataclass(frozen=True)
@@ -257,15 +257,3 @@ class MeetingRepo:
             sql += " AND u.name = ?"
             params = (building, unit)
         return {r["grid"] for r in await self.db.fetchall(sql, params)}
-
-    async def bound_chats(self, grids: Iterable[str]) -> dict[int, str]:
-        """Groups bound to these grids with /bind: chat id → grid."""
-        wanted = list(grids)
-        if not wanted:
-            return {}
-        marks = placeholders(len(wanted))
-        rows = await self.db.fetchall(
-            f"SELECT chat_id, grid FROM group_bindings WHERE grid IN ({marks})",
-            wanted,
-        )
-        return {int(r["chat_id"]): r["grid"] for r in rows}
