@@ -173,7 +173,9 @@ def work_calendar(config: Config) -> WorkCalendar:
     lunch = None
     if cal.lunch_start is not None and cal.lunch_end is not None:
         lunch = (cal.lunch_start, cal.lunch_end)
-    return WorkCalendar(config.timezone, cal.work_start, cal.work_end, lunch)
+    return WorkCalendar(
+        config.timezone, cal.work_start, cal.work_end, lunch, official=cal.holidays_file
+    )
 
 
 async def build_features(

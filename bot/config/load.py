@@ -47,6 +47,7 @@ from bot.config.schema import (
 )
 from bot.config.votes import read_votes
 from bot.core.rendering import Renderer
+from bot.core.workcal import OfficialDays, read_official_days
 
 __all__ = [
     "TOKEN_ENV",
@@ -167,7 +168,7 @@ def _config(root: Section, env: Mapping[str, str], base_dir: Path) -> Config:
     storage = _storage(root.table("storage"), base_dir)
     intake = _intake(root.table("intake"))
     outbox = _outbox(root.table("outbox"))
-    calendar = _calendar(root.table("calendar"))
+    calendar = _calendar(root.table("calendar"), base_dir)
     community = _community(root.table("community"))
     issues = _issues(root.table("issues"), {h.key for h in community.handlers})
     rates = _rates(root.table("rates"))
@@ -290,12 +291,13 @@ def _outbox(s: Section) -> OutboxConfig:
     return config
 
 
-def _calendar(s: Section) -> CalendarConfig:
+def _calendar(s: Section, base_dir: Path) -> CalendarConfig:
     config = CalendarConfig(
         work_start=s.clock("work_start", "09:00"),
         work_end=s.clock("work_end", "18:00"),
         lunch_start=s.optional_clock("lunch_start", "12:00"),
         lunch_end=s.optional_clock("lunch_end", "13:30"),
+        holidays_file=_official_days(s, base_dir),
     )
     lunch = (config.lunch_start, config.lunch_end)
     if config.work_start >= config.work_end:
@@ -310,6 +312,24 @@ def _calendar(s: Section) -> CalendarConfig:
         s.report.add(s.key("lunch_end"), "lunch_inside")
     s.finish()
     return config
+
+
+def _official_days(s: Section, base_dir: Path) -> OfficialDays | None:
+    """``holidays_file``: read at start-up, so a mistake in it stops the bot like any other."""
+    name = s.string("holidays_file", "")
+    if not name:
+        return None
+    path = Path(name).expanduser()
+    path = path if path.is_absolute() else base_dir / path
+    try:
+        return read_official_days(path)
+    except FileNotFoundError:
+        s.report.add(s.key("holidays_file"), "file_missing")
+    except (OSError, UnicodeDecodeError) as error:
+        s.report.add(s.key("holidays_file"), "file_unreadable", detail=str(error))
+    except ValueError as error:
+        s.report.add(s.key("holidays_file"), "bad_holidays", detail=str(error))
+    return None
 
 
 def _community(s: Section) -> CommunityConfig:

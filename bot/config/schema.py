@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
-from bot.core.workcal import Duration, Unit
+from bot.core.workcal import Duration, OfficialDays, Unit
 
 Locale = Literal["zh_CN", "en"]
 Mode = Literal["polling", "webhook"]
@@ -69,6 +69,8 @@ class CalendarConfig:
     work_end: time = time(18, 0)
     lunch_start: time | None = time(12, 0)
     lunch_end: time | None = time(13, 30)
+    # the holidays file, read: the State Council's holidays for years chinese-calendar lacks
+    holidays_file: OfficialDays | None = None
 
 
 @dataclass(frozen=True)

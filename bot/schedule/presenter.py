@@ -175,8 +175,12 @@ class ScheduleNotifier:
             "last30": rate_line(digest.rates_30),
             "change": change_line(digest.changes),
         }
+        year = digest.holidays_unknown
         return {
             "d": digest,
+            "warning": None
+            if year is None
+            else self.t("schedule.calendar.unknown_year", year=year),
             "community": self.config.community.name,
             "period": period,
             "rates": rates,

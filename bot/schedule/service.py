@@ -15,7 +15,7 @@ the config, does it once, and records it (architecture.md, invariant 5).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bot.config import Config
@@ -51,6 +51,14 @@ class RuleView:
     rule: RuleConfig
     paused: bool
     next_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RuleList:
+    """/rules: every rule, and a year whose official holidays are unknown (item 21)."""
+
+    rules: tuple[RuleView, ...]
+    holidays_unknown: int | None
 
 
 @dataclass(frozen=True)
@@ -201,9 +209,11 @@ class ScheduleService:
 
     async def _build_digest(self, due: Due, now: datetime) -> Digest:
         today = local_day(due.at, self.config)
-        return await self.digests.build(
+        digest = await self.digests.build(
             now, today, weekly=due.subject == "weekly", reminders=self.today_reminders(today)
         )
+        # the secretary learns in time that next year's holidays must be added (item 21)
+        return replace(digest, holidays_unknown=self.calendar.unknown_holidays_year(today))
 
     def today_reminders(self, day: date) -> tuple[str, ...]:
         """Templates of the calendar rules happening on ``day`` (not their eve reminders)."""
@@ -228,10 +238,14 @@ class ScheduleService:
 
     # -- secretaries: /rules, /pause, /resume --------------------------------------------------
 
-    async def rules(self, user_id: int) -> list[RuleView]:
+    async def rules(self, user_id: int) -> RuleList:
         self._secretary(user_id)
         paused = await self.repo.paused_rules()
-        return [RuleView(r, r.key in paused, self._next(r)) for r in self.config.schedule.rules]
+        views = tuple(
+            RuleView(r, r.key in paused, self._next(r)) for r in self.config.schedule.rules
+        )
+        today = local_day(self.clock.now(), self.config)
+        return RuleList(views, self.calendar.unknown_holidays_year(today))
 
     async def set_paused(self, user_id: int, key: str, paused: bool) -> RuleView:
         self._secretary(user_id)

@@ -42,7 +42,7 @@ async def list_rules(update: Update, context: BotContext) -> None:
     if message is None or message.from_user is None:
         return
     try:
-        views = await schedule_service(context.services).rules(message.from_user.id)
+        listing = await schedule_service(context.services).rules(message.from_user.id)
     except UserError as error:
         await say_error(context, message, error)
         return
@@ -55,9 +55,11 @@ async def list_rules(update: Update, context: BotContext) -> None:
             "time": f"{v.rule.time:%H:%M}", "next": when(v.next_at),
             "holiday": context.t.text(f"schedule.holiday.{v.rule.holiday}"),
         }
-        for v in views
+        for v in listing.rules
     ]  # fmt: skip
-    await say(context, message, "rules", rules=rows)
+    year = listing.holidays_unknown
+    warning = None if year is None else context.t.text("schedule.calendar.unknown_year", year=year)
+    await say(context, message, "rules", rules=rows, warning=warning)
 
 
 async def pause_rule(update: Update, context: BotContext) -> None:

@@ -211,3 +211,37 @@ async def test_a_push_moved_by_a_holiday_says_from_which_day(tmp_path: Path) -> 
             await settled(gridbot)
 
     assert "今天是社区民意收集日（因节假日由5日顺延）。" in (push.text or "")
+
+
+async def warnings_on_1_december(world: World) -> tuple[str, str]:
+    """The secretary's digest and /rules on 1 December 2026."""
+    clock = f.FakeClock(datetime(2026, 12, 1, 8, 1, tzinfo=f.SHANGHAI))
+    await world.server.start_private(f.SECRETARY)
+    async with running_bot(world, clock) as gridbot:
+        digest = await world.wait_sent(f.SECRETARY, "每日简报")
+        await world.server.user_sends(f.SECRETARY, f.SECRETARY, "/rules")
+        rules = await world.wait_sent(f.SECRETARY, "定时提醒")
+        await settled(gridbot)
+    return digest.text or "", rules.text or ""
+
+
+async def test_from_1_december_digest_and_rules_warn_next_years_holidays_are_unknown(
+    tmp_path: Path,
+) -> None:
+    # issue #13 item 21: chinese-calendar knows 2026, not 2027
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        digest, rules = await warnings_on_1_december(world)
+
+    assert "尚未收录2027年法定节假日安排" in digest
+    assert "尚未收录2027年法定节假日安排" in rules
+
+
+async def test_a_holidays_file_for_next_year_silences_the_warning(tmp_path: Path) -> None:
+    holidays = tmp_path / "holidays-2027.toml"
+    holidays.write_text('holidays = ["2027-01-01"]\n', encoding="utf-8")
+    async with sandbox_world(
+        tmp_path, outbox=FAST, calendar={"holidays_file": str(holidays)}
+    ) as world:
+        digest, rules = await warnings_on_1_december(world)
+
+    assert "尚未收录" not in digest and "尚未收录" not in rules
