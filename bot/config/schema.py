@@ -175,6 +175,7 @@ class EscalationStep:
 
 
 TWO_WORKING_HOURS: Final = Duration(2, Unit.WORKING_HOURS)
+ONE_HOUR: Final = Duration(1, Unit.HOURS)
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,9 @@ class ChaseConfig:
 class CheckinConfig:
     ask: time = time(7, 30)
     deadline: time = time(9, 0)
+    # An alert nobody handles: to the grid leaders after this, the secretaries after twice
+    # this, then everyone again every time this passes, until the end of the day (item 19).
+    escalate_after: Duration = ONE_HOUR
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ Refs (so a later button press can edit the message in place):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
@@ -24,6 +24,7 @@ from bot.schedule.digest import Digest
 from bot.schedule.digest_chart import trend_png
 from bot.schedule.digest_xlsx import digest_workbook
 from bot.schedule.model import NoticeKind, ScheduleNotice
+from storage.schedule.checkins import EnrolmentRecord
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +41,14 @@ def button(text: str, data: str) -> dict[str, Any]:
     return {"inline_keyboard": [[{"text": text, "callback_data": data}]]}
 
 
-def outcome_buttons(t: Any, alert_id: int) -> dict[str, Any]:
+def outcome_buttons(t: Any, alert_id: int, *, family: bool = False) -> dict[str, Any]:
+    """已联系，平安 / 已上门处理; the family's copy says the same in family words."""
+    prefix = "schedule.buttons.family_" if family else "schedule.buttons."
     return {
         "inline_keyboard": [
             [
-                {"text": t("schedule.buttons.safe"), "callback_data": f"ck:o:{alert_id}:safe"},
-                {
-                    "text": t("schedule.buttons.visited"),
-                    "callback_data": f"ck:o:{alert_id}:visited",
-                },
+                {"text": t(f"{prefix}{outcome}"), "callback_data": f"ck:o:{alert_id}:{outcome}"}
+                for outcome in ("safe", "visited")
             ]
         ]
     }
@@ -152,12 +152,32 @@ class ScheduleNotifier:
                                       reply_markup=markup, ref=ref)  # fmt: skip
         else:
             assert notice.alert_id is not None
-            text = self.render("schedule/checkin_alert", resident=notice.values["resident"],
-                               location=notice.values["location"],
-                               deadline=f"{checkin.deadline:%H:%M}", outcome=None)  # fmt: skip
-            await outbox.send_message(notice.chat_id, text,
-                                      reply_markup=outcome_buttons(self.t, notice.alert_id),
+            family = bool(notice.values["family"])
+            markup = outcome_buttons(self.t, notice.alert_id, family=family)
+            await outbox.send_message(notice.chat_id, self.alert_text(notice.values),
+                                      reply_markup=markup,
                                       ref=alert_ref(notice.alert_id, notice.chat_id))  # fmt: skip
+
+    def alert_text(self, values: Mapping[str, Any], outcome: str | None = None) -> str:
+        """A 窗帘之约 alert (private chats only: it names the resident), for staff or family."""
+        template = "checkin_family" if values["family"] else "checkin_alert"
+        return self.render(
+            f"schedule/{template}", resident=values["resident"], name=values["name"],
+            location=values["location"], step=values.get("step", 0),
+            hours=values.get("hours", 0), outcome=outcome,
+            deadline=f"{self.config.schedule.checkin.deadline:%H:%M}",
+        )  # fmt: skip
+
+    async def alert_closed(self, alert_id: int, enrolment: EnrolmentRecord, outcome: str) -> None:
+        """Show the outcome, without buttons, on every copy of the alert anyone received."""
+        checkins = self.services.features.checkin
+        outbox = self.services.outbox
+        label = self.t(f"schedule.outcomes.{outcome}")
+        for person in checkins.everyone(enrolment):
+            ref = alert_ref(alert_id, person)
+            if await outbox.repo.message_id_for(ref) is not None:
+                text = self.alert_text(checkins.alert_values(enrolment, person), label)
+                await outbox.edit_message(ref, person, text, reply_markup={"inline_keyboard": []})
 
     def digest_text(self, digest: Digest) -> str:
         return self.render("schedule/digest", **self._digest_values(digest))

@@ -132,6 +132,7 @@ class ScheduleService:
                 await self.repo.record(due.key, due.kind.value, due.at, outcome.value, now)
                 recorded.append((due.key, outcome))
             notices += await self.chaser.sweep(now)
+            notices += await self.checkins.escalate(now)  # 窗帘之约 nobody handled (item 19)
             await self.repo.set_swept_to(now)
         return SweepResult(tuple(notices), tuple(recorded))
 

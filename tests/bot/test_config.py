@@ -442,3 +442,14 @@ def test_config_holidays_file_problems_are_reported(tmp_path: Path) -> None:
     assert _problems(missing) == ["calendar.holidays_file：文件不存在"]
     [problem] = _problems(bad)
     assert problem.startswith("calendar.holidays_file：节假日文件有误：'2027-02-30'")
+
+
+def test_config_checkin_escalate_after_defaults_to_an_hour_and_takes_hours_only() -> None:
+    # issue #13 item 19
+    default = config_from_dict(_minimal(), ENV).schedule.checkin.escalate_after
+    weekdays = _merged(_minimal(), {"schedule": {"checkin": {"escalate_after": "1wd"}}})
+
+    assert default == Duration(1, Unit.HOURS)
+    assert _problems(weekdays) == [
+        'schedule.checkin.escalate_after：应写成小时数（如 "1h"），实际是 1wd'
+    ]

@@ -245,3 +245,40 @@ async def test_a_holidays_file_for_next_year_silences_the_warning(tmp_path: Path
         digest, rules = await warnings_on_1_december(world)
 
     assert "尚未收录" not in digest and "尚未收录" not in rules
+
+
+async def test_checkin_alert_names_the_resident_to_staff_and_speaks_to_family(
+    tmp_path: Path,
+) -> None:
+    # issue #13 item 19: the worker is told who (privately), the family contact gets family
+    # wording and buttons; the leader is alerted when nobody handles it; one press closes all.
+    clock = f.FakeClock(datetime(2026, 3, 2, 20, 0, tzinfo=f.SHANGHAI))
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        server = world.server
+        for user in (f.WORKER_G1, f.LEADER_G1, f.RESIDENT, f.NEIGHBOUR, f.SECRETARY):
+            await server.start_private(user)
+        async with running_bot(world, clock) as gridbot:
+            enrol = f"/checkin_enrol {f.RESIDENT} {f.NEIGHBOUR} 3号楼2单元101"
+            await server.user_sends(f.WORKER_G1, f.WORKER_G1, enrol)
+            consent = await world.wait_sent(f.RESIDENT, "窗帘之约")
+            await press(world, gridbot, consent, f.RESIDENT, "同意")
+        for moment in ((3, 3, 7, 31), (3, 3, 9, 1), (3, 3, 10, 2)):
+            clock.set(datetime(2026, *moment, tzinfo=f.SHANGHAI))
+            async with running_bot(world, clock) as gridbot:
+                await settled(gridbot)
+        worker = await world.wait_sent(f.WORKER_G1, "还没有确认平安")
+        family = await world.wait_sent(f.NEIGHBOUR, "报平安")
+        leader = await world.wait_sent(f.LEADER_G1, "已上报")
+        async with running_bot(world, clock) as gridbot:
+            await press(world, gridbot, family, f.NEIGHBOUR, "联系上了，平安")
+            await settled(gridbot)
+
+    assert "王 阿姨" in (worker.text or "") and "3号楼2单元101" in (worker.text or "")
+    assert "网格员也收到了提醒" in (family.text or "")
+    assert labels(family) == {"联系上了，平安", "我已上门看过"}
+    assert labels(worker) == {"已联系，平安", "已上门处理"}
+    assert "王 阿姨" in (leader.text or "")
+    for copy_ in (worker, family, leader):
+        assert "已处理：已联系，平安" in (latest(world, copy_).text or "")
+        assert labels(latest(world, copy_)) == set()
+    assert all(r.chat_id > 0 for r in server.sent if "平安" in (r.text or ""))  # never a group
