@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.config.calendar import read_calendar
 from bot.config.meetings import read_meetings
 from bot.config.reader import (
     Report,
@@ -47,7 +48,6 @@ from bot.config.schema import (
 )
 from bot.config.votes import read_votes
 from bot.core.rendering import Renderer
-from bot.core.workcal import OfficialDays, read_official_days
 
 __all__ = [
     "TOKEN_ENV",
@@ -168,7 +168,7 @@ def _config(root: Section, env: Mapping[str, str], base_dir: Path) -> Config:
     storage = _storage(root.table("storage"), base_dir)
     intake = _intake(root.table("intake"))
     outbox = _outbox(root.table("outbox"))
-    calendar = _calendar(root.table("calendar"), base_dir)
+    calendar = read_calendar(root.table("calendar"), base_dir)
     community = _community(root.table("community"))
     issues = _issues(root.table("issues"), {h.key for h in community.handlers})
     rates = _rates(root.table("rates"))
@@ -289,47 +289,6 @@ def _outbox(s: Section) -> OutboxConfig:
     )
     s.finish()
     return config
-
-
-def _calendar(s: Section, base_dir: Path) -> CalendarConfig:
-    config = CalendarConfig(
-        work_start=s.clock("work_start", "09:00"),
-        work_end=s.clock("work_end", "18:00"),
-        lunch_start=s.optional_clock("lunch_start", "12:00"),
-        lunch_end=s.optional_clock("lunch_end", "13:30"),
-        holidays_file=_official_days(s, base_dir),
-    )
-    lunch = (config.lunch_start, config.lunch_end)
-    if config.work_start >= config.work_end:
-        s.report.add(s.key("work_end"), "end_before_start", start=f"{config.work_start:%H:%M}")
-    elif None in lunch and lunch != (None, None):
-        s.report.add(s.key("lunch_end"), "lunch_pair")
-    elif (
-        config.lunch_start
-        and config.lunch_end
-        and not (config.work_start <= config.lunch_start < config.lunch_end <= config.work_end)
-    ):
-        s.report.add(s.key("lunch_end"), "lunch_inside")
-    s.finish()
-    return config
-
-
-def _official_days(s: Section, base_dir: Path) -> OfficialDays | None:
-    """``holidays_file``: read at start-up, so a mistake in it stops the bot like any other."""
-    name = s.string("holidays_file", "")
-    if not name:
-        return None
-    path = Path(name).expanduser()
-    path = path if path.is_absolute() else base_dir / path
-    try:
-        return read_official_days(path)
-    except FileNotFoundError:
-        s.report.add(s.key("holidays_file"), "file_missing")
-    except (OSError, UnicodeDecodeError) as error:
-        s.report.add(s.key("holidays_file"), "file_unreadable", detail=str(error))
-    except ValueError as error:
-        s.report.add(s.key("holidays_file"), "bad_holidays", detail=str(error))
-    return None
 
 
 def _community(s: Section) -> CommunityConfig:

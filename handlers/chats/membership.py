@@ -31,7 +31,8 @@ async def note_bot_membership(update: Update, context: BotContext) -> None:
         else:
             await services.sender.reachable_again(chat.id)
         return
-    grid = await services.features.registry.chats.grid_of_chat(chat.id)
+    key = await services.features.registry.grid_of_chat(chat.id)  # bot.core.grids decides
+    grid = None if key is None else services.config.grid_by_key(key)
     if change.new_chat_member.status in _GONE:
         log.warning("bot removed from chat %s (%s); its messages stop", chat.id, chat.title)
         return
