@@ -61,6 +61,7 @@ from storage.issues.ledger import LedgerRepo
 from storage.issues.repo import IssueRepo
 from storage.issues.stats import IssueStats
 from storage.privacy.personal_data import PersonalDataRepo
+from storage.registry.chats import ChatGridRepo
 from storage.registry.repo import RegistryRepo
 from storage.schedule.checkins import CheckinRepo
 from storage.schedule.runs import ScheduleRepo
@@ -187,7 +188,9 @@ def work_calendar(config: Config) -> WorkCalendar:
     lunch = None
     if cal.lunch_start is not None and cal.lunch_end is not None:
         lunch = (cal.lunch_start, cal.lunch_end)
-    return WorkCalendar(config.timezone, cal.work_start, cal.work_end, lunch)
+    return WorkCalendar(
+        config.timezone, cal.work_start, cal.work_end, lunch, official=cal.holidays_file
+    )
 
 
 async def build_features(
@@ -200,7 +203,7 @@ async def build_features(
     label = renderer.text("registry.forgotten_label")
     votes = VoteService(VoteRepo(db), clock, config, roles)
     issues = IssueService(
-        IssueRepo(db), clock, config, work_calendar(config), roles=roles, bindings=RegistryRepo(db)
+        IssueRepo(db), clock, config, work_calendar(config), roles=roles, bindings=ChatGridRepo(db)
     )
     schedule, checkin = schedule_features(db, clock, config, issues)
     jielong, meetings, consult_sweep = consult_features(db, clock, config, registry)

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.config.calendar import read_calendar
 from bot.config.meetings import read_meetings
 from bot.config.reader import (
     Report,
@@ -26,7 +27,6 @@ from bot.config.reader import (
 from bot.config.schedule import read_schedule
 from bot.config.schema import (
     BackupConfig,
-    CalendarConfig,
     CategoryConfig,
     CommunityConfig,
     Config,
@@ -143,7 +143,7 @@ def _config(root: Section, env: Mapping[str, str], base_dir: Path) -> Config:
     storage = _storage(root.table("storage"), base_dir)
     intake = _intake(root.table("intake"))
     outbox = _outbox(root.table("outbox"))
-    calendar = _calendar(root.table("calendar"))
+    calendar = read_calendar(root.table("calendar"), base_dir)
     community = _community(root.table("community"))
     issues = _issues(root.table("issues"), {h.key for h in community.handlers})
     rates = _rates(root.table("rates"))
@@ -269,28 +269,6 @@ def _outbox(s: Section) -> OutboxConfig:
         backoff_seconds=s.number("backoff_seconds", OutboxConfig.backoff_seconds),
         concurrency=s.integer("concurrency", OutboxConfig.concurrency),
     )
-    s.finish()
-    return config
-
-
-def _calendar(s: Section) -> CalendarConfig:
-    config = CalendarConfig(
-        work_start=s.clock("work_start", CalendarConfig.work_start),
-        work_end=s.clock("work_end", CalendarConfig.work_end),
-        lunch_start=s.optional_clock("lunch_start", CalendarConfig.lunch_start),
-        lunch_end=s.optional_clock("lunch_end", CalendarConfig.lunch_end),
-    )
-    lunch = (config.lunch_start, config.lunch_end)
-    if config.work_start >= config.work_end:
-        s.report.add(s.key("work_end"), "end_before_start", start=f"{config.work_start:%H:%M}")
-    elif None in lunch and lunch != (None, None):
-        s.report.add(s.key("lunch_end"), "lunch_pair")
-    elif (
-        config.lunch_start
-        and config.lunch_end
-        and not (config.work_start <= config.lunch_start < config.lunch_end <= config.work_end)
-    ):
-        s.report.add(s.key("lunch_end"), "lunch_inside")
     s.finish()
     return config
 

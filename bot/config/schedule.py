@@ -23,6 +23,7 @@ from bot.config.schema import (
     RuleConfig,
     ScheduleConfig,
 )
+from bot.core.workcal import Unit
 
 _POLICIES: Final[tuple[HolidayPolicy, ...]] = ("send", "next_working_day", "skip")
 _AUDIENCES: Final[tuple[Audience, ...]] = (
@@ -146,10 +147,14 @@ def _step(s: Section) -> EscalationStep:
 
 def _checkin(s: Section) -> CheckinConfig:
     config = CheckinConfig(
-        ask=s.clock("ask", CheckinConfig.ask), deadline=s.clock("deadline", CheckinConfig.deadline)
+        ask=s.clock("ask", CheckinConfig.ask),
+        deadline=s.clock("deadline", CheckinConfig.deadline),
+        escalate_after=s.duration("escalate_after", str(CheckinConfig.escalate_after)),
     )
     if config.deadline <= config.ask:
         s.report.add(s.key("deadline"), "end_before_start", start=f"{config.ask:%H:%M}")
+    if config.escalate_after.unit is not Unit.HOURS:  # a safety alert waits for no weekday
+        s.report.add(s.key("escalate_after"), "hours_only", value=str(config.escalate_after))
     s.finish()
     return config
 

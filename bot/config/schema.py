@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
-from bot.core.workcal import Duration, Unit
+from bot.core.workcal import Duration, OfficialDays, Unit
 
 Locale = Literal["zh_CN", "en"]
 Mode = Literal["polling", "webhook"]
@@ -69,6 +69,8 @@ class CalendarConfig:
     work_end: time = time(18, 0)
     lunch_start: time | None = time(12, 0)
     lunch_end: time | None = time(13, 30)
+    # the holidays file, read: the State Council's holidays for years chinese-calendar lacks
+    holidays_file: OfficialDays | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ class EscalationStep:
 
 
 TWO_WORKING_HOURS: Final = Duration(2, Unit.WORKING_HOURS)
+ONE_HOUR: Final = Duration(1, Unit.HOURS)
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,9 @@ class ChaseConfig:
 class CheckinConfig:
     ask: time = time(7, 30)
     deadline: time = time(9, 0)
+    # An alert nobody handles: to the grid leaders after this, the secretaries after twice
+    # this, then everyone again every time this passes, until the end of the day (item 19).
+    escalate_after: Duration = ONE_HOUR
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,11 @@ from bot.config import Config
 from bot.consult.parsing import split_jielong
 from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotFound, NotPermitted, UserError
-from bot.core.grids import grid_of_chat
+from bot.core.grids import ChatGrids
 from bot.core.permissions import Role, RoleBook, roles_of
 from bot.privacy.service import mask_name
 from storage.consult.jielong import EntryRecord, JielongRecord, JielongRepo
+from storage.registry.chats import ChatGridRepo
 from storage.registry.repo import RegistryRepo
 
 MAX_TOPIC = 200
@@ -64,9 +65,10 @@ class JielongService:
         self.clock = clock
         self.config = config
         self.roles = roles
+        self.chats = ChatGrids(config, ChatGridRepo(registry.db))
 
     async def grid_of_chat(self, chat_id: int) -> str | None:
-        grid = await grid_of_chat(self.config, self.registry, chat_id)
+        grid = await self.chats.grid_of_chat(chat_id)
         return None if grid is None else grid.key
 
     async def start(self, chat_id: int, user_id: int, text: str) -> JielongView:

@@ -17,8 +17,10 @@ from bot.config import Config
 from bot.consult.meetings_model import MeetingView, checked_text, parse_form, split_item
 from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotFound, NotPermitted, UserError
+from bot.core.grids import ChatGrids
 from bot.core.permissions import Role, RoleBook, roles_of
 from storage.consult.meetings import MeetingRecord, MeetingRepo
+from storage.registry.chats import ChatGridRepo
 
 _CREATORS = frozenset({Role.WORKER, Role.LEADER, Role.SECRETARY})
 
@@ -35,6 +37,7 @@ class MeetingService:
         self.clock = clock
         self.config = config
         self.roles = roles
+        self.chats = ChatGrids(config, ChatGridRepo(repo.db))
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -190,6 +193,5 @@ class MeetingService:
         return tuple(sorted(grids))
 
     async def _chats(self, grids: tuple[str, ...]) -> tuple[int, ...]:
-        chats = {g.chat_id for g in self.config.community.grids if g.key in grids and g.chat_id}
-        chats |= set(await self.repo.bound_chats(g for g in grids if g))
-        return tuple(sorted(c for c in chats if c is not None))
+        # the one owner of which grid a chat serves: /bind, config, upgrades (issue #13 item 3)
+        return await self.chats.chats_of_grids(grids)

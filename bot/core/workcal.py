@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -53,6 +57,76 @@ _ONE_DAY = timedelta(days=1)
 _END_OF_DAY = time(23, 59, 59)
 
 
+@dataclass(frozen=True)
+class OfficialDays:
+    """Holidays and make-up working days (调休上班) as the State Council publishes them each
+    November or December, for years chinese-calendar does not know yet (issue #13 item 21).
+
+    Read from ``[calendar] holidays_file``, TOML or JSON with two lists of dates, each a day
+    (``"2027-01-01"``) or an inclusive range (``"2027-02-06..2027-02-12"``)::
+
+        holidays = ["2027-01-01", "2027-02-06..2027-02-12"]
+        workdays = ["2027-02-14"]
+
+    A year named by any entry is covered by the file alone: its other days follow the week
+    (Monday to Friday working), and the file wins over the package for that year.
+    """
+
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+
+    @property
+    def years(self) -> frozenset[int]:
+        return frozenset(d.year for d in self.holidays | self.workdays)
+
+    def is_working_day(self, day: date) -> bool:
+        return day in self.workdays or (day.weekday() < 5 and day not in self.holidays)
+
+
+def read_official_days(path: Path) -> OfficialDays:
+    """Parse a holidays file (``.json``, else TOML); ValueError or OSError says what is wrong."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ValueError(str(error)) from error
+    if not isinstance(data, Mapping):
+        raise ValueError("expected a table with holidays and workdays")
+    unknown = set(data) - {"holidays", "workdays"}
+    if unknown:
+        raise ValueError(f"unknown keys: {', '.join(sorted(unknown))}")
+    days = OfficialDays(_days(data.get("holidays", [])), _days(data.get("workdays", [])))
+    if not days.holidays:
+        raise ValueError("no holidays listed")
+    if days.holidays & days.workdays:
+        both = min(days.holidays & days.workdays)
+        raise ValueError(f"{both} is listed both as a holiday and as a working day")
+    return days
+
+
+def _days(entries: object) -> frozenset[date]:
+    if not isinstance(entries, list) or not all(isinstance(e, str | date) for e in entries):
+        raise ValueError("holidays and workdays must be lists of dates")
+    found: set[date] = set()
+    for entry in entries:
+        found.update(_span(entry))
+    return frozenset(found)
+
+
+def _span(entry: str | date) -> Iterable[date]:
+    if isinstance(entry, date):
+        return [entry]
+    first, _, last = entry.partition("..")
+    try:
+        start = date.fromisoformat(first.strip())
+        end = date.fromisoformat(last.strip()) if last else start
+    except ValueError:
+        raise ValueError(f"{entry!r} is not a date (2027-01-01) or a range (a..b)") from None
+    if end < start or (end - start).days > 31:
+        raise ValueError(f"{entry!r} is not a range of at most a month")
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
 class WorkCalendar:
     """Deadlines on China's official calendar, in one community's time zone.
 
@@ -63,7 +137,9 @@ class WorkCalendar:
     * Working days are China's official ones from ``chinese_calendar``: statutory holidays are
       off and make-up weekends (调休) are working days. For a year the package does not know yet,
       Monday to Friday are working days and a warning is logged once per year per calendar
-      (upgrade chinese-calendar); holidays of that year are then counted as working days.
+      (upgrade chinese-calendar); holidays of that year are then counted as working days. A
+      holidays file (``OfficialDays``, ``[calendar] holidays_file``) fills in such a year, and
+      ``unknown_holidays_year`` tells the secretary from 1 December that one is needed.
     * Working time is ``[work_start, work_end)`` on a working day, minus the lunch break
       ``[lunch[0], lunch[1])`` if there is one. The defaults are 09:00–12:00 and 13:30–18:00.
     * A deadline is the last moment that is still on time: overdue means strictly after it.
@@ -75,6 +151,7 @@ class WorkCalendar:
         work_start: time = time(9),
         work_end: time = time(18),
         lunch: tuple[time, time] | None = (time(12), time(13, 30)),
+        official: OfficialDays | None = None,
     ) -> None:
         if not work_start < work_end:
             raise ValueError(f"working time must start before it ends: {work_start}–{work_end}")
@@ -93,13 +170,36 @@ class WorkCalendar:
         self.lunch = lunch
         self._spans = tuple(spans)
         self._warned_years: set[int] = set()
+        self.official = official  # a holidays file (config), which wins for its years
+
+    def knows_year(self, year: int) -> bool:
+        """Whether ``year``'s official holidays are known (the holidays file or the package)."""
+        if self.official is not None and year in self.official.years:
+            return True
+        try:
+            chinese_calendar.is_workday(date(year, 6, 1))
+        except NotImplementedError:
+            return False
+        return True
+
+    def unknown_holidays_year(self, today: date) -> int | None:
+        """The year whose holidays are unknown and matter soon: this one, or from 1 December
+        the next (the State Council publishes it in November or December); else None."""
+        if not self.knows_year(today.year):
+            return today.year
+        if today.month == 12 and not self.knows_year(today.year + 1):
+            return today.year + 1
+        return None
 
     def is_working_day(self, day: date) -> bool:
         """Whether ``day`` is an official working day (holidays off, make-up weekends on).
 
-        Outside the years ``chinese_calendar`` knows, fall back to Monday–Friday and log one
-        warning per year, since that year's holidays will then be treated as working days.
+        A year the holidays file covers follows the file. Outside the years ``chinese_calendar``
+        knows, fall back to Monday–Friday and log one warning per year, since that year's
+        holidays will then be treated as working days.
         """
+        if self.official is not None and day.year in self.official.years:
+            return self.official.is_working_day(day)
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:

@@ -16,7 +16,7 @@ from typing import Any
 from bot.config import Config, GridConfig, TimeLimit
 from bot.core.clock import Clock
 from bot.core.errors import NotFound, NotPermitted
-from bot.core.grids import GroupBindings, grid_of_chat
+from bot.core.grids import ChatGrids, ChatGridStore
 from bot.core.permissions import (
     IssueScope,
     Role,
@@ -51,7 +51,7 @@ class IssueCore:
         calendar: WorkCalendar,
         *,
         roles: RoleBook | None = None,
-        bindings: GroupBindings | None = None,
+        bindings: ChatGridStore | None = None,
     ) -> None:
         self.repo = repo
         self.clock = clock
@@ -59,11 +59,12 @@ class IssueCore:
         self.calendar = calendar
         # Registry role grants (issue #4); empty without a registry: config roles only.
         self.roles = roles or RoleBook()
-        self.bindings = bindings  # groups bound with /bind (issue #4); None: config only
+        # groups bound with /bind (issue #4) or upgraded (issue #13 item 3); None: config only
+        self.chats = ChatGrids(config, bindings)
 
     async def grid_of_chat(self, chat_id: int) -> GridConfig | None:
         """The grid this group serves (a /bind wins over the config), or None."""
-        return await grid_of_chat(self.config, self.bindings, chat_id)
+        return await self.chats.grid_of_chat(chat_id)
 
     # -- loading and checking ------------------------------------------------------------------
 

@@ -14,9 +14,10 @@ from typing import Final
 from bot.config import Config
 from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotFound, NotPermitted, UserError
-from bot.core.grids import grid_of_chat
+from bot.core.grids import ChatGrids
 from bot.core.permissions import Grant, GridScope, RegistryAction, Role, RoleBook, may
 from bot.registry.importing import grid_names, normalise, parse_sheet, read_rows
+from storage.registry.chats import ChatGridRepo
 from storage.registry.repo import HouseholdData, HouseholdRecord, RegistryRepo, SensitiveRecord
 
 # A household as the registry service hands it out (handlers name it through this module).
@@ -86,6 +87,7 @@ class RegistryService:
         self.clock = clock
         self.config = config
         self.roles = roles
+        self.chats = ChatGrids(config, ChatGridRepo(repo.db))
 
     # -- policy --------------------------------------------------------------------------------
 
@@ -269,7 +271,7 @@ class RegistryService:
 
     async def grid_of_chat(self, chat_id: int) -> str | None:
         """The grid a group is bound to: a /bind wins over the config's chat_id."""
-        grid = await grid_of_chat(self.config, self.repo, chat_id)
+        grid = await self.chats.grid_of_chat(chat_id)
         return None if grid is None else grid.key
 
     def _known(self) -> str:

@@ -9,19 +9,25 @@ Rules, in the words residents are told:
 * Every morning at ``ask`` (07:30) the resident gets one button, 我很好. The resident or the
   linked volunteer may press it.
 * Nobody pressed it by ``deadline`` (09:00): exactly one private alert to the grid's workers
-  and the volunteer, with the location. Never in a group. The alert stays open until one of
-  them records the outcome (已联系，平安 / 已上门处理).
+  and the volunteer, with the resident's name and location. Never in a group. The alert stays
+  open until one of them records the outcome (已联系，平安 / 已上门处理).
+* Nobody recorded an outcome ``escalate_after`` (1h) later: the grid's leaders are alerted
+  (the secretaries when the grid has none); after twice that, the secretaries; then, each
+  time it passes again, everyone involved again, until the end of the alert's day (issue #13
+  item 19). Anyone alerted may record the outcome. After downtime only the step due now is
+  sent, once (``escalation`` on the alert, in the sweep's transaction).
+* The volunteer is usually family: their copy is worded for family, not for staff.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from bot.config import Config
 from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotFound, NotPermitted, StaleSlip
-from bot.schedule.model import NoticeKind, ScheduleNotice, local_day
-from storage.schedule.checkins import CheckinRepo, EnrolmentRecord
+from bot.schedule.model import NoticeKind, ScheduleNotice, at_local, local_day
+from storage.schedule.checkins import AlertRecord, CheckinRepo, EnrolmentRecord
 
 OUTCOMES = ("safe", "visited")
 
@@ -47,13 +53,15 @@ class CheckinService:
             )
         return ScheduleNotice(NoticeKind.CHECKIN_CONSENT, user_id, enrolment_id=enrolment)
 
-    async def consent(self, enrolment_id: int, user_id: int) -> None:
-        """The resident agrees; mornings start tomorrow (or today, before the question)."""
+    async def consent(self, enrolment_id: int, user_id: int, name: str | None = None) -> None:
+        """The resident agrees; mornings start tomorrow (or today, before the question).
+
+        ``name``: as they go by on Telegram, so an alert can name them to those who act."""
         enrolment = await self._enrolment(enrolment_id)
         if enrolment.user_id != user_id:
             raise NotPermitted("schedule.errors.not_yours")
         async with self.repo.db.transaction():
-            if not await self.repo.consent(enrolment_id, user_id, self.clock.now()):
+            if not await self.repo.consent(enrolment_id, user_id, name, self.clock.now()):
                 raise StaleSlip("schedule.errors.already_done")
 
     async def confirm(self, enrolment_id: int, day: str, user_id: int) -> None:
@@ -73,7 +81,7 @@ class CheckinService:
         if alert is None:
             raise NotFound("schedule.errors.no_alert")
         enrolment = await self._enrolment(alert.enrolment_id)
-        if user_id not in self.responders(enrolment):
+        if user_id not in self.everyone(enrolment):
             raise NotPermitted("schedule.errors.not_yours")
         async with self.repo.db.transaction():
             if not await self.repo.close_alert(alert_id, outcome, user_id, self.clock.now()):
@@ -87,6 +95,29 @@ class CheckinService:
         if enrolment.volunteer_id is not None and enrolment.volunteer_id not in people:
             people.append(enrolment.volunteer_id)
         return tuple(people)
+
+    def everyone(self, enrolment: EnrolmentRecord) -> tuple[int, ...]:
+        """Everyone an alert may reach (and who may record its outcome): the responders, the
+        grid's leaders and the secretaries."""
+        grid = self.config.grid_by_key(enrolment.grid)
+        leaders = grid.leaders if grid else ()
+        people = (*self.responders(enrolment), *leaders, *self.config.community.secretaries)
+        return tuple(dict.fromkeys(people))
+
+    def is_family(self, enrolment: EnrolmentRecord, person: int) -> bool:
+        """The linked contact, unless they are also staff: they get wording meant for family."""
+        staff = set(self.everyone(enrolment)) - {enrolment.volunteer_id}
+        return person == enrolment.volunteer_id and person not in staff
+
+    def _escalated_to(self, enrolment: EnrolmentRecord, step: int) -> tuple[int, ...]:
+        grid = self.config.grid_by_key(enrolment.grid)
+        leaders = grid.leaders if grid else ()
+        secretaries = self.config.community.secretaries
+        if step == 1:
+            return leaders or secretaries
+        if step == 2:
+            return secretaries
+        return self.everyone(enrolment)
 
     async def _enrolment(self, enrolment_id: int) -> EnrolmentRecord:
         enrolment = await self.repo.get(enrolment_id)
@@ -113,13 +144,48 @@ class CheckinService:
             enrolment = await self.repo.get(enrolment_id)
             if alert_id is None or enrolment is None:
                 continue
-            values = {"resident": enrolment.user_id, "location": enrolment.location}
-            notices += [
-                ScheduleNotice(NoticeKind.CHECKIN_ALERT, person, values=values,
-                               enrolment_id=enrolment_id, alert_id=alert_id, day=str(day))
-                for person in self.responders(enrolment)
-            ]  # fmt: skip
+            notices += self._alerts(enrolment, alert_id, str(day), self.responders(enrolment))
         return notices
+
+    async def escalate(self, now: datetime) -> list[ScheduleNotice]:
+        """Open alerts whose next escalation step is due (see the module docstring)."""
+        notices = []
+        for alert in await self.repo.open_alerts():
+            step = self._due_step(alert, now)
+            if step <= alert.escalation or not await self.repo.escalated(alert.id, step):
+                continue
+            enrolment = await self._enrolment(alert.enrolment_id)
+            people = self._escalated_to(enrolment, step)
+            notices += self._alerts(enrolment, alert.id, alert.day, people, step)
+        return notices
+
+    def _due_step(self, alert: AlertRecord, now: datetime) -> int:
+        """The last step due by ``now`` that still falls on the alert's own day."""
+        every = timedelta(hours=self.config.schedule.checkin.escalate_after.amount)
+        day_ends = at_local(date.fromisoformat(alert.day) + timedelta(days=1), time(), self.config)
+        step = (min(now, day_ends - timedelta(microseconds=1)) - alert.raised_at) // every
+        return max(int(step), 0)
+
+    def _alerts(
+        self, enrolment: EnrolmentRecord, alert_id: int, day: str, people: tuple[int, ...],
+        step: int = 0,
+    ) -> list[ScheduleNotice]:  # fmt: skip
+        hours = step * self.config.schedule.checkin.escalate_after.amount
+        return [
+            ScheduleNotice(
+                NoticeKind.CHECKIN_ALERT, person, values=self.alert_values(enrolment, person)
+                | {"step": step, "hours": hours},
+                enrolment_id=enrolment.id, alert_id=alert_id, day=day,
+            )
+            for person in people
+        ]  # fmt: skip
+
+    def alert_values(self, enrolment: EnrolmentRecord, person: int) -> dict[str, object]:
+        """What an alert tells ``person``: only ever sent in a private chat."""
+        return {
+            "resident": enrolment.user_id, "name": enrolment.name,
+            "location": enrolment.location, "family": self.is_family(enrolment, person),
+        }  # fmt: skip
 
     def today(self) -> date:
         return local_day(self.clock.now(), self.config)

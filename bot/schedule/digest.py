@@ -64,6 +64,8 @@ class Digest:
     # (grid name, open, overdue) for each of the community's grids, most overdue first; empty
     # for a community of one grid (the totals above say it all)
     grids: tuple[tuple[str, int, int], ...] = ()
+    # a year whose official holidays are unknown (this one, or from 1 December the next)
+    holidays_unknown: int | None = None
 
 
 class DigestService:

@@ -49,6 +49,10 @@ class Due:
     variant: str = ""  # rule: "today" or "eve"; digest: the period
     skip: bool = False  # recorded as skipped, never sent
     late_ok: bool = False  # sent even after the grace period (safety alerts)
+    # rule: the day it happens and the day it was due (they differ when a holiday moved it);
+    # an eve reminder names ``happens``, not its own day (issue #13 item 17).
+    happens: date | None = None
+    nominal: date | None = None
 
 
 class NoticeKind(StrEnum):
@@ -118,11 +122,12 @@ def _of_nominal(
         return
     yield Due(
         f"rule:{rule.key}:{happens}:today", Kind.RULE, at_local(happens, rule.time, config),
-        rule.key, "today",
+        rule.key, "today", happens=happens, nominal=nominal,
     )  # fmt: skip
     if rule.day_before is not None:
         eve = at_local(happens - _DAY, rule.day_before, config)
-        yield Due(f"rule:{rule.key}:{happens}:eve", Kind.RULE, eve, rule.key, "eve")
+        yield Due(f"rule:{rule.key}:{happens}:eve", Kind.RULE, eve, rule.key, "eve",
+                  happens=happens, nominal=nominal)  # fmt: skip
 
 
 def daily_occurrences(start: datetime, end: datetime, config: Config) -> Iterator[Due]:

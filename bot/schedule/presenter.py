@@ -9,8 +9,8 @@ Refs (so a later button press can edit the message in place):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -23,6 +23,7 @@ from bot.schedule.digest import Digest
 from bot.schedule.digest_chart import trend_png
 from bot.schedule.digest_xlsx import digest_workbook
 from bot.schedule.model import NoticeKind, ScheduleNotice
+from storage.schedule.checkins import EnrolmentRecord
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +40,14 @@ def button(text: str, data: str) -> dict[str, Any]:
     return {"inline_keyboard": [[{"text": text, "callback_data": data}]]}
 
 
-def outcome_buttons(t: Any, alert_id: int) -> dict[str, Any]:
+def outcome_buttons(t: Any, alert_id: int, *, family: bool = False) -> dict[str, Any]:
+    """已联系，平安 / 已上门处理; the family's copy says the same in family words."""
+    prefix = "schedule.buttons.family_" if family else "schedule.buttons."
     return {
         "inline_keyboard": [
             [
-                {"text": t("schedule.buttons.safe"), "callback_data": f"ck:o:{alert_id}:safe"},
-                {
-                    "text": t("schedule.buttons.visited"),
-                    "callback_data": f"ck:o:{alert_id}:visited",
-                },
+                {"text": t(f"{prefix}{outcome}"), "callback_data": f"ck:o:{alert_id}:{outcome}"}
+                for outcome in ("safe", "visited")
             ]
         ]
     }
@@ -89,18 +89,28 @@ class ScheduleNotifier:
         outbox = self.services.outbox
         match notice.kind:
             case NoticeKind.ANNOUNCEMENT:
-                values = dict(notice.values)
-                when = self.when(values["at"])
-                text = self.render(
-                    f"schedule/{notice.template}", variant=values["variant"], when=when
-                )
-                await outbox.send_message(notice.chat_id, text)
+                await outbox.send_message(notice.chat_id, self.announcement(notice))
             case NoticeKind.CHASE:
                 await self._chase(notice)
             case NoticeKind.CHECKIN_CONSENT | NoticeKind.CHECKIN_ASK | NoticeKind.CHECKIN_ALERT:
                 await self.send_checkin(notice)
             case NoticeKind.DIGEST:
                 await self._digest(notice.chat_id, notice.digest)
+
+    def announcement(self, notice: ScheduleNotice) -> str:
+        """A calendar rule's message: the event's own date, and the day a holiday moved it from."""
+        values = notice.values
+        event: datetime = values["event_at"]
+        moved: date | None = values.get("moved_from")
+        moved_from = None
+        if moved is not None:
+            local = event.astimezone(self.config.timezone)
+            key = "day" if (moved.year, moved.month) == (local.year, local.month) else "date"
+            moved_from = self.t(f"schedule.moved.{key}", month=moved.month, day=moved.day)
+        return self.render(
+            f"schedule/{notice.template}", variant=values["variant"], when=self.when(event),
+            moved_from=moved_from,
+        )  # fmt: skip
 
     async def _chase(self, notice: ScheduleNotice) -> None:
         assert notice.issue_no is not None
@@ -138,12 +148,32 @@ class ScheduleNotifier:
                                       reply_markup=markup, ref=ref)  # fmt: skip
         else:
             assert notice.alert_id is not None
-            text = self.render("schedule/checkin_alert", resident=notice.values["resident"],
-                               location=notice.values["location"],
-                               deadline=f"{checkin.deadline:%H:%M}", outcome=None)  # fmt: skip
-            await outbox.send_message(notice.chat_id, text,
-                                      reply_markup=outcome_buttons(self.t, notice.alert_id),
+            family = bool(notice.values["family"])
+            markup = outcome_buttons(self.t, notice.alert_id, family=family)
+            await outbox.send_message(notice.chat_id, self.alert_text(notice.values),
+                                      reply_markup=markup,
                                       ref=alert_ref(notice.alert_id, notice.chat_id))  # fmt: skip
+
+    def alert_text(self, values: Mapping[str, Any], outcome: str | None = None) -> str:
+        """A 窗帘之约 alert (private chats only: it names the resident), for staff or family."""
+        template = "checkin_family" if values["family"] else "checkin_alert"
+        return self.render(
+            f"schedule/{template}", resident=values["resident"], name=values["name"],
+            location=values["location"], step=values.get("step", 0),
+            hours=values.get("hours", 0), outcome=outcome,
+            deadline=f"{self.config.schedule.checkin.deadline:%H:%M}",
+        )  # fmt: skip
+
+    async def alert_closed(self, alert_id: int, enrolment: EnrolmentRecord, outcome: str) -> None:
+        """Show the outcome, without buttons, on every copy of the alert anyone received."""
+        checkins = self.services.features.checkin
+        outbox = self.services.outbox
+        label = self.t(f"schedule.outcomes.{outcome}")
+        for person in checkins.everyone(enrolment):
+            ref = alert_ref(alert_id, person)
+            if await outbox.repo.message_id_for(ref) is not None:
+                text = self.alert_text(checkins.alert_values(enrolment, person), label)
+                await outbox.edit_message(ref, person, text, reply_markup={"inline_keyboard": []})
 
     def digest_text(self, digest: Digest) -> str:
         return self.render("schedule/digest", **self._digest_values(digest))
@@ -160,8 +190,12 @@ class ScheduleNotifier:
             "last30": rate_line(digest.rates_30),
             "change": change_line(digest.changes),
         }
+        year = digest.holidays_unknown
         return {
             "d": digest,
+            "warning": None
+            if year is None
+            else self.t("schedule.calendar.unknown_year", year=year),
             "community": self.config.community.name,
             "period": period,
             "rates": rates,

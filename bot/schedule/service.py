@@ -15,13 +15,14 @@ the config, does it once, and records it (architecture.md, invariant 5).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bot.config import Config
 from bot.config.schema import RuleConfig
 from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotPermitted
+from bot.core.grids import COMMUNITY, ChatGrids
 from bot.core.workcal import WorkCalendar
 from bot.schedule.chasing import Chaser
 from bot.schedule.checkin import CheckinService
@@ -32,11 +33,13 @@ from bot.schedule.model import (
     NoticeKind,
     Outcome,
     ScheduleNotice,
+    at_local,
     daily_occurrences,
     event_day,
     local_day,
     rule_occurrences,
 )
+from storage.registry.chats import ChatGridRepo
 from storage.schedule.runs import ScheduleRepo
 
 # However long the bot was down, occurrences older than this are not even recorded as missed.
@@ -48,6 +51,14 @@ class RuleView:
     rule: RuleConfig
     paused: bool
     next_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RuleList:
+    """/rules: every rule, and a year whose official holidays are unknown (item 21)."""
+
+    rules: tuple[RuleView, ...]
+    holidays_unknown: int | None
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,7 @@ class ScheduleService:
         self.chaser = chaser
         self.checkins = checkins
         self.digests = digests
+        self.chats = ChatGrids(config, ChatGridRepo(repo.db))
 
     async def prepare_digests(self, now: datetime) -> dict[str, Digest]:
         """The digests the sweep at ``now`` will send, built before its write transaction.
@@ -120,6 +132,7 @@ class ScheduleService:
                 await self.repo.record(due.key, due.kind.value, due.at, outcome.value, now)
                 recorded.append((due.key, outcome))
             notices += await self.chaser.sweep(now)
+            notices += await self.checkins.escalate(now)  # 窗帘之约 nobody handled (item 19)
             await self.repo.set_swept_to(now)
         return SweepResult(tuple(notices), tuple(recorded))
 
@@ -150,7 +163,7 @@ class ScheduleService:
     ) -> list[ScheduleNotice]:
         match due.kind:
             case Kind.RULE:
-                return self._announce(due)
+                return await self._announce(due)
             case Kind.CHECKIN_ASK:
                 return await self.checkins.ask_all(date.fromisoformat(due.subject))
             case Kind.CHECKIN_ALERT:
@@ -164,20 +177,29 @@ class ScheduleService:
             case _:
                 return []
 
-    def _announce(self, due: Due) -> list[ScheduleNotice]:
+    async def _announce(self, due: Due) -> list[ScheduleNotice]:
         rule = self._rule(due.subject)
-        values = {"variant": due.variant, "at": due.at, "rule": rule.key}
+        happens = due.happens or local_day(due.at, self.config)
+        values = {
+            "variant": due.variant, "at": due.at, "rule": rule.key,
+            # the event itself, which an eve reminder announces for tomorrow (item 17)
+            "event_at": at_local(happens, rule.time, self.config),
+            # set when a holiday moved it: the messages say from which day (item 20)
+            "moved_from": due.nominal if due.nominal not in (None, happens) else None,
+        }  # fmt: skip
         return [
             ScheduleNotice(NoticeKind.ANNOUNCEMENT, chat, template=rule.template, values=values)
-            for chat in self._audience(rule)
+            for chat in await self._audience(rule)
         ]
 
-    def _audience(self, rule: RuleConfig) -> list[int]:
+    async def _audience(self, rule: RuleConfig) -> list[int]:
         community = self.config.community
         chats: list[int] = []
         for audience in rule.audience:
             if audience == "groups":
-                chats += [g.chat_id for g in community.grids if g.chat_id is not None]
+                # every grid's groups, bound with /bind or upgraded too (issue #13 item 18)
+                grids = [COMMUNITY, *(g.key for g in community.grids)]
+                chats += await self.chats.chats_of_grids(grids)
             elif audience in ("workers", "leaders"):
                 chats += [p for g in community.grids for p in getattr(g, audience)]
             elif audience == "secretaries":
@@ -188,9 +210,11 @@ class ScheduleService:
 
     async def _build_digest(self, due: Due, now: datetime) -> Digest:
         today = local_day(due.at, self.config)
-        return await self.digests.build(
+        digest = await self.digests.build(
             now, today, weekly=due.subject == "weekly", reminders=self.today_reminders(today)
         )
+        # the secretary learns in time that next year's holidays must be added (item 21)
+        return replace(digest, holidays_unknown=self.calendar.unknown_holidays_year(today))
 
     def today_reminders(self, day: date) -> tuple[str, ...]:
         """Templates of the calendar rules happening on ``day`` (not their eve reminders)."""
@@ -204,17 +228,25 @@ class ScheduleService:
         return tuple(dict.fromkeys(names))
 
     def _rule(self, key: str) -> RuleConfig:
-        rule = next((r for r in self.config.schedule.rules if r.key == key), None)
+        """By its config key, or by its number in /rules (which shows names, not keys)."""
+        rules = self.config.schedule.rules
+        if key.isdigit() and 1 <= int(key) <= len(rules):
+            return rules[int(key) - 1]
+        rule = next((r for r in rules if r.key == key), None)
         if rule is None:
             raise InvalidInput("schedule.errors.unknown_rule", rule=key)
         return rule
 
     # -- secretaries: /rules, /pause, /resume --------------------------------------------------
 
-    async def rules(self, user_id: int) -> list[RuleView]:
+    async def rules(self, user_id: int) -> RuleList:
         self._secretary(user_id)
         paused = await self.repo.paused_rules()
-        return [RuleView(r, r.key in paused, self._next(r)) for r in self.config.schedule.rules]
+        views = tuple(
+            RuleView(r, r.key in paused, self._next(r)) for r in self.config.schedule.rules
+        )
+        today = local_day(self.clock.now(), self.config)
+        return RuleList(views, self.calendar.unknown_holidays_year(today))
 
     async def set_paused(self, user_id: int, key: str, paused: bool) -> RuleView:
         self._secretary(user_id)

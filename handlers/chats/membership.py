@@ -31,7 +31,8 @@ async def note_bot_membership(update: Update, context: BotContext) -> None:
         else:
             await services.sender.reachable_again(chat.id)
         return
-    grid = services.config.grid_by_chat(chat.id)
+    key = await services.features.registry.grid_of_chat(chat.id)  # bot.core.grids decides
+    grid = None if key is None else services.config.grid_by_key(key)
     if change.new_chat_member.status in _GONE:
         log.warning("bot removed from chat %s (%s); its messages stop", chat.id, chat.title)
         return
@@ -47,15 +48,23 @@ async def note_bot_membership(update: Update, context: BotContext) -> None:
 
 
 async def follow_migration(update: Update, context: BotContext) -> None:
-    """A group became a supergroup: queued and future messages follow it to the new id."""
+    """A group became a supergroup: queued and future messages follow it to the new id, and
+    the supergroup serves the grid the group served (bot.core.grids, issue #13 item 3).
+
+    Telegram announces it in both chats (migrate_to_chat_id in the old, migrate_from_chat_id
+    in the new); either one records it, whichever comes first.
+    """
     message = update.effective_message
-    if message is None or message.migrate_to_chat_id is None:
+    if message is None:
         return
-    outbox = context.services.outbox
-    await outbox.repo.migrate_chat(
-        message.chat_id, message.migrate_to_chat_id, context.services.clock.now()
-    )
-    log.info("chat %s upgraded to supergroup %s", message.chat_id, message.migrate_to_chat_id)
+    if message.migrate_to_chat_id is not None:
+        old, new = message.chat_id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id is not None:
+        old, new = message.migrate_from_chat_id, message.chat_id
+    else:
+        return
+    await context.services.outbox.repo.migrate_chat(old, new, context.services.clock.now())
+    log.info("chat %s upgraded to supergroup %s", old, new)
 
 
 async def welcome_back(update: Update, context: BotContext) -> None:

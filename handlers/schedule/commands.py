@@ -16,7 +16,7 @@ from bot.core.errors import UserError
 from bot.core.parsing import parse_id
 from bot.schedule.checkin import CheckinService
 from bot.schedule.jobs import schedule_service
-from bot.schedule.presenter import ScheduleNotifier, alert_ref, ask_ref
+from bot.schedule.presenter import ScheduleNotifier, ask_ref
 from handlers.replies import answer, answer_stale, say_error
 from handlers.replies import say as reply_html
 
@@ -42,7 +42,7 @@ async def list_rules(update: Update, context: BotContext) -> None:
     if message is None or message.from_user is None:
         return
     try:
-        views = await schedule_service(context.services).rules(message.from_user.id)
+        listing = await schedule_service(context.services).rules(message.from_user.id)
     except UserError as error:
         await say_error(context, message, error)
         return
@@ -55,9 +55,11 @@ async def list_rules(update: Update, context: BotContext) -> None:
             "time": f"{v.rule.time:%H:%M}", "next": when(v.next_at),
             "holiday": context.t.text(f"schedule.holiday.{v.rule.holiday}"),
         }
-        for v in views
+        for v in listing.rules
     ]  # fmt: skip
-    await say(context, message, "rules", rules=rows)
+    year = listing.holidays_unknown
+    warning = None if year is None else context.t.text("schedule.calendar.unknown_year", year=year)
+    await say(context, message, "rules", rules=rows, warning=warning)
 
 
 async def pause_rule(update: Update, context: BotContext) -> None:
@@ -115,7 +117,7 @@ async def press_checkin(update: Update, context: BotContext) -> None:
     user = query.from_user.id
     try:
         if kind == "c":
-            await checkins(context).consent(number, user)
+            await checkins(context).consent(number, user, query.from_user.full_name)
             await clear_buttons(context, query)
         elif kind == "ok":
             await checkins(context).confirm(number, extra, user)
@@ -143,18 +145,8 @@ async def mark_confirmed(context: BotContext, enrolment_id: int, day: str) -> No
 
 async def record_outcome(context: BotContext, alert_id: int, user: int, outcome: str) -> None:
     """Close the alert and show the outcome on every copy of it."""
-    service = checkins(context)
-    enrolment = await service.record_outcome(alert_id, user, outcome)
-    deadline = f"{context.services.config.schedule.checkin.deadline:%H:%M}"
-    text = context.t.render(
-        "schedule/checkin_alert", resident=enrolment.user_id, location=enrolment.location,
-        deadline=deadline, outcome=context.t.text(f"schedule.outcomes.{outcome}"),
-    )  # fmt: skip
-    outbox = context.services.outbox
-    for person in service.responders(enrolment):
-        ref = alert_ref(alert_id, person)
-        if await outbox.repo.message_id_for(ref) is not None:
-            await outbox.edit_message(ref, person, text, reply_markup={"inline_keyboard": []})
+    enrolment = await checkins(context).record_outcome(alert_id, user, outcome)
+    await notifier(context).alert_closed(alert_id, enrolment, outcome)
 
 
 async def clear_buttons(context: BotContext, query: CallbackQuery) -> None:

@@ -273,15 +273,3 @@ class MeetingRepo:
             sql += " AND u.name = ?"
             params = (building, unit)
         return {r["grid"] for r in await self.db.fetchall(sql, params)}
-
-    async def bound_chats(self, grids: Iterable[str]) -> dict[int, str]:
-        """Groups bound to these grids with /bind: chat id → grid."""
-        wanted = list(grids)
-        if not wanted:
-            return {}
-        marks = placeholders(len(wanted))
-        rows = await self.db.fetchall(
-            f"SELECT chat_id, grid FROM group_bindings WHERE grid IN ({marks})",
-            wanted,
-        )
-        return {int(r["chat_id"]): r["grid"] for r in rows}

@@ -23,6 +23,7 @@ class EnrolmentRecord:
     enrolled_by: int
     consented_at: datetime | None
     ended_at: datetime | None
+    name: str | None = None  # as the resident goes by on Telegram, taken at consent
 
     @classmethod
     def _from_row(cls, row: Row) -> EnrolmentRecord:
@@ -30,7 +31,7 @@ class EnrolmentRecord:
             id=row["id"], user_id=row["user_id"], volunteer_id=row["volunteer_id"],
             grid=row["grid"], location=row["location"], enrolled_by=row["enrolled_by"],
             consented_at=from_db_or_none(row["consented_at"]),
-            ended_at=from_db_or_none(row["ended_at"]),
+            ended_at=from_db_or_none(row["ended_at"]), name=row["name"],
         )  # fmt: skip
 
 
@@ -42,13 +43,14 @@ class AlertRecord:
     raised_at: datetime
     outcome: str | None
     outcome_by: int | None
+    escalation: int = 0  # the last escalation step sent (0: the first alert only)
 
     @classmethod
     def _from_row(cls, row: Row) -> AlertRecord:
         return cls(
             id=row["id"], enrolment_id=row["enrolment_id"], day=row["day"],
             raised_at=from_db(row["raised_at"]), outcome=row["outcome"],
-            outcome_by=row["outcome_by"],
+            outcome_by=row["outcome_by"], escalation=row["escalation"],
         )  # fmt: skip
 
 
@@ -76,12 +78,14 @@ class CheckinRepo:
         assert row is not None
         return int(row[0])
 
-    async def consent(self, enrolment_id: int, user_id: int, now: datetime) -> bool:
+    async def consent(
+        self, enrolment_id: int, user_id: int, name: str | None, now: datetime
+    ) -> bool:
         async with self.db.writing() as tx:
             return await tx.execute(
-                "UPDATE checkin_enrolments SET consented_at = ? WHERE id = ? AND user_id = ?"
-                " AND consented_at IS NULL AND ended_at IS NULL",
-                (to_db(now), enrolment_id, user_id),
+                "UPDATE checkin_enrolments SET consented_at = ?, name = ? WHERE id = ?"
+                " AND user_id = ? AND consented_at IS NULL AND ended_at IS NULL",
+                (to_db(now), name, enrolment_id, user_id),
             ) == 1  # fmt: skip
 
     async def get(self, enrolment_id: int) -> EnrolmentRecord | None:
@@ -143,6 +147,22 @@ class CheckinRepo:
     async def alert(self, alert_id: int) -> AlertRecord | None:
         row = await self.db.fetchone("SELECT * FROM checkin_alerts WHERE id = ?", (alert_id,))
         return None if row is None else AlertRecord._from_row(row)
+
+    async def open_alerts(self) -> list[AlertRecord]:
+        """Alerts nobody has recorded an outcome for, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM checkin_alerts WHERE outcome IS NULL ORDER BY id"
+        )
+        return [AlertRecord._from_row(row) for row in rows]
+
+    async def escalated(self, alert_id: int, step: int) -> bool:
+        """Record that escalation ``step`` was sent; False if it (or a later one) was."""
+        async with self.db.writing() as tx:
+            return await tx.execute(
+                "UPDATE checkin_alerts SET escalation = ? WHERE id = ? AND escalation < ?"
+                " AND outcome IS NULL",
+                (step, alert_id, step),
+            ) == 1  # fmt: skip
 
     async def close_alert(self, alert_id: int, outcome: str, by: int, now: datetime) -> bool:
         async with self.db.writing() as tx:

@@ -444,3 +444,35 @@ def test_config_example_states_the_schema_defaults() -> None:
 def test_config_sections_left_out_take_the_schema_defaults(section: str) -> None:
     loaded = getattr(_defaults_only(), section)
     assert loaded == type(loaded)()
+
+
+def test_config_holidays_file_is_read_relative_to_the_config(tmp_path: Path) -> None:
+    # issue #13 item 21: next year's holidays before chinese-calendar knows them
+    (tmp_path / "holidays-2027.toml").write_text(
+        'holidays = ["2027-01-01"]\nworkdays = ["2027-01-02"]\n', encoding="utf-8"
+    )
+    data = _merged(_minimal(), {"calendar": {"holidays_file": "holidays-2027.toml"}})
+    days = config_from_dict(data, ENV, base_dir=tmp_path).calendar.holidays_file
+
+    assert days is not None and days.years == {2027}
+
+
+def test_config_holidays_file_problems_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text('holidays = ["2027-02-30"]\n', encoding="utf-8")
+    missing = _merged(_minimal(), {"calendar": {"holidays_file": str(tmp_path / "none.toml")}})
+    bad = _merged(_minimal(), {"calendar": {"holidays_file": str(tmp_path / "bad.toml")}})
+
+    assert _problems(missing) == ["calendar.holidays_file：文件不存在"]
+    [problem] = _problems(bad)
+    assert problem.startswith("calendar.holidays_file：节假日文件有误：'2027-02-30'")
+
+
+def test_config_checkin_escalate_after_defaults_to_an_hour_and_takes_hours_only() -> None:
+    # issue #13 item 19
+    default = config_from_dict(_minimal(), ENV).schedule.checkin.escalate_after
+    weekdays = _merged(_minimal(), {"schedule": {"checkin": {"escalate_after": "1wd"}}})
+
+    assert default == Duration(1, Unit.HOURS)
+    assert _problems(weekdays) == [
+        'schedule.checkin.escalate_after：应写成小时数（如 "1h"），实际是 1wd'
+    ]

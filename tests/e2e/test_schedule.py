@@ -56,7 +56,7 @@ async def test_secretary_pauses_a_rule_from_the_chat(tmp_path: Path) -> None:
             await server.start_private(f.SECRETARY)
             await server.start_private(f.WORKER_G1)
             await server.user_sends(f.WORKER_G1, f.WORKER_G1, "/pause opinion_day")
-            await server.user_sends(f.SECRETARY, f.SECRETARY, "/pause opinion_day")
+            await server.user_sends(f.SECRETARY, f.SECRETARY, "/pause 1")  # the number in /rules
             await server.user_sends(f.SECRETARY, f.SECRETARY, "/rules")
             await world.server.wait_for(lambda _: not server.pending_updates(TOKEN) or None)
             await settled(gridbot)
@@ -64,7 +64,9 @@ async def test_secretary_pauses_a_rule_from_the_chat(tmp_path: Path) -> None:
     assert any("仅社区书记" in t for t in world.texts_to(f.WORKER_G1))
     assert any("已暂停" in t and "民意“5”来听" in t for t in world.texts_to(f.SECRETARY))
     [rules] = [t for t in world.texts_to(f.SECRETARY) if "定时提醒" in t]
-    assert "opinion_day｜民意“5”来听｜已暂停" in rules
+    # issue #13 item 20: names, not the config's internal keys
+    assert "1. 民意“5”来听（已暂停）" in rules and "2. 代表接访日（运行中）" in rules
+    assert "opinion_day" not in rules and "reception_day" not in rules
 
 
 async def test_digest_comes_with_a_trend_chart_when_there_was_activity(tmp_path: Path) -> None:
@@ -189,3 +191,96 @@ async def test_a_return_request_nobody_decides_reaches_the_worker_with_its_butto
 
     assert "不属于物业" in (reminder.text or "")
     assert {"同意退单", "驳回退单"} <= labels(reminder)
+
+
+async def test_eve_reminder_names_the_day_of_the_event_not_its_own(tmp_path: Path) -> None:
+    # issue #13 item 17: sent on 9月7日 it said "明天是代表接访日（9月7日 18:00）".
+    clock = f.FakeClock(datetime(2026, 9, 7, 18, 1, tzinfo=f.SHANGHAI))
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        async with running_bot(world, clock) as gridbot:
+            eve = await world.wait_sent(f.G1_CHAT, "明天是代表接访日")
+            await settled(gridbot)
+
+    assert "（9月8日 08:30）" in (eve.text or "")
+
+
+async def test_a_push_moved_by_a_holiday_says_from_which_day(tmp_path: Path) -> None:
+    # issue #13 item 20: 5 October 2026 is National Day, 民意"5"来听 moves to Thursday the 8th.
+    clock = f.FakeClock(datetime(2026, 10, 8, 9, 1, tzinfo=f.SHANGHAI))
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        async with running_bot(world, clock) as gridbot:
+            push = await world.wait_sent(f.G1_CHAT, "民意收集日")
+            await settled(gridbot)
+
+    assert "今天是社区民意收集日（因节假日由5日顺延）。" in (push.text or "")
+
+
+async def warnings_on_1_december(world: World) -> tuple[str, str]:
+    """The secretary's digest and /rules on 1 December 2026."""
+    clock = f.FakeClock(datetime(2026, 12, 1, 8, 1, tzinfo=f.SHANGHAI))
+    await world.server.start_private(f.SECRETARY)
+    async with running_bot(world, clock) as gridbot:
+        digest = await world.wait_sent(f.SECRETARY, "每日简报")
+        await world.server.user_sends(f.SECRETARY, f.SECRETARY, "/rules")
+        rules = await world.wait_sent(f.SECRETARY, "定时提醒")
+        await settled(gridbot)
+    return digest.text or "", rules.text or ""
+
+
+async def test_from_1_december_digest_and_rules_warn_next_years_holidays_are_unknown(
+    tmp_path: Path,
+) -> None:
+    # issue #13 item 21: chinese-calendar knows 2026, not 2027
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        digest, rules = await warnings_on_1_december(world)
+
+    assert "尚未收录2027年法定节假日安排" in digest
+    assert "尚未收录2027年法定节假日安排" in rules
+
+
+async def test_a_holidays_file_for_next_year_silences_the_warning(tmp_path: Path) -> None:
+    holidays = tmp_path / "holidays-2027.toml"
+    holidays.write_text('holidays = ["2027-01-01"]\n', encoding="utf-8")
+    async with sandbox_world(
+        tmp_path, outbox=FAST, calendar={"holidays_file": str(holidays)}
+    ) as world:
+        digest, rules = await warnings_on_1_december(world)
+
+    assert "尚未收录" not in digest and "尚未收录" not in rules
+
+
+async def test_checkin_alert_names_the_resident_to_staff_and_speaks_to_family(
+    tmp_path: Path,
+) -> None:
+    # issue #13 item 19: the worker is told who (privately), the family contact gets family
+    # wording and buttons; the leader is alerted when nobody handles it; one press closes all.
+    clock = f.FakeClock(datetime(2026, 3, 2, 20, 0, tzinfo=f.SHANGHAI))
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        server = world.server
+        for user in (f.WORKER_G1, f.LEADER_G1, f.RESIDENT, f.NEIGHBOUR, f.SECRETARY):
+            await server.start_private(user)
+        async with running_bot(world, clock) as gridbot:
+            enrol = f"/checkin_enrol {f.RESIDENT} {f.NEIGHBOUR} 3号楼2单元101"
+            await server.user_sends(f.WORKER_G1, f.WORKER_G1, enrol)
+            consent = await world.wait_sent(f.RESIDENT, "窗帘之约")
+            await press(world, gridbot, consent, f.RESIDENT, "同意")
+        for moment in ((3, 3, 7, 31), (3, 3, 9, 1), (3, 3, 10, 2)):
+            clock.set(datetime(2026, *moment, tzinfo=f.SHANGHAI))
+            async with running_bot(world, clock) as gridbot:
+                await settled(gridbot)
+        worker = await world.wait_sent(f.WORKER_G1, "还没有确认平安")
+        family = await world.wait_sent(f.NEIGHBOUR, "报平安")
+        leader = await world.wait_sent(f.LEADER_G1, "已上报")
+        async with running_bot(world, clock) as gridbot:
+            await press(world, gridbot, family, f.NEIGHBOUR, "联系上了，平安")
+            await settled(gridbot)
+
+    assert "王 阿姨" in (worker.text or "") and "3号楼2单元101" in (worker.text or "")
+    assert "网格员也收到了提醒" in (family.text or "")
+    assert labels(family) == {"联系上了，平安", "我已上门看过"}
+    assert labels(worker) == {"已联系，平安", "已上门处理"}
+    assert "王 阿姨" in (leader.text or "")
+    for copy_ in (worker, family, leader):
+        assert "已处理：已联系，平安" in (latest(world, copy_).text or "")
+        assert labels(latest(world, copy_)) == set()
+    assert all(r.chat_id > 0 for r in server.sent if "平安" in (r.text or ""))  # never a group

@@ -95,6 +95,7 @@ def calendar_for(config: Config) -> WorkCalendar:
         cal.work_start,
         cal.work_end,
         None if lunch[0] is None or lunch[1] is None else (lunch[0], lunch[1]),
+        official=cal.holidays_file,
     )
 
 

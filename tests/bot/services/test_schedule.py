@@ -107,7 +107,7 @@ async def test_sweep_paused_rule_is_skipped_until_resumed(tmp_path: Path) -> Non
         await world.sweep_at(at(10, 15, 8, 55))
         paused = await world.sweep_at(at(10, 15, 9, 1))
         await world.schedule.set_paused(SECRETARY, "opinion_day", False)
-        views = {v.rule.key: v for v in await world.schedule.rules(SECRETARY)}
+        views = {v.rule.key: v for v in (await world.schedule.rules(SECRETARY)).rules}
         resumed = await world.run(at(10, 26, 8, 55), at(10, 26, 9, 5), timedelta(minutes=5))
 
     assert ("rule:opinion_day:2026-10-15:today", Outcome.SKIPPED) in paused.recorded

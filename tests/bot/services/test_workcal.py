@@ -3,11 +3,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.workcal import Duration, Unit, WorkCalendar, parse_duration
+from bot.core.workcal import Duration, Unit, WorkCalendar, parse_duration, read_official_days
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -322,3 +323,64 @@ def test_workcal_rejects_bad_working_hours(
 ) -> None:
     with pytest.raises(ValueError):
         WorkCalendar(SHANGHAI, work_start, work_end, lunch)
+
+
+# -- the holidays file (issue #13 item 21): the State Council's next year, before the package --
+
+HOLIDAYS_2027 = """\
+# 国务院办公厅关于2027年部分节假日安排的通知（示例）
+holidays = ["2027-01-01", "2027-02-06..2027-02-12"]
+workdays = ["2027-02-14"]
+"""
+
+
+def test_holidays_file_decides_the_years_it_lists(tmp_path: Path) -> None:
+    path = tmp_path / "holidays.toml"
+    path.write_text(HOLIDAYS_2027, encoding="utf-8")
+    cal = WorkCalendar(SHANGHAI, official=read_official_days(path))
+
+    assert not cal.is_working_day(date(2027, 2, 8))  # a Monday inside the Spring Festival
+    assert cal.is_working_day(date(2027, 2, 14))  # a make-up Sunday
+    assert cal.is_working_day(date(2027, 3, 1)) and not cal.is_working_day(date(2027, 3, 6))
+    assert cal.add(at("2027-02-05", "10:00"), Duration(1, Unit.WORKING_DAYS)) == at(
+        "2027-02-14", "18:00"
+    )
+    assert not cal.is_working_day(date(2026, 10, 5))  # other years: still the package
+
+
+def test_holidays_file_as_json(tmp_path: Path) -> None:
+    path = tmp_path / "holidays.json"
+    path.write_text(
+        '{"holidays": ["2027-10-01..2027-10-07"], "workdays": ["2027-10-09"]}', encoding="utf-8"
+    )
+    days = read_official_days(path)
+
+    assert len(days.holidays) == 7 and days.workdays == {date(2027, 10, 9)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('holidays = ["2027-13-01"]', id="not-a-date"),
+        pytest.param('holidays = ["2027-02-12..2027-02-06"]', id="backwards-range"),
+        pytest.param('holidays = ["2027-01-01"]\nworkdays = ["2027-01-01"]', id="both"),
+        pytest.param('holiday = ["2027-01-01"]', id="unknown-key"),
+        pytest.param("workdays = []", id="no-holidays"),
+    ],
+)
+def test_holidays_file_mistakes_are_refused(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "holidays.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError):
+        read_official_days(path)
+
+
+def test_unknown_holidays_year_from_1_december_until_the_file_lists_it(tmp_path: Path) -> None:
+    path = tmp_path / "holidays.toml"
+    path.write_text(HOLIDAYS_2027, encoding="utf-8")
+    bare, filed = WorkCalendar(SHANGHAI), WorkCalendar(SHANGHAI, official=read_official_days(path))
+
+    assert bare.unknown_holidays_year(date(2026, 11, 30)) is None
+    assert bare.unknown_holidays_year(date(2026, 12, 1)) == 2027
+    assert bare.unknown_holidays_year(date(2027, 1, 4)) == 2027
+    assert filed.unknown_holidays_year(date(2026, 12, 1)) is None
