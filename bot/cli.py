@@ -25,8 +25,11 @@ def problem_lines(problems: tuple[Problem, ...], t: Renderer) -> list[str]:
     lines = []
     for p in problems:
         message = t.text(f"registry.problem.{p.key}", **p.values)
-        lines.append(t.text("registry.import.problem_line", row=p.row, message=message)
-                     if p.row else message)  # fmt: skip
+        lines.append(
+            t.text("registry.import.problem_line", row=p.row, message=message)
+            if p.row
+            else message
+        )
     return lines
 
 
@@ -46,8 +49,14 @@ async def import_registry(config: Config, path: Path) -> int:
         return 1
     finally:
         await db.close()
-    print(t.text("registry.cli.imported", added=summary.added, updated=summary.updated,
-                 unchanged=summary.unchanged))  # fmt: skip
+    print(
+        t.text(
+            "registry.cli.imported",
+            added=summary.added,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+        )
+    )
     return 0
 
 

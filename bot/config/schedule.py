@@ -39,14 +39,34 @@ _TARGETS: Final[tuple[ChaseTarget, ...]] = ("leaders", "secretaries")
 # be there to listen); the reception day is announced the evening before and in the morning;
 # 民情沟通会 once a quarter, to residents and to the property company and departments.
 _DEFAULT_RULES: Final = (
-    {"key": "opinion_day", "template": "opinion_day", "days": [5, 15, 25], "time": "09:00",
-     "holiday": "next_working_day", "audience": ["groups"]},
-    {"key": "reception_day", "template": "reception_day", "days": [8], "time": "08:30",
-     "day_before": "18:00", "holiday": "next_working_day", "audience": ["groups"]},
-    {"key": "quarterly_meeting", "template": "quarterly_meeting", "days": [10],
-     "months": [1, 4, 7, 10], "time": "09:00", "day_before": "18:00",
-     "holiday": "next_working_day", "audience": ["groups", "handlers"]},
-)  # fmt: skip
+    {
+        "key": "opinion_day",
+        "template": "opinion_day",
+        "days": [5, 15, 25],
+        "time": "09:00",
+        "holiday": "next_working_day",
+        "audience": ["groups"],
+    },
+    {
+        "key": "reception_day",
+        "template": "reception_day",
+        "days": [8],
+        "time": "08:30",
+        "day_before": "18:00",
+        "holiday": "next_working_day",
+        "audience": ["groups"],
+    },
+    {
+        "key": "quarterly_meeting",
+        "template": "quarterly_meeting",
+        "days": [10],
+        "months": [1, 4, 7, 10],
+        "time": "09:00",
+        "day_before": "18:00",
+        "holiday": "next_working_day",
+        "audience": ["groups", "handlers"],
+    },
+)
 
 
 def default_rules() -> list[object]:
@@ -68,8 +88,11 @@ def read_schedule(s: Section) -> ScheduleConfig:
     seen: dict[str, int] = {}
     for index, rule in enumerate(config.rules):
         if rule.key in seen:
-            s.report.add(f"{s.key('rules')}[{index}].key", "duplicate",
-                         other=f"{s.key('rules')}[{seen[rule.key]}]")  # fmt: skip
+            s.report.add(
+                f"{s.key('rules')}[{index}].key",
+                "duplicate",
+                other=f"{s.key('rules')}[{seen[rule.key]}]",
+            )
         seen.setdefault(rule.key, index)
     s.finish()
     return config
@@ -110,8 +133,12 @@ def _audience(s: Section) -> tuple[Audience, ...]:
     for index, word in enumerate(s.words("audience", ("groups",))):
         match = next((a for a in _AUDIENCES if a == word), None)
         if match is None:
-            s.report.add(f"{s.key('audience')}[{index}]", "one_of",
-                         choices=" / ".join(_AUDIENCES), value=word)  # fmt: skip
+            s.report.add(
+                f"{s.key('audience')}[{index}]",
+                "one_of",
+                choices=" / ".join(_AUDIENCES),
+                value=word,
+            )
         else:
             chosen.append(match)
     return tuple(chosen) or ("groups",)
@@ -166,7 +193,8 @@ def _digest(s: Section) -> DigestConfig:
         max_chars=s.integer("max_chars", DigestConfig.max_chars, low=200),
     )
     if config.weekly_weekday > 7:
-        s.report.add(s.key("weekly_weekday"), "out_of_range", low=0, high=7,
-                     value=config.weekly_weekday)  # fmt: skip
+        s.report.add(
+            s.key("weekly_weekday"), "out_of_range", low=0, high=7, value=config.weekly_weekday
+        )
     s.finish()
     return config

@@ -47,10 +47,15 @@ class MeetingService:
         suggestions = tuple(await repo.suggestions(record.id))
         homes = await repo.homes_of(s.user_id for s in suggestions if s.user_id is not None)
         return MeetingView(
-            record, tuple(await repo.agenda(record.id)), tuple(await repo.people(record.id)),
-            suggestions, tuple(await repo.resolutions(record.id)),
-            tuple(await repo.objections(record.id)), tuple(await repo.chats(record.id)), homes,
-        )  # fmt: skip
+            record,
+            tuple(await repo.agenda(record.id)),
+            tuple(await repo.people(record.id)),
+            suggestions,
+            tuple(await repo.resolutions(record.id)),
+            tuple(await repo.objections(record.id)),
+            tuple(await repo.chats(record.id)),
+            homes,
+        )
 
     async def overview(self, meeting_id: int, user_id: int) -> MeetingView:
         """/meeting N: sign-ups, attendance, suggestions grouped and counted (convenor only)."""

@@ -70,8 +70,12 @@ class MeetingNotifier:
         kind, value = m.record.scope_kind, m.record.scope_value
         grid = self.services.config.grid_by_key(value) if kind == "grid" else None
         building, _, unit = value.partition("-")
-        return self.t.text(f"meetings.scope.{kind}", building=building, unit=unit,
-                           grid=grid.name if grid else value)  # fmt: skip
+        return self.t.text(
+            f"meetings.scope.{kind}",
+            building=building,
+            unit=unit,
+            grid=grid.name if grid else value,
+        )
 
     def markup(self, number: int, *, sign_up: bool = True) -> dict[str, Any]:
         buttons = [
@@ -118,13 +122,19 @@ class MeetingNotifier:
         for the convenor; for a group (``public``) the name masked (王*) and phones hidden."""
         groups = m.grouped_suggestions(self.t.text("meetings.format.other"))
         return tuple(
-            ListedGroup(g.title, tuple(
-                Listed(mask_name(s.name) if public else s.name, self.home(m, s),
-                       mask_phones(s.text) if public else s.text)
-                for s in g.suggestions
-            ))
+            ListedGroup(
+                g.title,
+                tuple(
+                    Listed(
+                        mask_name(s.name) if public else s.name,
+                        self.home(m, s),
+                        mask_phones(s.text) if public else s.text,
+                    )
+                    for s in g.suggestions
+                ),
+            )
             for g in groups
-        )  # fmt: skip
+        )
 
     async def show_overview(self, m: MeetingView, requester: int, chat_id: int) -> None:
         """/meeting N: the overview names each suggestion's author, so it goes to the convenor
@@ -142,9 +152,14 @@ class MeetingNotifier:
     async def publish_minutes(self, m: MeetingView) -> None:
         """The minutes in every group of the meeting, and as .xlsx to the convenor."""
         attendees = [mask_name(p.name) for p in m.attended if p.name]
-        text = self.render("minutes", m, groups=self.suggestion_list(m, public=True),
-                           attendees=attendees, votes=await self.vote_results(m),
-                           until=self.when(m.record.publicity_until))  # fmt: skip
+        text = self.render(
+            "minutes",
+            m,
+            groups=self.suggestion_list(m, public=True),
+            attendees=attendees,
+            votes=await self.vote_results(m),
+            until=self.when(m.record.publicity_until),
+        )
         for chat in m.chats:
             await self.outbox.send_message(chat, text)
         details = {"time": self.window(m), "place": m.record.place, "scope": self.scope(m)}
@@ -155,8 +170,9 @@ class MeetingNotifier:
     async def vote_results(self, m: MeetingView) -> list[str]:
         """表决结果: one line for each vote started in the meeting's groups while it ran."""
         record = m.record
-        found = await votes(self.services).repo.started_in(m.chats, record.starts_at,
-                                                           record.ends_at)  # fmt: skip
+        found = await votes(self.services).repo.started_in(
+            m.chats, record.starts_at, record.ends_at
+        )
         return [await self._vote_line(vote) for vote in found]
 
     async def _vote_line(self, vote: VoteRecord) -> str:

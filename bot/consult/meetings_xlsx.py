@@ -45,16 +45,20 @@ def minutes_workbook(
         [i, p.name, _local(p.signed_up_at, tz), _local(p.signed_in_at, tz)]
         for i, p in enumerate(m.people, 1)
     ]
-    _section(sheet, x("attendance"), [x("position"), x("name"), x("signed_up"), x("signed_in")],
-             people)  # fmt: skip
+    _section(
+        sheet, x("attendance"), [x("position"), x("name"), x("signed_up"), x("signed_in")], people
+    )
     # Each suggestion's author by full name (issue #13 item 16): the file is the convenor's.
     suggestions = [
         [i, s.name, s.text, _local(s.created_at, tz), s.agenda_item or "", homes.get(s.id, "")]
         for i, s in enumerate(m.suggestions, 1)
     ]
-    _section(sheet, x("suggestions"),
-             [x("position"), x("name"), x("content"), x("time"), x("item"), x("home")],
-             suggestions)  # fmt: skip
+    _section(
+        sheet,
+        x("suggestions"),
+        [x("position"), x("name"), x("content"), x("time"), x("item"), x("home")],
+        suggestions,
+    )
     texts = [x("position"), x("item"), x("content"), x("time")]
     resolutions = [
         [i, "", r.text, _local(r.created_at, tz)] for i, r in enumerate(m.resolutions, 1)
@@ -63,7 +67,8 @@ def minutes_workbook(
     objections = [
         [i, o.name, o.text, _local(o.created_at, tz)] for i, o in enumerate(m.objections, 1)
     ]
-    _section(sheet, x("objections"), [x("position"), x("name"), x("content"), x("time")],
-             objections)  # fmt: skip
+    _section(
+        sheet, x("objections"), [x("position"), x("name"), x("content"), x("time")], objections
+    )
     xlsx.set_widths(sheet, (10, 24, 48, 18, 10, 12))
     return xlsx.to_bytes(book)

@@ -73,8 +73,9 @@ class NoticeService:
         users_with_household = {u for u, h in acks if h}
         unverified = {u for u, h in acks if not h} - users_with_household
         missing = tuple(r for r in rooms if r.id not in acked)
-        return NoticeStatus(notice, len(rooms), len(rooms) - len(missing), len(unverified),
-                            missing)  # fmt: skip
+        return NoticeStatus(
+            notice, len(rooms), len(rooms) - len(missing), len(unverified), missing
+        )
 
     async def remind(
         self, actor: int, notice_id: int, reachable: Callable[[int], Awaitable[bool]]

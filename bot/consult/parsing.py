@@ -24,8 +24,14 @@ def _moment(match: re.Match[str], now: datetime, tz: ZoneInfo) -> datetime | Non
     year, month, day, hour, minute = match.groups()
     local_now = now.astimezone(tz)
     try:
-        at = datetime(int(year or local_now.year), int(month), int(day),
-                      int(hour), int(minute or 0), tzinfo=tz)  # fmt: skip
+        at = datetime(
+            int(year or local_now.year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute or 0),
+            tzinfo=tz,
+        )
     except ValueError:
         return None
     if year is None and at < local_now.replace(second=0, microsecond=0):

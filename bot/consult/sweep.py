@@ -61,8 +61,13 @@ class ConsultSweep:
                 notices += await self._overdue(record, now)
             for record in await self.meetings.repo.publicity_over(now):
                 if await self.meetings.repo.finalise(record.id, now):
-                    await self.runs.record(f"{KIND}:{record.id}:final", KIND,
-                                           record.publicity_until or now, "sent", now)  # fmt: skip
+                    await self.runs.record(
+                        f"{KIND}:{record.id}:final",
+                        KIND,
+                        record.publicity_until or now,
+                        "sent",
+                        now,
+                    )
                     notices.append(ConsultNotice(ConsultKind.FINAL, await self._view(record)))
             for closed in await self.jielongs.sweep(now):
                 notices.append(ConsultNotice(ConsultKind.JIELONG_CLOSED, jielong=closed))

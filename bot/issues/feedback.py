@@ -67,14 +67,25 @@ class FeedbackService(IssueCore):
         notices = []
         for reporter in issue.reporters:
             slip_id = await self.repo.slips.create(
-                issue.id, issue.round, reporter.user_id, grid=issue.grid,
-                handler=issue.handler, category=issue.category, now=self.now(),
-            )  # fmt: skip
+                issue.id,
+                issue.round,
+                reporter.user_id,
+                grid=issue.grid,
+                handler=issue.handler,
+                category=issue.category,
+                now=self.now(),
+            )
             fallback = reporter.chat_id if is_group(reporter.chat_id) else None
             notices.append(
-                Notice(NoticeKind.FEEDBACK_SLIP, reporter.user_id, issue.number,
-                       state=issue.state, slip_id=slip_id, fallback_chat_id=fallback)
-            )  # fmt: skip
+                Notice(
+                    NoticeKind.FEEDBACK_SLIP,
+                    reporter.user_id,
+                    issue.number,
+                    state=issue.state,
+                    slip_id=slip_id,
+                    fallback_chat_id=fallback,
+                )
+            )
         return notices
 
     def to_group_status(self, issue: IssueView) -> list[Notice]:
@@ -101,19 +112,25 @@ class FeedbackService(IssueCore):
         async with self.repo.db.transaction():
             slip = await self._open_slip(slip_id, user_id)
             await self.repo.slips.answer(
-                slip_id, contacted=contacted, solved=solved.value,
-                satisfaction=satisfaction.value, comment=comment, now=self.now(),
-            )  # fmt: skip
+                slip_id,
+                contacted=contacted,
+                solved=solved.value,
+                satisfaction=satisfaction.value,
+                comment=comment,
+                now=self.now(),
+            )
             issue = await self._issue(slip.issue_id)
             role = Role.RESIDENT.value
-            await self.note_event(issue, Action.ANSWER_SLIP, actor_id=user_id, role=role,
-                                  note=comment)  # fmt: skip
+            await self.note_event(
+                issue, Action.ANSWER_SLIP, actor_id=user_id, role=role, note=comment
+            )
             unhappy = solved is Solved.NOT_SOLVED or satisfaction is Satisfaction.UNSATISFIED
             if unhappy and issue.state is State.RESOLVED and slip.round == issue.round:
                 return await self._reopen(issue, user_id, comment)
             if unhappy:  # reopened by another reporter already: the worker still hears it
-                notices = self.to_workers(issue, NoticeKind.WORKER_UPDATE,
-                                          action=Action.ANSWER_SLIP, note=comment)  # fmt: skip
+                notices = self.to_workers(
+                    issue, NoticeKind.WORKER_UPDATE, action=Action.ANSWER_SLIP, note=comment
+                )
                 return self.outcome(issue, notices)
             return await self._close_if_done(issue, user_id, role)
 
@@ -145,10 +162,19 @@ class FeedbackService(IssueCore):
         now = self.now()
         limit = self.limit_for(issue.category, issue.urgent)
         issue = await self.transition(
-            issue, Action.REOPEN, actor_id=user_id, role=Role.RESIDENT.value, note=comment,
-            changes={"resolve_by": self.calendar.add(now, limit.resolve), "assigned_at": now,
-                     "resolved_at": None, "result": None, "contacted_at": None},
-        )  # fmt: skip
+            issue,
+            Action.REOPEN,
+            actor_id=user_id,
+            role=Role.RESIDENT.value,
+            note=comment,
+            changes={
+                "resolve_by": self.calendar.add(now, limit.resolve),
+                "assigned_at": now,
+                "resolved_at": None,
+                "result": None,
+                "contacted_at": None,
+            },
+        )
         await self.repo.slips.cancel_open(issue.id)
         fields = {"action": Action.REOPEN, "note": comment}
         notices = self.to_handler(issue, NoticeKind.HANDLER_ORDER, **fields)
@@ -187,8 +213,9 @@ class FeedbackService(IssueCore):
                 if await self.repo.slips.mark_reminded(slip.id, now):
                     reminded.append(slip.id)
                     number = await self.repo.number_of(slip.issue_id)
-                    notices.append(Notice(NoticeKind.FEEDBACK_REMINDER, slip.user_id, number,
-                                          slip_id=slip.id))  # fmt: skip
+                    notices.append(
+                        Notice(NoticeKind.FEEDBACK_REMINDER, slip.user_id, number, slip_id=slip.id)
+                    )
         return SweepResult(tuple(reminded), tuple(expired), tuple(closed), tuple(notices))
 
     async def _expire(

@@ -31,9 +31,12 @@ class HandlingService(FeedbackService):
             if issue.contacted_at is not None:
                 raise AlreadyDone()
             issue = await self.transition(
-                issue, Action.CONTACTED, actor_id=user_id, role=role.value,
+                issue,
+                Action.CONTACTED,
+                actor_id=user_id,
+                role=role.value,
                 changes={"contacted_at": self.now()},
-            )  # fmt: skip
+            )
         return self.outcome(
             issue, self.to_workers(issue, NoticeKind.WORKER_UPDATE, action=Action.CONTACTED)
         )
@@ -66,11 +69,16 @@ class HandlingService(FeedbackService):
             now = self.now()
             await self.repo.add_photos(issue.id, photos, "resolution", now)
             issue = await self.transition(
-                issue, Action.RESOLVE, actor_id=user_id, role=role.value, note=note,
+                issue,
+                Action.RESOLVE,
+                actor_id=user_id,
+                role=role.value,
+                note=note,
                 changes={"resolved_at": now, "round": issue.round + 1, "result": note},
-            )  # fmt: skip
-            notices = self.to_workers(issue, NoticeKind.WORKER_UPDATE, action=Action.RESOLVE,
-                                      note=note)  # fmt: skip
+            )
+            notices = self.to_workers(
+                issue, NoticeKind.WORKER_UPDATE, action=Action.RESOLVE, note=note
+            )
             notices += self.to_group_status(issue)
             notices += await self.issue_slips(issue)
         # The workers and each reporter (privately, before the slip) see the photos; the
@@ -84,26 +92,35 @@ class HandlingService(FeedbackService):
         async with self.repo.db.transaction():
             issue, role = await self.act(user_id, number, Action.REQUEST_RETURN)
             issue = await self.transition(
-                issue, Action.REQUEST_RETURN, actor_id=user_id, role=role.value, note=reason,
+                issue,
+                Action.REQUEST_RETURN,
+                actor_id=user_id,
+                role=role.value,
+                note=reason,
                 changes={"reason": reason},
-            )  # fmt: skip
+            )
         return self.outcome(
             issue,
-            self.to_workers(issue, NoticeKind.RETURN_REQUEST, action=Action.REQUEST_RETURN,
-                            note=reason),
-        )  # fmt: skip
+            self.to_workers(
+                issue, NoticeKind.RETURN_REQUEST, action=Action.REQUEST_RETURN, note=reason
+            ),
+        )
 
     async def approve_return(self, user_id: int, number: int, note: str | None = None) -> Outcome:
         """Return approved: back to 已受理 without a handler, to be assigned again."""
         async with self.repo.db.transaction():
             issue, role = await self.act(user_id, number, Action.APPROVE_RETURN)
-            told = self.to_handler(issue, NoticeKind.RETURN_DECISION,
-                                   action=Action.APPROVE_RETURN, note=note)  # fmt: skip
+            told = self.to_handler(
+                issue, NoticeKind.RETURN_DECISION, action=Action.APPROVE_RETURN, note=note
+            )
             issue = await self.transition(
-                issue, Action.APPROVE_RETURN, actor_id=user_id, role=role.value, note=note,
-                changes={"handler": None, "resolve_by": None, "assigned_at": None,
-                         "reason": None},
-            )  # fmt: skip
+                issue,
+                Action.APPROVE_RETURN,
+                actor_id=user_id,
+                role=role.value,
+                note=note,
+                changes={"handler": None, "resolve_by": None, "assigned_at": None, "reason": None},
+            )
         return self.outcome(issue, told)
 
     async def refuse_return(self, user_id: int, number: int, reason: str) -> Outcome:
@@ -112,11 +129,16 @@ class HandlingService(FeedbackService):
         async with self.repo.db.transaction():
             issue, role = await self.act(user_id, number, Action.REFUSE_RETURN)
             issue = await self.transition(
-                issue, Action.REFUSE_RETURN, actor_id=user_id, role=role.value, note=reason,
+                issue,
+                Action.REFUSE_RETURN,
+                actor_id=user_id,
+                role=role.value,
+                note=reason,
                 changes={"reason": None},
-            )  # fmt: skip
+            )
         return self.outcome(
             issue,
-            self.to_handler(issue, NoticeKind.RETURN_DECISION, action=Action.REFUSE_RETURN,
-                            note=reason),
-        )  # fmt: skip
+            self.to_handler(
+                issue, NoticeKind.RETURN_DECISION, action=Action.REFUSE_RETURN, note=reason
+            ),
+        )

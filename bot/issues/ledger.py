@@ -63,8 +63,9 @@ class LedgerService:
             scope = GridScope("")
             if not may(actor, RegistryAction.LEDGER, scope, self.config, grants=grants):
                 raise NotPermitted("registry.errors.denied_ledger")
-            full_names = may(actor, RegistryAction.SEE_REQUESTER, scope, self.config,
-                             grants=grants)  # fmt: skip
+            full_names = may(
+                actor, RegistryAction.SEE_REQUESTER, scope, self.config, grants=grants
+            )
         zone = self.config.timezone
         begin = datetime.combine(start, time(), zone)
         until = datetime.combine(end + timedelta(days=1), time(), zone)
@@ -82,15 +83,22 @@ class LedgerService:
         grid = self.config.grid_by_key(r.grid)
         handler = self.config.handler_by_key(r.handler) if r.handler else None
         return LedgerRow(
-            number=r.number, reported_at=r.reported_at.astimezone(zone), type=r.type,
+            number=r.number,
+            reported_at=r.reported_at.astimezone(zone),
+            type=r.type,
             category=category.name if category else r.category,
             grid=grid.name if grid else r.grid,
-            location=mask_location(r.building, r.unit, r.location) if not full_names
+            location=mask_location(r.building, r.unit, r.location)
+            if not full_names
             else (r.location or mask_location(r.building, r.unit, None)),
             description=r.description,
             requester=name if full_names and not r.anonymous else mask_name(name),
             handler=handler.name if handler else (r.handler or ""),
-            resolve_by=_local(r.resolve_by, zone), closed_at=_local(finished, zone),
-            overdue=deadline_passed, contacted=r.contacted, solved=r.solved,
-            satisfaction=r.satisfaction, state=r.state,
-        )  # fmt: skip
+            resolve_by=_local(r.resolve_by, zone),
+            closed_at=_local(finished, zone),
+            overdue=deadline_passed,
+            contacted=r.contacted,
+            solved=r.solved,
+            satisfaction=r.satisfaction,
+            state=r.state,
+        )

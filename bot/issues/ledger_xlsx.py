@@ -13,10 +13,21 @@ from bot.issues.ledger import LedgerRow
 
 # (catalogue key under registry.ledger.columns, width in characters)
 COLUMNS: Final = (
-    ("number", 8), ("reported_at", 17), ("type", 8), ("category", 16), ("grid", 10),
-    ("location", 14), ("description", 48), ("requester", 12), ("handler", 16),
-    ("resolve_by", 17), ("closed_at", 17), ("overdue", 8), ("feedback", 26), ("state", 10),
-)  # fmt: skip
+    ("number", 8),
+    ("reported_at", 17),
+    ("type", 8),
+    ("category", 16),
+    ("grid", 10),
+    ("location", 14),
+    ("description", 48),
+    ("requester", 12),
+    ("handler", 16),
+    ("resolve_by", 17),
+    ("closed_at", 17),
+    ("overdue", 8),
+    ("feedback", 26),
+    ("state", 10),
+)
 DATE_FORMAT: Final = "yyyy-mm-dd hh:mm"
 
 
@@ -43,12 +54,21 @@ def feedback_text(row: LedgerRow, t: Renderer) -> str:
 
 def cells(row: LedgerRow, t: Renderer) -> list[object]:
     return [
-        row.number, _date(row.reported_at), t.text(f"issues.types.{row.type}"), row.category,
-        row.grid, row.location, row.description, row.requester, row.handler,
-        _date(row.resolve_by), _date(row.closed_at),
+        row.number,
+        _date(row.reported_at),
+        t.text(f"issues.types.{row.type}"),
+        row.category,
+        row.grid,
+        row.location,
+        row.description,
+        row.requester,
+        row.handler,
+        _date(row.resolve_by),
+        _date(row.closed_at),
         t.text("registry.ledger.yes" if row.overdue else "registry.ledger.no"),
-        feedback_text(row, t), t.text(f"issues.states.{row.state}"),
-    ]  # fmt: skip
+        feedback_text(row, t),
+        t.text(f"issues.states.{row.state}"),
+    ]
 
 
 def ledger_xlsx(rows: Sequence[LedgerRow], t: Renderer) -> bytes:

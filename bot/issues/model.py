@@ -182,23 +182,46 @@ class IssueView:
     @classmethod
     def from_record(cls, rec: IssueRecord, merged_into_number: int | None = None) -> IssueView:
         return cls(
-            id=rec.id, number=rec.number, type=IssueType(rec.type), category=rec.category,
-            grid=rec.grid, building=rec.building, unit=rec.unit, location=rec.location,
-            description=rec.description, urgent=rec.urgent, private=rec.private,
-            anonymous=rec.anonymous, state=State(rec.state), handler=rec.handler,
-            merged_into=merged_into_number, reason=rec.reason,
-            source_chat_id=rec.source_chat_id, source_message_id=rec.source_message_id,
+            id=rec.id,
+            number=rec.number,
+            type=IssueType(rec.type),
+            category=rec.category,
+            grid=rec.grid,
+            building=rec.building,
+            unit=rec.unit,
+            location=rec.location,
+            description=rec.description,
+            urgent=rec.urgent,
+            private=rec.private,
+            anonymous=rec.anonymous,
+            state=State(rec.state),
+            handler=rec.handler,
+            merged_into=merged_into_number,
+            reason=rec.reason,
+            source_chat_id=rec.source_chat_id,
+            source_message_id=rec.source_message_id,
             reporters=tuple(
-                ReporterView(r.user_id, r.display_name, r.chat_id, r.message_id,
-                             IssueType(r.report_type), r.anonymous)
+                ReporterView(
+                    r.user_id,
+                    r.display_name,
+                    r.chat_id,
+                    r.message_id,
+                    IssueType(r.report_type),
+                    r.anonymous,
+                )
                 for r in rec.reporters
             ),
             photos=tuple(p.file_id for p in rec.photos if p.kind == "report"),
             resolution_photos=tuple(p.file_id for p in rec.photos if p.kind == "resolution"),
-            reported_at=rec.reported_at, respond_by=rec.respond_by, resolve_by=rec.resolve_by,
-            resolved_at=rec.resolved_at, closed_at=rec.closed_at,
-            contacted_at=rec.contacted_at, round=rec.round, result=rec.result,
-        )  # fmt: skip
+            reported_at=rec.reported_at,
+            respond_by=rec.respond_by,
+            resolve_by=rec.resolve_by,
+            resolved_at=rec.resolved_at,
+            closed_at=rec.closed_at,
+            contacted_at=rec.contacted_at,
+            round=rec.round,
+            result=rec.result,
+        )
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,12 @@ log = logging.getLogger(__name__)
 
 # Card and 交办单 re-rendered after a button press: no notice, so no action line.
 _NO_EXTRA: Final[dict[str, Any]] = {
-    "action": None, "action_key": None, "note": None, "related": (), "services": [],
-}  # fmt: skip
+    "action": None,
+    "action_key": None,
+    "note": None,
+    "related": (),
+    "services": [],
+}
 
 # Photos sent along with one notice (Telegram albums are not used: each gets a caption).
 MAX_PHOTOS_SHOWN: Final = 3
@@ -78,8 +82,12 @@ def slip_ref(slip_id: int) -> str:
 
 def worker_refs(number: int, user: int) -> list[str]:
     """The messages of one worker that carry an issue's buttons, the card first."""
-    return [card_ref(number, user), return_ref(number, user), dup_ref(number, user),
-            chase_ref(number, user)]  # fmt: skip
+    return [
+        card_ref(number, user),
+        return_ref(number, user),
+        dup_ref(number, user),
+        chase_ref(number, user),
+    ]
 
 
 def issue_service(services: Services) -> IssueService:
@@ -282,8 +290,9 @@ class IssueNotifier:
 
     async def show_card(self, ref: str, chat_id: int, issue: IssueView) -> None:
         """Edit a worker's card (or hint) to the issue's current state and buttons."""
-        await self.edit_if_sent(ref, chat_id, self.card_text(issue),
-                                self.card_buttons(issue, chat_id))  # fmt: skip
+        await self.edit_if_sent(
+            ref, chat_id, self.card_text(issue), self.card_buttons(issue, chat_id)
+        )
 
     async def show_order(self, chat_id: int, issue: IssueView) -> None:
         ref = order_ref(issue.number, chat_id)

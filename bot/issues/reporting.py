@@ -111,10 +111,18 @@ class IntakeService(IssueCore):
             category = self._category(category_key)
         reporter = ReporterRecord(user_id, display_name, user_id, None, None)
         draft = Draft(
-            grid=grid_key, type=issue_type, description=description, reporter=reporter,
-            actor_id=user_id, action=Action.REPORT, category=category, location=location,
-            photos=tuple(photos), private=private, anonymous=anonymous,
-        )  # fmt: skip
+            grid=grid_key,
+            type=issue_type,
+            description=description,
+            reporter=reporter,
+            actor_id=user_id,
+            action=Action.REPORT,
+            category=category,
+            location=location,
+            photos=tuple(photos),
+            private=private,
+            anonymous=anonymous,
+        )
         return await self._create(draft)
 
     async def ticket_on_behalf(
@@ -136,9 +144,14 @@ class IntakeService(IssueCore):
         tagged, body = split_hashtag(text)
         reporter = ReporterRecord(resident_id, resident_name, chat_id, message_id, None)
         draft = Draft(
-            grid=grid.key, type=tagged or IssueType.REPORT, description=body, reporter=reporter,
-            actor_id=worker_id, action=Action.TICKET, photos=tuple(photos),
-        )  # fmt: skip
+            grid=grid.key,
+            type=tagged or IssueType.REPORT,
+            description=body,
+            reporter=reporter,
+            actor_id=worker_id,
+            action=Action.TICKET,
+            photos=tuple(photos),
+        )
         return await self._create(draft)
 
     def _category(self, key: str) -> CategoryConfig:
@@ -163,21 +176,34 @@ class IntakeService(IssueCore):
             )
             record = await self.repo.create(
                 NewIssue(
-                    type=draft.type.value, category=category.key, grid=draft.grid,
-                    building=where.building, unit=where.unit, location=draft.location,
-                    description=description, urgent=bool(emergency.live), private=draft.private,
-                    anonymous=draft.anonymous, source_chat_id=draft.reporter.chat_id,
-                    source_message_id=draft.reporter.message_id, reported_at=now,
+                    type=draft.type.value,
+                    category=category.key,
+                    grid=draft.grid,
+                    building=where.building,
+                    unit=where.unit,
+                    location=draft.location,
+                    description=description,
+                    urgent=bool(emergency.live),
+                    private=draft.private,
+                    anonymous=draft.anonymous,
+                    source_chat_id=draft.reporter.chat_id,
+                    source_message_id=draft.reporter.message_id,
+                    reported_at=now,
                     respond_by=self.calendar.add(now, limit.respond),
                 ),
                 reporter,
                 draft.photos,
-            )  # fmt: skip
+            )
             issue = IssueView.from_record(record)
             await self.repo.add_event(
-                record.id, actor_id=draft.actor_id, actor_role=role.value, at=now,
-                from_state=None, to_state=State.NEW.value, action=draft.action.value,
-            )  # fmt: skip
+                record.id,
+                actor_id=draft.actor_id,
+                actor_role=role.value,
+                at=now,
+                from_state=None,
+                to_state=State.NEW.value,
+                action=draft.action.value,
+            )
         return self.outcome(issue, self._intake_notices(issue, emergency, duplicates))
 
     async def _duplicates(
@@ -209,9 +235,14 @@ class IntakeService(IssueCore):
         if emergency.live:
             services = services_tuple(emergency.live)
             notices.append(
-                Notice(NoticeKind.EMERGENCY_REPLY, source, issue.number, services=services,
-                       reply_to_message_id=reply_to)
-            )  # fmt: skip
+                Notice(
+                    NoticeKind.EMERGENCY_REPLY,
+                    source,
+                    issue.number,
+                    services=services,
+                    reply_to_message_id=reply_to,
+                )
+            )
             notices += self.to_workers(issue, NoticeKind.EMERGENCY_ALERT, services=services)
         elif emergency.doubtful:
             services = services_tuple(emergency.doubtful)

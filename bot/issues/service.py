@@ -56,9 +56,12 @@ class IssueService(IntakeService, HandlingService):
         async with self.repo.db.transaction():
             issue, role = await self.act(user_id, number, Action.ACCEPT)
             issue = await self.transition(
-                issue, Action.ACCEPT, actor_id=user_id, role=role.value,
+                issue,
+                Action.ACCEPT,
+                actor_id=user_id,
+                role=role.value,
                 changes={"accepted_at": self.now()},
-            )  # fmt: skip
+            )
         return self.outcome(
             issue, self.to_reporters(issue, NoticeKind.STATUS_TO_REPORTER, action=Action.ACCEPT)
         )
@@ -77,15 +80,22 @@ class IssueService(IntakeService, HandlingService):
             issue, role = await self.act(user_id, number, Action.ASSIGN)
             limit = self.limit_for(issue.category, issue.urgent)
             changes = {
-                "handler": handler.key, "assigned_at": now, "reason": None, "contacted_at": None,
+                "handler": handler.key,
+                "assigned_at": now,
+                "reason": None,
+                "contacted_at": None,
                 "resolve_by": resolve_by or self.calendar.add(now, limit.resolve),
-            }  # fmt: skip
+            }
             if issue.state is State.NEW:
                 changes["accepted_at"] = now
             issue = await self.transition(
-                issue, Action.ASSIGN, actor_id=user_id, role=role.value, note=handler.key,
+                issue,
+                Action.ASSIGN,
+                actor_id=user_id,
+                role=role.value,
+                note=handler.key,
                 changes=changes,
-            )  # fmt: skip
+            )
         notices = self.to_handler(issue, NoticeKind.HANDLER_ORDER, action=Action.ASSIGN)
         notices += self.to_reporters(issue, NoticeKind.STATUS_TO_REPORTER, action=Action.ASSIGN)
         return self.outcome(issue, notices)
@@ -96,9 +106,13 @@ class IssueService(IntakeService, HandlingService):
         async with self.repo.db.transaction():
             issue, role = await self.act(user_id, number, Action.REJECT)
             issue = await self.transition(
-                issue, Action.REJECT, actor_id=user_id, role=role.value, note=reason,
+                issue,
+                Action.REJECT,
+                actor_id=user_id,
+                role=role.value,
+                note=reason,
                 changes={"reason": reason, "closed_at": self.now()},
-            )  # fmt: skip
+            )
         notices = self.to_reporters(
             issue, NoticeKind.STATUS_TO_REPORTER, action=Action.REJECT, note=reason
         )
@@ -117,12 +131,17 @@ class IssueService(IntakeService, HandlingService):
             now = self.now()
             for reporter in await self._reporter_records(issue.number):
                 await self.repo.add_reporter(target.id, reporter, now)
-            await self.note_event(target, Action.MERGE, actor_id=user_id, role=role.value,
-                                  note=f"#{issue.number}")  # fmt: skip
+            await self.note_event(
+                target, Action.MERGE, actor_id=user_id, role=role.value, note=f"#{issue.number}"
+            )
             issue = await self.transition(
-                issue, Action.MERGE, actor_id=user_id, role=role.value, note=f"#{into}",
+                issue,
+                Action.MERGE,
+                actor_id=user_id,
+                role=role.value,
+                note=f"#{into}",
                 changes={"merged_into": target.id, "closed_at": now},
-            )  # fmt: skip
+            )
         notices = self.to_reporters(
             issue, NoticeKind.STATUS_TO_REPORTER, action=Action.MERGE, related=(into,)
         )
@@ -145,10 +164,17 @@ class IssueService(IntakeService, HandlingService):
             now = self.now()
             limit = self.limit_for(issue.category, issue.urgent)
             issue = await self.transition(
-                issue, Action.TRANSFER, actor_id=user_id, role=role.value, note=grid_key,
-                changes={"grid": grid_key, "respond_by": self.calendar.add(now, limit.respond),
-                         "accepted_at": None},
-            )  # fmt: skip
+                issue,
+                Action.TRANSFER,
+                actor_id=user_id,
+                role=role.value,
+                note=grid_key,
+                changes={
+                    "grid": grid_key,
+                    "respond_by": self.calendar.add(now, limit.respond),
+                    "accepted_at": None,
+                },
+            )
         return self.outcome(
             issue, self.to_workers(issue, NoticeKind.WORKER_CARD, action=Action.TRANSFER)
         )
@@ -162,9 +188,13 @@ class IssueService(IntakeService, HandlingService):
             if issue.category == category_key:
                 raise AlreadyDone()
             issue = await self.transition(
-                issue, Action.RECATEGORISE, actor_id=user_id, role=role.value,
-                note=f"{issue.category}→{category_key}", changes={"category": category_key},
-            )  # fmt: skip
+                issue,
+                Action.RECATEGORISE,
+                actor_id=user_id,
+                role=role.value,
+                note=f"{issue.category}→{category_key}",
+                changes={"category": category_key},
+            )
         return self.outcome(issue, [])
 
     async def change_deadline(self, user_id: int, number: int, limit: str) -> Outcome:
@@ -183,9 +213,13 @@ class IssueService(IntakeService, HandlingService):
             if issue.resolve_by == resolve_by:
                 raise AlreadyDone()
             issue = await self.transition(
-                issue, Action.SET_DEADLINE, actor_id=user_id, role=role.value,
-                note=to_db(resolve_by), changes={"resolve_by": resolve_by, "assigned_at": now},
-            )  # fmt: skip
+                issue,
+                Action.SET_DEADLINE,
+                actor_id=user_id,
+                role=role.value,
+                note=to_db(resolve_by),
+                changes={"resolve_by": resolve_by, "assigned_at": now},
+            )
         notices = self.to_handler(issue, NoticeKind.HANDLER_ORDER, action=Action.SET_DEADLINE)
         return self.outcome(issue, notices)
 
@@ -248,10 +282,12 @@ class IssueService(IntakeService, HandlingService):
             self.authorize(user_id, Action.QUEUE, GridScope(grid_key))
             return [grid_key]
         grids = [
-            g.key for g in self.config.community.grids
-            if may(user_id, Action.QUEUE, GridScope(g.key), self.config,
-                   grants=self.roles.of(user_id))
-        ]  # fmt: skip
+            g.key
+            for g in self.config.community.grids
+            if may(
+                user_id, Action.QUEUE, GridScope(g.key), self.config, grants=self.roles.of(user_id)
+            )
+        ]
         if not grids:
             raise NotPermitted("issues.errors.only_worker")
         return grids

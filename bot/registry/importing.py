@@ -164,8 +164,9 @@ def parse_sheet(rows: Sequence[Sequence[str]], grids: Mapping[str, str]) -> list
         household = _household(cells, grids) if not found else None
         place = tuple(normalise(k, cells[k]) for k in ("building", "unit", "room"))
         if all(place) and place in first_row:
-            found.append(Problem(number, "duplicate", {"place": "-".join(place),
-                                                       "first": first_row[place]}))  # fmt: skip
+            found.append(
+                Problem(number, "duplicate", {"place": "-".join(place), "first": first_row[place]})
+            )
         first_row.setdefault((place[0], place[1], place[2]), number)
         problems.extend(found)
         if household is not None:

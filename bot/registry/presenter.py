@@ -41,9 +41,11 @@ def keyboard(buttons: Sequence[dict[str, str]], width: int = ROW_WIDTH) -> Marku
 
 def consent_keyboard(t: Renderer) -> Markup:
     return keyboard(
-        [button(t.text("registry.buttons.agree"), "reg:consent:yes"),
-         button(t.text("registry.buttons.decline"), "reg:consent:no")]
-    )  # fmt: skip
+        [
+            button(t.text("registry.buttons.agree"), "reg:consent:yes"),
+            button(t.text("registry.buttons.decline"), "reg:consent:no"),
+        ]
+    )
 
 
 def choices_keyboard(choices: Sequence[Choice], prefix: str) -> Markup:
@@ -58,16 +60,20 @@ def relation_keyboard(t: Renderer, household_id: int) -> Markup:
 
 def review_keyboard(t: Renderer, user_id: int, household_id: int) -> Markup:
     return keyboard(
-        [button(t.text("registry.buttons.approve"), f"reg:ok:{user_id}:{household_id}"),
-         button(t.text("registry.buttons.reject"), f"reg:no:{user_id}:{household_id}")]
-    )  # fmt: skip
+        [
+            button(t.text("registry.buttons.approve"), f"reg:ok:{user_id}:{household_id}"),
+            button(t.text("registry.buttons.reject"), f"reg:no:{user_id}:{household_id}"),
+        ]
+    )
 
 
 def forget_keyboard(t: Renderer) -> Markup:
     return keyboard(
-        [button(t.text("registry.buttons.forget_confirm"), "reg:forget:yes"),
-         button(t.text("registry.buttons.forget_cancel"), "reg:forget:no")]
-    )  # fmt: skip
+        [
+            button(t.text("registry.buttons.forget_confirm"), "reg:forget:yes"),
+            button(t.text("registry.buttons.forget_cancel"), "reg:forget:no"),
+        ]
+    )
 
 
 async def needs_consent(services: Services, user_id: int) -> bool:

@@ -27,12 +27,19 @@ RELATIONS: Final = ("owner", "tenant", "family")
 _ROOM_TEXT: Final = re.compile(r"^\s*([^\s\-－—]+)\s*[-－—]\s*([^\s\-－—]+)\s*[-－—]\s*(\S+)\s*$")
 # What /grant accepts for each role; handlers stay in the config (keyed by handler).
 _ROLE_NAMES: Final[dict[str, Role]] = {
-    "楼栋长": Role.BUILDING_HEAD, "单元长": Role.BUILDING_HEAD,
+    "楼栋长": Role.BUILDING_HEAD,
+    "单元长": Role.BUILDING_HEAD,
     "building_head": Role.BUILDING_HEAD,
-    "网格员": Role.WORKER, "worker": Role.WORKER, "网格长": Role.LEADER, "leader": Role.LEADER,
-    "书记": Role.SECRETARY, "社区书记": Role.SECRETARY, "secretary": Role.SECRETARY,
-    "管理员": Role.ADMIN, "admin": Role.ADMIN,
-}  # fmt: skip
+    "网格员": Role.WORKER,
+    "worker": Role.WORKER,
+    "网格长": Role.LEADER,
+    "leader": Role.LEADER,
+    "书记": Role.SECRETARY,
+    "社区书记": Role.SECRETARY,
+    "secretary": Role.SECRETARY,
+    "管理员": Role.ADMIN,
+    "admin": Role.ADMIN,
+}
 _GRID_ROLES: Final = frozenset({Role.BUILDING_HEAD, Role.WORKER, Role.LEADER})
 COMMUNITY: Final = ""
 # A picker or review button naming a building, unit or household the registry lacks.
@@ -182,8 +189,10 @@ class RegistryService:
         match = _ROOM_TEXT.match(text)
         if match is None:
             raise InvalidInput("registry.errors.room_format", text=text)
-        place = [normalise(k, v) for k, v in zip(("building", "unit", "room"), match.groups(),
-                                                   strict=True)]  # fmt: skip
+        place = [
+            normalise(k, v)
+            for k, v in zip(("building", "unit", "room"), match.groups(), strict=True)
+        ]
         found = await self.repo.find_household(*place)
         if found is None:
             raise NotFound("registry.errors.no_room", room="-".join(place))

@@ -149,22 +149,32 @@ class Chaser:
         """Every issue that is chased: being handled, unaccepted, or a return request."""
         cfg, cal = self.config, self.calendar
         chases = [
-            Chase(c.number, c.grid, c.handler, ladder(c, cfg, cal),
-                  f"chase:{c.number}:{to_db(c.resolve_by)}:")
+            Chase(
+                c.number,
+                c.grid,
+                c.handler,
+                ladder(c, cfg, cal),
+                f"chase:{c.number}:{to_db(c.resolve_by)}:",
+            )
             for c in await self.stats.chase_candidates()
-        ]  # fmt: skip
+        ]
         chases += [
-            Chase(r.number, r.grid, None,
-                  worker_ladder(UNACCEPTED, r.respond_by, r.urgent, cfg, cal),
-                  f"respond:{r.number}:{to_db(r.respond_by)}:")
+            Chase(
+                r.number,
+                r.grid,
+                None,
+                worker_ladder(UNACCEPTED, r.respond_by, r.urgent, cfg, cal),
+                f"respond:{r.number}:{to_db(r.respond_by)}:",
+            )
             for r in await self.stats.unaccepted(now)
-        ]  # fmt: skip
+        ]
         for q in await self.stats.return_requests():
             # Deciding a return request has the 受理 time limit, counted from the request.
             deadline = cal.add(q.requested_at, self.issues.limit_for(q.category, q.urgent).respond)
             steps = worker_ladder(RETURN_WAITING, deadline, q.urgent, cfg, cal)
-            chases.append(Chase(q.number, q.grid, None, steps,
-                                f"return:{q.number}:{to_db(q.requested_at)}:"))  # fmt: skip
+            chases.append(
+                Chase(q.number, q.grid, None, steps, f"return:{q.number}:{to_db(q.requested_at)}:")
+            )
         return chases
 
     async def _send(self, chase: Chase, step: Step) -> list[ScheduleNotice]:
@@ -172,10 +182,15 @@ class Chaser:
         await self.issues.note_event(issue, step.action, actor_id=None, role=SYSTEM)
         values = {"step": step.name, "action": step.action.value}
         return [
-            ScheduleNotice(NoticeKind.CHASE, person, template=step.action.value,
-                           values=values, issue_no=chase.number)
+            ScheduleNotice(
+                NoticeKind.CHASE,
+                person,
+                template=step.action.value,
+                values=values,
+                issue_no=chase.number,
+            )
             for person in self._people(chase, step.audience)
-        ]  # fmt: skip
+        ]
 
     def _people(self, chase: Chase, audience: tuple[str, ...]) -> list[int]:
         grid = self.config.grid_by_key(chase.grid)

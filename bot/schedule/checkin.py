@@ -132,9 +132,13 @@ class CheckinService:
         for enrolment in await self.repo.active():
             await self.repo.asked(enrolment.id, str(day), self.clock.now())
             notices.append(
-                ScheduleNotice(NoticeKind.CHECKIN_ASK, enrolment.user_id,
-                               enrolment_id=enrolment.id, day=str(day))
-            )  # fmt: skip
+                ScheduleNotice(
+                    NoticeKind.CHECKIN_ASK,
+                    enrolment.user_id,
+                    enrolment_id=enrolment.id,
+                    day=str(day),
+                )
+            )
         return notices
 
     async def alert_unconfirmed(self, day: date) -> list[ScheduleNotice]:
@@ -167,25 +171,34 @@ class CheckinService:
         return max(int(step), 0)
 
     def _alerts(
-        self, enrolment: EnrolmentRecord, alert_id: int, day: str, people: tuple[int, ...],
+        self,
+        enrolment: EnrolmentRecord,
+        alert_id: int,
+        day: str,
+        people: tuple[int, ...],
         step: int = 0,
-    ) -> list[ScheduleNotice]:  # fmt: skip
+    ) -> list[ScheduleNotice]:
         hours = step * self.config.schedule.checkin.escalate_after.amount
         return [
             ScheduleNotice(
-                NoticeKind.CHECKIN_ALERT, person, values=self.alert_values(enrolment, person)
-                | {"step": step, "hours": hours},
-                enrolment_id=enrolment.id, alert_id=alert_id, day=day,
+                NoticeKind.CHECKIN_ALERT,
+                person,
+                values=self.alert_values(enrolment, person) | {"step": step, "hours": hours},
+                enrolment_id=enrolment.id,
+                alert_id=alert_id,
+                day=day,
             )
             for person in people
-        ]  # fmt: skip
+        ]
 
     def alert_values(self, enrolment: EnrolmentRecord, person: int) -> dict[str, object]:
         """What an alert tells ``person``: only ever sent in a private chat."""
         return {
-            "resident": enrolment.user_id, "name": enrolment.name,
-            "location": enrolment.location, "family": self.is_family(enrolment, person),
-        }  # fmt: skip
+            "resident": enrolment.user_id,
+            "name": enrolment.name,
+            "location": enrolment.location,
+            "family": self.is_family(enrolment, person),
+        }
 
     def today(self) -> date:
         return local_day(self.clock.now(), self.config)

@@ -86,20 +86,29 @@ class DigestService:
         alerts, alerts_open = await self.checkins.alert_counts(start, end)
         best, worst = await self._handlers(back30, end)
         return Digest(
-            weekly=weekly, start=start_day, end=today,
+            weekly=weekly,
+            start=start_day,
+            end=today,
             counts=await self.stats.event_counts(start, end),
             open_now=await self.stats.open_count(),
             overdue_now=await self.stats.overdue_count(now),
             overdue=await self._overdue(now),
-            rates=await self._rates(start, end), rates_30=rates_30, rates_prev_30=rates_prev,
+            rates=await self._rates(start, end),
+            rates_30=rates_30,
+            rates_prev_30=rates_prev,
             changes=compare(rates_30, rates_prev),
             categories=tuple(
                 (self._category(key), count)
                 for key, count in await self.stats.top_categories(back30, end, TOP)
             ),
-            best=best, worst=worst, alerts=alerts, alerts_open=alerts_open, today=reminders,
-            trend=await self._trend(today), grids=await self._grids(now),
-        )  # fmt: skip
+            best=best,
+            worst=worst,
+            alerts=alerts,
+            alerts_open=alerts_open,
+            today=reminders,
+            trend=await self._trend(today),
+            grids=await self._grids(now),
+        )
 
     async def _grids(self, now: datetime) -> tuple[tuple[str, int, int], ...]:
         grids = self.config.community.grids
@@ -127,10 +136,11 @@ class DigestService:
     async def _overdue(self, now: datetime) -> tuple[Overdue, ...]:
         rows = await self.stats.overdue(now, OVERDUE_SHOWN)
         return tuple(
-            Overdue(number, self._category(category), (now - reported).days,
-                    self._handler(handler))
+            Overdue(
+                number, self._category(category), (now - reported).days, self._handler(handler)
+            )
             for number, category, reported, handler in rows
-        )  # fmt: skip
+        )
 
     async def _handlers(
         self, start: datetime, end: datetime

@@ -121,13 +121,25 @@ def _of_nominal(
         yield Due(f"rule:{rule.key}:{nominal}:skip", Kind.RULE, at, rule.key, "today", skip=True)
         return
     yield Due(
-        f"rule:{rule.key}:{happens}:today", Kind.RULE, at_local(happens, rule.time, config),
-        rule.key, "today", happens=happens, nominal=nominal,
-    )  # fmt: skip
+        f"rule:{rule.key}:{happens}:today",
+        Kind.RULE,
+        at_local(happens, rule.time, config),
+        rule.key,
+        "today",
+        happens=happens,
+        nominal=nominal,
+    )
     if rule.day_before is not None:
         eve = at_local(happens - _DAY, rule.day_before, config)
-        yield Due(f"rule:{rule.key}:{happens}:eve", Kind.RULE, eve, rule.key, "eve",
-                  happens=happens, nominal=nominal)  # fmt: skip
+        yield Due(
+            f"rule:{rule.key}:{happens}:eve",
+            Kind.RULE,
+            eve,
+            rule.key,
+            "eve",
+            happens=happens,
+            nominal=nominal,
+        )
 
 
 def daily_occurrences(start: datetime, end: datetime, config: Config) -> Iterator[Due]:
@@ -135,8 +147,13 @@ def daily_occurrences(start: datetime, end: datetime, config: Config) -> Iterato
     schedule = config.schedule
     day = local_day(start, config) - _DAY
     while day <= local_day(end, config):
-        yield Due(f"digest:daily:{day}", Kind.DIGEST, at_local(day, schedule.digest.time, config),
-                  "daily", str(day))  # fmt: skip
+        yield Due(
+            f"digest:daily:{day}",
+            Kind.DIGEST,
+            at_local(day, schedule.digest.time, config),
+            "daily",
+            str(day),
+        )
         if day.isoweekday() == schedule.digest.weekly_weekday:
             at = at_local(day, schedule.digest.time, config)
             yield Due(f"digest:weekly:{day}", Kind.DIGEST, at, "weekly", str(day))

@@ -108,26 +108,35 @@ class ScheduleNotifier:
             key = "day" if (moved.year, moved.month) == (local.year, local.month) else "date"
             moved_from = self.t(f"schedule.moved.{key}", month=moved.month, day=moved.day)
         return self.render(
-            f"schedule/{notice.template}", variant=values["variant"], when=self.when(event),
+            f"schedule/{notice.template}",
+            variant=values["variant"],
+            when=self.when(event),
             moved_from=moved_from,
-        )  # fmt: skip
+        )
 
     async def _chase(self, notice: ScheduleNotice) -> None:
         assert notice.issue_no is not None
         issue = await issue_service(self.services).load(notice.issue_no)
         audience = audience_of(self.config, issue, notice.chat_id)
         days = next(
-            (s.after_working_days for i, s in enumerate(self.config.schedule.chase.ladder, 1)
-             if notice.values.get("step") == f"escalate{i}"), 0,
-        )  # fmt: skip
+            (
+                s.after_working_days
+                for i, s in enumerate(self.config.schedule.chase.ladder, 1)
+                if notice.values.get("step") == f"escalate{i}"
+            ),
+            0,
+        )
         step = notice.values["step"]
-        text = self.render("schedule/chase", issue=self.issues.fields(issue, audience),
-                           step=step, days=days)  # fmt: skip
+        text = self.render(
+            "schedule/chase", issue=self.issues.fields(issue, audience), step=step, days=days
+        )
         if step in WAITING_FOR_WORKERS:  # the worker acts straight from the reminder
             await self.services.outbox.send_message(
-                notice.chat_id, text, reply_markup=self.issues.card_buttons(issue),
+                notice.chat_id,
+                text,
+                reply_markup=self.issues.card_buttons(issue),
                 ref=chase_ref(issue.number, notice.chat_id),
-            )  # fmt: skip
+            )
         else:
             await self.services.outbox.send_message(notice.chat_id, text)
 
@@ -135,8 +144,12 @@ class ScheduleNotifier:
         outbox, checkin = self.services.outbox, self.config.schedule.checkin
         if notice.kind is NoticeKind.CHECKIN_CONSENT:
             assert notice.enrolment_id is not None
-            text = self.render("schedule/checkin_consent", ask=f"{checkin.ask:%H:%M}",
-                               deadline=f"{checkin.deadline:%H:%M}", volunteer=True)  # fmt: skip
+            text = self.render(
+                "schedule/checkin_consent",
+                ask=f"{checkin.ask:%H:%M}",
+                deadline=f"{checkin.deadline:%H:%M}",
+                volunteer=True,
+            )
             markup = button(self.t("schedule.buttons.consent"), f"ck:c:{notice.enrolment_id}")
             await outbox.send_message(notice.chat_id, text, reply_markup=markup)
         elif notice.kind is NoticeKind.CHECKIN_ASK:
@@ -144,25 +157,33 @@ class ScheduleNotifier:
             ref = ask_ref(notice.enrolment_id, notice.day)
             data = f"ck:ok:{notice.enrolment_id}:{notice.day}"
             markup = button(self.t("schedule.buttons.fine"), data)
-            await outbox.send_message(notice.chat_id, self.render("schedule/checkin_ask"),
-                                      reply_markup=markup, ref=ref)  # fmt: skip
+            await outbox.send_message(
+                notice.chat_id, self.render("schedule/checkin_ask"), reply_markup=markup, ref=ref
+            )
         else:
             assert notice.alert_id is not None
             family = bool(notice.values["family"])
             markup = outcome_buttons(self.t, notice.alert_id, family=family)
-            await outbox.send_message(notice.chat_id, self.alert_text(notice.values),
-                                      reply_markup=markup,
-                                      ref=alert_ref(notice.alert_id, notice.chat_id))  # fmt: skip
+            await outbox.send_message(
+                notice.chat_id,
+                self.alert_text(notice.values),
+                reply_markup=markup,
+                ref=alert_ref(notice.alert_id, notice.chat_id),
+            )
 
     def alert_text(self, values: Mapping[str, Any], outcome: str | None = None) -> str:
         """A 窗帘之约 alert (private chats only: it names the resident), for staff or family."""
         template = "checkin_family" if values["family"] else "checkin_alert"
         return self.render(
-            f"schedule/{template}", resident=values["resident"], name=values["name"],
-            location=values["location"], step=values.get("step", 0),
-            hours=values.get("hours", 0), outcome=outcome,
+            f"schedule/{template}",
+            resident=values["resident"],
+            name=values["name"],
+            location=values["location"],
+            step=values.get("step", 0),
+            hours=values.get("hours", 0),
+            outcome=outcome,
             deadline=f"{self.config.schedule.checkin.deadline:%H:%M}",
-        )  # fmt: skip
+        )
 
     async def alert_closed(self, alert_id: int, enrolment: EnrolmentRecord, outcome: str) -> None:
         """Show the outcome, without buttons, on every copy of the alert anyone received."""

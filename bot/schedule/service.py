@@ -146,9 +146,10 @@ class ScheduleService:
         found = [d for d in daily_occurrences(start, end, self.config) if d.at >= start]
         for rule in self.config.schedule.rules:
             found += [
-                d for d in rule_occurrences(rule, start, end, self.calendar, self.config)
+                d
+                for d in rule_occurrences(rule, start, end, self.calendar, self.config)
                 if d.at >= start
-            ]  # fmt: skip
+            ]
         return found
 
     def _outcome(self, due: Due, now: datetime, grace: timedelta, paused: set[str]) -> Outcome:
@@ -181,12 +182,14 @@ class ScheduleService:
         rule = self._rule(due.subject)
         happens = due.happens or local_day(due.at, self.config)
         values = {
-            "variant": due.variant, "at": due.at, "rule": rule.key,
+            "variant": due.variant,
+            "at": due.at,
+            "rule": rule.key,
             # the event itself, which an eve reminder announces for tomorrow (item 17)
             "event_at": at_local(happens, rule.time, self.config),
             # set when a holiday moved it: the messages say from which day (item 20)
             "moved_from": due.nominal if due.nominal not in (None, happens) else None,
-        }  # fmt: skip
+        }
         return [
             ScheduleNotice(NoticeKind.ANNOUNCEMENT, chat, template=rule.template, values=values)
             for chat in await self._audience(rule)

@@ -58,8 +58,16 @@ class PollService:
         title, options = parts[0], [p for p in parts[1:] if p]
         if not title or not 2 <= len(options) <= MAX_OPTIONS:
             raise InvalidInput("votes.errors.poll_usage")
-        new = NewVote("advisory", title, chat_id, grid, actor, self.votes.deadline(days),
-                      options=tuple(options), anonymous=anonymous)  # fmt: skip
+        new = NewVote(
+            "advisory",
+            title,
+            chat_id,
+            grid,
+            actor,
+            self.votes.deadline(days),
+            options=tuple(options),
+            anonymous=anonymous,
+        )
         vote_id = await self.repo.create(new, (), self.votes.clock.now())
         await self.repo.set_question(vote_id, question.format(title=title, number=vote_id)[:300])
         return await self._get(vote_id, "advisory")
@@ -112,8 +120,7 @@ class PollService:
         self.votes.check_convenor(actor, grid)
         if len(args) < 2 or not args[0].isdigit() or int(args[0]) < 1:
             raise InvalidInput("votes.errors.residents_usage")
-        new = NewVote("residents", " ".join(args[1:]), chat_id, grid, actor,
-                      self.votes.deadline())  # fmt: skip
+        new = NewVote("residents", " ".join(args[1:]), chat_id, grid, actor, self.votes.deadline())
         vote_id = await self.repo.create(new, (), self.votes.clock.now())
         await self.repo.set_counts(vote_id, "eligible", int(args[0]))
         return await self.meeting(vote_id)

@@ -74,8 +74,12 @@ def scope_text(t: Renderer, stored: str, config: Config) -> str:
     except InvalidInput:  # a grid since removed from the config: its key is all there is
         return stored.partition(":")[2] or stored
     grid = config.grid_by_key(scope.grid) if scope.grid else None
-    return t.text(f"votes.scope.{scope.kind}", building=scope.building, unit=scope.unit,
-                  grid=grid.name if grid else "")  # fmt: skip
+    return t.text(
+        f"votes.scope.{scope.kind}",
+        building=scope.building,
+        unit=scope.unit,
+        grid=grid.name if grid else "",
+    )
 
 
 def markup(rows: list[list[tuple[str, str]]]) -> dict[str, Any]:
@@ -106,24 +110,37 @@ class VoteNotifier:
             "electors": r.electors,
         }
         return self.t.render(
-            "votes/owners_announce", number=vote.id, title=vote.title, scope=self.scope(vote),
+            "votes/owners_announce",
+            number=vote.id,
+            title=vote.title,
+            scope=self.scope(vote),
             matter=self.t.text(f"votes.matters.{r.matter.value}"),
-            special=r.matter is Matter.SPECIAL, deadline=self.when(vote.deadline),
-            closed=vote.state != "open", p=progress,
-        )  # fmt: skip
+            special=r.matter is Matter.SPECIAL,
+            deadline=self.when(vote.deadline),
+            closed=vote.state != "open",
+            p=progress,
+        )
 
     def _convenor_buttons(self, vote_id: int) -> dict[str, Any]:
         t = self.t.text
-        return markup([[(t("votes.buttons.remind"), f"vo:r:{vote_id}"),
-                        (t("votes.buttons.close"), f"vo:c:{vote_id}")]])  # fmt: skip
+        return markup(
+            [
+                [
+                    (t("votes.buttons.remind"), f"vo:r:{vote_id}"),
+                    (t("votes.buttons.close"), f"vo:c:{vote_id}"),
+                ]
+            ]
+        )
 
     async def announce_owners(self, ov: OwnersVote) -> None:
         """The group announcement, then each verified owner's private ballot."""
         vote, outbox = ov.vote, self.services.outbox
         await outbox.send_message(
-            vote.chat_id, self._announce_text(ov), ref=f"vote:{vote.id}:group",
+            vote.chat_id,
+            self._announce_text(ov),
+            ref=f"vote:{vote.id}:group",
             reply_markup=self._convenor_buttons(vote.id),
-        )  # fmt: skip
+        )
         for elector in ov.electors:
             for user in elector.user_ids:
                 await self.send_ballot(ov, user)
@@ -131,38 +148,50 @@ class VoteNotifier:
     async def update_progress(self, ov: OwnersVote) -> None:
         buttons = self._convenor_buttons(ov.vote.id) if ov.vote.state == "open" else None
         await self.services.outbox.edit_message(
-            f"vote:{ov.vote.id}:group", ov.vote.chat_id, self._announce_text(ov),
-            reply_markup=buttons or {"inline_keyboard": []}, coalesce=True,
-        )  # fmt: skip
+            f"vote:{ov.vote.id}:group",
+            ov.vote.chat_id,
+            self._announce_text(ov),
+            reply_markup=buttons or {"inline_keyboard": []},
+            coalesce=True,
+        )
 
     def ballot(self, ov: OwnersVote, user: int, choice: Choice | None, reminder: bool) -> str:
         elector = next(e for e in ov.electors if user in e.user_ids)
         return self.t.render(
-            "votes/ballot", number=ov.vote.id, title=ov.vote.title, rooms=elector.rooms,
+            "votes/ballot",
+            number=ov.vote.id,
+            title=ov.vote.title,
+            rooms=elector.rooms,
             area=square_metres(elector.area_centi),
-            deadline=self.when(ov.vote.deadline), reminder=reminder,
+            deadline=self.when(ov.vote.deadline),
+            reminder=reminder,
             choice=self.t.text(f"votes.choices.{choice.value}") if choice else "",
             can_change=self.services.config.votes.ballot_change == "allowed",
-        )  # fmt: skip
+        )
 
     def ballot_buttons(self, vote_id: int) -> dict[str, Any]:
         t = self.t.text
-        return markup([[(t(f"votes.choices.{c.value}"), f"vo:b:{vote_id}:{c.value}")
-                        for c in Choice]])  # fmt: skip
+        return markup(
+            [[(t(f"votes.choices.{c.value}"), f"vo:b:{vote_id}:{c.value}") for c in Choice]]
+        )
 
     async def send_ballot(self, ov: OwnersVote, user: int, *, reminder: bool = False) -> None:
         await self.services.outbox.send_message(
-            user, self.ballot(ov, user, None, reminder), ref=f"vote:{ov.vote.id}:ballot:{user}",
+            user,
+            self.ballot(ov, user, None, reminder),
+            ref=f"vote:{ov.vote.id}:ballot:{user}",
             reply_markup=self.ballot_buttons(ov.vote.id),
-        )  # fmt: skip
+        )
 
     async def show_cast(self, ov: OwnersVote, user: int, choice: Choice) -> None:
         """Edit the owner's ballot to show their choice; the group line changes, not the choice."""
         allowed = self.services.config.votes.ballot_change == "allowed"
         await self.services.outbox.edit_message(
-            f"vote:{ov.vote.id}:ballot:{user}", user, self.ballot(ov, user, choice, False),
+            f"vote:{ov.vote.id}:ballot:{user}",
+            user,
+            self.ballot(ov, user, choice, False),
             reply_markup=self.ballot_buttons(ov.vote.id) if allowed else {"inline_keyboard": []},
-        )  # fmt: skip
+        )
         await self.update_progress(ov)
 
     async def owners_result(self, ov: OwnersVote) -> None:
@@ -179,20 +208,28 @@ class VoteNotifier:
             "yes_need": ("≥ " if r.matter is Matter.SPECIAL else "> ") + need,
         }
         text = self.t.render(
-            "votes/owners_result", number=ov.vote.id, title=ov.vote.title, passed=r.passed,
+            "votes/owners_result",
+            number=ov.vote.id,
+            title=ov.vote.title,
+            passed=r.passed,
             scope=self.scope(ov.vote),
-            matter=t(f"votes.matters.{r.matter.value}"), special=r.matter is Matter.SPECIAL,
-            r=values, reasons="；".join(t(f"votes.failed.{f}") for f in r.failed),
-        )  # fmt: skip
+            matter=t(f"votes.matters.{r.matter.value}"),
+            special=r.matter is Matter.SPECIAL,
+            r=values,
+            reasons="；".join(t(f"votes.failed.{f}") for f in r.failed),
+        )
         await self.update_progress(ov)
         await self.services.outbox.send_message(ov.vote.chat_id, text)
 
     # -- advisory polls and residents' meetings ------------------------------------------------
 
     async def send_poll(self, vote: VoteRecord) -> None:
-        payload = {"chat_id": vote.chat_id, "question": vote.question or vote.title,
-                   "options": [{"text": o} for o in vote.options],
-                   "is_anonymous": vote.anonymous}  # fmt: skip
+        payload = {
+            "chat_id": vote.chat_id,
+            "question": vote.question or vote.title,
+            "options": [{"text": o} for o in vote.options],
+            "is_anonymous": vote.anonymous,
+        }
         await self.services.outbox.queue(
             vote.chat_id, "sendPoll", payload, ref=f"vote:{vote.id}:poll"
         )
@@ -203,9 +240,13 @@ class VoteNotifier:
         await self.services.outbox.queue(vote.chat_id, "stopPoll", stop)
         options = [{"text": o, "count": n} for o, n in zip(vote.options, r.counts, strict=True)]
         text = self.t.render(
-            "votes/advisory_result", number=vote.id, title=vote.title, options=options,
-            cast=r.cast, winner=None if r.winner is None else vote.options[r.winner],
-        )  # fmt: skip
+            "votes/advisory_result",
+            number=vote.id,
+            title=vote.title,
+            options=options,
+            cast=r.cast,
+            winner=None if r.winner is None else vote.options[r.winner],
+        )
         await self.services.outbox.send_message(vote.chat_id, text)
 
     async def residents_result(self, found: MeetingVote) -> None:
@@ -213,16 +254,27 @@ class VoteNotifier:
         reasons = (
             "" if r is None else "；".join(self.t.text(f"votes.failed.{f}") for f in r.failed)
         )
-        text = self.t.render("votes/residents_result", number=found.vote.id,
-                             title=found.vote.title, r=r, reasons=reasons)  # fmt: skip
+        text = self.t.render(
+            "votes/residents_result",
+            number=found.vote.id,
+            title=found.vote.title,
+            r=r,
+            reasons=reasons,
+        )
         await self.services.outbox.send_message(found.vote.chat_id, text)
 
     # -- notices -------------------------------------------------------------------------------
 
     async def post_notice(self, notice: NoticeRecord) -> None:
         t = self.t.text
-        buttons = markup([[(t("votes.buttons.ack"), f"nt:a:{notice.id}"),
-                           (t("votes.buttons.unacked"), f"nt:l:{notice.id}")]])  # fmt: skip
+        buttons = markup(
+            [
+                [
+                    (t("votes.buttons.ack"), f"nt:a:{notice.id}"),
+                    (t("votes.buttons.unacked"), f"nt:l:{notice.id}"),
+                ]
+            ]
+        )
         text = self.t.render("votes/notice", number=notice.id, body=notice.body)
         await self.services.outbox.send_message(
             notice.chat_id, text, ref=f"notice:{notice.id}", reply_markup=buttons
@@ -231,10 +283,14 @@ class VoteNotifier:
     async def unacked(self, status: NoticeStatus, to: int) -> None:
         n = status.notice
         text = self.t.render(
-            "votes/unacked", number=n.id, excerpt=n.body[:30], acked=status.acked_households,
-            households=status.households, unverified=status.unverified_acks,
+            "votes/unacked",
+            number=n.id,
+            excerpt=n.body[:30],
+            acked=status.acked_households,
+            households=status.households,
+            unverified=status.unverified_acks,
             missing=rooms_text(status.missing),
-        )  # fmt: skip
+        )
         buttons = None
         if status.missing:
             buttons = markup([[(self.t.text("votes.buttons.remind_notice"), f"nt:r:{n.id}")]])
@@ -245,8 +301,9 @@ class VoteNotifier:
         for user in sent.sent:
             text = self.t.render("votes/notice_reminder", number=n.id, body=n.body)
             await self.services.outbox.send_message(user, text)
-        text = self.t.render("votes/notice_reminded", sent=len(sent.sent),
-                             unreachable=sent.unreachable)  # fmt: skip
+        text = self.t.render(
+            "votes/notice_reminded", sent=len(sent.sent), unreachable=sent.unreachable
+        )
         await self.services.outbox.send_message(to, text)
 
     async def reaches_privately(self, user_id: int) -> bool:

@@ -24,8 +24,12 @@ from bot.votes.scope import scope_of
 from storage.votes.repo import ElectorRow, NewVote, ScopeHousehold, VoteRecord, VoteRepo
 
 _CONVENORS: Final = frozenset({Role.WORKER, Role.LEADER, Role.SECRETARY})
-_MATTERS: Final = {"ordinary": Matter.ORDINARY, "一般": Matter.ORDINARY,
-                   "special": Matter.SPECIAL, "重大": Matter.SPECIAL}  # fmt: skip
+_MATTERS: Final = {
+    "ordinary": Matter.ORDINARY,
+    "一般": Matter.ORDINARY,
+    "special": Matter.SPECIAL,
+    "重大": Matter.SPECIAL,
+}
 _DAYS: Final = re.compile(r"^(\d{1,3})(?:d|天)$")
 
 
@@ -127,8 +131,16 @@ class VoteService:
         if not households:
             raise NotFound("votes.errors.empty_scope", scope=args[0])
         electors = electorate(households, await self.repo.verified_owners())
-        new = NewVote("owners", title, chat_id, grid, actor, self.deadline(days),
-                      matter=matter.value, scope=scope.canonical)  # fmt: skip
+        new = NewVote(
+            "owners",
+            title,
+            chat_id,
+            grid,
+            actor,
+            self.deadline(days),
+            matter=matter.value,
+            scope=scope.canonical,
+        )
         vote_id = await self.repo.create(new, electors, self.clock.now())
         return await self.owners_vote(vote_id)
 
@@ -175,8 +187,12 @@ class VoteService:
     async def non_voters(self, vote_id: int) -> list[int]:
         """Verified owners whose elector has no ballot yet."""
         voted = {b.elector for b in await self.repo.ballots(vote_id)}
-        return [u for e in await self.repo.electors(vote_id) if e.elector not in voted
-                for u in e.user_ids]  # fmt: skip
+        return [
+            u
+            for e in await self.repo.electors(vote_id)
+            if e.elector not in voted
+            for u in e.user_ids
+        ]
 
     async def remind(self, vote_id: int, actor: int | None = None) -> list[int]:
         """Owners who have not voted and have not been reminded yet; each is reminded once."""
@@ -186,8 +202,11 @@ class VoteService:
         if not self.is_open(found.vote):
             raise UserError("votes.errors.closed")
         now = self.clock.now()
-        return [u for u in await self.non_voters(vote_id)
-                if await self.repo.claim_reminder(vote_id, u, now)]  # fmt: skip
+        return [
+            u
+            for u in await self.non_voters(vote_id)
+            if await self.repo.claim_reminder(vote_id, u, now)
+        ]
 
     async def due_reminders(self, now: datetime) -> list[tuple[OwnersVote, list[int]]]:
         """Open owners' votes within ``remind_before_hours`` of their deadline: remind once."""

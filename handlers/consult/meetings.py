@@ -46,8 +46,9 @@ async def create_or_view(update: Update, context: BotContext) -> None:
         else:
             created = await meetings.create(message.from_user.id, rest)
             await notify.announce(created.view)
-            text = context.t.text("meetings.replies.announced", number=created.view.id,
-                                  groups=len(created.chats))  # fmt: skip
+            text = context.t.text(
+                "meetings.replies.announced", number=created.view.id, groups=len(created.chats)
+            )
             await say_text(context, message, text)
     except UserError as error:
         await say_text(context, message, error.render(context.t.text))
@@ -57,13 +58,17 @@ def actions(context: BotContext) -> dict[str, tuple[Act, str | None]]:
     """Typed commands by name: what they do and the reply key (None: the view is the reply)."""
     s = meeting_service(context.services)
     return {
-        "suggest": (lambda n, u, text: s.suggest(n, u.id, u.full_name, text, "private"),
-                    "meetings.replies.suggested"),
+        "suggest": (
+            lambda n, u, text: s.suggest(n, u.id, u.full_name, text, "private"),
+            "meetings.replies.suggested",
+        ),
         "resolution": (lambda n, u, text: s.resolve(n, u.id, text), "meetings.replies.resolved"),
         "minutes": (lambda n, u, text: s.close(n, u.id), None),
-        "object": (lambda n, u, text: s.object(n, u.id, u.full_name, text),
-                   "meetings.replies.objected"),
-    }  # fmt: skip
+        "object": (
+            lambda n, u, text: s.object(n, u.id, u.full_name, text),
+            "meetings.replies.objected",
+        ),
+    }
 
 
 async def act_by_command(update: Update, context: BotContext) -> None:
@@ -90,9 +95,13 @@ async def act_by_command(update: Update, context: BotContext) -> None:
 
 
 async def after(
-    context: BotContext, message: Message, command: str, view: MeetingView, text: str,
+    context: BotContext,
+    message: Message,
+    command: str,
+    view: MeetingView,
+    text: str,
     reply_key: str | None,
-) -> None:  # fmt: skip
+) -> None:
     """Tell whoever needs to know, then confirm to the person who typed it."""
     notify = MeetingNotifier(context.services)
     name = message.from_user.full_name if message.from_user else ""
@@ -112,8 +121,11 @@ def _meeting_of_reply(message: Message) -> int | None:
     markup = replied.reply_markup if replied is not None else None
     for row in markup.inline_keyboard if markup is not None else ():
         for button in row:
-            match = _CALLBACK.match(button.callback_data or "") if isinstance(
-                button.callback_data, str) else None  # fmt: skip
+            match = (
+                _CALLBACK.match(button.callback_data or "")
+                if isinstance(button.callback_data, str)
+                else None
+            )
             if match is not None:
                 return parse_id(match.group(2))
     return None

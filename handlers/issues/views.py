@@ -101,9 +101,13 @@ async def show_private(
     notify = notifier(context)
     audience = audience_of(context.services.config, issue, viewer)
     text = notify.render(
-        "detail", issue, audience, events=event_rows(notify, events), group=False,
+        "detail",
+        issue,
+        audience,
+        events=event_rows(notify, events),
+        group=False,
         following=following and viewer in issue.reporter_ids,
-    )  # fmt: skip
+    )
     await context.services.outbox.send_message(message.chat_id, text)
     return issue
 

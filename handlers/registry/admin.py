@@ -62,9 +62,15 @@ async def change_role(update: Update, context: BotContext) -> None:
         await say_error(context, message, error)
         return
     await say(
-        context, message, "role_changed", action=command, changed=outcome.changed, who=name,
-        role=context.t.text(f"registry.role.{outcome.role.value}"), grid=outcome.grid,
-    )  # fmt: skip
+        context,
+        message,
+        "role_changed",
+        action=command,
+        changed=outcome.changed,
+        who=name,
+        role=context.t.text(f"registry.role.{outcome.role.value}"),
+        grid=outcome.grid,
+    )
 
 
 async def bind_group(update: Update, context: BotContext) -> None:
@@ -88,9 +94,14 @@ async def bind_group(update: Update, context: BotContext) -> None:
     )
     config_grid = context.services.config.grid_by_key(bound)
     await say(
-        context, message, "bound", grid=bound, member=member, can_read=can_read,
+        context,
+        message,
+        "bound",
+        grid=bound,
+        member=member,
+        can_read=can_read,
         grid_name=config_grid.name if config_grid else bound,
-    )  # fmt: skip
+    )
 
 
 async def import_sheet(update: Update, context: BotContext) -> None:
@@ -108,18 +119,28 @@ async def import_sheet(update: Update, context: BotContext) -> None:
         )
     except ImportRefused as refused:
         lines = [
-            t.text("registry.import.problem_line", row=p.row,
-                   message=t.text(f"registry.problem.{p.key}", **p.values))
-            if p.row else t.text(f"registry.problem.{p.key}", **p.values)
+            t.text(
+                "registry.import.problem_line",
+                row=p.row,
+                message=t.text(f"registry.problem.{p.key}", **p.values),
+            )
+            if p.row
+            else t.text(f"registry.problem.{p.key}", **p.values)
             for p in refused.problems
-        ]  # fmt: skip
+        ]
         await say(context, message, "import_refused", title=refused.render(t.text), lines=lines)
         return
     except UserError as error:
         await say_error(context, message, error)
         return
-    await say(context, message, "import_summary", added=summary.added,
-              updated=summary.updated, unchanged=summary.unchanged)  # fmt: skip
+    await say(
+        context,
+        message,
+        "import_summary",
+        added=summary.added,
+        updated=summary.updated,
+        unchanged=summary.unchanged,
+    )
 
 
 def _period(args: list[str], today: date) -> tuple[date, date]:
@@ -147,9 +168,12 @@ async def send_ledger(update: Update, context: BotContext) -> None:
         await say_error(context, message, error)
         return
     caption = context.t.render(
-        "registry/ledger_caption", community=services.config.community.name,
-        start=start.isoformat(), end=end.isoformat(), count=len(rows),
-    )  # fmt: skip
+        "registry/ledger_caption",
+        community=services.config.community.name,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        count=len(rows),
+    )
     name = f"ledger-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"
     await services.outbox.send_document(
         actor.id, ledger_xlsx(rows, context.t), name, caption=caption

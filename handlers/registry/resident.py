@@ -149,9 +149,13 @@ async def send_claim(context: BotContext, user_id: int, name: str, claim: Claim)
         user_id, t.render("registry/claim_sent", place=where, relation=relation)
     )
     card = t.render(
-        "registry/claim_request", name=name, place=where, relation=relation,
-        owners=claim.household.owner_names, decided=False,
-    )  # fmt: skip
+        "registry/claim_request",
+        name=name,
+        place=where,
+        relation=relation,
+        owners=claim.household.owner_names,
+        decided=False,
+    )
     markup = review_keyboard(t, user_id, claim.household.id)
     for worker in claim.reviewers:
         ref = f"reg:claim:{user_id}:{claim.household.id}:{worker}"
@@ -187,10 +191,15 @@ async def tell_decision(context: BotContext, by: str, decision: Decision) -> Non
     )
     await outbox.send_message(decision.user_id, text)
     card = t.render(
-        "registry/claim_request", name=decision.name, place=where,
-        relation=relation, owners=decision.household.owner_names, decided=True,
-        approved=decision.approved, by=by,
-    )  # fmt: skip
+        "registry/claim_request",
+        name=decision.name,
+        place=where,
+        relation=relation,
+        owners=decision.household.owner_names,
+        decided=True,
+        approved=decision.approved,
+        by=by,
+    )
     for worker in registry(context.services).reviewers(decision.household.grid):
         ref = f"reg:claim:{decision.user_id}:{decision.household.id}:{worker}"
         if await outbox.repo.message_id_for(ref) is not None:

@@ -49,14 +49,17 @@ async def list_rules(update: Update, context: BotContext) -> None:
     when = notifier(context).when
     rows = [
         {
-            "key": v.rule.key, "name": context.t.text(f"schedule.rules.{v.rule.template}"),
-            "paused": v.paused, "days": "、".join(str(d) for d in v.rule.days),
+            "key": v.rule.key,
+            "name": context.t.text(f"schedule.rules.{v.rule.template}"),
+            "paused": v.paused,
+            "days": "、".join(str(d) for d in v.rule.days),
             "months": "" if len(v.rule.months) == 12 else "、".join(map(str, v.rule.months)),
-            "time": f"{v.rule.time:%H:%M}", "next": when(v.next_at),
+            "time": f"{v.rule.time:%H:%M}",
+            "next": when(v.next_at),
             "holiday": context.t.text(f"schedule.holiday.{v.rule.holiday}"),
         }
         for v in listing.rules
-    ]  # fmt: skip
+    ]
     year = listing.holidays_unknown
     warning = None if year is None else context.t.text("schedule.calendar.unknown_year", year=year)
     await say(context, message, "rules", rules=rows, warning=warning)

@@ -38,11 +38,16 @@ class JielongRecord:
     @classmethod
     def _from_row(cls, row: Row) -> JielongRecord:
         return cls(
-            id=row["id"], chat_id=row["chat_id"], topic=row["topic"], cap=row["cap"],
-            deadline=from_db_or_none(row["deadline"]), starter_id=row["starter_id"],
-            created_at=from_db(row["created_at"]), closed_at=from_db_or_none(row["closed_at"]),
+            id=row["id"],
+            chat_id=row["chat_id"],
+            topic=row["topic"],
+            cap=row["cap"],
+            deadline=from_db_or_none(row["deadline"]),
+            starter_id=row["starter_id"],
+            created_at=from_db(row["created_at"]),
+            closed_at=from_db_or_none(row["closed_at"]),
             closed_by=row["closed_by"],
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)
@@ -71,9 +76,15 @@ class JielongRepo:
             return await tx.insert(
                 "INSERT INTO jielongs (chat_id, topic, cap, deadline, starter_id, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (chat_id, topic, cap, None if deadline is None else to_db(deadline),
-                 starter_id, to_db(now)),
-            )  # fmt: skip
+                (
+                    chat_id,
+                    topic,
+                    cap,
+                    None if deadline is None else to_db(deadline),
+                    starter_id,
+                    to_db(now),
+                ),
+            )
 
     async def get(self, jielong_id: int) -> JielongRecord | None:
         row = await self.db.fetchone("SELECT * FROM jielongs WHERE id = ?", (jielong_id,))

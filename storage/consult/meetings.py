@@ -30,13 +30,19 @@ class MeetingRecord:
     @classmethod
     def _from_row(cls, row: Row) -> MeetingRecord:
         return cls(
-            id=row["id"], title=row["title"], starts_at=from_db(row["starts_at"]),
-            ends_at=from_db(row["ends_at"]), place=row["place"], scope_kind=row["scope_kind"],
-            scope_value=row["scope_value"], convenor_id=row["convenor_id"],
-            created_at=from_db(row["created_at"]), closed_at=from_db_or_none(row["closed_at"]),
+            id=row["id"],
+            title=row["title"],
+            starts_at=from_db(row["starts_at"]),
+            ends_at=from_db(row["ends_at"]),
+            place=row["place"],
+            scope_kind=row["scope_kind"],
+            scope_value=row["scope_value"],
+            convenor_id=row["convenor_id"],
+            created_at=from_db(row["created_at"]),
+            closed_at=from_db_or_none(row["closed_at"]),
             publicity_until=from_db_or_none(row["publicity_until"]),
             final_at=from_db_or_none(row["final_at"]),
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)
@@ -82,9 +88,17 @@ class MeetingRepo:
             number = await tx.insert(
                 "INSERT INTO meetings (title, starts_at, ends_at, place, scope_kind, scope_value,"
                 " convenor_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (new.title, to_db(new.starts_at), to_db(new.ends_at), new.place,
-                 new.scope_kind, new.scope_value, convenor, to_db(now)),
-            )  # fmt: skip
+                (
+                    new.title,
+                    to_db(new.starts_at),
+                    to_db(new.ends_at),
+                    new.place,
+                    new.scope_kind,
+                    new.scope_value,
+                    convenor,
+                    to_db(now),
+                ),
+            )
             await tx.executemany(
                 "INSERT INTO meeting_agenda (meeting_id, position, text) VALUES (?, ?, ?)",
                 [(number, i, text) for i, text in enumerate(new.agenda, 1)],
@@ -149,15 +163,26 @@ class MeetingRepo:
             (meeting_id,),
         )
         return [
-            PersonRecord(r["user_id"], r["name"], bool(r["invited"]),
-                         from_db_or_none(r["signed_up_at"]), from_db_or_none(r["signed_in_at"]))
+            PersonRecord(
+                r["user_id"],
+                r["name"],
+                bool(r["invited"]),
+                from_db_or_none(r["signed_up_at"]),
+                from_db_or_none(r["signed_in_at"]),
+            )
             for r in rows
-        ]  # fmt: skip
+        ]
 
     async def add_suggestion(
-        self, meeting_id: int, user_id: int, name: str, item: int | None, text: str,
-        via: str, now: datetime,
-    ) -> int:  # fmt: skip
+        self,
+        meeting_id: int,
+        user_id: int,
+        name: str,
+        item: int | None,
+        text: str,
+        via: str,
+        now: datetime,
+    ) -> int:
         async with self.db.writing() as tx:
             return await tx.insert(
                 "INSERT INTO meeting_suggestions (meeting_id, user_id, name, agenda_item, text,"
@@ -170,10 +195,17 @@ class MeetingRepo:
             "SELECT * FROM meeting_suggestions WHERE meeting_id = ? ORDER BY id", (meeting_id,)
         )
         return [
-            TextRecord(r["id"], r["user_id"], r["name"], r["text"], from_db(r["created_at"]),
-                       r["agenda_item"], r["via"])
+            TextRecord(
+                r["id"],
+                r["user_id"],
+                r["name"],
+                r["text"],
+                from_db(r["created_at"]),
+                r["agenda_item"],
+                r["via"],
+            )
             for r in rows
-        ]  # fmt: skip
+        ]
 
     async def add_resolution(self, meeting_id: int, text: str, now: datetime) -> int:
         async with self.db.writing() as tx:

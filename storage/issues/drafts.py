@@ -32,6 +32,10 @@ class DraftRepo:
                 "INSERT INTO issue_drafts (user_id, seq, draft, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (user_id) DO UPDATE SET seq = excluded.seq,"
                 " draft = excluded.draft, updated_at = excluded.updated_at",
-                (user_id, seq, None if draft is None else json.dumps(draft, ensure_ascii=False),
-                 to_db(now)),
-            )  # fmt: skip
+                (
+                    user_id,
+                    seq,
+                    None if draft is None else json.dumps(draft, ensure_ascii=False),
+                    to_db(now),
+                ),
+            )

@@ -37,17 +37,27 @@ class LedgerRecord:
     def _from_row(cls, row: Row) -> LedgerRecord:
         contacted = row["contacted"]
         return cls(
-            number=row["number"], type=row["type"], category=row["category"], grid=row["grid"],
-            building=row["building"], unit=row["unit"], location=row["location"],
-            description=row["description"], anonymous=bool(row["anonymous"]),
-            state=row["state"], handler=row["handler"], reporter_id=row["reporter_id"],
-            reporter_name=row["reporter_name"], reported_at=from_db(row["reported_at"]),
+            number=row["number"],
+            type=row["type"],
+            category=row["category"],
+            grid=row["grid"],
+            building=row["building"],
+            unit=row["unit"],
+            location=row["location"],
+            description=row["description"],
+            anonymous=bool(row["anonymous"]),
+            state=row["state"],
+            handler=row["handler"],
+            reporter_id=row["reporter_id"],
+            reporter_name=row["reporter_name"],
+            reported_at=from_db(row["reported_at"]),
             resolve_by=from_db_or_none(row["resolve_by"]),
             closed_at=from_db_or_none(row["closed_at"]),
             resolved_at=from_db_or_none(row["resolved_at"]),
             contacted=None if contacted is None else bool(contacted),
-            solved=row["solved"], satisfaction=row["satisfaction"],
-        )  # fmt: skip
+            solved=row["solved"],
+            satisfaction=row["satisfaction"],
+        )
 
 
 _SQL = """

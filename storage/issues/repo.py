@@ -34,12 +34,28 @@ _PLACEHOLDERS: Final = ", ".join("?" for _ in OPEN_STATES)
 # Columns a service may change with ``update``; anything else is a programming error.
 _UPDATABLE: Final = frozenset(
     {
-        "type", "category", "grid", "building", "unit", "location", "urgent", "state",
-        "handler", "merged_into", "reason", "respond_by", "resolve_by", "accepted_at",
-        "assigned_at", "contacted_at", "resolved_at", "closed_at", "round",
+        "type",
+        "category",
+        "grid",
+        "building",
+        "unit",
+        "location",
+        "urgent",
+        "state",
+        "handler",
+        "merged_into",
+        "reason",
+        "respond_by",
+        "resolve_by",
+        "accepted_at",
+        "assigned_at",
+        "contacted_at",
+        "resolved_at",
+        "closed_at",
+        "round",
         "result",
     }
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -116,23 +132,37 @@ class IssueRecord:
         cls, row: Row, reporters: Sequence[ReporterRecord], photos: Sequence[PhotoRecord]
     ) -> IssueRecord:
         return cls(
-            id=row["id"], number=row["number"], type=row["type"], category=row["category"],
-            grid=row["grid"], building=row["building"], unit=row["unit"],
-            location=row["location"], description=row["description"],
-            urgent=bool(row["urgent"]), private=bool(row["private"]),
-            anonymous=bool(row["anonymous"]), state=row["state"], handler=row["handler"],
-            merged_into=row["merged_into"], reason=row["reason"],
-            source_chat_id=row["source_chat_id"], source_message_id=row["source_message_id"],
-            reported_at=from_db(row["reported_at"]), respond_by=from_db(row["respond_by"]),
+            id=row["id"],
+            number=row["number"],
+            type=row["type"],
+            category=row["category"],
+            grid=row["grid"],
+            building=row["building"],
+            unit=row["unit"],
+            location=row["location"],
+            description=row["description"],
+            urgent=bool(row["urgent"]),
+            private=bool(row["private"]),
+            anonymous=bool(row["anonymous"]),
+            state=row["state"],
+            handler=row["handler"],
+            merged_into=row["merged_into"],
+            reason=row["reason"],
+            source_chat_id=row["source_chat_id"],
+            source_message_id=row["source_message_id"],
+            reported_at=from_db(row["reported_at"]),
+            respond_by=from_db(row["respond_by"]),
             resolve_by=from_db_or_none(row["resolve_by"]),
             accepted_at=from_db_or_none(row["accepted_at"]),
             assigned_at=from_db_or_none(row["assigned_at"]),
             contacted_at=from_db_or_none(row["contacted_at"]),
             resolved_at=from_db_or_none(row["resolved_at"]),
             closed_at=from_db_or_none(row["closed_at"]),
-            round=row["round"], reporters=tuple(reporters), photos=tuple(photos),
+            round=row["round"],
+            reporters=tuple(reporters),
+            photos=tuple(photos),
             result=row["result"],
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)
@@ -211,12 +241,23 @@ class IssueRepo:
                 " VALUES ((SELECT COALESCE(MAX(number), 0) + 1 FROM issues),"
                 " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
-                    new.type, new.category, new.grid, new.building, new.unit,
-                    new.location, new.description, int(new.urgent), int(new.private),
-                    int(new.anonymous), new.source_chat_id, new.source_message_id, stamp,
-                    to_db(new.respond_by), stamp,
+                    new.type,
+                    new.category,
+                    new.grid,
+                    new.building,
+                    new.unit,
+                    new.location,
+                    new.description,
+                    int(new.urgent),
+                    int(new.private),
+                    int(new.anonymous),
+                    new.source_chat_id,
+                    new.source_message_id,
+                    stamp,
+                    to_db(new.respond_by),
+                    stamp,
                 ),
-            )  # fmt: skip
+            )
             row = rows[0]
             if reporter is not None:
                 tx.defer(_ADD_REPORTER, _reporter_params(row["id"], reporter, stamp))
@@ -381,6 +422,14 @@ class IssueRepo:
 
 
 def _reporter_params(issue_id: int, reporter: ReporterRecord, stamp: str) -> tuple[Any, ...]:
-    return (issue_id, reporter.user_id, reporter.display_name, reporter.chat_id,
-            reporter.message_id, reporter.via_issue, reporter.report_type,
-            int(reporter.anonymous), stamp)  # fmt: skip
+    return (
+        issue_id,
+        reporter.user_id,
+        reporter.display_name,
+        reporter.chat_id,
+        reporter.message_id,
+        reporter.via_issue,
+        reporter.report_type,
+        int(reporter.anonymous),
+        stamp,
+    )

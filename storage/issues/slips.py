@@ -97,11 +97,14 @@ class SlipRepo:
     ) -> bool:
         """Record the answers of an open slip; False if it was no longer open."""
         async with self.db.writing() as tx:
-            return await tx.execute(
-                "UPDATE feedback_slips SET state = 'answered', answered_at = ?, contacted = ?,"
-                " solved = ?, satisfaction = ?, comment = ? WHERE id = ? AND state = 'open'",
-                (to_db(now), int(contacted), solved, satisfaction, comment, slip_id),
-            ) == 1  # fmt: skip
+            return (
+                await tx.execute(
+                    "UPDATE feedback_slips SET state = 'answered', answered_at = ?, contacted = ?,"
+                    " solved = ?, satisfaction = ?, comment = ? WHERE id = ? AND state = 'open'",
+                    (to_db(now), int(contacted), solved, satisfaction, comment, slip_id),
+                )
+                == 1
+            )
 
     async def open_count(self, issue_id: int) -> int:
         row = await self.db.fetchone(
@@ -142,19 +145,25 @@ class SlipRepo:
 
     async def mark_reminded(self, slip_id: int, now: datetime) -> bool:
         async with self.db.writing() as tx:
-            return await tx.execute(
-                "UPDATE feedback_slips SET reminded_at = ?"
-                " WHERE id = ? AND state = 'open' AND reminded_at IS NULL",
-                (to_db(now), slip_id),
-            ) == 1  # fmt: skip
+            return (
+                await tx.execute(
+                    "UPDATE feedback_slips SET reminded_at = ?"
+                    " WHERE id = ? AND state = 'open' AND reminded_at IS NULL",
+                    (to_db(now), slip_id),
+                )
+                == 1
+            )
 
     async def mark_expired(self, slip_id: int, now: datetime) -> bool:
         async with self.db.writing() as tx:
-            return await tx.execute(
-                "UPDATE feedback_slips SET state = 'expired', expired_at = ?"
-                " WHERE id = ? AND state = 'open'",
-                (to_db(now), slip_id),
-            ) == 1  # fmt: skip
+            return (
+                await tx.execute(
+                    "UPDATE feedback_slips SET state = 'expired', expired_at = ?"
+                    " WHERE id = ? AND state = 'open'",
+                    (to_db(now), slip_id),
+                )
+                == 1
+            )
 
     async def rate_counts(
         self, scope: str | None, key: str | None, start: datetime, end: datetime

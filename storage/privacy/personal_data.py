@@ -41,9 +41,12 @@ TABLES: tuple[PersonalTable, ...] = tuple(t for d in DECLARATIONS for t in d.tab
 
 # Where an update's sender and chat sit in a raw Telegram update.
 _UPDATE_PEOPLE = (
-    "$.message.from.id", "$.message.chat.id", "$.edited_message.from.id",
-    "$.callback_query.from.id", "$.my_chat_member.from.id",
-)  # fmt: skip
+    "$.message.from.id",
+    "$.message.chat.id",
+    "$.edited_message.from.id",
+    "$.callback_query.from.id",
+    "$.my_chat_member.from.id",
+)
 
 
 @dataclass(frozen=True)

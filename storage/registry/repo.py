@@ -35,10 +35,16 @@ class HouseholdRecord:
     @classmethod
     def _from_row(cls, row: Row) -> HouseholdRecord:
         return cls(
-            id=row["id"], building=row["building"], unit=row["unit"], room=row["room"],
-            area_centi=row["area_centi"], owner_names=row["owner_names"], phone=row["phone"],
-            grid=row["grid"], owner_key=row["owner_key"],
-        )  # fmt: skip
+            id=row["id"],
+            building=row["building"],
+            unit=row["unit"],
+            room=row["room"],
+            area_centi=row["area_centi"],
+            owner_names=row["owner_names"],
+            phone=row["phone"],
+            grid=row["grid"],
+            owner_key=row["owner_key"],
+        )
 
 
 @dataclass(frozen=True)
@@ -76,11 +82,14 @@ class LinkRecord:
     @classmethod
     def _from_row(cls, row: Row) -> LinkRecord:
         return cls(
-            user_id=row["user_id"], household_id=row["household_id"],
-            relation=row["relation"], state=row["state"],
-            requested_at=from_db(row["requested_at"]), verified_by=row["verified_by"],
+            user_id=row["user_id"],
+            household_id=row["household_id"],
+            relation=row["relation"],
+            state=row["state"],
+            requested_at=from_db(row["requested_at"]),
+            verified_by=row["verified_by"],
             verified_at=from_db_or_none(row["verified_at"]),
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)
@@ -157,16 +166,32 @@ class RegistryRepo:
                 await tx.insert(
                     "INSERT INTO households (unit_id, room, area_centi, owner_names, phone, grid,"
                     " owner_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (unit_id, data.room, data.area_centi, data.owner_names, data.phone,
-                     data.grid, data.owner_key, stamp, stamp),
-                )  # fmt: skip
+                    (
+                        unit_id,
+                        data.room,
+                        data.area_centi,
+                        data.owner_names,
+                        data.phone,
+                        data.grid,
+                        data.owner_key,
+                        stamp,
+                        stamp,
+                    ),
+                )
             for household_id, data in changed:
                 await tx.execute(
                     "UPDATE households SET area_centi = ?, owner_names = ?, phone = ?, grid = ?,"
                     " owner_key = ?, updated_at = ? WHERE id = ?",
-                    (data.area_centi, data.owner_names, data.phone, data.grid, data.owner_key,
-                     stamp, household_id),
-                )  # fmt: skip
+                    (
+                        data.area_centi,
+                        data.owner_names,
+                        data.phone,
+                        data.grid,
+                        data.owner_key,
+                        stamp,
+                        household_id,
+                    ),
+                )
 
     # -- persons and links ---------------------------------------------------------------------
 
@@ -302,9 +327,15 @@ class RegistryRepo:
                 " DO UPDATE SET living_alone = excluded.living_alone, health = excluded.health,"
                 " disability = excluded.disability, consent_by = excluded.consent_by,"
                 " updated_at = excluded.updated_at",
-                (record.household_id, int(record.living_alone), record.health,
-                 record.disability, consent_by, to_db(now)),
-            )  # fmt: skip
+                (
+                    record.household_id,
+                    int(record.living_alone),
+                    record.health,
+                    record.disability,
+                    consent_by,
+                    to_db(now),
+                ),
+            )
 
     async def sensitive(self, household_id: int) -> SensitiveRecord | None:
         row = await self.db.fetchone(

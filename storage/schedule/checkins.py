@@ -28,11 +28,16 @@ class EnrolmentRecord:
     @classmethod
     def _from_row(cls, row: Row) -> EnrolmentRecord:
         return cls(
-            id=row["id"], user_id=row["user_id"], volunteer_id=row["volunteer_id"],
-            grid=row["grid"], location=row["location"], enrolled_by=row["enrolled_by"],
+            id=row["id"],
+            user_id=row["user_id"],
+            volunteer_id=row["volunteer_id"],
+            grid=row["grid"],
+            location=row["location"],
+            enrolled_by=row["enrolled_by"],
             consented_at=from_db_or_none(row["consented_at"]),
-            ended_at=from_db_or_none(row["ended_at"]), name=row["name"],
-        )  # fmt: skip
+            ended_at=from_db_or_none(row["ended_at"]),
+            name=row["name"],
+        )
 
 
 @dataclass(frozen=True)
@@ -48,10 +53,14 @@ class AlertRecord:
     @classmethod
     def _from_row(cls, row: Row) -> AlertRecord:
         return cls(
-            id=row["id"], enrolment_id=row["enrolment_id"], day=row["day"],
-            raised_at=from_db(row["raised_at"]), outcome=row["outcome"],
-            outcome_by=row["outcome_by"], escalation=row["escalation"],
-        )  # fmt: skip
+            id=row["id"],
+            enrolment_id=row["enrolment_id"],
+            day=row["day"],
+            raised_at=from_db(row["raised_at"]),
+            outcome=row["outcome"],
+            outcome_by=row["outcome_by"],
+            escalation=row["escalation"],
+        )
 
 
 class CheckinRepo:
@@ -59,9 +68,14 @@ class CheckinRepo:
         self.db = db
 
     async def enrol(
-        self, user_id: int, volunteer_id: int | None, grid: str, location: str | None,
-        by: int, now: datetime,
-    ) -> int:  # fmt: skip
+        self,
+        user_id: int,
+        volunteer_id: int | None,
+        grid: str,
+        location: str | None,
+        by: int,
+        now: datetime,
+    ) -> int:
         """Enrol (or re-enrol) a resident; consent is asked again, so it starts inactive."""
         async with self.db.writing() as tx:
             await tx.execute(
@@ -82,11 +96,14 @@ class CheckinRepo:
         self, enrolment_id: int, user_id: int, name: str | None, now: datetime
     ) -> bool:
         async with self.db.writing() as tx:
-            return await tx.execute(
-                "UPDATE checkin_enrolments SET consented_at = ?, name = ? WHERE id = ?"
-                " AND user_id = ? AND consented_at IS NULL AND ended_at IS NULL",
-                (to_db(now), name, enrolment_id, user_id),
-            ) == 1  # fmt: skip
+            return (
+                await tx.execute(
+                    "UPDATE checkin_enrolments SET consented_at = ?, name = ? WHERE id = ?"
+                    " AND user_id = ? AND consented_at IS NULL AND ended_at IS NULL",
+                    (to_db(now), name, enrolment_id, user_id),
+                )
+                == 1
+            )
 
     async def get(self, enrolment_id: int) -> EnrolmentRecord | None:
         row = await self.db.fetchone(
@@ -113,11 +130,14 @@ class CheckinRepo:
     async def confirm(self, enrolment_id: int, day: str, by: int, now: datetime) -> bool:
         """Record 我很好; False if that morning was not asked or is already confirmed."""
         async with self.db.writing() as tx:
-            return await tx.execute(
-                "UPDATE checkin_days SET confirmed_at = ?, confirmed_by = ?"
-                " WHERE enrolment_id = ? AND day = ? AND confirmed_at IS NULL",
-                (to_db(now), by, enrolment_id, day),
-            ) == 1  # fmt: skip
+            return (
+                await tx.execute(
+                    "UPDATE checkin_days SET confirmed_at = ?, confirmed_by = ?"
+                    " WHERE enrolment_id = ? AND day = ? AND confirmed_at IS NULL",
+                    (to_db(now), by, enrolment_id, day),
+                )
+                == 1
+            )
 
     async def unconfirmed(self, day: str) -> list[int]:
         """Enrolment ids asked on ``day`` and not confirmed."""
@@ -158,19 +178,25 @@ class CheckinRepo:
     async def escalated(self, alert_id: int, step: int) -> bool:
         """Record that escalation ``step`` was sent; False if it (or a later one) was."""
         async with self.db.writing() as tx:
-            return await tx.execute(
-                "UPDATE checkin_alerts SET escalation = ? WHERE id = ? AND escalation < ?"
-                " AND outcome IS NULL",
-                (step, alert_id, step),
-            ) == 1  # fmt: skip
+            return (
+                await tx.execute(
+                    "UPDATE checkin_alerts SET escalation = ? WHERE id = ? AND escalation < ?"
+                    " AND outcome IS NULL",
+                    (step, alert_id, step),
+                )
+                == 1
+            )
 
     async def close_alert(self, alert_id: int, outcome: str, by: int, now: datetime) -> bool:
         async with self.db.writing() as tx:
-            return await tx.execute(
-                "UPDATE checkin_alerts SET outcome = ?, outcome_by = ?, outcome_at = ?"
-                " WHERE id = ? AND outcome IS NULL",
-                (outcome, by, to_db(now), alert_id),
-            ) == 1  # fmt: skip
+            return (
+                await tx.execute(
+                    "UPDATE checkin_alerts SET outcome = ?, outcome_by = ?, outcome_at = ?"
+                    " WHERE id = ? AND outcome IS NULL",
+                    (outcome, by, to_db(now), alert_id),
+                )
+                == 1
+            )
 
     async def alert_counts(self, start: datetime, end: datetime) -> tuple[int, int]:
         """(alerts raised in ``[start, end)``, alerts still open now)."""

@@ -47,11 +47,14 @@ class ScheduleRepo:
     ) -> bool:
         """Claim an occurrence; False if it was recorded before (then do nothing)."""
         async with self.db.writing() as tx:
-            return await tx.execute(
-                "INSERT INTO schedule_runs (key, kind, due_at, outcome, recorded_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                (key, kind, to_db(due_at), outcome, to_db(now)),
-            ) == 1  # fmt: skip
+            return (
+                await tx.execute(
+                    "INSERT INTO schedule_runs (key, kind, due_at, outcome, recorded_at)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                    (key, kind, to_db(due_at), outcome, to_db(now)),
+                )
+                == 1
+            )
 
     async def recorded_among(self, keys: Sequence[str]) -> set[str]:
         """Those of ``keys`` recorded before (read in chunks: SQLite caps a statement's

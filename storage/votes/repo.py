@@ -38,14 +38,25 @@ class VoteRecord:
     def _from_row(cls, row: Row) -> VoteRecord:
         deadline = row["deadline"]
         return cls(
-            id=row["id"], kind=row["kind"], matter=row["matter"], scope=row["scope"],
-            title=row["title"], chat_id=row["chat_id"], grid=row["grid"],
-            created_by=row["created_by"], created_at=from_db(row["created_at"]),
-            deadline=from_db_or_none(deadline), state=row["state"],
-            eligible=row["eligible"], present=row["present"], yes=row["yes"],
-            options=tuple(json.loads(row["options"])), anonymous=bool(row["anonymous"]),
-            question=row["question"], poll_id=row["poll_id"],
-        )  # fmt: skip
+            id=row["id"],
+            kind=row["kind"],
+            matter=row["matter"],
+            scope=row["scope"],
+            title=row["title"],
+            chat_id=row["chat_id"],
+            grid=row["grid"],
+            created_by=row["created_by"],
+            created_at=from_db(row["created_at"]),
+            deadline=from_db_or_none(deadline),
+            state=row["state"],
+            eligible=row["eligible"],
+            present=row["present"],
+            yes=row["yes"],
+            options=tuple(json.loads(row["options"])),
+            anonymous=bool(row["anonymous"]),
+            question=row["question"],
+            poll_id=row["poll_id"],
+        )
 
 
 @dataclass(frozen=True)
@@ -99,10 +110,21 @@ class VoteRepo:
                 "INSERT INTO votes (kind, matter, scope, title, chat_id, grid, created_by,"
                 " created_at, deadline, options, anonymous, question)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (new.kind, new.matter, new.scope, new.title, new.chat_id, new.grid,
-                 new.created_by, to_db(now), None if new.deadline is None else to_db(new.deadline),
-                 json.dumps(new.options, ensure_ascii=False), int(new.anonymous), new.question),
-            )  # fmt: skip
+                (
+                    new.kind,
+                    new.matter,
+                    new.scope,
+                    new.title,
+                    new.chat_id,
+                    new.grid,
+                    new.created_by,
+                    to_db(now),
+                    None if new.deadline is None else to_db(new.deadline),
+                    json.dumps(new.options, ensure_ascii=False),
+                    int(new.anonymous),
+                    new.question,
+                ),
+            )
             for e in electors:
                 await tx.execute(
                     "INSERT INTO vote_electors (vote_id, elector, area_centi, rooms)"
@@ -193,10 +215,14 @@ class VoteRepo:
             (vote_id,),
         )
         return [
-            ElectorRow(r["elector"], r["area_centi"], r["rooms"],
-                       tuple(int(u) for u in (r["users"] or "").split(",") if u))
+            ElectorRow(
+                r["elector"],
+                r["area_centi"],
+                r["rooms"],
+                tuple(int(u) for u in (r["users"] or "").split(",") if u),
+            )
             for r in rows
-        ]  # fmt: skip
+        ]
 
     async def elector_of(self, vote_id: int, user_id: int) -> int | None:
         row = await self.db.fetchone(

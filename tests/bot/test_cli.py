@@ -23,8 +23,12 @@ def gridbot(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     config.write_text(CONFIG, encoding="utf-8")
     return subprocess.run(
         [sys.executable, "-m", "bot", *args, "--config", str(config)],
-        capture_output=True, text=True, encoding="utf-8", cwd=tmp_path, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=tmp_path,
+        check=False,
+    )
 
 
 def test_cli_refused_import_says_import_again_with_nothing_before_it(tmp_path: Path) -> None:

@@ -88,6 +88,9 @@ async def test_return_request_card_offers_recategorise(gridbot: GridBot) -> None
     """改类别 is legal while a return is requested; the card used to leave it out."""
     issue = replace(await assigned_issue(gridbot), state=State.RETURN_REQUESTED)
     notify = IssueNotifier(gridbot.services, "gridbot")
-    labels = {b["text"] for row in notify.card_buttons(issue, f.WORKER_G1)["inline_keyboard"]
-              for b in row}  # fmt: skip
+    labels = {
+        b["text"]
+        for row in notify.card_buttons(issue, f.WORKER_G1)["inline_keyboard"]
+        for b in row
+    }
     assert labels == {"同意退单", "驳回退单", "改类别"}

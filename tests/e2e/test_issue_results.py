@@ -25,8 +25,11 @@ def buttons(record: SentRecord) -> dict[str, str]:
 
 def current(world: World, record: SentRecord) -> SentRecord:
     """The message as it is now (after edits): the newest record of it."""
-    same = [r for r in world.server.sent if (r.chat_id, r.message_id) == (record.chat_id,
-            record.message_id)]  # fmt: skip
+    same = [
+        r
+        for r in world.server.sent
+        if (r.chat_id, r.message_id) == (record.chat_id, record.message_id)
+    ]
     return same[-1]
 
 

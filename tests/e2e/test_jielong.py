@@ -76,8 +76,9 @@ async def test_thirty_taps_in_ten_seconds_within_the_group_limit(
             posted = await world.wait_sent(f.G1_CHAT, "周六义务植树")
             for user_id in TAPPERS:  # one tap every third of a second: 30 in 10 seconds
                 warp.offset += 1 / 3
-                await server.press_button(f.G1_CHAT, posted.message_id or 0, user_id,
-                                          button_text="+1 接龙")  # fmt: skip
+                await server.press_button(
+                    f.G1_CHAT, posted.message_id or 0, user_id, button_text="+1 接龙"
+                )
                 await dispatched(world, gridbot)
             warp.offset += 61  # the group's window frees; the last coalesced edit goes out
             gridbot.sender.wake()

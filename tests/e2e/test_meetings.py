@@ -60,8 +60,12 @@ async def test_meeting_from_announcement_to_final_resolution(tmp_path: Path) -> 
         await world.wait_sent(f.G1_CHAT, "已报名 2 人")
         await say(world, bot, f.RESIDENT, f.RESIDENT, "/suggest 1 议题2：按楼层分摊费用")
         await world.wait_sent(f.RESIDENT, "已收到您对议事 #1 的建议")
-        await world.server.user_sends(f.G1_CHAT, f.NEIGHBOUR, "#建议 电梯口要有无障碍坡道",
-                                      reply_to_message_id=card.message_id)  # fmt: skip
+        await world.server.user_sends(
+            f.G1_CHAT,
+            f.NEIGHBOUR,
+            "#建议 电梯口要有无障碍坡道",
+            reply_to_message_id=card.message_id,
+        )
         await step(world, bot)
         await world.wait_sent(f.WORKER_G1, "无障碍坡道")
         await say(world, bot, f.WORKER_G1, f.WORKER_G1, "/meeting 1")
@@ -151,8 +155,12 @@ async def test_suggestions_name_their_author_to_the_convenor_and_masked_in_the_g
         card = await world.wait_sent(f.G1_CHAT, "加装电梯协商会")
         suggestion = "/suggest 1 议题2：按楼层分摊 电话13812345678"
         await say(world, bot, f.RESIDENT, f.RESIDENT, suggestion)
-        await world.server.user_sends(f.G1_CHAT, f.NEIGHBOUR, "#建议 电梯口要有无障碍坡道",
-                                      reply_to_message_id=card.message_id)  # fmt: skip
+        await world.server.user_sends(
+            f.G1_CHAT,
+            f.NEIGHBOUR,
+            "#建议 电梯口要有无障碍坡道",
+            reply_to_message_id=card.message_id,
+        )
         await step(world, bot)
 
         await say(world, bot, f.G1_CHAT, f.WORKER_G1, "/meeting 1")

@@ -79,8 +79,14 @@ async def test_mydata_reads_in_chinese_with_the_json_attached(tmp_path: Path) ->
         await step(world, gridbot)
         summary = await world.wait_sent(f.RESIDENT, "我们保存的您的个人信息")
         text = summary.text or ""
-        for words in ("住户认证", "1号楼2单元302，业主，已认证，面积 120.25㎡", "您报的事",
-                      "#1 路灯/市政设施，已登记", "来源：", "谁能看到："):  # fmt: skip
+        for words in (
+            "住户认证",
+            "1号楼2单元302，业主，已认证，面积 120.25㎡",
+            "您报的事",
+            "#1 路灯/市政设施，已登记",
+            "来源：",
+            "谁能看到：",
+        ):
             assert words in text, words
         for code in ("area_centi", "streetlight", "verified", "owner", "{", "_"):
             assert code not in text, code
@@ -105,8 +111,10 @@ async def test_typed_room_goes_to_relation_buttons(tmp_path: Path) -> None:
         await step(world, gridbot)
         relation = await world.wait_sent(f.NEIGHBOUR, "2-3-602")
         assert {b["text"] for row in relation.reply_markup["inline_keyboard"] for b in row} == {
-            "业主", "租户", "家属"
-        }  # fmt: skip
+            "业主",
+            "租户",
+            "家属",
+        }
 
 
 async def test_declining_consent_stores_nothing(tmp_path: Path) -> None:

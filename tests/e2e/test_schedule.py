@@ -19,7 +19,7 @@ from tests.support.harness import (
     running_bot,
     sandbox_world,
     settled,
-)  # fmt: skip
+)
 
 
 def digests(world: World) -> list[str]:

@@ -73,8 +73,9 @@ async def test_exactly_two_thirds_takes_part_and_three_quarters_agree(tmp_path: 
         result = await close(world, gridbot)
         assert "通过" in result and "未通过" not in result, result
         assert "人数 8/12" in result and "面积 75.0%" in result
-        rows = await gridbot.db.fetchall("SELECT choice FROM vote_ballots WHERE user_id = ?",
-                                         (OWNER["402"],))  # fmt: skip
+        rows = await gridbot.db.fetchall(
+            "SELECT choice FROM vote_ballots WHERE user_id = ?", (OWNER["402"],)
+        )
         assert [r[0] for r in rows] == ["yes", "abstain"]  # every ballot is audited
 
 
@@ -133,9 +134,13 @@ RESULT_LINES = {  # as Telegram shows it (the sandbox records the text without i
 }
 LABELS = {
     "zh_CN": {"yes": "同意", "no": "反对", "close": "结束表决", "scope": "范围：3号楼2单元，"},
-    "en": {"yes": "Yes", "no": "No", "close": "Close the vote",
-           "scope": "Scope: Building 3, unit 2, "},
-}  # fmt: skip
+    "en": {
+        "yes": "Yes",
+        "no": "No",
+        "close": "Close the vote",
+        "scope": "Scope: Building 3, unit 2, ",
+    },
+}
 
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])

@@ -26,11 +26,21 @@ async def repo(tmp_path: Path) -> AsyncIterator[IssueRepo]:
 
 def draft(grid: str = "g1", at: datetime = T0) -> NewIssue:
     return NewIssue(
-        type="report", category="streetlight", grid=grid, building="3", unit="2",
-        location=None, description="路灯坏了", urgent=False, private=False, anonymous=False,
-        source_chat_id=-1001, source_message_id=7, reported_at=at,
+        type="report",
+        category="streetlight",
+        grid=grid,
+        building="3",
+        unit="2",
+        location=None,
+        description="路灯坏了",
+        urgent=False,
+        private=False,
+        anonymous=False,
+        source_chat_id=-1001,
+        source_message_id=7,
+        reported_at=at,
         respond_by=at + timedelta(hours=2),
-    )  # fmt: skip
+    )
 
 
 async def test_repo_numbers_issues_in_sequence_and_round_trips(repo: IssueRepo) -> None:
@@ -39,8 +49,11 @@ async def test_repo_numbers_issues_in_sequence_and_round_trips(repo: IssueRepo) 
     record = await repo.by_number(2)
     assert record is not None
     assert (record.id, record.state, record.reported_at, record.resolve_by) == (
-        second, "new", T0, None,
-    )  # fmt: skip
+        second,
+        "new",
+        T0,
+        None,
+    )
     assert await repo.by_number(3) is None
 
 
@@ -83,19 +96,25 @@ async def test_repo_events_in_order(repo: IssueRepo) -> None:
     issue = (await repo.create(draft())).id
     for action, to_state in (("report", "new"), ("accept", "accepted")):
         await repo.add_event(
-            issue, actor_id=101, actor_role="worker", at=T0, from_state=None,
-            to_state=to_state, action=action,
-        )  # fmt: skip
+            issue,
+            actor_id=101,
+            actor_role="worker",
+            at=T0,
+            from_state=None,
+            to_state=to_state,
+            action=action,
+        )
     assert [e.action for e in await repo.events(issue)] == ["report", "accept"]
 
 
 async def test_repo_slips_aggregate_counts(repo: IssueRepo) -> None:
     issue = (await repo.create(draft())).id
     ids = [
-        await repo.slips.create(issue, 1, user, grid="g1", handler="property",
-                                category="streetlight", now=T0)
+        await repo.slips.create(
+            issue, 1, user, grid="g1", handler="property", category="streetlight", now=T0
+        )
         for user in (501, 502, 503, 504)
-    ]  # fmt: skip
+    ]
     assert await repo.slips.answer(
         ids[0], contacted=True, solved="solved", satisfaction="satisfied", comment=None, now=T0
     )
@@ -111,9 +130,15 @@ async def test_repo_slips_aggregate_counts(repo: IssueRepo) -> None:
     end = T0 + timedelta(days=1)
     counts = await repo.slips.rate_counts("handler", "property", T0, end)
     assert counts == {
-        "valid": 2, "missing": 1, "contacted": 1, "solved": 1, "partly": 1,
-        "satisfied": 1, "basic": 1, "unsatisfied": 0,
-    }  # fmt: skip
+        "valid": 2,
+        "missing": 1,
+        "contacted": 1,
+        "solved": 1,
+        "partly": 1,
+        "satisfied": 1,
+        "basic": 1,
+        "unsatisfied": 0,
+    }
     assert (await repo.slips.rate_counts("grid", "g2", T0, end))["valid"] == 0
     assert (await repo.slips.rate_counts(None, None, end, end + end.resolution))["valid"] == 0
     with pytest.raises(ValueError):
@@ -143,8 +168,9 @@ async def test_migration_gives_existing_reporters_the_report_they_filed(
     item 11)."""
     folder = tmp_path / "before"
     folder.mkdir()
-    migrations = [e for e in (resources.files("storage") / "migrations").iterdir()
-                  if e.name.endswith(".sql")]  # fmt: skip
+    migrations = [
+        e for e in (resources.files("storage") / "migrations").iterdir() if e.name.endswith(".sql")
+    ]
     ours = next(int(e.name[:4]) for e in migrations if "reporter_own_report" in e.name)
     for entry in migrations:
         if int(entry.name[:4]) < ours:

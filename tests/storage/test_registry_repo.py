@@ -46,8 +46,10 @@ async def test_link_is_pending_until_decided_once(repo: RegistryRepo) -> None:
     await repo.request_link(501, household.id, "tenant", NOW)  # verified stays verified
     link = await repo.link(501, household.id)
     assert link is not None and (link.state, link.relation, link.verified_by) == (
-        "verified", "owner", 101
-    )  # fmt: skip
+        "verified",
+        "owner",
+        101,
+    )
 
 
 async def test_grants_are_idempotent_and_every_change_is_audited(repo: RegistryRepo) -> None:

@@ -40,17 +40,26 @@ def community_data() -> dict[str, Any]:
             "name": "阅海湾社区",
             "secretaries": [SECRETARY],
             "grids": [
-                {"key": "g1", "name": "第一网格", "chat_id": G1_CHAT, "workers": [WORKER_G1],
-                 "leaders": [LEADER_G1]},
+                {
+                    "key": "g1",
+                    "name": "第一网格",
+                    "chat_id": G1_CHAT,
+                    "workers": [WORKER_G1],
+                    "leaders": [LEADER_G1],
+                },
                 {"key": "g2", "name": "第二网格", "chat_id": G2_CHAT, "workers": [WORKER_G2]},
             ],
             "handlers": [
-                {"key": "property", "name": "万象美物业", "user_id": PROPERTY_USER,
-                 "kind": "property"},
+                {
+                    "key": "property",
+                    "name": "万象美物业",
+                    "user_id": PROPERTY_USER,
+                    "kind": "property",
+                },
                 {"key": "city", "name": "市政所", "user_id": CITY_USER, "kind": "department"},
             ],
         }
-    }  # fmt: skip
+    }
 
 
 def make_config(**issues: Any) -> Config:

@@ -51,6 +51,9 @@ async def add_people(world: World, gridbot: GridBot, users: list[int]) -> None:
 
 def current(world: World, record: SentRecord) -> str:
     """The text of a message as it is now (after edits)."""
-    found = [r for r in world.server.sent
-             if r.chat_id == record.chat_id and r.message_id == record.message_id]  # fmt: skip
+    found = [
+        r
+        for r in world.server.sent
+        if r.chat_id == record.chat_id and r.message_id == record.message_id
+    ]
     return found[-1].text or ""

@@ -114,8 +114,11 @@ async def report(world: IssueWorld, text: str) -> tuple[bool, set[NoticeKind], s
 async def test_hypothetical_fire_is_a_normal_report(world: IssueWorld) -> None:
     urgent, kinds, _ = await report(world, "楼道堆满纸箱，万一着火怎么办")
     assert not urgent
-    assert not kinds & {NoticeKind.EMERGENCY_REPLY, NoticeKind.EMERGENCY_ALERT,
-                        NoticeKind.EMERGENCY_CHECK}  # fmt: skip
+    assert not kinds & {
+        NoticeKind.EMERGENCY_REPLY,
+        NoticeKind.EMERGENCY_ALERT,
+        NoticeKind.EMERGENCY_CHECK,
+    }
 
 
 async def test_live_fire_tells_the_group_and_is_urgent(world: IssueWorld) -> None:

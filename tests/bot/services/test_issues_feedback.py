@@ -143,9 +143,13 @@ async def test_reopen_has_fresh_deadline_and_reaches_the_handler(world: IssueWor
     resolved = await resolved_issue(world)
     world.clock.advance(hours=5)
     reopened = await world.service.answer_slip(
-        slip_id(resolved), RESIDENT, contacted=True, solved=Solved.NOT_SOLVED,
-        satisfaction=Satisfaction.UNSATISFIED, comment="  电梯还是坏的  ",
-    )  # fmt: skip
+        slip_id(resolved),
+        RESIDENT,
+        contacted=True,
+        solved=Solved.NOT_SOLVED,
+        satisfaction=Satisfaction.UNSATISFIED,
+        comment="  电梯还是坏的  ",
+    )
     # elevator: utilities limit, resolve within 24 h of the reopen
     assert reopened.issue.resolve_by == world.clock.now() + timedelta(hours=24)
     notes = {(n.kind, n.chat_id): n.note for n in reopened.notices}

@@ -136,11 +136,13 @@ FIRE_LANE = [
     ("draft", "expected"),
     [
         pytest.param(
-            Candidate(0, "other", "3", "3号楼快递点把消防车道占了"), (3, 4, 2),
+            Candidate(0, "other", "3", "3号楼快递点把消防车道占了"),
+            (3, 4, 2),
             id="other-category-same-building-same-topic",
         ),
         pytest.param(
-            Candidate(0, "other", "3", "3号楼快递点堆得车都进不来"), (5,),
+            Candidate(0, "other", "3", "3号楼快递点堆得车都进不来"),
+            (5,),
             id="other-category-close-wording",
         ),
         pytest.param(
@@ -149,11 +151,9 @@ FIRE_LANE = [
         pytest.param(
             Candidate(0, "other", "7", "7号楼快递点把消防车道占了"), (), id="other-building"
         ),
-        pytest.param(
-            Candidate(0, "other", None, "快递点把消防车道占了"), (), id="no-building"
-        ),
+        pytest.param(Candidate(0, "other", None, "快递点把消防车道占了"), (), id="no-building"),
     ],
-)  # fmt: skip
+)
 def test_duplicates_in_one_building_whatever_the_category(
     draft: Candidate, expected: tuple[int, ...]
 ) -> None:
@@ -177,8 +177,9 @@ def test_privacy_masks() -> None:
 )
 async def test_bad_reports_are_refused(world: IssueWorld, text: str, key: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        await world.service.report(chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四",
-                                   text=text)  # fmt: skip
+        await world.service.report(
+            chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四", text=text
+        )
     assert refused.value.key == key
     if key == "issues.errors.too_long":
         assert refused.value.values == {"limit": 2000, "length": 10_000}
@@ -187,24 +188,32 @@ async def test_bad_reports_are_refused(world: IssueWorld, text: str, key: str) -
 
 async def test_report_in_unbound_group_is_refused(world: IssueWorld) -> None:
     with pytest.raises(InvalidInput) as refused:
-        await world.service.report(chat_id=-999, user_id=RESIDENT, display_name="李四",
-                                   text="#报事 路灯坏了")  # fmt: skip
+        await world.service.report(
+            chat_id=-999, user_id=RESIDENT, display_name="李四", text="#报事 路灯坏了"
+        )
     assert refused.value.key == "issues.errors.not_bound"
 
 
 async def test_duplicate_hint_only_within_the_grid_and_window(world: IssueWorld) -> None:
     service = world.service
-    await service.report(chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四",
-                         text="3号楼楼下垃圾堆放没人清运")  # fmt: skip
-    elsewhere = await service.report(chat_id=G2_CHAT, user_id=RESIDENT, display_name="李四",
-                                     text="3号楼楼下垃圾堆放没人清运")  # fmt: skip
+    await service.report(
+        chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四", text="3号楼楼下垃圾堆放没人清运"
+    )
+    elsewhere = await service.report(
+        chat_id=G2_CHAT, user_id=RESIDENT, display_name="李四", text="3号楼楼下垃圾堆放没人清运"
+    )
     assert NoticeKind.DUPLICATE_HINT not in {n.kind for n in elsewhere.notices}
     world.clock.advance(days=15)  # past duplicate_window_days = 14
-    later = await service.report(chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四",
-                                 text="3号楼楼下垃圾堆放没人清运")  # fmt: skip
+    later = await service.report(
+        chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四", text="3号楼楼下垃圾堆放没人清运"
+    )
     assert NoticeKind.DUPLICATE_HINT not in {n.kind for n in later.notices}
-    soon = await service.report(chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四",
-                                text="3号楼下垃圾堆放，一直没人清运")  # fmt: skip
+    soon = await service.report(
+        chat_id=G1_CHAT,
+        user_id=RESIDENT,
+        display_name="李四",
+        text="3号楼下垃圾堆放，一直没人清运",
+    )
     hints = [n.related for n in soon.notices if n.kind is NoticeKind.DUPLICATE_HINT]
     assert hints == [(later.issue.number,)]
 
@@ -214,13 +223,17 @@ async def test_fire_lane_report_under_another_category_gets_the_hint(world: Issu
     其他 did not."""
     service, numbers = world.service, []
     for text in ("3号楼消防通道被快递堆满了", "3号楼门口快递柜占了消防通道"):
-        done = await service.report(chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四",
-                                    text=text)  # fmt: skip
+        done = await service.report(
+            chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四", text=text
+        )
         numbers.append(done.issue.number)
     late = await service.report_private(
-        user_id=RESIDENT, display_name="李四", grid_key="g1",
-        description="3号楼快递点把消防车道占了", category_key="other",
-    )  # fmt: skip
+        user_id=RESIDENT,
+        display_name="李四",
+        grid_key="g1",
+        description="3号楼快递点把消防车道占了",
+        category_key="other",
+    )
     assert late.issue.category == "other"
     hints = [n.related for n in late.notices if n.kind is NoticeKind.DUPLICATE_HINT]
     assert hints == [tuple(reversed(numbers))]
@@ -228,15 +241,17 @@ async def test_fire_lane_report_under_another_category_gets_the_hint(world: Issu
 
 async def test_recategorise_and_queue_filters(world: IssueWorld) -> None:
     service, clock = world.service, world.clock
-    first = await service.report(chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四",
-                                 text="#报事 3号楼路灯坏了")  # fmt: skip
+    first = await service.report(
+        chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四", text="#报事 3号楼路灯坏了"
+    )
     changed = await service.recategorise(WORKER_G1, first.issue.number, "greenery")
     assert changed.issue.category == "greenery"
     with pytest.raises(InvalidInput):
         await service.recategorise(WORKER_G1, first.issue.number, "nonsense")
     await service.assign(WORKER_G1, first.issue.number, "property")
-    second = await service.report(chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四",
-                                  text="#建议 增加健身器材")  # fmt: skip
+    second = await service.report(
+        chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四", text="#建议 增加健身器材"
+    )
     unassigned = await service.worker_queue(WORKER_G1, queue=QueueFilter.UNASSIGNED)
     assert [i.number for i in unassigned] == [second.issue.number]
     clock.advance(hours=3)  # the suggestion was due within 2 working hours

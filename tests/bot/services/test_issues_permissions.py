@@ -123,20 +123,27 @@ async def reach(world: IssueWorld, state: State) -> int:
 @pytest.mark.parametrize(
     ("state", "step"),
     [
-        pytest.param(State.NEW, lambda s, n: s.refuse_return(WORKER_G1, n, "x"),
-                     id="new-refuse-return"),
+        pytest.param(
+            State.NEW, lambda s, n: s.refuse_return(WORKER_G1, n, "x"), id="new-refuse-return"
+        ),
         pytest.param(State.NEW, lambda s, n: s.approve_return(WORKER_G1, n), id="new-approve"),
         pytest.param(State.ACCEPTED, lambda s, n: s.accept(WORKER_G1, n), id="accepted-accept"),
-        pytest.param(State.ASSIGNED, lambda s, n: s.reject(WORKER_G1, n, "x"),
-                     id="assigned-reject"),
-        pytest.param(State.ASSIGNED, lambda s, n: s.transfer(WORKER_G1, n, "g2"),
-                     id="assigned-transfer"),
-        pytest.param(State.RESOLVED, lambda s, n: s.handler_progress(PROPERTY_USER, n, "x"),
-                     id="resolved-progress"),
-        pytest.param(State.RESOLVED, lambda s, n: s.assign(WORKER_G1, n, "city"),
-                     id="resolved-assign"),
+        pytest.param(
+            State.ASSIGNED, lambda s, n: s.reject(WORKER_G1, n, "x"), id="assigned-reject"
+        ),
+        pytest.param(
+            State.ASSIGNED, lambda s, n: s.transfer(WORKER_G1, n, "g2"), id="assigned-transfer"
+        ),
+        pytest.param(
+            State.RESOLVED,
+            lambda s, n: s.handler_progress(PROPERTY_USER, n, "x"),
+            id="resolved-progress",
+        ),
+        pytest.param(
+            State.RESOLVED, lambda s, n: s.assign(WORKER_G1, n, "city"), id="resolved-assign"
+        ),
     ],
-)  # fmt: skip
+)
 async def test_illegal_transitions_are_refused(
     world: IssueWorld, state: State, step: Step
 ) -> None:

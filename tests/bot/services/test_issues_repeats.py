@@ -28,9 +28,12 @@ from tests.support.factories import (
 async def world(tmp_path: Path) -> AsyncIterator[IssueWorld]:
     async with issue_world(tmp_path) as world:
         await world.service.report(
-            chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四",
-            text="#报事 3号楼2单元门口路灯坏了", message_id=77,
-        )  # fmt: skip
+            chat_id=G1_CHAT,
+            user_id=RESIDENT,
+            display_name="李四",
+            text="#报事 3号楼2单元门口路灯坏了",
+            message_id=77,
+        )
         await world.service.assign(WORKER_G1, 1, "property")
         yield world
 
@@ -57,9 +60,13 @@ async def test_contacted_counts_again_after_a_reopen(world: IssueWorld) -> None:
     resolved = await service.handler_resolve(PROPERTY_USER, 1, "已更换灯泡")
     [slip] = [n.slip_id for n in resolved.notices if n.slip_id is not None]
     await service.answer_slip(
-        slip, RESIDENT, contacted=True, solved=Solved.NOT_SOLVED,
-        satisfaction=Satisfaction.UNSATISFIED, comment="晚上还是不亮",
-    )  # fmt: skip
+        slip,
+        RESIDENT,
+        contacted=True,
+        solved=Solved.NOT_SOLVED,
+        satisfaction=Satisfaction.UNSATISFIED,
+        comment="晚上还是不亮",
+    )
     contacted = await service.handler_contacted(PROPERTY_USER, 1)
     assert contacted.issue.state is State.IN_PROGRESS
     assert (await actions(world)).count(Action.CONTACTED) == 2

@@ -96,9 +96,13 @@ async def test_issue_full_story_reopen_then_close(world: IssueWorld) -> None:
 
     clock.advance(hours=2)
     reopened = await service.answer_slip(
-        first_slip, RESIDENT, contacted=True, solved=Solved.NOT_SOLVED,
-        satisfaction=Satisfaction.UNSATISFIED, comment="晚上还是不亮",
-    )  # fmt: skip
+        first_slip,
+        RESIDENT,
+        contacted=True,
+        solved=Solved.NOT_SOLVED,
+        satisfaction=Satisfaction.UNSATISFIED,
+        comment="晚上还是不亮",
+    )
     assert reopened.issue.state is State.ASSIGNED and reopened.issue.handler == "property"
     order = [n for n in reopened.notices if n.kind is NoticeKind.HANDLER_ORDER]
     assert [(n.chat_id, n.action, n.note) for n in order] == [
@@ -111,9 +115,12 @@ async def test_issue_full_story_reopen_then_close(world: IssueWorld) -> None:
     assert again.issue.round == 2
     clock.advance(hours=1)
     closed = await service.answer_slip(
-        slip_of(again, RESIDENT), RESIDENT, contacted=True, solved=Solved.SOLVED,
+        slip_of(again, RESIDENT),
+        RESIDENT,
+        contacted=True,
+        solved=Solved.SOLVED,
         satisfaction=Satisfaction.SATISFIED,
-    )  # fmt: skip
+    )
     assert closed.issue.state is State.CLOSED
 
     timeline = await service.timeline(1, RESIDENT)
@@ -190,10 +197,13 @@ async def test_issue_emergency_answers_at_once_and_alerts_the_worker(world: Issu
 async def test_issue_private_report_never_targets_a_group(world: IssueWorld) -> None:
     service = world.service
     reported = await service.report_private(
-        user_id=RESIDENT, display_name="李四", grid_key="g1",
-        description="3号楼2单元有人群租，着火隐患", issue_type=IssueType.WRONGDOING,
+        user_id=RESIDENT,
+        display_name="李四",
+        grid_key="g1",
+        description="3号楼2单元有人群租，着火隐患",
+        issue_type=IssueType.WRONGDOING,
         anonymous=True,
-    )  # fmt: skip
+    )
     issue = reported.issue
     assert issue.private and issue.anonymous
     await service.assign(WORKER_G1, issue.number, "property")
@@ -208,9 +218,13 @@ async def test_issue_ticket_on_behalf_records_the_resident_as_reporter(
     world: IssueWorld,
 ) -> None:
     outcome = await world.service.ticket_on_behalf(
-        worker_id=WORKER_G1, chat_id=G1_CHAT, resident_id=RESIDENT, resident_name="李四",
-        text="楼下垃圾桶满了没人清运", message_id=90,
-    )  # fmt: skip
+        worker_id=WORKER_G1,
+        chat_id=G1_CHAT,
+        resident_id=RESIDENT,
+        resident_name="李四",
+        text="楼下垃圾桶满了没人清运",
+        message_id=90,
+    )
     assert outcome.issue.category == "sanitation"
     assert outcome.issue.reporter_ids == {RESIDENT}
     [event] = await world.service.timeline(outcome.issue.number, RESIDENT)

@@ -18,15 +18,20 @@ NOW = datetime(2025, 3, 5, 10, 0, tzinfo=f.SHANGHAI)
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param("周六义务植树 限20人 截止11月28日18:00",
-                     ("周六义务植树", 20, datetime(2025, 11, 28, 18, 0, tzinfo=f.SHANGHAI)),
-                     id="cap-and-deadline"),
+        pytest.param(
+            "周六义务植树 限20人 截止11月28日18:00",
+            ("周六义务植树", 20, datetime(2025, 11, 28, 18, 0, tzinfo=f.SHANGHAI)),
+            id="cap-and-deadline",
+        ),
         pytest.param("团购大米", ("团购大米", None, None), id="topic-only"),
-        pytest.param("春游 截止 3月1日 9点", ("春游", None,
-                     datetime(2026, 3, 1, 9, 0, tzinfo=f.SHANGHAI)), id="past-date-is-next-year"),
+        pytest.param(
+            "春游 截止 3月1日 9点",
+            ("春游", None, datetime(2026, 3, 1, 9, 0, tzinfo=f.SHANGHAI)),
+            id="past-date-is-next-year",
+        ),
         pytest.param("清洁日 截止明天", ("清洁日 截止明天", None, None), id="unreadable-kept"),
     ],
-)  # fmt: skip
+)
 def test_split_jielong_reads_cap_and_deadline(
     text: str, expected: tuple[str, int | None, datetime | None]
 ) -> None:
@@ -41,8 +46,10 @@ async def test_entries_keep_tap_order_and_withdraw_moves_the_rest_up(tmp_path: P
         await w.jielong.join(view.id, f.RESIDENT, "王阿姨")
         after = await w.jielong.join(view.id, f.STRANGER, "路人甲")
         assert [(e.position, e.place, e.name) for e in after.entries] == [
-            (1, "", "孙**"), (2, "1-2", "王**"), (3, "", "路**"),
-        ]  # fmt: skip
+            (1, "", "孙**"),
+            (2, "1-2", "王**"),
+            (3, "", "路**"),
+        ]
         with pytest.raises(UserError, match="already_in"):
             await w.jielong.join(view.id, f.RESIDENT, "王阿姨")
         after = await w.jielong.withdraw(view.id, f.RESIDENT)

@@ -87,5 +87,7 @@ async def test_reminders_once_and_not_for_moments_before_creation(tmp_path: Path
         assert [(at.hour, n.kind, n.hours) for at, n in sent] == [(17, ConsultKind.REMIND, 2)]
         assert set(sent[0][1].meeting.invitees) == {501, 502, f.STRANGER}  # type: ignore[union-attr]
         runs = {r.key: r.outcome for r in await ScheduleRepo(w.db).runs("meeting")}
-        assert runs == {f"meeting:{number}:remind:48h": "missed",
-                        f"meeting:{number}:remind:2h": "sent"}  # fmt: skip
+        assert runs == {
+            f"meeting:{number}:remind:48h": "missed",
+            f"meeting:{number}:remind:2h": "sent",
+        }

@@ -41,13 +41,35 @@ ANONYMOUS = ReporterView(504, "钱七", 504, None, IssueType.HELP, anonymous=Tru
 
 def issue(*reporters: ReporterView, kind: IssueType = IssueType.REPORT) -> IssueView:
     return IssueView(
-        id=1, number=1, type=kind, category="streetlight", grid="g1", building="3", unit="2",
-        location="3号楼2单元501室", description="路灯坏了，电话13812345678", urgent=False,
-        private=False, anonymous=False, state=State.ASSIGNED, handler="property",
-        merged_into=None, reason=None, source_chat_id=G1_CHAT, source_message_id=1,
-        reporters=reporters, photos=(), resolution_photos=(), reported_at=T0, respond_by=T0,
-        resolve_by=None, resolved_at=None, closed_at=None, contacted_at=None, round=0,
-    )  # fmt: skip
+        id=1,
+        number=1,
+        type=kind,
+        category="streetlight",
+        grid="g1",
+        building="3",
+        unit="2",
+        location="3号楼2单元501室",
+        description="路灯坏了，电话13812345678",
+        urgent=False,
+        private=False,
+        anonymous=False,
+        state=State.ASSIGNED,
+        handler="property",
+        merged_into=None,
+        reason=None,
+        source_chat_id=G1_CHAT,
+        source_message_id=1,
+        reporters=reporters,
+        photos=(),
+        resolution_photos=(),
+        reported_at=T0,
+        respond_by=T0,
+        resolve_by=None,
+        resolved_at=None,
+        closed_at=None,
+        contacted_at=None,
+        round=0,
+    )
 
 
 MERGED = issue(REPORTED, COMPLAINED, DENOUNCED, ANONYMOUS)
@@ -71,18 +93,39 @@ def test_each_reporter_is_shown_by_the_report_they_filed(
 @pytest.mark.parametrize(
     ("audience", "kind", "description", "where"),
     [
-        pytest.param(Audience.GROUP, IssueType.REPORT, "路灯坏了，电话138****5678", "3-2",
-                     id="group"),
-        pytest.param(Audience.WORKER, IssueType.COMPLAINT, "路灯坏了，电话13812345678",
-                     "3号楼2单元501室", id="worker-complaint"),
-        pytest.param(Audience.LEADER, IssueType.COMPLAINT, "路灯坏了，电话13812345678",
-                     "3号楼2单元501室", id="leader-complaint"),
-        pytest.param(Audience.HANDLER, IssueType.REPORT, "路灯坏了，电话13812345678",
-                     "3号楼2单元501室", id="handler-report"),
-        pytest.param(Audience.HANDLER, IssueType.COMPLAINT, "路灯坏了，电话138****5678",
-                     "3号楼2单元501室", id="handler-complaint"),
+        pytest.param(
+            Audience.GROUP, IssueType.REPORT, "路灯坏了，电话138****5678", "3-2", id="group"
+        ),
+        pytest.param(
+            Audience.WORKER,
+            IssueType.COMPLAINT,
+            "路灯坏了，电话13812345678",
+            "3号楼2单元501室",
+            id="worker-complaint",
+        ),
+        pytest.param(
+            Audience.LEADER,
+            IssueType.COMPLAINT,
+            "路灯坏了，电话13812345678",
+            "3号楼2单元501室",
+            id="leader-complaint",
+        ),
+        pytest.param(
+            Audience.HANDLER,
+            IssueType.REPORT,
+            "路灯坏了，电话13812345678",
+            "3号楼2单元501室",
+            id="handler-report",
+        ),
+        pytest.param(
+            Audience.HANDLER,
+            IssueType.COMPLAINT,
+            "路灯坏了，电话138****5678",
+            "3号楼2单元501室",
+            id="handler-complaint",
+        ),
     ],
-)  # fmt: skip
+)
 def test_description_and_place_per_audience(
     audience: Audience, kind: IssueType, description: str, where: str
 ) -> None:
@@ -122,15 +165,26 @@ async def world(tmp_path: Path) -> AsyncIterator[IssueWorld]:
 async def test_reporters_keep_their_report_through_merges(world: IssueWorld) -> None:
     """A 投诉 and an anonymous private 求助 merged into a 报事, which is merged again."""
     service = world.service
-    await service.report(chat_id=G1_CHAT, user_id=RESIDENT, display_name="王小明",
-                         text="#报事 3号楼路灯坏了")  # fmt: skip
-    await service.report(chat_id=G1_CHAT, user_id=NEIGHBOUR, display_name="孙建国",
-                         text="#投诉 3号楼路灯不亮物业不管")  # fmt: skip
-    await service.report_private(user_id=504, display_name="钱七", grid_key="g1",
-                                 description="3号楼路灯不亮", issue_type=IssueType.HELP,
-                                 anonymous=True)  # fmt: skip
-    await service.report(chat_id=G1_CHAT, user_id=STRANGER, display_name="赵六",
-                         text="#报事 3号楼门口没有灯")  # fmt: skip
+    await service.report(
+        chat_id=G1_CHAT, user_id=RESIDENT, display_name="王小明", text="#报事 3号楼路灯坏了"
+    )
+    await service.report(
+        chat_id=G1_CHAT,
+        user_id=NEIGHBOUR,
+        display_name="孙建国",
+        text="#投诉 3号楼路灯不亮物业不管",
+    )
+    await service.report_private(
+        user_id=504,
+        display_name="钱七",
+        grid_key="g1",
+        description="3号楼路灯不亮",
+        issue_type=IssueType.HELP,
+        anonymous=True,
+    )
+    await service.report(
+        chat_id=G1_CHAT, user_id=STRANGER, display_name="赵六", text="#报事 3号楼门口没有灯"
+    )
     await service.merge(WORKER_G1, 2, into=1)
     await service.merge(WORKER_G1, 3, into=1)
     await service.merge(WORKER_G1, 1, into=4)

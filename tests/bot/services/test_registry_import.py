@@ -69,10 +69,13 @@ async def test_three_bad_rows_are_all_reported_and_nothing_is_imported(
     assert await world.registry.repo.households() == []
     t = Renderer()
     lines = [
-        t.text("registry.import.problem_line", row=p.row,
-               message=t.text(f"registry.problem.{p.key}", **p.values))
+        t.text(
+            "registry.import.problem_line",
+            row=p.row,
+            message=t.text(f"registry.problem.{p.key}", **p.values),
+        )
         for p in refused.value.problems
-    ]  # fmt: skip
+    ]
     assert (
         lines[0] == "第 4 行：建筑面积“八十九”不是有效的数字（应为大于 0、最多两位小数的平方米数）"
     )

@@ -20,9 +20,21 @@ from tests.support import factories as f
 from tests.support.registry import RegistryWorld, registry_world
 
 HEADERS = [
-    "编号", "受理时间", "诉求类型", "类别", "网格", "位置", "诉求内容", "诉求人", "承办单位",
-    "办理时限", "办结时间", "是否超期", "回访结果", "状态",
-]  # fmt: skip
+    "编号",
+    "受理时间",
+    "诉求类型",
+    "类别",
+    "网格",
+    "位置",
+    "诉求内容",
+    "诉求人",
+    "承办单位",
+    "办理时限",
+    "办结时间",
+    "是否超期",
+    "回访结果",
+    "状态",
+]
 
 
 @pytest.fixture
@@ -30,18 +42,23 @@ async def world(tmp_path: Path) -> AsyncIterator[RegistryWorld]:
     async with registry_world(tmp_path) as world:
         service = world.issues
         first = await service.report(
-            chat_id=f.G1_CHAT, user_id=f.RESIDENT, display_name="李四",
+            chat_id=f.G1_CHAT,
+            user_id=f.RESIDENT,
+            display_name="李四",
             text="#报事 3号楼2单元路灯坏了",
-        )  # fmt: skip
+        )
         number = first.issue.number
         await service.assign(f.WORKER_G1, number, "property")
         resolved = await service.handler_resolve(f.PROPERTY_USER, number, "已修好")
         [slip] = [n.slip_id for n in resolved.notices if n.kind is NoticeKind.FEEDBACK_SLIP]
         assert slip is not None
         await service.answer_slip(
-            slip, f.RESIDENT, contacted=True, solved=Solved.SOLVED,
+            slip,
+            f.RESIDENT,
+            contacted=True,
+            solved=Solved.SOLVED,
             satisfaction=Satisfaction.BASIC,
-        )  # fmt: skip
+        )
         world.clock.advance(hours=1)
         await service.report(
             chat_id=f.G2_CHAT, user_id=f.NEIGHBOUR, display_name="王小明", text="#投诉 楼下噪音"

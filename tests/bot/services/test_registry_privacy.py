@@ -66,9 +66,13 @@ async def closed_report(world: RegistryWorld) -> int:
     [slip] = [n.slip_id for n in resolved.notices if n.kind is NoticeKind.FEEDBACK_SLIP]
     assert slip is not None
     await service.answer_slip(
-        slip, RESIDENT, contacted=True, solved=Solved.SOLVED,
-        satisfaction=Satisfaction.SATISFIED, comment=COMMENT,
-    )  # fmt: skip
+        slip,
+        RESIDENT,
+        contacted=True,
+        solved=Solved.SOLVED,
+        satisfaction=Satisfaction.SATISFIED,
+        comment=COMMENT,
+    )
     return number
 
 
@@ -84,8 +88,16 @@ async def consultation(world: RegistryWorld) -> None:
     )
     assert await JielongRepo(world.db).add_entry(jielong, RESIDENT, NAME, now)
     meetings = MeetingRepo(world.db)
-    new = NewMeeting("加装电梯议事会", now, now + timedelta(hours=2), "社区活动室", "grid", "g1",
-                     ("加装电梯",), (RESIDENT,))  # fmt: skip
+    new = NewMeeting(
+        "加装电梯议事会",
+        now,
+        now + timedelta(hours=2),
+        "社区活动室",
+        "grid",
+        "g1",
+        ("加装电梯",),
+        (RESIDENT,),
+    )
     meeting = await meetings.create(new, WORKER_G1, now)
     assert await meetings.mark(meeting, RESIDENT, NAME, "signed_in_at", now)
     await meetings.add_suggestion(meeting, RESIDENT, NAME, 1, SUGGESTION, "private", now)
@@ -146,8 +158,16 @@ async def test_forget_leaves_no_name_or_phone_in_the_database_files(
     await world.personal.wait_checkpoints()
 
     raw = raw_bytes(world)
-    for secret in (NAME, PHONE, "高血压", "幸福里3号楼2单元301独居", DRAFT, SUGGESTION, OBJECTION,
-                   COMMENT):  # fmt: skip
+    for secret in (
+        NAME,
+        PHONE,
+        "高血压",
+        "幸福里3号楼2单元301独居",
+        DRAFT,
+        SUGGESTION,
+        OBJECTION,
+        COMMENT,
+    ):
         assert secret.encode() not in raw, secret
     # What the records need stays as counts: the household and its area (vote electorates),
     # one attendance at the meeting; the name is gone.

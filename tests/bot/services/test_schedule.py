@@ -57,9 +57,16 @@ async def test_sweep_october_2026_opinion_days_follow_the_holiday_rule(tmp_path:
 async def test_sweep_skip_policy_records_the_day_as_skipped(tmp_path: Path) -> None:
     data = community_data()
     data["schedule"] = {
-        "rules": [{"key": "o", "template": "opinion_day", "days": [5], "time": "09:00",
-                   "holiday": "skip"}]
-    }  # fmt: skip
+        "rules": [
+            {
+                "key": "o",
+                "template": "opinion_day",
+                "days": [5],
+                "time": "09:00",
+                "holiday": "skip",
+            }
+        ]
+    }
     async with schedule_world(tmp_path, config_from_dict(data, ENV)) as world:
         await world.sweep_at(at(10, 5, 8, 50))
         result = await world.sweep_at(at(10, 5, 9, 1))

@@ -103,8 +103,10 @@ async def test_a_tick_with_no_new_step_due_writes_nothing(tmp_path: Path) -> Non
     assert [n for n in again.notices if n.kind is NoticeKind.CHASE] == []
     assert not [s for s in statements if "schedule_runs" in s and s.startswith("INSERT")]
     assert {(r.key.rsplit(":", 1)[1], r.outcome) for r in runs} == {
-        ("remind", "skipped"), ("overdue", "skipped"), ("escalate1", "sent"),
-    }  # fmt: skip
+        ("remind", "skipped"),
+        ("overdue", "skipped"),
+        ("escalate1", "sent"),
+    }
     assert all(r.key.startswith(f"chase:{number}:") for r in runs)
 
 

@@ -36,9 +36,12 @@ async def report(world: ScheduleWorld, when: datetime, text: str) -> int:
 
 
 async def resolve_and_rate(
-    world: ScheduleWorld, number: int, handler: tuple[str, int], solved: Solved,
+    world: ScheduleWorld,
+    number: int,
+    handler: tuple[str, int],
+    solved: Solved,
     satisfaction: Satisfaction,
-) -> None:  # fmt: skip
+) -> None:
     service = world.issues.service
     await service.assign(WORKER_G1, number, handler[0])
     outcome = await service.handler_resolve(handler[1], number, "已处理")
@@ -57,8 +60,9 @@ async def fixture(world: ScheduleWorld) -> None:
     await world.issues.service.assign(WORKER_G1, second, "city", resolve_by=at(2, 25, 18))
     # Yesterday, 2 March: #3 assigned, resolved and rated 满意; #4 accepted; #5 left new.
     third = await report(world, at(3, 2, 10), "#报事 2号楼门口路灯不亮")
-    await resolve_and_rate(world, third, ("property", PROPERTY_USER), Solved.SOLVED,
-                           Satisfaction.SATISFIED)  # fmt: skip
+    await resolve_and_rate(
+        world, third, ("property", PROPERTY_USER), Solved.SOLVED, Satisfaction.SATISFIED
+    )
     fourth = await report(world, at(3, 2, 10, 30), "#报事 5号楼电梯停运")
     await world.issues.service.accept(WORKER_G1, fourth)
     await report(world, at(3, 2, 11), "#报事 1号楼地下室漏水")
@@ -86,9 +90,11 @@ async def test_digest_matches_the_hand_computed_fixture(tmp_path: Path) -> None:
     # previous 30 days: response 1, resolution 0, satisfaction 0.9, composite 0.1 + 0.4 × 0.9
     assert d.rates_prev_30.composite == Fraction(46, 100)
     assert d.changes == {
-        "response_rate": Fraction(0), "resolution_rate": Fraction(100),
-        "satisfaction_rate": Fraction(10), "composite": Fraction(54),
-    }  # fmt: skip
+        "response_rate": Fraction(0),
+        "resolution_rate": Fraction(100),
+        "satisfaction_rate": Fraction(10),
+        "composite": Fraction(54),
+    }
     # ties by category key: elevator before leak
     assert d.categories == (("路灯/市政设施", 2), ("电梯", 1), ("漏水/下水堵塞", 1))
     assert [(h.name, h.rates.composite) for h in d.best] == [("万象美物业", Fraction(1))]

@@ -50,8 +50,10 @@ async def vote_world(
 
 
 def test_electorate_joins_units_with_the_same_owner_key_without_telegram() -> None:
-    homes = [ScopeHousehold(i, "3", "2", f"{i}01", 100 * i, key)
-             for i, key in ((1, "A"), (2, ""), (3, "A"), (4, "B"))]  # fmt: skip
+    homes = [
+        ScopeHousehold(i, "3", "2", f"{i}01", 100 * i, key)
+        for i, key in ((1, "A"), (2, ""), (3, "A"), (4, "B"))
+    ]
     rows = electorate(homes, [(7, 2), (7, 4)])  # 7 owns 2 and 4 (B) in Telegram
     assert [(r.rooms, r.area_centi, r.user_ids) for r in rows] == [
         ("3-2-101、3-2-301", 400, ()),
@@ -66,16 +68,25 @@ async def test_owner_key_on_the_sheet_counts_one_owner_of_two_units_once(
     nobody has verified them through Telegram: one head of 11, with 80 + 120 m² of area."""
     header = [*HEADER, "业主编号"]
     rows: list[list[object]] = [
-        ["3号楼", 2, room, 80 if room.endswith("1") else 120, f"业主{room}", "", "g1",
-         "Y-001" if room in ("101", "102") else f"Y-{room}"]
+        [
+            "3号楼",
+            2,
+            room,
+            80 if room.endswith("1") else 120,
+            f"业主{room}",
+            "",
+            "g1",
+            "Y-001" if room in ("101", "102") else f"Y-{room}",
+        ]
         for room in ROOMS
-    ]  # fmt: skip
+    ]
     async with vote_world(tmp_path, verify=False) as (found, _):
         summary = await found.registry.import_sheet(as_csv(rows, header), "住户.csv", None)
         assert summary.updated == 12  # the owner identifiers are new on every row
         votes: VoteService = found.votes
-        ov = await votes.create_owners(f.WORKER_G1, f.G1_CHAT, "g1",
-                                       ["unit:3-2", "ordinary", "门禁"])  # fmt: skip
+        ov = await votes.create_owners(
+            f.WORKER_G1, f.G1_CHAT, "g1", ["unit:3-2", "ordinary", "门禁"]
+        )
         assert ov.result.electors == 11
         joined = next(e for e in ov.electors if "3-2-101" in e.rooms)
         assert joined.rooms == "3-2-101、3-2-102" and joined.area_centi == 20000
@@ -122,8 +133,9 @@ def test_scope_text_says_the_scope_in_words(stored: str, zh: str, en: str) -> No
 async def test_a_grid_scope_asks_the_owners_of_that_grid(tmp_path: Path) -> None:
     async with vote_world(tmp_path) as (found, _):
         votes: VoteService = found.votes
-        ov = await votes.create_owners(f.WORKER_G1, f.G1_CHAT, "g1",
-                                       ["grid:第一网格", "ordinary", "门禁"])  # fmt: skip
+        ov = await votes.create_owners(
+            f.WORKER_G1, f.G1_CHAT, "g1", ["grid:第一网格", "ordinary", "门禁"]
+        )
         assert ov.vote.scope == "grid:g1" and ov.result.electors == 12
         with pytest.raises(UserError, match="empty_scope"):  # unit 3-2 is all in g1
             await votes.create_owners(f.WORKER_G1, f.G1_CHAT, "g1", ["网格:g2", "ordinary", "x"])
@@ -147,8 +159,9 @@ async def test_only_convenors_create_and_reminders_go_once_before_the_deadline(
         votes: VoteService = found.votes
         with pytest.raises(NotPermitted):
             await votes.create_owners(OWNER["101"], f.G1_CHAT, "g1", ["unit:3-2", "special", "x"])
-        ov = await votes.create_owners(f.WORKER_G1, f.G1_CHAT, "g1",
-                                       ["unit:3-2", "ordinary", "3d", "门禁"])  # fmt: skip
+        ov = await votes.create_owners(
+            f.WORKER_G1, f.G1_CHAT, "g1", ["unit:3-2", "ordinary", "3d", "门禁"]
+        )
         await votes.cast(OWNER["101"], ov.vote.id, "yes")
         assert await votes.due_reminders(clock.now()) == []
         clock.advance(days=2, hours=1)
