@@ -11,7 +11,7 @@ import pytest
 from bot.issues.model import Action
 from bot.schedule import chasing
 from bot.schedule.model import NoticeKind, ScheduleNotice
-from tests.bot.services.schedule_support import ScheduleWorld, of_kind, schedule_world
+from tests.bot.schedule.schedule_support import ScheduleWorld, of_kind, schedule_world
 from tests.support.factories import (
     G1_CHAT,
     LEADER_G1,

@@ -10,7 +10,7 @@ import pytest
 from bot.config import config_from_dict
 from bot.core.errors import NotPermitted
 from bot.schedule.model import NoticeKind, Outcome
-from tests.bot.services.schedule_support import of_kind, schedule_world
+from tests.bot.schedule.schedule_support import of_kind, schedule_world
 from tests.support.factories import (
     ENV,
     G1_CHAT,

@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.errors import NotPermitted, StaleSlip
 from bot.schedule.model import NoticeKind, ScheduleNotice
-from tests.bot.services.schedule_support import ScheduleWorld, schedule_world
+from tests.bot.schedule.schedule_support import ScheduleWorld, schedule_world
 from tests.support.factories import (
     LEADER_G1,
     NEIGHBOUR,

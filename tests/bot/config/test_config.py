@@ -18,7 +18,7 @@ from bot.config import Config, ConfigError, config_from_dict, load_config
 from bot.config import schema as config_schema
 from bot.core.workcal import Duration, Unit
 
-EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
+EXAMPLE = Path(__file__).parents[3] / "config.example.toml"
 # The example ships `token = ""` (a real token belongs in the environment, not in a file that
 # gets copied around), so loading it needs GRIDBOT_TOKEN.
 ENV = {"GRIDBOT_TOKEN": "123456:test-token"}

@@ -11,7 +11,7 @@ from typing import Any
 from bot.issues.rates import Satisfaction, Solved
 from bot.schedule.digest import Digest, Overdue
 from bot.schedule.model import NoticeKind, Outcome
-from tests.bot.services.schedule_support import ScheduleWorld, schedule_world
+from tests.bot.schedule.schedule_support import ScheduleWorld, schedule_world
 from tests.support.factories import (
     CITY_USER,
     G1_CHAT,
