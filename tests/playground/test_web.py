@@ -1,0 +1,113 @@
+"""The playground's endpoints, driven over HTTP as the page drives them: the issue loop
+through the sandbox and the real bot, and a clock jump that brings the 08:00 digest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from playground.serve import is_loopback, playing
+
+GROUP, RESIDENT, WORKER, PROPERTY, SECRETARY = -1001234567001, 9501, 9101, 9301, 9201
+
+
+class Page:
+    """What the page's JavaScript does, as plain HTTP calls."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
+        self.http, self.url = http, url
+
+    async def get(self, path: str, **query: Any) -> Any:
+        async with self.http.get(self.url + path, params=query) as response:
+            assert response.status == 200, await response.text()
+            return await response.json()
+
+    async def post(self, path: str, **body: Any) -> Any:
+        async with self.http.post(self.url + path, json=body) as response:
+            data = await response.json()
+            assert response.status == 200 and data["ok"], data
+            return data
+
+    async def messages(self, viewer: int, chat: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = (
+            await self.get("api/messages", chat=chat, **{"as": viewer})
+        )["messages"]
+        return found
+
+    async def press(self, viewer: int, chat: int, label: str) -> dict[str, Any]:
+        """Press the newest button labelled ``label`` that ``viewer`` sees in ``chat``."""
+        for message in reversed(await self.messages(viewer, chat)):
+            if any(b["text"] == label for row in message["buttons"] for b in row):
+                result: dict[str, Any] = await self.post(
+                    "api/press", chat=chat, message_id=message["id"], label=label,
+                    **{"as": viewer},
+                )  # fmt: skip
+                return result
+        raise AssertionError(f"no button {label!r} in chat {chat}")
+
+    async def say(self, viewer: int, chat: int, text: str) -> None:
+        await self.post("api/send", chat=chat, text=text, **{"as": viewer})
+
+
+def last_html(messages: list[dict[str, Any]]) -> str:
+    return str(messages[-1]["html"])
+
+
+async def test_the_issue_loop_through_the_page_endpoints(tmp_path: Path) -> None:
+    async with (
+        playing("community", tmp_path, port=0) as (_, url),
+        aiohttp.ClientSession() as http,
+    ):
+        page = Page(http, url)
+        state = await page.get("api/state", **{"as": RESIDENT})
+        assert state["clock"] == "3月4日 周三 09:30"
+        assert {c["id"] for c in state["chats"]} == {GROUP, RESIDENT}
+        await page.say(RESIDENT, GROUP, "#报事 3号楼2单元门口积水很深")
+        group = await page.messages(RESIDENT, GROUP)
+        assert group[-2]["own"] and "已登记 <b>#3</b>" in last_html(group)
+        await page.press(WORKER, WORKER, "受理")
+        await page.press(WORKER, WORKER, "交办")
+        await page.press(WORKER, WORKER, "万象美物业")
+        card = next(m for m in await page.messages(WORKER, WORKER) if "#3" in m["html"])
+        assert "已交办" in card["html"] and card["edited"]  # the card was edited in place
+        await page.say(PROPERTY, PROPERTY, "/done 3 已疏通下水口")
+        for label in ("是", "已解决", "满意", "提交评价"):
+            await page.press(RESIDENT, RESIDENT, label)
+        mine = await page.messages(RESIDENT, RESIDENT)
+        assert any("#3" in m["html"] and "满意" in m["html"] for m in mine[-3:])
+
+
+async def test_a_clock_jump_to_eight_brings_the_digest_to_the_secretary(tmp_path: Path) -> None:
+    async with (
+        playing("community", tmp_path, port=0) as (play, url),
+        aiohttp.ClientSession() as http,
+    ):
+        page = Page(http, url)
+        before = await page.messages(SECRETARY, SECRETARY)
+        assert not any("每日简报" in m["html"] for m in before)
+        await page.post("api/clock", jump="eight")
+        state = await page.get("api/state", **{"as": SECRETARY})
+        assert state["clock"] == "3月5日 周四 08:00"
+        after = await page.messages(SECRETARY, SECRETARY)
+        assert any("每日简报" in m["html"] for m in after)
+        assert play.clock.now().hour == 8
+
+
+async def test_the_empty_scene_has_people_but_nothing_said(tmp_path: Path) -> None:
+    async with (
+        playing("empty", tmp_path, port=0) as (_, url),
+        aiohttp.ClientSession() as http,
+    ):
+        page = Page(http, url)
+        state = await page.get("api/state", **{"as": RESIDENT})
+        assert [c["started"] for c in state["chats"]] == [True, False]
+        assert await page.messages(RESIDENT, GROUP) == []
+        await page.say(RESIDENT, RESIDENT, "/start")
+        assert "王阿姨" in last_html(await page.messages(RESIDENT, RESIDENT))
+
+
+def test_only_loopback_counts_as_local() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
