@@ -60,15 +60,24 @@
   $("alert-ok").addEventListener("click", () => { $("alert").hidden = true; });
 
   // ------------------------------------------------------------------ state and lists
+  // Only the newest refresh may draw: an older one (say, from a live event that arrived just
+  // before a button press) must not paint its stale answer over the newer one.
+  let generation = 0;
   async function refresh() {
+    const mine = ++generation;
     const query = new URLSearchParams({ lang, ...(ui.as ? { as: ui.as } : {}) });
-    ui.state = await (await fetch("/api/state?" + query)).json();
+    const state = await (await fetch("/api/state?" + query)).json();
+    if (mine !== generation) return;
+    ui.state = state;
     if (!ui.as || !ui.state.people.some((p) => p.id === ui.as)) ui.as = ui.state.people[0].id;
     $("clock").textContent = ui.state.clock;
     renderPeople();
     renderChats();
-    await renderLog();
+    await renderLog(mine);
   }
+
+  const TINTS = ["#7aa5d6", "#e8a25b", "#8cc17a", "#c98bd1", "#6fb5b0", "#d9827a", "#9a9fd8"];
+  function tint(id) { return "background:" + TINTS[Math.abs(Number(id)) % TINTS.length]; }
 
   function renderPeople() {
     const box = $("people");
@@ -76,7 +85,8 @@
       type: "button", className: "person", role: "radio", "data-persona": p.id,
       "aria-checked": String(p.id === ui.as), title: p.full_name + " · " + p.role,
       onclick: () => { ui.as = p.id; if (ui.chat > 0) ui.chat = p.id; remember(); refresh(); },
-    }, el("span", { className: "avatar" }, p.avatar), el("span", { className: "n" }, p.name))));
+    }, el("span", { className: "avatar", style: tint(p.id) }, p.avatar),
+       el("span", { className: "n" }, p.name))));
     const me = ui.state.people.find((p) => p.id === ui.as);
     $("who").textContent = me.full_name + " · " + me.role + (me.room ? " · " + me.room : "");
   }
@@ -106,7 +116,7 @@
   });
 
   // ------------------------------------------------------------------ the conversation
-  async function renderLog() {
+  async function renderLog(mine) {
     const log = $("log");
     const chat = ui.state.chats.find((c) => c.id === ui.chat);
     $("title").textContent = chat ? chat.title : W.pick_chat;
@@ -115,12 +125,13 @@
     $("start").hidden = chat.started;
     for (const id of ["text", "send"]) $(id).hidden = !chat.started;
     const data = await (await fetch(`/api/messages?chat=${ui.chat}&as=${ui.as}`)).json();
-    if (data.chat !== ui.chat) return;
+    if (mine !== generation || data.chat !== ui.chat) return;
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
     const items = data.messages.map(renderMessage);
     log.replaceChildren(...(items.length ? items : [el("p", { className: "empty" }, W.empty)]));
     if (atBottom || log.dataset.chat !== String(ui.chat)) log.scrollTop = log.scrollHeight;
     log.dataset.chat = String(ui.chat);
+    log.dataset.as = String(ui.as);
   }
 
   function renderMessage(m) {
@@ -141,7 +152,8 @@
     body.append(el("span", { className: "stamp" }, m.time + (m.edited ? " · " + W.edited : "")));
     return el("div", { className: "msg" + (m.own ? " own" : ""), "data-message": m.id,
       "data-from": m.from_id },
-      el("span", { className: "avatar" + (m.bot ? " bot" : "") }, m.avatar), body);
+      el("span", { className: "avatar" + (m.bot ? " bot" : ""), style: m.bot ? null : tint(m.from_id) },
+        m.avatar), body);
   }
 
   function renderPoll(poll) {
