@@ -9,14 +9,14 @@ import signal
 import sys
 import tempfile
 import webbrowser
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiohttp import web
 
 from playground.runtime import Playground
-from playground.scene import load_scene
+from playground.scene import SceneError, load_scene
 from playground.web import make_app, strings
 
 
@@ -55,18 +55,33 @@ async def playing(
             await play.stop()
 
 
-async def run_play(scene: str, data: Path | None, host: str, port: int, open_browser: bool) -> int:
+async def run_play(
+    scene: str,
+    data: Path | None,
+    host: str,
+    port: int,
+    open_browser: bool,
+    *,
+    stop: asyncio.Event | None = None,
+    out: Callable[[str], None] = print,
+    err: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+) -> int:
+    """Serve until SIGINT/SIGTERM (or ``stop``); print the page's URL when it answers."""
     words = strings("zh_CN")
     if not is_loopback(host):
-        print(f"warning: serving on {host}: anyone who can reach it can act as every person "
-              "in the playground; it has no login.", file=sys.stderr)  # fmt: skip
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with playing(scene, data, host, port) as (_, url):
-        print(f"{words['title']}: {url}", flush=True)
-        if open_browser:
-            webbrowser.open(url)
-        await stop.wait()
+        err(str(words["cli"]["not_loopback"]).format(host=host))
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        async with playing(scene, data, host, port) as (_, url):
+            out(str(words["cli"]["ready"]).format(url=url))
+            if open_browser:
+                webbrowser.open(url)
+            await stop.wait()
+    except SceneError as exc:
+        err(str(exc))
+        return 2
     return 0

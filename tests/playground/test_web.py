@@ -3,12 +3,13 @@ through the sandbox and the real bot, and a clock jump that brings the 08:00 dig
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from playground.serve import is_loopback, playing
+from playground.serve import is_loopback, playing, run_play
 
 GROUP, RESIDENT, WORKER, PROPERTY, SECRETARY = -1001234567001, 9501, 9101, 9301, 9201
 
@@ -111,3 +112,32 @@ async def test_the_empty_scene_has_people_but_nothing_said(tmp_path: Path) -> No
 def test_only_loopback_counts_as_local() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+
+
+async def test_gridbot_play_prints_the_url_that_answers_and_warns_off_loopback(
+    tmp_path: Path,
+) -> None:
+    lines: list[str] = []
+    ready, stop = asyncio.Event(), asyncio.Event()
+
+    def out(line: str) -> None:
+        lines.append(line)
+        ready.set()
+
+    serving = asyncio.create_task(
+        run_play("empty", tmp_path, "127.0.0.1", 0, False, stop=stop, out=out, err=lines.append)
+    )
+    await asyncio.wait_for(ready.wait(), 30)
+    [line] = lines
+    url = line.split("打开：", 1)[1].split("（", 1)[0]
+    async with aiohttp.ClientSession() as http, http.get(url) as page:
+        assert page.status == 200 and "网格通" in await page.text()
+    stop.set()
+    assert await serving == 0
+    assert (tmp_path / "gridbot.sqlite3").exists()  # --data keeps the database
+
+    warnings: list[str] = []
+    assert await run_play("nowhere", None, "0.0.0.0", 0, False, stop=stop, out=warnings.append,
+                          err=warnings.append) == 2  # fmt: skip
+    assert "0.0.0.0" in warnings[0] and "没有登录" in warnings[0]
+    assert "no scene 'nowhere'" in warnings[1]
