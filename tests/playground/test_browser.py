@@ -31,6 +31,15 @@ def keep(path: Path) -> None:
         shutil.copy(path, Path(wanted) / path.name)
 
 
+def site_photo(folder: Path) -> Path:
+    """A small picture of the drained doorway (any real PNG will do)."""
+    from PIL import Image
+
+    path = folder / "site.png"
+    Image.new("RGB", (96, 64), (120, 160, 200)).save(path)
+    return path
+
+
 async def be(page: Any, persona: int, chat: int) -> None:
     """Switch to ``persona`` and open ``chat``."""
     await page.click(f'[data-persona="{persona}"]')
@@ -67,11 +76,15 @@ async def test_the_issue_loop_clicked_through_by_four_people(tmp_path: Path) -> 
         card = log.locator(".msg", has_text="#3 报事")
         await card.filter(has_text="已交办").filter(has_text="已编辑").first.wait_for()
 
-        await be(page, PROPERTY, PROPERTY)
-        await say(page, "/done 3 已疏通下水口")
+        await be(page, PROPERTY, PROPERTY)  # resolves with a photo of the site
+        await page.set_input_files("#photo", str(site_photo(tmp_path)))
+        await page.fill("#photo-caption", "/done 3 已疏通下水口")
+        await page.click("#photo-send")
+        await log.locator(".msg.own img").wait_for()
         await log.locator(".msg", has_text="#3").filter(has_text="办结").last.wait_for()
 
         await be(page, RESIDENT, RESIDENT)
+        await log.locator(".msg img").first.wait_for()  # the site photo, before rating
         for label in ("是", "已解决", "满意", "提交评价"):
             await press(page, label)
         await log.locator(".msg", has_text="#3").filter(has_text="满意").last.wait_for()

@@ -141,3 +141,20 @@ async def test_gridbot_play_prints_the_url_that_answers_and_warns_off_loopback(
                           err=warnings.append) == 2  # fmt: skip
     assert "0.0.0.0" in warnings[0] and "没有登录" in warnings[0]
     assert "no scene 'nowhere'" in warnings[1]
+
+
+async def test_a_native_poll_is_votable_and_shows_the_counts(tmp_path: Path) -> None:
+    async with (
+        playing("community", tmp_path, port=0) as (_, url),
+        aiohttp.ClientSession() as http,
+    ):
+        page = Page(http, url)
+        await page.say(WORKER, GROUP, "/poll 周末义诊放在哪天 | 周六 | 周日")
+        [poll] = [m["poll"] for m in await page.messages(RESIDENT, GROUP) if "poll" in m]
+        assert "周末义诊放在哪天" in poll["question"] and poll["total"] == 0
+        await page.post("api/vote", poll_id=poll["id"], options=[1], **{"as": RESIDENT})
+        [seen] = [m["poll"] for m in await page.messages(RESIDENT, GROUP) if "poll" in m]
+        assert [(o["text"], o["count"], o["mine"]) for o in seen["options"]] == [
+            ("周六", 0, False),
+            ("周日", 1, True),
+        ]
