@@ -129,15 +129,22 @@
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
     const items = data.messages.map(renderMessage);
     log.replaceChildren(...(items.length ? items : [el("p", { className: "empty" }, W.empty)]));
-    if (atBottom || log.dataset.chat !== String(ui.chat)) log.scrollTop = log.scrollHeight;
+    ui.stick = atBottom || log.dataset.chat !== String(ui.chat);
+    keepAtBottom();
     log.dataset.chat = String(ui.chat);
     log.dataset.as = String(ui.as);
+  }
+
+  // A picture that loads after the log was drawn must not leave the newest message hidden.
+  function keepAtBottom() {
+    const log = $("log");
+    if (ui.stick) log.scrollTop = log.scrollHeight;
   }
 
   function renderMessage(m) {
     const bubble = el("div", { className: "bubble" });
     if (m.quote) bubble.append(el("div", { className: "quote" }, m.quote.name + "：" + m.quote.text));
-    if (m.photo) bubble.append(el("img", { src: m.photo, alt: "" }));
+    if (m.photo) bubble.append(el("img", { src: m.photo, alt: "", onload: keepAtBottom }));
     if (m.document) bubble.append(el("div", { className: "doc" }, "📄 ",
       el("a", { href: m.document.url, download: m.document.name }, m.document.name)));
     if (m.html) bubble.append(el("div", { className: "text", html: m.html }));

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from bot.schedule.digest_chart import cjk_font
 from playground.serve import playing
 from tests.playground.browser import browser_page
 
@@ -125,3 +126,12 @@ async def test_a_clock_jump_brings_the_0800_digest_to_the_secretary(tmp_path: Pa
         await page.click('[data-jump="eight"]')
         await page.locator("#log .msg", has_text="阅海湾社区每日简报").wait_for()
         assert await page.text_content("#clock") == "3月5日 周四 08:00"
+        if cjk_font() is not None:  # the digest's trend chart (drawn only with a CJK font)
+            chart = page.locator("#log .msg", has_text="近30天每日新增与办结事项").locator("img")
+            await chart.wait_for()
+            assert await chart.evaluate("img => img.naturalWidth") > 0
+            await page.wait_for_function(  # the log follows the picture once it has loaded
+                "() => { const l = document.getElementById('log');"
+                " return l.scrollHeight - l.scrollTop - l.clientHeight < 2; }"
+            )
+        await shot(page, tmp_path, "play-digest")

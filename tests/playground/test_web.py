@@ -158,3 +158,31 @@ async def test_a_native_poll_is_votable_and_shows_the_counts(tmp_path: Path) -> 
             ("周六", 0, False),
             ("周日", 1, True),
         ]
+
+
+async def test_hours_on_the_clock_chase_the_report_nobody_accepted(tmp_path: Path) -> None:
+    """#2 is due to be accepted by 11:30; at 12:30 the worker gets 催受理 with its buttons."""
+    async with (
+        playing("community", tmp_path, port=0) as (_, url),
+        aiohttp.ClientSession() as http,
+    ):
+        page = Page(http, url)
+        for _ in range(2):
+            await page.post("api/clock", jump="hour")
+        assert not any("催受理" in m["html"] for m in await page.messages(WORKER, WORKER))
+        await page.post("api/clock", jump="hour")
+        [reminder] = [m for m in await page.messages(WORKER, WORKER) if "催受理" in m["html"]]
+        assert "#2" in reminder["html"]
+        assert "受理" in [b["text"] for row in reminder["buttons"] for b in row]
+
+
+async def test_the_page_speaks_chinese_first_and_english_on_request(tmp_path: Path) -> None:
+    async with (
+        playing("empty", tmp_path, port=0) as (_, url),
+        aiohttp.ClientSession() as http,
+    ):
+        async with http.get(url) as zh, http.get(url + "?lang=en") as en:
+            chinese, english = await zh.text(), await en.text()
+        assert '<html lang="zh-CN">' in chinese and "大字" in chinese and "到 08:00" in chinese
+        assert '<html lang="en">' in english and "Large text" in english
+        assert "大字" not in english
