@@ -65,7 +65,7 @@ def _play_command(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     play.add_argument("--scene", default="community", help="community, empty or a .toml file")
     play.add_argument("--data", type=Path, default=None, help="keep the database here")
     play.add_argument("--open", action="store_true", help="open the page in the browser")
-    play.add_argument("--log-level", default="WARNING")
+    play.add_argument("--log-level", default="ERROR")
 
 
 def _registry_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

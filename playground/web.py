@@ -293,7 +293,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                            "Cache-Control": "no-cache"})  # fmt: skip
     await response.prepare(request)
-    with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
+    with contextlib.suppress(ConnectionResetError):
         await response.write(b"retry: 1000\ndata: hello\n\n")
         while not play.server.closing:
             changed = await play.server.wait_change(15)
