@@ -135,3 +135,26 @@ async def test_a_clock_jump_brings_the_0800_digest_to_the_secretary(tmp_path: Pa
                 " return l.scrollHeight - l.scrollTop - l.clientHeight < 2; }"
             )
         await shot(page, tmp_path, "play-digest")
+
+
+async def test_jielong_with_two_people_and_a_private_owners_ballot(tmp_path: Path) -> None:
+    async with playing("community", tmp_path, port=0) as (_, url), browser_page() as page:
+        await page.goto(url)
+        log = page.locator("#log")
+        await be(page, RESIDENT, GROUP)  # 孙大爷 signed up while the scene loaded
+        await press(page, "+1 接龙", on="周六上午义务大扫除")
+        await page.locator("#toast", has_text="已接龙，第 2 位").wait_for()
+        card = log.locator(".msg", has_text="接龙 #1")
+        await card.filter(has_text="共 2 人").filter(has_text="已编辑").wait_for()
+        listed = await card.locator(".text").last.inner_text()
+        assert "2. 3-2 王**" in listed and "王阿姨" not in listed  # masked in the group
+
+        await be(page, RESIDENT, RESIDENT)  # the ballot is private
+        await press(page, "同意", on="业主共同决定 #1")
+        await page.locator("#toast", has_text="已投票：同意").wait_for()
+
+        await be(page, WORKER, GROUP)
+        await press(page, "结束表决", on="业主共同决定 #1")
+        result = log.locator(".msg", has_text="民法典第278条").last
+        await result.filter(has_text="未通过").wait_for()
+        await shot(page, tmp_path, "play-vote")
