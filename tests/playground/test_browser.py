@@ -71,7 +71,10 @@ async def test_the_issue_loop_clicked_through_by_four_people(tmp_path: Path) -> 
         await log.locator(".msg", has_text="已登记 #3").wait_for()
 
         await be(page, WORKER, WORKER)
-        await press(page, "受理", on="#3")
+        accept = log.locator(".msg", has_text="#3").get_by_role("button", name="受理").last
+        await accept.focus()  # keyboard operable: the buttons are real buttons
+        await page.keyboard.press("Enter")
+        await page.wait_for_selector("body:not(.busy)")
         await press(page, "交办", on="#3")
         await press(page, "万象美物业", on="#3")
         card = log.locator(".msg", has_text="#3 报事")

@@ -186,3 +186,19 @@ async def test_the_page_speaks_chinese_first_and_english_on_request(tmp_path: Pa
         assert '<html lang="zh-CN">' in chinese and "大字" in chinese and "到 08:00" in chinese
         assert '<html lang="en">' in english and "Large text" in english
         assert "大字" not in english
+
+
+async def test_documents_the_bot_sends_download_from_the_page(tmp_path: Path) -> None:
+    async with (
+        playing("community", tmp_path, port=0) as (_, url),
+        aiohttp.ClientSession() as http,
+    ):
+        page = Page(http, url)
+        await page.say(SECRETARY, SECRETARY, "/ledger")
+        [ledger] = [m["document"] for m in await page.messages(SECRETARY, SECRETARY)
+                    if "document" in m]  # fmt: skip
+        assert ledger["name"].endswith(".xlsx")
+        async with http.get(url + ledger["url"].lstrip("/")) as download:
+            assert download.status == 200
+            assert (await download.read()).startswith(b"PK")  # an xlsx is a zip
+            assert "filename*=UTF-8''" in download.headers["Content-Disposition"]
