@@ -32,7 +32,6 @@ def entities_html(text: str, entities: list[dict[str, Any]] | None) -> str:
     units = text.encode("utf-16-le")
     length = len(units) // 2
     opens: dict[int, list[tuple[int, str]]] = {}
-    closes: dict[int, list[str]] = {}
     for entity in entities or []:
         kind = TAGS.get(str(entity.get("type")))
         start, size = int(entity.get("offset", 0)), int(entity.get("length", 0))
@@ -48,15 +47,13 @@ def entities_html(text: str, entities: list[dict[str, Any]] | None) -> str:
                 continue
             open_tag = f'<a href="{html.escape(href)}" target="_blank" rel="noopener">'
         opens.setdefault(start, []).append((start + size, open_tag))
-        closes.setdefault(start + size, []).append(f"</{kind}>")
     out: list[str] = []
     stack: list[tuple[int, str]] = []
     index = 0
     while index <= length:
         # Close what ends here (innermost first), then open what starts here (outermost first).
         while stack and stack[-1][0] <= index:
-            end, tag = stack.pop()
-            out.append(tag)
+            out.append(stack.pop()[1])
         for end, tag in sorted(opens.get(index, []), key=lambda item: -item[0]):
             name = tag[1:].split(">")[0].split(" ")[0]
             out.append(tag)

@@ -7,8 +7,6 @@ sandbox, on a SQLite file in ``data_dir``; people act through the sandbox's cont
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +18,6 @@ from playground.clock import PlayClock, jump_target
 from playground.scene import Scene, Step
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
-
-log = logging.getLogger(__name__)
 
 TOKEN = "700000002:PLAY"
 # The playground is one trainer's machine: no pacing to wait for.
@@ -167,7 +163,3 @@ class Playground:
         self.clock.set(target)
         await run_sweeps(self.bot.services, self.bot.app.bot.username)
         await self.settle()
-
-
-async def wait_forever() -> None:
-    await asyncio.Event().wait()

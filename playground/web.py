@@ -11,7 +11,7 @@ import tomllib
 from datetime import datetime
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import jinja2
 from aiohttp import web
@@ -200,15 +200,9 @@ async def file(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     headers = {}
     if stored.filename:
-        headers["Content-Disposition"] = f"inline; filename*=UTF-8''{_quote(stored.filename)}"
+        headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(stored.filename)}"
     return web.Response(body=stored.data, headers=headers,
                         content_type=stored.mime_type or _guess(stored.data))  # fmt: skip
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name)
 
 
 def _guess(data: bytes) -> str:
