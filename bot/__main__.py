@@ -1,5 +1,6 @@
-"""Command line: ``gridbot run --config FILE``, ``gridbot demo``, ``gridbot import registry FILE``
-and ``gridbot export ledger --from DATE --to DATE --out FILE.xlsx``."""
+"""Command line: ``gridbot run --config FILE``, ``gridbot demo``, ``gridbot play``,
+``gridbot import registry FILE`` and
+``gridbot export ledger --from DATE --to DATE --out FILE.xlsx``."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo.add_argument("--locale", default="zh_CN")
     demo.add_argument("--log-level", default="ERROR")
+    _play_command(commands)
     _registry_commands(commands)
     _ops_commands(commands)
     args = parser.parse_args(argv)
@@ -38,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.demo import run_demo
 
         return asyncio.run(run_demo(locale=args.locale))
+    if args.command == "play":
+        from playground.serve import run_play  # the bot never needs the playground otherwise
+
+        return asyncio.run(run_play(args.scene, args.data, args.host, args.port, args.open))
     from bot.config import ConfigError, load_config
 
     try:
@@ -53,6 +59,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("backup", "restore", "status", "dead"):
         return _ops_command(args, config)
     return asyncio.run(_run(config))
+
+
+def _play_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    play = commands.add_parser(
+        "play", help="the whole product in a browser: sandbox, bot and a WeChat-style page"
+    )
+    play.add_argument("--port", type=int, default=8080)
+    play.add_argument("--host", default="127.0.0.1", help="anything but loopback warns")
+    play.add_argument("--scene", default="community", help="community, empty or a .toml file")
+    play.add_argument("--data", type=Path, default=None, help="keep the database here")
+    play.add_argument("--open", action="store_true", help="open the page in the browser")
+    play.add_argument("--log-level", default="ERROR")
 
 
 def _registry_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

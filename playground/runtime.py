@@ -1,0 +1,165 @@
+"""One process: the sandbox Bot API server, the real gridbot polling it, and the scene.
+
+``Playground.start`` does what ``gridbot run`` does (``bot.app.build`` + ``start``) against the
+sandbox, on a SQLite file in ``data_dir``; people act through the sandbox's control API
+(``SandboxClient``), exactly as a test or a Telegram app would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.app import GridBot, build, work_calendar
+from bot.config import Config, config_from_dict
+from bot.schedule.jobs import run_sweeps
+from playground.clock import PlayClock, jump_target
+from playground.scene import Scene, Step
+from sandbox.client import SandboxClient
+from sandbox.server import SandboxServer
+
+TOKEN = "700000002:PLAY"
+# The playground is one trainer's machine: no pacing to wait for.
+FAST = {"private_per_second": 1000.0, "group_per_minute": 10000, "global_per_second": 10000.0}
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """What pressing a button brought back: the callback answer (a toast or an alert)."""
+
+    text: str | None
+    alert: bool
+
+
+class Playground:
+    def __init__(self, scene: Scene, data_dir: Path) -> None:
+        self.scene = scene
+        self.data_dir = data_dir
+        self.clock = PlayClock(scene.start)
+        self.server = SandboxServer(clock=self.clock.timestamp)
+        self.client: SandboxClient | None = None
+        self.gridbot: GridBot | None = None
+        self.config: Config | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        await self.server.start()
+        scene = self.scene
+        self.server.add_bot(token=TOKEN, username=scene.bot_username, first_name=scene.bot_name)
+        for person in scene.people:
+            self.server.add_user(person.first_name, person.last_name or None, id=person.id)
+        for group in scene.groups:
+            self.server.add_group(group.title, members=list(group.members), id=group.id)
+        database = self.data_dir / "gridbot.sqlite3"
+        fresh = not database.exists()
+        self.config = self._config(database)
+        self.gridbot = await build(self.config, clock=self.clock)
+        await self.gridbot.start()
+        self.client = SandboxClient(f"http://{self.server.host}:{self.server.port}")
+        if fresh:
+            await self.load_scene()
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+        if self.gridbot is not None:
+            await self.gridbot.stop()
+        await self.server.stop()
+
+    def _config(self, database: Path) -> Config:
+        data: dict[str, Any] = {key: value for key, value in self.scene.config.items()}
+        data["telegram"] = {
+            "base_url": self.server.base_url,
+            "base_file_url": self.server.base_file_url,
+            "poll_timeout": 1,
+        }
+        data["storage"] = {"path": str(database)}
+        data["outbox"] = {**FAST, **data.get("outbox", {})}
+        return config_from_dict(data, {"GRIDBOT_TOKEN": TOKEN})
+
+    @property
+    def bot(self) -> GridBot:
+        assert self.gridbot is not None, "the playground has not started"
+        return self.gridbot
+
+    @property
+    def control(self) -> SandboxClient:
+        assert self.client is not None, "the playground has not started"
+        return self.client
+
+    # ------------------------------------------------------------------ the scene
+    async def load_scene(self) -> None:
+        """The registry through the registry service, then each step through the sandbox."""
+        if self.scene.registry is not None:
+            filename, data = self.scene.registry
+            await self.bot.services.features.registry.import_sheet(data, filename, None)
+        for step in self.scene.steps:
+            await self.play_step(step)
+
+    async def play_step(self, step: Step) -> None:
+        if step.action == "start":
+            await self.start_chat(step.who)
+        elif step.action == "say":
+            await self.send(step.who, step.chat, step.text)
+        else:
+            found = self.newest_button(step.chat, step.text)
+            if found is None:
+                raise LookupError(
+                    f"scene {self.scene.name}: no button {step.text!r} in {step.chat}"
+                )
+            await self.press(step.who, step.chat, found, step.text)
+
+    def newest_button(self, chat_id: int, label: str) -> int | None:
+        """The newest message in ``chat_id`` carrying a button labelled ``label``."""
+        for message in reversed(self.server.chat_messages(chat_id)):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                if any(button.get("text") == label for button in row):
+                    return int(message["message_id"])
+        return None
+
+    # ------------------------------------------------------------------ people acting
+    async def settle(self) -> None:
+        """Wait until the bot took every update and delivered everything due."""
+        await self.server.wait_for(lambda s: not s.pending_updates(TOKEN), timeout=10)
+        await self.bot.wait_idle()
+
+    async def start_chat(self, user_id: int, payload: str | None = None) -> None:
+        await self.control.start_private(user_id, payload=payload)
+        await self.settle()
+
+    async def send(self, user_id: int, chat_id: int, text: str) -> None:
+        if chat_id == user_id and (text == "/start" or text.startswith("/start ")):
+            payload = text.removeprefix("/start").strip() or None
+            await self.start_chat(user_id, payload)
+            return
+        await self.control.user_sends(chat_id, user_id, text)
+        await self.settle()
+
+    async def send_photo(self, user_id: int, chat_id: int, image: bytes, caption: str) -> None:
+        await self.control.user_sends_photo(chat_id, user_id, caption or None, image)
+        await self.settle()
+
+    async def press(self, user_id: int, chat_id: int, message_id: int, label: str) -> Pressed:
+        query_id = await self.control.press_button(chat_id, message_id, user_id,
+                                                   button_text=label)  # fmt: skip
+        await self.settle()
+        for answer in reversed(self.server.callback_answers):
+            if answer.id == query_id:
+                return Pressed(answer.text, answer.show_alert)
+        return Pressed(None, False)
+
+    async def vote(self, user_id: int, poll_id: str, options: list[int]) -> None:
+        await self.control.vote_poll(poll_id, user_id, options)
+        await self.settle()
+
+    # ------------------------------------------------------------------ the clock
+    async def jump(self, jump: str) -> None:
+        """Move the clock (see ``jump_target``), then run every sweep at the new time."""
+        assert self.config is not None
+        target = jump_target(
+            self.clock.now(), jump, self.config.timezone, work_calendar(self.config)
+        )
+        self.clock.set(target)
+        await run_sweeps(self.bot.services, self.bot.app.bot.username)
+        await self.settle()
