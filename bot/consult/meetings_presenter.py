@@ -170,9 +170,7 @@ class MeetingNotifier:
     async def vote_results(self, m: MeetingView) -> list[str]:
         """表决结果: one line for each vote started in the meeting's groups while it ran."""
         record = m.record
-        found = await votes(self.services).repo.started_in(
-            m.chats, record.starts_at, record.ends_at
-        )
+        found = await votes(self.services).started_in(m.chats, record.starts_at, record.ends_at)
         return [await self._vote_line(vote) for vote in found]
 
     async def _vote_line(self, vote: VoteRecord) -> str:

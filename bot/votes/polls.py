@@ -147,6 +147,12 @@ class PollService:
 
     # -- the deadline --------------------------------------------------------------------------
 
+    async def close_meeting(self, vote_id: int) -> MeetingVote | None:
+        """Close a residents' meeting vote at its deadline; None if it was closed already."""
+        if not await self.repo.close(vote_id, self.votes.clock.now()):
+            return None
+        return await self.meeting(vote_id)
+
     async def close_advisory(self, vote_id: int, actor: int | None = None) -> AdvisoryVote | None:
         vote = await self._get(vote_id, "advisory")
         if actor is not None:

@@ -338,7 +338,7 @@ async def close_vote(services: Services, vote: VoteRecord, actor: int | None) ->
         if found is not None:
             await notify.advisory_result(found)
         return found is not None
-    if not await services.features.votes.repo.close(vote.id, services.clock.now()):
-        return False
-    await notify.residents_result(await polls(services).meeting(vote.id))
-    return True
+    closed = await polls(services).close_meeting(vote.id)
+    if closed is not None:
+        await notify.residents_result(closed)
+    return closed is not None

@@ -184,6 +184,12 @@ class VoteService:
             return None
         return await self.owners_vote(vote_id)
 
+    async def started_in(
+        self, chats: Sequence[int], start: datetime, end: datetime
+    ) -> list[VoteRecord]:
+        """Votes started in these group chats between ``start`` and ``end`` (meeting minutes)."""
+        return await self.repo.started_in(chats, start, end)
+
     async def non_voters(self, vote_id: int) -> list[int]:
         """Verified owners whose elector has no ballot yet."""
         voted = {b.elector for b in await self.repo.ballots(vote_id)}
