@@ -15,7 +15,7 @@ from typing import Final
 
 from bot.core.errors import IllegalTransition, IssueFinished, UserError
 from storage.clock import from_db
-from storage.issues.repo import EventRecord, IssueRecord
+from storage.issues.repo import EventRecord, IssueRecord, Reported, reported_fields
 
 
 class State(StrEnum):
@@ -135,33 +135,20 @@ class ReporterView:
     anonymous: bool = False
 
 
-@dataclass(frozen=True)
-class IssueView:
+@dataclass(frozen=True, kw_only=True)
+class IssueView(Reported):
     """An issue as services return it. Group-facing text must go through bot.privacy.service."""
 
+    type: IssueType
     id: int
     number: int
-    type: IssueType
-    category: str
-    grid: str
-    building: str | None
-    unit: str | None
-    location: str | None
-    description: str
-    urgent: bool
-    private: bool
-    anonymous: bool
     state: State
     handler: str | None
     merged_into: int | None  # the target's number
     reason: str | None  # why it was rejected / the pending return request
-    source_chat_id: int
-    source_message_id: int | None
     reporters: tuple[ReporterView, ...]
     photos: tuple[str, ...]
     resolution_photos: tuple[str, ...]
-    reported_at: datetime
-    respond_by: datetime
     resolve_by: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
@@ -182,24 +169,13 @@ class IssueView:
     @classmethod
     def from_record(cls, rec: IssueRecord, merged_into_number: int | None = None) -> IssueView:
         return cls(
+            **(reported_fields(rec) | {"type": IssueType(rec.type)}),
             id=rec.id,
             number=rec.number,
-            type=IssueType(rec.type),
-            category=rec.category,
-            grid=rec.grid,
-            building=rec.building,
-            unit=rec.unit,
-            location=rec.location,
-            description=rec.description,
-            urgent=rec.urgent,
-            private=rec.private,
-            anonymous=rec.anonymous,
             state=State(rec.state),
             handler=rec.handler,
             merged_into=merged_into_number,
             reason=rec.reason,
-            source_chat_id=rec.source_chat_id,
-            source_message_id=rec.source_message_id,
             reporters=tuple(
                 ReporterView(
                     r.user_id,
@@ -213,8 +189,6 @@ class IssueView:
             ),
             photos=tuple(p.file_id for p in rec.photos if p.kind == "report"),
             resolution_photos=tuple(p.file_id for p in rec.photos if p.kind == "resolution"),
-            reported_at=rec.reported_at,
-            respond_by=rec.respond_by,
             resolve_by=rec.resolve_by,
             resolved_at=rec.resolved_at,
             closed_at=rec.closed_at,

@@ -9,7 +9,7 @@ the handler queues commit together (architecture.md, invariant 2).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Final
 
@@ -92,12 +92,11 @@ class PhotoRecord:
         return cls(file_id=row["file_id"], kind=row["kind"])
 
 
-@dataclass(frozen=True)
-class IssueRecord:
-    """One ``issues`` row with its reporters and photos."""
+@dataclass(frozen=True, kw_only=True)
+class Reported:
+    """What a report says as it was filed: the columns a new issue, its row and the services'
+    view of it share (declared once; each adds its own)."""
 
-    id: int
-    number: int
     type: str
     category: str
     grid: str
@@ -108,14 +107,36 @@ class IssueRecord:
     urgent: bool
     private: bool
     anonymous: bool
-    state: str
-    handler: str | None
-    merged_into: int | None
-    reason: str | None
     source_chat_id: int
     source_message_id: int | None
     reported_at: datetime
     respond_by: datetime
+
+
+def reported_fields(source: Reported) -> dict[str, Any]:
+    """The filed columns of ``source``, to build another shape of the same issue from."""
+    return {f.name: getattr(source, f.name) for f in fields(Reported)}
+
+
+def _reported_from_row(row: Row) -> dict[str, Any]:
+    plain = {f.name: row[f.name] for f in fields(Reported)}
+    for flag in ("urgent", "private", "anonymous"):
+        plain[flag] = bool(plain[flag])
+    plain["reported_at"] = from_db(row["reported_at"])
+    plain["respond_by"] = from_db(row["respond_by"])
+    return plain
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueRecord(Reported):
+    """One ``issues`` row with its reporters and photos."""
+
+    id: int
+    number: int
+    state: str
+    handler: str | None
+    merged_into: int | None
+    reason: str | None
     resolve_by: datetime | None
     accepted_at: datetime | None
     assigned_at: datetime | None
@@ -132,26 +153,13 @@ class IssueRecord:
         cls, row: Row, reporters: Sequence[ReporterRecord], photos: Sequence[PhotoRecord]
     ) -> IssueRecord:
         return cls(
+            **_reported_from_row(row),
             id=row["id"],
             number=row["number"],
-            type=row["type"],
-            category=row["category"],
-            grid=row["grid"],
-            building=row["building"],
-            unit=row["unit"],
-            location=row["location"],
-            description=row["description"],
-            urgent=bool(row["urgent"]),
-            private=bool(row["private"]),
-            anonymous=bool(row["anonymous"]),
             state=row["state"],
             handler=row["handler"],
             merged_into=row["merged_into"],
             reason=row["reason"],
-            source_chat_id=row["source_chat_id"],
-            source_message_id=row["source_message_id"],
-            reported_at=from_db(row["reported_at"]),
-            respond_by=from_db(row["respond_by"]),
             resolve_by=from_db_or_none(row["resolve_by"]),
             accepted_at=from_db_or_none(row["accepted_at"]),
             assigned_at=from_db_or_none(row["assigned_at"]),
@@ -165,24 +173,9 @@ class IssueRecord:
         )
 
 
-@dataclass(frozen=True)
-class NewIssue:
+@dataclass(frozen=True, kw_only=True)
+class NewIssue(Reported):
     """What intake knows when an issue is created."""
-
-    type: str
-    category: str
-    grid: str
-    building: str | None
-    unit: str | None
-    location: str | None
-    description: str
-    urgent: bool
-    private: bool
-    anonymous: bool
-    source_chat_id: int
-    source_message_id: int | None
-    reported_at: datetime
-    respond_by: datetime
 
 
 @dataclass(frozen=True)
