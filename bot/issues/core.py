@@ -38,6 +38,7 @@ from bot.issues.model import (
     Notice,
     NoticeKind,
     Outcome,
+    State,
     next_state,
 )
 from storage.issues.repo import IssueRecord, IssueRepo
@@ -138,16 +139,7 @@ class IssueCore:
         now = self.clock.now()
         async with self.repo.db.transaction():
             await self.repo.update(issue.id, {**(changes or {}), "state": target.value}, now)
-            await self.repo.add_event(
-                issue.id,
-                actor_id=actor_id,
-                actor_role=role,
-                at=now,
-                from_state=issue.state.value,
-                to_state=target.value,
-                action=action.value,
-                note=note,
-            )
+            await self._add_event(issue, action, target, now, actor_id, role, note)
         return await self.load(issue.number)
 
     async def note_event(
@@ -160,13 +152,25 @@ class IssueCore:
         note: str | None = None,
     ) -> None:
         """An event that changes no state (a slip answered or expired, merged into this one)."""
+        await self._add_event(issue, action, issue.state, self.now(), actor_id, role, note)
+
+    async def _add_event(
+        self,
+        issue: IssueView,
+        action: Action,
+        to_state: State,
+        at: datetime,
+        actor_id: int | None,
+        role: str,
+        note: str | None,
+    ) -> None:
         await self.repo.add_event(
             issue.id,
             actor_id=actor_id,
             actor_role=role,
-            at=self.now(),
+            at=at,
             from_state=issue.state.value,
-            to_state=issue.state.value,
+            to_state=to_state.value,
             action=action.value,
             note=note,
         )

@@ -13,31 +13,24 @@ from bot.core.permissions import Role
 from bot.issues.core import IssueCore
 from bot.issues.feedback import FeedbackService
 from bot.issues.handling import HandlingService
-from bot.issues.model import Action, AlreadyDone, IssueView, State
+from bot.issues.model import Action, AlreadyDone, State
 from bot.issues.reporting import ReportService
 from bot.issues.service import IssueService
 from bot.issues.triage import TriageService
-from tests.support.factories import (
-    G1_CHAT,
-    RESIDENT,
-    WORKER_G1,
-    WORKER_G2,
-    IssueWorld,
-    issue_world,
-)
+from tests.support.factories import G1_CHAT, RESIDENT, WORKER_G1, WORKER_G2, issue_world
+
+Reported = tuple[IssueService, int]
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[IssueWorld]:
+async def reported(tmp_path: Path) -> AsyncIterator[Reported]:
+    """The service on a fresh database, and the number of one issue just reported in g1."""
     async with issue_world(tmp_path) as world:
-        yield world
-
-
-async def new_issue(world: IssueWorld) -> IssueView:
-    outcome = await world.service.report(
-        chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四", text="#报事 3号楼路灯坏了"
-    )
-    return outcome.issue
+        text = "#报事 3号楼路灯坏了"
+        outcome = await world.service.report(
+            chat_id=G1_CHAT, user_id=RESIDENT, display_name="李四", text=text
+        )
+        yield world.service, outcome.issue.number
 
 
 def test_no_part_inherits_from_another() -> None:
@@ -46,21 +39,18 @@ def test_no_part_inherits_from_another() -> None:
     assert FeedbackService.__mro__ == (FeedbackService, object)
 
 
-def test_every_part_shares_the_one_core(world: IssueWorld) -> None:
-    service = world.service
+def test_every_part_shares_the_one_core(reported: Reported) -> None:
+    service, _ = reported
     parts = (service.reports, service.triage, service.handling, service.feedback)
     assert all(part.core is service.core for part in parts)
     assert service.handling.feedback is service.feedback
-    assert service.core.repo is world.repo and service.core.clock is world.clock
 
 
-async def test_step_returns_the_issue_before_and_after_with_its_event(world: IssueWorld) -> None:
-    issue = await new_issue(world)
-    before, after = await world.service.core.step(
-        WORKER_G1, issue.number, Action.ACCEPT, note="先看看"
-    )
+async def test_step_returns_the_issue_before_and_after_with_its_event(reported: Reported) -> None:
+    service, number = reported
+    before, after = await service.core.step(WORKER_G1, number, Action.ACCEPT, note="先看看")
     assert (before.state, after.state) == (State.NEW, State.ACCEPTED)
-    last = (await world.service.timeline(issue.number, WORKER_G1))[-1]
+    last = (await service.timeline(number, WORKER_G1))[-1]
     assert (last.action, last.actor_id, last.actor_role, last.note) == (
         Action.ACCEPT.value,
         WORKER_G1,
@@ -69,23 +59,23 @@ async def test_step_returns_the_issue_before_and_after_with_its_event(world: Iss
     )
 
 
-async def test_step_refuses_before_it_changes_anything(world: IssueWorld) -> None:
-    issue = await new_issue(world)
+async def test_step_refuses_before_it_changes_anything(reported: Reported) -> None:
+    service, number = reported
     with pytest.raises(NotPermitted):
-        await world.service.core.step(WORKER_G2, issue.number, Action.ACCEPT)
-    assert (await world.service.load(issue.number)).state is State.NEW
-    assert len(await world.service.timeline(issue.number, WORKER_G1)) == 1
+        await service.core.step(WORKER_G2, number, Action.ACCEPT)
+    assert (await service.load(number)).state is State.NEW
+    assert len(await service.timeline(number, WORKER_G1)) == 1
 
 
 async def test_a_refusal_inside_an_acting_block_rolls_the_whole_action_back(
-    world: IssueWorld,
+    reported: Reported,
 ) -> None:
     """What the block wrote before it refused is undone with it: one transaction."""
-    issue = await new_issue(world)
-    core = world.service.core
+    service, number = reported
+    core = service.core
     with pytest.raises(AlreadyDone):
-        async with core.acting(WORKER_G1, issue.number, Action.ACCEPT) as step:
+        async with core.acting(WORKER_G1, number, Action.ACCEPT) as step:
             await core.note_event(step.issue, Action.ACCEPT, actor_id=WORKER_G1, role="x")
             raise AlreadyDone()
-    assert len(await world.service.timeline(issue.number, WORKER_G1)) == 1
-    assert (await world.service.load(issue.number)).state is State.NEW
+    assert len(await service.timeline(number, WORKER_G1)) == 1
+    assert (await service.load(number)).state is State.NEW
