@@ -104,7 +104,7 @@ def digest_service(db: Database, config: Config) -> DigestService:
     issues = IssueService(
         IssueRepo(db), SystemClock(), config, work_calendar(config), roles=RoleBook()
     )
-    return DigestService(issues, IssueStats(db), CheckinRepo(db))
+    return DigestService(issues.feedback, IssueStats(db), CheckinRepo(db))
 
 
 def moment(path: Path, config: Config) -> tuple[datetime, date]:

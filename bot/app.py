@@ -241,7 +241,7 @@ def schedule_features(
         calendar,
         chaser=Chaser(issues, stats, runs, calendar),
         checkins=checkins,
-        digests=DigestService(issues, stats, checkin_repo),
+        digests=DigestService(issues.feedback, stats, checkin_repo),
     )
     return schedule, checkins
 

@@ -20,8 +20,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from bot.config import Config
 from bot.core.errors import NotFound, NotPermitted, StaleSlip
 from bot.core.permissions import Role
+from bot.issues.core import SYSTEM, IssueCore, is_group
 from bot.issues.model import Action, IssueView, Notice, NoticeKind, Outcome, State
 from bot.issues.rates import (
     RateCounts,
@@ -31,7 +33,7 @@ from bot.issues.rates import (
     Solved,
     rates_from_counts,
 )
-from bot.issues.service_base import SYSTEM, IssueCore, is_group
+from storage.issues.repo import IssueRepo
 from storage.issues.slips import SlipRecord
 
 MAX_SLIPS_PER_SWEEP: Final = 200
@@ -61,19 +63,32 @@ _STALE_KEYS = {
 }
 
 
-class FeedbackService(IssueCore):
+class FeedbackService:
+    """Slips, their answers and sweep, and the rates; handling issues the slips on 已办结."""
+
+    def __init__(self, core: IssueCore) -> None:
+        self.core = core
+
+    @property
+    def config(self) -> Config:
+        return self.core.config
+
+    @property
+    def repo(self) -> IssueRepo:
+        return self.core.repo
+
     async def issue_slips(self, issue: IssueView) -> list[Notice]:
         """One slip per reporter for the issue's current round (call inside the resolve)."""
         notices = []
         for reporter in issue.reporters:
-            slip_id = await self.repo.slips.create(
+            slip_id = await self.core.repo.slips.create(
                 issue.id,
                 issue.round,
                 reporter.user_id,
                 grid=issue.grid,
                 handler=issue.handler,
                 category=issue.category,
-                now=self.now(),
+                now=self.core.now(),
             )
             fallback = reporter.chat_id if is_group(reporter.chat_id) else None
             notices.append(
@@ -109,43 +124,43 @@ class FeedbackService(IssueCore):
     ) -> Outcome:
         """A reporter answers the three questions; the issue closes, reopens or waits."""
         comment = (comment or "").strip() or None
-        async with self.repo.db.transaction():
+        async with self.core.repo.db.transaction():
             slip = await self._open_slip(slip_id, user_id)
-            await self.repo.slips.answer(
+            await self.core.repo.slips.answer(
                 slip_id,
                 contacted=contacted,
                 solved=solved.value,
                 satisfaction=satisfaction.value,
                 comment=comment,
-                now=self.now(),
+                now=self.core.now(),
             )
             issue = await self._issue(slip.issue_id)
             role = Role.RESIDENT.value
-            await self.note_event(
+            await self.core.note_event(
                 issue, Action.ANSWER_SLIP, actor_id=user_id, role=role, note=comment
             )
             unhappy = solved is Solved.NOT_SOLVED or satisfaction is Satisfaction.UNSATISFIED
             if unhappy and issue.state is State.RESOLVED and slip.round == issue.round:
                 return await self._reopen(issue, user_id, comment)
             if unhappy:  # reopened by another reporter already: the worker still hears it
-                notices = self.to_workers(
+                notices = self.core.to_workers(
                     issue, NoticeKind.WORKER_UPDATE, action=Action.ANSWER_SLIP, note=comment
                 )
-                return self.outcome(issue, notices)
+                return self.core.outcome(issue, notices)
             return await self._close_if_done(issue, user_id, role)
 
     async def open_slip_of(self, number: int, user_id: int) -> int | None:
         """The user's unanswered slip for the issue's current round, to hand over again to a
         resident the bot could not write to when it was issued (issue #13 item 13)."""
-        issue = await self.load(number)
-        for slip in await self.repo.slips.of_issue(issue.id):
+        issue = await self.core.load(number)
+        for slip in await self.core.repo.slips.of_issue(issue.id):
             if (slip.user_id, slip.state, slip.round) == (user_id, "open", issue.round):
                 return slip.id
         return None
 
     async def _open_slip(self, slip_id: int, user_id: int) -> SlipRecord:
         """The slip if this user may still answer it (buttons can be stale or forged)."""
-        slip = await self.repo.slips.get(slip_id)
+        slip = await self.core.repo.slips.get(slip_id)
         if slip is None:
             raise NotFound("issues.errors.slip_not_found", slip=slip_id)
         if slip.user_id != user_id:
@@ -155,44 +170,46 @@ class FeedbackService(IssueCore):
         return slip
 
     async def _issue(self, issue_id: int) -> IssueView:
-        return await self.load(await self.repo.number_of(issue_id))
+        return await self.core.load(await self.core.repo.number_of(issue_id))
 
     async def _reopen(self, issue: IssueView, user_id: int, comment: str | None) -> Outcome:
         """重办: back to the same handler with a fresh resolve deadline and the comment."""
-        now = self.now()
-        limit = self.limit_for(issue.category, issue.urgent)
-        issue = await self.transition(
+        core = self.core
+        now = core.now()
+        limit = core.limit_for(issue.category, issue.urgent)
+        issue = await core.transition(
             issue,
             Action.REOPEN,
             actor_id=user_id,
             role=Role.RESIDENT.value,
             note=comment,
             changes={
-                "resolve_by": self.calendar.add(now, limit.resolve),
+                "resolve_by": core.calendar.add(now, limit.resolve),
                 "assigned_at": now,
                 "resolved_at": None,
                 "result": None,
                 "contacted_at": None,
             },
         )
-        await self.repo.slips.cancel_open(issue.id)
+        await core.repo.slips.cancel_open(issue.id)
         fields = {"action": Action.REOPEN, "note": comment}
-        notices = self.to_handler(issue, NoticeKind.HANDLER_ORDER, **fields)
-        notices += self.to_workers(issue, NoticeKind.WORKER_UPDATE, **fields)
-        notices += self.to_reporters(issue, NoticeKind.STATUS_TO_REPORTER, action=Action.REOPEN)
+        notices = core.to_handler(issue, NoticeKind.HANDLER_ORDER, **fields)
+        notices += core.to_workers(issue, NoticeKind.WORKER_UPDATE, **fields)
+        notices += core.to_reporters(issue, NoticeKind.STATUS_TO_REPORTER, action=Action.REOPEN)
         notices += self.to_group_status(issue)
-        return self.outcome(issue, notices)
+        return core.outcome(issue, notices)
 
     async def _close_if_done(self, issue: IssueView, actor_id: int | None, role: str) -> Outcome:
         """Close a resolved issue whose slips are all answered or expired."""
-        if issue.state is not State.RESOLVED or await self.repo.slips.open_count(issue.id):
-            return self.outcome(issue, [])
-        issue = await self.transition(
-            issue, Action.CLOSE, actor_id=actor_id, role=role, changes={"closed_at": self.now()}
+        core = self.core
+        if issue.state is not State.RESOLVED or await core.repo.slips.open_count(issue.id):
+            return core.outcome(issue, [])
+        changes = {"closed_at": core.now()}
+        issue = await core.transition(
+            issue, Action.CLOSE, actor_id=actor_id, role=role, changes=changes
         )
-        return self.outcome(
-            issue, self.to_workers(issue, NoticeKind.WORKER_UPDATE, action=Action.CLOSE)
-        )
+        notices = core.to_workers(issue, NoticeKind.WORKER_UPDATE, action=Action.CLOSE)
+        return core.outcome(issue, notices)
 
     async def sweep_feedback(self, now: datetime | None = None) -> SweepResult:
         """Expire overdue slips (closing issues left with none open), then remind once.
@@ -201,18 +218,18 @@ class FeedbackService(IssueCore):
         most MAX_SLIPS_PER_SWEEP of each, oldest first: a backlog (after an outage) goes out
         over a few ticks instead of holding the writer, and residents' messages, for long.
         """
-        now = now or self.now()
-        settings = self.config.issues
+        now = now or self.core.now()
+        settings = self.core.config.issues
         expire_before = now - timedelta(days=settings.feedback_expiry_days)
         remind_before = now - timedelta(days=settings.feedback_reminder_days)
-        async with self.repo.db.transaction():
+        async with self.core.repo.db.transaction():
             expired, closed, notices = await self._expire(expire_before, now)
             reminded = []
             limit = MAX_SLIPS_PER_SWEEP
-            for slip in await self.repo.slips.to_remind(remind_before, expire_before, limit):
-                if await self.repo.slips.mark_reminded(slip.id, now):
+            for slip in await self.core.repo.slips.to_remind(remind_before, expire_before, limit):
+                if await self.core.repo.slips.mark_reminded(slip.id, now):
                     reminded.append(slip.id)
-                    number = await self.repo.number_of(slip.issue_id)
+                    number = await self.core.repo.number_of(slip.issue_id)
                     notices.append(
                         Notice(NoticeKind.FEEDBACK_REMINDER, slip.user_id, number, slip_id=slip.id)
                     )
@@ -223,12 +240,12 @@ class FeedbackService(IssueCore):
     ) -> tuple[list[int], list[int], list[Notice]]:
         expired: list[int] = []
         touched: dict[int, None] = {}
-        for slip in await self.repo.slips.to_expire(cutoff, MAX_SLIPS_PER_SWEEP):
-            if await self.repo.slips.mark_expired(slip.id, now):
+        for slip in await self.core.repo.slips.to_expire(cutoff, MAX_SLIPS_PER_SWEEP):
+            if await self.core.repo.slips.mark_expired(slip.id, now):
                 expired.append(slip.id)
                 touched[slip.issue_id] = None
                 issue = await self._issue(slip.issue_id)
-                await self.note_event(issue, Action.SLIP_EXPIRED, actor_id=None, role=SYSTEM)
+                await self.core.note_event(issue, Action.SLIP_EXPIRED, actor_id=None, role=SYSTEM)
         closed: list[int] = []
         notices: list[Notice] = []
         for issue_id in touched:
@@ -243,11 +260,11 @@ class FeedbackService(IssueCore):
     ) -> Rates:
         """The three rates over slips issued in ``[start, end)`` for a scope (SQL aggregates)."""
         column = None if scope is RateScope.COMMUNITY else scope.value
-        counts = await self.repo.slips.rate_counts(column, key, start, end)
+        counts = await self.core.repo.slips.rate_counts(column, key, start, end)
         return rates_from_counts(RateCounts(**counts), self.weights())
 
     def weights(self) -> RateWeights:
-        rates = self.config.rates
+        rates = self.core.config.rates
         return RateWeights(
             response=rates.response_weight,
             resolution=rates.resolution_weight,

@@ -2,7 +2,7 @@
 a respond-by deadline; the group gets an acknowledgement, the grid workers the full card, and
 emergencies and likely duplicates are flagged at once.
 
-Three doors, one path (:meth:`IntakeService._create`): a report in a grid group (hashtag,
+Three doors, one path (:meth:`ReportService._create`): a report in a grid group (hashtag,
 ``/report``, @mention, photo caption), the private guided flow, and a worker's ``/ticket``.
 """
 
@@ -15,6 +15,7 @@ from datetime import timedelta
 from bot.config import CategoryConfig
 from bot.core.errors import InvalidInput
 from bot.core.permissions import GridScope
+from bot.issues.core import IssueCore, is_group
 from bot.issues.emergency import EmergencyReading, read_emergency
 from bot.issues.model import (
     Action,
@@ -34,7 +35,6 @@ from bot.issues.parsing import (
     split_hashtag,
     suggest_category,
 )
-from bot.issues.service_base import IssueCore, is_group
 from storage.issues.repo import NewIssue, ReporterRecord
 
 
@@ -55,7 +55,12 @@ class Draft:
     anonymous: bool = False
 
 
-class IntakeService(IssueCore):
+class ReportService:
+    """The three doors of intake; the issue starts as 新报 with its first event."""
+
+    def __init__(self, core: IssueCore) -> None:
+        self.core = core
+
     async def report(
         self,
         *,
@@ -71,7 +76,7 @@ class IntakeService(IssueCore):
 
         ``text`` is the message without the ``/report`` command or the bot's @mention.
         """
-        grid = await self.grid_of_chat(chat_id)
+        grid = await self.core.grid_of_chat(chat_id)
         if grid is None:
             raise InvalidInput("issues.errors.not_bound")
         tagged, body = split_hashtag(text)
@@ -104,7 +109,7 @@ class IntakeService(IssueCore):
     ) -> Outcome:
         """A report from the private guided flow; ``private`` (网格悄悄话) keeps it out of groups,
         ``anonymous`` also hides the reporter's name from the grid worker's card."""
-        if self.config.grid_by_key(grid_key) is None:
+        if self.core.config.grid_by_key(grid_key) is None:
             raise InvalidInput("issues.errors.unknown_grid", grid=grid_key)
         category = None
         if category_key is not None:
@@ -137,10 +142,10 @@ class IntakeService(IssueCore):
         photos: Sequence[str] = (),
     ) -> Outcome:
         """A worker replies ``/ticket`` to a resident's message; the resident is the reporter."""
-        grid = await self.grid_of_chat(chat_id)
+        grid = await self.core.grid_of_chat(chat_id)
         if grid is None:
             raise InvalidInput("issues.errors.not_bound")
-        self.authorize(worker_id, Action.TICKET, GridScope(grid.key))
+        self.core.authorize(worker_id, Action.TICKET, GridScope(grid.key))
         tagged, body = split_hashtag(text)
         reporter = ReporterRecord(resident_id, resident_name, chat_id, message_id, None)
         draft = Draft(
@@ -155,26 +160,26 @@ class IntakeService(IssueCore):
         return await self._create(draft)
 
     def _category(self, key: str) -> CategoryConfig:
-        category = self.config.category(key)
+        category = self.core.config.category(key)
         if category is None:
             raise InvalidInput("issues.errors.unknown_category", category=key)
         return category
 
     async def _create(self, draft: Draft) -> Outcome:
-        description = check_description(draft.description, self.config)
+        description = check_description(draft.description, self.core.config)
         # The reporter keeps what they filed, should a merge move them (issue #13 item 11).
         reporter = replace(draft.reporter, report_type=draft.type.value, anonymous=draft.anonymous)
-        category = draft.category or suggest_category(description, self.config)
-        emergency = read_emergency(description, self.config)
+        category = draft.category or suggest_category(description, self.core.config)
+        emergency = read_emergency(description, self.core.config)
         where = parse_location(f"{draft.location or ''} {description}")
-        role = self.authorize(draft.actor_id, draft.action, GridScope(draft.grid))
-        now = self.now()
-        limit = self.limit_for(category.key, bool(emergency.live))
-        async with self.repo.db.transaction():
+        role = self.core.authorize(draft.actor_id, draft.action, GridScope(draft.grid))
+        now = self.core.now()
+        limit = self.core.limit_for(category.key, bool(emergency.live))
+        async with self.core.repo.db.transaction():
             duplicates = await self._duplicates(
                 draft.grid, category.key, where.building, description
             )
-            record = await self.repo.create(
+            record = await self.core.repo.create(
                 NewIssue(
                     type=draft.type.value,
                     category=category.key,
@@ -189,13 +194,13 @@ class IntakeService(IssueCore):
                     source_chat_id=draft.reporter.chat_id,
                     source_message_id=draft.reporter.message_id,
                     reported_at=now,
-                    respond_by=self.calendar.add(now, limit.respond),
+                    respond_by=self.core.calendar.add(now, limit.respond),
                 ),
                 reporter,
                 draft.photos,
             )
             issue = IssueView.from_record(record)
-            await self.repo.add_event(
+            await self.core.repo.add_event(
                 record.id,
                 actor_id=draft.actor_id,
                 actor_role=role.value,
@@ -204,15 +209,15 @@ class IntakeService(IssueCore):
                 to_state=State.NEW.value,
                 action=draft.action.value,
             )
-        return self.outcome(issue, self._intake_notices(issue, emergency, duplicates))
+        return self.core.outcome(issue, self._intake_notices(issue, emergency, duplicates))
 
     async def _duplicates(
         self, grid: str, category: str, building: str | None, description: str
     ) -> tuple[int, ...]:
-        since = self.now() - timedelta(days=self.config.issues.duplicate_window_days)
-        rows = await self.repo.duplicate_candidates(grid, since)
+        since = self.core.now() - timedelta(days=self.core.config.issues.duplicate_window_days)
+        rows = await self.core.repo.duplicate_candidates(grid, since)
         draft = Candidate(0, category, building, description)
-        return likely_duplicates(draft, map(Candidate._make, rows), self.config)
+        return likely_duplicates(draft, map(Candidate._make, rows), self.core.config)
 
     def _intake_notices(
         self,
@@ -231,7 +236,7 @@ class IntakeService(IssueCore):
         notices = [
             Notice(ack, source, issue.number, state=issue.state, reply_to_message_id=reply_to)
         ]
-        notices += self.to_workers(issue, NoticeKind.WORKER_CARD, action=Action.REPORT)
+        notices += self.core.to_workers(issue, NoticeKind.WORKER_CARD, action=Action.REPORT)
         if emergency.live:
             services = services_tuple(emergency.live)
             notices.append(
@@ -243,10 +248,10 @@ class IntakeService(IssueCore):
                     reply_to_message_id=reply_to,
                 )
             )
-            notices += self.to_workers(issue, NoticeKind.EMERGENCY_ALERT, services=services)
+            notices += self.core.to_workers(issue, NoticeKind.EMERGENCY_ALERT, services=services)
         elif emergency.doubtful:
             services = services_tuple(emergency.doubtful)
-            notices += self.to_workers(issue, NoticeKind.EMERGENCY_CHECK, services=services)
+            notices += self.core.to_workers(issue, NoticeKind.EMERGENCY_CHECK, services=services)
         if duplicates:
-            notices += self.to_workers(issue, NoticeKind.DUPLICATE_HINT, related=duplicates)
+            notices += self.core.to_workers(issue, NoticeKind.DUPLICATE_HINT, related=duplicates)
         return notices

@@ -31,9 +31,9 @@ from typing import Final
 
 from bot.config import Config
 from bot.core.workcal import Duration, Unit, WorkCalendar
+from bot.issues.core import SYSTEM
 from bot.issues.model import Action
 from bot.issues.service import IssueService
-from bot.issues.service_base import SYSTEM
 from bot.schedule.model import NoticeKind, ScheduleNotice
 from storage.clock import to_db
 from storage.issues.stats import ChaseCandidate, IssueStats

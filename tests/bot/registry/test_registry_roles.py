@@ -140,7 +140,7 @@ async def test_handler_sees_only_issues_assigned_to_them(world: RegistryWorld) -
     number = first.issue.number
     await world.issues.act(WORKER_G1, number, Action.ACCEPT)
     issue, role = await world.issues.act(WORKER_G1, number, Action.ASSIGN)
-    await world.issues.transition(
+    await world.issues.core.transition(
         issue, Action.ASSIGN, actor_id=WORKER_G1, role=role, changes={"handler": "property"}
     )
     queue = await world.issues.handler_queue(PROPERTY_USER)

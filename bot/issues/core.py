@@ -1,22 +1,28 @@
-"""What every issue service shares: loading, the permission check, applying a transition with
-its event row, and addressing notices (to the grid's workers, the reporters, the handler).
+"""What every part of the issue service shares: loading, the permission check, applying a
+transition with its event row, and addressing notices (to the grid's workers, the reporters,
+the handler).
 
-Every state change goes through :meth:`IssueCore.transition`, which asks the one transition
-table (``issues_model.next_state``), writes the new state and appends the event in the same
-transaction, so the timeline can never disagree with the issue.
+The parts (reporting, triage, handling, feedback) each *have* one :class:`IssueCore`; none
+inherits from another (issue #12). Every state change goes through
+:meth:`IssueCore.transition`, which asks the one transition table (``model.next_state``),
+writes the new state and appends the event in the same transaction, so the timeline can never
+disagree with the issue. A person's action is one :meth:`IssueCore.step` (act, then
+transition) or, when the action checks something in between, one :meth:`IssueCore.acting`
+block ending in :meth:`Step.apply`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from bot.config import Config, GridConfig, TimeLimit
 from bot.core.clock import Clock
-from bot.core.errors import NotFound, NotPermitted
-from bot.core.grids import ChatGrids, ChatGridStore
+from bot.core.errors import InvalidInput, NotFound, NotPermitted
+from bot.core.grids import ChatGrids
 from bot.core.permissions import (
     IssueScope,
     Role,
@@ -32,6 +38,7 @@ from bot.issues.model import (
     Notice,
     NoticeKind,
     Outcome,
+    State,
     next_state,
 )
 from storage.issues.repo import IssueRecord, IssueRepo
@@ -40,27 +47,25 @@ URGENT_LIMIT = "urgent"  # the [issues.limits] entry used for emergencies
 SYSTEM = "system"  # actor_role of events nobody pressed a button for (slip expiry)
 
 
-class IssueCore:
-    """Dependencies and shared steps; ``IssueService`` and ``FeedbackService`` build on it."""
+def required(text: str | None, key: str) -> str:
+    """A reason or note a person must give (退回, 申请退单, 已办结); InvalidInput if blank."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(key)
+    return text
 
-    def __init__(
-        self,
-        repo: IssueRepo,
-        clock: Clock,
-        config: Config,
-        calendar: WorkCalendar,
-        *,
-        roles: RoleBook | None = None,
-        bindings: ChatGridStore | None = None,
-    ) -> None:
-        self.repo = repo
-        self.clock = clock
-        self.config = config
-        self.calendar = calendar
-        # Registry role grants (issue #4); empty without a registry: config roles only.
-        self.roles = roles or RoleBook()
-        # groups bound with /bind (issue #4) or upgraded (issue #13 item 3); None: config only
-        self.chats = ChatGrids(config, bindings)
+
+@dataclass(eq=False)
+class IssueCore:
+    """The dependencies and shared steps every part of the issue service is built on (the
+    one ``IssueService`` builds it)."""
+
+    repo: IssueRepo
+    clock: Clock
+    config: Config
+    calendar: WorkCalendar
+    roles: RoleBook  # registry role grants (issue #4); empty without a registry
+    chats: ChatGrids  # the config's groups, and those bound with /bind or upgraded
 
     async def grid_of_chat(self, chat_id: int) -> GridConfig | None:
         """The grid this group serves (a /bind wins over the config), or None."""
@@ -95,6 +100,28 @@ class IssueCore:
         next_state(issue.state, action, merged_into=issue.merged_into)
         return issue, role
 
+    @asynccontextmanager
+    async def acting(self, user_id: int, number: int, action: Action) -> AsyncIterator[Step]:
+        """One person's action in one transaction: :meth:`act` on entry; the block checks what
+        the action needs and ends with :meth:`Step.apply`. An exception rolls it all back."""
+        async with self.repo.db.transaction():
+            issue, role = await self.act(user_id, number, action)
+            yield Step(self, user_id, action, issue, role)
+
+    async def step(
+        self,
+        user_id: int,
+        number: int,
+        action: Action,
+        *,
+        note: str | None = None,
+        changes: Mapping[str, Any] | None = None,
+    ) -> tuple[IssueView, IssueView]:
+        """The whole of an action that only acts and transitions: the issue before and after."""
+        async with self.acting(user_id, number, action) as step:
+            after = await step.apply(note=note, changes=changes)
+        return step.issue, after
+
     # -- changing ------------------------------------------------------------------------------
 
     async def transition(
@@ -112,16 +139,7 @@ class IssueCore:
         now = self.clock.now()
         async with self.repo.db.transaction():
             await self.repo.update(issue.id, {**(changes or {}), "state": target.value}, now)
-            await self.repo.add_event(
-                issue.id,
-                actor_id=actor_id,
-                actor_role=role,
-                at=now,
-                from_state=issue.state.value,
-                to_state=target.value,
-                action=action.value,
-                note=note,
-            )
+            await self._add_event(issue, action, target, now, actor_id, role, note)
         return await self.load(issue.number)
 
     async def note_event(
@@ -134,13 +152,25 @@ class IssueCore:
         note: str | None = None,
     ) -> None:
         """An event that changes no state (a slip answered or expired, merged into this one)."""
+        await self._add_event(issue, action, issue.state, self.now(), actor_id, role, note)
+
+    async def _add_event(
+        self,
+        issue: IssueView,
+        action: Action,
+        to_state: State,
+        at: datetime,
+        actor_id: int | None,
+        role: str,
+        note: str | None,
+    ) -> None:
         await self.repo.add_event(
             issue.id,
             actor_id=actor_id,
             actor_role=role,
-            at=self.now(),
+            at=at,
             from_state=issue.state.value,
-            to_state=issue.state.value,
+            to_state=to_state.value,
             action=action.value,
             note=note,
         )
@@ -193,6 +223,31 @@ class IssueCore:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+
+@dataclass(frozen=True)
+class Step:
+    """An action under way (:meth:`IssueCore.acting`): the issue as loaded and checked, who
+    acts, and in which role."""
+
+    core: IssueCore
+    user_id: int
+    action: Action
+    issue: IssueView
+    role: Role
+
+    async def apply(
+        self, *, note: str | None = None, changes: Mapping[str, Any] | None = None
+    ) -> IssueView:
+        """The transition with its event row, recorded as this person in their role."""
+        return await self.core.transition(
+            self.issue,
+            self.action,
+            actor_id=self.user_id,
+            role=self.role.value,
+            note=note,
+            changes=changes,
+        )
 
 
 def is_group(chat_id: int) -> bool:
