@@ -12,7 +12,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+from bot import logs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,11 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     _play_command(commands)
     _registry_commands(commands)
     _ops_commands(commands)
+    for sub in commands.choices.values():
+        sub.add_argument("--log-format", choices=logs.FORMATS, default="text")
     args = parser.parse_args(argv)
 
     # Commands without --log-level (import, export, check-config) print an answer: only
     # warnings may join it on stderr, not the INFO lines of migrations (issue #13 item 24).
-    logging.basicConfig(level=getattr(args, "log_level", "WARNING"), format=LOG_FORMAT)
+    log_handler = logs.setup_cli_logging(getattr(args, "log_level", "WARNING"), args.log_format)
     if args.command == "demo":
         from bot.demo import run_demo
 
@@ -51,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    logs.hide_secrets(log_handler, config.telegram.token, config.telegram.webhook.secret_token)
+    if args.command in ("run", "check-config"):
+        _warn_if_token_file_exposed(args.config, config)
     if args.command == "check-config":
         print(f"{args.config}: OK")
         return 0
@@ -120,6 +125,17 @@ def _ops_command(args: argparse.Namespace, config: object) -> int:
         )
         return 2
     return asyncio.run(cli.dead_command(config, args.action, args.update_id))
+
+
+def _warn_if_token_file_exposed(path: Path, config: object) -> None:
+    """Issue #17 item 6: a token in a file other users can read is a stolen bot waiting."""
+    from bot.config import Config
+    from bot.ops.token_file import token_file_warning
+
+    assert isinstance(config, Config)
+    warning = token_file_warning(path, config.locale)
+    if warning:
+        logging.getLogger("bot").warning(warning)
 
 
 def _registry_command(args: argparse.Namespace, config: object) -> int:
