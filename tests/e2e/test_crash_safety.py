@@ -89,7 +89,7 @@ async def test_crash_safety_sigkill_loses_nothing_and_repeats_no_effect(tmp_path
             sent += burst
             # Kill mid-way through delivering the burst's acks: some sent, some owed.
             mid_way = acks() + rng.randint(burst // 5, burst * 4 // 5)
-            await server.wait_for(lambda _: acks() >= mid_way, timeout=30)
+            await server.wait_for(lambda _, target=mid_way: acks() >= target, timeout=30)
             if kills < KILLS:
                 bot.send_signal(signal.SIGKILL)
                 await bot.wait()
