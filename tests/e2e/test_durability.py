@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from telegram.ext import MessageHandler, filters
 from bot.app import GridBot
 from bot.context import BotContext
 from sandbox.flood import FloodLimits
+from sandbox.methods_messages import NOT_MODIFIED
 from tests.support import factories as f
 from tests.support.harness import World, running_bot, sandbox_world, settled
 
@@ -237,3 +239,23 @@ async def test_network_failures_are_retried_and_flagged_once_never_dropped(
     ]
     assert len(flagged) == 1
     assert world.texts_to(f.G1_CHAT) == ["停水通知"]
+
+
+async def test_an_edit_that_changes_nothing_counts_as_delivered_without_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Refreshing a card that did not change (a /note, a double tap) gets Telegram's "message
+    is not modified", which PTB capitalises; that is delivered, not dead (issue #13 item 2)."""
+    async with sandbox_world(tmp_path) as world, running_bot(world) as gridbot:
+        outbox = gridbot.services.outbox
+        await outbox.send_message(f.G1_CHAT, "接龙 1 人", ref="list:1")
+        await world.wait_sent(f.G1_CHAT, "接龙 1 人")
+        await outbox.edit_message("list:1", f.G1_CHAT, "接龙 1 人")
+        await outbox.edit_message("list:1", f.G1_CHAT, "接龙 2 人")
+        await world.wait_sent(f.G1_CHAT, "接龙 2 人")
+        await settled(gridbot)
+        counts = await gridbot.sender.repo.counts()
+    refused = [c.description for c in world.server.calls if c.status == 400]
+    assert refused == [f"Bad Request: {NOT_MODIFIED}"]
+    assert counts == {"sent": 3}
+    assert [r.levelname for r in caplog.records if r.levelno >= logging.ERROR] == []
