@@ -215,7 +215,8 @@ async def test_a_row_revised_while_it_waits_in_the_senders_memory_goes_out_once(
         outbox = gridbot.services.outbox
         await outbox.send_message(f.G1_CHAT, "接龙 0 人", ref="list:1")
         original = await world.wait_sent(f.G1_CHAT, "接龙 0 人")
-        gridbot.sender.limiter.pause(f.G1_CHAT, time.time() + 1.0)  # the row has to wait
+        now = time.time()
+        gridbot.sender.limiter.pause(f.G1_CHAT, now + 1.0, now)  # the row has to wait
         await outbox.edit_message("list:1", f.G1_CHAT, "接龙 1 人", coalesce=True)
         await asyncio.sleep(0.3)  # loaded into the sender's memory by now
         await outbox.edit_message("list:1", f.G1_CHAT, "接龙 2 人", coalesce=True)

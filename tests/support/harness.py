@@ -7,10 +7,11 @@ test plays residents and workers through the sandbox and reads what the bot sent
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,36 @@ async def sandbox_world(
         yield World(server, test_config(server, tmp_path, **overrides))
 
 
+class SenderClock:
+    """The sender's clock in end-to-end tests: the test's clock plus the real seconds since
+    the bot was built.
+
+    Services see the test's clock standing still; the sender's sends are real round trips to
+    the sandbox, paced by its rate windows, so its time has to move on its own. A test that
+    must get past a wait (a retry_after, a group's minute, a backoff) advances the test's
+    clock and wakes the sender instead of sleeping (issue #12).
+    """
+
+    def __init__(self, base: Clock) -> None:
+        self.base = base
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.base.now() + timedelta(seconds=time.monotonic() - self._started)
+
+    def seconds(self) -> float:
+        """``now()`` as a Unix timestamp: the sandbox's clock, so both count one time."""
+        return self.now().timestamp()
+
+
+async def built_bot(world: World, clock: Clock | None = None) -> GridBot:
+    """The real gridbot, not started: services on ``clock`` (or a fake one standing still at
+    a quiet moment), the sender on a :class:`SenderClock` over it."""
+    gridbot = await build(world.config, clock=clock or f.FakeClock(QUIET_MOMENT))
+    gridbot.sender.clock = SenderClock(gridbot.services.clock)
+    return gridbot
+
+
 @asynccontextmanager
 async def running_bot(world: World, clock: Clock | None = None) -> AsyncIterator[GridBot]:
     """The real gridbot, polling the sandbox, until the block ends (then stopped cleanly).
@@ -106,7 +137,7 @@ async def running_bot(world: World, clock: Clock | None = None) -> AsyncIterator
     Wednesday afternoon, nothing scheduled), so the time of day a suite runs at never lets
     a real reminder or digest slip into what a test asserts.
     """
-    gridbot = await build(world.config, clock=clock or f.FakeClock(QUIET_MOMENT))
+    gridbot = await built_bot(world, clock)
     await gridbot.start()
     try:
         yield gridbot
