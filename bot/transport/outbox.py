@@ -311,7 +311,7 @@ class Sender:
         marks = [(row.id, message_id, row.revision) for row, message_id in batch.values()]
         revised = await self.repo.mark_sent_many(marks, self.clock.now())
         for row_id in batch:
-            del self._delivered[row_id]
+            self._delivered.pop(row_id, None)  # stop() and a refusal may write marks too
         if self._sent_log is not None:
             await self._sent_log.forget(list(batch))
         if revised:
@@ -403,6 +403,7 @@ class Sender:
 
     async def _unreachable_chat(self, chat_id: int, reason: str) -> None:
         self._unreachable.add(chat_id)
+        await self._write_marks()  # a message delivered just before was delivered: not stopped
         stopped = await self.repo.mark_unreachable(chat_id, reason, self.clock.now())
         log.warning("chat %s unreachable (%s); %d rows stopped", chat_id, reason, stopped)
 
@@ -418,6 +419,7 @@ class Sender:
         except Forbidden as exc:
             await self._unreachable_chat(row.chat_id, exc.message)
         except ChatMigrated as exc:
+            await self._write_marks()  # what was delivered stays with the old chat's id
             await self.repo.migrate_chat(row.chat_id, exc.new_chat_id, self.clock.now())
             log.info("chat %s migrated to %s", row.chat_id, exc.new_chat_id)
         except BadRequest as exc:
