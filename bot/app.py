@@ -152,6 +152,7 @@ class GridBot:
         if self._catch_up is not None:
             await asyncio.wait_for(asyncio.shield(self._catch_up), within)
         while True:
+            await self.sender.write_marks()  # delivered rows count as sent at once
             inbox = await self.intake.inbox.counts()
             outbox = await self.sender.repo.counts()
             if not inbox.get("pending") and not outbox.get("pending"):

@@ -303,6 +303,11 @@ class Sender:
                 await asyncio.sleep(1)
                 self._marks_due.set()
 
+    async def write_marks(self) -> None:
+        """Fold the marks of what was delivered into the outbox now, not after MARK_DELAY:
+        for ``GridBot.wait_idle``, whose callers read the outbox as soon as it returns."""
+        await self._write_marks()
+
     async def _write_marks(self) -> None:
         """Record every delivered row as sent, in one transaction."""
         batch = dict(self._delivered)
