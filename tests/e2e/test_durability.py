@@ -88,17 +88,21 @@ async def _flood(world: World, gridbot: GridBot, chats: list[int], count: int) -
 
 
 async def test_outbox_respects_flood_limits_and_delivers_everything(tmp_path: Path) -> None:
-    # Limits scaled up 10x from Telegram's so the test runs in seconds, with the
-    # sandbox enforcing the same numbers: any excess would come back as a 429.
+    # Limits scaled up 10x from Telegram's, on a clock the sender and the sandbox share that
+    # runs 10x faster, so the test takes a fraction of a second; the sandbox enforces the
+    # same numbers: any excess would come back as a 429.
     limits = FloodLimits(global_per_second=300, group_per_minute=200, private_per_second=10)
     residents = list(range(700, 710))
+    clock = f.FakeClock(QUIET_MOMENT)
+    fast = SenderClock(clock, speed=10)
     async with (
         sandbox_world(
             tmp_path,
             flood=limits,
+            server_clock=fast.seconds,
             outbox={"global_per_second": 300, "group_per_minute": 200, "private_per_second": 10},
         ) as world,
-        running_bot(world) as gridbot,
+        running_bot(world, clock, fast) as gridbot,
     ):
         for user_id in residents:
             world.server.add_user("居民", str(user_id), id=user_id)

@@ -109,15 +109,19 @@ class SenderClock:
     Services see the test's clock standing still; the sender's sends are real round trips to
     the sandbox, paced by its rate windows, so its time has to move on its own. A test that
     must get past a wait (a retry_after, a group's minute, a backoff) advances the test's
-    clock and wakes the sender instead of sleeping (issue #12).
+    clock and wakes the sender instead of sleeping (issue #12). With ``speed`` its seconds
+    pass that many times faster than real ones: given to the sandbox too, Telegram's limits
+    are enforced and checked on the one clock, and a minute of pacing takes a fraction.
     """
 
-    def __init__(self, base: Clock) -> None:
+    def __init__(self, base: Clock, speed: float = 1.0) -> None:
         self.base = base
+        self.speed = speed
         self._started = time.monotonic()
 
     def now(self) -> datetime:
-        return self.base.now() + timedelta(seconds=time.monotonic() - self._started)
+        elapsed = (time.monotonic() - self._started) * self.speed
+        return self.base.now() + timedelta(seconds=elapsed)
 
     def seconds(self) -> float:
         """``now()`` as a Unix timestamp: the sandbox's clock, so both count one time."""
