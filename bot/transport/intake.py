@@ -29,6 +29,7 @@ from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.core.clock import Clock
+from bot.transport.progress import Progress
 from storage.db import Database
 from storage.transport.inbox import InboxRepo, InboxRow
 
@@ -81,8 +82,10 @@ class Intake:
         poll_timeout: int = 30,
         batch: int = 100,
         max_attempts: int = 3,
+        progress: Progress | None = None,
     ) -> None:
         self.app = app
+        self.progress = progress or Progress()
         self.db = db
         self.inbox = InboxRepo(db)
         self.clock = clock
@@ -115,6 +118,7 @@ class Intake:
         """Commit raw updates to the inbox and wake the dispatcher (polling and webhook)."""
         await self.inbox.store(updates, self.clock.now())
         self._work.set()
+        self.progress.notify()
 
     async def _fetch_loop(self) -> None:
         last = await self.inbox.last_update_id()
@@ -160,6 +164,7 @@ class Intake:
             self._work.clear()
             while rows := await self.inbox.pending(limit=self.batch):
                 await self._dispatch_batch(rows)
+                self.progress.notify()
             if self._stopping:
                 return
 

@@ -43,6 +43,7 @@ from telegram.request._requestparameter import RequestParameter
 
 from bot.core.clock import Clock
 from bot.transport.html_split import split_html
+from bot.transport.progress import Progress
 from bot.transport.ratelimit import Limits, RateLimiter
 from storage.db import Database
 from storage.transport.outbox import OutboxRepo, OutboxRow
@@ -214,6 +215,7 @@ class Sender:
         self._unreachable: set[int] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self.progress = Progress()  # a send settled, marks were folded (GridBot.wait_idle)
 
     def wake(self) -> None:
         """Outbox rows were added or changed: reload them before the next round."""
@@ -317,6 +319,7 @@ class Sender:
         revised = await self.repo.mark_sent_many(marks, self.clock.now())
         for row_id in batch:
             self._delivered.pop(row_id, None)  # stop() and a refusal may write marks too
+        self.progress.notify()
         if self._sent_log is not None:
             await self._sent_log.forget(list(batch))
         if revised:
@@ -405,6 +408,7 @@ class Sender:
             if row.id not in self._delivered:  # postponed, dead, moved: the database changed
                 self._stale = True
             self._event.set()
+            self.progress.notify()
 
     async def _unreachable_chat(self, chat_id: int, reason: str) -> None:
         self._unreachable.add(chat_id)
