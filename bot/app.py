@@ -167,14 +167,17 @@ class GridBot:
         deadline = loop.time() + within
         if self._catch_up is not None:
             await asyncio.wait_for(asyncio.shield(self._catch_up), within)
+        progress = self.sender.progress  # the intake's too
         while True:
+            progress.clear()
+            await self.sender.write_marks()  # delivered rows count as sent at once
             inbox = await self.intake.inbox.counts()
             outbox = await self.sender.repo.counts()
             if not inbox.get("pending") and not outbox.get("pending"):
                 return
             if loop.time() > deadline:
                 raise TimeoutError(f"still busy: inbox {inbox}, outbox {outbox}")
-            await asyncio.sleep(0.02)
+            await progress.wait(0.05)
 
     def _warn_if_privacy_mode(self) -> None:
         me = self.app.bot.bot
@@ -312,6 +315,7 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         batch=config.intake.batch,
         max_attempts=config.intake.max_attempts,
         metrics=metrics,
+        progress=sender.progress,
     )
     return GridBot(config, db, app, intake, sender, services)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.app import GridBot, build, work_calendar
 from bot.config import Config, config_from_dict
+from bot.core.clock import RunningClock
 from bot.schedule.jobs import run_sweeps
 from playground.clock import PlayClock, jump_target
 from playground.scene import Scene, Step
@@ -55,6 +56,8 @@ class Playground:
         fresh = not database.exists()
         self.config = self._config(database)
         self.gridbot = await build(self.config, clock=self.clock)
+        # The trainer's clock stands still between jumps; the sender's pacing must not.
+        self.gridbot.sender.clock = RunningClock(self.clock)
         await self.gridbot.start()
         self.client = SandboxClient(f"http://{self.server.host}:{self.server.port}")
         if fresh:
@@ -141,8 +144,7 @@ class Playground:
         await self.settle()
 
     async def press(self, user_id: int, chat_id: int, message_id: int, label: str) -> Pressed:
-        query_id = await self.control.press_button(chat_id, message_id, user_id,
-                                                   button_text=label)  # fmt: skip
+        query_id = await self.control.press_button(chat_id, message_id, user_id, button_text=label)
         await self.settle()
         for answer in reversed(self.server.callback_answers):
             if answer.id == query_id:

@@ -92,10 +92,11 @@ def parse_scene(name: str, text: str, folder: Any) -> Scene:
             raise SceneError(f"scene {name}: start must be a date-time with an offset")
         bot = data.get("bot", {})
         people = tuple(
-            Person(int(p["id"]), p["first_name"], p.get("last_name", ""), p["role"],
-                   p.get("room", ""))
+            Person(
+                int(p["id"]), p["first_name"], p.get("last_name", ""), p["role"], p.get("room", "")
+            )
             for p in data["people"]
-        )  # fmt: skip
+        )
         groups = tuple(
             Group(int(g["id"]), g["title"], tuple(int(m) for m in g["members"]))
             for g in data.get("groups", [])

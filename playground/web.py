@@ -91,10 +91,16 @@ async def state(request: web.Request) -> web.Response:
     viewer = int(request.query.get("as", play.scene.people[0].id))
     local = play.clock.now().astimezone(play.bot.config.timezone)
     people = [
-        {"id": p.id, "name": p.name, "full_name": f"{p.first_name} {p.last_name}".strip(),
-         "role": words["roles"].get(p.role, p.role), "room": p.room, "avatar": p.name[:1]}
+        {
+            "id": p.id,
+            "name": p.name,
+            "full_name": f"{p.first_name} {p.last_name}".strip(),
+            "role": words["roles"].get(p.role, p.role),
+            "room": p.room,
+            "avatar": p.name[:1],
+        }
         for p in play.scene.people
-    ]  # fmt: skip
+    ]
     chats = []
     for chat in play.server.chats.values():
         if chat.type == "private" or not chat.is_present(viewer):
@@ -103,10 +109,15 @@ async def state(request: web.Request) -> web.Response:
     bot_name = play.scene.bot_name
     chats.append(_chat_entry(play, viewer, bot_name, "private", viewer))
     return web.json_response(
-        {"clock": clock_text(local, words), "clock_iso": local.isoformat(), "people": people,
-         "chats": chats, "bot": {"name": bot_name, "avatar": bot_name[:1]}},
+        {
+            "clock": clock_text(local, words),
+            "clock_iso": local.isoformat(),
+            "people": people,
+            "chats": chats,
+            "bot": {"name": bot_name, "avatar": bot_name[:1]},
+        },
         dumps=_dumps,
-    )  # fmt: skip
+    )
 
 
 def _chat_entry(play: Playground, chat_id: int, title: str, kind: str, viewer: int) -> Json:
@@ -116,9 +127,15 @@ def _chat_entry(play: Playground, chat_id: int, title: str, kind: str, viewer: i
     if last is not None:
         preview = str(last.get("text") or last.get("caption") or "")
     started = kind == "group" or chat_id in play.server.bot_for(None).started_by
-    return {"id": chat_id, "title": title, "kind": kind, "avatar": title[:1],
-            "preview": preview.split("\n", 1)[0][:40], "count": len(shown),
-            "started": started}  # fmt: skip
+    return {
+        "id": chat_id,
+        "title": title,
+        "kind": kind,
+        "avatar": title[:1],
+        "preview": preview.split("\n", 1)[0][:40],
+        "count": len(shown),
+        "started": started,
+    }
 
 
 def _visible(play: Playground, chat_id: int) -> list[Json]:
@@ -157,11 +174,17 @@ def _message(play: Playground, m: Json, viewer: int, zone: Any) -> Json:
         "time": datetime.fromtimestamp(int(m.get("date", 0)), zone).strftime("%H:%M"),
         "edited": "edit_date" in m,
         "buttons": [
-            [{"text": b.get("text", ""), "url": b.get("url"), "kind": "url" if "url" in b else
-              "callback"} for b in row]
+            [
+                {
+                    "text": b.get("text", ""),
+                    "url": b.get("url"),
+                    "kind": "url" if "url" in b else "callback",
+                }
+                for b in row
+            ]
             for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
         ],
-    }  # fmt: skip
+    }
     reply = m.get("reply_to_message")
     if reply:
         quoted = str(reply.get("text") or reply.get("caption") or "")
@@ -170,8 +193,10 @@ def _message(play: Playground, m: Json, viewer: int, zone: Any) -> Json:
         out["photo"] = f"/api/file/{m['photo'][-1]['file_id']}"
     if "document" in m:
         doc = m["document"]
-        out["document"] = {"name": doc.get("file_name", "file"),
-                           "url": f"/api/file/{doc['file_id']}"}  # fmt: skip
+        out["document"] = {
+            "name": doc.get("file_name", "file"),
+            "url": f"/api/file/{doc['file_id']}",
+        }
     if "poll" in m:
         out["poll"] = _poll(play, m["poll"], viewer)
     return out
@@ -201,8 +226,9 @@ async def file(request: web.Request) -> web.Response:
     headers = {}
     if stored.filename:
         headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(stored.filename)}"
-    return web.Response(body=stored.data, headers=headers,
-                        content_type=stored.mime_type or _guess(stored.data))  # fmt: skip
+    return web.Response(
+        body=stored.data, headers=headers, content_type=stored.mime_type or _guess(stored.data)
+    )
 
 
 def _guess(data: bytes) -> str:
@@ -247,8 +273,9 @@ async def press(request: web.Request) -> web.Response:
     play = _play(request)
 
     async def pressing() -> Json:
-        answer = await play.press(int(body["as"]), int(body["chat"]), int(body["message_id"]),
-                                  str(body["label"]))  # fmt: skip
+        answer = await play.press(
+            int(body["as"]), int(body["chat"]), int(body["message_id"]), str(body["label"])
+        )
         return {"toast": answer.text, "alert": answer.alert}
 
     return await _act(pressing())
@@ -284,8 +311,9 @@ async def clock(request: web.Request) -> web.Response:
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: "change" whenever the sandbox saw anything (a send, an edit…)."""
     play = _play(request)
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                           "Cache-Control": "no-cache"})  # fmt: skip
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
     await response.prepare(request)
     with contextlib.suppress(ConnectionResetError):
         await response.write(b"retry: 1000\ndata: hello\n\n")

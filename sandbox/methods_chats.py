@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import json
 import re
@@ -97,8 +96,9 @@ async def get_updates(st: SandboxState, bot: BotAccount, p: JSON) -> list[JSON]:
         bot.allowed_updates = list(p["allowed_updates"]) or None
     limit = min(max(int(p.get("limit") or 100), 1), 100)
     timeout = max(float(p.get("timeout") or 0), 0.0)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    # On the sandbox's clock, like message dates and flood windows: a test with a clock of
+    # its own ends a long poll by moving that clock (and notifying), not by waiting.
+    deadline = st.clock() + timeout
     offset = p.get("offset")
     while True:
         if bot.poll_generation != generation:
@@ -111,9 +111,9 @@ async def get_updates(st: SandboxState, bot: BotAccount, p: JSON) -> list[JSON]:
             )
         st.confirm_updates(bot, int(offset) if offset is not None else None)
         offset = None
-        if bot.updates or loop.time() >= deadline or st.closing:
+        if bot.updates or st.clock() >= deadline or st.closing:
             return [dict(u) for u in bot.updates[:limit]]
-        await st.wait_change(deadline - loop.time())
+        await st.wait_change(deadline - st.clock())
 
 
 def _check_webhook_url(url: str) -> None:

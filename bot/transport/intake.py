@@ -31,6 +31,7 @@ from telegram.request._requestparameter import RequestParameter
 
 from bot.core.clock import Clock
 from bot.core.metrics import Metrics
+from bot.transport.progress import Progress
 from storage.db import Database
 from storage.transport.inbox import InboxRepo, InboxRow
 
@@ -84,9 +85,11 @@ class Intake:
         batch: int = 100,
         max_attempts: int = 3,
         metrics: Metrics | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics or Metrics()
+        self.progress = progress or Progress()
         self.db = db
         self.inbox = InboxRepo(db)
         self.clock = clock
@@ -121,6 +124,7 @@ class Intake:
         self.last_contact = self.clock.now()
         await self.inbox.store(updates, self.last_contact)
         self._work.set()
+        self.progress.notify()
 
     def problem(self, now: datetime) -> str | None:
         """Why intake is not healthy (for /healthz), or None: a loop that ended, or no word
@@ -179,6 +183,7 @@ class Intake:
             self._work.clear()
             while rows := await self.inbox.pending(limit=self.batch):
                 await self._dispatch_batch(rows)
+                self.progress.notify()
             if self._stopping:
                 return
 

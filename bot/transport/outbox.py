@@ -3,7 +3,10 @@
 Queueing (:class:`Outbox`) writes rows in the caller's transaction, so a message exists exactly
 when the state change that caused it does (architecture invariant 3). The :class:`Sender` task
 delivers rows at least once: a crash between Telegram's answer and the "sent" mark may repeat a
-message, never lose one. Per chat, rows go out in the order they were queued.
+message, never lose one. That window is one write: the mark goes to the sent log
+(storage.transport.sent_log) right after Telegram answers, without waiting behind intake's
+write transaction, so a crash repeats only the sends in flight at that moment (issue #13
+item 1). Per chat, rows go out in the order they were queued.
 
 How each failure is handled:
 - 429 RetryAfter: pause that chat for ``retry_after`` and try the row again; not a failed attempt.
@@ -11,8 +14,8 @@ How each failure is handled:
   deleted account, a chat the bot never had): the chat is recorded as unreachable and every
   pending row to it stops, with one warning (not an error per row).
 - 400 ChatMigrated (group upgraded to a supergroup): rows follow the chat to its new id.
-- 400 BadRequest: the row is dead-lettered with Telegram's reason ("message is not modified"
-  counts as delivered).
+- 400 BadRequest: the row is dead-lettered with Telegram's reason. "Message is not modified"
+  (an edit that changes nothing: a /note, a double tap) counts as delivered.
 - Network errors and time-outs: retried with exponential backoff, capped, never given up on,
   because the message is still owed.
 """
@@ -21,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
@@ -41,9 +43,11 @@ from telegram.request._requestparameter import RequestParameter
 
 from bot.core.clock import Clock
 from bot.transport.html_split import split_html
+from bot.transport.progress import Progress
 from bot.transport.ratelimit import Limits, RateLimiter
 from storage.db import Database
 from storage.transport.outbox import OutboxRepo, OutboxRow
+from storage.transport.sent_log import SentLog
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +168,7 @@ class Outbox:
             tx.after_commit(self._wake)
 
 
-MARK_DELAY = 0.05  # seconds delivered rows wait to be marked together
+MARK_DELAY = 0.05  # seconds delivered rows wait to be folded into the outbox together
 RELOAD_WINDOW = 1000  # pending rows held in memory at most
 # ... and per chat: one chat's backlog (2,650 slip reminders to one secretary, who may get one
 # message a second) is read a few at a time, not held whole (memory benchmark).
@@ -184,7 +188,6 @@ class Sender:
         concurrency: int = 8,
         max_attempts: int = 8,
         backoff: float = 2.0,
-        now: Callable[[], float] = time.time,
     ) -> None:
         self.bot = bot
         self.repo = repo
@@ -193,7 +196,6 @@ class Sender:
         self.concurrency = concurrency
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self._now = now
         self._event = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}  # chat_id -> its one send
         self._finished: set[int] = set()  # rows settled since the current round began
@@ -203,14 +205,17 @@ class Sender:
         self._stale = True
         self._partial = False  # the last load stopped at RELOAD_WINDOW rows
         self._capped: set[int] = set()  # chats whose load stopped at RELOAD_PER_CHAT rows
-        # Delivered rows whose "sent" mark is not committed yet: marks are written in
-        # batches by one task, so delivery never waits for the database's single writer.
+        # Delivered rows, marked in the sent log but not yet in the outbox table: the outbox
+        # marks are written in batches by one task, so delivery never waits for the
+        # database's single writer.
         self._delivered: dict[int, tuple[OutboxRow, int | None]] = {}
+        self._sent_log: SentLog | None = None
         self._marks_due = asyncio.Event()
         self._marker: asyncio.Task[None] | None = None
         self._unreachable: set[int] = set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self.progress = Progress()  # a send settled, marks were folded (GridBot.wait_idle)
 
     def wake(self) -> None:
         """Outbox rows were added or changed: reload them before the next round."""
@@ -230,18 +235,31 @@ class Sender:
                 tx.after_commit(lambda: self._unreachable.discard(chat_id))
 
     async def start(self) -> None:
+        self._sent_log = await SentLog.open(self.repo.db)
+        await self._fold_sent_log()
         self._unreachable = await self.repo.unreachable_chats()
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
         self._marker = asyncio.create_task(self._mark_loop(), name="outbox-marks")
 
+    def _now(self) -> float:
+        """The Clock's time in seconds: rate windows, retry times and ``not_before`` all use
+        it, so a test moves them by advancing its clock, never by sleeping (issue #12)."""
+        return self.clock.now().timestamp()
+
     async def stop(self, drain_timeout: float = 10.0) -> None:
-        """Deliver what is due within ``drain_timeout`` seconds, then stop."""
+        """Deliver what is due within ``drain_timeout`` seconds (real ones: shutdown must
+        end even when the clock stands still), then stop."""
         if self._task is None:
             return
-        deadline = self._now() + drain_timeout
-        while self._now() < deadline and await self._has_due_work():
-            self.wake()
-            await asyncio.sleep(0.05)
+        try:
+            async with asyncio.timeout(drain_timeout):
+                while await self._has_due_work():
+                    self.wake()
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            log.warning(
+                "outbox not drained within %.0f s; the rest goes out on restart", drain_timeout
+            )
         self._stopping = True
         self.wake()
         await self._task
@@ -253,6 +271,23 @@ class Sender:
             await asyncio.gather(self._marker, return_exceptions=True)
             self._marker = None
         await self._write_marks()
+        if self._sent_log is not None:
+            await self._sent_log.close()
+            self._sent_log = None
+
+    async def _fold_sent_log(self) -> None:
+        """Record in the outbox what a crashed run delivered but had not marked there."""
+        assert self._sent_log is not None
+        marks = await self._sent_log.marks()
+        if not marks:
+            return
+        revised = await self.repo.mark_sent_many(marks, self.clock.now())
+        await self._sent_log.forget([row_id for row_id, _, _ in marks])
+        log.info(
+            "recorded %d deliveries of the previous run (%d revised since)",
+            len(marks),
+            len(revised),
+        )
 
     async def _has_due_work(self) -> bool:
         next_due = await self.repo.next_due()
@@ -274,6 +309,11 @@ class Sender:
                 await asyncio.sleep(1)
                 self._marks_due.set()
 
+    async def write_marks(self) -> None:
+        """Fold the marks of what was delivered into the outbox now, not after MARK_DELAY:
+        for ``GridBot.wait_idle``, whose callers read the outbox as soon as it returns."""
+        await self._write_marks()
+
     async def _write_marks(self) -> None:
         """Record every delivered row as sent, in one transaction."""
         batch = dict(self._delivered)
@@ -282,7 +322,10 @@ class Sender:
         marks = [(row.id, message_id, row.revision) for row, message_id in batch.values()]
         revised = await self.repo.mark_sent_many(marks, self.clock.now())
         for row_id in batch:
-            del self._delivered[row_id]
+            self._delivered.pop(row_id, None)  # stop() and a refusal may write marks too
+        self.progress.notify()
+        if self._sent_log is not None:
+            await self._sent_log.forget(list(batch))
         if revised:
             log.debug("outbox rows %s were revised in flight; sending the newer text", revised)
             self.wake()
@@ -369,9 +412,11 @@ class Sender:
             if row.id not in self._delivered:  # postponed, dead, moved: the database changed
                 self._stale = True
             self._event.set()
+            self.progress.notify()
 
     async def _unreachable_chat(self, chat_id: int, reason: str) -> None:
         self._unreachable.add(chat_id)
+        await self._write_marks()  # a message delivered just before was delivered: not stopped
         stopped = await self.repo.mark_unreachable(chat_id, reason, self.clock.now())
         log.warning("chat %s unreachable (%s); %d rows stopped", chat_id, reason, stopped)
 
@@ -379,20 +424,22 @@ class Sender:
         try:
             result = await self._call(row)
         except RetryAfter as exc:
-            until = self._now() + _seconds(exc.retry_after)
-            self.limiter.pause(row.chat_id, until)
+            now = self._now()
+            until = now + _seconds(exc.retry_after)
+            self.limiter.pause(row.chat_id, until, now)
             await self.repo.postpone(row.id, until, str(exc), count=False)
             log.warning("429 for chat %s: waiting %.0f s", row.chat_id, until - self._now())
         except Forbidden as exc:
             await self._unreachable_chat(row.chat_id, exc.message)
         except ChatMigrated as exc:
+            await self._write_marks()  # what was delivered stays with the old chat's id
             await self.repo.migrate_chat(row.chat_id, exc.new_chat_id, self.clock.now())
             log.info("chat %s migrated to %s", row.chat_id, exc.new_chat_id)
         except BadRequest as exc:
             if "chat not found" in exc.message.lower():
                 await self._unreachable_chat(row.chat_id, exc.message)
-            elif "message is not modified" in exc.message:
-                await self.repo.mark_sent(row.id, None, self.clock.now(), row.revision)
+            elif "message is not modified" in exc.message.lower():
+                await self._delivered_now(row, None)  # nothing to change: delivered
             else:
                 await self.repo.mark_dead(row.id, exc.message)
                 log.error("outbox row %s dead: %s", row.id, exc.message)
@@ -400,8 +447,13 @@ class Sender:
             delay = min(MAX_BACKOFF, self.backoff * 2 ** min(row.attempts, 16))
             attempts = await self.repo.postpone(row.id, self._now() + delay, str(exc), count=True)
             if attempts == self.max_attempts:  # once: a person should look; retrying goes on
-                log.error("outbox row %s to chat %s failed %d times (%s); still retrying",
-                          row.id, row.chat_id, attempts, exc)  # fmt: skip
+                log.error(
+                    "outbox row %s to chat %s failed %d times (%s); still retrying",
+                    row.id,
+                    row.chat_id,
+                    attempts,
+                    exc,
+                )
             else:
                 log.warning("outbox row %s: %s; retry in %.0f s", row.id, exc, delay)
         except TelegramError as exc:
@@ -409,8 +461,17 @@ class Sender:
             log.error("outbox row %s dead: %s", row.id, exc)
         else:
             message_id = result.get("message_id") if isinstance(result, dict) else None
-            self._delivered[row.id] = (row, message_id)
-            self._marks_due.set()
+            await self._delivered_now(row, message_id)
+
+    async def _delivered_now(self, row: OutboxRow, message_id: int | None) -> None:
+        """Telegram has the message: write the mark at once, fold it into the outbox later."""
+        if self._sent_log is not None:
+            try:
+                await self._sent_log.record(row.id, message_id, row.revision)
+            except Exception:  # the batched outbox mark still follows; a crash may repeat it
+                log.exception("outbox row %s: could not write its sent mark", row.id)
+        self._delivered[row.id] = (row, message_id)
+        self._marks_due.set()
 
     def _delivered_message(self, ref: str) -> tuple[int, int] | None:
         """(chat_id, message_id) of a delivered row under ``ref`` whose mark is pending."""

@@ -3,6 +3,10 @@
 Defaults (config ``[outbox]``): 30 messages a second overall, 20 a minute per group,
 1 a second per private chat. A 429 from Telegram pauses the chat (or everything) for
 ``retry_after`` on top of this.
+
+Times are the sender's Clock in seconds (issue #12). A clock set back (a test moving its
+fake clock to another day, or the system clock corrected) must not stall a chat until the
+old time comes round again: sends counted "in the future" count as now.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ class _Window:
         self.events: deque[float] = deque()
 
     def wait(self, now: float) -> float:
+        if self.events and self.events[-1] > now:  # the clock went back
+            self.events = deque(min(event, now) for event in self.events)
         while self.events and self.events[0] <= now - self.seconds:
             self.events.popleft()
         if len(self.events) < self.count:
@@ -49,9 +55,13 @@ class RateLimiter:
         self._global = _Window(int(limits.global_per_second), 1.0)
         self._chats: dict[int, _Window] = {}
         self._paused_until: dict[int | None, float] = {}  # None: every chat
+        self._paused_for: dict[int | None, float] = {}  # the length of that pause
 
     def wait(self, chat_id: int, now: float) -> float:
         """Seconds until a message to ``chat_id`` may go (0 if now)."""
+        for key, until in list(self._paused_until.items()):
+            if until - now > self._paused_for.get(key, 0.0):  # the clock went back
+                self._paused_until[key] = now + self._paused_for[key]
         paused = max(self._paused_until.get(chat_id, 0.0), self._paused_until.get(None, 0.0))
         return max(paused - now, self._global.wait(now), self._window(chat_id).wait(now), 0.0)
 
@@ -65,8 +75,10 @@ class RateLimiter:
         self._global.move(started, finished)
         self._window(chat_id).move(started, finished)
 
-    def pause(self, chat_id: int | None, until: float) -> None:
-        self._paused_until[chat_id] = max(self._paused_until.get(chat_id, 0.0), until)
+    def pause(self, chat_id: int | None, until: float, now: float) -> None:
+        if until > self._paused_until.get(chat_id, 0.0):
+            self._paused_until[chat_id] = until
+            self._paused_for[chat_id] = max(until - now, 0.0)
 
     def _window(self, chat_id: int) -> _Window:
         window = self._chats.get(chat_id)

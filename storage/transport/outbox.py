@@ -59,8 +59,17 @@ def _row(
     attachment_name: str | None,
 ) -> tuple[Any, ...]:
     payload_json = json.dumps(payload, ensure_ascii=False)
-    return (chat_id, chat_id, method, payload_json, attachment, attachment_name, ref, 0.0,
-            to_db(now))  # fmt: skip
+    return (
+        chat_id,
+        chat_id,
+        method,
+        payload_json,
+        attachment,
+        attachment_name,
+        ref,
+        0.0,
+        to_db(now),
+    )
 
 
 class OutboxRepo:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
+import logging
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,17 @@ from telegram.ext import MessageHandler, filters
 from bot.app import GridBot
 from bot.context import BotContext
 from sandbox.flood import FloodLimits
+from sandbox.methods_messages import NOT_MODIFIED
 from tests.support import factories as f
-from tests.support.harness import World, running_bot, sandbox_world, settled
+from tests.support.harness import (
+    QUIET_MOMENT,
+    SenderClock,
+    World,
+    running_bot,
+    sandbox_world,
+    settled,
+    step,
+)
 
 
 async def test_poison_update_is_dead_lettered_and_later_updates_flow(tmp_path: Path) -> None:
@@ -80,17 +88,21 @@ async def _flood(world: World, gridbot: GridBot, chats: list[int], count: int) -
 
 
 async def test_outbox_respects_flood_limits_and_delivers_everything(tmp_path: Path) -> None:
-    # Limits scaled up 10x from Telegram's so the test runs in seconds, with the
-    # sandbox enforcing the same numbers: any excess would come back as a 429.
+    # Limits scaled up 10x from Telegram's, on a clock the sender and the sandbox share that
+    # runs 10x faster, so the test takes a fraction of a second; the sandbox enforces the
+    # same numbers: any excess would come back as a 429.
     limits = FloodLimits(global_per_second=300, group_per_minute=200, private_per_second=10)
     residents = list(range(700, 710))
+    clock = f.FakeClock(QUIET_MOMENT)
+    fast = SenderClock(clock, speed=10)
     async with (
         sandbox_world(
             tmp_path,
             flood=limits,
+            server_clock=fast.seconds,
             outbox={"global_per_second": 300, "group_per_minute": 200, "private_per_second": 10},
         ) as world,
-        running_bot(world) as gridbot,
+        running_bot(world, clock, fast) as gridbot,
     ):
         for user_id in residents:
             world.server.add_user("居民", str(user_id), id=user_id)
@@ -110,21 +122,45 @@ async def test_outbox_respects_flood_limits_and_delivers_everything(tmp_path: Pa
     assert server.stats.rate_limited == 0
 
 
+def _fake_clock(gridbot: GridBot) -> f.FakeClock:
+    """The test's clock the services (and, with real seconds added, the sender) read."""
+    clock = gridbot.services.clock
+    assert isinstance(clock, f.FakeClock)
+    return clock
+
+
+async def _skip(gridbot: GridBot, **units: float) -> None:
+    """Let ``units`` of time pass for the bot without waiting for them; then ``settled``."""
+    _fake_clock(gridbot).advance(**units)
+    gridbot.sender.wake()
+    await settled(gridbot)
+
+
 async def test_outbox_honours_429_retry_after(tmp_path: Path) -> None:
-    async with sandbox_world(tmp_path) as world:
+    """Telegram's retry_after is waited out on the Clock: the retry goes once the test's
+    clock has moved 30 s on (the sandbox reads the same clock), not a moment sooner."""
+    clock = f.FakeClock(QUIET_MOMENT)
+    sender_clock = SenderClock(clock)
+    async with sandbox_world(tmp_path, server_clock=sender_clock.seconds) as world:
         world.server.fail_next(
             "sendMessage",
             error_code=429,
-            description="Too Many Requests: retry after 1",
-            retry_after=1,
+            description="Too Many Requests: retry after 30",
+            retry_after=30,
         )
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        async with running_bot(world) as gridbot:
-            await _flood(world, gridbot, [f.G1_CHAT], 3)
-        elapsed = loop.time() - started
+        async with running_bot(world, clock, sender_clock) as gridbot:
+            async with gridbot.db.transaction():
+                for n in range(3):
+                    await gridbot.services.outbox.send_message(f.G1_CHAT, f"通知 {n}")
+            await world.server.wait_for(lambda s: any(c.status == 429 for c in s.calls))
+            held = len(world.sent_to(f.G1_CHAT))
+            clock.advance(seconds=30)
+            gridbot.sender.wake()
+            await world.wait_sent(f.G1_CHAT, "通知 2")
+    sends = [c for c in world.server.calls if c.method == "sendMessage"]
     assert [r.text for r in world.sent_to(f.G1_CHAT)] == ["通知 0", "通知 1", "通知 2"]
-    assert elapsed >= 1.0  # behaviour, not speed: the retry waited as told
+    assert held == 0  # nothing went to the paused chat before the 30 s had passed
+    assert sends[0].status == 429 and sends[1].at - sends[0].at >= 30
 
 
 async def test_forbidden_marks_user_unreachable_without_retrying(tmp_path: Path) -> None:
@@ -136,7 +172,7 @@ async def test_forbidden_marks_user_unreachable_without_retrying(tmp_path: Path)
             for n in range(3):
                 await gridbot.services.outbox.send_message(f.NEIGHBOUR, f"提醒 {n}")
         await settled(gridbot)
-        await asyncio.sleep(0.2)  # a retry, if there were one, would show up here
+        await _skip(gridbot, minutes=10)  # any retry, even after the longest backoff, is due
         counts = await gridbot.sender.repo.counts()
         unreachable = await gridbot.sender.repo.unreachable_chats()
     refused = [c for c in world.server.calls if c.status == 403]
@@ -154,7 +190,7 @@ async def test_chat_not_found_stops_that_chat_once_not_row_by_row(tmp_path: Path
             for n in range(5):
                 await gridbot.services.outbox.send_message(stranger, f"回访 {n}")
         await settled(gridbot)
-        await asyncio.sleep(0.2)
+        await _skip(gridbot, minutes=10)  # any retry, even after the longest backoff, is due
         counts = await gridbot.sender.repo.counts()
         unreachable = await gridbot.sender.repo.unreachable_chats()
     refused = [c for c in world.server.calls if c.status == 400]
@@ -185,7 +221,7 @@ async def test_a_group_the_bot_is_added_back_to_is_written_to_again(tmp_path: Pa
 async def test_messages_follow_a_group_upgraded_to_supergroup(tmp_path: Path) -> None:
     async with sandbox_world(tmp_path) as world, running_bot(world) as gridbot:
         new_id = await world.server.migrate_to_supergroup(f.G2_CHAT)
-        await asyncio.sleep(0.3)
+        await step(world, gridbot)
         await gridbot.services.outbox.send_message(f.G2_CHAT, "升级后的通知")
         record = await world.wait_sent(new_id, "升级后的通知")
     assert record.chat_id == new_id
@@ -213,14 +249,21 @@ async def test_a_row_revised_while_it_waits_in_the_senders_memory_goes_out_once(
         outbox = gridbot.services.outbox
         await outbox.send_message(f.G1_CHAT, "接龙 0 人", ref="list:1")
         original = await world.wait_sent(f.G1_CHAT, "接龙 0 人")
-        gridbot.sender.limiter.pause(f.G1_CHAT, time.time() + 1.0)  # the row has to wait
+        sender = gridbot.sender
+        now = sender.clock.now().timestamp()
+        sender.limiter.pause(f.G1_CHAT, now + 60, now)  # the row has to wait
         await outbox.edit_message("list:1", f.G1_CHAT, "接龙 1 人", coalesce=True)
-        await asyncio.sleep(0.3)  # loaded into the sender's memory by now
+        await world.server.wait_for(lambda _: _held(gridbot, "edit:list:1"))
         await outbox.edit_message("list:1", f.G1_CHAT, "接龙 2 人", coalesce=True)
-        await asyncio.sleep(1.2)
-        await settled(gridbot)
+        await _skip(gridbot, seconds=60)
     edits = [r for r in world.server.sent if r.method == "editMessageText"]
     assert [(e.message_id, e.text) for e in edits] == [(original.message_id, "接龙 2 人")]
+
+
+def _held(gridbot: GridBot, ref: str) -> bool:
+    """The sender has loaded the pending row queued under ``ref`` into its memory."""
+    queues = gridbot.sender._queues.values()
+    return any(row.ref == ref for queue in queues for row in queue)
 
 
 async def test_network_failures_are_retried_and_flagged_once_never_dropped(
@@ -237,3 +280,23 @@ async def test_network_failures_are_retried_and_flagged_once_never_dropped(
     ]
     assert len(flagged) == 1
     assert world.texts_to(f.G1_CHAT) == ["停水通知"]
+
+
+async def test_an_edit_that_changes_nothing_counts_as_delivered_without_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Refreshing a card that did not change (a /note, a double tap) gets Telegram's "message
+    is not modified", which PTB capitalises; that is delivered, not dead (issue #13 item 2)."""
+    async with sandbox_world(tmp_path) as world, running_bot(world) as gridbot:
+        outbox = gridbot.services.outbox
+        await outbox.send_message(f.G1_CHAT, "接龙 1 人", ref="list:1")
+        await world.wait_sent(f.G1_CHAT, "接龙 1 人")
+        await outbox.edit_message("list:1", f.G1_CHAT, "接龙 1 人")
+        await outbox.edit_message("list:1", f.G1_CHAT, "接龙 2 人")
+        await world.wait_sent(f.G1_CHAT, "接龙 2 人")
+        await settled(gridbot)
+        counts = await gridbot.sender.repo.counts()
+    refused = [c.description for c in world.server.calls if c.status == 400]
+    assert refused == [f"Bad Request: {NOT_MODIFIED}"]
+    assert counts == {"sent": 3}
+    assert [r.levelname for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -28,8 +28,10 @@ def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
 # ---------------------------------------------------------------------------- rendering
 def test_formatting_entities_become_telegrams_tags_and_the_rest_is_escaped() -> None:
     text = "#1 <script>alert(1)</script> 已交办"
-    entities = [{"type": "bold", "offset": 0, "length": 2},
-                {"type": "hashtag", "offset": 0, "length": 2}]  # fmt: skip
+    entities = [
+        {"type": "bold", "offset": 0, "length": 2},
+        {"type": "hashtag", "offset": 0, "length": 2},
+    ]
     assert entities_html(text, entities) == (
         "<b>#1</b> &lt;script&gt;alert(1)&lt;/script&gt; 已交办"
     )
@@ -55,8 +57,10 @@ def test_links_keep_only_web_and_tg_addresses() -> None:
 
 def test_nested_entities_close_inside_out() -> None:
     text = "加粗斜体"
-    entities = [{"type": "bold", "offset": 0, "length": 4},
-                {"type": "italic", "offset": 2, "length": 2}]  # fmt: skip
+    entities = [
+        {"type": "bold", "offset": 0, "length": 4},
+        {"type": "italic", "offset": 2, "length": 2},
+    ]
     assert entities_html(text, entities) == "<b>加粗<i>斜体</i></b>"
 
 
@@ -89,8 +93,12 @@ def test_the_shipped_scenes_load() -> None:
     community = load_scene("community")
     assert community.registry is not None and community.registry[0].endswith(".csv")
     assert {p.role for p in community.people} == {
-        "resident", "worker", "leader", "handler", "secretary"
-    }  # fmt: skip
+        "resident",
+        "worker",
+        "leader",
+        "handler",
+        "secretary",
+    }
     assert community.person(9501).room == "3号楼2单元301"
     assert load_scene("empty").steps == ()
 
@@ -104,8 +112,11 @@ def test_a_scene_file_of_ones_own_and_the_errors(tmp_path: Path) -> None:
     with pytest.raises(SceneError, match="start must be a date-time with an offset"):
         parse_scene("naive", "start = 2026-03-04T09:30:00\n[config]\n[[people]]\n", tmp_path)
     with pytest.raises(SceneError, match="a step needs start, say or press"):
-        parse_scene("bad", 'start = 2026-03-04T09:30:00+08:00\npeople = []\n[config]\n'
-                    '[[steps]]\nshout = 1\n', tmp_path)  # fmt: skip
+        parse_scene(
+            "bad",
+            "start = 2026-03-04T09:30:00+08:00\npeople = []\n[config]\n[[steps]]\nshout = 1\n",
+            tmp_path,
+        )
 
 
 # ---------------------------------------------------------------------------- locales
@@ -119,8 +130,10 @@ def _keys(data: dict[str, object], prefix: str = "") -> set[str]:
 
 
 def test_the_page_has_the_same_words_in_both_locales() -> None:
-    zh, en = (tomllib.loads((PACKAGE / "locales" / f"{n}.toml").read_text("utf-8"))
-              for n in ("zh_CN", "en"))  # fmt: skip
+    zh, en = (
+        tomllib.loads((PACKAGE / "locales" / f"{n}.toml").read_text("utf-8"))
+        for n in ("zh_CN", "en")
+    )
     assert _keys(zh) == _keys(en)
     assert strings("fr") == zh  # an unknown locale falls back to Chinese
 

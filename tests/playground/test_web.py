@@ -42,9 +42,12 @@ class Page:
         for message in reversed(await self.messages(viewer, chat)):
             if any(b["text"] == label for row in message["buttons"] for b in row):
                 result: dict[str, Any] = await self.post(
-                    "api/press", chat=chat, message_id=message["id"], label=label,
+                    "api/press",
+                    chat=chat,
+                    message_id=message["id"],
+                    label=label,
                     **{"as": viewer},
-                )  # fmt: skip
+                )
                 return result
         raise AssertionError(f"no button {label!r} in chat {chat}")
 
@@ -137,8 +140,19 @@ async def test_gridbot_play_prints_the_url_that_answers_and_warns_off_loopback(
     assert (tmp_path / "gridbot.sqlite3").exists()  # --data keeps the database
 
     warnings: list[str] = []
-    assert await run_play("nowhere", None, "0.0.0.0", 0, False, stop=stop, out=warnings.append,
-                          err=warnings.append) == 2  # fmt: skip
+    assert (
+        await run_play(
+            "nowhere",
+            None,
+            "0.0.0.0",
+            0,
+            False,
+            stop=stop,
+            out=warnings.append,
+            err=warnings.append,
+        )
+        == 2
+    )
     assert "0.0.0.0" in warnings[0] and "没有登录" in warnings[0]
     assert "no scene 'nowhere'" in warnings[1]
 
@@ -195,8 +209,9 @@ async def test_documents_the_bot_sends_download_from_the_page(tmp_path: Path) ->
     ):
         page = Page(http, url)
         await page.say(SECRETARY, SECRETARY, "/ledger")
-        [ledger] = [m["document"] for m in await page.messages(SECRETARY, SECRETARY)
-                    if "document" in m]  # fmt: skip
+        [ledger] = [
+            m["document"] for m in await page.messages(SECRETARY, SECRETARY) if "document" in m
+        ]
         assert ledger["name"].endswith(".xlsx")
         async with http.get(url + ledger["url"].lstrip("/")) as download:
             assert download.status == 200

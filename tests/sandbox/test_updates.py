@@ -20,7 +20,7 @@ from telegram.ext import (
 
 from sandbox.models import ChatState, SandboxUser
 from sandbox.server import SandboxServer
-from tests.sandbox.conftest import TOKEN
+from tests.sandbox.conftest import TOKEN, FakeClock
 
 
 async def test_offset_confirmation(
@@ -63,10 +63,29 @@ async def test_long_poll_returns_as_soon_as_an_update_arrives(
     assert time.monotonic() - started < 2
 
 
-async def test_long_poll_times_out_empty(bot: Bot) -> None:
-    started = time.monotonic()
-    assert await bot.get_updates(timeout=1) == ()
-    assert 0.9 < time.monotonic() - started < 3
+async def test_long_poll_times_out_empty_on_the_sandbox_clock(clock: FakeClock) -> None:
+    """A long poll stays open until its timeout has passed on the sandbox's clock, then
+    returns nothing; the test moves that clock instead of waiting out the seconds."""
+    async with SandboxServer(clock=clock) as server:
+        server.add_bot(TOKEN, username="gridbot", first_name="网格通")
+        user = server.add_user("王", "阿姨")
+        group = server.add_group("楼栋群", members=[user.id])
+        polls = server.bots[TOKEN]
+        async with Bot(TOKEN, base_url=server.base_url) as bot:
+            first = asyncio.create_task(bot.get_updates(timeout=30))
+            await server.wait_for(lambda _: polls.poll_generation == 1)
+            clock.advance(29)
+            server.notify()  # a second short of its timeout: a message still arrives in it
+            await server.user_sends(group.id, user.id, "还在等")
+            updates = await first
+            assert [u.message.text for u in updates if u.message] == ["还在等"]
+            second = asyncio.create_task(
+                bot.get_updates(offset=updates[-1].update_id + 1, timeout=30)
+            )
+            await server.wait_for(lambda _: polls.poll_generation == 2)
+            clock.advance(30)
+            server.notify()
+            assert await asyncio.wait_for(second, 5) == ()  # not the 30 real seconds
 
 
 async def test_concurrent_getupdates_conflict(server: SandboxServer, bot: Bot) -> None:

@@ -11,6 +11,7 @@ import pytest
 from storage.db import Database, SchemaTooNew, in_transaction
 
 
+@pytest.mark.durable
 async def test_db_pragmas_are_durable(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "g.sqlite3")
     try:

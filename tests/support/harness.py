@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.app import GridBot, build
 from bot.config import Config, config_from_dict
-from bot.core.clock import Clock
+from bot.core.clock import Clock, RunningClock
 from sandbox.flood import FloodLimits
 from sandbox.models import SentRecord
 from sandbox.server import SandboxServer
@@ -70,6 +70,9 @@ def test_config(server: SandboxServer, tmp_path: Path, **overrides: Any) -> Conf
         "poll_timeout": 1,
     }
     data["storage"] = {"path": str(tmp_path / "gridbot.sqlite3")}
+    # Telegram's pacing (1 message a second per private chat) made every conversation wait a
+    # second per reply; the tests of the limits themselves pass the limits they check.
+    data["outbox"] = dict(FAST)
     for section, values in overrides.items():
         data.setdefault(section, {}).update(values)
     return config_from_dict(data, f.ENV)
@@ -98,15 +101,32 @@ async def sandbox_world(
         yield World(server, test_config(server, tmp_path, **overrides))
 
 
+# The sender's clock in end-to-end tests: services see the test's clock standing still, the
+# sender's time runs on (issue #12); a test skips a wait by advancing the test's clock.
+SenderClock = RunningClock
+
+
+async def built_bot(
+    world: World, clock: Clock | None = None, sender_clock: SenderClock | None = None
+) -> GridBot:
+    """The real gridbot, not started: services on ``clock`` (or a fake one standing still at
+    a quiet moment), the sender on ``sender_clock`` (or a :class:`SenderClock` over it)."""
+    gridbot = await build(world.config, clock=clock or f.FakeClock(QUIET_MOMENT))
+    gridbot.sender.clock = sender_clock or SenderClock(gridbot.services.clock)
+    return gridbot
+
+
 @asynccontextmanager
-async def running_bot(world: World, clock: Clock | None = None) -> AsyncIterator[GridBot]:
+async def running_bot(
+    world: World, clock: Clock | None = None, sender_clock: SenderClock | None = None
+) -> AsyncIterator[GridBot]:
     """The real gridbot, polling the sandbox, until the block ends (then stopped cleanly).
 
     Without a clock of its own a test gets a fake one standing still at a quiet moment (a
     Wednesday afternoon, nothing scheduled), so the time of day a suite runs at never lets
     a real reminder or digest slip into what a test asserts.
     """
-    gridbot = await build(world.config, clock=clock or f.FakeClock(QUIET_MOMENT))
+    gridbot = await built_bot(world, clock, sender_clock)
     await gridbot.start()
     try:
         yield gridbot

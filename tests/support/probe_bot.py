@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -49,6 +50,14 @@ async def main(config_path: Path) -> None:
         await stop.wait()
     finally:
         await gridbot.stop()
+
+
+def run(config_path: str, env: dict[str, str]) -> None:
+    """Entry point of a process forked with this module already imported (the crash test
+    starts one per kill; importing the bot afresh each time cost it seconds)."""
+    os.environ.update(env)
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(main(Path(config_path)))
 
 
 if __name__ == "__main__":

@@ -35,14 +35,19 @@ async def echo(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "result": body})
 
 
+RELEASE = web.AppKey("release", asyncio.Event)
+
+
 async def slow(request: web.Request) -> web.Response:
-    await asyncio.sleep(1)
+    """Answers only when the test is over: no answer can beat the client's time-out."""
+    await request.app[RELEASE].wait()
     return web.json_response({"ok": True, "result": True})
 
 
 @pytest.fixture
 async def base_url() -> AsyncIterator[str]:
     app = web.Application()
+    app[RELEASE] = asyncio.Event()
     app.router.add_post("/echo", echo)
     app.router.add_post("/slow", slow)
     runner = web.AppRunner(app)
@@ -53,6 +58,7 @@ async def base_url() -> AsyncIterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
+        app[RELEASE].set()
         await runner.cleanup()
 
 

@@ -1,0 +1,78 @@
+"""Sent marks written the moment Telegram answers, in a small file of their own.
+
+Why a second file (issue #13 item 1): the outbox's "sent" mark used to wait in memory and
+then behind intake's group commit, which holds the database's one write lock for a whole
+batch of updates; a SIGKILL lost the marks of messages delivered up to a second earlier, and
+those were sent again (52 in 20 kills). SQLite has one writer per file, so a second
+connection to the same file would wait for that lock too. Here each delivery is one
+autocommitted INSERT on a connection nobody else writes to, so nothing queues in front of it.
+
+The outbox table stays the source of truth: the sender folds these marks into it in batches
+(``OutboxRepo.mark_sent_many``), then forgets them here; on start it folds whatever a crash
+left behind before sending anything. Folding twice is harmless (same row, same message id).
+
+``synchronous=NORMAL``: in WAL mode a commit survives the process being killed, only a power
+cut can lose the last marks, and a lost mark means a repeated message, never a lost one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import aiosqlite
+
+from storage.db import Database, placeholders
+
+Mark = tuple[int, int | None, int]  # (outbox id, Telegram message_id, revision)
+
+
+class SentLog:
+    """Marks of delivered outbox rows not yet folded into the outbox table."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    @staticmethod
+    def path_for(db: Database) -> Path:
+        return db.path.with_name(db.path.name + "-sent")
+
+    @classmethod
+    async def open(cls, db: Database) -> SentLog:
+        conn = await aiosqlite.connect(cls.path_for(db), isolation_level=None)
+        try:
+            for statement in (
+                "PRAGMA journal_mode=WAL",
+                "PRAGMA synchronous=NORMAL",
+                "CREATE TABLE IF NOT EXISTS sent_marks (outbox_id INTEGER PRIMARY KEY,"
+                " message_id INTEGER, revision INTEGER NOT NULL)",
+            ):
+                await conn.execute(statement)
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn)
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def record(self, row_id: int, message_id: int | None, revision: int) -> None:
+        """Write one mark now, in a transaction of its own (one round trip)."""
+        await self._conn.execute_fetchall(
+            "INSERT OR REPLACE INTO sent_marks (outbox_id, message_id, revision) VALUES (?, ?, ?)",
+            (row_id, message_id, revision),
+        )
+
+    async def marks(self) -> list[Mark]:
+        rows = await self._conn.execute_fetchall(
+            "SELECT outbox_id, message_id, revision FROM sent_marks ORDER BY outbox_id"
+        )
+        return [(int(row[0]), row[1], int(row[2])) for row in rows]
+
+    async def forget(self, row_ids: Sequence[int]) -> None:
+        """Drop marks the outbox table holds now."""
+        if row_ids:
+            await self._conn.execute_fetchall(
+                f"DELETE FROM sent_marks WHERE outbox_id IN ({placeholders(len(row_ids))})",
+                tuple(row_ids),
+            )

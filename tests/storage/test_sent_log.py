@@ -1,0 +1,54 @@
+"""The sent log (storage/transport/sent_log.py): marks written while intake holds the writer."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+from storage.db import Database
+from storage.transport.outbox import OutboxRepo
+from storage.transport.sent_log import SentLog
+
+NOW = datetime(2026, 11, 18, 6, 0, tzinfo=UTC)
+
+
+async def test_a_mark_is_written_while_a_write_transaction_holds_the_database(
+    tmp_path: Path,
+) -> None:
+    """Intake's group commit holds the one write lock for a whole batch; a delivery's mark
+    must not wait behind it, and must survive the process (a new connection reads it)."""
+    db = await Database.open(tmp_path / "g.sqlite3")
+    log = await SentLog.open(db)
+    try:
+        async with db.transaction():  # intake, mid-batch
+            await asyncio.wait_for(log.record(1, 501, 0), timeout=5)
+            await log.record(2, None, 3)
+        again = await SentLog.open(db)  # what a restarted bot finds
+        try:
+            assert await again.marks() == [(1, 501, 0), (2, None, 3)]
+        finally:
+            await again.close()
+    finally:
+        await log.close()
+        await db.close()
+
+
+async def test_folding_marks_twice_leaves_the_outbox_as_folding_once(tmp_path: Path) -> None:
+    """A crash between folding into the outbox and forgetting here folds again on start."""
+    db = await Database.open(tmp_path / "g.sqlite3")
+    log = await SentLog.open(db)
+    try:
+        repo = OutboxRepo(db)
+        await repo.enqueue(-1, "sendMessage", {"text": "已登记 #1"}, NOW)
+        [row] = await repo.pending(10)
+        await log.record(row.id, 77, row.revision)
+        for _ in range(2):
+            assert await repo.mark_sent_many(await log.marks(), NOW) == []
+        await log.forget([row.id])
+        assert await log.marks() == []
+        assert await repo.pending(10) == []
+        assert await repo.counts() == {"sent": 1}
+    finally:
+        await log.close()
+        await db.close()
