@@ -94,3 +94,20 @@ class NoticeRepo:
                 (notice_id, user_id, to_db(now)),
             )
         return added == 1
+
+    async def unacked_by(self, user_id: int, grids: Sequence[str]) -> list[NoticeRecord]:
+        """Notices of ``grids`` (and community-wide ones) this user has not acknowledged."""
+        marks = ", ".join("?" for _ in grids)
+        in_grids = f"n.grid = '' OR n.grid IN ({marks})" if grids else "n.grid = ''"
+        rows = await self.db.fetchall(
+            f"SELECT n.* FROM notices n WHERE ({in_grids}) AND NOT EXISTS"
+            " (SELECT 1 FROM notice_acks a WHERE a.notice_id = n.id AND a.user_id = ?)"
+            " ORDER BY n.id",
+            (*grids, user_id),
+        )
+        return [
+            NoticeRecord(
+                r["id"], r["chat_id"], r["grid"], r["author"], r["body"], from_db(r["created_at"])
+            )
+            for r in rows
+        ]
