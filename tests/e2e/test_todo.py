@@ -10,7 +10,15 @@ from bot.app import GridBot
 from bot.context import Features
 from sandbox.models import SentRecord
 from tests.support import factories as f
-from tests.support.harness import FAST, World, press, running_bot, sandbox_world, step
+from tests.support.harness import (
+    FAST,
+    QUIET_MOMENT,
+    World,
+    press,
+    running_bot,
+    sandbox_world,
+    step,
+)
 from tests.support.votes import OWNER, add_people, current, seed_unit
 
 EMPTY = "没有待办事项"
@@ -132,6 +140,66 @@ async def test_a_grid_worker_accepts_and_verifies_from_todo(tmp_path: Path) -> N
 
         again = await todo(world, gridbot, f.WORKER_G1)
         assert len(again) == 1 and EMPTY in texts(again)[0]
+
+
+async def test_a_resident_joins_a_jielong_from_todo_and_sees_their_meeting(
+    tmp_path: Path,
+) -> None:
+    owner = OWNER["101"]
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        await add_people(world, gridbot, [owner])
+        await seed_unit(gridbot, {"101": owner})
+        await world.server.user_sends(f.G1_CHAT, f.NEIGHBOUR, "#接龙 周六义务植树 限20人")
+        await step(world, gridbot)
+        meetings = features(gridbot).meetings
+        created = await meetings.create(
+            f.WORKER_G1, "绿化议事会 | 11月25日19:00 | 活动室 | 1. 绿化 | 3-2"
+        )
+        await meetings.sign_up(created.view.id, owner, "业主")
+
+        listed = await todo(world, gridbot, owner)
+        summary = find(listed, "我的待办").text or ""
+        assert "可以参加的接龙 1 个" in summary and "已报名、即将召开的会议 1 场" in summary
+        jielong, meeting = find(listed, "周六义务植树"), find(listed, "绿化议事会")
+        assert "11月25日 19:00" in (meeting.text or "") and "活动室" in (meeting.text or "")
+        await press(world, gridbot, jielong, owner, "+1 接龙")
+        assert "第 1 位" in (world.server.callback_answers[-1].text or "")
+
+        again = find(await todo(world, gridbot, owner), "我的待办").text or ""
+        assert "接龙" not in again and "已报名、即将召开的会议 1 场" in again
+
+
+async def test_a_grid_worker_sees_overdue_issues_and_checkin_alerts_with_buttons(
+    tmp_path: Path,
+) -> None:
+    clock = f.FakeClock(QUIET_MOMENT)
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        async with running_bot(world, clock) as gridbot:
+            await world.server.start_private(f.WORKER_G1)
+            issues, checkin = features(gridbot).issues, features(gridbot).checkin
+            outcome = await issues.report(
+                chat_id=f.G1_CHAT, user_id=f.RESIDENT, display_name="王阿姨", text="#报事 路灯坏了"
+            )
+            await issues.accept(f.WORKER_G1, outcome.issue.number)
+            await issues.assign(f.WORKER_G1, outcome.issue.number, "property")
+            notice = await checkin.enrol(f.WORKER_G1, f.RESIDENT, None, "3号楼2单元101")
+            assert notice.enrolment_id is not None
+            await checkin.consent(notice.enrolment_id, f.RESIDENT, "王阿姨")
+            clock.advance(days=30)
+            await checkin.ask_all(checkin.today())
+            await checkin.alert_unconfirmed(checkin.today())
+
+            listed = await todo(world, gridbot, f.WORKER_G1)
+            summary = find(listed, "我的待办").text or ""
+            assert "已超期的问题 1 件" in summary and "窗帘之约待处理的提醒 1 条" in summary
+            card, alert = find(listed, "#1"), find(listed, "窗帘之约提醒")
+            assert listed.index(card) < listed.index(alert)
+            assert "3号楼2单元101" in (alert.text or "")
+            await press(world, gridbot, alert, f.WORKER_G1, "已联系，平安")
+            assert "已处理：已联系，平安" in current(world, alert)
+
+            again = find(await todo(world, gridbot, f.WORKER_G1), "我的待办").text or ""
+            assert "窗帘之约" not in again and "已超期的问题 1 件" in again
 
 
 async def test_todo_in_a_group_only_points_to_the_private_chat(tmp_path: Path) -> None:
