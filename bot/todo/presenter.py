@@ -9,12 +9,14 @@ under their usual refs: pressing a button edits this copy as it would the origin
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Final
 
 from bot.consult.jielong import JielongView
 from bot.consult.meetings_model import MeetingView
 from bot.context import Services
 from bot.core.rendering import local_datetime
+from bot.issues.model import IssueView
 from bot.issues.presenter import IssueNotifier, card_ref
 from bot.registry.presenter import review_keyboard
 from bot.registry.service import PendingClaim
@@ -85,7 +87,7 @@ class TodoPresenter:
         for claim in todo.claims[:PER_SECTION]:
             await self.claim(chat_id, claim)
 
-    async def card(self, chat_id: int, issue: Any) -> None:
+    async def card(self, chat_id: int, issue: IssueView) -> None:
         n = self.issues
         markup = n.card_buttons(issue)
         await self.send(
@@ -132,7 +134,7 @@ class TodoPresenter:
         for meeting in todo.meetings[:PER_SECTION]:
             await self.meeting(chat_id, meeting)
 
-    def when(self, moment: Any) -> str | None:
+    def when(self, moment: datetime | None) -> str | None:
         zone = self.services.config.timezone
         return local_datetime(self.t, "meetings.format.datetime", moment, zone)
 

@@ -18,6 +18,7 @@ from tests.support.registry import as_xlsx, sample_rows
 
 OWNER = 601  # verified owner of 1-2-301 (grid g1)
 FAR = 602  # verified owner of 2-1-101 (grid g2)
+SPOUSE = 603  # verified, when a test says so, for OWNER's household
 FORM = "电梯协商会 | 3月10日19:00 | 活动室 | 1. 方案 2. 费用 | 1-2"
 
 
@@ -103,12 +104,33 @@ async def test_a_notice_of_my_grid_is_listed_until_i_tap_received(tmp_path: Path
         assert (await features.todo.resident(OWNER)).notices == ()
 
 
+async def test_a_notice_my_household_acknowledged_is_not_asked_of_me(tmp_path: Path) -> None:
+    async with todo_world(tmp_path) as (features, _):
+        await verify(features, SPOUSE, "1-2-301")
+        older = await features.notices.post(f.WORKER_G1, f.G1_CHAT, "g1", "周六停水")
+        newer = await features.notices.post(f.WORKER_G1, f.G1_CHAT, "g1", "周日停电")
+        listed = (await features.todo.resident(OWNER)).notices
+        assert [n.id for n in listed] == [newer.id, older.id]  # newest first
+        await features.notices.acknowledge(SPOUSE, older.id)
+        assert [n.id for n in (await features.todo.resident(OWNER)).notices] == [newer.id]
+
+
 async def test_an_open_jielong_of_my_grid_is_listed_until_i_join(tmp_path: Path) -> None:
     async with todo_world(tmp_path) as (features, _):
         view = await features.jielong.start(f.G1_CHAT, f.NEIGHBOUR, "周六义务植树")
         assert [j.id for j in (await features.todo.resident(OWNER)).jielongs] == [view.id]
         assert (await features.todo.resident(FAR)).jielongs == ()
         await features.jielong.join(view.id, OWNER, "住户")
+        assert (await features.todo.resident(OWNER)).jielongs == ()
+
+
+async def test_a_jielong_past_its_deadline_or_full_is_not_offered(tmp_path: Path) -> None:
+    async with todo_world(tmp_path) as (features, clock):
+        buying = await features.jielong.start(f.G1_CHAT, f.NEIGHBOUR, "团购 截止3月6日18:00")
+        full = await features.jielong.start(f.G1_CHAT, f.NEIGHBOUR, "义诊 限1人")
+        await features.jielong.join(full.id, f.NEIGHBOUR, "孙大爷")
+        assert [j.id for j in (await features.todo.resident(OWNER)).jielongs] == [buying.id]
+        clock.advance(days=2)
         assert (await features.todo.resident(OWNER)).jielongs == ()
 
 
@@ -120,6 +142,16 @@ async def test_a_meeting_i_signed_up_for_is_listed_until_it_ends(tmp_path: Path)
         [meeting] = (await features.todo.resident(OWNER)).meetings
         assert meeting.id == created.view.id
         clock.set(created.view.record.ends_at + timedelta(minutes=1))
+        assert (await features.todo.resident(OWNER)).meetings == ()
+
+
+async def test_a_meeting_i_signed_in_to_is_no_longer_listed(tmp_path: Path) -> None:
+    async with todo_world(tmp_path) as (features, clock):
+        created = await features.meetings.create(f.WORKER_G1, FORM)
+        await features.meetings.sign_up(created.view.id, OWNER, "住户")
+        clock.set(created.view.record.starts_at)
+        assert len((await features.todo.resident(OWNER)).meetings) == 1  # under way
+        await features.meetings.sign_in(created.view.id, OWNER, "住户")
         assert (await features.todo.resident(OWNER)).meetings == ()
 
 
