@@ -84,7 +84,7 @@ HANDLER_MODULES: Sequence[tuple[ModuleType, int]] = (
     # meetings too: "#建议" replying to a meeting's announcement is a suggestion for it.
     (handlers.votes, 0),
     (handlers.consult, 0),
-    # /todo (issue #18) before the issue loop, which would take a private "/todo" for a report.
+    # /todo (issue #18 items 5-6) reads every feature and answers before the issue loop.
     (handlers.todo, 0),
     (handlers.issues, 0),
     # Last of all: a button no feature recognised is answered "按钮已失效". Last in the same
