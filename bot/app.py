@@ -20,6 +20,7 @@ import handlers.privacy
 import handlers.privacy.commands
 import handlers.registry
 import handlers.schedule
+import handlers.todo
 import handlers.votes
 from bot.config import Config
 from bot.consult.jielong import JielongService
@@ -44,6 +45,7 @@ from bot.schedule.checkin import CheckinService
 from bot.schedule.digest import DigestService
 from bot.schedule.jobs import run_sweeps, tick
 from bot.schedule.service import ScheduleService
+from bot.todo.service import TodoService, TodoSources
 from bot.transport.http import AiohttpRequest
 from bot.transport.intake import ALLOWED_UPDATES, Intake, record_handler_error
 from bot.transport.outbox import Outbox, Sender
@@ -82,6 +84,8 @@ HANDLER_MODULES: Sequence[tuple[ModuleType, int]] = (
     # meetings too: "#建议" replying to a meeting's announcement is a suggestion for it.
     (handlers.votes, 0),
     (handlers.consult, 0),
+    # /todo (issue #18 items 5-6) reads every feature and answers before the issue loop.
+    (handlers.todo, 0),
     (handlers.issues, 0),
     # Last of all: a button no feature recognised is answered "按钮已失效". Last in the same
     # group, not a later one: PTB runs one handler per group, so a later group would also see
@@ -210,6 +214,10 @@ async def build_features(
     )
     schedule, checkin = schedule_features(db, clock, config, issues)
     jielong, meetings, consult_sweep = consult_features(db, clock, config, registry)
+    notices = NoticeService(NoticeRepo(db), votes)
+    todo = TodoService(
+        TodoSources(issues, votes, notices, jielong, meetings, checkin, registry), clock
+    )
     return Features(
         issues=issues,
         drafts=DraftStore(DraftRepo(db), clock),
@@ -220,12 +228,13 @@ async def build_features(
         ),
         votes=votes,
         polls=PollService(votes),
-        notices=NoticeService(NoticeRepo(db), votes),
+        notices=notices,
         schedule=schedule,
         checkin=checkin,
         jielong=jielong,
         meetings=meetings,
         consult_sweep=consult_sweep,
+        todo=todo,
     )
 
 

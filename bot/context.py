@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the features sit above this module (see the layers in pypro
     from bot.registry.service import RegistryService
     from bot.schedule.checkin import CheckinService
     from bot.schedule.service import ScheduleService
+    from bot.todo.service import TodoService
     from bot.votes.polls import PollService
     from bot.votes.service import VoteService
 
@@ -49,6 +50,7 @@ class Features:
     jielong: JielongService
     meetings: MeetingService
     consult_sweep: ConsultSweep
+    todo: TodoService  # reads the others (issue #18 items 5-6)
 
 
 @dataclass

@@ -97,6 +97,19 @@ class JielongService:
         )
         return JielongView(record, entries, raw)
 
+    async def open_for(self, user_id: int, grids: set[str]) -> list[JielongView]:
+        """Open 接龙 of the person's grids they have not joined and may still join (issue
+        #18 item 5)."""
+        found, now = [], self.clock.now()
+        for record in await self.repo.open_without(user_id):
+            if record.deadline is not None and record.deadline <= now:
+                continue  # past its deadline, about to be closed by the sweep
+            if await self.grid_of_chat(record.chat_id) in grids:
+                view = await self.view(record.id)
+                if not view.full:
+                    found.append(view)
+        return found
+
     async def join(self, jielong_id: int, user_id: int, name: str) -> JielongView:
         """+1 接龙: appended at the end; refused when closed, past its deadline or full."""
         async with self.repo.db.transaction():

@@ -57,6 +57,11 @@ class MeetingService:
             homes,
         )
 
+    async def signed_up_ahead(self, user_id: int) -> list[MeetingView]:
+        """Meetings this person signed up for that have not ended yet (issue #18 item 5)."""
+        records = await self.repo.signed_up_ahead(user_id, self._now())
+        return [await self.view(r.id) for r in records]
+
     async def overview(self, meeting_id: int, user_id: int) -> MeetingView:
         """/meeting N: sign-ups, attendance, suggestions grouped and counted (convenor only)."""
         view = await self.view(meeting_id)

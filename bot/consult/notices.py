@@ -62,6 +62,10 @@ class NoticeService:
         mine = [h for u, h in await self.repo.verified_links() if u == user_id and h in rooms]
         return await self.repo.ack(notice_id, user_id, mine, self._now())
 
+    async def unacked(self, user_id: int, grids: Sequence[str]) -> list[NoticeRecord]:
+        """Notices of the person's grids they have not tapped 收到 on (issue #18 item 5)."""
+        return await self.repo.unacked_by(user_id, sorted(grids))
+
     async def status(self, actor: int, notice_id: int) -> NoticeStatus:
         """Only the author (or a convenor of the grid) sees who has not acknowledged."""
         notice = await self.get(notice_id)

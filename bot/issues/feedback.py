@@ -149,6 +149,13 @@ class FeedbackService:
                 return self.core.outcome(issue, notices)
             return await self._close_if_done(issue, user_id, role)
 
+    async def open_slips(self, user_id: int) -> list[tuple[int, IssueView]]:
+        """(slip id, issue) of every slip still waiting for this resident (issue #18 item 5)."""
+        found = []
+        for slip in await self.repo.slips.open_of(user_id):
+            found.append((slip.id, await self._issue(slip.issue_id)))
+        return found
+
     async def open_slip_of(self, number: int, user_id: int) -> int | None:
         """The user's unanswered slip for the issue's current round, to hand over again to a
         resident the bot could not write to when it was issued (issue #13 item 13)."""

@@ -67,6 +67,16 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class PendingClaim:
+    """A resident's household claim waiting for a grid worker (their /todo, issue #18)."""
+
+    user_id: int
+    name: str  # the claimant's display name, shown to the reviewer only, privately
+    household: HouseholdRecord
+    relation: str
+
+
+@dataclass(frozen=True)
 class Decision:
     household: HouseholdRecord
     user_id: int
@@ -231,6 +241,27 @@ class RegistryService:
         return Decision(
             household, user_id, approve, relation, person.display_name if person else ""
         )
+
+    async def grids_of(self, user_id: int) -> set[str]:
+        """The grids of the households this person is verified for (issue #18 item 5)."""
+        grids = set()
+        for link in await self.repo.links_of(user_id):
+            household = await self.repo.household(link.household_id)
+            if link.state == "verified" and household is not None:
+                grids.add(household.grid)
+        return grids
+
+    async def pending_claims(self, actor: int) -> list[PendingClaim]:
+        """Claims waiting for a decision that ``actor`` may take (issue #18 item 6)."""
+        found = []
+        for link in await self.repo.pending_links():
+            household = await self.repo.household(link.household_id)
+            if household is None or not self.may(actor, RegistryAction.VERIFY, household.grid):
+                continue
+            person = await self.repo.person(link.user_id)
+            name = person.display_name if person else ""
+            found.append(PendingClaim(link.user_id, name, household, link.relation))
+        return found
 
     async def is_verified(self, user_id: int, household_id: int) -> bool:
         link = await self.repo.link(user_id, household_id)

@@ -119,6 +119,15 @@ class CheckinService:
             return secretaries
         return self.everyone(enrolment)
 
+    async def open_alerts_for(self, user_id: int) -> list[tuple[AlertRecord, EnrolmentRecord]]:
+        """Alerts with no outcome yet that this person may record one for (issue #18 item 6)."""
+        found = []
+        for alert in await self.repo.open_alerts():
+            enrolment = await self.repo.get(alert.enrolment_id)
+            if enrolment is not None and user_id in self.everyone(enrolment):
+                found.append((alert, enrolment))
+        return found
+
     async def _enrolment(self, enrolment_id: int) -> EnrolmentRecord:
         enrolment = await self.repo.get(enrolment_id)
         if enrolment is None:

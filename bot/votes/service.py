@@ -175,6 +175,18 @@ class VoteService:
         await self.repo.cast(vote_id, elector, user_id, Choice(choice).value, self.clock.now())
         return Ballot(await self.owners_vote(vote_id), Choice(choice), bool(earlier))
 
+    async def awaiting_ballot(self, user_id: int) -> list[OwnersVote]:
+        """Open owners' votes this person may cast and whose household has not voted yet
+        (issue #18 item 5): a ballot cast by another owner of the same elector counts."""
+        waiting = []
+        for vote in await self.repo.open_owner_votes():
+            elector = await self.repo.elector_of(vote.id, user_id)
+            if elector is None or not self.is_open(vote):
+                continue
+            if not any(b.elector == elector for b in await self.repo.ballots(vote.id)):
+                waiting.append(await self.owners_vote(vote.id))
+        return waiting
+
     async def close(self, vote_id: int, actor: int | None = None) -> OwnersVote | None:
         """Close at the deadline (``actor`` None: the sweep) or by a convenor; None if closed."""
         found = await self.owners_vote(vote_id)

@@ -145,3 +145,13 @@ class JielongRepo:
             (to_db(now),),
         )
         return [JielongRecord._from_row(r) for r in rows]
+
+    async def open_without(self, user_id: int) -> list[JielongRecord]:
+        """Open 接龙 this user has not joined, oldest first (their /todo, issue #18 item 5)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM jielongs j WHERE j.closed_at IS NULL AND NOT EXISTS"
+            " (SELECT 1 FROM jielong_entries e WHERE e.jielong_id = j.id AND e.user_id = ?)"
+            " ORDER BY j.id",
+            (user_id,),
+        )
+        return [JielongRecord._from_row(r) for r in rows]

@@ -305,3 +305,15 @@ class MeetingRepo:
             sql += " AND u.name = ?"
             params = (building, unit)
         return {r["grid"] for r in await self.db.fetchall(sql, params)}
+
+    async def signed_up_ahead(self, user_id: int, now: datetime) -> list[MeetingRecord]:
+        """Meetings this user signed up for and has not signed in to, that have not ended,
+        soonest first (issue #18 item 5)."""
+        rows = await self.db.fetchall(
+            "SELECT m.* FROM meetings m JOIN meeting_people p ON p.meeting_id = m.id"
+            " WHERE p.user_id = ? AND p.signed_up_at IS NOT NULL AND p.signed_in_at IS NULL"
+            " AND m.closed_at IS NULL"
+            " AND m.ends_at > ? ORDER BY m.starts_at, m.id",
+            (user_id, to_db(now)),
+        )
+        return [MeetingRecord._from_row(r) for r in rows]

@@ -94,3 +94,30 @@ class NoticeRepo:
                 (notice_id, user_id, to_db(now)),
             )
         return added == 1
+
+    async def unacked_by(self, user_id: int, grids: Sequence[str]) -> list[NoticeRecord]:
+        """Notices of ``grids`` (and community-wide ones) still waiting on this user, newest
+        first: not acknowledged by them, and not every one of their verified households in
+        the notice's grid acknowledged by someone else of the household (acks count by
+        household, like the author's list)."""
+        marks = ", ".join("?" for _ in grids)
+        in_grids = f"n.grid = '' OR n.grid IN ({marks})" if grids else "n.grid = ''"
+        homes = (
+            "SELECT 1 FROM person_households p JOIN households h ON h.id = p.household_id"
+            " WHERE p.user_id = ? AND p.state = 'verified' AND (n.grid = '' OR h.grid = n.grid)"
+        )
+        rows = await self.db.fetchall(
+            f"SELECT n.* FROM notices n WHERE ({in_grids}) AND NOT EXISTS"
+            " (SELECT 1 FROM notice_acks a WHERE a.notice_id = n.id AND a.user_id = ?)"
+            f" AND (NOT EXISTS ({homes}) OR EXISTS ({homes} AND NOT EXISTS"
+            " (SELECT 1 FROM notice_acks a"
+            "  WHERE a.notice_id = n.id AND a.household_id = p.household_id)))"
+            " ORDER BY n.id DESC",
+            (*grids, user_id, user_id, user_id),
+        )
+        return [
+            NoticeRecord(
+                r["id"], r["chat_id"], r["grid"], r["author"], r["body"], from_db(r["created_at"])
+            )
+            for r in rows
+        ]

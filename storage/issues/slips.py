@@ -106,6 +106,14 @@ class SlipRepo:
                 == 1
             )
 
+    async def open_of(self, user_id: int) -> list[SlipRecord]:
+        """The open slips of one resident, oldest first (their /todo, issue #18 item 5)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM feedback_slips WHERE user_id = ? AND state = 'open' ORDER BY id",
+            (user_id,),
+        )
+        return [SlipRecord._from_row(row) for row in rows]
+
     async def open_count(self, issue_id: int) -> int:
         row = await self.db.fetchone(
             "SELECT COUNT(*) FROM feedback_slips WHERE issue_id = ? AND state = 'open'",

@@ -253,6 +253,14 @@ class RegistryRepo:
         )
         return [LinkRecord._from_row(r) for r in rows]
 
+    async def pending_links(self) -> list[LinkRecord]:
+        """Every claim waiting for a grid worker's decision, oldest first (issue #18 item 6)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM person_households WHERE state = 'pending'"
+            " ORDER BY requested_at, user_id"
+        )
+        return [LinkRecord._from_row(r) for r in rows]
+
     async def link(self, user_id: int, household_id: int) -> LinkRecord | None:
         row = await self.db.fetchone(
             "SELECT * FROM person_households WHERE user_id = ? AND household_id = ?",
