@@ -1,0 +1,122 @@
+"""按期办结率 (issue #18 item 4): each 办结 judged by the deadline in force when it happened,
+counted in SQL from the issue timeline, on a real database and a fake clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from bot.issues.rates import OnTime, Satisfaction, Solved, on_time
+from storage.issues.stats import IssueStats
+from tests.bot.schedule.schedule_support import ScheduleWorld, schedule_world
+from tests.support.factories import G1_CHAT, PROPERTY_USER, RESIDENT, SHANGHAI, WORKER_G1
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 3, day, hour, minute, tzinfo=SHANGHAI)
+
+
+MONTH = (at(1, 0), at(31, 0))
+
+
+async def reported(world: ScheduleWorld, when: datetime, due: datetime) -> int:
+    world.issues.clock.set(when)
+    service = world.issues.service
+    outcome = await service.report(
+        chat_id=G1_CHAT, user_id=RESIDENT, display_name="王阿姨", text="#报事 2号楼路灯不亮"
+    )
+    number = outcome.issue.number
+    await service.assign(WORKER_G1, number, "property", resolve_by=due)
+    return number
+
+
+async def resolve(world: ScheduleWorld, number: int, when: datetime) -> int | None:
+    world.issues.clock.set(when)
+    outcome = await world.issues.service.handler_resolve(PROPERTY_USER, number, "已处理")
+    return next((n.slip_id for n in outcome.notices if n.slip_id is not None), None)
+
+
+async def counts(world: ScheduleWorld, scope: str | None = None) -> dict[str | None, OnTime]:
+    rows = await IssueStats(world.issues.db).on_time(*MONTH, scope)
+    return {key: OnTime(*value) for key, value in rows.items()}
+
+
+async def test_on_time_at_the_deadline_and_late_after_it(tmp_path: Path) -> None:
+    async with schedule_world(tmp_path) as world:
+        punctual = await reported(world, at(2, 9), at(5, 18))
+        await resolve(world, punctual, at(5, 18))  # exactly at the deadline: on time
+        late = await reported(world, at(2, 9), at(5, 18))
+        await resolve(world, late, at(5, 18, 1))
+        result = await counts(world)
+        by_handler = await counts(world, "handler")
+
+    assert result == {None: OnTime(resolved=2, on_time=1)}
+    assert result[None].rate == Fraction(1, 2) and result[None].percent() == "50.0%"
+    assert by_handler == {"property": OnTime(2, 1)}
+
+
+async def test_a_changed_deadline_counts_as_the_new_one(tmp_path: Path) -> None:
+    async with schedule_world(tmp_path) as world:
+        number = await reported(world, at(2, 9), at(5, 18))
+        world.issues.clock.set(at(4, 9))
+        await world.issues.service.change_deadline(WORKER_G1, number, "2026-03-10")
+        await resolve(world, number, at(8, 9))  # late by the first deadline, on time by 改时限
+        moved_later = await counts(world)
+        other = await reported(world, at(2, 9), at(20, 18))
+        world.issues.clock.set(at(3, 9))
+        await world.issues.service.change_deadline(WORKER_G1, other, "2026-03-06")
+        await resolve(world, other, at(9, 9))  # on time by the first, late by the moved one
+        both = await counts(world)
+
+    assert moved_later == {None: OnTime(1, 1)}
+    assert both == {None: OnTime(2, 1)}
+
+
+async def test_a_reopened_issue_is_judged_again_by_its_fresh_deadline(tmp_path: Path) -> None:
+    async with schedule_world(tmp_path) as world:
+        number = await reported(world, at(2, 9), at(5, 18))
+        slip = await resolve(world, number, at(3, 9))  # round 1: on time
+        assert slip is not None
+        world.issues.clock.set(at(4, 9))
+        await world.issues.service.answer_slip(
+            slip,
+            RESIDENT,
+            contacted=True,
+            solved=Solved.NOT_SOLVED,
+            satisfaction=Satisfaction.UNSATISFIED,
+        )  # 重办: a fresh deadline from now (the category's limit)
+        issue = await world.issues.service.core.load(number)
+        assert issue.resolve_by is not None and issue.resolve_by > at(5, 18)
+        await resolve(world, number, issue.resolve_by + timedelta(minutes=1))  # round 2: late
+        result = await counts(world)
+        after = issue.resolve_by + timedelta(minutes=1)
+        first_round = await IssueStats(world.issues.db).on_time(at(1, 0), at(4, 0))
+        second_round = await IssueStats(world.issues.db).on_time(at(4, 0), after + timedelta(1))
+
+    # Two 办结: the first keeps its verdict (on time), the second is late by the new deadline.
+    assert result == {None: OnTime(2, 1)}
+    assert first_round == {None: (1, 1)} and second_round == {None: (1, 0)}
+
+
+async def test_without_resolutions_the_rate_is_a_dash(tmp_path: Path) -> None:
+    async with schedule_world(tmp_path) as world:
+        await reported(world, at(2, 9), at(5, 18))  # assigned, never resolved
+        result = await counts(world)
+    assert result == {}
+    assert OnTime().rate is None and OnTime().percent() == "—"
+
+
+def test_reference_count_skips_resolutions_without_a_deadline() -> None:
+    due = at(5, 18)
+    assert on_time([(at(5, 18), due), (at(6, 9), due), (at(1, 9), None)]) == OnTime(2, 1)
+    with pytest.raises(ValueError):
+        OnTime(resolved=1, on_time=2)
+
+
+async def test_unknown_scope_is_refused(tmp_path: Path) -> None:
+    async with schedule_world(tmp_path) as world:
+        with pytest.raises(ValueError):
+            await IssueStats(world.issues.db).on_time(*MONTH, "reporter")
