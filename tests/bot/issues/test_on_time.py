@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from fractions import Fraction
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
 from bot.issues.rates import OnTime, Satisfaction, Solved, on_time
+from storage.db import Database
 from storage.issues.stats import IssueStats
 from tests.bot.schedule.schedule_support import ScheduleWorld, schedule_world
 from tests.support.factories import G1_CHAT, PROPERTY_USER, RESIDENT, SHANGHAI, WORKER_G1
@@ -78,9 +80,9 @@ async def test_a_changed_deadline_counts_as_the_new_one(tmp_path: Path) -> None:
 async def test_a_reopened_issue_is_judged_again_by_its_fresh_deadline(tmp_path: Path) -> None:
     async with schedule_world(tmp_path) as world:
         number = await reported(world, at(2, 9), at(5, 18))
-        slip = await resolve(world, number, at(3, 9))  # round 1: on time
+        slip = await resolve(world, number, at(6, 9))  # round 1: late by its deadline
         assert slip is not None
-        world.issues.clock.set(at(4, 9))
+        world.issues.clock.set(at(6, 10))
         await world.issues.service.answer_slip(
             slip,
             RESIDENT,
@@ -89,16 +91,18 @@ async def test_a_reopened_issue_is_judged_again_by_its_fresh_deadline(tmp_path: 
             satisfaction=Satisfaction.UNSATISFIED,
         )  # 重办: a fresh deadline from now (the category's limit)
         issue = await world.issues.service.core.load(number)
-        assert issue.resolve_by is not None and issue.resolve_by > at(5, 18)
-        await resolve(world, number, issue.resolve_by + timedelta(minutes=1))  # round 2: late
+        fresh = issue.resolve_by
+        assert fresh is not None and fresh > at(6, 10)
+        await resolve(world, number, fresh - timedelta(minutes=1))  # round 2: on time
         result = await counts(world)
-        after = issue.resolve_by + timedelta(minutes=1)
-        first_round = await IssueStats(world.issues.db).on_time(at(1, 0), at(4, 0))
-        second_round = await IssueStats(world.issues.db).on_time(at(4, 0), after + timedelta(1))
+        stats = IssueStats(world.issues.db)
+        first_round = await stats.on_time(at(1, 0), at(6, 10))
+        second_round = await stats.on_time(at(6, 10), fresh)
 
-    # Two 办结: the first keeps its verdict (on time), the second is late by the new deadline.
+    # Two 办结, each judged by the deadline in force when it happened: the first stays late
+    # although the issue's deadline is now later than it (the fresh one would call it on time).
     assert result == {None: OnTime(2, 1)}
-    assert first_round == {None: (1, 1)} and second_round == {None: (1, 0)}
+    assert first_round == {None: (1, 0)} and second_round == {None: (1, 1)}
 
 
 async def test_without_resolutions_the_rate_is_a_dash(tmp_path: Path) -> None:
@@ -120,3 +124,48 @@ async def test_unknown_scope_is_refused(tmp_path: Path) -> None:
     async with schedule_world(tmp_path) as world:
         with pytest.raises(ValueError):
             await IssueStats(world.issues.db).on_time(*MONTH, "reporter")
+
+
+async def test_migration_backfills_the_latest_resolution_unless_reopened(tmp_path: Path) -> None:
+    """Resolutions written before migration *_on_time_deadline: the latest one of an issue takes
+    the issue's deadline; one followed by a 重办 stays without (its deadline is lost)."""
+    folder = tmp_path / "before"
+    folder.mkdir()
+    migrations = [
+        e for e in (resources.files("storage") / "migrations").iterdir() if e.name.endswith(".sql")
+    ]
+    ours = next(int(e.name[:4]) for e in migrations if "on_time_deadline" in e.name)
+    for entry in migrations:
+        if int(entry.name[:4]) < ours:
+            (folder / entry.name).write_text(entry.read_text(encoding="utf-8"), "utf-8")
+    path, stamp, due = tmp_path / "issues.sqlite3", "2026-03-02T01:00:00Z", "2026-03-05T10:00:00Z"
+    db = await Database.open(path, migrations=folder)
+    async with db.writing() as tx:
+        await tx.execute(
+            "INSERT INTO issues (id, number, type, category, grid, description, source_chat_id,"
+            " reported_at, respond_by, resolve_by, updated_at)"
+            " VALUES (1, 1, 'report', 'streetlight', 'g1', '路灯坏了', -1001, ?, ?, ?, ?)",
+            (stamp, stamp, due, stamp),
+        )
+        for at_, action in (
+            ("2026-03-03T01:00:00Z", "resolve"),
+            ("2026-03-03T02:00:00Z", "reopen"),
+            ("2026-03-04T01:00:00Z", "resolve"),
+        ):
+            await tx.execute(
+                "INSERT INTO issue_events (issue_id, actor_role, at, from_state, to_state, action)"
+                " VALUES (1, 'handler', ?, 'in_progress', 'resolved', ?)",
+                (at_, action),
+            )
+    await db.close()
+    db = await Database.open(path)
+    try:
+        rows = await db.fetchall(
+            "SELECT at, resolve_by FROM issue_events WHERE action = 'resolve' ORDER BY id"
+        )
+    finally:
+        await db.close()
+    assert [tuple(row) for row in rows] == [
+        ("2026-03-03T01:00:00Z", None),
+        ("2026-03-04T01:00:00Z", due),
+    ]
