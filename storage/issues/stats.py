@@ -191,12 +191,13 @@ class IssueStats:
     ) -> dict[str | None, tuple[int, int]]:
         """按期办结率's counts: (resolutions with a deadline, of which on time) among resolve
         events in ``[start, end)``, for the whole community (key ``None``) or per ``scope``
-        (the issue's grid, handler or category). A resolution is on time at or before the
-        deadline recorded on its event (see bot.issues.rates)."""
+        (the issue's grid, handler or category; issues without one, e.g. no handler, are left
+        out of that scope only). A resolution is on time at or before the deadline recorded on
+        its event (see bot.issues.rates)."""
         if scope is not None and scope not in ON_TIME_SCOPES:
             raise ValueError(f"unknown on-time scope {scope!r}")
         key = f"i.{scope}" if scope else "NULL"
-        join = " JOIN issues i ON i.id = e.issue_id" if scope else ""
+        join = f" JOIN issues i ON i.id = e.issue_id AND {key} IS NOT NULL" if scope else ""
         rows = await self.db.fetchall(
             f"SELECT {key}, COUNT(*), SUM(e.at <= e.resolve_by) FROM issue_events e{join}"
             " WHERE e.at >= ? AND e.at < ? AND e.action = 'resolve'"

@@ -169,3 +169,15 @@ async def test_migration_backfills_the_latest_resolution_unless_reopened(tmp_pat
         ("2026-03-03T01:00:00Z", None),
         ("2026-03-04T01:00:00Z", due),
     ]
+
+
+async def test_a_resolution_without_a_handler_counts_for_the_community_only(
+    tmp_path: Path,
+) -> None:
+    async with schedule_world(tmp_path) as world:
+        number = await reported(world, at(2, 9), at(5, 18))
+        await resolve(world, number, at(3, 9))
+        async with world.issues.db.transaction() as tx:  # as if a worker had resolved it
+            await tx.execute("UPDATE issues SET handler = NULL WHERE number = ?", (number,))
+        community, by_handler = await counts(world), await counts(world, "handler")
+    assert community == {None: OnTime(1, 1)} and by_handler == {}
