@@ -40,7 +40,15 @@ from bot.core.clock import SystemClock
 from bot.core.permissions import RoleBook
 from bot.core.workcal import WorkCalendar
 from bot.issues.feedback import RateScope
-from bot.issues.rates import Rates, Satisfaction, Slip, Solved, compare, compute_rates
+from bot.issues.rates import (
+    Rates,
+    Satisfaction,
+    Slip,
+    Solved,
+    compare,
+    compute_rates,
+    on_time,
+)
 from bot.issues.service import IssueService
 from bot.schedule.digest import OVERDUE_SHOWN, TOP, Digest, DigestService, HandlerScore, Overdue
 from bot.schedule.model import at_local
@@ -129,6 +137,12 @@ class Naive:
             " FROM issues"
         ).fetchall()
         self.events = conn.execute("SELECT at, from_state, action FROM issue_events").fetchall()
+        # 按期办结率: every resolution with the deadline recorded on it, and its issue's grid and
+        # category (bot.issues.rates.on_time is the reference count)
+        self.resolutions = conn.execute(
+            "SELECT e.at, e.resolve_by, i.grid, i.category FROM issue_events e"
+            " JOIN issues i ON i.id = e.issue_id WHERE e.action = 'resolve'"
+        ).fetchall()
         self.slips = conn.execute(
             "SELECT created_at, state, handler, grid, contacted, solved, satisfaction"
             " FROM feedback_slips"
@@ -204,6 +218,7 @@ class Naive:
         rates = {p: compute_rates(s, weights) for p, s in slips.items()}
         best, worst = self._rank(by_handler, weights, who)
         raised = sum(1 for at, _ in self.alerts if start <= at < end)
+        on_time_fields = self._on_time(config, start, end, back30, name)
         top = sorted(categories.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
         return Digest(
             weekly=False,
@@ -225,7 +240,38 @@ class Naive:
             today=(),
             **self._trend(trend),
             **self._grids(config, by_grid),
+            **on_time_fields,
         )
+
+    def _on_time(self, config: Config, start: str, end: str, back30: str, name) -> dict:  # type: ignore[no-untyped-def]
+        """The period's and the last 30 days' on-time rate, per grid and worst categories."""
+        day: list[tuple[datetime, datetime | None]] = []
+        month: list[tuple[datetime, datetime | None]] = []
+        grids: dict[str, list[tuple[datetime, datetime | None]]] = {}
+        categories: dict[str, list[tuple[datetime, datetime | None]]] = {}
+        for at, deadline, grid, category in self.resolutions:
+            if not back30 <= at < end:
+                continue
+            pair = (from_db(at), None if deadline is None else from_db(deadline))
+            month.append(pair)
+            if start <= at:
+                day.append(pair)
+            grids.setdefault(grid, []).append(pair)
+            categories.setdefault(category, []).append(pair)
+        by_category = {k: on_time(v) for k, v in categories.items()}
+        by_category = {k: v for k, v in by_category.items() if v.resolved}
+        worst = sorted(by_category.items(), key=lambda kv: (kv[1].rate, -kv[1].resolved, kv[0]))
+        several = len(config.community.grids) >= 2
+        return {
+            "on_time": on_time(day),
+            "on_time_30": on_time(month),
+            "on_time_grids": tuple(
+                (g.name, on_time(grids.get(g.key, []))) for g in config.community.grids
+            )
+            if several
+            else (),
+            "on_time_categories": tuple((name(k), v) for k, v in worst[:TOP]),
+        }
 
     @staticmethod
     def _grids(config: Config, by_grid: dict[str, list[int]]) -> dict:
@@ -358,6 +404,9 @@ async def query_breakdown(service: DigestService, now: datetime, today: date) ->
         "rate_counts_by handler 30 d (one GROUP BY)": feedback.repo.slips.rate_counts_by(
             "handler", back30, end
         ),
+        **_optional(stats, "on_time community 30 d", "on_time", back30, end),
+        **_optional(stats, "on_time by grid 30 d", "on_time", back30, end, "grid"),
+        **_optional(stats, "on_time by category 30 d", "on_time", back30, end, "category"),
     }
     rows = []
     for name, call in calls.items():

@@ -68,12 +68,13 @@ async def export_ledger(
     db = await Database.open(config.storage.path)
     try:
         service: LedgerService = (await build_features(db, SystemClock(), config, t)).ledger
-        rows = await service.rows(start, end, full_names=full_names)
+        ledger = await service.book(start, end, full_names=full_names)
     except UserError as error:
         print(error.render(t.text), file=sys.stderr)
         return 1
     finally:
         await db.close()
-    await asyncio.to_thread(out.write_bytes, ledger_xlsx(rows, t))
-    print(t.text("registry.cli.exported", count=len(rows), path=out))
+    data = ledger_xlsx(ledger.rows, t, ledger.on_time)
+    await asyncio.to_thread(out.write_bytes, data)
+    print(t.text("registry.cli.exported", count=len(ledger.rows), path=out))
     return 0

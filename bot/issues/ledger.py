@@ -2,6 +2,11 @@
 
 The service decides what each row says (overdue or not, the requester masked unless the
 person exporting may see names); ``bot.issues.ledger_xlsx`` lays it out as a spreadsheet.
+
+按期办结率 (issue #18 item 4, defined in ``bot.issues.rates``): each row says whether its latest
+办结 was on time by the deadline in force then, and how often the deadline was changed (改时限);
+``book`` adds the period's on-time rate for the community and per grid, handler and category,
+counted over the resolutions in the period (as the digest counts them).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from bot.config import Config
 from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotPermitted
 from bot.core.permissions import GridScope, RegistryAction, RoleBook, may
+from bot.issues.rates import OnTime
 from bot.privacy.service import mask_location, mask_name
 from storage.issues.ledger import LedgerRecord, LedgerRepo
 
@@ -35,6 +41,23 @@ class LedgerRow:
     solved: str | None
     satisfaction: str | None
     state: str  # State value
+    on_time: bool | None = None  # latest 办结 by its deadline; None: not resolved / no deadline
+    deadline_changes: int = 0  # 改时限
+
+
+@dataclass(frozen=True)
+class OnTimeLine:
+    """One line of the ledger's on-time sheet: a scope (community, grid, handler, category)."""
+
+    scope: str
+    name: str
+    counts: OnTime
+
+
+@dataclass(frozen=True)
+class Ledger:
+    rows: list[LedgerRow]
+    on_time: list[OnTimeLine]
 
 
 def _local(moment: datetime | None, zone: tzinfo) -> datetime | None:
@@ -56,6 +79,12 @@ class LedgerService:
         ``actor`` None is the command line (the operator, masked unless ``full_names``);
         otherwise the actor must be allowed the ledger, and names show only to those who may.
         """
+        return (await self.book(start, end, actor=actor, full_names=full_names)).rows
+
+    async def book(
+        self, start: date, end: date, *, actor: int | None = None, full_names: bool = False
+    ) -> Ledger:
+        """The rows (see ``rows``) and the period's on-time rate per scope."""
         if end < start:
             raise InvalidInput("registry.errors.bad_period")
         if actor is not None:
@@ -70,7 +99,34 @@ class LedgerService:
         begin = datetime.combine(start, time(), zone)
         until = datetime.combine(end + timedelta(days=1), time(), zone)
         records = await self.repo.rows(begin, until)
-        return [self._row(r, full_names) for r in records]
+        rows = [self._row(r, full_names) for r in records]
+        return Ledger(rows, await self._on_time(begin, until))
+
+    async def _on_time(self, begin: datetime, until: datetime) -> list[OnTimeLine]:
+        """The community first, then every configured grid (with or without resolutions),
+        then the handlers and categories that had resolutions, by key."""
+        config = self.config
+        found = await self.repo.on_time(begin, until, None)
+        lines = [OnTimeLine("community", config.community.name, OnTime(*found.get(None, (0, 0))))]
+        for scope in ("grid", "handler", "category"):
+            rows = await self.repo.on_time(begin, until, scope)
+            counts = {str(key): OnTime(*value) for key, value in rows.items()}
+            keys = sorted(counts)
+            if scope == "grid":  # every configured grid, then any no longer configured
+                known = [g.key for g in config.community.grids]
+                keys = known + [k for k in keys if k not in known]
+            lines += [
+                OnTimeLine(scope, self._name(scope, k), counts.get(k, OnTime())) for k in keys
+            ]
+        return lines
+
+    def _name(self, scope: str, key: str) -> str:
+        found = {
+            "grid": self.config.grid_by_key,
+            "handler": self.config.handler_by_key,
+            "category": self.config.category,
+        }[scope](key)
+        return found.name if found else key
 
     def _row(self, r: LedgerRecord, full_names: bool) -> LedgerRow:
         zone = self.config.timezone
@@ -101,4 +157,8 @@ class LedgerService:
             solved=r.solved,
             satisfaction=r.satisfaction,
             state=r.state,
+            on_time=None
+            if r.last_resolved_at is None or r.resolved_deadline is None
+            else r.last_resolved_at <= r.resolved_deadline,
+            deadline_changes=r.deadline_changes,
         )

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from bot.core import xlsx
 from bot.core.rendering import Renderer
-from bot.issues.ledger import LedgerRow
+from bot.issues.ledger import LedgerRow, OnTimeLine
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 # (catalogue key under registry.ledger.columns, width in characters)
 COLUMNS: Final = (
@@ -25,8 +28,18 @@ COLUMNS: Final = (
     ("resolve_by", 17),
     ("closed_at", 17),
     ("overdue", 8),
+    ("on_time", 10),
+    ("deadline_changes", 10),
     ("feedback", 26),
     ("state", 10),
+)
+# The on-time sheet: (key under registry.ledger.on_time, width)
+ON_TIME_COLUMNS: Final = (
+    ("scope", 10),
+    ("name", 20),
+    ("resolved", 8),
+    ("on_time", 8),
+    ("rate", 12),
 )
 DATE_FORMAT: Final = "yyyy-mm-dd hh:mm"
 
@@ -52,6 +65,12 @@ def feedback_text(row: LedgerRow, t: Renderer) -> str:
     return " / ".join(parts)
 
 
+def _yes_no(value: bool | None, t: Renderer) -> str:
+    if value is None:
+        return ""
+    return t.text("registry.ledger.yes" if value else "registry.ledger.no")
+
+
 def cells(row: LedgerRow, t: Renderer) -> list[object]:
     return [
         row.number,
@@ -66,12 +85,17 @@ def cells(row: LedgerRow, t: Renderer) -> list[object]:
         _date(row.resolve_by),
         _date(row.closed_at),
         t.text("registry.ledger.yes" if row.overdue else "registry.ledger.no"),
+        _yes_no(row.on_time, t),
+        row.deadline_changes,
         feedback_text(row, t),
         t.text(f"issues.states.{row.state}"),
     ]
 
 
-def ledger_xlsx(rows: Sequence[LedgerRow], t: Renderer) -> bytes:
+def ledger_xlsx(
+    rows: Sequence[LedgerRow], t: Renderer, on_time: Sequence[OnTimeLine] = ()
+) -> bytes:
+    """The ledger sheet, and with ``on_time`` a second sheet of the period's on-time rate."""
     from openpyxl.styles import Alignment
 
     book, sheet = xlsx.new_sheet(t.text("registry.ledger.sheet"))
@@ -85,4 +109,28 @@ def ledger_xlsx(rows: Sequence[LedgerRow], t: Renderer) -> bytes:
                 cell.number_format = DATE_FORMAT
             cell.alignment = Alignment(vertical="top", wrap_text=cell.column == 7)
     sheet.freeze_panes = "A2"
+    if on_time:
+        _on_time_sheet(book.create_sheet(t.text("registry.ledger.on_time.sheet")), on_time, t)
     return xlsx.to_bytes(book)
+
+
+def _on_time_sheet(sheet: Worksheet, lines: Sequence[OnTimeLine], t: Renderer) -> None:
+    """One line per scope; the rate as an Excel percentage, empty without resolutions."""
+    keys = [key for key, _ in ON_TIME_COLUMNS]
+    xlsx.append_bold(sheet, [t.text(f"registry.ledger.on_time.{k}") for k in keys], centered=True)
+    for line in lines:
+        rate = line.counts.rate
+        sheet.append(
+            [
+                t.text(f"registry.ledger.on_time.scopes.{line.scope}"),
+                line.name,
+                line.counts.resolved,
+                line.counts.on_time,
+                None if rate is None else float(rate),
+            ]
+        )
+        sheet.cell(row=sheet.max_row, column=len(keys)).number_format = "0.0%"
+    sheet.append([])
+    sheet.append([t.text("registry.ledger.on_time.note")])
+    xlsx.set_widths(sheet, [width for _, width in ON_TIME_COLUMNS])
+    sheet.freeze_panes = "A2"

@@ -12,6 +12,20 @@ Over the valid slips of a period (a slip is valid when all three questions are a
 A slip with any question unanswered is not valid; it counts in ``missing`` only. With no valid
 slip every rate is ``None`` ("—"), never a division by zero. All arithmetic uses
 ``fractions.Fraction``, so 0.9 is exactly 9/10 and rounding happens only when a rate is shown.
+
+按期办结率 on-time rate (issue #18 item 4), beside the three rates and not from the slips:
+
+* It counts 办结 (resolutions): every ``resolve`` event whose time falls in the period.
+* A resolution is on time when it happened at or before the resolve-by deadline in force at that
+  moment (``issue_events.resolve_by``, copied from the issue when the event is written).
+* 改时限 moves the deadline before the resolution: the new deadline is the one that counts (the
+  ledger shows that it was changed).
+* 重办 (reopened after an unhappy slip) gives the handler a fresh deadline; the next resolution is
+  another 办结, judged by that deadline, in the period it happens. The earlier resolution keeps
+  its verdict, so a period's figure never changes after it was sent; the reopening shows in the
+  重办 count and the residents' rates instead.
+* A resolution without a deadline (never assigned one) counts in neither number.
+* on-time rate = on time ÷ resolutions; ``None`` ("—") when there are none.
 """
 
 from __future__ import annotations
@@ -19,6 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
@@ -185,11 +200,7 @@ class Rates:
 
     def percent(self, which: Rate | str) -> str:
         """The rate as a percentage with one decimal, rounded half up ("83.3%"); "—" if None."""
-        value = self.rate(which)
-        if value is None:
-            return "—"
-        tenths = math.floor(value * 1000 + Fraction(1, 2))
-        return f"{tenths // 10}.{tenths % 10}%"
+        return _percent(self.rate(which))
 
 
 def compute_rates(slips: Iterable[Slip], weights: RateWeights = DEFAULT_WEIGHTS) -> Rates:
@@ -255,3 +266,45 @@ def compare(current: Rates, previous: Rates) -> dict[str, Fraction | None]:
         now, before = current.rate(rate), previous.rate(rate)
         changes[rate.value] = None if now is None or before is None else (now - before) * 100
     return changes
+
+
+@dataclass(frozen=True)
+class OnTime:
+    """The on-time rate of one period and scope (see the module docstring for the definition)."""
+
+    resolved: int = 0  # resolutions with a deadline
+    on_time: int = 0  # of which at or before it
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.on_time <= self.resolved:
+            raise ValueError(f"on time must be between 0 and resolved: {self}")
+
+    @property
+    def late(self) -> int:
+        return self.resolved - self.on_time
+
+    @property
+    def rate(self) -> Fraction | None:
+        return Fraction(self.on_time, self.resolved) if self.resolved else None
+
+    def percent(self) -> str:
+        """Like ``Rates.percent``: one decimal, half up ("83.3%"); "—" without resolutions."""
+        return _percent(self.rate)
+
+
+def on_time(resolutions: Iterable[tuple[datetime, datetime | None]]) -> OnTime:
+    """The reference count over (resolved at, deadline in force then) pairs."""
+    resolved = punctual = 0
+    for at, deadline in resolutions:
+        if deadline is None:
+            continue
+        resolved += 1
+        punctual += at <= deadline
+    return OnTime(resolved, punctual)
+
+
+def _percent(value: Fraction | None) -> str:
+    if value is None:
+        return "—"
+    tenths = math.floor(value * 1000 + Fraction(1, 2))
+    return f"{tenths // 10}.{tenths % 10}%"

@@ -3,7 +3,8 @@
 /healthz answers 200 "ok" or 503 with one reason a line: the intake loop stopped, Telegram not
 reached for too long, the database not writable, or a message waiting too long to be sent.
 /metrics is Prometheus text: the process counters of bot/core/metrics.py plus gauges read from
-the database at each scrape (queues, dead letters, open and overdue issues, the three rates).
+the database at each scrape (queues, dead letters, open and overdue issues, the three rates and
+the on-time rate).
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ class HealthChecks:
     async def _issue_gauges(self, registry: CollectorRegistry, now: datetime) -> None:
         community = self.services.config.community.name
         issues = self.services.features.issues
-        by_grid = await IssueStats(self.services.db).open_by_grid(now)
+        stats = IssueStats(self.services.db)
+        by_grid = await stats.open_by_grid(now)
         open_ = Gauge(
             "gridbot_issues_open", "Open issues", ["community", "grid"], registry=registry
         )
@@ -97,7 +99,8 @@ class HealthChecks:
         rates = await issues.rates(RateScope.COMMUNITY, None, now - RATE_WINDOW, now)
         gauge = Gauge(
             "gridbot_rate_30d",
-            "The rates over 30 days of feedback slips, 0..1; absent while there are none",
+            "The rates over 30 days of feedback slips, and on_time_rate over 30 days of"
+            " resolutions, 0..1; each absent while there are none",
             ["community", "rate"],
             registry=registry,
         )
@@ -105,6 +108,10 @@ class HealthChecks:
             value = rates.rate(which)
             if value is not None:
                 gauge.labels(community, which.value).set(float(value))
+        # 按期办结率 over the resolutions of the same 30 days (bot.issues.rates, issue #18)
+        resolved, punctual = (await stats.on_time(now - RATE_WINDOW, now)).get(None, (0, 0))
+        if resolved:
+            gauge.labels(community, "on_time_rate").set(punctual / resolved)
 
 
 def _queue_gauges(registry: CollectorRegistry, queues: QueueState, now: datetime) -> None:

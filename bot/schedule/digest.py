@@ -8,17 +8,23 @@ is compared with the 30 days before it (``rates.compare``, in percentage points)
 Best and worst handlers: those with at least one valid slip in the last 30 days, ranked by the
 composite score (ties by more valid slips, then key). With six or fewer, the best are the top
 half (rounded up) and the worst the rest, so nobody is listed twice.
+
+按期办结率 (on-time rate, defined in ``bot.issues.rates``): the period's and the last 30 days'
+for the community, and the last 30 days' per grid (several grids only) and per category (those
+with resolutions). The weekly summary adds the handler league table over its seven days: each
+handler with a resolution or a valid slip, with 办结数, 按期率 and 满意率, worst first (lowest
+按期率, then lowest 满意率; a handler without a figure after those with one; then by name).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
 from bot.config import Config
 from bot.issues.feedback import FeedbackService, RateScope
-from bot.issues.rates import RateCounts, Rates, compare, rates_from_counts
+from bot.issues.rates import OnTime, RateCounts, Rates, compare, rates_from_counts
 from bot.schedule.model import at_local
 from storage.issues.stats import IssueStats
 from storage.schedule.checkins import CheckinRepo
@@ -38,6 +44,15 @@ class Overdue:
 @dataclass(frozen=True)
 class HandlerScore:
     name: str
+    rates: Rates
+
+
+@dataclass(frozen=True)
+class LeagueRow:
+    """One handler in the weekly league table (办结数、按期率、满意率)."""
+
+    name: str
+    on_time: OnTime
     rates: Rates
 
 
@@ -66,6 +81,11 @@ class Digest:
     grids: tuple[tuple[str, int, int], ...] = ()
     # a year whose official holidays are unknown (this one, or from 1 December the next)
     holidays_unknown: int | None = None
+    on_time: OnTime = field(default_factory=OnTime)  # 按期办结率 of the period
+    on_time_30: OnTime = field(default_factory=OnTime)
+    on_time_grids: tuple[tuple[str, OnTime], ...] = ()  # last 30 days; several grids only
+    on_time_categories: tuple[tuple[str, OnTime], ...] = ()  # last 30 days, with resolutions
+    league: tuple[LeagueRow, ...] = ()  # weekly only, worst first
 
 
 class DigestService:
@@ -108,7 +128,50 @@ class DigestService:
             today=reminders,
             trend=await self._trend(today),
             grids=await self._grids(now),
+            on_time=(await self._on_time(start, end)).get(None, OnTime()),
+            on_time_30=(await self._on_time(back30, end)).get(None, OnTime()),
+            on_time_grids=await self._on_time_grids(back30, end),
+            on_time_categories=await self._on_time_categories(back30, end),
+            league=await self._league(start, end) if weekly else (),
         )
+
+    async def _on_time(
+        self, start: datetime, end: datetime, scope: str | None = None
+    ) -> dict[str | None, OnTime]:
+        rows = await self.stats.on_time(start, end, scope)
+        return {key: OnTime(*counts) for key, counts in sorted(rows.items(), key=_key)}
+
+    async def _on_time_grids(
+        self, start: datetime, end: datetime
+    ) -> tuple[tuple[str, OnTime], ...]:
+        grids = self.config.community.grids
+        if len(grids) < 2:
+            return ()
+        counts = await self._on_time(start, end, "grid")
+        return tuple((g.name, counts.get(g.key, OnTime())) for g in grids)
+
+    async def _on_time_categories(
+        self, start: datetime, end: datetime
+    ) -> tuple[tuple[str, OnTime], ...]:
+        """The categories with the lowest on-time rate (ties: more resolutions, then key)."""
+        counts = await self._on_time(start, end, "category")
+        worst = sorted(counts.items(), key=lambda kv: (kv[1].rate, -kv[1].resolved, _key(kv)))
+        return tuple((self._category(str(key)), value) for key, value in worst[:TOP])
+
+    async def _league(self, start: datetime, end: datetime) -> tuple[LeagueRow, ...]:
+        weights = self.feedback.weights()
+        resolved = await self._on_time(start, end, "handler")
+        slips = await self.feedback.repo.slips.rate_counts_by("handler", start, end)
+        rows = [
+            LeagueRow(
+                self._handler(key) or key,
+                resolved.get(key, OnTime()),
+                rates_from_counts(RateCounts(**slips.get(key, {})), weights),
+            )
+            for key in sorted({str(k) for k in resolved} | set(slips))
+            if key in resolved or slips[key]["valid"] > 0
+        ]
+        return tuple(sorted(rows, key=league_order))
 
     async def _grids(self, now: datetime) -> tuple[tuple[str, int, int], ...]:
         grids = self.config.community.grids
@@ -165,3 +228,19 @@ class DigestService:
     def _handler(self, key: str | None) -> str | None:
         handler = self.config.handler_by_key(key or "")
         return handler.name if handler else key
+
+
+def _key(item: tuple[str | None, object]) -> str:
+    return item[0] or ""
+
+
+def league_order(row: LeagueRow) -> tuple[bool, Fraction, bool, Fraction, str]:
+    """Worst first: lowest 按期率, then lowest 满意率; missing figures after present ones."""
+    on_time, satisfaction = row.on_time.rate, row.rates.satisfaction_rate
+    return (
+        on_time is None,
+        on_time or Fraction(0),
+        satisfaction is None,
+        satisfaction or Fraction(0),
+        row.name,
+    )

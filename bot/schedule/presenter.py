@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from bot.context import Services
+from bot.core.rendering import Renderer
 from bot.issues.presenter import IssueNotifier, chase_ref, issue_service
 from bot.issues.rates import Rate, Rates
 from bot.privacy.service import audience_of
@@ -56,6 +57,33 @@ def outcome_buttons(t: Any, alert_id: int, *, family: bool = False) -> dict[str,
 def rate_line(rates: Rates) -> list[str]:
     """The four rates in order; the template joins them with its locale's separator."""
     return [rates.percent(r) for r in Rate]
+
+
+def digest_values(renderer: Renderer, community: str, digest: Digest) -> dict[str, Any]:
+    """What the digest templates are rendered with, in the renderer's locale."""
+    last = digest.end.toordinal() - 1
+    first = digest.start
+    period = renderer.month_day(first)
+    if digest.weekly:
+        period += "–" + renderer.month_day(type(first).fromordinal(last))
+    today = renderer.join(renderer.text(f"schedule.rules.{name}") for name in digest.today)
+    rates = {
+        "period": rate_line(digest.rates),
+        "last30": rate_line(digest.rates_30),
+        "change": change_line(digest.changes),
+    }
+    year = digest.holidays_unknown
+    return {
+        "d": digest,
+        "warning": None
+        if year is None
+        else renderer.text("schedule.calendar.unknown_year", year=year),
+        "community": community,
+        "period": period,
+        "rates": rates,
+        "today": today,
+        "more": renderer.text("schedule.digest.more"),
+    }
 
 
 def change_line(changes: dict[str, Fraction | None]) -> list[str]:
@@ -200,29 +228,7 @@ class ScheduleNotifier:
         return self.render("schedule/digest", **self._digest_values(digest))
 
     def _digest_values(self, digest: Digest) -> dict[str, Any]:
-        last = digest.end.toordinal() - 1
-        first = digest.start
-        period = self.renderer.month_day(first)
-        if digest.weekly:
-            period += "–" + self.renderer.month_day(type(first).fromordinal(last))
-        today = self.renderer.join(self.t(f"schedule.rules.{name}") for name in digest.today)
-        rates = {
-            "period": rate_line(digest.rates),
-            "last30": rate_line(digest.rates_30),
-            "change": change_line(digest.changes),
-        }
-        year = digest.holidays_unknown
-        return {
-            "d": digest,
-            "warning": None
-            if year is None
-            else self.t("schedule.calendar.unknown_year", year=year),
-            "community": self.config.community.name,
-            "period": period,
-            "rates": rates,
-            "today": today,
-            "more": self.t("schedule.digest.more"),
-        }
+        return digest_values(self.renderer, self.config.community.name, digest)
 
     async def _digest(self, chat_id: int, digest: Digest) -> None:
         text = self.digest_text(digest)

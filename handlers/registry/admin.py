@@ -163,7 +163,7 @@ async def send_ledger(update: Update, context: BotContext) -> None:
     today = services.clock.now().astimezone(services.config.timezone).date()
     try:
         start, end = _period(list(context.args or []), today)
-        rows = await ledger.rows(start, end, actor=actor.id)
+        book = await ledger.book(start, end, actor=actor.id)
     except UserError as error:
         await say_error(context, message, error)
         return
@@ -172,11 +172,11 @@ async def send_ledger(update: Update, context: BotContext) -> None:
         community=services.config.community.name,
         start=start.isoformat(),
         end=end.isoformat(),
-        count=len(rows),
+        count=len(book.rows),
     )
     name = f"ledger-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"
     await services.outbox.send_document(
-        actor.id, ledger_xlsx(rows, context.t), name, caption=caption
+        actor.id, ledger_xlsx(book.rows, context.t, book.on_time), name, caption=caption
     )
 
 

@@ -1,5 +1,7 @@
 """The ledger (台账) query: one row per issue reported in a period, with what a government
-ledger needs — the first reporter and the latest answered feedback slip (回访)."""
+ledger needs — the first reporter, the latest answered feedback slip (回访), the latest
+resolution with the deadline it was judged by (按期办结) and how often the deadline was changed
+(改时限); and the on-time counts of the period per scope (``IssueStats.on_time``)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from datetime import datetime
 
 from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row
+from storage.issues.stats import IssueStats
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,10 @@ class LedgerRecord:
     contacted: bool | None
     solved: str | None
     satisfaction: str | None
+    # 按期办结率 (issue #18 item 4): the latest resolution and the deadline it was judged by
+    last_resolved_at: datetime | None = None
+    resolved_deadline: datetime | None = None
+    deadline_changes: int = 0  # 改时限 events
 
     @classmethod
     def _from_row(cls, row: Row) -> LedgerRecord:
@@ -57,6 +64,9 @@ class LedgerRecord:
             contacted=None if contacted is None else bool(contacted),
             solved=row["solved"],
             satisfaction=row["satisfaction"],
+            last_resolved_at=from_db_or_none(row["last_resolved_at"]),
+            resolved_deadline=from_db_or_none(row["resolved_deadline"]),
+            deadline_changes=int(row["deadline_changes"]),
         )
 
 
@@ -66,11 +76,16 @@ SELECT i.*,
    ORDER BY r.added_at, r.rowid LIMIT 1) AS reporter_id,
   (SELECT r.display_name FROM issue_reporters r WHERE r.issue_id = i.id
    ORDER BY r.added_at, r.rowid LIMIT 1) AS reporter_name,
-  s.contacted, s.solved, s.satisfaction
+  s.contacted, s.solved, s.satisfaction,
+  lr.at AS last_resolved_at, lr.resolve_by AS resolved_deadline,
+  (SELECT COUNT(*) FROM issue_events d WHERE d.issue_id = i.id AND d.action = 'set_deadline')
+   AS deadline_changes
 FROM issues i
 LEFT JOIN feedback_slips s ON s.id = (
   SELECT id FROM feedback_slips WHERE issue_id = i.id AND state = 'answered'
   ORDER BY round DESC, answered_at DESC LIMIT 1)
+LEFT JOIN issue_events lr ON lr.id = (
+  SELECT MAX(id) FROM issue_events WHERE issue_id = i.id AND action = 'resolve')
 WHERE i.reported_at >= ? AND i.reported_at < ?
 ORDER BY i.number
 """
@@ -84,3 +99,9 @@ class LedgerRepo:
         """Issues reported in ``[start, end)``, by number."""
         found = await self.db.fetchall(_SQL, (to_db(start), to_db(end)))
         return [LedgerRecord._from_row(row) for row in found]
+
+    async def on_time(
+        self, start: datetime, end: datetime, scope: str | None
+    ) -> dict[str | None, tuple[int, int]]:
+        """The on-time counts of resolutions in ``[start, end)`` (``IssueStats.on_time``)."""
+        return await IssueStats(self.db).on_time(start, end, scope)

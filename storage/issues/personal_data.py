@@ -54,7 +54,10 @@ PERSONAL_DATA = Declaration(
             mine=f"actor_id = :user AND {_BY_REPORTER}",
             forget={"note": Erase.NULL},
             ids={"actor_id": Erase.PSEUDONYM},
-            kept={"actor_role": "the role the actor acted in (网格员, 居民)"},
+            kept={
+                "actor_role": "the role the actor acted in (网格员, 居民)",
+                "resolve_by": "the deadline a resolution was judged by (按期办结率)",
+            },
             exports=(
                 (
                     "report_events",

@@ -399,12 +399,27 @@ class IssueRepo:
         action: str,
         note: str | None = None,
     ) -> None:
-        """Record an event; a deferred write (nobody reads its id), sent with what follows."""
+        """Record an event; a deferred write (nobody reads its id), sent with what follows.
+
+        A resolve event keeps the issue's resolve-by as it stands (the on-time rate judges each
+        办结 by the deadline in force then; a later 重办 replaces the issue's)."""
         async with self.db.writing() as tx:
             tx.defer(
                 "INSERT INTO issue_events (issue_id, actor_id, actor_role, at, from_state,"
-                " to_state, action, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (issue_id, actor_id, actor_role, to_db(at), from_state, to_state, action, note),
+                " to_state, action, note, resolve_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?,"
+                " CASE WHEN ? = 'resolve' THEN (SELECT resolve_by FROM issues WHERE id = ?) END)",
+                (
+                    issue_id,
+                    actor_id,
+                    actor_role,
+                    to_db(at),
+                    from_state,
+                    to_state,
+                    action,
+                    note,
+                    action,
+                    issue_id,
+                ),
             )
 
     async def events(self, issue_id: int) -> list[EventRecord]:

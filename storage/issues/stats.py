@@ -17,6 +17,8 @@ from storage.issues.repo import OPEN_STATES
 # grid worker, and resolved / closed / rejected / merged issues are over.
 CHASED_STATES: Final = ("assigned", "in_progress")
 _OPEN: Final = ", ".join("?" for _ in OPEN_STATES)
+# The issue columns the on-time rate is grouped by (bot.issues.rates, 按期办结率).
+ON_TIME_SCOPES: Final = frozenset({"grid", "handler", "category"})
 
 
 @dataclass(frozen=True)
@@ -183,3 +185,23 @@ class IssueStats:
             (to_db(start), to_db(end), limit),
         )
         return [(row[0], int(row[1])) for row in rows]
+
+    async def on_time(
+        self, start: datetime, end: datetime, scope: str | None = None
+    ) -> dict[str | None, tuple[int, int]]:
+        """按期办结率's counts: (resolutions with a deadline, of which on time) among resolve
+        events in ``[start, end)``, for the whole community (key ``None``) or per ``scope``
+        (the issue's grid, handler or category; issues without one, e.g. no handler, are left
+        out of that scope only). A resolution is on time at or before the deadline recorded on
+        its event (see bot.issues.rates)."""
+        if scope is not None and scope not in ON_TIME_SCOPES:
+            raise ValueError(f"unknown on-time scope {scope!r}")
+        key = f"i.{scope}" if scope else "NULL"
+        join = f" JOIN issues i ON i.id = e.issue_id AND {key} IS NOT NULL" if scope else ""
+        rows = await self.db.fetchall(
+            f"SELECT {key}, COUNT(*), SUM(e.at <= e.resolve_by) FROM issue_events e{join}"
+            " WHERE e.at >= ? AND e.at < ? AND e.action = 'resolve'"
+            f" AND e.resolve_by IS NOT NULL GROUP BY {key}",
+            (to_db(start), to_db(end)),
+        )
+        return {row[0]: (int(row[1]), int(row[2] or 0)) for row in rows}
