@@ -202,3 +202,28 @@ async def get_file(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
         "file_size": stored.size,
         "file_path": stored.file_path,
     }
+
+
+@api_method("sendMediaGroup")
+async def send_media_group(st: SandboxState, bot: BotAccount, p: JSON) -> list[JSON]:
+    """An album of 2-10 photos: one message each, sharing a ``media_group_id``."""
+    chat = sendable_chat(st, bot, p)
+    media = p.get("media")
+    if not isinstance(media, list) or not 2 <= len(media) <= 10:
+        raise bad_request("wrong number of media in the album: must be 2-10")
+    reply_to = reply_target(st, chat, p)
+    st.check_flood(chat)
+    group_id = f"{st.next_id():018d}"
+    sent: list[JSON] = []
+    for item in media:
+        if not isinstance(item, dict) or item.get("type") != "photo":
+            raise bad_request("only photos are supported in albums here")
+        source = _input_file(st, {**p, "photo": item.get("media")}, "photo")
+        caption, entities = _caption(item)
+        content: JSON = {"media_group_id": group_id, "photo": photo_sizes(st, source.data)}
+        set_optional(content, "caption", caption)
+        set_optional(content, "caption_entities", entities)
+        stored = st.store_message(chat, bot.user, content, reply_to)
+        sent.append(copy.deepcopy(stored.data))
+    commit(st, "sendMediaGroup", chat, sent[0], p)
+    return sent

@@ -33,6 +33,7 @@ IMPLEMENTED_METHODS: tuple[str, ...] = (
     "stopPoll",
     "sendPhoto",
     "sendDocument",
+    "sendMediaGroup",
     "getFile",
     "getChat",
     "getChatMember",
@@ -96,6 +97,7 @@ KEPT_TYPES: tuple[str, ...] = (
     "ForceReply",
     "ResponseParameters",
     "InputFile",
+    "InputMediaPhoto",
 )
 
 LICENSE_NOTE = (

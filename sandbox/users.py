@@ -92,11 +92,15 @@ class UserActions(SandboxState):
         caption: str | None = None,
         image_bytes: bytes = TINY_PNG,
         *,
+        media_group_id: str | None = None,
         reply_to_message_id: int | None = None,
         bot_token: str | None = None,
     ) -> JSON:
+        """A photo; photos of one album share ``media_group_id`` (the caption is on one)."""
         chat = self._member_chat(chat_id, user_id, bot_token)
         content: JSON = {"photo": photo_sizes(self, image_bytes)}
+        if media_group_id:
+            content["media_group_id"] = media_group_id
         if caption:
             content["caption"] = caption
             if ents := derive_entities(caption):
