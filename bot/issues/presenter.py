@@ -24,6 +24,7 @@ from bot.context import Services
 from bot.core.rendering import local_datetime
 from bot.issues import keyboards as kb
 from bot.issues.model import (
+    Action,
     IssueView,
     Notice,
     NoticeKind,
@@ -48,6 +49,7 @@ _NO_EXTRA: Final[dict[str, Any]] = {
 
 # Photos sent along with one notice (Telegram albums are not used: each gets a caption).
 MAX_PHOTOS_SHOWN: Final = 3
+MAX_ALBUM: Final = 10  # Telegram's most photos in one album (sendMediaGroup)
 
 
 def card_ref(number: int, user_id: int) -> str:
@@ -168,6 +170,9 @@ class IssueNotifier:
 
     async def send(self, notice: Notice, issue: IssueView) -> None:
         kind = notice.kind
+        if kind is NoticeKind.PHOTO_ADDED:
+            await self._photo_added(notice, issue)
+            return
         for photo in notice.photos[:MAX_PHOTOS_SHOWN]:
             caption = self.t("issues.captions.resolution_photo", number=issue.number)
             await self.services.outbox.send_photo(notice.chat_id, photo, caption=caption)
@@ -233,6 +238,25 @@ class IssueNotifier:
         await self.services.outbox.send_message(
             notice.chat_id, text, reply_markup=markup, ref=card_ref(issue.number, notice.chat_id)
         )
+
+        if notice.kind is NoticeKind.WORKER_CARD and notice.action is Action.REPORT:
+            await self._report_album(notice.chat_id, issue)
+
+    async def _report_album(self, chat_id: int, issue: IssueView) -> None:
+        """An album's photos follow the card as one album (issue #18 item 1)."""
+        if len(issue.photos) < 2:
+            return
+        shown = issue.photos[:MAX_ALBUM]
+        caption = self.t("issues.captions.report_album", number=issue.number, count=len(shown))
+        await self.services.outbox.send_media_group(chat_id, shown, caption=caption)
+
+    async def _photo_added(self, notice: Notice, issue: IssueView) -> None:
+        """An album photo that came after the card (the report caption was on an early part)."""
+        caption = self.t(
+            "issues.captions.photo_added", number=issue.number, count=len(issue.photos)
+        )
+        for photo in notice.photos:
+            await self.services.outbox.send_photo(notice.chat_id, photo, caption=caption)
 
     async def _to_worker_with_buttons(self, notice: Notice, issue: IssueView) -> None:
         text = self.render(notice.kind.value, issue, Audience.WORKER, **self.notice_extra(notice))

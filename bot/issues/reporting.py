@@ -35,6 +35,7 @@ from bot.issues.parsing import (
     split_hashtag,
     suggest_category,
 )
+from storage.issues.albums import AlbumPart
 from storage.issues.repo import NewIssue, ReporterRecord
 
 
@@ -158,6 +159,61 @@ class ReportService:
             photos=tuple(photos),
         )
         return await self._create(draft)
+
+    async def album_part(
+        self,
+        *,
+        chat_id: int,
+        user_id: int,
+        display_name: str,
+        message_id: int,
+        media_group_id: str,
+        file_id: str,
+        text: str | None,
+    ) -> Outcome | None:
+        """One photo of a group album (issue #18 item 1); ``text`` is the report if this part
+        carries the album's report caption.
+
+        Each part is kept as it arrives, in the update's transaction. The report part files ONE
+        issue with every photo kept so far, whichever part it is; a part arriving after that is
+        attached to the issue. None while an album waits for its report (or is no report).
+        """
+        grid = await self.core.grid_of_chat(chat_id)
+        if grid is None:
+            if text is None:
+                return None
+            raise InvalidInput("issues.errors.not_bound")
+        albums = self.core.repo.albums
+        part = AlbumPart(chat_id, media_group_id, message_id, user_id, file_id)
+        async with self.core.repo.db.transaction():
+            new = await albums.add_part(part, self.core.now())
+            issue_id = await albums.issue_of(chat_id, media_group_id)
+            if issue_id is not None:
+                if not new:
+                    return None
+                await albums.link(chat_id, media_group_id, issue_id)
+                return await self._attach(issue_id, file_id)
+            if text is None:
+                return None
+            outcome = await self.report(
+                chat_id=chat_id,
+                user_id=user_id,
+                display_name=display_name,
+                text=text,
+                message_id=message_id,
+                photos=await albums.file_ids(chat_id, media_group_id),
+            )
+            await albums.link(chat_id, media_group_id, outcome.issue.id)
+        return outcome
+
+    async def _attach(self, issue_id: int, file_id: str) -> Outcome:
+        """A late album photo joins its issue; the grid workers get it (the card had fewer)."""
+        await self.core.repo.add_photos(issue_id, [file_id], "report", self.core.now())
+        record = await self.core.repo.by_id(issue_id)
+        assert record is not None
+        issue = await self.core.view(record)
+        notices = self.core.to_workers(issue, NoticeKind.PHOTO_ADDED, photos=(file_id,))
+        return self.core.outcome(issue, notices)
 
     def _category(self, key: str) -> CategoryConfig:
         category = self.core.config.category(key)

@@ -65,6 +65,7 @@ class IssueService:
         # intake
         self.report = self.reports.report
         self.report_private = self.reports.report_private
+        self.album_part = self.reports.album_part
         self.ticket_on_behalf = self.reports.ticket_on_behalf
         # triage by the grid worker
         self.accept = self.triage.accept

@@ -93,6 +93,12 @@ PERSONAL_DATA = Declaration(
             kept={"handler": "the handling unit's key (物业), not a person"},
         ),
         PersonalTable(
+            "album_parts",
+            mine="user_id = :user",
+            forget=Erase.DELETE,
+            retention=(Retention(Period.HANDLED, "received_at < :cutoff", Erase.DELETE),),
+        ),
+        PersonalTable(
             "issue_drafts",
             mine="user_id = :user",
             forget=Erase.DELETE,

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row, placeholders
+from storage.issues.albums import AlbumRepo
 from storage.issues.slips import SlipRepo
 
 # States in which an issue still needs work; kept here because queue queries filter on them.
@@ -211,6 +212,7 @@ class IssueRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.slips = SlipRepo(db)
+        self.albums = AlbumRepo(db)
 
     # -- issues --------------------------------------------------------------------------------
 
