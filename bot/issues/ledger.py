@@ -35,6 +35,7 @@ class LedgerRow:
     solved: str | None
     satisfaction: str | None
     state: str  # State value
+    photos: int = 0  # how many photos came with the report
 
 
 def _local(moment: datetime | None, zone: tzinfo) -> datetime | None:
@@ -101,4 +102,5 @@ class LedgerService:
             solved=r.solved,
             satisfaction=r.satisfaction,
             state=r.state,
+            photos=r.photos,
         )

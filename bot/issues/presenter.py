@@ -244,11 +244,17 @@ class IssueNotifier:
 
     async def _report_album(self, chat_id: int, issue: IssueView) -> None:
         """An album's photos follow the card as one album (issue #18 item 1)."""
-        if len(issue.photos) < 2:
-            return
+        if len(issue.photos) >= 2:
+            await self.send_report_photos(chat_id, issue)
+
+    async def send_report_photos(self, chat_id: int, issue: IssueView) -> None:
+        """The report's photos, privately: one photo, or one album of up to ten."""
         shown = issue.photos[:MAX_ALBUM]
         caption = self.t("issues.captions.report_album", number=issue.number, count=len(shown))
-        await self.services.outbox.send_media_group(chat_id, shown, caption=caption)
+        if len(shown) == 1:
+            await self.services.outbox.send_photo(chat_id, shown[0], caption=caption)
+        elif shown:
+            await self.services.outbox.send_media_group(chat_id, shown, caption=caption)
 
     async def _photo_added(self, notice: Notice, issue: IssueView) -> None:
         """An album photo that came after the card (the report caption was on an early part)."""

@@ -32,6 +32,7 @@ class LedgerRecord:
     contacted: bool | None
     solved: str | None
     satisfaction: str | None
+    photos: int = 0  # the report's photos (an album's, issue #18 item 1)
 
     @classmethod
     def _from_row(cls, row: Row) -> LedgerRecord:
@@ -57,6 +58,7 @@ class LedgerRecord:
             contacted=None if contacted is None else bool(contacted),
             solved=row["solved"],
             satisfaction=row["satisfaction"],
+            photos=row["photos"],
         )
 
 
@@ -66,6 +68,8 @@ SELECT i.*,
    ORDER BY r.added_at, r.rowid LIMIT 1) AS reporter_id,
   (SELECT r.display_name FROM issue_reporters r WHERE r.issue_id = i.id
    ORDER BY r.added_at, r.rowid LIMIT 1) AS reporter_name,
+  (SELECT COUNT(*) FROM issue_photos p WHERE p.issue_id = i.id AND p.kind = 'report')
+   AS photos,
   s.contacted, s.solved, s.satisfaction
 FROM issues i
 LEFT JOIN feedback_slips s ON s.id = (

@@ -97,3 +97,21 @@ async def test_an_album_that_is_no_report_files_nothing(tmp_path: Path) -> None:
         await step(world, gridbot)
         assert await issues(gridbot).repo.by_number(1) is None
         assert world.texts_to(f.G1_CHAT) == []
+
+
+async def test_issue_n_lists_the_photos_to_whoever_may_see_them(tmp_path: Path) -> None:
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        for person in (f.WORKER_G1, f.RESIDENT, f.NEIGHBOUR):
+            await world.server.start_private(person)
+        await step(world, gridbot)
+        photos = await send_album(world, "album-5", [None, REPORT, None, None])
+        await step(world, gridbot)
+        for person in (f.RESIDENT, f.NEIGHBOUR):
+            await world.server.user_sends(person, person, "/issue 1")
+        await step(world, gridbot)
+
+        detail = await world.wait_sent(f.RESIDENT, "办理过程")
+        assert "照片：4 张，见下条" in (detail.text or "")
+        (album,) = albums_to(world, f.RESIDENT)
+        assert [m["media"] for m in album.params["media"]] == photos
+        assert albums_to(world, f.NEIGHBOUR) == []  # not theirs: no detail, no photos

@@ -27,6 +27,7 @@ HEADERS = [
     "网格",
     "位置",
     "诉求内容",
+    "照片数",
     "诉求人",
     "承办单位",
     "办理时限",
@@ -46,6 +47,7 @@ async def world(tmp_path: Path) -> AsyncIterator[RegistryWorld]:
             user_id=f.RESIDENT,
             display_name="李四",
             text="#报事 3号楼2单元路灯坏了",
+            photos=("album-photo-1", "album-photo-2", "album-photo-3"),
         )
         number = first.issue.number
         await service.assign(f.WORKER_G1, number, "property")
@@ -82,11 +84,12 @@ async def test_ledger_matches_the_database_row_for_row(world: RegistryWorld) -> 
     first, second = table[1], table[2]
     assert first[1] == datetime(2025, 3, 5, 10, 0)  # a real date, local time
     assert first[2:5] == ["报事", "路灯/市政设施", "第一网格"]
-    assert first[5] == "3-2" and first[7] == "李四" and first[8] == "万象美物业"
-    assert isinstance(first[9], datetime) and isinstance(first[10], datetime)
-    assert first[11:] == ["否", "已联系 / 已解决 / 基本满意", "已关闭"]
-    assert second[2] == "投诉" and second[4] == "第二网格" and second[7] == "王小明"
-    assert second[10] is None and second[12] == "未回访" and second[13] == "已登记"
+    assert first[5] == "3-2" and first[8] == "李四" and first[9] == "万象美物业"
+    assert (first[7], second[7]) == (3, 0)  # the report's photos (an album's, issue #18)
+    assert isinstance(first[10], datetime) and isinstance(first[11], datetime)
+    assert first[12:] == ["否", "已联系 / 已解决 / 基本满意", "已关闭"]
+    assert second[2] == "投诉" and second[4] == "第二网格" and second[8] == "王小明"
+    assert second[11] is None and second[13] == "未回访" and second[14] == "已登记"
 
 
 async def test_ledger_masks_requesters_for_the_command_line(world: RegistryWorld) -> None:
