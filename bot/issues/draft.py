@@ -33,6 +33,7 @@ class Draft:
     location: str | None = None
     location_done: bool = False
     visibility: str | None = None
+    album: str | None = None  # media_group_id of the photos sent with it (kept part by part)
 
     def step(self) -> str:
         """The next question: type, category, grid, location, visibility or confirm."""
@@ -118,5 +119,6 @@ def summary(draft: Draft, t: Text, config: Config) -> dict[str, Any]:
         "grid": grid.name if grid else None,
         "location": draft.location,
         "visibility": draft.visibility,
+        "photos": draft.album is not None,
         "step": draft.step(),
     }

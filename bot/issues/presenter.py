@@ -238,22 +238,18 @@ class IssueNotifier:
         await self.services.outbox.send_message(
             notice.chat_id, text, reply_markup=markup, ref=card_ref(issue.number, notice.chat_id)
         )
-
         if notice.kind is NoticeKind.WORKER_CARD and notice.action is Action.REPORT:
-            await self._report_album(notice.chat_id, issue)
-
-    async def _report_album(self, chat_id: int, issue: IssueView) -> None:
-        """An album's photos follow the card as one album (issue #18 item 1)."""
-        if len(issue.photos) >= 2:
-            await self.send_report_photos(chat_id, issue)
+            # The report's photos follow the card, an album's as one album (issue #18 item 1).
+            await self.send_report_photos(notice.chat_id, issue)
 
     async def send_report_photos(self, chat_id: int, issue: IssueView) -> None:
         """The report's photos, privately: one photo, or one album of up to ten."""
         shown = issue.photos[:MAX_ALBUM]
-        caption = self.t("issues.captions.report_album", number=issue.number, count=len(shown))
         if len(shown) == 1:
+            caption = self.t("issues.captions.report_photo", number=issue.number)
             await self.services.outbox.send_photo(chat_id, shown[0], caption=caption)
         elif shown:
+            caption = self.t("issues.captions.report_album", number=issue.number, count=len(shown))
             await self.services.outbox.send_media_group(chat_id, shown, caption=caption)
 
     async def _photo_added(self, notice: Notice, issue: IssueView) -> None:

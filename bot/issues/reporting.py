@@ -107,9 +107,11 @@ class ReportService:
         photos: Sequence[str] = (),
         private: bool = True,
         anonymous: bool = False,
+        album: str | None = None,
     ) -> Outcome:
         """A report from the private guided flow; ``private`` (网格悄悄话) keeps it out of groups,
-        ``anonymous`` also hides the reporter's name from the grid worker's card."""
+        ``anonymous`` also hides the reporter's name from the grid worker's card. ``album``: the
+        media_group_id of the photos sent with it, kept part by part (:meth:`private_photo`)."""
         if self.core.config.grid_by_key(grid_key) is None:
             raise InvalidInput("issues.errors.unknown_grid", grid=grid_key)
         category = None
@@ -129,7 +131,30 @@ class ReportService:
             private=private,
             anonymous=anonymous,
         )
-        return await self._create(draft)
+        if album is None:
+            return await self._create(draft)
+        albums = self.core.repo.albums
+        async with self.core.repo.db.transaction():
+            kept = await albums.file_ids(user_id, album)
+            outcome = await self._create(replace(draft, photos=(*photos, *kept)))
+            await albums.link(user_id, album, outcome.issue.id)
+        return outcome
+
+    async def private_photo(
+        self, *, user_id: int, message_id: int, media_group_id: str, file_id: str
+    ) -> Outcome | None:
+        """A photo sent to the bot privately, kept as a part of its album (a single photo is an
+        album of one) until the report it belongs to is submitted; one arriving after that
+        joins the issue and goes to the grid workers (issue #18 item 1)."""
+        albums = self.core.repo.albums
+        part = AlbumPart(user_id, media_group_id, message_id, user_id, file_id)
+        async with self.core.repo.db.transaction():
+            new = await albums.add_part(part, self.core.now())
+            issue_id = await albums.issue_of(user_id, media_group_id)
+            if issue_id is None or not new:
+                return None
+            await albums.link(user_id, media_group_id, issue_id)
+            return await self._attach(issue_id, file_id)
 
     async def ticket_on_behalf(
         self,

@@ -66,6 +66,7 @@ class IssueService:
         self.report = self.reports.report
         self.report_private = self.reports.report_private
         self.album_part = self.reports.album_part
+        self.private_photo = self.reports.private_photo
         self.ticket_on_behalf = self.reports.ticket_on_behalf
         # triage by the grid worker
         self.accept = self.triage.accept

@@ -74,7 +74,9 @@ async def test_caption_on_the_first_part_later_photos_join_the_issue(tmp_path: P
         assert (await issues(gridbot).load(1)).photos == tuple(photos)
         await world.wait_sent(f.WORKER_G1, "#1")
         assert "照片：1 张" in (card_of(world, f.WORKER_G1).text or "")
-        added = [r for r in world.sent_to(f.WORKER_G1) if r.method == "sendPhoto"]
+        sent = [r for r in world.sent_to(f.WORKER_G1) if r.method == "sendPhoto"]
+        assert [(r.params["photo"], r.text) for r in sent[:1]] == [(photos[0], "#1 现场照片")]
+        added = sent[1:]
         assert [r.params["photo"] for r in added] == photos[1:]
         assert [r.text for r in added] == ["#1 补充照片（现共 2 张）", "#1 补充照片（现共 3 张）"]
 
@@ -115,3 +117,55 @@ async def test_issue_n_lists_the_photos_to_whoever_may_see_them(tmp_path: Path) 
         (album,) = albums_to(world, f.RESIDENT)
         assert [m["media"] for m in album.params["media"]] == photos
         assert albums_to(world, f.NEIGHBOUR) == []  # not theirs: no detail, no photos
+
+
+async def press(world: World, gridbot: GridBot, record: SentRecord, label: str) -> None:
+    assert record.message_id is not None
+    await world.server.press_button(f.RESIDENT, record.message_id, f.RESIDENT, button_text=label)
+    await step(world, gridbot)
+
+
+async def test_a_private_report_with_an_album_across_a_restart(tmp_path: Path) -> None:
+    """The guided report: the caption on the last photo, the bot restarted between the parts;
+    a photo of the album arriving after 确认提交 joins the issue."""
+    server_photos: list[str] = []
+    async with sandbox_world(tmp_path, outbox=FAST) as world:
+        async with running_bot(world) as gridbot:
+            await world.server.start_private(f.WORKER_G1)
+            for _ in range(2):
+                sent = await world.server.user_sends_photo(
+                    f.RESIDENT, f.RESIDENT, media_group_id="album-6"
+                )
+                server_photos.append(sent["photo"][-1]["file_id"])
+            await step(world, gridbot)
+            assert not any("网格悄悄话" in t for t in world.texts_to(f.RESIDENT))
+        async with running_bot(world) as gridbot:
+            sent = await world.server.user_sends_photo(
+                f.RESIDENT,
+                f.RESIDENT,
+                caption="楼上邻居半夜装修电钻太吵",
+                media_group_id="album-6",
+            )
+            server_photos.append(sent["photo"][-1]["file_id"])
+            await step(world, gridbot)
+            draft = await world.wait_sent(f.RESIDENT, "网格悄悄话")
+            assert "照片：已附上" in (draft.text or "")
+            for label in ("投诉", "噪音", "第一网格", "跳过", "仅网格员可见", "确认提交"):
+                await press(world, gridbot, draft, label)
+            late = await world.server.user_sends_photo(
+                f.RESIDENT, f.RESIDENT, media_group_id="album-6"
+            )
+            server_photos.append(late["photo"][-1]["file_id"])
+            await step(world, gridbot)
+
+            issue = await issues(gridbot).load(1)
+            assert issue.photos == tuple(server_photos) and issue.private
+            await world.wait_sent(f.WORKER_G1, "#1")
+            assert "照片：3 张" in (card_of(world, f.WORKER_G1).text or "")
+            (album,) = albums_to(world, f.WORKER_G1)
+            assert [m["media"] for m in album.params["media"]] == server_photos[:3]
+            added = [r for r in world.sent_to(f.WORKER_G1) if r.method == "sendPhoto"]
+            assert [(r.params["photo"], r.text) for r in added] == [
+                (server_photos[3], "#1 补充照片（现共 4 张）")
+            ]
+            assert not [r for r in world.server.sent if r.chat_id < 0]  # nothing in a group
