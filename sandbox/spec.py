@@ -34,6 +34,7 @@ IMPLEMENTED_METHODS: tuple[str, ...] = (
     "sendPhoto",
     "sendDocument",
     "sendMediaGroup",
+    "sendVoice",
     "getFile",
     "getChat",
     "getChatMember",
@@ -98,6 +99,7 @@ KEPT_TYPES: tuple[str, ...] = (
     "ResponseParameters",
     "InputFile",
     "InputMediaPhoto",
+    "Voice",
 )
 
 LICENSE_NOTE = (

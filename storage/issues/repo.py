@@ -55,6 +55,7 @@ _UPDATABLE: Final = frozenset(
         "closed_at",
         "round",
         "result",
+        "description",  # a voice report's summary, typed by the grid worker (/note)
     }
 )
 
@@ -112,6 +113,8 @@ class Reported:
     source_message_id: int | None
     reported_at: datetime
     respond_by: datetime
+    voice_file_id: str | None = None  # a voice note was the report (0016_voice_reports)
+    voice_seconds: int | None = None
 
 
 def reported_fields(source: Reported) -> dict[str, Any]:
@@ -232,9 +235,9 @@ class IssueRepo:
             rows = await tx.fetchall(
                 "INSERT INTO issues (number, type, category, grid, building, unit, location,"
                 " description, urgent, private, anonymous, source_chat_id, source_message_id,"
-                " reported_at, respond_by, updated_at)"
+                " reported_at, respond_by, updated_at, voice_file_id, voice_seconds)"
                 " VALUES ((SELECT COALESCE(MAX(number), 0) + 1 FROM issues),"
-                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     new.type,
                     new.category,
@@ -251,6 +254,8 @@ class IssueRepo:
                     stamp,
                     to_db(new.respond_by),
                     stamp,
+                    new.voice_file_id,
+                    new.voice_seconds,
                 ),
             )
             row = rows[0]

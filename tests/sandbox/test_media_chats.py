@@ -191,3 +191,24 @@ async def test_albums_both_ways(
     assert server.sent[-1].method == "sendMediaGroup"
     with pytest.raises(BadRequest, match="2-10"):
         await bot.send_media_group(group.id, [InputMediaPhoto(ids[0])])
+
+
+async def test_voice_notes_both_ways(
+    server: SandboxServer, bot: Bot, group: ChatState, alice: SandboxUser
+) -> None:
+    """A user's voice note carries a Voice (file id, duration, audio/ogg); the bot passes it on
+    with sendVoice by file_id; a photo's file id is no voice note."""
+    await server.user_sends_voice(group.id, alice.id, 17, caption="#报事")
+    (update,) = await bot.get_updates()
+    assert update.message is not None and update.message.voice is not None
+    voice = update.message.voice
+    assert (voice.duration.total_seconds(), voice.mime_type) == (17, "audio/ogg")
+    assert load_spec().validate_object("Message", update.message.to_dict()) == []
+    data = await (await voice.get_file()).download_as_bytearray()
+    assert bytes(data).startswith(b"OggS")
+    sent = await bot.send_voice(group.id, voice.file_id, caption="#1 语音")
+    assert sent.voice is not None and sent.voice.file_id == voice.file_id
+    assert sent.voice.duration.total_seconds() == 17 and sent.caption == "#1 语音"
+    photo = await server.user_sends_photo(group.id, alice.id)
+    with pytest.raises(BadRequest, match=r"(?i)wrong file type"):
+        await bot.send_voice(group.id, photo["photo"][-1]["file_id"])
