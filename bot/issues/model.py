@@ -52,6 +52,7 @@ class Action(StrEnum):
     MERGE = "merge"
     TRANSFER = "transfer"
     RECATEGORISE = "recategorise"
+    SUMMARISE = "summarise"  # a grid worker types the gist of a voice report (/note)
     SET_DEADLINE = "set_deadline"  # 改时限: the note holds the new resolve-by (to_db)
     CONTACTED = "contacted"
     PROGRESS = "progress"

@@ -125,7 +125,8 @@ class IssueNotifier:
             "grid": grid.name if grid else issue.grid,
             "state": self.t(state_ref(issue.state)),
             "where": shown.where,
-            "description": shown.description,
+            "description": self.described(issue, shown.description),
+            "voice": issue.voice_seconds if issue.voice_file_id else None,
             "reporters": list(shown.reporters),
             "handler": handler.name if handler else None,
             "respond_by": self.when(issue.respond_by),
@@ -138,6 +139,15 @@ class IssueNotifier:
             "merged_into": issue.merged_into,
             "result": shown.result,  # what was done (办理结果): residents see it too
         }
+
+    def described(self, issue: IssueView, description: str) -> str:
+        """The report's words; a voice report says so first: 语音，约 N 秒 (issue #18 item 2)."""
+        if issue.voice_file_id is None:
+            return description
+        seconds = issue.voice_seconds or 0
+        if not description:
+            return self.t("issues.voice.label", seconds=seconds)
+        return self.t("issues.voice.with_text", seconds=seconds, text=description)
 
     def render(self, template: str, issue: IssueView, audience: Audience, **extra: Any) -> str:
         return self.services.renderer.render(
@@ -239,11 +249,14 @@ class IssueNotifier:
             notice.chat_id, text, reply_markup=markup, ref=card_ref(issue.number, notice.chat_id)
         )
         if notice.kind is NoticeKind.WORKER_CARD and notice.action is Action.REPORT:
-            # The report's photos follow the card, an album's as one album (issue #18 item 1).
-            await self.send_report_photos(notice.chat_id, issue)
+            # The voice note and the photos follow the card, an album's as one album (#18).
+            await self.send_report_media(notice.chat_id, issue)
 
-    async def send_report_photos(self, chat_id: int, issue: IssueView) -> None:
-        """The report's photos, privately: one photo, or one album of up to ten."""
+    async def send_report_media(self, chat_id: int, issue: IssueView) -> None:
+        """The report's voice note and photos, privately: one photo, or one album of up to ten."""
+        if issue.voice_file_id is not None:
+            caption = self.t("issues.captions.report_voice", number=issue.number)
+            await self.services.outbox.send_voice(chat_id, issue.voice_file_id, caption=caption)
         shown = issue.photos[:MAX_ALBUM]
         if len(shown) == 1:
             caption = self.t("issues.captions.report_photo", number=issue.number)

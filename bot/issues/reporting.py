@@ -35,6 +35,7 @@ from bot.issues.parsing import (
     split_hashtag,
     suggest_category,
 )
+from bot.issues.transcribe import Transcriber, VoiceNote, transcript
 from storage.issues.albums import AlbumPart
 from storage.issues.repo import NewIssue, ReporterRecord
 
@@ -54,13 +55,15 @@ class Draft:
     photos: tuple[str, ...] = ()
     private: bool = False
     anonymous: bool = False
+    voice: VoiceNote | None = None  # a voice note was the report (issue #18 item 2)
 
 
 class ReportService:
     """The three doors of intake; the issue starts as 新报 with its first event."""
 
-    def __init__(self, core: IssueCore) -> None:
+    def __init__(self, core: IssueCore, transcriber: Transcriber | None = None) -> None:
         self.core = core
+        self.transcriber = transcriber
 
     async def report(
         self,
@@ -72,6 +75,7 @@ class ReportService:
         message_id: int | None = None,
         photos: Sequence[str] = (),
         issue_type: IssueType | None = None,
+        voice: VoiceNote | None = None,
     ) -> Outcome:
         """A report posted in a grid group; a leading hashtag (#投诉 …) sets the type.
 
@@ -91,6 +95,7 @@ class ReportService:
                 actor_id=user_id,
                 action=Action.REPORT,
                 photos=tuple(photos),
+                voice=voice,
             )
         )
 
@@ -108,6 +113,7 @@ class ReportService:
         private: bool = True,
         anonymous: bool = False,
         album: str | None = None,
+        voice: VoiceNote | None = None,
     ) -> Outcome:
         """A report from the private guided flow; ``private`` (网格悄悄话) keeps it out of groups,
         ``anonymous`` also hides the reporter's name from the grid worker's card. ``album``: the
@@ -130,6 +136,7 @@ class ReportService:
             photos=tuple(photos),
             private=private,
             anonymous=anonymous,
+            voice=voice,
         )
         if album is None:
             return await self._create(draft)
@@ -247,7 +254,12 @@ class ReportService:
         return category
 
     async def _create(self, draft: Draft) -> Outcome:
-        description = check_description(draft.description, self.core.config)
+        voice = draft.voice
+        if voice is None:
+            description = check_description(draft.description, self.core.config)
+        else:  # what was typed with it, else what the transcriber heard, else the voice alone
+            said = draft.description.strip() or await transcript(self.transcriber, voice)
+            description = check_description(said, self.core.config) if said else ""
         # The reporter keeps what they filed, should a merge move them (issue #13 item 11).
         reporter = replace(draft.reporter, report_type=draft.type.value, anonymous=draft.anonymous)
         category = draft.category or suggest_category(description, self.core.config)
@@ -276,6 +288,8 @@ class ReportService:
                     source_message_id=draft.reporter.message_id,
                     reported_at=now,
                     respond_by=self.core.calendar.add(now, limit.respond),
+                    voice_file_id=voice.file_id if voice else None,
+                    voice_seconds=voice.seconds if voice else None,
                 ),
                 reporter,
                 draft.photos,

@@ -140,6 +140,13 @@ class Outbox:
         else:
             await self.queue(chat_id, "sendPhoto", payload, attachment=(photo, "chart.png"))
 
+    async def send_voice(self, chat_id: int, file_id: str, *, caption: str | None = None) -> None:
+        """A voice note by Telegram file_id (a resident's, passed on)."""
+        payload: dict[str, Any] = {"chat_id": chat_id, "voice": file_id}
+        if caption:
+            payload.update(caption=caption, parse_mode="HTML")
+        await self.queue(chat_id, "sendVoice", payload)
+
     async def send_media_group(
         self, chat_id: int, photos: Sequence[str], *, caption: str | None = None
     ) -> None:
