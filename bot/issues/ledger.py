@@ -36,6 +36,7 @@ class LedgerRow:
     satisfaction: str | None
     state: str  # State value
     photos: int = 0  # how many photos came with the report
+    voice_seconds: int | None = None  # the report was a voice note this long
 
 
 def _local(moment: datetime | None, zone: tzinfo) -> datetime | None:
@@ -103,4 +104,5 @@ class LedgerService:
             satisfaction=r.satisfaction,
             state=r.state,
             photos=r.photos,
+            voice_seconds=r.voice_seconds,
         )

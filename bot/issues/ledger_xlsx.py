@@ -53,6 +53,15 @@ def feedback_text(row: LedgerRow, t: Renderer) -> str:
     return " / ".join(parts)
 
 
+def described(row: LedgerRow, t: Renderer) -> str:
+    """诉求内容; a voice report says so (语音，约 N 秒) before the gist a worker typed."""
+    if row.voice_seconds is None:
+        return row.description
+    if not row.description:
+        return t.text("issues.voice.label", seconds=row.voice_seconds)
+    return t.text("issues.voice.with_text", seconds=row.voice_seconds, text=row.description)
+
+
 def cells(row: LedgerRow, t: Renderer) -> list[object]:
     return [
         row.number,
@@ -61,7 +70,7 @@ def cells(row: LedgerRow, t: Renderer) -> list[object]:
         row.category,
         row.grid,
         row.location,
-        row.description,
+        described(row, t),
         row.photos,
         row.requester,
         row.handler,

@@ -33,6 +33,7 @@ class LedgerRecord:
     solved: str | None
     satisfaction: str | None
     photos: int = 0  # the report's photos (an album's, issue #18 item 1)
+    voice_seconds: int | None = None  # a voice report (issue #18 item 2)
 
     @classmethod
     def _from_row(cls, row: Row) -> LedgerRecord:
@@ -59,6 +60,7 @@ class LedgerRecord:
             solved=row["solved"],
             satisfaction=row["satisfaction"],
             photos=row["photos"],
+            voice_seconds=row["voice_seconds"] if row["voice_file_id"] else None,
         )
 
 

@@ -16,6 +16,7 @@ from bot.core.rendering import Renderer
 from bot.issues.ledger_xlsx import ledger_xlsx
 from bot.issues.model import NoticeKind
 from bot.issues.rates import Satisfaction, Solved
+from bot.issues.transcribe import VoiceNote
 from tests.support import factories as f
 from tests.support.registry import RegistryWorld, registry_world
 
@@ -121,3 +122,20 @@ def test_cli_imports_registry_and_exports_ledger(tmp_path: Path) -> None:
     args = ["export", "ledger", "--from", "2026-11-01", "--to", "2026-11-30", "--out", str(out)]
     assert main([*args, "--config", str(config)]) == 0
     assert read_back(out.read_bytes()) == [HEADERS]
+
+
+async def test_ledger_says_a_report_was_a_voice_note(world: RegistryWorld) -> None:
+    async def no_audio() -> bytes:
+        raise AssertionError("no transcriber: the audio is never fetched")
+
+    voice = VoiceNote("AwACAgUAAxkBAAI-voice", 31, no_audio)
+    spoken = await world.issues.report(
+        chat_id=f.G1_CHAT, user_id=f.RESIDENT, display_name="李四", text="#报事", voice=voice
+    )
+    rows = await world.ledger.rows(date(2025, 3, 1), date(2025, 3, 31), actor=f.SECRETARY)
+    table = read_back(ledger_xlsx(rows, Renderer()))
+    assert table[-1][0] == spoken.issue.number and table[-1][6] == "语音，约 31 秒"
+    await world.issues.note(f.WORKER_G1, spoken.issue.number, "楼道堆满杂物")
+    rows = await world.ledger.rows(date(2025, 3, 1), date(2025, 3, 31), actor=f.SECRETARY)
+    table = read_back(ledger_xlsx(rows, Renderer()))
+    assert table[-1][6] == "语音，约 31 秒：楼道堆满杂物"
