@@ -37,6 +37,7 @@ from bot.core.workcal import WorkCalendar
 from bot.issues.draft_store import DraftStore
 from bot.issues.ledger import LedgerService
 from bot.issues.service import IssueService
+from bot.issues.transcribe import transcriber_for
 from bot.ops.health import HealthChecks, OpsServer
 from bot.privacy.personal_data import PersonalDataService
 from bot.registry.service import RegistryService
@@ -210,7 +211,13 @@ async def build_features(
     label = renderer.text("registry.forgotten_label")
     votes = VoteService(VoteRepo(db), clock, config, roles)
     issues = IssueService(
-        IssueRepo(db), clock, config, work_calendar(config), roles=roles, bindings=ChatGridRepo(db)
+        IssueRepo(db),
+        clock,
+        config,
+        work_calendar(config),
+        roles=roles,
+        bindings=ChatGridRepo(db),
+        transcriber=transcriber_for(config),
     )
     schedule, checkin = schedule_features(db, clock, config, issues)
     jielong, meetings, consult_sweep = consult_features(db, clock, config, registry)

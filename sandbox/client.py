@@ -130,6 +130,18 @@ class SandboxClient:
             **kwargs,
         )
 
+    async def user_sends_voice(
+        self, chat_id: int, user_id: int, duration: int, caption: str | None = None, **kwargs: Any
+    ) -> JSON:
+        return await self._obj(
+            "user_sends_voice",
+            chat_id=chat_id,
+            user_id=user_id,
+            duration=duration,
+            caption=caption,
+            **kwargs,
+        )
+
     async def user_sends_sticker(self, chat_id: int, user_id: int, **kwargs: Any) -> JSON:
         return await self._obj("user_sends_sticker", chat_id=chat_id, user_id=user_id, **kwargs)
 

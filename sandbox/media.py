@@ -19,8 +19,13 @@ from sandbox.methods_messages import (
 from sandbox.models import JSON, BotAccount, StoredFile, UploadedFile, bad_request
 from sandbox.state import SandboxState, api_method
 
-_PREFIX = {"photo": "AgACAgUAAxkBAAI", "document": "BQACAgUAAxkBAAI", "sticker": "CAACAgIAAxkBAAI"}
-_FOLDER = {"photo": "photos", "document": "documents", "sticker": "stickers"}
+_PREFIX = {
+    "photo": "AgACAgUAAxkBAAI",
+    "document": "BQACAgUAAxkBAAI",
+    "sticker": "CAACAgIAAxkBAAI",
+    "voice": "AwACAgUAAxkBAAI",
+}
+_FOLDER = {"photo": "photos", "document": "documents", "sticker": "stickers", "voice": "voice"}
 MAX_DOWNLOAD = 20 * 1024 * 1024
 
 
@@ -33,7 +38,7 @@ def store_file(
 ) -> StoredFile:
     n = st.next_id()
     digest = hashlib.sha256(data).hexdigest()
-    ext = {"photo": ".jpg", "sticker": ".webp"}.get(kind)
+    ext = {"photo": ".jpg", "sticker": ".webp", "voice": ".oga"}.get(kind)
     if ext is None:
         ext = "." + filename.rsplit(".", 1)[-1] if filename and "." in filename else ""
     stored = StoredFile(
@@ -112,6 +117,16 @@ def document_json(stored: StoredFile) -> JSON:
         data["mime_type"] = stored.mime_type
     data["file_size"] = stored.size
     return data
+
+
+def voice_json(stored: StoredFile, duration: int) -> JSON:
+    return {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "duration": duration,
+        "mime_type": stored.mime_type or "audio/ogg",
+        "file_size": stored.size,
+    }
 
 
 def _input_file(st: SandboxState, p: JSON, name: str) -> UploadedFile | StoredFile:
@@ -202,3 +217,53 @@ async def get_file(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
         "file_size": stored.size,
         "file_path": stored.file_path,
     }
+
+
+@api_method("sendMediaGroup")
+async def send_media_group(st: SandboxState, bot: BotAccount, p: JSON) -> list[JSON]:
+    """An album of 2-10 photos: one message each, sharing a ``media_group_id``."""
+    chat = sendable_chat(st, bot, p)
+    media = p.get("media")
+    if not isinstance(media, list) or not 2 <= len(media) <= 10:
+        raise bad_request("wrong number of media in the album: must be 2-10")
+    reply_to = reply_target(st, chat, p)
+    st.check_flood(chat)
+    group_id = f"{st.next_id():018d}"
+    sent: list[JSON] = []
+    for item in media:
+        if not isinstance(item, dict) or item.get("type") != "photo":
+            raise bad_request("only photos are supported in albums here")
+        source = _input_file(st, {**p, "photo": item.get("media")}, "photo")
+        caption, entities = _caption(item)
+        content: JSON = {"media_group_id": group_id, "photo": photo_sizes(st, source.data)}
+        set_optional(content, "caption", caption)
+        set_optional(content, "caption_entities", entities)
+        stored = st.store_message(chat, bot.user, content, reply_to)
+        sent.append(copy.deepcopy(stored.data))
+    commit(st, "sendMediaGroup", chat, sent[0], p)
+    return sent
+
+
+@api_method("sendVoice")
+async def send_voice(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
+    """A voice note: an upload, or a file_id (a user's voice note passed on)."""
+    chat = sendable_chat(st, bot, p)
+    source = _input_file(st, p, "voice")
+    caption, entities = _caption(p)
+    markup = validate_markup(p.get("reply_markup"))
+    reply_to = reply_target(st, chat, p)
+    st.check_flood(chat)
+    if isinstance(source, StoredFile):
+        if not source.file_path.startswith("voice/"):
+            raise bad_request("wrong file type")  # Telegram: a photo's id is no voice note
+        stored_file = source
+    else:
+        stored_file = store_file(st, "voice", source.data, source.filename, "audio/ogg")
+    duration = int(p.get("duration") or 0) or stored_file.duration
+    content: JSON = {"voice": voice_json(stored_file, duration)}
+    set_optional(content, "caption", caption)
+    set_optional(content, "caption_entities", entities)
+    set_optional(content, "reply_markup", markup)
+    stored = st.store_message(chat, bot.user, content, reply_to)
+    commit(st, "sendVoice", chat, stored.data, p)
+    return copy.deepcopy(stored.data)

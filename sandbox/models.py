@@ -250,6 +250,7 @@ class StoredFile:
     file_path: str
     filename: str | None = None
     mime_type: str | None = None
+    duration: int = 0  # seconds, for a voice note
 
     @property
     def size(self) -> int:

@@ -33,6 +33,8 @@ IMPLEMENTED_METHODS: tuple[str, ...] = (
     "stopPoll",
     "sendPhoto",
     "sendDocument",
+    "sendMediaGroup",
+    "sendVoice",
     "getFile",
     "getChat",
     "getChatMember",
@@ -96,6 +98,8 @@ KEPT_TYPES: tuple[str, ...] = (
     "ForceReply",
     "ResponseParameters",
     "InputFile",
+    "InputMediaPhoto",
+    "Voice",
 )
 
 LICENSE_NOTE = (

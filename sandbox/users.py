@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from sandbox.entities import derive_entities
-from sandbox.media import document_json, photo_sizes, store_file
+from sandbox.media import document_json, photo_sizes, store_file, voice_json
 from sandbox.methods_chats import member_updated
 from sandbox.models import (
     JSON,
@@ -92,11 +92,15 @@ class UserActions(SandboxState):
         caption: str | None = None,
         image_bytes: bytes = TINY_PNG,
         *,
+        media_group_id: str | None = None,
         reply_to_message_id: int | None = None,
         bot_token: str | None = None,
     ) -> JSON:
+        """A photo; photos of one album share ``media_group_id`` (the caption is on one)."""
         chat = self._member_chat(chat_id, user_id, bot_token)
         content: JSON = {"photo": photo_sizes(self, image_bytes)}
+        if media_group_id:
+            content["media_group_id"] = media_group_id
         if caption:
             content["caption"] = caption
             if ents := derive_entities(caption):
@@ -120,6 +124,28 @@ class UserActions(SandboxState):
         content: JSON = {"document": document_json(stored)}
         if caption:
             content["caption"] = caption
+        return self._post(chat, user_id, content, reply_to_message_id, bot_token)
+
+    async def user_sends_voice(
+        self,
+        chat_id: int,
+        user_id: int,
+        duration: int,
+        caption: str | None = None,
+        *,
+        data: bytes = b"OggS\x00\x02voice",
+        reply_to_message_id: int | None = None,
+        bot_token: str | None = None,
+    ) -> JSON:
+        """A voice note of ``duration`` seconds (Telegram records OGG/Opus)."""
+        chat = self._member_chat(chat_id, user_id, bot_token)
+        stored = store_file(self, "voice", data, None, "audio/ogg")
+        stored.duration = duration
+        content: JSON = {"voice": voice_json(stored, duration)}
+        if caption:
+            content["caption"] = caption
+            if ents := derive_entities(caption):
+                content["caption_entities"] = ents
         return self._post(chat, user_id, content, reply_to_message_id, bot_token)
 
     async def user_sends_sticker(

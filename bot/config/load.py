@@ -353,6 +353,7 @@ def _issues(s: Section, handler_keys: set[str]) -> IssuesConfig:
             "duplicate_window_days", IssuesConfig.duplicate_window_days, low=0
         ),
         max_report_chars=s.integer("max_report_chars", IssuesConfig.max_report_chars),
+        transcriber=s.string("transcriber", IssuesConfig.transcriber),
     )
     _reference(s, "default_category", config.default_category, [c.key for c in categories])
     if config.feedback_reminder_days >= config.feedback_expiry_days:

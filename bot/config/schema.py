@@ -130,6 +130,7 @@ class IssuesConfig:
     feedback_expiry_days: int = 7
     duplicate_window_days: int = 14
     max_report_chars: int = 2000
+    transcriber: str = ""  # voice reports' transcriber (bot.issues.transcribe); "" is off
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,7 @@ _POLICY: Final[dict[Action, frozenset[Role]]] = {
     Action.MERGE: _TRIAGE,
     Action.TRANSFER: _TRIAGE,
     Action.RECATEGORISE: _TRIAGE,
+    Action.SUMMARISE: _TRIAGE,
     Action.SET_DEADLINE: _TRIAGE,
     Action.APPROVE_RETURN: _TRIAGE,
     Action.REFUSE_RETURN: _TRIAGE,

@@ -33,6 +33,9 @@ class Draft:
     location: str | None = None
     location_done: bool = False
     visibility: str | None = None
+    album: str | None = None  # media_group_id of the photos sent with it (kept part by part)
+    voice_file_id: str | None = None  # a voice note is the description (issue #18 item 2)
+    voice_seconds: int = 0
 
     def step(self) -> str:
         """The next question: type, category, grid, location, visibility or confirm."""
@@ -107,16 +110,25 @@ def markup(draft: Draft, t: Text, config: Config) -> dict[str, Any]:
     return kb.rows(buttons, 2)
 
 
+def _described(draft: Draft, t: Text) -> str:
+    if draft.voice_file_id is None:
+        return draft.description
+    if not draft.description:
+        return t("issues.voice.label", seconds=draft.voice_seconds)
+    return t("issues.voice.with_text", seconds=draft.voice_seconds, text=draft.description)
+
+
 def summary(draft: Draft, t: Text, config: Config) -> dict[str, Any]:
     """What the draft template shows: the answers so far and the question asked now."""
     category = config.category(draft.category or "")
     grid = config.grid_by_key(draft.grid or "")
     return {
-        "description": draft.description,
+        "description": _described(draft, t),
         "type": t(f"issues.types.{draft.type}") if draft.type else None,
         "category": category.name if category else None,
         "grid": grid.name if grid else None,
         "location": draft.location,
         "visibility": draft.visibility,
+        "photos": draft.album is not None,
         "step": draft.step(),
     }

@@ -43,6 +43,8 @@ class LedgerRow:
     state: str  # State value
     on_time: bool | None = None  # latest 办结 by its deadline; None: not resolved / no deadline
     deadline_changes: int = 0  # 改时限
+    photos: int = 0  # how many photos came with the report
+    voice_seconds: int | None = None  # the report was a voice note this long
 
 
 @dataclass(frozen=True)
@@ -161,4 +163,6 @@ class LedgerService:
             if r.last_resolved_at is None or r.resolved_deadline is None
             else r.last_resolved_at <= r.resolved_deadline,
             deadline_changes=r.deadline_changes,
+            photos=r.photos,
+            voice_seconds=r.voice_seconds,
         )

@@ -23,6 +23,7 @@ COLUMNS: Final = (
     ("grid", 10),
     ("location", 14),
     ("description", 48),
+    ("photos", 6),
     ("requester", 12),
     ("handler", 16),
     ("resolve_by", 17),
@@ -71,6 +72,15 @@ def _yes_no(value: bool | None, t: Renderer) -> str:
     return t.text("registry.ledger.yes" if value else "registry.ledger.no")
 
 
+def described(row: LedgerRow, t: Renderer) -> str:
+    """诉求内容; a voice report says so (语音，约 N 秒) before the gist a worker typed."""
+    if row.voice_seconds is None:
+        return row.description
+    if not row.description:
+        return t.text("issues.voice.label", seconds=row.voice_seconds)
+    return t.text("issues.voice.with_text", seconds=row.voice_seconds, text=row.description)
+
+
 def cells(row: LedgerRow, t: Renderer) -> list[object]:
     return [
         row.number,
@@ -79,7 +89,8 @@ def cells(row: LedgerRow, t: Renderer) -> list[object]:
         row.category,
         row.grid,
         row.location,
-        row.description,
+        described(row, t),
+        row.photos,
         row.requester,
         row.handler,
         _date(row.resolve_by),

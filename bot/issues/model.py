@@ -52,6 +52,7 @@ class Action(StrEnum):
     MERGE = "merge"
     TRANSFER = "transfer"
     RECATEGORISE = "recategorise"
+    SUMMARISE = "summarise"  # a grid worker types the gist of a voice report (/note)
     SET_DEADLINE = "set_deadline"  # 改时限: the note holds the new resolve-by (to_db)
     CONTACTED = "contacted"
     PROGRESS = "progress"
@@ -229,6 +230,7 @@ class NoticeKind(StrEnum):
     ACK_GROUP = "ack_group"  # group: "#12 已登记, 类别, 受理时限" replying to the report
     ACK_PRIVATE = "ack_private"  # the reporter's private chat, same content
     WORKER_CARD = "worker_card"  # each grid worker: full card with triage buttons
+    PHOTO_ADDED = "photo_added"  # each grid worker: an album's photo that came after its report
     DUPLICATE_HINT = "duplicate_hint"  # each grid worker: 可能重复 #related with a merge button
     EMERGENCY_REPLY = "emergency_reply"  # where it was reported: call 119/120/110/122 now
     EMERGENCY_ALERT = "emergency_alert"  # each grid worker: urgent alert

@@ -24,6 +24,7 @@ from bot.context import Services
 from bot.core.rendering import local_datetime
 from bot.issues import keyboards as kb
 from bot.issues.model import (
+    Action,
     IssueView,
     Notice,
     NoticeKind,
@@ -48,6 +49,7 @@ _NO_EXTRA: Final[dict[str, Any]] = {
 
 # Photos sent along with one notice (Telegram albums are not used: each gets a caption).
 MAX_PHOTOS_SHOWN: Final = 3
+MAX_ALBUM: Final = 10  # Telegram's most photos in one album (sendMediaGroup)
 
 
 def card_ref(number: int, user_id: int) -> str:
@@ -123,7 +125,8 @@ class IssueNotifier:
             "grid": grid.name if grid else issue.grid,
             "state": self.t(state_ref(issue.state)),
             "where": shown.where,
-            "description": shown.description,
+            "description": self.described(issue, shown.description),
+            "voice": issue.voice_seconds if issue.voice_file_id else None,
             "reporters": list(shown.reporters),
             "handler": handler.name if handler else None,
             "respond_by": self.when(issue.respond_by),
@@ -136,6 +139,15 @@ class IssueNotifier:
             "merged_into": issue.merged_into,
             "result": shown.result,  # what was done (办理结果): residents see it too
         }
+
+    def described(self, issue: IssueView, description: str) -> str:
+        """The report's words; a voice report says so first: 语音，约 N 秒 (issue #18 item 2)."""
+        if issue.voice_file_id is None:
+            return description
+        seconds = issue.voice_seconds or 0
+        if not description:
+            return self.t("issues.voice.label", seconds=seconds)
+        return self.t("issues.voice.with_text", seconds=seconds, text=description)
 
     def render(self, template: str, issue: IssueView, audience: Audience, **extra: Any) -> str:
         return self.services.renderer.render(
@@ -168,6 +180,9 @@ class IssueNotifier:
 
     async def send(self, notice: Notice, issue: IssueView) -> None:
         kind = notice.kind
+        if kind is NoticeKind.PHOTO_ADDED:
+            await self._photo_added(notice, issue)
+            return
         for photo in notice.photos[:MAX_PHOTOS_SHOWN]:
             caption = self.t("issues.captions.resolution_photo", number=issue.number)
             await self.services.outbox.send_photo(notice.chat_id, photo, caption=caption)
@@ -233,6 +248,30 @@ class IssueNotifier:
         await self.services.outbox.send_message(
             notice.chat_id, text, reply_markup=markup, ref=card_ref(issue.number, notice.chat_id)
         )
+        if notice.kind is NoticeKind.WORKER_CARD and notice.action is Action.REPORT:
+            # The voice note and the photos follow the card, an album's as one album (#18).
+            await self.send_report_media(notice.chat_id, issue)
+
+    async def send_report_media(self, chat_id: int, issue: IssueView) -> None:
+        """The report's voice note and photos, privately: one photo, or one album of up to ten."""
+        if issue.voice_file_id is not None:
+            caption = self.t("issues.captions.report_voice", number=issue.number)
+            await self.services.outbox.send_voice(chat_id, issue.voice_file_id, caption=caption)
+        shown = issue.photos[:MAX_ALBUM]
+        if len(shown) == 1:
+            caption = self.t("issues.captions.report_photo", number=issue.number)
+            await self.services.outbox.send_photo(chat_id, shown[0], caption=caption)
+        elif shown:
+            caption = self.t("issues.captions.report_album", number=issue.number, count=len(shown))
+            await self.services.outbox.send_media_group(chat_id, shown, caption=caption)
+
+    async def _photo_added(self, notice: Notice, issue: IssueView) -> None:
+        """An album photo that came after the card (the report caption was on an early part)."""
+        caption = self.t(
+            "issues.captions.photo_added", number=issue.number, count=len(issue.photos)
+        )
+        for photo in notice.photos:
+            await self.services.outbox.send_photo(notice.chat_id, photo, caption=caption)
 
     async def _to_worker_with_buttons(self, notice: Notice, issue: IssueView) -> None:
         text = self.render(notice.kind.value, issue, Audience.WORKER, **self.notice_extra(notice))

@@ -35,6 +35,8 @@ from bot.issues.parsing import (
     split_hashtag,
     suggest_category,
 )
+from bot.issues.transcribe import Transcriber, VoiceNote, transcript
+from storage.issues.albums import AlbumPart
 from storage.issues.repo import NewIssue, ReporterRecord
 
 
@@ -53,13 +55,15 @@ class Draft:
     photos: tuple[str, ...] = ()
     private: bool = False
     anonymous: bool = False
+    voice: VoiceNote | None = None  # a voice note was the report (issue #18 item 2)
 
 
 class ReportService:
     """The three doors of intake; the issue starts as 新报 with its first event."""
 
-    def __init__(self, core: IssueCore) -> None:
+    def __init__(self, core: IssueCore, transcriber: Transcriber | None = None) -> None:
         self.core = core
+        self.transcriber = transcriber
 
     async def report(
         self,
@@ -71,6 +75,7 @@ class ReportService:
         message_id: int | None = None,
         photos: Sequence[str] = (),
         issue_type: IssueType | None = None,
+        voice: VoiceNote | None = None,
     ) -> Outcome:
         """A report posted in a grid group; a leading hashtag (#投诉 …) sets the type.
 
@@ -90,6 +95,7 @@ class ReportService:
                 actor_id=user_id,
                 action=Action.REPORT,
                 photos=tuple(photos),
+                voice=voice,
             )
         )
 
@@ -106,9 +112,12 @@ class ReportService:
         photos: Sequence[str] = (),
         private: bool = True,
         anonymous: bool = False,
+        album: str | None = None,
+        voice: VoiceNote | None = None,
     ) -> Outcome:
         """A report from the private guided flow; ``private`` (网格悄悄话) keeps it out of groups,
-        ``anonymous`` also hides the reporter's name from the grid worker's card."""
+        ``anonymous`` also hides the reporter's name from the grid worker's card. ``album``: the
+        media_group_id of the photos sent with it, kept part by part (:meth:`private_photo`)."""
         if self.core.config.grid_by_key(grid_key) is None:
             raise InvalidInput("issues.errors.unknown_grid", grid=grid_key)
         category = None
@@ -127,8 +136,32 @@ class ReportService:
             photos=tuple(photos),
             private=private,
             anonymous=anonymous,
+            voice=voice,
         )
-        return await self._create(draft)
+        if album is None:
+            return await self._create(draft)
+        albums = self.core.repo.albums
+        async with self.core.repo.db.transaction():
+            kept = await albums.file_ids(user_id, album)
+            outcome = await self._create(replace(draft, photos=(*photos, *kept)))
+            await albums.link(user_id, album, outcome.issue.id)
+        return outcome
+
+    async def private_photo(
+        self, *, user_id: int, message_id: int, media_group_id: str, file_id: str
+    ) -> Outcome | None:
+        """A photo sent to the bot privately, kept as a part of its album (a single photo is an
+        album of one) until the report it belongs to is submitted; one arriving after that
+        joins the issue and goes to the grid workers (issue #18 item 1)."""
+        albums = self.core.repo.albums
+        part = AlbumPart(user_id, media_group_id, message_id, user_id, file_id)
+        async with self.core.repo.db.transaction():
+            new = await albums.add_part(part, self.core.now())
+            issue_id = await albums.issue_of(user_id, media_group_id)
+            if issue_id is None or not new:
+                return None
+            await albums.link(user_id, media_group_id, issue_id)
+            return await self._attach(issue_id, file_id)
 
     async def ticket_on_behalf(
         self,
@@ -159,6 +192,61 @@ class ReportService:
         )
         return await self._create(draft)
 
+    async def album_part(
+        self,
+        *,
+        chat_id: int,
+        user_id: int,
+        display_name: str,
+        message_id: int,
+        media_group_id: str,
+        file_id: str,
+        text: str | None,
+    ) -> Outcome | None:
+        """One photo of a group album (issue #18 item 1); ``text`` is the report if this part
+        carries the album's report caption.
+
+        Each part is kept as it arrives, in the update's transaction. The report part files ONE
+        issue with every photo kept so far, whichever part it is; a part arriving after that is
+        attached to the issue. None while an album waits for its report (or is no report).
+        """
+        grid = await self.core.grid_of_chat(chat_id)
+        if grid is None:
+            if text is None:
+                return None
+            raise InvalidInput("issues.errors.not_bound")
+        albums = self.core.repo.albums
+        part = AlbumPart(chat_id, media_group_id, message_id, user_id, file_id)
+        async with self.core.repo.db.transaction():
+            new = await albums.add_part(part, self.core.now())
+            issue_id = await albums.issue_of(chat_id, media_group_id)
+            if issue_id is not None:
+                if not new:
+                    return None
+                await albums.link(chat_id, media_group_id, issue_id)
+                return await self._attach(issue_id, file_id)
+            if text is None:
+                return None
+            outcome = await self.report(
+                chat_id=chat_id,
+                user_id=user_id,
+                display_name=display_name,
+                text=text,
+                message_id=message_id,
+                photos=await albums.file_ids(chat_id, media_group_id),
+            )
+            await albums.link(chat_id, media_group_id, outcome.issue.id)
+        return outcome
+
+    async def _attach(self, issue_id: int, file_id: str) -> Outcome:
+        """A late album photo joins its issue; the grid workers get it (the card had fewer)."""
+        await self.core.repo.add_photos(issue_id, [file_id], "report", self.core.now())
+        record = await self.core.repo.by_id(issue_id)
+        assert record is not None
+        issue = await self.core.view(record)
+        notices = self.core.to_workers(issue, NoticeKind.PHOTO_ADDED, photos=(file_id,))
+        return self.core.outcome(issue, notices)
+
     def _category(self, key: str) -> CategoryConfig:
         category = self.core.config.category(key)
         if category is None:
@@ -166,7 +254,12 @@ class ReportService:
         return category
 
     async def _create(self, draft: Draft) -> Outcome:
-        description = check_description(draft.description, self.core.config)
+        voice = draft.voice
+        if voice is None:
+            description = check_description(draft.description, self.core.config)
+        else:  # what was typed with it, else what the transcriber heard, else the voice alone
+            said = draft.description.strip() or await transcript(self.transcriber, voice)
+            description = check_description(said, self.core.config) if said else ""
         # The reporter keeps what they filed, should a merge move them (issue #13 item 11).
         reporter = replace(draft.reporter, report_type=draft.type.value, anonymous=draft.anonymous)
         category = draft.category or suggest_category(description, self.core.config)
@@ -195,6 +288,8 @@ class ReportService:
                     source_message_id=draft.reporter.message_id,
                     reported_at=now,
                     respond_by=self.core.calendar.add(now, limit.respond),
+                    voice_file_id=voice.file_id if voice else None,
+                    voice_seconds=voice.seconds if voice else None,
                 ),
                 reporter,
                 draft.photos,

@@ -20,8 +20,9 @@ from bot.core.workcal import WorkCalendar
 from bot.issues.core import IssueCore
 from bot.issues.feedback import FeedbackService
 from bot.issues.handling import HandlingService
-from bot.issues.model import Action, EventView, IssueView
+from bot.issues.model import Action, EventView, IssueView, Outcome
 from bot.issues.reporting import ReportService
+from bot.issues.transcribe import Transcriber
 from bot.issues.triage import TriageService
 from storage.issues.repo import IssueRepo
 
@@ -44,12 +45,13 @@ class IssueService:
         *,
         roles: RoleBook | None = None,
         bindings: ChatGridStore | None = None,
+        transcriber: Transcriber | None = None,
     ) -> None:
         # No registry: config roles only. No bindings: the groups named in the config only.
         chats = ChatGrids(config, bindings)
         core = IssueCore(repo, clock, config, calendar, roles or RoleBook(), chats)
         self.core = core
-        self.reports = ReportService(core)
+        self.reports = ReportService(core, transcriber)
         self.triage = TriageService(core)
         self.feedback = FeedbackService(core)
         self.handling = HandlingService(core, self.feedback)
@@ -65,6 +67,8 @@ class IssueService:
         # intake
         self.report = self.reports.report
         self.report_private = self.reports.report_private
+        self.album_part = self.reports.album_part
+        self.private_photo = self.reports.private_photo
         self.ticket_on_behalf = self.reports.ticket_on_behalf
         # triage by the grid worker
         self.accept = self.triage.accept
@@ -74,6 +78,7 @@ class IssueService:
         self.transfer = self.triage.transfer
         self.recategorise = self.triage.recategorise
         self.change_deadline = self.triage.change_deadline
+        self.summarise = self.triage.summarise
         # handling, and the worker's decision on a return request
         self.handler_contacted = self.handling.handler_contacted
         self.handler_progress = self.handling.handler_progress
@@ -86,6 +91,16 @@ class IssueService:
         self.open_slip_of = self.feedback.open_slip_of
         self.sweep_feedback = self.feedback.sweep_feedback
         self.rates = self.feedback.rates
+
+    async def note(self, user_id: int, number: int, text: str) -> Outcome:
+        """/note N …: on a voice report, from anyone but its handler, the gist a grid worker
+        heard (issue #18 item 2); otherwise the handler's progress note."""
+        issue = await self.core.load(number)
+        handler = self.config.handler_by_user(user_id)
+        own = handler is not None and handler.key == issue.handler
+        if issue.voice_file_id is not None and not own:
+            return await self.triage.summarise(user_id, number, text)
+        return await self.handling.handler_progress(user_id, number, text)
 
     # -- views ---------------------------------------------------------------------------------
 

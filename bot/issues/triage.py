@@ -13,10 +13,19 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Final
 
-from bot.core.errors import InvalidInput
+from bot.core.errors import InvalidInput, IssueFinished
 from bot.core.workcal import Unit, parse_duration
 from bot.issues.core import IssueCore, required
-from bot.issues.model import Action, AlreadyDone, NoticeKind, Outcome, State
+from bot.issues.model import (
+    FINISHED,
+    Action,
+    AlreadyDone,
+    NoticeKind,
+    Outcome,
+    State,
+    action_ref,
+    state_ref,
+)
 from storage.clock import to_db
 from storage.issues.repo import ReporterRecord
 
@@ -135,6 +144,31 @@ class TriageService:
                 raise AlreadyDone()
             note = f"{step.issue.category}→{category_key}"
             issue = await step.apply(note=note, changes={"category": category_key})
+        return core.outcome(issue, [])
+
+    async def summarise(self, user_id: int, number: int, text: str) -> Outcome:
+        """The gist of a voice report, typed by a grid worker who listened to it: it becomes
+        the issue's text (card, /issue, ledger); the voice note stays (issue #18 item 2)."""
+        text = required(text, "issues.errors.note_required")
+        core = self.core
+        if len(text) > core.config.issues.max_report_chars:
+            limit = core.config.issues.max_report_chars
+            raise InvalidInput("issues.errors.too_long", limit=limit, length=len(text))
+        async with core.repo.db.transaction():
+            issue = await core.load(number)
+            role = core.authorize(user_id, Action.SUMMARISE, issue)
+            if issue.state in FINISHED:  # no state changes, so not in the transition table
+                refs = {"state": state_ref(issue.state), "action": action_ref(Action.SUMMARISE)}
+                raise IssueFinished(refs=refs)
+            if issue.voice_file_id is None:
+                raise InvalidInput("issues.errors.not_voice", number=number)
+            if issue.description == text:
+                raise AlreadyDone()
+            await core.repo.update(issue.id, {"description": text}, core.now())
+            await core.note_event(
+                issue, Action.SUMMARISE, actor_id=user_id, role=role.value, note=text
+            )
+            issue = await core.load(number)
         return core.outcome(issue, [])
 
     async def change_deadline(self, user_id: int, number: int, limit: str) -> Outcome:

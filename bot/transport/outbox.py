@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -143,6 +143,22 @@ class Outbox:
             await self.queue(chat_id, "sendPhoto", payload)
         else:
             await self.queue(chat_id, "sendPhoto", payload, attachment=(photo, "chart.png"))
+
+    async def send_voice(self, chat_id: int, file_id: str, *, caption: str | None = None) -> None:
+        """A voice note by Telegram file_id (a resident's, passed on)."""
+        payload: dict[str, Any] = {"chat_id": chat_id, "voice": file_id}
+        if caption:
+            payload.update(caption=caption, parse_mode="HTML")
+        await self.queue(chat_id, "sendVoice", payload)
+
+    async def send_media_group(
+        self, chat_id: int, photos: Sequence[str], *, caption: str | None = None
+    ) -> None:
+        """An album of 2-10 photos by Telegram file_id; ``caption`` goes under the first."""
+        media: list[dict[str, Any]] = [{"type": "photo", "media": file_id} for file_id in photos]
+        if caption and media:
+            media[0].update(caption=caption, parse_mode="HTML")
+        await self.queue(chat_id, "sendMediaGroup", {"chat_id": chat_id, "media": media})
 
     async def queue(
         self,

@@ -8,14 +8,16 @@ within seconds and it is worthless later.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
-from telegram import CallbackQuery, Message
+from telegram import CallbackQuery, Message, Voice
 
 from bot.context import BotContext
 from bot.core.errors import UserError
 from bot.issues.presenter import IssueNotifier, issue_service
 from bot.issues.service import IssueService
+from bot.issues.transcribe import VoiceNote
 from handlers.replies import answer, say, say_error
 
 
@@ -56,3 +58,18 @@ def largest_photo(message: Message | None) -> Sequence[str]:
     if message is None or not message.photo:
         return ()
     return (max(message.photo, key=lambda size: size.width * size.height).file_id,)
+
+
+def voice_seconds(voice: Voice) -> int:
+    length = voice.duration
+    return int(length.total_seconds()) if isinstance(length, timedelta) else int(length)
+
+
+def voice_note(context: BotContext, file_id: str, seconds: int) -> VoiceNote:
+    """A resident's voice note; its audio is downloaded only if a transcriber asks for it."""
+    bot = context.bot
+
+    async def fetch() -> bytes:
+        return bytes(await (await bot.get_file(file_id)).download_as_bytearray())
+
+    return VoiceNote(file_id, seconds, fetch)

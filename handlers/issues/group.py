@@ -16,7 +16,15 @@ from bot.context import BotContext
 from bot.core.errors import UserError
 from bot.core.parsing import leading_command
 from bot.issues.parsing import split_hashtag
-from handlers.issues.common import largest_photo, notifier, reply, reply_error, service
+from handlers.issues.common import (
+    largest_photo,
+    notifier,
+    reply,
+    reply_error,
+    service,
+    voice_note,
+    voice_seconds,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +95,49 @@ async def report_message(update: Update, context: BotContext) -> None:
     await file_report(update, context, text, message)
 
 
+async def album_photo(update: Update, context: BotContext) -> None:
+    """One photo of an album: kept; the part with the report caption files one issue with all
+    of the album's photos, whichever part it is (issue #18 item 1)."""
+    message = update.effective_message
+    if message is None or message.from_user is None or message.media_group_id is None:
+        return
+    try:
+        outcome = await service(context).album_part(
+            chat_id=message.chat_id,
+            user_id=message.from_user.id,
+            display_name=message.from_user.full_name,
+            message_id=message.message_id,
+            media_group_id=message.media_group_id,
+            file_id=largest_photo(message)[0],
+            text=report_body(message, context.bot.username),
+        )
+    except UserError as error:
+        await reply_error(context, message, error)
+        return
+    if outcome is not None:
+        await notifier(context).deliver(outcome)
+
+
+async def voice_report(update: Update, context: BotContext) -> None:
+    """A voice note captioned #报事 (or replying to the bot) is a report (issue #18 item 2)."""
+    message = update.effective_message
+    if message is None or message.from_user is None or message.voice is None:
+        return
+    try:
+        outcome = await service(context).report(
+            chat_id=message.chat_id,
+            user_id=message.from_user.id,
+            display_name=message.from_user.full_name,
+            text=report_body(message, context.bot.username) or "",
+            message_id=message.message_id,
+            voice=voice_note(context, message.voice.file_id, voice_seconds(message.voice)),
+        )
+    except UserError as error:
+        await reply_error(context, message, error)
+        return
+    await notifier(context).deliver(outcome)
+
+
 async def ticket_command(update: Update, context: BotContext) -> None:
     """A grid worker replies /ticket to a resident's message: it is filed for the resident."""
     message = update.effective_message
@@ -126,6 +177,28 @@ async def note_edited_report(update: Update, context: BotContext) -> None:
     await reply(context, message, "edit_ignored")
 
 
+class _AlbumPart(filters.MessageFilter):
+    """A photo of an album that is a report's (its caption) or may be (no caption)."""
+
+    def filter(self, message: Message) -> bool:
+        if message.media_group_id is None or not message.photo:
+            return False
+        return not message.caption or report_body(message, message.get_bot().username) is not None
+
+
+class _VoiceReport(filters.MessageFilter):
+    """A voice note that is a report: captioned like one, or a reply to the bot."""
+
+    def filter(self, message: Message) -> bool:
+        if message.voice is None:
+            return False
+        bot = message.get_bot()
+        target = message.reply_to_message
+        if target is not None and target.from_user is not None and target.from_user.id == bot.id:
+            return True
+        return report_body(message, bot.username) is not None
+
+
 class _LooksLikeReport(filters.MessageFilter):
     """Only reports reach ``report_message``, so other features still see ordinary chatter."""
 
@@ -140,6 +213,8 @@ def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
         ),
         CommandHandler("report", report_command, filters=_NEW & _GROUPS),
         CommandHandler("ticket", ticket_command, filters=_NEW & _GROUPS),
+        MessageHandler(_NEW & _GROUPS & _AlbumPart(), album_photo),
+        MessageHandler(_NEW & _GROUPS & _VoiceReport(), voice_report),
         MessageHandler(
             _NEW
             & _GROUPS

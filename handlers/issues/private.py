@@ -16,7 +16,14 @@ from bot.issues import draft as issue_draft
 from bot.issues.draft import Draft
 from bot.issues.model import IssueType
 from bot.issues.parsing import check_description
-from handlers.issues.common import notifier, reply_error, service
+from handlers.issues.common import (
+    largest_photo,
+    notifier,
+    reply_error,
+    service,
+    voice_note,
+    voice_seconds,
+)
 from handlers.replies import answer, answer_stale, error_html
 
 log = logging.getLogger(__name__)
@@ -72,14 +79,66 @@ async def write_privately(update: Update, context: BotContext) -> None:
     await start_draft(context, message, text, seq + 1)
 
 
-async def start_draft(context: BotContext, message: Message, text: str, seq: int) -> None:
+async def photo_privately(update: Update, context: BotContext) -> None:
+    """A photo (or an album's photo) sent privately: kept at once; a captioned one starts the
+    guided report with the photos, an uncaptioned one joins the draft being written, and one
+    arriving after the report was submitted goes to the issue (issue #18 item 1)."""
+    message = update.effective_message
+    if message is None or message.from_user is None or not message.photo:
+        return
+    user_id = message.from_user.id
+    album = message.media_group_id or f"m{message.message_id}"  # a single photo: its own album
+    outcome = await service(context).private_photo(
+        user_id=user_id,
+        message_id=message.message_id,
+        media_group_id=album,
+        file_id=largest_photo(message)[0],
+    )
+    if outcome is not None:
+        await notifier(context).deliver(outcome)
+        return
+    seq, draft = await load_draft(context, user_id)
+    if message.caption:
+        await start_draft(context, message, message.caption, seq + 1, album=album)
+    elif draft is not None and draft.album is None:
+        draft = replace(draft, album=album)
+        await save_draft(context, user_id, seq, draft)
+        await show_draft(context, user_id, draft, new=False)
+
+
+async def voice_privately(update: Update, context: BotContext) -> None:
+    """A voice note sent privately is the description of a new guided report; words typed
+    as its caption go with it (issue #18 item 2)."""
+    message = update.effective_message
+    if message is None or message.from_user is None or message.voice is None:
+        return
+    user_id = message.from_user.id
+    seq, _ = await load_draft(context, user_id)
+    caption = (message.caption or "").strip()
+    try:
+        said = check_description(caption, context.services.config) if caption else ""
+    except UserError as error:
+        await reply_error(context, message, error)
+        return
+    draft = replace(
+        issue_draft.start(said, context.services.config, seq + 1),
+        voice_file_id=message.voice.file_id,
+        voice_seconds=voice_seconds(message.voice),
+    )
+    await save_draft(context, user_id, draft.seq, draft)
+    await show_draft(context, user_id, draft, new=True)
+
+
+async def start_draft(
+    context: BotContext, message: Message, text: str, seq: int, *, album: str | None = None
+) -> None:
     assert message.from_user is not None
     try:
         description = check_description(text, context.services.config)
     except UserError as error:
         await reply_error(context, message, error)
         return
-    draft = issue_draft.start(description, context.services.config, seq)
+    draft = replace(issue_draft.start(description, context.services.config, seq), album=album)
     await save_draft(context, message.from_user.id, seq, draft)
     await show_draft(context, message.from_user.id, draft, new=True)
 
@@ -128,6 +187,10 @@ async def submit_draft(context: BotContext, name: str, user_id: int, draft: Draf
             location=draft.location,
             private=draft.visibility != "pub",
             anonymous=draft.visibility == "anon",
+            album=draft.album,
+            voice=None
+            if draft.voice_file_id is None
+            else voice_note(context, draft.voice_file_id, draft.voice_seconds),
         )
     except UserError as error:
         await context.services.outbox.send_message(user_id, error_html(context, error))
@@ -142,4 +205,6 @@ def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CallbackQueryHandler(choose_option, pattern=r"^p:"),
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, write_privately),
+        MessageHandler(private & filters.PHOTO & ~filters.CaptionRegex(r"^/"), photo_privately),
+        MessageHandler(private & filters.VOICE, voice_privately),
     ]

@@ -158,7 +158,7 @@ def typed(context: BotContext, photos: tuple[str, ...] = ()) -> dict[str, Act]:
     """What each typed command does; ``photos`` came with it (a photo captioned /done)."""
     s = service(context)
     return {
-        "note": lambda user, n, args: s.handler_progress(user, n, " ".join(args)),
+        "note": lambda user, n, args: s.note(user, n, " ".join(args)),
         "done": lambda user, n, args: s.handler_resolve(user, n, " ".join(args), photos),
         "return": lambda user, n, args: s.handler_request_return(user, n, " ".join(args)),
         "reject": lambda user, n, args: s.reject(user, n, " ".join(args)),

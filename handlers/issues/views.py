@@ -109,6 +109,7 @@ async def show_private(
         following=following and viewer in issue.reporter_ids,
     )
     await context.services.outbox.send_message(message.chat_id, text)
+    await notify.send_report_media(message.chat_id, issue)
     return issue
 
 

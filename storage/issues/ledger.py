@@ -39,6 +39,8 @@ class LedgerRecord:
     last_resolved_at: datetime | None = None
     resolved_deadline: datetime | None = None
     deadline_changes: int = 0  # 改时限 events
+    photos: int = 0  # the report's photos (an album's, issue #18 item 1)
+    voice_seconds: int | None = None  # a voice report (issue #18 item 2)
 
     @classmethod
     def _from_row(cls, row: Row) -> LedgerRecord:
@@ -67,6 +69,8 @@ class LedgerRecord:
             last_resolved_at=from_db_or_none(row["last_resolved_at"]),
             resolved_deadline=from_db_or_none(row["resolved_deadline"]),
             deadline_changes=int(row["deadline_changes"]),
+            photos=row["photos"],
+            voice_seconds=row["voice_seconds"] if row["voice_file_id"] else None,
         )
 
 
@@ -76,6 +80,8 @@ SELECT i.*,
    ORDER BY r.added_at, r.rowid LIMIT 1) AS reporter_id,
   (SELECT r.display_name FROM issue_reporters r WHERE r.issue_id = i.id
    ORDER BY r.added_at, r.rowid LIMIT 1) AS reporter_name,
+  (SELECT COUNT(*) FROM issue_photos p WHERE p.issue_id = i.id AND p.kind = 'report')
+   AS photos,
   s.contacted, s.solved, s.satisfaction,
   lr.at AS last_resolved_at, lr.resolve_by AS resolved_deadline,
   (SELECT COUNT(*) FROM issue_events d WHERE d.issue_id = i.id AND d.action = 'set_deadline')

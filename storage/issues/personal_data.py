@@ -27,7 +27,12 @@ _BY_REPORTER = (
     "actor_id > 0 AND actor_id IN"
     " (SELECT user_id FROM issue_reporters r WHERE r.issue_id = issue_events.issue_id)"
 )
-_TEXT = {"description": Erase.MASK, "location": Erase.MASK, "result": Erase.MASK}
+_TEXT = {
+    "description": Erase.MASK,
+    "location": Erase.MASK,
+    "result": Erase.MASK,
+    "voice_file_id": Erase.NULL,  # the reporter's own voice (issue #18 item 2)
+}
 _REPORTER = {"display_name": Erase.LABEL, "chat_id": Erase.ZERO, "user_id": Erase.PSEUDONYM}
 _SLIP = {"user_id": Erase.PSEUDONYM, "comment": Erase.NULL}
 
@@ -94,6 +99,12 @@ PERSONAL_DATA = Declaration(
                 Retention(Period.CLOSED, f"user_id > 0 AND issue_id IN ({_CLOSED})", _SLIP),
             ),
             kept={"handler": "the handling unit's key (物业), not a person"},
+        ),
+        PersonalTable(
+            "album_parts",
+            mine="user_id = :user",
+            forget=Erase.DELETE,
+            retention=(Retention(Period.HANDLED, "received_at < :cutoff", Erase.DELETE),),
         ),
         PersonalTable(
             "issue_drafts",

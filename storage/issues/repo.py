@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row, placeholders
+from storage.issues.albums import AlbumRepo
 from storage.issues.slips import SlipRepo
 
 # States in which an issue still needs work; kept here because queue queries filter on them.
@@ -54,6 +55,7 @@ _UPDATABLE: Final = frozenset(
         "closed_at",
         "round",
         "result",
+        "description",  # a voice report's summary, typed by the grid worker (/note)
     }
 )
 
@@ -111,6 +113,8 @@ class Reported:
     source_message_id: int | None
     reported_at: datetime
     respond_by: datetime
+    voice_file_id: str | None = None  # a voice note was the report (0017_voice_reports)
+    voice_seconds: int | None = None
 
 
 def reported_fields(source: Reported) -> dict[str, Any]:
@@ -211,6 +215,7 @@ class IssueRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.slips = SlipRepo(db)
+        self.albums = AlbumRepo(db)
 
     # -- issues --------------------------------------------------------------------------------
 
@@ -230,9 +235,9 @@ class IssueRepo:
             rows = await tx.fetchall(
                 "INSERT INTO issues (number, type, category, grid, building, unit, location,"
                 " description, urgent, private, anonymous, source_chat_id, source_message_id,"
-                " reported_at, respond_by, updated_at)"
+                " reported_at, respond_by, updated_at, voice_file_id, voice_seconds)"
                 " VALUES ((SELECT COALESCE(MAX(number), 0) + 1 FROM issues),"
-                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     new.type,
                     new.category,
@@ -249,6 +254,8 @@ class IssueRepo:
                     stamp,
                     to_db(new.respond_by),
                     stamp,
+                    new.voice_file_id,
+                    new.voice_seconds,
                 ),
             )
             row = rows[0]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 
 import pytest
-from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, InputFile
+from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, InputFile, InputMediaPhoto
 from telegram.error import BadRequest
 
 from sandbox.models import ChatState, SandboxUser, UploadedFile
 from sandbox.server import SandboxServer
+from sandbox.spec import load_spec
 from sandbox.users import TINY_PNG
 
 
@@ -166,3 +167,48 @@ async def test_answer_callback_query_once(
     with pytest.raises(Exception, match="no matching callback button"):
         await server.press_button(group.id, msg.message_id, alice.id, "evil")
     assert [(a.text, a.show_alert) for a in server.callback_answers] == [("好", False)]
+
+
+async def test_albums_both_ways(
+    server: SandboxServer, bot: Bot, group: ChatState, alice: SandboxUser
+) -> None:
+    """A user's album arrives as photos sharing a media_group_id (the caption on one); the
+    bot sends one with sendMediaGroup, by file_id, and gets one Message per photo."""
+    await server.user_sends_photo(group.id, alice.id, media_group_id="77")
+    await server.user_sends_photo(group.id, alice.id, caption="#报事 漏水", media_group_id="77")
+    first, second = await bot.get_updates()
+    assert first.message is not None and second.message is not None
+    assert first.message.media_group_id == second.message.media_group_id == "77"
+    assert first.message.caption is None and second.message.caption == "#报事 漏水"
+    spec = load_spec()
+    assert spec.validate_object("Message", first.message.to_dict()) == []
+    ids = [first.message.photo[-1].file_id, second.message.photo[-1].file_id]
+    album = await bot.send_media_group(
+        group.id, [InputMediaPhoto(ids[0], caption="#1 现场照片"), InputMediaPhoto(ids[1])]
+    )
+    assert len(album) == 2 and album[0].media_group_id == album[1].media_group_id
+    assert album[0].caption == "#1 现场照片" and album[1].photo
+    assert server.sent[-1].method == "sendMediaGroup"
+    with pytest.raises(BadRequest, match="2-10"):
+        await bot.send_media_group(group.id, [InputMediaPhoto(ids[0])])
+
+
+async def test_voice_notes_both_ways(
+    server: SandboxServer, bot: Bot, group: ChatState, alice: SandboxUser
+) -> None:
+    """A user's voice note carries a Voice (file id, duration, audio/ogg); the bot passes it on
+    with sendVoice by file_id; a photo's file id is no voice note."""
+    await server.user_sends_voice(group.id, alice.id, 17, caption="#报事")
+    (update,) = await bot.get_updates()
+    assert update.message is not None and update.message.voice is not None
+    voice = update.message.voice
+    assert (voice.duration.total_seconds(), voice.mime_type) == (17, "audio/ogg")
+    assert load_spec().validate_object("Message", update.message.to_dict()) == []
+    data = await (await voice.get_file()).download_as_bytearray()
+    assert bytes(data).startswith(b"OggS")
+    sent = await bot.send_voice(group.id, voice.file_id, caption="#1 语音")
+    assert sent.voice is not None and sent.voice.file_id == voice.file_id
+    assert sent.voice.duration.total_seconds() == 17 and sent.caption == "#1 语音"
+    photo = await server.user_sends_photo(group.id, alice.id)
+    with pytest.raises(BadRequest, match=r"(?i)wrong file type"):
+        await bot.send_voice(group.id, photo["photo"][-1]["file_id"])

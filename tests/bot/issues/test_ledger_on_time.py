@@ -57,8 +57,8 @@ async def test_ledger_has_the_on_time_column_and_sheet(tmp_path: Path) -> None:
     workbook = load_workbook(io.BytesIO(data))
     ledger, rates = workbook.worksheets
     table = [list(row) for row in ledger.iter_rows(values_only=True)]
-    assert table[0][12:14] == ["按期办结", "改时限次数"]
-    assert [row[12:14] for row in table[1:]] == [["是", 1], ["否", 0]]
+    assert table[0][13:15] == ["按期办结", "改时限次数"]
+    assert [row[13:15] for row in table[1:]] == [["是", 1], ["否", 0]]
     assert rates.title == "按期办结率"
     lines = [list(row) for row in rates.iter_rows(values_only=True)]
     assert lines[0] == ["范围", "名称", "办结", "按期", "按期办结率"]

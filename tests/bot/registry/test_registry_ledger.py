@@ -16,6 +16,7 @@ from bot.core.rendering import Renderer
 from bot.issues.ledger_xlsx import ledger_xlsx
 from bot.issues.model import NoticeKind
 from bot.issues.rates import Satisfaction, Solved
+from bot.issues.transcribe import VoiceNote
 from tests.support import factories as f
 from tests.support.registry import RegistryWorld, registry_world
 
@@ -27,6 +28,7 @@ HEADERS = [
     "网格",
     "位置",
     "诉求内容",
+    "照片数",
     "诉求人",
     "承办单位",
     "办理时限",
@@ -48,6 +50,7 @@ async def world(tmp_path: Path) -> AsyncIterator[RegistryWorld]:
             user_id=f.RESIDENT,
             display_name="李四",
             text="#报事 3号楼2单元路灯坏了",
+            photos=("album-photo-1", "album-photo-2", "album-photo-3"),
         )
         number = first.issue.number
         await service.assign(f.WORKER_G1, number, "property")
@@ -84,12 +87,13 @@ async def test_ledger_matches_the_database_row_for_row(world: RegistryWorld) -> 
     first, second = table[1], table[2]
     assert first[1] == datetime(2025, 3, 5, 10, 0)  # a real date, local time
     assert first[2:5] == ["报事", "路灯/市政设施", "第一网格"]
-    assert first[5] == "3-2" and first[7] == "李四" and first[8] == "万象美物业"
-    assert isinstance(first[9], datetime) and isinstance(first[10], datetime)
-    assert first[11:] == ["否", "是", 0, "已联系 / 已解决 / 基本满意", "已关闭"]
-    assert second[2] == "投诉" and second[4] == "第二网格" and second[7] == "王小明"
-    assert second[10] is None and second[12] is None  # not resolved: no 按期办结 verdict
-    assert second[14] == "未回访" and second[15] == "已登记"
+    assert first[5] == "3-2" and first[8] == "李四" and first[9] == "万象美物业"
+    assert (first[7], second[7]) == (3, 0)  # the report's photos (an album's, issue #18)
+    assert isinstance(first[10], datetime) and isinstance(first[11], datetime)
+    assert first[12:] == ["否", "是", 0, "已联系 / 已解决 / 基本满意", "已关闭"]
+    assert second[2] == "投诉" and second[4] == "第二网格" and second[8] == "王小明"
+    assert second[11] is None and second[13] is None  # not resolved: no 按期办结 verdict
+    assert second[15] == "未回访" and second[16] == "已登记"
 
 
 async def test_ledger_masks_requesters_for_the_command_line(world: RegistryWorld) -> None:
@@ -121,3 +125,20 @@ def test_cli_imports_registry_and_exports_ledger(tmp_path: Path) -> None:
     args = ["export", "ledger", "--from", "2026-11-01", "--to", "2026-11-30", "--out", str(out)]
     assert main([*args, "--config", str(config)]) == 0
     assert read_back(out.read_bytes()) == [HEADERS]
+
+
+async def test_ledger_says_a_report_was_a_voice_note(world: RegistryWorld) -> None:
+    async def no_audio() -> bytes:
+        raise AssertionError("no transcriber: the audio is never fetched")
+
+    voice = VoiceNote("AwACAgUAAxkBAAI-voice", 31, no_audio)
+    spoken = await world.issues.report(
+        chat_id=f.G1_CHAT, user_id=f.RESIDENT, display_name="李四", text="#报事", voice=voice
+    )
+    rows = await world.ledger.rows(date(2025, 3, 1), date(2025, 3, 31), actor=f.SECRETARY)
+    table = read_back(ledger_xlsx(rows, Renderer()))
+    assert table[-1][0] == spoken.issue.number and table[-1][6] == "语音，约 31 秒"
+    await world.issues.note(f.WORKER_G1, spoken.issue.number, "楼道堆满杂物")
+    rows = await world.ledger.rows(date(2025, 3, 1), date(2025, 3, 31), actor=f.SECRETARY)
+    table = read_back(ledger_xlsx(rows, Renderer()))
+    assert table[-1][6] == "语音，约 31 秒：楼道堆满杂物"
