@@ -27,6 +27,7 @@ COLUMNS: Final = (
     ("overdue", 8),
     ("feedback", 26),
     ("state", 10),
+    ("coordinates", 22),
 )
 DATE_FORMAT: Final = "yyyy-mm-dd hh:mm"
 
@@ -68,6 +69,7 @@ def cells(row: LedgerRow, t: Renderer) -> list[object]:
         t.text("registry.ledger.yes" if row.overdue else "registry.ledger.no"),
         feedback_text(row, t),
         t.text(f"issues.states.{row.state}"),
+        row.coordinates,
     ]
 
 

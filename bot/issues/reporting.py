@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from bot.config import CategoryConfig
 from bot.core.errors import InvalidInput
+from bot.core.geo import Place
 from bot.core.permissions import GridScope
 from bot.issues.core import IssueCore, is_group
 from bot.issues.emergency import EmergencyReading, read_emergency
@@ -53,6 +54,7 @@ class Draft:
     photos: tuple[str, ...] = ()
     private: bool = False
     anonymous: bool = False
+    place: Place | None = None  # the resident's location or venue (issue #18 item 3)
 
 
 class ReportService:
@@ -71,6 +73,7 @@ class ReportService:
         message_id: int | None = None,
         photos: Sequence[str] = (),
         issue_type: IssueType | None = None,
+        place: Place | None = None,
     ) -> Outcome:
         """A report posted in a grid group; a leading hashtag (#投诉 …) sets the type.
 
@@ -90,6 +93,7 @@ class ReportService:
                 actor_id=user_id,
                 action=Action.REPORT,
                 photos=tuple(photos),
+                place=place,
             )
         )
 
@@ -106,6 +110,7 @@ class ReportService:
         photos: Sequence[str] = (),
         private: bool = True,
         anonymous: bool = False,
+        place: Place | None = None,
     ) -> Outcome:
         """A report from the private guided flow; ``private`` (网格悄悄话) keeps it out of groups,
         ``anonymous`` also hides the reporter's name from the grid worker's card."""
@@ -127,6 +132,7 @@ class ReportService:
             photos=tuple(photos),
             private=private,
             anonymous=anonymous,
+            place=place,
         )
         return await self._create(draft)
 
@@ -195,6 +201,9 @@ class ReportService:
                     source_message_id=draft.reporter.message_id,
                     reported_at=now,
                     respond_by=self.core.calendar.add(now, limit.respond),
+                    latitude=draft.place.latitude if draft.place else None,
+                    longitude=draft.place.longitude if draft.place else None,
+                    place=draft.place.label if draft.place else None,
                 ),
                 reporter,
                 draft.photos,

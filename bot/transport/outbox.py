@@ -140,6 +140,24 @@ class Outbox:
         else:
             await self.queue(chat_id, "sendPhoto", payload, attachment=(photo, "chart.png"))
 
+    async def send_place(
+        self,
+        chat_id: int,
+        latitude: float,
+        longitude: float,
+        *,
+        title: str | None = None,
+        address: str | None = None,
+    ) -> None:
+        """A map pin the person can open: a venue when it has a title, else a location."""
+        payload: dict[str, Any] = {"chat_id": chat_id, "latitude": latitude}
+        payload["longitude"] = longitude
+        if title:
+            payload.update(title=title, address=address or "")
+            await self.queue(chat_id, "sendVenue", payload)
+        else:
+            await self.queue(chat_id, "sendLocation", payload)
+
     async def queue(
         self,
         chat_id: int,

@@ -14,6 +14,7 @@ from telegram import CallbackQuery, Message
 
 from bot.context import BotContext
 from bot.core.errors import UserError
+from bot.core.geo import Place
 from bot.issues.presenter import IssueNotifier, issue_service
 from bot.issues.service import IssueService
 from handlers.replies import answer, say, say_error
@@ -56,3 +57,16 @@ def largest_photo(message: Message | None) -> Sequence[str]:
     if message is None or not message.photo:
         return ()
     return (max(message.photo, key=lambda size: size.width * size.height).file_id,)
+
+
+def sent_place(message: Message | None) -> Place | None:
+    """The Telegram location or venue in a message (a venue carries its own location)."""
+    if message is None:
+        return None
+    if message.venue is not None:
+        venue = message.venue
+        where = venue.location
+        return Place(where.latitude, where.longitude, venue.title or None, venue.address or None)
+    if message.location is not None:
+        return Place(message.location.latitude, message.location.longitude)
+    return None

@@ -16,7 +16,7 @@ from bot.issues import draft as issue_draft
 from bot.issues.draft import Draft
 from bot.issues.model import IssueType
 from bot.issues.parsing import check_description
-from handlers.issues.common import notifier, reply_error, service
+from handlers.issues.common import notifier, reply, reply_error, sent_place, service
 from handlers.replies import answer, answer_stale, error_html
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,23 @@ async def write_privately(update: Update, context: BotContext) -> None:
         await show_draft(context, user_id, draft, new=True)
         return
     await start_draft(context, message, text, seq + 1)
+
+
+async def send_place(update: Update, context: BotContext) -> None:
+    """A location or venue in the private chat locates the draft in progress (issue #18 item 3);
+    with no draft yet the resident is asked what the problem is."""
+    message = update.effective_message
+    where = sent_place(message)
+    if message is None or message.from_user is None or where is None:
+        return
+    user_id = message.from_user.id
+    seq, draft = await load_draft(context, user_id)
+    if draft is None:
+        await reply(context, message, "place_first")
+        return
+    draft = issue_draft.locate(replace(draft, seq=seq + 1), where, context.services.config)
+    await save_draft(context, user_id, draft.seq, draft)
+    await show_draft(context, user_id, draft, new=True)
 
 
 async def start_draft(context: BotContext, message: Message, text: str, seq: int) -> None:
@@ -128,6 +145,7 @@ async def submit_draft(context: BotContext, name: str, user_id: int, draft: Draf
             location=draft.location,
             private=draft.visibility != "pub",
             anonymous=draft.visibility == "anon",
+            place=issue_draft.place(draft),
         )
     except UserError as error:
         await context.services.outbox.send_message(user_id, error_html(context, error))
@@ -142,4 +160,5 @@ def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CallbackQueryHandler(choose_option, pattern=r"^p:"),
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, write_privately),
+        MessageHandler(private & (filters.LOCATION | filters.VENUE), send_place),
     ]

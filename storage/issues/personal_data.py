@@ -27,7 +27,15 @@ _BY_REPORTER = (
     "actor_id > 0 AND actor_id IN"
     " (SELECT user_id FROM issue_reporters r WHERE r.issue_id = issue_events.issue_id)"
 )
-_TEXT = {"description": Erase.MASK, "location": Erase.MASK, "result": Erase.MASK}
+_TEXT = {
+    "description": Erase.MASK,
+    "location": Erase.MASK,
+    "result": Erase.MASK,
+    # where the resident was when they sent their location or venue (issue #18 item 3)
+    "latitude": Erase.NULL,
+    "longitude": Erase.NULL,
+    "place": Erase.NULL,
+}
 _REPORTER = {"display_name": Erase.LABEL, "chat_id": Erase.ZERO, "user_id": Erase.PSEUDONYM}
 _SLIP = {"user_id": Erase.PSEUDONYM, "comment": Erase.NULL}
 

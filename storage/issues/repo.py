@@ -111,6 +111,10 @@ class Reported:
     source_message_id: int | None
     reported_at: datetime
     respond_by: datetime
+    # where the resident's Telegram location or venue put it (0015_issue_places)
+    latitude: float | None = None
+    longitude: float | None = None
+    place: str | None = None
 
 
 def reported_fields(source: Reported) -> dict[str, Any]:
@@ -230,9 +234,9 @@ class IssueRepo:
             rows = await tx.fetchall(
                 "INSERT INTO issues (number, type, category, grid, building, unit, location,"
                 " description, urgent, private, anonymous, source_chat_id, source_message_id,"
-                " reported_at, respond_by, updated_at)"
+                " reported_at, respond_by, updated_at, latitude, longitude, place)"
                 " VALUES ((SELECT COALESCE(MAX(number), 0) + 1 FROM issues),"
-                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     new.type,
                     new.category,
@@ -249,6 +253,9 @@ class IssueRepo:
                     stamp,
                     to_db(new.respond_by),
                     stamp,
+                    new.latitude,
+                    new.longitude,
+                    new.place,
                 ),
             )
             row = rows[0]

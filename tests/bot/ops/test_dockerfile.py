@@ -125,6 +125,9 @@ def test_the_deploy_guide_is_linked_and_its_unit_and_citations_hold() -> None:
     # The tests the guide cites exist under those names.
     for path, name in (
         ("tests/storage/test_db.py", "test_db_refuses_a_schema_newer_than_the_code"),
-        ("tests/bot/ops/test_logs_privacy.py", "test_the_issue_loop_logs_no_names_phones_or_report"),
+        (
+            "tests/bot/ops/test_logs_privacy.py",
+            "test_the_issue_loop_logs_no_names_phones_or_report",
+        ),
     ):
         assert f"def {name}" in (ROOT / path).read_text(encoding="utf-8"), name

@@ -34,6 +34,7 @@ HEADERS = [
     "是否超期",
     "回访结果",
     "状态",
+    "坐标",
 ]
 
 
@@ -84,7 +85,7 @@ async def test_ledger_matches_the_database_row_for_row(world: RegistryWorld) -> 
     assert first[2:5] == ["报事", "路灯/市政设施", "第一网格"]
     assert first[5] == "3-2" and first[7] == "李四" and first[8] == "万象美物业"
     assert isinstance(first[9], datetime) and isinstance(first[10], datetime)
-    assert first[11:] == ["否", "已联系 / 已解决 / 基本满意", "已关闭"]
+    assert first[11:] == ["否", "已联系 / 已解决 / 基本满意", "已关闭", None]
     assert second[2] == "投诉" and second[4] == "第二网格" and second[7] == "王小明"
     assert second[10] is None and second[12] == "未回访" and second[13] == "已登记"
 
