@@ -28,6 +28,7 @@ _ASYNC_PASSTHROUGH = (
     "start_private",
     "user_sends",
     "user_sends_sticker",
+    "user_sends_location",
     "user_edits",
     "press_button",
     "vote_poll",
