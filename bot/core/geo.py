@@ -20,10 +20,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from shapely import Point
+import numpy as np
+from shapely import Point, transform
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 
 EDGE_METRES = 30.0
 DATUMS = ("wgs84", "gcj02")
@@ -126,23 +126,24 @@ class GridMap:
             lat, lon = wgs84_to_gcj02(lat, lon)
         here = Point(lon, lat)
         local = _local_metres(lat, lon)
-        point = transform(local, here)
+        point = transform(here, local)
         inside = [key for key, area in self.grids if area.covers(here)]
         near_edge = any(
-            transform(local, area.boundary).distance(point) < EDGE_METRES for _, area in self.grids
+            transform(area.boundary, local).distance(point) < EDGE_METRES for _, area in self.grids
         )
         if len(inside) == 1 and not near_edge:
             return Placement(inside[0])
-        ranked = sorted(self.buildings, key=lambda item: transform(local, item[1]).distance(point))
+        ranked = sorted(self.buildings, key=lambda item: transform(item[1], local).distance(point))
         return Placement(None, tuple(b for b, _ in ranked[:NEAREST_BUILDINGS]))
 
 
 def _local_metres(lat0: float, lon0: float) -> Any:
     """Degrees to metres east/north of (lat0, lon0): exact enough across a community."""
-    east = _METRES_PER_DEGREE * math.cos(math.radians(lat0))
+    scale = np.array([_METRES_PER_DEGREE * math.cos(math.radians(lat0)), _METRES_PER_DEGREE])
+    origin = np.array([lon0, lat0])
 
-    def project(x: Any, y: Any, z: Any = None) -> tuple[Any, Any]:
-        return (x - lon0) * east, (y - lat0) * _METRES_PER_DEGREE
+    def project(coords: Any) -> Any:
+        return (coords - origin) * scale
 
     return project
 
