@@ -18,12 +18,10 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from shapely import Point, transform
-from shapely.geometry import shape
-from shapely.geometry.base import BaseGeometry
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 EDGE_METRES = 30.0
 DATUMS = ("wgs84", "gcj02")
@@ -106,6 +104,8 @@ class GridMap:
     """The grid polygons and buildings of one boundaries file."""
 
     def __init__(self, collection: dict[str, Any], datum: str) -> None:
+        from shapely.geometry import shape  # with numpy, ~20 MiB: only when boundaries are set
+
         if datum not in DATUMS:
             raise ValueError(f"datum must be one of {DATUMS}, not {datum!r}")
         self.datum = datum
@@ -122,6 +122,8 @@ class GridMap:
 
     def locate(self, lat: float, lon: float) -> Placement:
         """Place a WGS-84 point (what a phone sends) on the map."""
+        from shapely import Point, transform
+
         if self.datum == "gcj02":
             lat, lon = wgs84_to_gcj02(lat, lon)
         here = Point(lon, lat)
@@ -139,6 +141,8 @@ class GridMap:
 
 def _local_metres(lat0: float, lon0: float) -> Any:
     """Degrees to metres east/north of (lat0, lon0): exact enough across a community."""
+    import numpy as np
+
     scale = np.array([_METRES_PER_DEGREE * math.cos(math.radians(lat0)), _METRES_PER_DEGREE])
     origin = np.array([lon0, lat0])
 
@@ -150,6 +154,8 @@ def _local_metres(lat0: float, lon0: float) -> Any:
 
 def read_collection(path: Path) -> dict[str, Any]:
     """The GeoJSON FeatureCollection in ``path``; ValueError says what is wrong with it."""
+    from shapely.geometry import shape
+
     data = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ValueError("not a GeoJSON FeatureCollection")
