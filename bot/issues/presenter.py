@@ -32,7 +32,7 @@ from bot.issues.model import (
     state_ref,
 )
 from bot.issues.service import IssueService
-from bot.privacy.service import Audience, reporter_name, shown_to
+from bot.privacy.service import Audience, reporter_name, shown_to, shows_place
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class IssueNotifier:
             "merged_into": issue.merged_into,
             "result": shown.result,  # what was done (办理结果): residents see it too
             # the resident's location or venue: staff only, never a group (issue #18 item 3)
-            "place": None if audience is Audience.GROUP else place_fields(issue),
+            "place": place_fields(issue) if shows_place(issue, audience) else None,
         }
 
     def render(self, template: str, issue: IssueView, audience: Audience, **extra: Any) -> str:

@@ -72,7 +72,7 @@ async def test_a_venue_picks_the_grid_and_the_worker_gets_the_pin(tmp_path: Path
         assert "第二网格" in (asked.text or "") and "公开到群" in labels(asked)
         await press(world, gridbot, asked, "公开到群", "确认提交")
         card = await world.wait_sent(f.WORKER_G2, "#1")
-        assert "位置：阅海湾菜市场（亲水大街 88 号）" in (card.text or "")
+        assert "位置：阅海湾菜市场（亲水大街 88 号）\n反映人" in (card.text or "")
         pins = [r for r in world.sent_to(f.WORKER_G2) if r.method == "sendVenue"]
         assert len(pins) == 1 and pins[0].params["title"] == "阅海湾菜市场"
         assert (pins[0].params["latitude"], pins[0].params["longitude"]) == IN_G2
@@ -81,6 +81,15 @@ async def test_a_venue_picks_the_grid_and_the_worker_gets_the_pin(tmp_path: Path
         # No group sees the place or the coordinates.
         assert not any("菜市场" in t or "38.48" in t or "106.23" in t for t in group_texts(world))
         assert not [r for r in server.sent if r.chat_id < 0 and r.method != "sendMessage"]
+        await server.user_sends(f.WORKER_G2, f.WORKER_G2, "/issue 1")
+        await step(world, gridbot)
+        detail = await world.wait_sent(f.WORKER_G2, "办理过程")
+        assert "位置：阅海湾菜市场（亲水大街 88 号）\n" in (detail.text or "")
+        # The resident's own view of it is as a group's: no coordinates come back to chats.
+        await server.user_sends(f.RESIDENT, f.RESIDENT, "/issue 1")
+        await step(world, gridbot)
+        own = await world.wait_sent(f.RESIDENT, "办理过程")
+        assert "位置：" not in (own.text or "")
         rows = await gridbot.services.features.ledger.rows(
             issue.reported_at.date(), issue.reported_at.date(), actor=f.SECRETARY
         )
