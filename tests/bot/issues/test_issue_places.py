@@ -4,6 +4,7 @@ applies it, the config that declares the boundaries, and what intake stores."""
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from bot.issues import draft as d
 from bot.issues.model import IssueType
 from tests.support import factories as f
 from tests.support import places as p
+from tests.support.registry import registry_world
 
 
 def config_with(tmp_path: Path, datum: str = "wgs84", data: object = None) -> Config:
@@ -99,3 +101,23 @@ async def test_intake_stores_the_coordinates_and_the_venue(tmp_path: Path) -> No
         assert row is not None and tuple(row) == (38.487, 106.232, "阅海湾菜市场\n亲水大街 88 号")
         loaded = await world.service.load(issue.number)
         assert loaded.latitude == 38.487
+
+
+async def test_mydata_shows_the_coordinates_and_forget_clears_them(tmp_path: Path) -> None:
+    """A private report's coordinates are personal data (storage/issues/personal_data.py)."""
+    async with registry_world(tmp_path) as world:
+        await world.issues.report_private(
+            user_id=f.RESIDENT,
+            display_name="李四",
+            grid_key="g1",
+            description="菜市场门口路灯不亮",
+            place=Place(38.487, 106.232, "阅海湾菜市场", "亲水大街 88 号"),
+        )
+        exported = json.loads((await world.personal.my_data(f.RESIDENT)).file)
+        assert (exported["reports"][0]["latitude"], exported["reports"][0]["place"]) == (
+            38.487,
+            "阅海湾菜市场\n亲水大街 88 号",
+        )
+        await world.personal.forget(f.RESIDENT)
+        row = await world.db.fetchone("SELECT latitude, longitude, place FROM issues")
+        assert row is not None and tuple(row) == (None, None, None)
