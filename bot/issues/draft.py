@@ -63,6 +63,19 @@ def start(description: str, config: Config, seq: int) -> Draft:
     return Draft(description=description, seq=seq, grid=grids[0].key if len(grids) == 1 else None)
 
 
+def pending(where: Place, seq: int) -> Draft:
+    """A location sent before any report: kept until the resident says what the problem is
+    (a draft without a description is never shown)."""
+    return Draft(
+        description="",
+        seq=seq,
+        latitude=where.latitude,
+        longitude=where.longitude,
+        title=where.title,
+        address=where.address,
+    )
+
+
 def place(draft: Draft) -> Place | None:
     """The location or venue the resident sent, if any."""
     if draft.latitude is None or draft.longitude is None:

@@ -12,6 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filt
 
 from bot.context import BotContext
 from bot.core.errors import UserError
+from bot.core.geo import Place
 from bot.issues import draft as issue_draft
 from bot.issues.draft import Draft
 from bot.issues.model import IssueType
@@ -63,6 +64,9 @@ async def write_privately(update: Update, context: BotContext) -> None:
     user_id = message.from_user.id
     seq, draft = await load_draft(context, user_id)
     text = message.text or message.caption or ""
+    if draft is not None and not draft.description:  # the location came first
+        await start_draft(context, message, text, seq + 1, issue_draft.place(draft))
+        return
     if draft is not None and draft.step() == "location":
         location = text.strip()[:200] or None
         draft = replace(draft, location=location, location_done=True, seq=seq + 1)
@@ -74,14 +78,15 @@ async def write_privately(update: Update, context: BotContext) -> None:
 
 async def send_place(update: Update, context: BotContext) -> None:
     """A location or venue in the private chat locates the draft in progress (issue #18 item 3);
-    with no draft yet the resident is asked what the problem is."""
+    with no draft yet it is kept for the report the resident is asked to write next."""
     message = update.effective_message
     where = sent_place(message)
     if message is None or message.from_user is None or where is None:
         return
     user_id = message.from_user.id
     seq, draft = await load_draft(context, user_id)
-    if draft is None:
+    if draft is None or not draft.description:
+        await save_draft(context, user_id, seq, issue_draft.pending(where, seq))
         await reply(context, message, "place_first")
         return
     draft = issue_draft.locate(replace(draft, seq=seq + 1), where, context.services.config)
@@ -89,14 +94,19 @@ async def send_place(update: Update, context: BotContext) -> None:
     await show_draft(context, user_id, draft, new=True)
 
 
-async def start_draft(context: BotContext, message: Message, text: str, seq: int) -> None:
+async def start_draft(
+    context: BotContext, message: Message, text: str, seq: int, where: Place | None = None
+) -> None:
     assert message.from_user is not None
+    config = context.services.config
     try:
-        description = check_description(text, context.services.config)
+        description = check_description(text, config)
     except UserError as error:
         await reply_error(context, message, error)
         return
-    draft = issue_draft.start(description, context.services.config, seq)
+    draft = issue_draft.start(description, config, seq)
+    if where is not None:
+        draft = issue_draft.locate(draft, where, config)
     await save_draft(context, message.from_user.id, seq, draft)
     await show_draft(context, message.from_user.id, draft, new=True)
 

@@ -116,12 +116,24 @@ async def test_near_a_boundary_the_resident_picks_the_building(tmp_path: Path) -
         assert (issue.grid, issue.building) == ("g2", "8")
 
 
-async def test_a_location_before_any_report_asks_what_the_problem_is(tmp_path: Path) -> None:
-    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+async def test_a_location_before_the_report_is_kept_for_it(tmp_path: Path) -> None:
+    """Location first, words after: the bot asks what the problem is and files both."""
+    async with (
+        sandbox_world(tmp_path, outbox=FAST, community=boundaries(tmp_path)) as world,
+        running_bot(world) as gridbot,
+    ):
+        await world.server.start_private(f.WORKER_G1)
         await world.server.user_sends_location(f.RESIDENT, f.RESIDENT, *p.MIDDLE_G1)
         await step(world, gridbot)
         await world.wait_sent(f.RESIDENT, "收到位置")
-        assert await gridbot.services.features.drafts.load(f.RESIDENT) == (0, None)
+        assert not [r for r in world.sent_to(f.RESIDENT) if "网格悄悄话" in (r.text or "")]
+        await world.server.user_sends(f.RESIDENT, f.RESIDENT, "楼上邻居半夜装修电钻太吵")
+        await step(world, gridbot)
+        draft = await world.wait_sent(f.RESIDENT, "网格悄悄话")
+        assert "位置：已收到定位" in (draft.text or "") and "第一网格" in (draft.text or "")
+        await press(world, gridbot, draft, "投诉", "噪音", "仅网格员可见", "确认提交")
+        card = await world.wait_sent(f.WORKER_G1, "#1")
+        assert "位置：38.48700, 106.23200" in (card.text or "")
 
 
 async def test_a_group_report_replying_to_a_shared_location(tmp_path: Path) -> None:
