@@ -142,6 +142,19 @@ class SandboxClient:
             **kwargs,
         )
 
+    async def user_sends_location(
+        self, chat_id: int, user_id: int, latitude: float, longitude: float, **kwargs: Any
+    ) -> JSON:
+        """A shared location; ``title=`` and ``address=`` make it a venue."""
+        return await self._obj(
+            "user_sends_location",
+            chat_id=chat_id,
+            user_id=user_id,
+            latitude=latitude,
+            longitude=longitude,
+            **kwargs,
+        )
+
     async def user_sends_sticker(self, chat_id: int, user_id: int, **kwargs: Any) -> JSON:
         return await self._obj("user_sends_sticker", chat_id=chat_id, user_id=user_id, **kwargs)
 

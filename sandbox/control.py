@@ -29,6 +29,7 @@ _ASYNC_PASSTHROUGH = (
     "user_sends",
     "user_sends_sticker",
     "user_sends_voice",
+    "user_sends_location",
     "user_edits",
     "press_button",
     "vote_poll",

@@ -14,7 +14,7 @@ import aiohttp
 from aiohttp import web
 
 # Importing the method modules registers their handlers.
-from sandbox import media, methods_chats, methods_messages  # noqa: F401
+from sandbox import media, methods_chats, methods_messages, places  # noqa: F401
 from sandbox.flood import FloodLimits
 from sandbox.models import (
     JSON,

@@ -48,6 +48,10 @@ def api_method(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+# What makes a message a person's message rather than a service message (for privacy mode).
+_CONTENT = ("text", "caption", "sticker", "location", "venue")
+
+
 class SandboxState:
     def __init__(
         self, *, flood: FloodLimits | None = None, clock: Callable[[], float] | None = None
@@ -337,7 +341,7 @@ class SandboxState:
     def _bot_sees(self, bot: BotAccount, chat: ChatState, message: JSON) -> bool:
         if bot.can_read_all_group_messages or chat.status_of(bot.id) == "administrator":
             return True
-        if "text" not in message and "caption" not in message and "sticker" not in message:
+        if not any(key in message for key in _CONTENT):
             return True  # service message
         text = message.get("text") or message.get("caption") or ""
         command = re.match(r"/[A-Za-z0-9_]+(@([A-Za-z0-9_]+))?", text)

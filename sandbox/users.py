@@ -16,6 +16,7 @@ from sandbox.models import (
     SandboxError,
     SandboxUser,
 )
+from sandbox.places import location_json, venue_json
 from sandbox.state import SandboxState
 
 # A tiny valid 1x1 PNG, used when a test doesn't care about the picture.
@@ -146,6 +147,28 @@ class UserActions(SandboxState):
             content["caption"] = caption
             if ents := derive_entities(caption):
                 content["caption_entities"] = ents
+        return self._post(chat, user_id, content, reply_to_message_id, bot_token)
+
+    async def user_sends_location(
+        self,
+        chat_id: int,
+        user_id: int,
+        latitude: float,
+        longitude: float,
+        *,
+        title: str | None = None,
+        address: str | None = None,
+        reply_to_message_id: int | None = None,
+        bot_token: str | None = None,
+    ) -> JSON:
+        """The user shares a location (📎 → 位置), or a venue when ``title`` is given (a
+        place picked from the map's list: title and address beside the location)."""
+        chat = self._member_chat(chat_id, user_id, bot_token)
+        if title:
+            venue = venue_json(latitude, longitude, title, address)
+            content: JSON = {"venue": venue, "location": venue["location"]}
+        else:
+            content = {"location": location_json(latitude, longitude)}
         return self._post(chat, user_id, content, reply_to_message_id, bot_token)
 
     async def user_sends_sticker(

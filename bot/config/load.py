@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.config.calendar import read_calendar
 from bot.config.meetings import read_meetings
+from bot.config.places import DATUMS, read_boundaries
 from bot.config.reader import (
     Report,
     Section,
@@ -144,7 +145,7 @@ def _config(root: Section, env: Mapping[str, str], base_dir: Path) -> Config:
     intake = _intake(root.table("intake"))
     outbox = _outbox(root.table("outbox"))
     calendar = read_calendar(root.table("calendar"), base_dir)
-    community = _community(root.table("community"))
+    community = _community(root.table("community"), base_dir)
     issues = _issues(root.table("issues"), {h.key for h in community.handlers})
     rates = _rates(root.table("rates"))
     schedule = read_schedule(root.table("schedule"))
@@ -273,12 +274,17 @@ def _outbox(s: Section) -> OutboxConfig:
     return config
 
 
-def _community(s: Section) -> CommunityConfig:
+def _community(s: Section, base_dir: Path) -> CommunityConfig:
+    name = s.string("name", empty=False)
+    secretaries = s.ids("secretaries")
+    grid_configs = tuple(_grid(g) for g in s.tables("grids", []))
     config = CommunityConfig(
-        name=s.string("name", empty=False),
-        secretaries=s.ids("secretaries"),
-        grids=tuple(_grid(g) for g in s.tables("grids", [])),
+        name=name,
+        secretaries=secretaries,
+        grids=grid_configs,
         handlers=tuple(_handler(h) for h in s.tables("handlers", [])),
+        boundaries=read_boundaries(s, base_dir, {g.key for g in grid_configs}),
+        datum=s.choice("datum", "wgs84", DATUMS),
     )
     grids, handlers = s.key("grids"), s.key("handlers")
     _unique(s.report, grids, "key", [g.key for g in config.grids])

@@ -96,6 +96,9 @@ class CommunityConfig:
     secretaries: tuple[int, ...] = ()
     grids: tuple[GridConfig, ...] = ()
     handlers: tuple[HandlerConfig, ...] = ()
+    # grid boundaries as GeoJSON and the datum they are drawn in (issue #18 item 3)
+    boundaries: Path | None = None
+    datum: str = "wgs84"
 
 
 @dataclass(frozen=True)

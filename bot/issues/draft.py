@@ -1,10 +1,12 @@
 """The private guided report (网格悄悄话, issue #3): the draft a resident fills in step by step.
 
 Steps: type → category (keyword suggestions + 其他类别) → grid (only if there are several) →
-location (typed, or 跳过) → visibility (公开 / 仅网格员 / 匿名) → confirm. The draft is stored
-in the database (``storage.issues.drafts``), so a bot restart does not lose it.
-Callback data: ``p:<field>:<value>`` (t type, c category, g grid, l location, v visibility),
-``p:ok`` confirm, ``p:x`` cancel.
+location (typed, sent as a Telegram location or venue, or 跳过) → visibility (公开 / 仅网格员 /
+匿名) → confirm. A location may come at any step: with grid boundaries configured it picks the
+grid, or, within 30 m of a boundary or outside every grid, asks for the building (issue #18
+item 3). The draft is stored in the database (``storage.issues.drafts``), so a bot restart does
+not lose it. Callback data: ``p:<field>:<value>`` (t type, c category, g grid, b building,
+l location, v visibility), ``p:ok`` confirm, ``p:x`` cancel.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.config import Config
+from bot.core.geo import Place, grid_map
 from bot.issues import keyboards as kb
 from bot.issues.model import IssueType
 
@@ -36,12 +39,23 @@ class Draft:
     album: str | None = None  # media_group_id of the photos sent with it (kept part by part)
     voice_file_id: str | None = None  # a voice note is the description (issue #18 item 2)
     voice_seconds: int = 0
+    # a Telegram location or venue the resident sent (issue #18 item 3)
+    latitude: float | None = None
+    longitude: float | None = None
+    title: str | None = None
+    address: str | None = None
+    # (grid key, building name) to pick from when the location alone does not tell the grid
+    buildings: tuple[tuple[str, str], ...] = ()
 
     def step(self) -> str:
-        """The next question: type, category, grid, location, visibility or confirm."""
-        for name, value in (("type", self.type), ("category", self.category), ("grid", self.grid)):
+        """The next question: type, category, building, grid, location, visibility, confirm."""
+        for name, value in (("type", self.type), ("category", self.category)):
             if value is None:
                 return name
+        if self.buildings:
+            return "building"
+        if self.grid is None:
+            return "grid"
         if not self.location_done:
             return "location"
         return "visibility" if self.visibility is None else "confirm"
@@ -50,6 +64,55 @@ class Draft:
 def start(description: str, config: Config, seq: int) -> Draft:
     grids = config.community.grids
     return Draft(description=description, seq=seq, grid=grids[0].key if len(grids) == 1 else None)
+
+
+def pending(where: Place, seq: int) -> Draft:
+    """A location sent before any report: kept until the resident says what the problem is
+    (a draft without a description is never shown)."""
+    return Draft(
+        description="",
+        seq=seq,
+        latitude=where.latitude,
+        longitude=where.longitude,
+        title=where.title,
+        address=where.address,
+    )
+
+
+def place(draft: Draft) -> Place | None:
+    """The location or venue the resident sent, if any."""
+    if draft.latitude is None or draft.longitude is None:
+        return None
+    return Place(draft.latitude, draft.longitude, draft.title, draft.address)
+
+
+def locate(draft: Draft, where: Place, config: Config) -> Draft:
+    """The draft with a sent location applied; with boundaries it may choose the grid.
+
+    Clearly inside one grid: that grid. Within 30 m of a boundary or outside every grid: the
+    resident picks from the nearest buildings (or, with none drawn, the grid, when there are
+    several). Without boundaries the grid question stays as it was.
+    """
+    draft = replace(
+        draft,
+        latitude=where.latitude,
+        longitude=where.longitude,
+        title=where.title,
+        address=where.address,
+        location_done=True,
+        buildings=(),
+    )
+    community = config.community
+    if community.boundaries is None:
+        return draft
+    placement = grid_map(community.boundaries, community.datum).locate(
+        where.latitude, where.longitude
+    )
+    if placement.grid is not None and config.grid_by_key(placement.grid) is not None:
+        return replace(draft, grid=placement.grid)
+    only = community.grids[0].key if len(community.grids) == 1 else None
+    buildings = tuple((b.grid, b.name) for b in placement.buildings)
+    return replace(draft, grid=only, buildings=buildings)
 
 
 def choose(draft: Draft, field: str, value: str, config: Config) -> Draft | None:
@@ -62,11 +125,25 @@ def choose(draft: Draft, field: str, value: str, config: Config) -> Draft | None
         return replace(draft, category=value)
     if field == "g" and config.grid_by_key(value) is not None:
         return replace(draft, grid=value)
+    if field == "b" and draft.buildings:
+        return _pick_building(draft, value, config)
     if field == "l":
         return replace(draft, location=None, location_done=True)
     if field == "v" and value in VISIBILITY:
         return replace(draft, visibility=value)
     return None
+
+
+def _pick_building(draft: Draft, value: str, config: Config) -> Draft | None:
+    """``b:<index>`` one of the buildings offered; ``b:-`` none of them (ask the grid)."""
+    if value == "-":
+        return replace(draft, buildings=())
+    if not value.isdigit() or int(value) >= len(draft.buildings):
+        return None
+    grid, name = draft.buildings[int(value)]
+    if config.grid_by_key(grid) is None:
+        return None
+    return replace(draft, grid=grid, location=name, buildings=())
 
 
 def suggested(description: str, config: Config) -> list[str]:
@@ -93,6 +170,9 @@ def markup(draft: Draft, t: Text, config: Config) -> dict[str, Any]:
         options = [(f"c:{k}", names[k]) for k in keys]
         if not draft.all_categories and len(keys) < len(config.issues.categories):
             options.append(("c:*", t("issues.buttons.more_categories")))
+    elif step == "building":
+        options = [(f"b:{i}", name) for i, (_, name) in enumerate(draft.buildings)]
+        options.append(("b:-", t("issues.buttons.other_building")))
     elif step == "grid":
         options = [(f"g:{g.key}", g.name) for g in config.community.grids]
     elif step == "location":
@@ -128,6 +208,7 @@ def summary(draft: Draft, t: Text, config: Config) -> dict[str, Any]:
         "category": category.name if category else None,
         "grid": grid.name if grid else None,
         "location": draft.location,
+        "place": None if draft.latitude is None else {"title": draft.title},
         "visibility": draft.visibility,
         "photos": draft.album is not None,
         "step": draft.step(),

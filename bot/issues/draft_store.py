@@ -25,6 +25,8 @@ class DraftStore:
         seq, fields = await self.repo.get(user_id)
         if fields is None:
             return seq, None
+        if "buildings" in fields:  # JSON keeps the pairs as lists
+            fields["buildings"] = tuple(tuple(pair) for pair in fields["buildings"])
         try:
             return seq, Draft(**fields)
         except TypeError:

@@ -31,6 +31,7 @@ class LedgerRow:
     category: str  # category display name
     grid: str  # grid display name
     location: str
+    coordinates: str | None  # the resident's location (WGS-84); None when none or masked
     description: str
     requester: str
     handler: str  # handler display name, "" when not assigned
@@ -60,6 +61,12 @@ class OnTimeLine:
 class Ledger:
     rows: list[LedgerRow]
     on_time: list[OnTimeLine]
+
+
+def _coordinates(r: LedgerRecord) -> str | None:
+    if r.latitude is None or r.longitude is None:
+        return None
+    return f"{r.latitude:.6f}, {r.longitude:.6f}"
 
 
 def _local(moment: datetime | None, zone: tzinfo) -> datetime | None:
@@ -149,6 +156,7 @@ class LedgerService:
             location=mask_location(r.building, r.unit, r.location)
             if not full_names
             else (r.location or mask_location(r.building, r.unit, None)),
+            coordinates=_coordinates(r) if full_names else None,
             description=r.description,
             requester=name if full_names and not r.anonymous else mask_name(name),
             handler=handler.name if handler else (r.handler or ""),

@@ -33,6 +33,7 @@ COLUMNS: Final = (
     ("deadline_changes", 10),
     ("feedback", 26),
     ("state", 10),
+    ("coordinates", 22),
 )
 # The on-time sheet: (key under registry.ledger.on_time, width)
 ON_TIME_COLUMNS: Final = (
@@ -100,6 +101,7 @@ def cells(row: LedgerRow, t: Renderer) -> list[object]:
         row.deadline_changes,
         feedback_text(row, t),
         t.text(f"issues.states.{row.state}"),
+        row.coordinates,
     ]
 
 

@@ -33,7 +33,7 @@ from bot.issues.model import (
     state_ref,
 )
 from bot.issues.service import IssueService
-from bot.privacy.service import Audience, reporter_name, shown_to
+from bot.privacy.service import Audience, reporter_name, shown_to, shows_place
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,15 @@ def worker_refs(number: int, user: int) -> list[str]:
     ]
 
 
+def place_fields(issue: IssueView) -> dict[str, str] | None:
+    """A venue's title and address and the coordinates (for staff: exact), or None."""
+    if issue.latitude is None or issue.longitude is None:
+        return None
+    title, _, address = (issue.place or "").partition("\n")
+    coordinates = f"{issue.latitude:.5f}, {issue.longitude:.5f}"
+    return {"title": title, "address": address, "coordinates": coordinates}
+
+
 def issue_service(services: Services) -> IssueService:
     service: IssueService = services.features.issues
     return service
@@ -138,6 +147,8 @@ class IssueNotifier:
             "reason": issue.reason,
             "merged_into": issue.merged_into,
             "result": shown.result,  # what was done (办理结果): residents see it too
+            # the resident's location or venue: staff only, never a group (issue #18 item 3)
+            "place": place_fields(issue) if shows_place(issue, audience) else None,
         }
 
     def described(self, issue: IssueView, description: str) -> str:
@@ -248,6 +259,16 @@ class IssueNotifier:
         await self.services.outbox.send_message(
             notice.chat_id, text, reply_markup=markup, ref=card_ref(issue.number, notice.chat_id)
         )
+        if notice.kind is NoticeKind.WORKER_CARD and issue.latitude is not None:
+            # the pin the worker opens in a map app, sent privately after the card
+            title, _, address = (issue.place or "").partition("\n")
+            await self.services.outbox.send_place(
+                notice.chat_id,
+                issue.latitude,
+                issue.longitude or 0.0,
+                title=title or None,
+                address=address or None,
+            )
         if notice.kind is NoticeKind.WORKER_CARD and notice.action is Action.REPORT:
             # The voice note and the photos follow the card, an album's as one album (#18).
             await self.send_report_media(notice.chat_id, issue)

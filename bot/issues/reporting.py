@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from bot.config import CategoryConfig
 from bot.core.errors import InvalidInput
+from bot.core.geo import Place
 from bot.core.permissions import GridScope
 from bot.issues.core import IssueCore, is_group
 from bot.issues.emergency import EmergencyReading, read_emergency
@@ -56,6 +57,7 @@ class Draft:
     private: bool = False
     anonymous: bool = False
     voice: VoiceNote | None = None  # a voice note was the report (issue #18 item 2)
+    place: Place | None = None  # the resident's location or venue (issue #18 item 3)
 
 
 class ReportService:
@@ -76,6 +78,7 @@ class ReportService:
         photos: Sequence[str] = (),
         issue_type: IssueType | None = None,
         voice: VoiceNote | None = None,
+        place: Place | None = None,
     ) -> Outcome:
         """A report posted in a grid group; a leading hashtag (#投诉 …) sets the type.
 
@@ -96,6 +99,7 @@ class ReportService:
                 action=Action.REPORT,
                 photos=tuple(photos),
                 voice=voice,
+                place=place,
             )
         )
 
@@ -114,6 +118,7 @@ class ReportService:
         anonymous: bool = False,
         album: str | None = None,
         voice: VoiceNote | None = None,
+        place: Place | None = None,
     ) -> Outcome:
         """A report from the private guided flow; ``private`` (网格悄悄话) keeps it out of groups,
         ``anonymous`` also hides the reporter's name from the grid worker's card. ``album``: the
@@ -137,6 +142,7 @@ class ReportService:
             private=private,
             anonymous=anonymous,
             voice=voice,
+            place=place,
         )
         if album is None:
             return await self._create(draft)
@@ -290,6 +296,9 @@ class ReportService:
                     respond_by=self.core.calendar.add(now, limit.respond),
                     voice_file_id=voice.file_id if voice else None,
                     voice_seconds=voice.seconds if voice else None,
+                    latitude=draft.place.latitude if draft.place else None,
+                    longitude=draft.place.longitude if draft.place else None,
+                    place=draft.place.label if draft.place else None,
                 ),
                 reporter,
                 draft.photos,

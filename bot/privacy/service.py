@@ -92,6 +92,15 @@ def shown_to(issue: IssueView, audience: Audience) -> Shown:
     )
 
 
+def shows_place(issue: IssueView, audience: Audience) -> bool:
+    """Whether ``audience`` sees the location or venue the resident sent (issue #18 item 3):
+    the grid's staff do; a handler only when the reporter did not withhold the report (a
+    complaint's coordinates may be the resident's home); a group or a resident never."""
+    if audience in (Audience.WORKER, Audience.LEADER):
+        return True
+    return audience is Audience.HANDLER and not _withheld(issue)
+
+
 def reporter_name(reporter: ReporterView, audience: Audience) -> str:
     """How ``reporter`` is named to ``audience``, by the report they filed themselves."""
     if audience is Audience.GROUP or reporter.anonymous:

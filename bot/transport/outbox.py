@@ -160,6 +160,24 @@ class Outbox:
             media[0].update(caption=caption, parse_mode="HTML")
         await self.queue(chat_id, "sendMediaGroup", {"chat_id": chat_id, "media": media})
 
+    async def send_place(
+        self,
+        chat_id: int,
+        latitude: float,
+        longitude: float,
+        *,
+        title: str | None = None,
+        address: str | None = None,
+    ) -> None:
+        """A map pin the person can open: a venue when it has a title, else a location."""
+        payload: dict[str, Any] = {"chat_id": chat_id, "latitude": latitude}
+        payload["longitude"] = longitude
+        if title:
+            payload.update(title=title, address=address or "")
+            await self.queue(chat_id, "sendVenue", payload)
+        else:
+            await self.queue(chat_id, "sendLocation", payload)
+
     async def queue(
         self,
         chat_id: int,

@@ -15,6 +15,7 @@ from telegram import CallbackQuery, Message, Voice
 
 from bot.context import BotContext
 from bot.core.errors import UserError
+from bot.core.geo import Place
 from bot.issues.presenter import IssueNotifier, issue_service
 from bot.issues.service import IssueService
 from bot.issues.transcribe import VoiceNote
@@ -73,3 +74,16 @@ def voice_note(context: BotContext, file_id: str, seconds: int) -> VoiceNote:
         return bytes(await (await bot.get_file(file_id)).download_as_bytearray())
 
     return VoiceNote(file_id, seconds, fetch)
+
+
+def sent_place(message: Message | None) -> Place | None:
+    """The Telegram location or venue in a message (a venue carries its own location)."""
+    if message is None:
+        return None
+    if message.venue is not None:
+        venue = message.venue
+        where = venue.location
+        return Place(where.latitude, where.longitude, venue.title or None, venue.address or None)
+    if message.location is not None:
+        return Place(message.location.latitude, message.location.longitude)
+    return None

@@ -14,6 +14,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
 from bot.core.errors import UserError
+from bot.core.geo import Place
 from bot.core.parsing import leading_command
 from bot.issues.parsing import split_hashtag
 from handlers.issues.common import (
@@ -21,6 +22,7 @@ from handlers.issues.common import (
     notifier,
     reply,
     reply_error,
+    sent_place,
     service,
     voice_note,
     voice_seconds,
@@ -56,6 +58,15 @@ def report_body(message: Message, username: str) -> str | None:
     return None
 
 
+def replied_place(message: Message) -> Place | None:
+    """A report replying to a location or venue its sender posted: that place locates it
+    (Telegram sends a location without a caption, so the report is the reply)."""
+    target = message.reply_to_message
+    if target is None or target.from_user is None or message.from_user is None:
+        return None
+    return sent_place(target) if target.from_user.id == message.from_user.id else None
+
+
 async def file_report(update: Update, context: BotContext, text: str, message: Message) -> None:
     """Register ``text`` as a report of the message's sender and tell everyone concerned."""
     user = message.from_user
@@ -69,6 +80,7 @@ async def file_report(update: Update, context: BotContext, text: str, message: M
             text=text,
             message_id=message.message_id,
             photos=largest_photo(message),
+            place=replied_place(message),
         )
     except UserError as error:
         await reply_error(context, message, error)

@@ -12,6 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filt
 
 from bot.context import BotContext
 from bot.core.errors import UserError
+from bot.core.geo import Place
 from bot.issues import draft as issue_draft
 from bot.issues.draft import Draft
 from bot.issues.model import IssueType
@@ -19,7 +20,9 @@ from bot.issues.parsing import check_description
 from handlers.issues.common import (
     largest_photo,
     notifier,
+    reply,
     reply_error,
+    sent_place,
     service,
     voice_note,
     voice_seconds,
@@ -70,6 +73,9 @@ async def write_privately(update: Update, context: BotContext) -> None:
     user_id = message.from_user.id
     seq, draft = await load_draft(context, user_id)
     text = message.text or message.caption or ""
+    if draft is not None and not draft.description:  # the location came first
+        await start_draft(context, message, text, seq + 1, issue_draft.place(draft))
+        return
     if draft is not None and draft.step() == "location":
         location = text.strip()[:200] or None
         draft = replace(draft, location=location, location_done=True, seq=seq + 1)
@@ -129,16 +135,43 @@ async def voice_privately(update: Update, context: BotContext) -> None:
     await show_draft(context, user_id, draft, new=True)
 
 
+async def send_place(update: Update, context: BotContext) -> None:
+    """A location or venue in the private chat locates the draft in progress (issue #18 item 3);
+    with no draft yet it is kept for the report the resident is asked to write next."""
+    message = update.effective_message
+    where = sent_place(message)
+    if message is None or message.from_user is None or where is None:
+        return
+    user_id = message.from_user.id
+    seq, draft = await load_draft(context, user_id)
+    if draft is None or not draft.description:
+        await save_draft(context, user_id, seq, issue_draft.pending(where, seq))
+        await reply(context, message, "place_first")
+        return
+    draft = issue_draft.locate(replace(draft, seq=seq + 1), where, context.services.config)
+    await save_draft(context, user_id, draft.seq, draft)
+    await show_draft(context, user_id, draft, new=True)
+
+
 async def start_draft(
-    context: BotContext, message: Message, text: str, seq: int, *, album: str | None = None
+    context: BotContext,
+    message: Message,
+    text: str,
+    seq: int,
+    where: Place | None = None,
+    *,
+    album: str | None = None,
 ) -> None:
     assert message.from_user is not None
+    config = context.services.config
     try:
-        description = check_description(text, context.services.config)
+        description = check_description(text, config)
     except UserError as error:
         await reply_error(context, message, error)
         return
-    draft = replace(issue_draft.start(description, context.services.config, seq), album=album)
+    draft = replace(issue_draft.start(description, config, seq), album=album)
+    if where is not None:
+        draft = issue_draft.locate(draft, where, config)
     await save_draft(context, message.from_user.id, seq, draft)
     await show_draft(context, message.from_user.id, draft, new=True)
 
@@ -191,6 +224,7 @@ async def submit_draft(context: BotContext, name: str, user_id: int, draft: Draf
             voice=None
             if draft.voice_file_id is None
             else voice_note(context, draft.voice_file_id, draft.voice_seconds),
+            place=issue_draft.place(draft),
         )
     except UserError as error:
         await context.services.outbox.send_message(user_id, error_html(context, error))
@@ -207,4 +241,5 @@ def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, write_privately),
         MessageHandler(private & filters.PHOTO & ~filters.CaptionRegex(r"^/"), photo_privately),
         MessageHandler(private & filters.VOICE, voice_privately),
+        MessageHandler(private & (filters.LOCATION | filters.VENUE), send_place),
     ]

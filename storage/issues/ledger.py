@@ -24,6 +24,8 @@ class LedgerRecord:
     location: str | None
     description: str
     anonymous: bool
+    latitude: float | None
+    longitude: float | None
     state: str
     handler: str | None
     reporter_id: int | None
@@ -55,6 +57,8 @@ class LedgerRecord:
             location=row["location"],
             description=row["description"],
             anonymous=bool(row["anonymous"]),
+            latitude=row["latitude"],
+            longitude=row["longitude"],
             state=row["state"],
             handler=row["handler"],
             reporter_id=row["reporter_id"],

@@ -32,6 +32,10 @@ _TEXT = {
     "location": Erase.MASK,
     "result": Erase.MASK,
     "voice_file_id": Erase.NULL,  # the reporter's own voice (issue #18 item 2)
+    # where the resident was when they sent their location or venue (issue #18 item 3)
+    "latitude": Erase.NULL,
+    "longitude": Erase.NULL,
+    "place": Erase.NULL,
 }
 _REPORTER = {"display_name": Erase.LABEL, "chat_id": Erase.ZERO, "user_id": Erase.PSEUDONYM}
 _SLIP = {"user_id": Erase.PSEUDONYM, "comment": Erase.NULL}

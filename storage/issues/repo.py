@@ -115,6 +115,10 @@ class Reported:
     respond_by: datetime
     voice_file_id: str | None = None  # a voice note was the report (0017_voice_reports)
     voice_seconds: int | None = None
+    # where the resident's Telegram location or venue put it (0018_issue_places)
+    latitude: float | None = None
+    longitude: float | None = None
+    place: str | None = None
 
 
 def reported_fields(source: Reported) -> dict[str, Any]:
@@ -235,9 +239,10 @@ class IssueRepo:
             rows = await tx.fetchall(
                 "INSERT INTO issues (number, type, category, grid, building, unit, location,"
                 " description, urgent, private, anonymous, source_chat_id, source_message_id,"
-                " reported_at, respond_by, updated_at, voice_file_id, voice_seconds)"
+                " reported_at, respond_by, updated_at, voice_file_id, voice_seconds,"
+                " latitude, longitude, place)"
                 " VALUES ((SELECT COALESCE(MAX(number), 0) + 1 FROM issues),"
-                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     new.type,
                     new.category,
@@ -256,6 +261,9 @@ class IssueRepo:
                     stamp,
                     new.voice_file_id,
                     new.voice_seconds,
+                    new.latitude,
+                    new.longitude,
+                    new.place,
                 ),
             )
             row = rows[0]

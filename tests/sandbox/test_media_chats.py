@@ -212,3 +212,28 @@ async def test_voice_notes_both_ways(
     photo = await server.user_sends_photo(group.id, alice.id)
     with pytest.raises(BadRequest, match=r"(?i)wrong file type"):
         await bot.send_voice(group.id, photo["photo"][-1]["file_id"])
+
+
+async def test_locations_and_venues_both_ways(
+    server: SandboxServer, bot: Bot, group: ChatState, alice: SandboxUser
+) -> None:
+    """Issue #18 item 3: a user shares a location or a venue; the bot sends either back."""
+    await server.start_private(alice.id)
+    pin = await server.user_sends_location(alice.id, alice.id, 38.4872, 106.2309)
+    assert pin["location"] == {"latitude": 38.4872, "longitude": 106.2309}
+    shop = await server.user_sends_location(
+        group.id, alice.id, 38.49, 106.23, title="阅海湾菜市场", address="亲水大街 88 号"
+    )
+    assert shop["venue"]["title"] == "阅海湾菜市场"
+    assert shop["location"] == shop["venue"]["location"]
+    updates = await bot.get_updates()
+    seen = [u.message for u in updates if u.message is not None]
+    assert seen[-2].location is not None and seen[-2].location.latitude == 38.4872
+    assert seen[-1].venue is not None and seen[-1].venue.address == "亲水大街 88 号"
+    sent = await bot.send_location(alice.id, 38.4872, 106.2309)
+    assert sent.location is not None and sent.location.longitude == 106.2309
+    venue = await bot.send_venue(alice.id, 38.49, 106.23, "阅海湾菜市场", "亲水大街 88 号")
+    assert venue.venue is not None and venue.venue.title == "阅海湾菜市场"
+    assert [c.method for c in server.sent[-2:]] == ["sendLocation", "sendVenue"]
+    with pytest.raises(BadRequest, match="latitude"):
+        await bot.send_location(alice.id, 91.0, 0.0)

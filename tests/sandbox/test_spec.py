@@ -116,6 +116,11 @@ async def test_produced_objects_match_the_spec(
     await server.user_sends_photo(group.id, bob.id, caption="照片 #报修")
     await server.user_sends_document(group.id, bob.id, "清单.xlsx", b"PK\x03\x04data")
     await server.user_sends_sticker(group.id, bob.id)
+    await server.user_sends_location(group.id, bob.id, 38.4872, 106.2309)
+    await server.user_sends_location(
+        group.id, bob.id, 38.49, 106.23, title="菜市场", address="亲水大街"
+    )
+    await bot.send_venue(group.id, 38.49, 106.23, "菜市场", "亲水大街")
     await server.press_button(group.id, sent.message_id, alice.id, "ok")
     poll = await bot.send_poll(group.id, "几点开会？", ["9点", "10点"], is_anonymous=False)
     assert poll.poll is not None

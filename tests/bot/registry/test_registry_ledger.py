@@ -38,6 +38,7 @@ HEADERS = [
     "改时限次数",
     "回访结果",
     "状态",
+    "坐标",
 ]
 
 
@@ -90,7 +91,7 @@ async def test_ledger_matches_the_database_row_for_row(world: RegistryWorld) -> 
     assert first[5] == "3-2" and first[8] == "李四" and first[9] == "万象美物业"
     assert (first[7], second[7]) == (3, 0)  # the report's photos (an album's, issue #18)
     assert isinstance(first[10], datetime) and isinstance(first[11], datetime)
-    assert first[12:] == ["否", "是", 0, "已联系 / 已解决 / 基本满意", "已关闭"]
+    assert first[12:] == ["否", "是", 0, "已联系 / 已解决 / 基本满意", "已关闭", None]
     assert second[2] == "投诉" and second[4] == "第二网格" and second[8] == "王小明"
     assert second[11] is None and second[13] is None  # not resolved: no 按期办结 verdict
     assert second[15] == "未回访" and second[16] == "已登记"
