@@ -172,5 +172,5 @@ class LedgerService:
             else r.last_resolved_at <= r.resolved_deadline,
             deadline_changes=r.deadline_changes,
             photos=r.photos,
-            voice_seconds=r.voice_seconds,
+            voice_seconds=r.voice_seconds if r.voice_file_id else None,
         )

@@ -8,29 +8,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.clock import from_db, from_db_or_none, to_db
+from storage.clock import from_db_or_none, to_db
 from storage.db import Database, Row
+from storage.issues.repo import Reported, reported_from_row
 from storage.issues.stats import IssueStats
 
 
-@dataclass(frozen=True)
-class LedgerRecord:
+@dataclass(frozen=True, kw_only=True)
+class LedgerRecord(Reported):
+    """An issue as filed (``Reported``) with what the ledger adds to it."""
+
     number: int
-    type: str
-    category: str
-    grid: str
-    building: str | None
-    unit: str | None
-    location: str | None
-    description: str
-    anonymous: bool
-    latitude: float | None
-    longitude: float | None
     state: str
     handler: str | None
     reporter_id: int | None
     reporter_name: str | None
-    reported_at: datetime
     resolve_by: datetime | None
     closed_at: datetime | None
     resolved_at: datetime | None
@@ -42,28 +34,17 @@ class LedgerRecord:
     resolved_deadline: datetime | None = None
     deadline_changes: int = 0  # 改时限 events
     photos: int = 0  # the report's photos (an album's, issue #18 item 1)
-    voice_seconds: int | None = None  # a voice report (issue #18 item 2)
 
     @classmethod
     def _from_row(cls, row: Row) -> LedgerRecord:
         contacted = row["contacted"]
         return cls(
+            **reported_from_row(row),
             number=row["number"],
-            type=row["type"],
-            category=row["category"],
-            grid=row["grid"],
-            building=row["building"],
-            unit=row["unit"],
-            location=row["location"],
-            description=row["description"],
-            anonymous=bool(row["anonymous"]),
-            latitude=row["latitude"],
-            longitude=row["longitude"],
             state=row["state"],
             handler=row["handler"],
             reporter_id=row["reporter_id"],
             reporter_name=row["reporter_name"],
-            reported_at=from_db(row["reported_at"]),
             resolve_by=from_db_or_none(row["resolve_by"]),
             closed_at=from_db_or_none(row["closed_at"]),
             resolved_at=from_db_or_none(row["resolved_at"]),
@@ -74,7 +55,6 @@ class LedgerRecord:
             resolved_deadline=from_db_or_none(row["resolved_deadline"]),
             deadline_changes=int(row["deadline_changes"]),
             photos=row["photos"],
-            voice_seconds=row["voice_seconds"] if row["voice_file_id"] else None,
         )
 
 

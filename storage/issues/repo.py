@@ -126,7 +126,7 @@ def reported_fields(source: Reported) -> dict[str, Any]:
     return {f.name: getattr(source, f.name) for f in fields(Reported)}
 
 
-def _reported_from_row(row: Row) -> dict[str, Any]:
+def reported_from_row(row: Row) -> dict[str, Any]:
     plain = {f.name: row[f.name] for f in fields(Reported)}
     for flag in ("urgent", "private", "anonymous"):
         plain[flag] = bool(plain[flag])
@@ -161,7 +161,7 @@ class IssueRecord(Reported):
         cls, row: Row, reporters: Sequence[ReporterRecord], photos: Sequence[PhotoRecord]
     ) -> IssueRecord:
         return cls(
-            **_reported_from_row(row),
+            **reported_from_row(row),
             id=row["id"],
             number=row["number"],
             state=row["state"],
