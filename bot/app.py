@@ -297,6 +297,7 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         config.outbox.group_per_minute,
         config.outbox.private_per_second,
     )
+    metrics = Metrics()
     sender = Sender(
         app.bot,
         repo,
@@ -305,8 +306,8 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         concurrency=config.outbox.concurrency,
         max_attempts=config.outbox.max_attempts,
         backoff=config.outbox.backoff_seconds,
+        metrics=metrics,
     )
-    metrics = Metrics()
     services = Services(
         config=config,
         db=db,

@@ -42,6 +42,7 @@ from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.core.clock import Clock
+from bot.core.metrics import Metrics
 from bot.transport.html_split import split_html
 from bot.transport.progress import Progress
 from bot.transport.ratelimit import Limits, RateLimiter
@@ -222,8 +223,10 @@ class Sender:
         concurrency: int = 8,
         max_attempts: int = 8,
         backoff: float = 2.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bot = bot
+        self.metrics = metrics or Metrics()
         self.repo = repo
         self.clock = clock
         self.limiter = RateLimiter(limits)
@@ -458,6 +461,7 @@ class Sender:
         try:
             result = await self._call(row)
         except RetryAfter as exc:
+            self.metrics.retry_after.inc()
             now = self._now()
             until = now + _seconds(exc.retry_after)
             self.limiter.pause(row.chat_id, until, now)

@@ -157,7 +157,10 @@ async def test_outbox_honours_429_retry_after(tmp_path: Path) -> None:
             clock.advance(seconds=30)
             gridbot.sender.wake()
             await world.wait_sent(f.G1_CHAT, "通知 2")
+            registry = gridbot.services.metrics.registry  # /metrics counts each 429
+            retry_after = registry.get_sample_value("gridbot_outbox_retry_after_total")
     sends = [c for c in world.server.calls if c.method == "sendMessage"]
+    assert retry_after == 1
     assert [r.text for r in world.sent_to(f.G1_CHAT)] == ["通知 0", "通知 1", "通知 2"]
     assert held == 0  # nothing went to the paused chat before the 30 s had passed
     assert sends[0].status == 429 and sends[1].at - sends[0].at >= 30
