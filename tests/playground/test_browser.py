@@ -89,10 +89,22 @@ async def test_the_issue_loop_clicked_through_by_four_people(tmp_path: Path) -> 
 
         await be(page, RESIDENT, RESIDENT)
         await log.locator(".msg img").first.wait_for()  # the site photo, before rating
+        for label in ("是", "未解决", "不满意", "提交评价"):  # not solved: back to the handler
+            await press(page, label)
+
+        await be(page, PROPERTY, PROPERTY)
+        await log.locator(".msg", has_text="重办单").filter(has_text="#3").last.wait_for()
+        await say(page, "/done 3 重新疏通下水管，已不积水")
+
+        await be(page, RESIDENT, RESIDENT)
+        await log.locator(".msg", has_text="重新疏通下水管").last.wait_for()  # the new result
         for label in ("是", "已解决", "满意", "提交评价"):
             await press(page, label)
         await log.locator(".msg", has_text="#3").filter(has_text="满意").last.wait_for()
         await shot(page, tmp_path, "play-desktop")
+
+        await be(page, WORKER, WORKER)  # the loop is closed
+        await log.locator(".msg", has_text="#3").filter(has_text="已关闭").last.wait_for()
 
 
 async def test_the_large_font_switch_on_a_phone(tmp_path: Path) -> None:
