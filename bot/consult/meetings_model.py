@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, TypeAlias
 
 from bot.config import Config
 from bot.consult.parsing import parse_window
@@ -22,6 +22,9 @@ from bot.core.errors import InvalidInput
 from bot.core.parsing import parse_id
 from bot.issues.parsing import parse_location
 from storage.consult.meetings import MeetingRecord, NewMeeting, PersonRecord, TextRecord
+
+# A suggestion, resolution or objection, as presenters see it (they never import storage).
+MeetingText: TypeAlias = TextRecord
 
 _FIELDS: Final = re.compile(r"\s*[|｜]\s*")
 _AGENDA_SPLIT: Final = re.compile(r"\s*(?:[;；\n]|\d+[.、)）]\s*)\s*")

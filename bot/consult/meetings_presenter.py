@@ -15,14 +15,13 @@ from typing import Any
 
 from bot.consult import jielong_presenter as jielong_notify
 from bot.consult.meetings import MeetingService
-from bot.consult.meetings_model import MeetingView
+from bot.consult.meetings_model import MeetingText, MeetingView
 from bot.consult.meetings_xlsx import minutes_workbook
 from bot.consult.sweep import ConsultKind, ConsultNotice, ConsultSweep
 from bot.context import Services
 from bot.privacy.service import mask_name, mask_phones
+from bot.votes.polls import Vote
 from bot.votes.presenter import polls, votes
-from storage.consult.meetings import TextRecord
-from storage.votes.repo import VoteRecord
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +110,7 @@ class MeetingNotifier:
                 ref, chat, text, reply_markup=self.markup(m.id), coalesce=True
             )
 
-    def home(self, m: MeetingView, text: TextRecord) -> str:
+    def home(self, m: MeetingView, text: MeetingText) -> str:
         found = m.home_of(text)
         if found is None:
             return ""
@@ -173,7 +172,7 @@ class MeetingNotifier:
         found = await votes(self.services).started_in(m.chats, record.starts_at, record.ends_at)
         return [await self._vote_line(vote) for vote in found]
 
-    async def _vote_line(self, vote: VoteRecord) -> str:
+    async def _vote_line(self, vote: Vote) -> str:
         def x(key: str, **values: Any) -> str:
             return self.t.text(f"meetings.votes.{key}", **values)
 

@@ -12,10 +12,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeAlias
 
 from bot.core.errors import InvalidInput, NotFound
 from bot.votes.service import VoteService
 from storage.consult.notices import NoticeRecord, NoticeRepo, RoomRow
+
+# What the service hands out, under its own name (presenters never import storage).
+PostedNotice: TypeAlias = NoticeRecord
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,13 @@ class FeedbackService:
                 return slip.id
         return None
 
+    async def slip(self, slip_id: int) -> tuple[int, IssueView] | None:
+        """(owner, issue) of a feedback slip, whatever its state; None for an unknown id."""
+        slip = await self.core.repo.slips.get(slip_id)
+        if slip is None:
+            return None
+        return slip.user_id, await self._issue(slip.issue_id)
+
     async def _open_slip(self, slip_id: int, user_id: int) -> SlipRecord:
         """The slip if this user may still answer it (buttons can be stale or forged)."""
         slip = await self.core.repo.slips.get(slip_id)

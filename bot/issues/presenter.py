@@ -342,7 +342,7 @@ class IssueNotifier:
     ) -> bool:
         """Edit the message sent under ``ref`` if there is one (a leader may have no card)."""
         outbox = self.services.outbox
-        if await outbox.repo.message_id_for(ref) is None:
+        if await outbox.message_of(ref) is None:
             return False
         empty: kb.Markup = {"inline_keyboard": []}
         await outbox.edit_message(ref, chat_id, text, reply_markup=markup or empty)
@@ -375,7 +375,7 @@ class IssueNotifier:
             (staff, ref) for staff in sorted(others) for ref in worker_refs(issue.number, staff)
         ]
         outbox = self.services.outbox
-        sent = await outbox.repo.sent_refs([ref for _, ref in refs])
+        sent = await outbox.delivered([ref for _, ref in refs])
         text = self.card_text(issue)
         for staff, ref in refs:
             if ref in sent:
@@ -428,7 +428,7 @@ class IssueNotifier:
         services = self.services
         if services.sender.is_unreachable(user_id):
             return False
-        return await services.outbox.repo.has_delivered_to(user_id)
+        return await services.outbox.has_reached(user_id)
 
     async def slip_message(
         self, chat_id: int, slip_id: int, issue: IssueView, *, reminder: bool = False
@@ -465,11 +465,7 @@ class IssueNotifier:
 
     async def slip_issue(self, slip_id: int) -> tuple[int, IssueView] | None:
         """(owner, issue) of a feedback slip; None for an unknown slip id."""
-        service = issue_service(self.services)
-        slip = await service.repo.slips.get(slip_id)
-        if slip is None:
-            return None
-        return slip.user_id, await service.load(await service.repo.number_of(slip.issue_id))
+        return await issue_service(self.services).slip(slip_id)
 
     async def slip_progress(
         self, chat_id: int, slip_id: int, issue: IssueView, answers: tuple[str, ...]

@@ -89,6 +89,7 @@ class IssueService:
         # feedback and rates
         self.answer_slip = self.feedback.answer_slip
         self.open_slip_of = self.feedback.open_slip_of
+        self.slip = self.feedback.slip
         self.sweep_feedback = self.feedback.sweep_feedback
         self.rates = self.feedback.rates
 

@@ -22,12 +22,16 @@ Rules, in the words residents are told:
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import TypeAlias
 
 from bot.config import Config
 from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotFound, NotPermitted, StaleSlip
 from bot.schedule.model import NoticeKind, ScheduleNotice, at_local, local_day
 from storage.schedule.checkins import AlertRecord, CheckinRepo, EnrolmentRecord
+
+# What the service hands out, under its own name (presenters never import storage).
+Enrolment: TypeAlias = EnrolmentRecord
 
 OUTCOMES = ("safe", "visited")
 

@@ -20,11 +20,11 @@ from bot.issues.presenter import IssueNotifier, chase_ref, issue_service
 from bot.issues.rates import Rate, Rates
 from bot.privacy.service import audience_of
 from bot.schedule.chasing import WAITING_FOR_WORKERS
+from bot.schedule.checkin import Enrolment
 from bot.schedule.digest import Digest
 from bot.schedule.digest_chart import trend_png
 from bot.schedule.digest_xlsx import digest_workbook
 from bot.schedule.model import NoticeKind, ScheduleNotice
-from storage.schedule.checkins import EnrolmentRecord
 
 log = logging.getLogger(__name__)
 
@@ -213,14 +213,14 @@ class ScheduleNotifier:
             deadline=f"{self.config.schedule.checkin.deadline:%H:%M}",
         )
 
-    async def alert_closed(self, alert_id: int, enrolment: EnrolmentRecord, outcome: str) -> None:
+    async def alert_closed(self, alert_id: int, enrolment: Enrolment, outcome: str) -> None:
         """Show the outcome, without buttons, on every copy of the alert anyone received."""
         checkins = self.services.features.checkin
         outbox = self.services.outbox
         label = self.t(f"schedule.outcomes.{outcome}")
         for person in checkins.everyone(enrolment):
             ref = alert_ref(alert_id, person)
-            if await outbox.repo.message_id_for(ref) is not None:
+            if await outbox.message_of(ref) is not None:
                 text = self.alert_text(checkins.alert_values(enrolment, person), label)
                 await outbox.edit_message(ref, person, text, reply_markup={"inline_keyboard": []})
 

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from bot.consult.jielong import JielongView
 from bot.consult.meetings_model import MeetingView
+from bot.consult.notices import PostedNotice
 from bot.context import Services
 from bot.core.rendering import local_datetime
 from bot.issues.model import IssueView
@@ -23,7 +24,6 @@ from bot.registry.service import PendingClaim
 from bot.schedule.presenter import ScheduleNotifier, alert_ref, outcome_buttons
 from bot.todo.service import Alert, ResidentTodo, Todo, TodoService, WorkerTodo
 from bot.votes.presenter import VoteNotifier
-from storage.consult.notices import NoticeRecord
 
 # Each section lists at most this many items (the summary counts them all): a backlog must
 # not bury the private chat under hundreds of messages.
@@ -138,7 +138,7 @@ class TodoPresenter:
         zone = self.services.config.timezone
         return local_datetime(self.t, "meetings.format.datetime", moment, zone)
 
-    async def notice(self, chat_id: int, notice: NoticeRecord) -> None:
+    async def notice(self, chat_id: int, notice: PostedNotice) -> None:
         text = self.t.render("todo/notice", number=notice.id, body=notice.body)
         markup = one_button(self.t.text("votes.buttons.ack"), f"nt:a:{notice.id}")
         await self.send(chat_id, text, reply_markup=markup)

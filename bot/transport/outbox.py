@@ -179,6 +179,20 @@ class Outbox:
         else:
             await self.queue(chat_id, "sendLocation", payload)
 
+    # -- what was delivered (presenters ask here, never the repository) ------------------------
+
+    async def message_of(self, ref: str) -> tuple[int, int] | None:
+        """(chat_id, message_id) of the newest message delivered under ``ref``; None if none."""
+        return await self.repo.message_id_for(ref)
+
+    async def delivered(self, refs: Sequence[str]) -> set[str]:
+        """Those of ``refs`` under which a message was delivered (one query for all)."""
+        return await self.repo.sent_refs(refs)
+
+    async def has_reached(self, chat_id: int) -> bool:
+        """Whether any message was ever delivered to ``chat_id``."""
+        return await self.repo.has_delivered_to(chat_id)
+
     async def queue(
         self,
         chat_id: int,

@@ -13,11 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeAlias
 
 from bot.core.errors import InvalidInput, NotFound, UserError
 from bot.votes.rules import AdvisoryResult, MeetingResult, advisory, residents_meeting
 from bot.votes.service import VoteService
 from storage.votes.repo import NewVote, VoteRecord
+
+# What the service hands out, under its own name (presenters never import storage).
+Vote: TypeAlias = VoteRecord
 
 MAX_OPTIONS = 10
 

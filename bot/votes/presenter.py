@@ -18,17 +18,21 @@ from typing import Any
 from telegram import Message
 
 from bot.config import Config
-from bot.consult.notices import NoticeService, NoticeStatus, Reminders, rooms_text
+from bot.consult.notices import (
+    NoticeService,
+    NoticeStatus,
+    PostedNotice,
+    Reminders,
+    rooms_text,
+)
 from bot.context import Services
 from bot.core.errors import InvalidInput, UserError
 from bot.core.rendering import Renderer, local_datetime
 from bot.registry.service import RegistryService
-from bot.votes.polls import AdvisoryVote, MeetingVote, PollService
+from bot.votes.polls import AdvisoryVote, MeetingVote, PollService, Vote
 from bot.votes.rules import PARTICIPATION, Choice, Matter
 from bot.votes.scope import scope_of
 from bot.votes.service import OwnersVote, VoteService
-from storage.consult.notices import NoticeRecord
-from storage.votes.repo import VoteRecord
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +99,7 @@ class VoteNotifier:
         zone = self.services.config.timezone
         return local_datetime(self.t, "votes.format.datetime", moment, zone) or ""
 
-    def scope(self, vote: VoteRecord) -> str:
+    def scope(self, vote: Vote) -> str:
         return scope_text(self.t, vote.scope, self.services.config)
 
     # -- owners' decisions ---------------------------------------------------------------------
@@ -223,7 +227,7 @@ class VoteNotifier:
 
     # -- advisory polls and residents' meetings ------------------------------------------------
 
-    async def send_poll(self, vote: VoteRecord) -> None:
+    async def send_poll(self, vote: Vote) -> None:
         payload = {
             "chat_id": vote.chat_id,
             "question": vote.question or vote.title,
@@ -265,7 +269,7 @@ class VoteNotifier:
 
     # -- notices -------------------------------------------------------------------------------
 
-    async def post_notice(self, notice: NoticeRecord) -> None:
+    async def post_notice(self, notice: PostedNotice) -> None:
         t = self.t.text
         buttons = markup(
             [
@@ -310,7 +314,7 @@ class VoteNotifier:
         """A private message is known to reach ``user_id`` (delivered before, not blocked)."""
         if self.services.sender.is_unreachable(user_id):
             return False
-        return await self.services.outbox.repo.has_delivered_to(user_id)
+        return await self.services.outbox.has_reached(user_id)
 
 
 async def sweep_votes(services: Services, bot_username: str, now: datetime) -> None:
@@ -325,7 +329,7 @@ async def sweep_votes(services: Services, bot_username: str, now: datetime) -> N
             await notify.send_ballot(ov, user, reminder=True)
 
 
-async def close_vote(services: Services, vote: VoteRecord, actor: int | None) -> bool:
+async def close_vote(services: Services, vote: Vote, actor: int | None) -> bool:
     """Close any kind of vote and post its result; False if it was closed already."""
     notify = VoteNotifier(services)
     if vote.kind == "owners":
