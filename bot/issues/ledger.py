@@ -19,7 +19,7 @@ from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotPermitted
 from bot.core.permissions import GridScope, RegistryAction, RoleBook, may
 from bot.issues.rates import OnTime
-from bot.privacy.service import mask_location, mask_name
+from bot.privacy.service import Place, mask_location, mask_name
 from storage.issues.ledger import LedgerRecord, LedgerRepo
 
 
@@ -30,7 +30,7 @@ class LedgerRow:
     type: str  # IssueType value
     category: str  # category display name
     grid: str  # grid display name
-    location: str
+    location: Place  # worded by the presenter (bot.privacy.presenter.place_text)
     coordinates: str | None  # the resident's location (WGS-84); None when none or masked
     description: str
     requester: str
@@ -155,7 +155,9 @@ class LedgerService:
             grid=grid.name if grid else r.grid,
             location=mask_location(r.building, r.unit, r.location)
             if not full_names
-            else (r.location or mask_location(r.building, r.unit, None)),
+            else (
+                Place(text=r.location) if r.location else mask_location(r.building, r.unit, None)
+            ),
             coordinates=_coordinates(r) if full_names else None,
             description=r.description,
             requester=name if full_names and not r.anonymous else mask_name(name),

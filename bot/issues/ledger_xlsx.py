@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Final
 from bot.core import xlsx
 from bot.core.rendering import Renderer
 from bot.issues.ledger import LedgerRow, OnTimeLine
+from bot.privacy.presenter import place_text
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -89,7 +90,7 @@ def cells(row: LedgerRow, t: Renderer) -> list[object]:
         t.text(f"issues.types.{row.type}"),
         row.category,
         row.grid,
-        row.location,
+        place_text(t, row.location),
         described(row, t),
         row.photos,
         row.requester,

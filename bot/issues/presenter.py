@@ -33,6 +33,7 @@ from bot.issues.model import (
     state_ref,
 )
 from bot.issues.service import IssueService
+from bot.privacy.presenter import place_text
 from bot.privacy.service import Audience, reporter_name, shown_to, shows_place
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ class IssueNotifier:
             "category": category.name if category else issue.category,
             "grid": grid.name if grid else issue.grid,
             "state": self.t(state_ref(issue.state)),
-            "where": shown.where,
+            "where": place_text(self.services.renderer, shown.where),
             "description": self.described(issue, shown.description),
             "voice": issue.voice_seconds if issue.voice_file_id else None,
             "reporters": list(shown.reporters),

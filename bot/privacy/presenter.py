@@ -15,6 +15,7 @@ from typing import Any, Final
 from bot.config import Config
 from bot.core.rendering import Renderer
 from bot.privacy.personal_data import MyData
+from bot.privacy.service import Place
 
 Row = dict[str, Any]
 # At most this many lines per section; the JSON file has them all.
@@ -23,6 +24,15 @@ SHOWN: Final = 5
 SNIPPET: Final = 30
 # Who the bot knows the person as comes first; the other sections follow the declarations.
 FIRST: Final = ("profile", "households", "role_grants")
+
+
+def place_text(t: Renderer, place: Place) -> str:
+    """A place in the reader's words: "3-2", "3号楼" / "Building 3", or its free text."""
+    if place.building and place.unit:
+        return t.text("issues.format.unit", b=place.building, u=place.unit)
+    if place.building:
+        return t.text("issues.format.building", b=place.building)
+    return place.text
 
 
 @dataclass(frozen=True)

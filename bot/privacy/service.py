@@ -37,12 +37,23 @@ class Audience(StrEnum):
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where an issue is, as an audience may see it: a building (with its unit when known), or
+    free text. Presenters word it through the catalogue (``issues.format.building`` /
+    ``issues.format.unit``), so an English group reads "Building 3", not "3号楼"."""
+
+    building: str | None = None
+    unit: str | None = None
+    text: str = ""  # free text (rooms and phones masked for a group); used without a building
+
+
+@dataclass(frozen=True)
 class Shown:
     """What an audience is shown of an issue's personal details; the rest is not personal."""
 
     reporters: tuple[str, ...]  # each reporter's name, full or masked
     description: str
-    where: str
+    where: Place
     result: str | None  # what the handler did (办理结果): phones masked as in the description
 
 
@@ -64,22 +75,21 @@ def mask_phones(text: str) -> str:
     return _LANDLINE.sub(lambda m: f"{m[1]}-********", text)
 
 
-def mask_location(building: str | None, unit: str | None, location: str | None) -> str:
-    """What a group may see of a location: "3-2", "3号楼", or free text without rooms/phones."""
-    if building and unit:
-        return f"{building}-{unit}"
+def mask_location(building: str | None, unit: str | None, location: str | None) -> Place:
+    """What a group may see of a location: the building (and unit), else the free text without
+    rooms or phones; an empty place when nothing is known."""
     if building:
-        return f"{building}号楼"
+        return Place(building=building, unit=unit or None)
     if location:
-        return mask_phones(_ROOM.sub("", location)).strip(" -")
-    return ""
+        return Place(text=mask_phones(_ROOM.sub("", location)).strip(" -"))
+    return Place()
 
 
 def shown_to(issue: IssueView, audience: Audience) -> Shown:
     """The reporters, description and location of ``issue`` as ``audience`` may see them."""
     where = mask_location(issue.building, issue.unit, issue.location)
     if audience is not Audience.GROUP and issue.location:
-        where = issue.location
+        where = Place(text=issue.location)
     description, result = issue.description, issue.result
     if audience is Audience.GROUP or (audience is Audience.HANDLER and _withheld(issue)):
         description = mask_phones(description)

@@ -20,7 +20,7 @@ from bot.issues.parsing import (
     suggest_category,
 )
 from bot.issues.service import QueueFilter
-from bot.privacy.service import mask_location, mask_name, mask_phones
+from bot.privacy.service import Place, mask_location, mask_name, mask_phones
 from tests.support.factories import (
     G1_CHAT,
     G2_CHAT,
@@ -163,8 +163,10 @@ def test_duplicates_in_one_building_whatever_the_category(
 def test_privacy_masks() -> None:
     assert (mask_name("李四"), mask_name("王小明")) == ("李*", "王**")
     assert mask_phones("请打13812345678") == "请打138****5678"
-    assert mask_location("3", "2", "3号楼2单元501室") == "3-2"
-    assert mask_location(None, None, "5号楼301室 电话13812345678") == "5号楼 电话138****5678"
+    assert mask_location("3", "2", "3号楼2单元501室") == Place(building="3", unit="2")
+    assert mask_location(None, None, "5号楼301室 电话13812345678") == Place(
+        text="5号楼 电话138****5678"
+    )
 
 
 @pytest.mark.parametrize(
