@@ -1,9 +1,10 @@
-"""The seams of issue #12 item 3: presenters never touch storage.
+"""The seams of issue #12 items 3 and 4: presenters never touch storage, and features meet
+only through declared interfaces.
 
 Presenters render what services hand out and ask the Outbox what was delivered; the
 import-linter contract "Presenters never import storage" forbids the imports, and these tests
 catch what a contract cannot see (a repository reached through an attribute) and a new
-presenter module the contract does not list.
+presenter module or feature package that a contract does not list.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import fnmatch
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.transport.outbox import Outbox
 from storage.db import Database
@@ -38,13 +40,35 @@ def test_presenters_never_reach_a_repository_through_an_attribute() -> None:
     assert found == []
 
 
-def test_every_presenter_module_is_under_the_no_storage_contract() -> None:
+# Packages under bot/ that are not features: shared parts every feature may use.
+SHARED = {"core", "config", "transport", "templates"}
+
+
+def _contract(name: str) -> dict[str, Any]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    [contract] = [
-        c
-        for c in config["tool"]["importlinter"]["contracts"]
-        if c["name"] == "Presenters never import storage"
-    ]
+    [contract] = [c for c in config["tool"]["importlinter"]["contracts"] if c["name"] == name]
+    return dict(contract)
+
+
+def test_every_feature_package_is_under_the_independence_contract() -> None:
+    """A new feature folder must join the contract, so its imports are declared too."""
+    contract = _contract("Features are independent except through the interfaces declared here")
+    features = {
+        f"bot.{p.parent.name}"
+        for p in (ROOT / "bot").glob("*/__init__.py")
+        if p.parent.name not in SHARED
+    }
+    assert contract["type"] == "independence"
+    assert {"bot.issues", "bot.todo"} <= features
+    assert set(contract["modules"]) == features
+    # Each declared edge leaves one feature for another (or is the one named core debt).
+    for edge in contract["ignore_imports"]:
+        source, target = (side.split(".")[1] for side in edge.split(" -> "))
+        assert source != target, edge
+
+
+def test_every_presenter_module_is_under_the_no_storage_contract() -> None:
+    contract = _contract("Presenters never import storage")
     assert contract["forbidden_modules"] == ["storage"]
     patterns = contract["source_modules"]
     # import-linter's "*" stands for one whole module name, as fnmatch's does within a segment.
