@@ -68,24 +68,24 @@ async def test_the_issue_loop_clicked_through_by_four_people(tmp_path: Path) -> 
         await say(page, "#报事 3号楼2单元门口积水很深")
         log = page.locator("#log")
         await log.locator(".msg.own", has_text="3号楼2单元门口积水很深").wait_for()
-        await log.locator(".msg", has_text="已登记 #3").wait_for()
+        await log.locator(".msg", has_text="已登记 #4").wait_for()
 
         await be(page, WORKER, WORKER)
-        accept = log.locator(".msg", has_text="#3").get_by_role("button", name="受理").last
+        accept = log.locator(".msg", has_text="#4").get_by_role("button", name="受理").last
         await accept.focus()  # keyboard operable: the buttons are real buttons
         await page.keyboard.press("Enter")
         await page.wait_for_selector("body:not(.busy)")
-        await press(page, "交办", on="#3")
-        await press(page, "万象美物业", on="#3")
-        card = log.locator(".msg", has_text="#3 报事")
+        await press(page, "交办", on="#4")
+        await press(page, "万象美物业", on="#4")
+        card = log.locator(".msg", has_text="#4 报事")
         await card.filter(has_text="已交办").filter(has_text="已编辑").first.wait_for()
 
         await be(page, PROPERTY, PROPERTY)  # resolves with a photo of the site
         await page.set_input_files("#photo", str(site_photo(tmp_path)))
-        await page.fill("#photo-caption", "/done 3 已疏通下水口")
+        await page.fill("#photo-caption", "/done 4 已疏通下水口")
         await page.click("#photo-send")
         await log.locator(".msg.own img").wait_for()
-        await log.locator(".msg", has_text="#3").filter(has_text="办结").last.wait_for()
+        await log.locator(".msg", has_text="#4").filter(has_text="办结").last.wait_for()
 
         await be(page, RESIDENT, RESIDENT)
         await log.locator(".msg img").first.wait_for()  # the site photo, before rating
@@ -93,18 +93,18 @@ async def test_the_issue_loop_clicked_through_by_four_people(tmp_path: Path) -> 
             await press(page, label)
 
         await be(page, PROPERTY, PROPERTY)
-        await log.locator(".msg", has_text="重办单").filter(has_text="#3").last.wait_for()
-        await say(page, "/done 3 重新疏通下水管，已不积水")
+        await log.locator(".msg", has_text="重办单").filter(has_text="#4").last.wait_for()
+        await say(page, "/done 4 重新疏通下水管，已不积水")
 
         await be(page, RESIDENT, RESIDENT)
         await log.locator(".msg", has_text="重新疏通下水管").last.wait_for()  # the new result
         for label in ("是", "已解决", "满意", "提交评价"):
             await press(page, label)
-        await log.locator(".msg", has_text="#3").filter(has_text="满意").last.wait_for()
+        await log.locator(".msg", has_text="#4").filter(has_text="满意").last.wait_for()
         await shot(page, tmp_path, "play-desktop")
 
         await be(page, WORKER, WORKER)  # the loop is closed
-        await log.locator(".msg", has_text="#3").filter(has_text="已关闭").last.wait_for()
+        await log.locator(".msg", has_text="#4").filter(has_text="已关闭").last.wait_for()
 
 
 async def test_the_large_font_switch_on_a_phone(tmp_path: Path) -> None:

@@ -70,17 +70,17 @@ async def test_the_issue_loop_through_the_page_endpoints(tmp_path: Path) -> None
         assert {c["id"] for c in state["chats"]} == {GROUP, RESIDENT}
         await page.say(RESIDENT, GROUP, "#报事 3号楼2单元门口积水很深")
         group = await page.messages(RESIDENT, GROUP)
-        assert group[-2]["own"] and "已登记 <b>#3</b>" in last_html(group)
+        assert group[-2]["own"] and "已登记 <b>#4</b>" in last_html(group)
         await page.press(WORKER, WORKER, "受理")
         await page.press(WORKER, WORKER, "交办")
         await page.press(WORKER, WORKER, "万象美物业")
-        card = next(m for m in await page.messages(WORKER, WORKER) if "#3" in m["html"])
+        card = next(m for m in await page.messages(WORKER, WORKER) if "#4" in m["html"])
         assert "已交办" in card["html"] and card["edited"]  # the card was edited in place
-        await page.say(PROPERTY, PROPERTY, "/done 3 已疏通下水口")
+        await page.say(PROPERTY, PROPERTY, "/done 4 已疏通下水口")
         for label in ("是", "已解决", "满意", "提交评价"):
             await page.press(RESIDENT, RESIDENT, label)
         mine = await page.messages(RESIDENT, RESIDENT)
-        assert any("#3" in m["html"] and "满意" in m["html"] for m in mine[-3:])
+        assert any("#4" in m["html"] and "满意" in m["html"] for m in mine[-3:])
 
 
 async def test_a_clock_jump_to_eight_brings_the_digest_to_the_secretary(tmp_path: Path) -> None:
