@@ -148,7 +148,9 @@ class Playground:
         self, user_id: int, chat_id: int, images: list[bytes], caption: str
     ) -> None:
         """Several photos at once, as Telegram sends an album: one message each, sharing a
-        ``media_group_id``, the caption on the first."""
+        ``media_group_id``, the caption on one of them. It rides on the last part, so a
+        ``#报事`` caption files one issue with every photo (the worker's card counts them all);
+        the bot takes a caption on any part (issue #18 item 1)."""
         if not 2 <= len(images) <= 10:
             raise ValueError("an album holds 2 to 10 photos")
         self.albums += 1
@@ -157,7 +159,7 @@ class Playground:
             await self.control.user_sends_photo(
                 chat_id,
                 user_id,
-                (caption or None) if index == 0 else None,
+                (caption or None) if index == len(images) - 1 else None,
                 image,
                 media_group_id=group,
             )
