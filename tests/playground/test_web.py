@@ -217,3 +217,52 @@ async def test_documents_the_bot_sends_download_from_the_page(tmp_path: Path) ->
             assert download.status == 200
             assert (await download.read()).startswith(b"PK")  # an xlsx is a zip
             assert "filename*=UTF-8''" in download.headers["Content-Disposition"]
+
+
+async def test_albums_voice_and_places_through_the_page_endpoints(tmp_path: Path) -> None:
+    """Issue #18 on the page: an album shows as one bubble, a voice note with its length, a
+    venue as a pin; a place outside the world is refused before it reaches the sandbox."""
+    async with (
+        playing("community", tmp_path, port=0) as (play, url),
+        aiohttp.ClientSession() as http,
+    ):
+        page = Page(http, url)
+        state = await page.get("api/state", **{"as": RESIDENT})
+        assert state["places"][2] == {
+            "title": "阅海湾菜市场",
+            "address": "亲水大街 88 号",
+            "latitude": 38.487,
+            "longitude": 106.236,
+        }
+        form = aiohttp.FormData({"as": str(RESIDENT), "chat": str(GROUP), "caption": "好多落叶"})
+        for index in range(2):
+            form.add_field("photo", b"\x89PNG" + bytes([index]), filename=f"{index}.png")
+        async with http.post(url + "api/album", data=form) as response:
+            assert response.status == 200, await response.text()
+        own = (await page.messages(RESIDENT, GROUP))[-1]
+        assert len(own["photos"]) == 2 and own["html"] == "好多落叶" and own["album"]
+        voice = aiohttp.FormData({"as": str(RESIDENT), "chat": str(RESIDENT), "duration": "2.6"})
+        voice.add_field("voice", b"OggS recorded", filename="voice.ogg")
+        async with http.post(url + "api/voice", data=voice) as response:
+            assert response.status == 200, await response.text()
+        note = next(m for m in await page.messages(RESIDENT, RESIDENT) if "voice" in m)
+        assert note["voice"]["duration"] == 3
+        async with http.get(url + note["voice"]["url"].lstrip("/")) as response:
+            assert await response.read() == b"OggS recorded"
+        await page.post(
+            "api/place",
+            chat=RESIDENT,
+            latitude=38.487,
+            longitude=106.236,
+            title="阅海湾菜市场",
+            **{"as": RESIDENT},
+        )
+        pins = [m["place"] for m in await page.messages(RESIDENT, RESIDENT) if "place" in m]
+        assert pins[-1]["title"] == "阅海湾菜市场" and pins[-1]["latitude"] == "38.48700"
+        before = len(play.server.sent)
+        async with http.post(
+            url + "api/place",
+            json={"as": RESIDENT, "chat": RESIDENT, "latitude": 91, "longitude": 0},
+        ) as response:
+            assert response.status == 400
+        assert len(play.server.sent) == before
