@@ -108,9 +108,9 @@ async def state(request: web.Request) -> web.Response:
     for chat in play.server.chats.values():
         if chat.type == "private" or not chat.is_present(viewer):
             continue
-        chats.append(_chat_entry(play, chat.id, chat.title or "", "group", viewer))
+        chats.append(_chat_entry(play, chat.id, chat.title or "", "group", viewer, words))
     bot_name = play.scene.bot_name
-    chats.append(_chat_entry(play, viewer, bot_name, "private", viewer))
+    chats.append(_chat_entry(play, viewer, bot_name, "private", viewer, words))
     return web.json_response(
         {
             "clock": clock_text(local, words),
@@ -132,12 +132,14 @@ async def state(request: web.Request) -> web.Response:
     )
 
 
-def _chat_entry(play: Playground, chat_id: int, title: str, kind: str, viewer: int) -> Json:
+def _chat_entry(
+    play: Playground, chat_id: int, title: str, kind: str, viewer: int, words: Json
+) -> Json:
     shown = _visible(play, chat_id)
     last = shown[-1] if shown else None
     preview = ""
     if last is not None:
-        preview = str(last.get("text") or last.get("caption") or "")
+        preview = str(last.get("text") or last.get("caption") or _kind_word(last, words))
     started = kind == "group" or chat_id in play.server.bot_for(None).started_by
     return {
         "id": chat_id,
@@ -148,6 +150,14 @@ def _chat_entry(play: Playground, chat_id: int, title: str, kind: str, viewer: i
         "count": len(shown),
         "started": started,
     }
+
+
+def _kind_word(message: Json, words: Json) -> str:
+    """A chat list's preview of a message without words: [图片], [语音], [位置]."""
+    for key in ("photo", "voice", "venue", "location"):
+        if key in message:
+            return str(words["previews"][key])
+    return ""
 
 
 def _visible(play: Playground, chat_id: int) -> list[Json]:

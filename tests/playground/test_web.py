@@ -259,6 +259,13 @@ async def test_albums_voice_and_places_through_the_page_endpoints(tmp_path: Path
         )
         pins = [m["place"] for m in await page.messages(RESIDENT, RESIDENT) if "place" in m]
         assert pins[-1]["title"] == "阅海湾菜市场" and pins[-1]["latitude"] == "38.48700"
+        plain = {"as": RESIDENT, "chat": RESIDENT, "latitude": 38.4862, "longitude": 106.2312}
+        await play.send_voice(RESIDENT, GROUP, b"OggS", 1)
+        state = await page.get("api/state", **{"as": RESIDENT})
+        assert next(c for c in state["chats"] if c["id"] == GROUP)["preview"] == "[语音]"
+        await page.post("api/place", **plain)  # a location without a title
+        pins = [m["place"] for m in await page.messages(RESIDENT, RESIDENT) if "place" in m]
+        assert pins[-1]["title"] == "" and pins[-1]["longitude"] == "106.23120"
         before = len(play.server.sent)
         async with http.post(
             url + "api/place",
