@@ -127,6 +127,8 @@ async def test_the_large_font_switch_on_a_phone(tmp_path: Path) -> None:
         assert not await page.is_visible("#chats")
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375  # nothing sticks out sideways
+        box = await page.locator("#text").bounding_box()
+        assert box is not None and box["width"] >= 375 / 2  # room to type beside the tools
         await shot(page, tmp_path, "play-phone")
         await page.click("#back")
         assert await page.is_visible("#chats") and not await page.is_visible("#log")
