@@ -42,6 +42,7 @@ class Playground:
         self.client: SandboxClient | None = None
         self.gridbot: GridBot | None = None
         self.config: Config | None = None
+        self.albums = 0
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -141,6 +142,45 @@ class Playground:
 
     async def send_photo(self, user_id: int, chat_id: int, image: bytes, caption: str) -> None:
         await self.control.user_sends_photo(chat_id, user_id, caption or None, image)
+        await self.settle()
+
+    async def send_album(
+        self, user_id: int, chat_id: int, images: list[bytes], caption: str
+    ) -> None:
+        """Several photos at once, as Telegram sends an album: one message each, sharing a
+        ``media_group_id``, the caption on one of them. It rides on the last part, so a
+        ``#报事`` caption files one issue with every photo (the worker's card counts them all);
+        the bot takes a caption on any part (issue #18 item 1)."""
+        if not 2 <= len(images) <= 10:
+            raise ValueError("an album holds 2 to 10 photos")
+        self.albums += 1
+        group = f"play-album-{self.albums}"
+        for index, image in enumerate(images):
+            await self.control.user_sends_photo(
+                chat_id,
+                user_id,
+                (caption or None) if index == len(images) - 1 else None,
+                image,
+                media_group_id=group,
+            )
+        await self.settle()
+
+    async def send_voice(self, user_id: int, chat_id: int, data: bytes, duration: int) -> None:
+        await self.control.user_sends_voice(chat_id, user_id, max(1, duration), data=data)
+        await self.settle()
+
+    async def send_place(
+        self,
+        user_id: int,
+        chat_id: int,
+        latitude: float,
+        longitude: float,
+        title: str | None = None,
+        address: str | None = None,
+    ) -> None:
+        """A shared location, or a venue when it has a ``title``."""
+        extra = {"title": title, "address": address or ""} if title else {}
+        await self.control.user_sends_location(chat_id, user_id, latitude, longitude, **extra)
         await self.settle()
 
     async def press(self, user_id: int, chat_id: int, message_id: int, label: str) -> Pressed:

@@ -39,6 +39,16 @@ class Group:
 
 
 @dataclass(frozen=True)
+class Place:
+    """A named place of the scene, offered by the page's location picker (a venue)."""
+
+    title: str
+    address: str
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
 class Step:
     """One thing a person does while the scene loads: ``start``, ``say`` or ``press``."""
 
@@ -59,6 +69,7 @@ class Scene:
     groups: tuple[Group, ...]
     registry: tuple[str, bytes] | None = None
     steps: tuple[Step, ...] = field(default=())
+    places: tuple[Place, ...] = field(default=())
 
     def person(self, user_id: int) -> Person:
         for person in self.people:
@@ -106,16 +117,26 @@ def parse_scene(name: str, text: str, folder: Any) -> Scene:
         if "registry" in data:
             sheet = folder / data["registry"]
             registry = (str(data["registry"]), sheet.read_bytes())
+        places = tuple(
+            Place(
+                str(p["title"]),
+                str(p.get("address", "")),
+                float(p["latitude"]),
+                float(p["longitude"]),
+            )
+            for p in data.get("places", [])
+        )
         return Scene(
             name=name,
             start=start,
             bot_username=bot.get("username", "gridbot_play_bot"),
             bot_name=bot.get("first_name", "网格通"),
-            config=dict(data["config"]),
+            config=_beside(dict(data["config"]), folder),
             people=people,
             groups=groups,
             registry=registry,
             steps=steps,
+            places=places,
         )
     except (KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
         raise SceneError(f"scene {name}: {exc.__class__.__name__}: {exc}") from exc
@@ -128,3 +149,14 @@ def _step(name: str, raw: dict[str, Any]) -> Step:
             text = str(raw.get("text", raw.get("label", "")))
             return Step(action, who, int(raw.get("chat", who)), text)
     raise SceneError(f"scene {name}: a step needs start, say or press: {raw}")
+
+
+def _beside(config: dict[str, Any], folder: Any) -> dict[str, Any]:
+    """``[community] boundaries`` names a file beside the scene: made absolute here."""
+    community = config.get("community")
+    if not isinstance(community, dict) or not community.get("boundaries"):
+        return config
+    path = Path(str(community["boundaries"]))
+    if not path.is_absolute():
+        path = Path(str(folder)) / path
+    return {**config, "community": {**community, "boundaries": str(path)}}

@@ -53,6 +53,9 @@ def make_app(play: Playground) -> web.Application:
     app.router.add_get("/api/file/{file_id}", file)
     app.router.add_post("/api/send", send)
     app.router.add_post("/api/photo", photo)
+    app.router.add_post("/api/album", album)
+    app.router.add_post("/api/voice", voice)
+    app.router.add_post("/api/place", place)
     app.router.add_post("/api/press", press)
     app.router.add_post("/api/link", link)
     app.router.add_post("/api/vote", vote)
@@ -105,9 +108,9 @@ async def state(request: web.Request) -> web.Response:
     for chat in play.server.chats.values():
         if chat.type == "private" or not chat.is_present(viewer):
             continue
-        chats.append(_chat_entry(play, chat.id, chat.title or "", "group", viewer))
+        chats.append(_chat_entry(play, chat.id, chat.title or "", "group", viewer, words))
     bot_name = play.scene.bot_name
-    chats.append(_chat_entry(play, viewer, bot_name, "private", viewer))
+    chats.append(_chat_entry(play, viewer, bot_name, "private", viewer, words))
     return web.json_response(
         {
             "clock": clock_text(local, words),
@@ -115,17 +118,28 @@ async def state(request: web.Request) -> web.Response:
             "people": people,
             "chats": chats,
             "bot": {"name": bot_name, "avatar": bot_name[:1]},
+            "places": [
+                {
+                    "title": p.title,
+                    "address": p.address,
+                    "latitude": p.latitude,
+                    "longitude": p.longitude,
+                }
+                for p in play.scene.places
+            ],
         },
         dumps=_dumps,
     )
 
 
-def _chat_entry(play: Playground, chat_id: int, title: str, kind: str, viewer: int) -> Json:
+def _chat_entry(
+    play: Playground, chat_id: int, title: str, kind: str, viewer: int, words: Json
+) -> Json:
     shown = _visible(play, chat_id)
     last = shown[-1] if shown else None
     preview = ""
     if last is not None:
-        preview = str(last.get("text") or last.get("caption") or "")
+        preview = str(last.get("text") or last.get("caption") or _kind_word(last, words))
     started = kind == "group" or chat_id in play.server.bot_for(None).started_by
     return {
         "id": chat_id,
@@ -138,6 +152,14 @@ def _chat_entry(play: Playground, chat_id: int, title: str, kind: str, viewer: i
     }
 
 
+def _kind_word(message: Json, words: Json) -> str:
+    """A chat list's preview of a message without words: [图片], [语音], [位置]."""
+    for key in ("photo", "voice", "venue", "location"):
+        if key in message:
+            return str(words["previews"][key])
+    return ""
+
+
 def _visible(play: Playground, chat_id: int) -> list[Json]:
     if chat_id not in play.server.chats:
         return []
@@ -145,7 +167,8 @@ def _visible(play: Playground, chat_id: int) -> list[Json]:
 
 
 def _content(message: Json) -> bool:
-    return any(key in message for key in ("text", "caption", "photo", "document", "poll"))
+    shown = ("text", "caption", "photo", "document", "poll", "voice", "location", "venue")
+    return any(key in message for key in shown)
 
 
 async def messages(request: web.Request) -> web.Response:
@@ -153,7 +176,7 @@ async def messages(request: web.Request) -> web.Response:
     viewer = int(request.query["as"])
     chat_id = int(request.query["chat"])
     zone = play.bot.config.timezone
-    shown = [_message(play, m, viewer, zone) for m in _visible(play, chat_id)]
+    shown = _albums([_message(play, m, viewer, zone) for m in _visible(play, chat_id)])
     return web.json_response({"chat": chat_id, "messages": shown}, dumps=_dumps)
 
 
@@ -199,6 +222,43 @@ def _message(play: Playground, m: Json, viewer: int, zone: Any) -> Json:
         }
     if "poll" in m:
         out["poll"] = _poll(play, m["poll"], viewer)
+    if "media_group_id" in m:
+        out["album"] = str(m["media_group_id"])
+    if "voice" in m:
+        out["voice"] = {
+            "url": f"/api/file/{m['voice']['file_id']}",
+            "duration": int(m["voice"].get("duration", 0)),
+        }
+    if "venue" in m or "location" in m:
+        venue = m.get("venue", {})
+        spot = venue.get("location") or m["location"]
+        out["place"] = {
+            "title": venue.get("title", ""),
+            "address": venue.get("address", ""),
+            "latitude": f"{float(spot['latitude']):.5f}",
+            "longitude": f"{float(spot['longitude']):.5f}",
+        }
+    return out
+
+
+def _albums(shown: list[Json]) -> list[Json]:
+    """An album's photos (one message each, one ``media_group_id``) shown as one bubble, as
+    a Telegram app shows them: the first message carries every photo and the caption."""
+    out: list[Json] = []
+    for m in shown:
+        first = out[-1] if out else None
+        if (
+            first is not None
+            and m.get("album")
+            and first.get("album") == m["album"]
+            and first["from_id"] == m["from_id"]
+        ):
+            first["photos"].append(m["photo"])
+            first["html"] = first["html"] or m["html"]
+            continue
+        if m.get("album") and "photo" in m:
+            m["photos"] = [m.pop("photo")]
+        out.append(m)
     return out
 
 
@@ -236,6 +296,8 @@ def _guess(data: bytes) -> str:
         return "image/png"
     if data.startswith(b"\xff\xd8"):
         return "image/jpeg"
+    if data.startswith(b"OggS"):
+        return "audio/ogg"
     return "application/octet-stream"
 
 
@@ -266,6 +328,46 @@ async def photo(request: web.Request) -> web.Response:
     play = _play(request)
     caption = str(form.get("caption", "")).strip()
     return await _act(play.send_photo(int(str(form["as"])), int(str(form["chat"])), data, caption))
+
+
+async def album(request: web.Request) -> web.Response:
+    form = await request.post()
+    uploads = [u for u in form.getall("photo", []) if isinstance(u, web.FileField)]
+    if len(uploads) < 2:
+        return web.json_response({"ok": False, "error": "an album needs 2 photos"}, status=400)
+    images = [u.file.read() for u in uploads]
+    play = _play(request)
+    caption = str(form.get("caption", "")).strip()
+    return await _act(
+        play.send_album(int(str(form["as"])), int(str(form["chat"])), images, caption)
+    )
+
+
+async def voice(request: web.Request) -> web.Response:
+    form = await request.post()
+    upload = form.get("voice")
+    if not isinstance(upload, web.FileField):
+        return web.json_response({"ok": False, "error": "no voice"}, status=400)
+    data = upload.file.read()
+    seconds = round(float(str(form.get("duration", "1")) or 1))
+    play = _play(request)
+    return await _act(play.send_voice(int(str(form["as"])), int(str(form["chat"])), data, seconds))
+
+
+async def place(request: web.Request) -> web.Response:
+    body = await request.json()
+    play = _play(request)
+    try:
+        latitude, longitude = float(body["latitude"]), float(body["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return web.json_response({"ok": False, "error": "latitude, longitude"}, status=400)
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return web.json_response({"ok": False, "error": "latitude, longitude"}, status=400)
+    title = str(body.get("title") or "").strip() or None
+    address = str(body.get("address") or "").strip() or None
+    return await _act(
+        play.send_place(int(body["as"]), int(body["chat"]), latitude, longitude, title, address)
+    )
 
 
 async def press(request: web.Request) -> web.Response:

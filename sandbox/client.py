@@ -131,8 +131,17 @@ class SandboxClient:
         )
 
     async def user_sends_voice(
-        self, chat_id: int, user_id: int, duration: int, caption: str | None = None, **kwargs: Any
+        self,
+        chat_id: int,
+        user_id: int,
+        duration: int,
+        caption: str | None = None,
+        data: bytes | None = None,
+        **kwargs: Any,
     ) -> JSON:
+        """A voice note; ``data`` is the recording (a stand-in OGG header when omitted)."""
+        if data is not None:
+            kwargs["data_b64"] = base64.b64encode(data).decode()
         return await self._obj(
             "user_sends_voice",
             chat_id=chat_id,

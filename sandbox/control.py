@@ -28,7 +28,6 @@ _ASYNC_PASSTHROUGH = (
     "start_private",
     "user_sends",
     "user_sends_sticker",
-    "user_sends_voice",
     "user_sends_location",
     "user_edits",
     "press_button",
@@ -93,6 +92,13 @@ async def _user_sends_photo(server: SandboxServer, args: JSON) -> Any:
     if "image_b64" in args:
         args["image_bytes"] = base64.b64decode(args.pop("image_b64"))
     return await server.user_sends_photo(**args)
+
+
+@operation("user_sends_voice")
+async def _user_sends_voice(server: SandboxServer, args: JSON) -> Any:
+    if "data_b64" in args:
+        args["data"] = base64.b64decode(args.pop("data_b64"))
+    return await server.user_sends_voice(**args)
 
 
 @operation("user_sends_document")

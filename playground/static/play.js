@@ -123,7 +123,8 @@
     $("composer").hidden = !chat;
     if (!chat) { log.replaceChildren(el("p", { className: "empty" }, W.pick_chat)); return; }
     $("start").hidden = chat.started;
-    for (const id of ["text", "send"]) $(id).hidden = !chat.started;
+    for (const id of ["text", "send", "voice-hold", "place-open"]) $(id).hidden = !chat.started;
+    renderPlaces();
     const data = await (await fetch(`/api/messages?chat=${ui.chat}&as=${ui.as}`)).json();
     if (mine !== generation || data.chat !== ui.chat) return;
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
@@ -145,6 +146,17 @@
     const bubble = el("div", { className: "bubble" });
     if (m.quote) bubble.append(el("div", { className: "quote" }, m.quote.name + "：" + m.quote.text));
     if (m.photo) bubble.append(el("img", { src: m.photo, alt: "", onload: keepAtBottom }));
+    if (m.photos) bubble.append(el("div", { className: "album", "data-album": m.album },
+      ...m.photos.map((src) => el("img", { src, alt: "", onload: keepAtBottom }))));
+    if (m.voice) bubble.append(el("div", { className: "voice" },
+      el("span", { className: "secs" }, W.voice_seconds.replace("{n}", m.voice.duration)),
+      el("audio", { controls: true, preload: "none", src: m.voice.url })));
+    if (m.place) bubble.append(el("div", { className: "pin", title: W.pin },
+      el("span", { className: "mark", "aria-hidden": "true" }, "📍"),
+      el("span", { className: "where" },
+        m.place.title ? el("strong", {}, m.place.title) : null,
+        m.place.address ? el("span", { className: "addr" }, m.place.address) : null,
+        el("span", { className: "ll" }, m.place.latitude + ", " + m.place.longitude))));
     if (m.document) bubble.append(el("div", { className: "doc" }, "📄 ",
       el("a", { href: m.document.url, download: m.document.name }, m.document.name)));
     if (m.html) bubble.append(el("div", { className: "text", html: m.html }));
@@ -197,6 +209,7 @@
     const file = $("photo").files[0];
     if (!file) return;
     $("photo-preview").src = URL.createObjectURL(file);
+    $("photo-preview").title = String($("photo").files.length);
     $("photo-sheet").hidden = false;
     $("photo-caption").focus();
   });
@@ -205,11 +218,92 @@
     form.append("as", ui.as);
     form.append("chat", ui.chat);
     form.append("caption", $("photo-caption").value);
-    form.append("photo", $("photo").files[0]);
+    const files = [...$("photo").files];
+    for (const file of files) form.append("photo", file);  // several: an album
     $("photo-sheet").hidden = true;
     $("photo-caption").value = "";
     $("photo").value = "";
-    act(() => api("/api/photo", form));
+    act(() => api(files.length > 1 ? "/api/album" : "/api/photo", form));
+  });
+
+  // A voice note: hold the button to record (a microphone), or pick a recording.
+  function sendVoice(blob, seconds) {
+    const form = new FormData();
+    form.append("as", ui.as);
+    form.append("chat", ui.chat);
+    form.append("duration", String(Math.max(1, Math.round(seconds))));
+    form.append("voice", blob, "voice.ogg");
+    act(() => api("/api/voice", form));
+  }
+  function lengthOf(file) {
+    return new Promise((resolve) => {
+      const audio = new Audio();
+      audio.preload = "metadata";
+      audio.onloadedmetadata = () => resolve(Number.isFinite(audio.duration) ? audio.duration : 1);
+      audio.onerror = () => resolve(1);
+      audio.src = URL.createObjectURL(file);
+    });
+  }
+  $("voice").addEventListener("change", async () => {
+    const file = $("voice").files[0];
+    if (!file) return;
+    const seconds = await lengthOf(file);
+    $("voice").value = "";
+    sendVoice(file, seconds);
+  });
+  let recording = null;
+  $("voice-hold").addEventListener("pointerdown", async () => {
+    if (!navigator.mediaDevices || !window.MediaRecorder) { $("voice").click(); return; }
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      const recorder = new MediaRecorder(stream);
+      const parts = [];
+      recorder.ondataavailable = (event) => parts.push(event.data);
+      recorder.onstop = () => {
+        stream.getTracks().forEach((track) => track.stop());
+        sendVoice(new Blob(parts, { type: recorder.mimeType }), (Date.now() - recording.since) / 1000);
+        recording = null;
+        $("voice-hold").classList.remove("recording");
+      };
+      recording = { recorder, since: Date.now() };
+      recorder.start();
+      $("voice-hold").classList.add("recording");
+    } catch (error) { $("voice").click(); }
+  });
+  for (const type of ["pointerup", "pointerleave"]) {
+    $("voice-hold").addEventListener(type, () => {
+      if (recording && recording.recorder.state === "recording") recording.recorder.stop();
+    });
+  }
+  $("voice-hold").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); $("voice").click(); }
+  });
+
+  // A location: one of the scene's named places (a venue) or a latitude and longitude.
+  function renderPlaces() {
+    const places = (ui.state && ui.state.places) || [];
+    $("places").replaceChildren(...places.map((p) => el("button", {
+      type: "button", "data-place": p.title, title: p.address,
+      onclick: () => sendPlace({ latitude: p.latitude, longitude: p.longitude, title: p.title, address: p.address }),
+    }, "📍 " + p.title)));
+  }
+  function sendPlace(spot) {
+    $("place-sheet").hidden = true;
+    $("place-open").setAttribute("aria-expanded", "false");
+    act(() => api("/api/place", { as: ui.as, chat: ui.chat, ...spot }));
+  }
+  $("place-open").addEventListener("click", () => {
+    const open = $("place-sheet").hidden;
+    $("place-sheet").hidden = !open;
+    $("place-open").setAttribute("aria-expanded", String(open));
+  });
+  $("place-send").addEventListener("click", () => {
+    const latitude = $("place-lat").value.trim();
+    const longitude = $("place-lon").value.trim();
+    if (!latitude || !longitude) return;
+    $("place-lat").value = "";
+    $("place-lon").value = "";
+    sendPlace({ latitude, longitude });
   });
 
   // ------------------------------------------------------------------ clock, font, live

@@ -3,6 +3,7 @@ jumps, scenes as data, the page's two locales, the browser-test guard."""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -101,6 +102,16 @@ def test_the_shipped_scenes_load() -> None:
     }
     assert community.person(9501).room == "3号楼2单元301"
     assert load_scene("empty").steps == ()
+
+
+def test_the_community_scene_draws_its_grids_and_names_its_places() -> None:
+    """Issue #18: boundaries beside the scene file (made absolute), places for the picker."""
+    community = load_scene("community")
+    boundaries = Path(community.config["community"]["boundaries"])
+    assert boundaries.is_absolute() and boundaries.name == "community-grids.geojson"
+    drawn = json.loads(boundaries.read_text("utf-8"))
+    assert [f["properties"]["grid"] for f in drawn["features"]] == ["g1", "g2"]
+    assert [p.title for p in community.places] == ["3号楼南门", "社区活动室", "阅海湾菜市场"]
 
 
 def test_a_scene_file_of_ones_own_and_the_errors(tmp_path: Path) -> None:

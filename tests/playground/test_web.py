@@ -70,17 +70,17 @@ async def test_the_issue_loop_through_the_page_endpoints(tmp_path: Path) -> None
         assert {c["id"] for c in state["chats"]} == {GROUP, RESIDENT}
         await page.say(RESIDENT, GROUP, "#报事 3号楼2单元门口积水很深")
         group = await page.messages(RESIDENT, GROUP)
-        assert group[-2]["own"] and "已登记 <b>#3</b>" in last_html(group)
+        assert group[-2]["own"] and "已登记 <b>#4</b>" in last_html(group)
         await page.press(WORKER, WORKER, "受理")
         await page.press(WORKER, WORKER, "交办")
         await page.press(WORKER, WORKER, "万象美物业")
-        card = next(m for m in await page.messages(WORKER, WORKER) if "#3" in m["html"])
+        card = next(m for m in await page.messages(WORKER, WORKER) if "#4" in m["html"])
         assert "已交办" in card["html"] and card["edited"]  # the card was edited in place
-        await page.say(PROPERTY, PROPERTY, "/done 3 已疏通下水口")
+        await page.say(PROPERTY, PROPERTY, "/done 4 已疏通下水口")
         for label in ("是", "已解决", "满意", "提交评价"):
             await page.press(RESIDENT, RESIDENT, label)
         mine = await page.messages(RESIDENT, RESIDENT)
-        assert any("#3" in m["html"] and "满意" in m["html"] for m in mine[-3:])
+        assert any("#4" in m["html"] and "满意" in m["html"] for m in mine[-3:])
 
 
 async def test_a_clock_jump_to_eight_brings_the_digest_to_the_secretary(tmp_path: Path) -> None:
@@ -217,3 +217,59 @@ async def test_documents_the_bot_sends_download_from_the_page(tmp_path: Path) ->
             assert download.status == 200
             assert (await download.read()).startswith(b"PK")  # an xlsx is a zip
             assert "filename*=UTF-8''" in download.headers["Content-Disposition"]
+
+
+async def test_albums_voice_and_places_through_the_page_endpoints(tmp_path: Path) -> None:
+    """Issue #18 on the page: an album shows as one bubble, a voice note with its length, a
+    venue as a pin; a place outside the world is refused before it reaches the sandbox."""
+    async with (
+        playing("community", tmp_path, port=0) as (play, url),
+        aiohttp.ClientSession() as http,
+    ):
+        page = Page(http, url)
+        state = await page.get("api/state", **{"as": RESIDENT})
+        assert state["places"][2] == {
+            "title": "阅海湾菜市场",
+            "address": "亲水大街 88 号",
+            "latitude": 38.487,
+            "longitude": 106.236,
+        }
+        form = aiohttp.FormData({"as": str(RESIDENT), "chat": str(GROUP), "caption": "好多落叶"})
+        for index in range(2):
+            form.add_field("photo", b"\x89PNG" + bytes([index]), filename=f"{index}.png")
+        async with http.post(url + "api/album", data=form) as response:
+            assert response.status == 200, await response.text()
+        own = (await page.messages(RESIDENT, GROUP))[-1]
+        assert len(own["photos"]) == 2 and own["html"] == "好多落叶" and own["album"]
+        voice = aiohttp.FormData({"as": str(RESIDENT), "chat": str(RESIDENT), "duration": "2.6"})
+        voice.add_field("voice", b"OggS recorded", filename="voice.ogg")
+        async with http.post(url + "api/voice", data=voice) as response:
+            assert response.status == 200, await response.text()
+        note = next(m for m in await page.messages(RESIDENT, RESIDENT) if "voice" in m)
+        assert note["voice"]["duration"] == 3
+        async with http.get(url + note["voice"]["url"].lstrip("/")) as response:
+            assert await response.read() == b"OggS recorded"
+        await page.post(
+            "api/place",
+            chat=RESIDENT,
+            latitude=38.487,
+            longitude=106.236,
+            title="阅海湾菜市场",
+            **{"as": RESIDENT},
+        )
+        pins = [m["place"] for m in await page.messages(RESIDENT, RESIDENT) if "place" in m]
+        assert pins[-1]["title"] == "阅海湾菜市场" and pins[-1]["latitude"] == "38.48700"
+        plain = {"as": RESIDENT, "chat": RESIDENT, "latitude": 38.4862, "longitude": 106.2312}
+        await play.send_voice(RESIDENT, GROUP, b"OggS", 1)
+        state = await page.get("api/state", **{"as": RESIDENT})
+        assert next(c for c in state["chats"] if c["id"] == GROUP)["preview"] == "[语音]"
+        await page.post("api/place", **plain)  # a location without a title
+        pins = [m["place"] for m in await page.messages(RESIDENT, RESIDENT) if "place" in m]
+        assert pins[-1]["title"] == "" and pins[-1]["longitude"] == "106.23120"
+        before = len(play.server.sent)
+        async with http.post(
+            url + "api/place",
+            json={"as": RESIDENT, "chat": RESIDENT, "latitude": 91, "longitude": 0},
+        ) as response:
+            assert response.status == 400
+        assert len(play.server.sent) == before

@@ -114,3 +114,17 @@ async def test_cli_runs_standalone(tmp_path: Path) -> None:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 10)
     assert proc.returncode == 0
+
+
+async def test_a_voice_note_carries_its_recording_over_the_control_api(
+    server: SandboxServer,
+) -> None:
+    """The playground uploads what was recorded: the bytes travel base64 and are stored."""
+    root = server.base_url.removesuffix("/bot")
+    async with SandboxClient(root) as client:
+        alice = await client.add_user("王", "阿姨")
+        await client.start_private(alice["id"])
+        note = await client.user_sends_voice(alice["id"], alice["id"], 3, data=b"OggS recorded")
+        assert server.files[note["voice"]["file_id"]].data == b"OggS recorded"
+        plain = await client.user_sends_voice(alice["id"], alice["id"], 2)
+        assert server.files[plain["voice"]["file_id"]].data.startswith(b"OggS")
