@@ -16,8 +16,9 @@ from bot.schedule.digest_chart import cjk_font
 from playground.serve import playing
 from tests.playground.browser import browser_page
 
-# One chromium for the module (tests/playground/browser.py), so one event loop too.
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# One chromium for the module (tests/playground/browser.py), so one event loop too, and
+# one worker of pytest-xdist.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("chromium")]
 
 GROUP, RESIDENT, WORKER, PROPERTY, SECRETARY = -1001234567001, 9501, 9101, 9301, 9201
 
