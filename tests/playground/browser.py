@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -40,23 +41,35 @@ def need_browser() -> None:
     pytest.skip(f"browser tests need chromium and playwright: {missing}")
 
 
-@asynccontextmanager
-async def browser_page(width: int = 1100, height: int = 760) -> AsyncIterator[Any]:
-    """A fresh chromium page of ``width`` × ``height`` CSS pixels."""
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def chromium() -> AsyncIterator[Any]:
+    """One chromium for a module's tests (each gets a fresh context of its own): starting
+    Playwright's driver and the browser cost ~0.7 s per test (issue #12 item 6). The tests
+    using it run on the module's event loop (``pytest.mark.asyncio(loop_scope="module")``)."""
     need_browser()
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            context = await browser.new_context(
-                viewport={"width": width, "height": height}, locale="zh-CN"
-            )
-            page = await context.new_page()
-            page.set_default_timeout(15_000)
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            yield page
-            assert errors == [], errors
+            yield browser
         finally:
             await browser.close()
+
+
+@asynccontextmanager
+async def browser_page(browser: Any, width: int = 1100, height: int = 760) -> AsyncIterator[Any]:
+    """A fresh page of ``width`` × ``height`` CSS pixels, in a context (cookies, storage)
+    of its own on ``browser``."""
+    context = await browser.new_context(
+        viewport={"width": width, "height": height}, locale="zh-CN"
+    )
+    try:
+        page = await context.new_page()
+        page.set_default_timeout(15_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page
+        assert errors == [], errors
+    finally:
+        await context.close()

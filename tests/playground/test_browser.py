@@ -10,9 +10,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.schedule.digest_chart import cjk_font
 from playground.serve import playing
 from tests.playground.browser import browser_page
+
+# One chromium for the module (tests/playground/browser.py), so one event loop too, and
+# one worker of pytest-xdist.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("chromium")]
 
 GROUP, RESIDENT, WORKER, PROPERTY, SECRETARY = -1001234567001, 9501, 9101, 9301, 9201
 
@@ -61,8 +67,10 @@ async def press(page: Any, label: str, on: str | None = None) -> None:
     await page.wait_for_selector("body:not(.busy)")
 
 
-async def test_the_issue_loop_clicked_through_by_four_people(tmp_path: Path) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page() as page:
+async def test_the_issue_loop_clicked_through_by_four_people(
+    tmp_path: Path, chromium: Any
+) -> None:
+    async with playing("community", tmp_path, port=0) as (_, url), browser_page(chromium) as page:
         await page.goto(url)
         await be(page, RESIDENT, GROUP)
         await say(page, "#报事 3号楼2单元门口积水很深")
@@ -107,10 +115,10 @@ async def test_the_issue_loop_clicked_through_by_four_people(tmp_path: Path) -> 
         await log.locator(".msg", has_text="#4").filter(has_text="已关闭").last.wait_for()
 
 
-async def test_the_large_font_switch_on_a_phone(tmp_path: Path) -> None:
+async def test_the_large_font_switch_on_a_phone(tmp_path: Path, chromium: Any) -> None:
     async with (
         playing("community", tmp_path, port=0) as (_, url),
-        browser_page(375, 740) as page,
+        browser_page(chromium, 375, 740) as page,
     ):
         await page.goto(url)
         await page.click('[data-persona="9501"]')
@@ -134,8 +142,10 @@ async def test_the_large_font_switch_on_a_phone(tmp_path: Path) -> None:
         assert await page.is_visible("#chats") and not await page.is_visible("#log")
 
 
-async def test_a_clock_jump_brings_the_0800_digest_to_the_secretary(tmp_path: Path) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page() as page:
+async def test_a_clock_jump_brings_the_0800_digest_to_the_secretary(
+    tmp_path: Path, chromium: Any
+) -> None:
+    async with playing("community", tmp_path, port=0) as (_, url), browser_page(chromium) as page:
         await page.goto(url)
         await be(page, SECRETARY, SECRETARY)
         assert await page.text_content("#clock") == "3月4日 周三 09:30"
@@ -154,8 +164,10 @@ async def test_a_clock_jump_brings_the_0800_digest_to_the_secretary(tmp_path: Pa
         await shot(page, tmp_path, "play-digest")
 
 
-async def test_jielong_with_two_people_and_a_private_owners_ballot(tmp_path: Path) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page() as page:
+async def test_jielong_with_two_people_and_a_private_owners_ballot(
+    tmp_path: Path, chromium: Any
+) -> None:
+    async with playing("community", tmp_path, port=0) as (_, url), browser_page(chromium) as page:
         await page.goto(url)
         log = page.locator("#log")
         await be(page, RESIDENT, GROUP)  # 孙大爷 signed up while the scene loaded

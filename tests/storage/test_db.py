@@ -10,6 +10,9 @@ import pytest
 
 from storage.db import Database, SchemaTooNew, in_transaction
 
+# These tests are about the migrations: each database applies them from nothing.
+pytestmark = pytest.mark.fresh_schema
+
 
 @pytest.mark.durable
 async def test_db_pragmas_are_durable(tmp_path: Path) -> None:
