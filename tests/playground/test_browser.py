@@ -214,8 +214,10 @@ def voice_recording(folder: Path, seconds: int) -> Path:
     return path
 
 
-async def test_an_album_with_a_report_caption_reaches_the_worker(tmp_path: Path) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page() as page:
+async def test_an_album_with_a_report_caption_reaches_the_worker(
+    tmp_path: Path, chromium: Any
+) -> None:
+    async with playing("community", tmp_path, port=0) as (_, url), browser_page(chromium) as page:
         await page.goto(url)
         log = page.locator("#log")
         await be(page, RESIDENT, GROUP)
@@ -237,9 +239,9 @@ async def test_an_album_with_a_report_caption_reaches_the_worker(tmp_path: Path)
 
 
 async def test_a_venue_in_the_private_chat_picks_the_grid_and_pins_it_for_the_worker(
-    tmp_path: Path,
+    tmp_path: Path, chromium: Any
 ) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page() as page:
+    async with playing("community", tmp_path, port=0) as (_, url), browser_page(chromium) as page:
         await page.goto(url)
         log = page.locator("#log")
         await be(page, RESIDENT, RESIDENT)
@@ -263,8 +265,10 @@ async def test_a_venue_in_the_private_chat_picks_the_grid_and_pins_it_for_the_wo
         await shot(page, tmp_path, "play-venue")
 
 
-async def test_todo_shows_the_residents_rating_slip_and_pressing_it_rates(tmp_path: Path) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page() as page:
+async def test_todo_shows_the_residents_rating_slip_and_pressing_it_rates(
+    tmp_path: Path, chromium: Any
+) -> None:
+    async with playing("community", tmp_path, port=0) as (_, url), browser_page(chromium) as page:
         await page.goto(url)
         log = page.locator("#log")
         await be(page, WORKER, WORKER)  # #2 waits to be accepted
@@ -290,8 +294,10 @@ async def test_todo_shows_the_residents_rating_slip_and_pressing_it_rates(tmp_pa
         await shot(page, tmp_path, "play-todo")
 
 
-async def test_a_voice_note_is_sent_heard_and_passed_to_the_worker(tmp_path: Path) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page() as page:
+async def test_a_voice_note_is_sent_heard_and_passed_to_the_worker(
+    tmp_path: Path, chromium: Any
+) -> None:
+    async with playing("community", tmp_path, port=0) as (_, url), browser_page(chromium) as page:
         await page.goto(url)
         log = page.locator("#log")
         await be(page, RESIDENT, RESIDENT)
