@@ -79,7 +79,7 @@ async def status_command(config: Config) -> int:
             "ops.status.outbox",
             pending=queues.outbox.get("pending", 0),
             sent=queues.outbox.get("sent", 0),
-            dead=queues.dead_messages,
+            dead=queues.outbox.get("dead", 0),
             oldest=oldest,
         )
     )

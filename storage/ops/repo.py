@@ -7,6 +7,8 @@ from datetime import datetime
 
 from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database
+from storage.transport.inbox import InboxRepo
+from storage.transport.outbox import OutboxRepo
 
 
 @dataclass(frozen=True)
@@ -31,27 +33,24 @@ class QueueState:
     outbox: dict[str, int]  # by state: pending / sent / dead / unreachable
     oldest_pending: datetime | None  # the outbox row waiting longest
     unreachable_chats: int
-    dead_messages: int
 
 
 class OpsRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.inbox = InboxRepo(db)
+        self.outbox = OutboxRepo(db)
 
     async def queues(self) -> QueueState:
-        inbox = await self.db.fetchall("SELECT state, COUNT(*) FROM inbox GROUP BY state")
-        outbox = await self.db.fetchall("SELECT state, COUNT(*) FROM outbox GROUP BY state")
         oldest = await self.db.fetchone(
             "SELECT MIN(created_at) FROM outbox WHERE state = 'pending'"
         )
         unreachable = await self.db.fetchone("SELECT COUNT(*) FROM unreachable_chats")
-        outbox_counts = {str(r[0]): int(r[1]) for r in outbox}
         return QueueState(
-            inbox={str(r[0]): int(r[1]) for r in inbox},
-            outbox=outbox_counts,
+            inbox=await self.inbox.counts(),
+            outbox=await self.outbox.counts(),
             oldest_pending=from_db_or_none(oldest[0] if oldest else None),
             unreachable_chats=int(unreachable[0]) if unreachable else 0,
-            dead_messages=outbox_counts.get("dead", 0),
         )
 
     async def backlog_by_chat(self, limit: int = 10) -> list[Backlog]:
