@@ -59,7 +59,7 @@ async def status_command(config: Config) -> int:
         repo = OpsRepo(db)
         queues = await repo.queues()
         backlog = await repo.backlog_by_chat(5)
-        dead = await repo.dead_updates()
+        dead = await repo.inbox.dead()
         last_sweep = await repo.last_sweep()
     finally:
         await db.close()
@@ -116,7 +116,7 @@ async def dead_command(config: Config, action: str, update_id: int | None) -> in
     try:
         repo = OpsRepo(db)
         if action == "list":
-            dead = await repo.dead_updates()
+            dead = await repo.inbox.dead()
             when = _when(t, config)
             for d in dead:
                 print(
@@ -132,9 +132,9 @@ async def dead_command(config: Config, action: str, update_id: int | None) -> in
             return 0
         assert update_id is not None
         changed = (
-            await repo.retry_update(update_id)
+            await repo.inbox.retry(update_id)
             if action == "retry"
-            else await repo.drop_update(update_id, datetime.now(UTC))
+            else await repo.inbox.drop(update_id, datetime.now(UTC))
         )
     finally:
         await db.close()

@@ -5,19 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.clock import from_db, from_db_or_none, to_db
+from storage.clock import from_db, from_db_or_none
 from storage.db import Database
-from storage.transport.inbox import InboxRepo
+from storage.transport.inbox import DeadUpdate, InboxRepo
 from storage.transport.outbox import OutboxRepo
-
-
-@dataclass(frozen=True)
-class DeadUpdate:
-    update_id: int
-    received_at: datetime
-    finished_at: datetime | None
-    attempts: int
-    error: str
 
 
 @dataclass(frozen=True)
@@ -33,6 +24,9 @@ class QueueState:
     outbox: dict[str, int]  # by state: pending / sent / dead / unreachable
     oldest_pending: datetime | None  # the outbox row waiting longest
     unreachable_chats: int
+
+
+__all__ = ["Backlog", "DeadUpdate", "OpsRepo", "QueueState"]
 
 
 class OpsRepo:
@@ -65,40 +59,3 @@ class OpsRepo:
         """How far the schedule sweep has got (it records each tick's now)."""
         row = await self.db.fetchone("SELECT swept_to FROM schedule_clock WHERE id = 1")
         return None if row is None else from_db(row[0])
-
-    async def dead_updates(self) -> list[DeadUpdate]:
-        rows = await self.db.fetchall(
-            "SELECT update_id, received_at, finished_at, attempts, error FROM inbox"
-            " WHERE state = 'dead' ORDER BY update_id"
-        )
-        return [
-            DeadUpdate(int(r[0]), from_db(r[1]), from_db_or_none(r[2]), int(r[3]), str(r[4] or ""))
-            for r in rows
-        ]
-
-    async def retry_update(self, update_id: int) -> bool:
-        """Put a dead update back in the queue with fresh attempts; False if it is not dead.
-
-        It then runs like a live one: in one transaction with its effects and its done mark."""
-        async with self.db.writing() as tx:
-            return (
-                await tx.execute(
-                    "UPDATE inbox SET state = 'pending', attempts = 0, finished_at = NULL"
-                    " WHERE update_id = ? AND state = 'dead'",
-                    (update_id,),
-                )
-                == 1
-            )
-
-    async def drop_update(self, update_id: int, now: datetime) -> bool:
-        """Give up on a dead update for good (kept as done, with its error, for the record)."""
-        async with self.db.writing() as tx:
-            return (
-                await tx.execute(
-                    "UPDATE inbox SET state = 'done', finished_at = ?,"
-                    " error = COALESCE(error, '') || ' [dropped]'"
-                    " WHERE update_id = ? AND state = 'dead'",
-                    (to_db(now), update_id),
-                )
-                == 1
-            )

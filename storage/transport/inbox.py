@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.clock import to_db
+from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row, placeholders
 
 
@@ -21,6 +21,15 @@ class InboxRow:
     @classmethod
     def _from_row(cls, row: Row) -> InboxRow:
         return cls(update_id=row["update_id"], raw=row["raw"], attempts=row["attempts"])
+
+
+@dataclass(frozen=True)
+class DeadUpdate:
+    update_id: int
+    received_at: datetime
+    finished_at: datetime | None
+    attempts: int
+    error: str
 
 
 class InboxRepo:
@@ -88,8 +97,39 @@ class InboxRepo:
         rows = await self.db.fetchall("SELECT state, COUNT(*) FROM inbox GROUP BY state")
         return {row[0]: int(row[1]) for row in rows}
 
-    async def dead(self) -> list[tuple[int, str]]:
+    async def dead(self) -> list[DeadUpdate]:
         rows = await self.db.fetchall(
-            "SELECT update_id, error FROM inbox WHERE state = 'dead' ORDER BY update_id"
+            "SELECT update_id, received_at, finished_at, attempts, error FROM inbox"
+            " WHERE state = 'dead' ORDER BY update_id"
         )
-        return [(int(row[0]), str(row[1])) for row in rows]
+        return [
+            DeadUpdate(int(r[0]), from_db(r[1]), from_db_or_none(r[2]), int(r[3]), str(r[4] or ""))
+            for r in rows
+        ]
+
+    async def retry(self, update_id: int) -> bool:
+        """Put a dead update back in the queue with fresh attempts; False if it is not dead.
+
+        It then runs like a live one: in one transaction with its effects and its done mark."""
+        async with self.db.writing() as tx:
+            return (
+                await tx.execute(
+                    "UPDATE inbox SET state = 'pending', attempts = 0, finished_at = NULL"
+                    " WHERE update_id = ? AND state = 'dead'",
+                    (update_id,),
+                )
+                == 1
+            )
+
+    async def drop(self, update_id: int, now: datetime) -> bool:
+        """Give up on a dead update for good (kept as done, with its error, for the record)."""
+        async with self.db.writing() as tx:
+            return (
+                await tx.execute(
+                    "UPDATE inbox SET state = 'done', finished_at = ?,"
+                    " error = COALESCE(error, '') || ' [dropped]'"
+                    " WHERE update_id = ? AND state = 'dead'",
+                    (to_db(now), update_id),
+                )
+                == 1
+            )

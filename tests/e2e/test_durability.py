@@ -34,7 +34,7 @@ async def test_poison_update_is_dead_lettered_and_later_updates_flow(tmp_path: P
         await settled(gridbot)
         dead = await gridbot.intake.inbox.dead()
         counts = await gridbot.intake.inbox.counts()
-    assert len(dead) == 1 and "unparseable" in dead[0][1]
+    assert len(dead) == 1 and "unparseable" in dead[0].error
     assert counts == {"dead": 1, "done": 1}
 
 
@@ -56,7 +56,7 @@ async def test_failing_handler_is_retried_three_times_then_dead_lettered(tmp_pat
         dead = await gridbot.intake.inbox.dead()
         outbox = await gridbot.sender.repo.counts()
     assert calls == ["boom"] * 3
-    assert len(dead) == 1 and "handler bug" in dead[0][1]
+    assert len(dead) == 1 and "handler bug" in dead[0].error
     assert "must never be sent" not in world.texts_to(f.G1_CHAT)
     assert outbox == {"sent": 1}  # the rolled-back rows never existed
 

@@ -112,7 +112,8 @@ async def test_status_and_dead_retry_rerun_a_failed_update_after_the_fix(
             gridbot.app.add_handler(MessageHandler(filters.Regex("^boom$"), flaky), group=5)
             await world.server.user_sends(f.G1_CHAT, f.RESIDENT, "boom")
             await step(world, gridbot)
-            [(update_id, _)] = await gridbot.intake.inbox.dead()
+            [dead_update] = await gridbot.intake.inbox.dead()
+            update_id = dead_update.update_id
         config = write_config(world, tmp_path)
         assert await cli("status", "--config", str(config)) == 0
         status = capsys.readouterr().out
