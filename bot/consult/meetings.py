@@ -77,6 +77,7 @@ class MeetingService:
         grids = await self._grids(new.scope_kind, new.scope_value)
         if not any(self._staff(user_id, grid) for grid in grids):
             raise NotPermitted("meetings.errors.only_staff")
+        grids = self._own_communities(user_id, grids)
         chats = await self._chats(grids)
         if not chats:
             raise InvalidInput("meetings.errors.no_group")
@@ -184,16 +185,39 @@ class MeetingService:
         roles = roles_of(user_id, self.config, grid, grants=self.roles.of(user_id))
         return bool(roles & _CREATORS)
 
+    def _own_communities(self, user_id: int, grids: tuple[str, ...]) -> tuple[str, ...]:
+        """The scope's grids in the communities where ``user_id`` is staff for one of them: a
+        worker calls a meeting of their whole community, never of a neighbouring one (a
+        building name such as 5号楼 exists in several communities). '' (groups bound to the
+        whole community) exists only with one community."""
+        if not self.config.several:
+            return grids
+        mine = {
+            c.key
+            for grid in grids
+            if grid and self._staff(user_id, grid)
+            for c in (self.config.community_of_grid(grid),)
+            if c is not None
+        }
+        return tuple(
+            g for g in grids if g and (c := self.config.community_of_grid(g)) and c.key in mine
+        )
+
     def _check_manager(self, record: MeetingRecord, user_id: int) -> None:
+        # the secretary of the convenor's community (with one community: its secretary)
+        convenors = {c.key for c in self.config.communities_of_user(record.convenor_id)}
         secretary = Role.SECRETARY in roles_of(
             user_id, self.config, "", grants=self.roles.of(user_id)
+        ) and (
+            not self.config.several
+            or any(c.key in convenors for c in self.config.communities_of_secretary(user_id))
         )
         if user_id != record.convenor_id and not secretary:
             raise NotPermitted("meetings.errors.only_convenor")
 
     async def _grids(self, kind: str, value: str) -> tuple[str, ...]:
         if kind == "community":
-            return ("", *(g.key for g in self.config.community.grids))
+            return ("", *(g.key for g in self.config.grids))
         if kind == "grid":
             return (value,)
         building, _, unit = value.partition("-")

@@ -88,12 +88,14 @@ class RoleBook:
     def remove(self, user_id: int, grant: Grant) -> None:
         self._by_user[user_id] = self.of(user_id) - {grant}
 
-    def holders(self, role: Role, grid: str) -> set[int]:
-        """Users granted ``role`` on ``grid`` (or community-wide)."""
+    def holders(self, role: Role, grid: str, *, several: bool = False) -> set[int]:
+        """Users granted ``role`` on ``grid`` (or community-wide, in a one-community
+        deployment: with ``several`` communities a grant without a grid counts nowhere)."""
+        scopes = (grid,) if several else ("", grid)
         return {
             user
             for user, grants in self._by_user.items()
-            if any(g.role is role and g.grid in ("", grid) for g in grants)
+            if any(g.role is role and g.grid in scopes for g in grants)
         }
 
 
@@ -157,20 +159,31 @@ def roles_of(
     Worker and leader are per grid: a worker of grid A is only a resident for grid B. Handler
     is per assignment: a handler holds the role only on issues assigned to them. ``grants``
     are the user's registry grants (``grid_key`` "" asks about the community as a whole).
+
+    Secretary is per community (issue #15): a secretary of community A is only a resident for
+    a grid of community B. ``grid_key`` "" with several communities asks about *some*
+    community: the caller then limits what it shows to ``config.communities_of_user``. A
+    community-wide grant (grid "") counts only in a one-community deployment, since the grant
+    does not say which community; with several, /grant names a grid (see RegistryService).
     """
     roles = {Role.RESIDENT}
     for grant in grants:
-        if grant.role is not Role.HANDLER and grant.grid in ("", grid_key):
+        wide = grant.grid == "" and not config.several
+        if grant.role is not Role.HANDLER and (wide or grant.grid == grid_key):
             roles.add(grant.role)
     grid = config.grid_by_key(grid_key)
     if grid is not None and user_id in grid.workers:
         roles.add(Role.WORKER)
     if grid is not None and user_id in grid.leaders:
         roles.add(Role.LEADER)
-    if user_id in config.community.secretaries:
+    community = config.community_of_grid(grid_key)
+    if config.is_secretary(user_id, community.key if community else None):
         roles.add(Role.SECRETARY)
-    handler = config.handler_by_user(user_id)
-    if handler is not None and handler_key is not None and handler.key == handler_key:
+    # The same property company may serve two communities, as a handler entry (with its own
+    # key) in each; it holds the role only on issues assigned to one of its keys.
+    if handler_key is not None and any(
+        h.key == handler_key for h in config.handlers_of_user(user_id)
+    ):
         roles.add(Role.HANDLER)
     return roles
 

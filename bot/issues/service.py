@@ -137,7 +137,7 @@ class IssueService:
         grants = self.core.roles.of(user_id)
         grids = [
             g.key
-            for g in self.config.community.grids
+            for g in self.config.grids
             if may(user_id, Action.QUEUE, GridScope(g.key), self.config, grants=grants)
         ]
         if not grids:

@@ -123,12 +123,8 @@ class RegistryService:
 
     def is_staff(self, user_id: int) -> bool:
         """Holds any role beyond resident (config or grant) — staff skip the consent card."""
-        community = self.config.community
-        in_config = user_id in community.secretaries or any(
-            user_id in g.workers or user_id in g.leaders for g in community.grids
-        )
-        handler = self.config.handler_by_user(user_id) is not None
-        return in_config or handler or bool(self.roles.of(user_id))
+        in_config = bool(self.config.communities_of_user(user_id))
+        return in_config or self.config.is_street_staff(user_id) or bool(self.roles.of(user_id))
 
     # -- import --------------------------------------------------------------------------------
 
@@ -136,8 +132,12 @@ class RegistryService:
         """Import the household sheet all-or-nothing; ``actor`` None is the command line."""
         if actor is not None:
             self.check(actor, RegistryAction.IMPORT)
-        grids = grid_names((g.key, g.name) for g in self.config.community.grids)
+        grids = grid_names((g.key, g.name) for g in self.config.grids)
         households = parse_sheet(read_rows(data, filename), grids)
+        if actor is not None and any(
+            not self.may(actor, RegistryAction.IMPORT, h.grid) for h in households
+        ):  # a secretary imports households of their own community's grids only
+            raise NotPermitted("registry.errors.denied_import")
         existing = {(h.building, h.unit, h.room): h for h in await self.repo.households()}
         added: list[HouseholdData] = []
         changed: list[tuple[int, HouseholdData]] = []
@@ -223,7 +223,9 @@ class RegistryService:
 
     def reviewers(self, grid_key: str) -> tuple[int, ...]:
         grid = self.config.grid_by_key(grid_key)
-        workers = set(grid.workers if grid else ()) | self.roles.holders(Role.WORKER, grid_key)
+        workers = set(grid.workers if grid else ()) | self.roles.holders(
+            Role.WORKER, grid_key, several=self.config.several
+        )
         return tuple(sorted(workers))
 
     async def decide(self, actor: int, user_id: int, household_id: int, approve: bool) -> Decision:
@@ -276,6 +278,9 @@ class RegistryService:
         if role in _GRID_ROLES and not grid:
             raise InvalidInput("registry.errors.grid_needed", role=text)
         scope = grid if role in _GRID_ROLES and grid else COMMUNITY
+        if not scope and self.config.several:
+            # a grant without a grid would not say which community it is for (issue #15)
+            raise InvalidInput("registry.errors.grid_needed", role=text)
         if scope and self.config.grid_by_key(scope) is None:
             raise InvalidInput("registry.errors.unknown_grid", grid=scope, known=self._known())
         return role, scope
@@ -284,8 +289,8 @@ class RegistryService:
         self, actor: int, user_id: int, role_text: str, grid: str | None
     ) -> GrantOutcome:
         """/grant: an admin or secretary gives a role; recorded with an audit event."""
-        self.check(actor, RegistryAction.GRANT)
         role, scope = self.parse_role(role_text, grid)
+        self.check(actor, RegistryAction.GRANT, scope)  # a secretary grants in their community
         async with self.repo.db.transaction() as tx:
             changed = await self.repo.grant(user_id, role.value, scope, actor, self.clock.now())
             tx.after_commit(lambda: self.roles.add(user_id, Grant(role, scope)))
@@ -294,8 +299,8 @@ class RegistryService:
     async def revoke(
         self, actor: int, user_id: int, role_text: str, grid: str | None
     ) -> GrantOutcome:
-        self.check(actor, RegistryAction.GRANT)
         role, scope = self.parse_role(role_text, grid)
+        self.check(actor, RegistryAction.GRANT, scope)
         async with self.repo.db.transaction() as tx:
             changed = await self.repo.revoke(user_id, role.value, scope, actor, self.clock.now())
             tx.after_commit(lambda: self.roles.remove(user_id, Grant(role, scope)))
@@ -303,9 +308,12 @@ class RegistryService:
 
     async def bind(self, actor: int, chat_id: int, grid: str) -> str:
         """/bind g1 in a group: only community admins and secretaries, never group admins."""
-        self.check(actor, RegistryAction.BIND)
         if grid and self.config.grid_by_key(grid) is None:
             raise InvalidInput("registry.errors.unknown_grid", grid=grid, known=self._known())
+        if not grid and self.config.several:
+            # a group of the whole community: which one? (issue #15) — bind it to a grid
+            raise InvalidInput("registry.errors.unknown_grid", grid="-", known=self._known())
+        self.check(actor, RegistryAction.BIND, grid)  # only that grid's community's staff
         await self.repo.bind(chat_id, grid, actor, self.clock.now())
         return grid
 
@@ -315,7 +323,7 @@ class RegistryService:
         return None if grid is None else grid.key
 
     def _known(self) -> str:
-        return "、".join(g.key for g in self.config.community.grids)
+        return "、".join(g.key for g in self.config.grids)
 
     # -- sensitive data (PIPL art. 28) ---------------------------------------------------------
 

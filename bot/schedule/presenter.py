@@ -21,7 +21,7 @@ from bot.issues.rates import Rate, Rates
 from bot.privacy.service import audience_of
 from bot.schedule.chasing import WAITING_FOR_WORKERS
 from bot.schedule.checkin import Enrolment
-from bot.schedule.digest import Digest
+from bot.schedule.digest import Digest, Rollup
 from bot.schedule.digest_chart import trend_png
 from bot.schedule.digest_xlsx import digest_workbook
 from bot.schedule.model import NoticeKind, ScheduleNotice
@@ -124,6 +124,8 @@ class ScheduleNotifier:
                 await self.send_checkin(notice)
             case NoticeKind.DIGEST:
                 await self._digest(notice.chat_id, notice.digest)
+            case NoticeKind.ROLLUP:
+                await outbox.send_message(notice.chat_id, self.rollup_text(notice.digest))
 
     def announcement(self, notice: ScheduleNotice) -> str:
         """A calendar rule's message: the event's own date, and the day a holiday moved it from."""
@@ -228,7 +230,26 @@ class ScheduleNotifier:
         return self.render("schedule/digest", **self._digest_values(digest))
 
     def _digest_values(self, digest: Digest) -> dict[str, Any]:
-        return digest_values(self.renderer, self.config.community.name, digest)
+        community = self.config.community_by_key(digest.community)
+        name = community.name if community is not None else digest.community
+        return digest_values(self.renderer, name, digest)
+
+    def rollup_text(self, rollup: Rollup) -> str:
+        """The street office's roll-up: one line per community, worst first."""
+        return self.render(
+            "schedule/rollup",
+            office=self.config.street_office.name,
+            day=self.renderer.month_day(rollup.start),
+            lines=[
+                {
+                    "line": line,
+                    "on_time": line.on_time_30.percent(),
+                    "solved": line.rates_30.percent("resolution_rate"),
+                    "satisfied": line.rates_30.percent("satisfaction_rate"),
+                }
+                for line in rollup.lines
+            ],
+        )
 
     async def _digest(self, chat_id: int, digest: Digest) -> None:
         text = self.digest_text(digest)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bot.config import Config
-from bot.config.schema import RuleConfig
+from bot.config.schema import DEFAULT_COMMUNITY, RuleConfig
 from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotPermitted
 from bot.core.grids import COMMUNITY, ChatGrids
@@ -105,8 +105,10 @@ class ScheduleService:
                 and self._outcome(due, now, grace, paused=set()) is Outcome.SENT
                 and not await self.repo.recorded(due.key)
             ):
-                async with self.repo.db.snapshot():  # its totals from one moment
-                    built[due.key] = await self._build_digest(due, now)
+                for community in self.config.communities:
+                    async with self.repo.db.snapshot():  # its totals from one moment
+                        digest = await self._build_digest(due, now, community.key)
+                    built[_digest_key(due, community.key)] = digest
         return built
 
     async def sweep(
@@ -144,7 +146,7 @@ class ScheduleService:
 
     def _occurrences(self, start: datetime, end: datetime) -> list[Due]:
         found = [d for d in daily_occurrences(start, end, self.config) if d.at >= start]
-        for rule in self.config.schedule.rules:
+        for rule in self._all_rules():
             found += [
                 d
                 for d in rule_occurrences(rule, start, end, self.calendar, self.config)
@@ -170,11 +172,23 @@ class ScheduleService:
             case Kind.CHECKIN_ALERT:
                 return await self.checkins.alert_unconfirmed(date.fromisoformat(due.subject))
             case Kind.DIGEST:
-                digest = digests.get(due.key) or await self._build_digest(due, now)
-                return [
-                    ScheduleNotice(NoticeKind.DIGEST, secretary, digest=digest)
-                    for secretary in self.config.community.secretaries
-                ]
+                # each community's secretaries get their own community's digest (issue #15)
+                notices = []
+                for community in self.config.communities:
+                    key = _digest_key(due, community.key)
+                    digest = digests.get(key) or await self._build_digest(due, now, community.key)
+                    notices += [
+                        ScheduleNotice(NoticeKind.DIGEST, secretary, digest=digest)
+                        for secretary in community.secretaries
+                    ]
+                staff = self.config.street_office.staff
+                if staff and due.subject != "weekly":
+                    rollup = await self.digests.rollup(now, local_day(due.at, self.config))
+                    notices += [
+                        ScheduleNotice(NoticeKind.ROLLUP, person, digest=rollup)
+                        for person in staff
+                    ]
+                return notices
             case _:
                 return []
 
@@ -196,25 +210,42 @@ class ScheduleService:
         ]
 
     async def _audience(self, rule: RuleConfig) -> list[int]:
-        community = self.config.community
+        """The rule's audience in every community that follows it (its own rules, or the
+        shared ones): a community's own push never reaches another community's groups."""
         chats: list[int] = []
-        for audience in rule.audience:
-            if audience == "groups":
-                # every grid's groups, bound with /bind or upgraded too (issue #13 item 18)
-                grids = [COMMUNITY, *(g.key for g in community.grids)]
-                chats += await self.chats.chats_of_grids(grids)
-            elif audience in ("workers", "leaders"):
-                chats += [p for g in community.grids for p in getattr(g, audience)]
-            elif audience == "secretaries":
-                chats += community.secretaries
-            else:
-                chats += [h.user_id for h in community.handlers]
+        for community in self.config.communities:
+            if not any(r.key == rule.key for r in self.config.rules_of(community.key)):
+                continue
+            for audience in rule.audience:
+                if audience == "groups":
+                    # every grid's groups, bound with /bind or upgraded too (issue #13 item 18)
+                    wide = [] if self.config.several else [COMMUNITY]
+                    grids = [*wide, *(g.key for g in community.grids)]
+                    chats += await self.chats.chats_of_grids(grids)
+                elif audience in ("workers", "leaders"):
+                    chats += [p for g in community.grids for p in getattr(g, audience)]
+                elif audience == "secretaries":
+                    chats += community.secretaries
+                else:
+                    chats += [h.user_id for h in community.handlers]
         return list(dict.fromkeys(chats))
 
-    async def _build_digest(self, due: Due, now: datetime) -> Digest:
+    def _all_rules(self) -> tuple[RuleConfig, ...]:
+        """The shared rules, then each community's own (by key, the first one wins)."""
+        found: dict[str, RuleConfig] = {r.key: r for r in self.config.schedule.rules}
+        for community in self.config.communities:
+            for rule in community.rules or ():
+                found.setdefault(rule.key, rule)
+        return tuple(found.values())
+
+    async def _build_digest(self, due: Due, now: datetime, community: str) -> Digest:
         today = local_day(due.at, self.config)
         digest = await self.digests.build(
-            now, today, weekly=due.subject == "weekly", reminders=self.today_reminders(today)
+            now,
+            today,
+            weekly=due.subject == "weekly",
+            reminders=self.today_reminders(today),
+            community=community,
         )
         # the secretary learns in time that next year's holidays must be added (item 21)
         return replace(digest, holidays_unknown=self.calendar.unknown_holidays_year(today))
@@ -232,7 +263,7 @@ class ScheduleService:
 
     def _rule(self, key: str) -> RuleConfig:
         """By its config key, or by its number in /rules (which shows names, not keys)."""
-        rules = self.config.schedule.rules
+        rules = self._all_rules()
         if key.isdigit() and 1 <= int(key) <= len(rules):
             return rules[int(key) - 1]
         rule = next((r for r in rules if r.key == key), None)
@@ -245,9 +276,7 @@ class ScheduleService:
     async def rules(self, user_id: int) -> RuleList:
         self._secretary(user_id)
         paused = await self.repo.paused_rules()
-        views = tuple(
-            RuleView(r, r.key in paused, self._next(r)) for r in self.config.schedule.rules
-        )
+        views = tuple(RuleView(r, r.key in paused, self._next(r)) for r in self._all_rules())
         today = local_day(self.clock.now(), self.config)
         return RuleList(views, self.calendar.unknown_holidays_year(today))
 
@@ -259,7 +288,7 @@ class ScheduleService:
         return RuleView(rule, paused, self._next(rule))
 
     def _secretary(self, user_id: int) -> None:
-        if user_id not in self.config.community.secretaries:
+        if not self.config.is_secretary(user_id):
             raise NotPermitted("schedule.errors.only_secretary")
 
     def _next(self, rule: RuleConfig) -> datetime | None:
@@ -275,3 +304,9 @@ class ScheduleService:
                         return at
             day += timedelta(days=1)
         return None
+
+
+def _digest_key(due: Due, community: str) -> str:
+    """A prepared digest: one per community for each digest occurrence (with a single
+    community, the occurrence's own key, as before several existed)."""
+    return f"{due.key}:{community}" if community != DEFAULT_COMMUNITY else due.key
