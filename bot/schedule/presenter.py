@@ -59,6 +59,24 @@ def rate_line(rates: Rates) -> list[str]:
     return [rates.percent(r) for r in Rate]
 
 
+def rollup_text(renderer: Renderer, office: str, rollup: Rollup) -> str:
+    """The street office's roll-up (issue #15) in the renderer's locale."""
+    return renderer.render(
+        "schedule/rollup",
+        office=office,
+        day=renderer.month_day(rollup.start),
+        lines=[
+            {
+                "line": line,
+                "on_time": line.on_time_30.percent(),
+                "solved": line.rates_30.percent("resolution_rate"),
+                "satisfied": line.rates_30.percent("satisfaction_rate"),
+            }
+            for line in rollup.lines
+        ],
+    )
+
+
 def digest_values(renderer: Renderer, community: str, digest: Digest) -> dict[str, Any]:
     """What the digest templates are rendered with, in the renderer's locale."""
     last = digest.end.toordinal() - 1
@@ -236,20 +254,7 @@ class ScheduleNotifier:
 
     def rollup_text(self, rollup: Rollup) -> str:
         """The street office's roll-up: one line per community, worst first."""
-        return self.render(
-            "schedule/rollup",
-            office=self.config.street_office.name,
-            day=self.renderer.month_day(rollup.start),
-            lines=[
-                {
-                    "line": line,
-                    "on_time": line.on_time_30.percent(),
-                    "solved": line.rates_30.percent("resolution_rate"),
-                    "satisfied": line.rates_30.percent("satisfaction_rate"),
-                }
-                for line in rollup.lines
-            ],
-        )
+        return rollup_text(self.renderer, self.config.street_office.name, rollup)
 
     async def _digest(self, chat_id: int, digest: Digest) -> None:
         text = self.digest_text(digest)
