@@ -8,10 +8,12 @@ the config and from the registry's grants. A resident who has not consented has 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from typing import Final
 
-from bot.config import Config
+from bot.config import Config, GridConfig
+from bot.config.schema import DEFAULT_COMMUNITY
 from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotFound, NotPermitted, UserError
 from bot.core.grids import ChatGrids
@@ -132,17 +134,22 @@ class RegistryService:
         """Import the household sheet all-or-nothing; ``actor`` None is the command line."""
         if actor is not None:
             self.check(actor, RegistryAction.IMPORT)
-        grids = grid_names((g.key, g.name) for g in self.config.grids)
+        grids = grid_names((g.key, g.name) for g in self._importable_grids(actor))
         households = parse_sheet(read_rows(data, filename), grids)
         if actor is not None and any(
             not self.may(actor, RegistryAction.IMPORT, h.grid) for h in households
         ):  # a secretary imports households of their own community's grids only
             raise NotPermitted("registry.errors.denied_import")
-        existing = {(h.building, h.unit, h.room): h for h in await self.repo.households()}
+        # a household is the same one only within its community: two communities may both
+        # have a 5号楼 1单元 301 (issue #15)
+        households = [replace(h, community=self._community_of(h.grid)) for h in households]
+        existing = {
+            (h.community, h.building, h.unit, h.room): h for h in await self.repo.households()
+        }
         added: list[HouseholdData] = []
         changed: list[tuple[int, HouseholdData]] = []
         for new in households:
-            old = existing.get((new.building, new.unit, new.room))
+            old = existing.get((new.community, new.building, new.unit, new.room))
             if old is None:
                 added.append(new)
             elif _fields(old) != _fields(new):
@@ -158,9 +165,33 @@ class RegistryService:
     async def consent(self, user_id: int, display_name: str) -> None:
         await self.repo.add_person(user_id, display_name, self.clock.now())
 
+    def _importable_grids(self, actor: int | None) -> list[GridConfig]:
+        """The grids a sheet may name, by key or name: with several communities, those of the
+        communities ``actor`` may import for (each has a 第一网格); on the command line every
+        grid, a name shared by two communities only by key."""
+        if not self.config.several:
+            return list(self.config.grids)
+        if actor is not None:
+            return [g for g in self.config.grids if self.may(actor, RegistryAction.IMPORT, g.key)]
+        counts = Counter(g.name for g in self.config.grids)
+        return [g if counts[g.name] == 1 else replace(g, name=g.key) for g in self.config.grids]
+
+    def _community_of(self, grid: str) -> str:
+        community = self.config.community_of_grid(grid)
+        return community.key if community is not None else DEFAULT_COMMUNITY
+
     async def buildings(self) -> list[Choice]:
+        """The picker's buildings; with several communities each says whose it is (every
+        community may have a 5号楼)."""
         found = await self.repo.buildings()
-        return sorted((Choice(i, n) for i, n in found), key=lambda c: _natural(c.label))
+        choices = [Choice(i, self._building_label(name, owner)) for i, name, owner in found]
+        return sorted(choices, key=lambda c: _natural(c.label))
+
+    def _building_label(self, name: str, community: str) -> str:
+        found = self.config.community_by_key(community)
+        if not self.config.several or found is None:
+            return name
+        return f"{found.name}·{name}"
 
     async def units(self, building_id: int) -> list[Choice]:
         found = await self.repo.units(building_id)
@@ -203,10 +234,12 @@ class RegistryService:
             normalise(k, v)
             for k, v in zip(("building", "unit", "room"), match.groups(), strict=True)
         ]
-        found = await self.repo.find_household(*place)
-        if found is None:
+        found = await self.repo.find_households(*place)
+        if not found:
             raise NotFound("registry.errors.no_room", room="-".join(place))
-        return found
+        if len(found) > 1:  # the same address in two communities: the picker says whose
+            raise InvalidInput("registry.errors.room_in_several", room="-".join(place))
+        return found[0]
 
     async def claim(self, user_id: int, household_id: int, relation: str) -> Claim:
         """Ask to be linked to a household; the grid's workers are asked to approve it."""
