@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Final, Protocol
 
 from bot.config import Config
+from bot.config.schema import DEFAULT_COMMUNITY
 from bot.issues.model import Action
 
 
@@ -60,10 +61,11 @@ class RegistryAction(StrEnum):
 
 @dataclass(frozen=True)
 class Grant:
-    """A role granted in the registry; ``grid`` "" means the whole community."""
+    """A role granted in the registry; ``grid`` "" means the whole ``community``."""
 
     role: Role
     grid: str = ""
+    community: str = DEFAULT_COMMUNITY
 
 
 class RoleBook:
@@ -88,15 +90,25 @@ class RoleBook:
     def remove(self, user_id: int, grant: Grant) -> None:
         self._by_user[user_id] = self.of(user_id) - {grant}
 
-    def holders(self, role: Role, grid: str, *, several: bool = False) -> set[int]:
-        """Users granted ``role`` on ``grid`` (or community-wide, in a one-community
-        deployment: with ``several`` communities a grant without a grid counts nowhere)."""
-        scopes = (grid,) if several else ("", grid)
+    def holders(self, role: Role, grid: str, config: Config) -> set[int]:
+        """Users granted ``role`` on ``grid`` or on the whole community it belongs to."""
         return {
             user
             for user, grants in self._by_user.items()
-            if any(g.role is role and g.grid in scopes for g in grants)
+            if any(g.role is role and _covers(g, grid, config) for g in grants)
         }
+
+
+def _covers(grant: Grant, grid_key: str, config: Config) -> bool:
+    """Whether ``grant`` holds on ``grid_key``: its own grid, or the whole community of it.
+    With one community a community-wide grant holds everywhere (whatever key older rows
+    carry); ``grid_key`` "" (the community as a whole) with several is any community."""
+    if grant.grid:
+        return grant.grid == grid_key
+    if not config.several or not grid_key:
+        return True
+    community = config.community_of_grid(grid_key)
+    return community is not None and community.key == grant.community
 
 
 @dataclass(frozen=True)
@@ -161,15 +173,13 @@ def roles_of(
     are the user's registry grants (``grid_key`` "" asks about the community as a whole).
 
     Secretary is per community (issue #15): a secretary of community A is only a resident for
-    a grid of community B. ``grid_key`` "" with several communities asks about *some*
-    community: the caller then limits what it shows to ``config.communities_of_user``. A
-    community-wide grant (grid "") counts only in a one-community deployment, since the grant
-    does not say which community; with several, /grant names a grid (see RegistryService).
+    a grid of community B, and so is someone granted a role for the whole of community A.
+    ``grid_key`` "" with several communities asks about *some* community: the caller then
+    limits what it shows to that person's communities.
     """
     roles = {Role.RESIDENT}
     for grant in grants:
-        wide = grant.grid == "" and not config.several
-        if grant.role is not Role.HANDLER and (wide or grant.grid == grid_key):
+        if grant.role is not Role.HANDLER and _covers(grant, grid_key, config):
             roles.add(grant.role)
     grid = config.grid_by_key(grid_key)
     if grid is not None and user_id in grid.workers:

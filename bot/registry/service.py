@@ -113,7 +113,7 @@ class RegistryService:
     async def load_roles(self) -> None:
         """Fill the role book from the database (at start-up)."""
         grants = await self.repo.all_grants()
-        self.roles.replace((g.user_id, Grant(Role(g.role), g.grid)) for g in grants)
+        self.roles.replace((g.user_id, Grant(Role(g.role), g.grid, g.community)) for g in grants)
 
     def may(self, user_id: int, action: RegistryAction, grid: str = COMMUNITY) -> bool:
         scope = GridScope(grid)
@@ -257,7 +257,7 @@ class RegistryService:
     def reviewers(self, grid_key: str) -> tuple[int, ...]:
         grid = self.config.grid_by_key(grid_key)
         workers = set(grid.workers if grid else ()) | self.roles.holders(
-            Role.WORKER, grid_key, several=self.config.several
+            Role.WORKER, grid_key, self.config
         )
         return tuple(sorted(workers))
 
@@ -304,40 +304,70 @@ class RegistryService:
 
     # -- roles and groups ----------------------------------------------------------------------
 
-    def parse_role(self, text: str, grid: str | None) -> tuple[Role, str]:
+    def parse_role(self, actor: int, text: str, grid: str | None) -> Grant:
+        """The grant ``/grant`` or ``/revoke`` names. A grid role needs its grid; a community
+        role (secretary, admin) is for the community of the grid named, else of the actor's
+        only community (with several communities, issue #15)."""
         role = _ROLE_NAMES.get(text.strip().lower())
         if role is None:
             raise InvalidInput("registry.errors.unknown_role", role=text)
         if role in _GRID_ROLES and not grid:
             raise InvalidInput("registry.errors.grid_needed", role=text)
+        if grid and self.config.grid_by_key(grid) is None:
+            raise InvalidInput("registry.errors.unknown_grid", grid=grid, known=self._known())
         scope = grid if role in _GRID_ROLES and grid else COMMUNITY
-        if not scope and self.config.several:
-            # a grant without a grid would not say which community it is for (issue #15)
-            raise InvalidInput("registry.errors.grid_needed", role=text)
-        if scope and self.config.grid_by_key(scope) is None:
-            raise InvalidInput("registry.errors.unknown_grid", grid=scope, known=self._known())
-        return role, scope
+        if grid:
+            community = self._community_of(grid)
+        elif not self.config.several:
+            community = self.config.communities[0].key
+        else:
+            mine = [
+                c.key
+                for c in self.config.communities
+                if any(self.may(actor, RegistryAction.GRANT, g.key) for g in c.grids)
+            ]
+            if len(mine) != 1:  # staff of several communities say which, by a grid of it
+                raise InvalidInput("registry.errors.grid_needed", role=text)
+            community = mine[0]
+        return Grant(role, scope, community)
+
+    def _check_grant(self, actor: int, grant: Grant) -> None:
+        """A secretary or admin grants in their own community only."""
+        found = self.config.community_by_key(grant.community)
+        grids = [grant.grid] if grant.grid else [g.key for g in found.grids] if found else []
+        if not self.config.several:
+            grids = [COMMUNITY]  # as before several communities existed
+        if not any(self.may(actor, RegistryAction.GRANT, g) for g in grids):
+            raise NotPermitted("registry.errors.denied_grant")
 
     async def grant(
         self, actor: int, user_id: int, role_text: str, grid: str | None
     ) -> GrantOutcome:
         """/grant: an admin or secretary gives a role; recorded with an audit event."""
-        role, scope = self.parse_role(role_text, grid)
-        self.check(actor, RegistryAction.GRANT, scope)  # a secretary grants in their community
+        if not self.config.several:  # refused before the role is even read, as always
+            self.check(actor, RegistryAction.GRANT)
+        grant = self.parse_role(actor, role_text, grid)
+        self._check_grant(actor, grant)
         async with self.repo.db.transaction() as tx:
-            changed = await self.repo.grant(user_id, role.value, scope, actor, self.clock.now())
-            tx.after_commit(lambda: self.roles.add(user_id, Grant(role, scope)))
-        return GrantOutcome(user_id, role, scope, changed)
+            changed = await self.repo.grant(
+                user_id, grant.role.value, grant.grid, actor, self.clock.now(), grant.community
+            )
+            tx.after_commit(lambda: self.roles.add(user_id, grant))
+        return GrantOutcome(user_id, grant.role, grant.grid, changed)
 
     async def revoke(
         self, actor: int, user_id: int, role_text: str, grid: str | None
     ) -> GrantOutcome:
-        role, scope = self.parse_role(role_text, grid)
-        self.check(actor, RegistryAction.GRANT, scope)
+        if not self.config.several:  # refused before the role is even read, as always
+            self.check(actor, RegistryAction.GRANT)
+        grant = self.parse_role(actor, role_text, grid)
+        self._check_grant(actor, grant)
         async with self.repo.db.transaction() as tx:
-            changed = await self.repo.revoke(user_id, role.value, scope, actor, self.clock.now())
-            tx.after_commit(lambda: self.roles.remove(user_id, Grant(role, scope)))
-        return GrantOutcome(user_id, role, scope, changed)
+            changed = await self.repo.revoke(
+                user_id, grant.role.value, grant.grid, actor, self.clock.now(), grant.community
+            )
+            tx.after_commit(lambda: self.roles.remove(user_id, grant))
+        return GrantOutcome(user_id, grant.role, grant.grid, changed)
 
     async def bind(self, actor: int, chat_id: int, grid: str) -> str:
         """/bind g1 in a group: only community admins and secretaries, never group admins."""

@@ -103,6 +103,7 @@ class GrantRecord:
     grid: str  # '' = the whole community
     granted_by: int
     granted_at: datetime
+    community: str = "default"  # which community a grant without a grid is for (0021)
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,12 @@ class SensitiveRecord:
 
 def _grant(row: Row) -> GrantRecord:
     return GrantRecord(
-        row["user_id"], row["role"], row["grid"], row["granted_by"], from_db(row["granted_at"])
+        row["user_id"],
+        row["role"],
+        row["grid"],
+        row["granted_by"],
+        from_db(row["granted_at"]),
+        row["community"],
     )
 
 
@@ -289,26 +295,43 @@ class RegistryRepo:
     async def all_grants(self) -> list[GrantRecord]:
         return [_grant(r) for r in await self.db.fetchall("SELECT * FROM role_grants")]
 
-    async def grant(self, user_id: int, role: str, grid: str, by: int, now: datetime) -> bool:
+    async def grant(
+        self,
+        user_id: int,
+        role: str,
+        grid: str,
+        by: int,
+        now: datetime,
+        community: str = "default",
+    ) -> bool:
         """Record a grant and its audit event; False if the user already held it."""
         async with self.db.writing() as tx:
             added = await tx.execute(
-                "INSERT INTO role_grants (user_id, role, grid, granted_by, granted_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (user_id, role, grid, by, to_db(now)),
+                "INSERT INTO role_grants (user_id, role, grid, community, granted_by, granted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (user_id, role, grid, community, by, to_db(now)),
             )
             if added:
-                await _role_event(tx, user_id, role, grid, "grant", by, now)
+                await _role_event(tx, user_id, role, grid, community, "grant", by, now)
         return added == 1
 
-    async def revoke(self, user_id: int, role: str, grid: str, by: int, now: datetime) -> bool:
+    async def revoke(
+        self,
+        user_id: int,
+        role: str,
+        grid: str,
+        by: int,
+        now: datetime,
+        community: str = "default",
+    ) -> bool:
         async with self.db.writing() as tx:
             removed = await tx.execute(
-                "DELETE FROM role_grants WHERE user_id = ? AND role = ? AND grid = ?",
-                (user_id, role, grid),
+                "DELETE FROM role_grants WHERE user_id = ? AND role = ? AND grid = ?"
+                " AND community = ?",
+                (user_id, role, grid, community),
             )
             if removed:
-                await _role_event(tx, user_id, role, grid, "revoke", by, now)
+                await _role_event(tx, user_id, role, grid, community, "revoke", by, now)
         return removed == 1
 
     async def role_events(self, user_id: int) -> list[tuple[str, str, str, int, datetime]]:
@@ -387,10 +410,17 @@ async def _unit_id(tx: Transaction, community: str, building: str, unit: str) ->
 
 
 async def _role_event(
-    tx: Transaction, user_id: int, role: str, grid: str, action: str, by: int, now: datetime
+    tx: Transaction,
+    user_id: int,
+    role: str,
+    grid: str,
+    community: str,
+    action: str,
+    by: int,
+    now: datetime,
 ) -> None:
     await tx.execute(
-        "INSERT INTO role_events (user_id, role, grid, action, actor_id, at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (user_id, role, grid, action, by, to_db(now)),
+        "INSERT INTO role_events (user_id, role, grid, community, action, actor_id, at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (user_id, role, grid, community, action, by, to_db(now)),
     )

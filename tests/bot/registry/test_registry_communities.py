@@ -12,7 +12,8 @@ import pytest
 
 from bot.app import build_features
 from bot.context import Features
-from bot.core.errors import InvalidInput, UserError
+from bot.core.errors import InvalidInput, NotPermitted, UserError
+from bot.core.permissions import Role, roles_of
 from bot.core.rendering import Renderer
 from storage.db import Database
 from tests.support import factories as f
@@ -88,3 +89,39 @@ async def test_an_owners_vote_counts_its_own_communitys_households(tmp_path: Pat
 
     assert len(vote.electors) == 2
     assert sum(e.area_centi for e in vote.electors) == 2 * 8950
+
+
+async def test_a_secretary_grants_roles_in_their_own_community_only(tmp_path: Path) -> None:
+    async with _features(tmp_path) as found:
+        registry, ledger = found.registry, found.ledger
+        with pytest.raises(NotPermitted):
+            await registry.grant(f.SECRETARY, f.STRANGER, "网格员", "h1")
+        await registry.grant(f.SECRETARY, f.STRANGER, "书记", None)  # a deputy for 阅海湾
+        await registry.grant(f.SECRETARY_B, f.NEIGHBOUR, "网格员", "h1")
+        grants = await registry.repo.all_grants()
+        registry.roles.replace([])  # as after a restart: the book comes from the table
+        await registry.load_roles()
+        deputy = registry.roles.of(f.STRANGER)
+        worker = registry.roles.of(f.NEIGHBOUR)
+        config = registry.config
+        day = f.FakeClock().now().date()
+        book = await ledger.book(day, day, actor=f.STRANGER)
+
+    assert sorted((g.user_id, g.role, g.grid, g.community) for g in grants) == [
+        (f.NEIGHBOUR, "worker", "h1", "jsh"),
+        (f.STRANGER, "secretary", "", "yhw"),
+    ]
+    assert Role.SECRETARY in roles_of(f.STRANGER, config, "g2", grants=deputy)
+    assert Role.SECRETARY not in roles_of(f.STRANGER, config, "h1", grants=deputy)
+    assert Role.WORKER in roles_of(f.NEIGHBOUR, config, "h1", grants=worker)
+    assert Role.WORKER not in roles_of(f.NEIGHBOUR, config, "g1", grants=worker)
+    assert [line.name for line in book.on_time if line.scope == "community"] == ["阅海湾社区"]
+
+
+async def test_a_community_wide_group_is_bound_by_grid_with_several(tmp_path: Path) -> None:
+    async with _features(tmp_path) as found:
+        with pytest.raises(InvalidInput):  # which community's? a grid says it
+            await found.registry.bind(f.SECRETARY, -1099, "")
+        with pytest.raises(NotPermitted):
+            await found.registry.bind(f.SECRETARY, -1099, "h1")
+        assert await found.registry.bind(f.SECRETARY_B, -1099, "h1") == "h1"
