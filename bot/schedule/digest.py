@@ -18,6 +18,7 @@ handler with a resolution or a valid slip, with 办结数, 按期率 and 满意�
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -148,14 +149,23 @@ class DigestService:
     ) -> Digest:
         """One community's digest: every figure is counted over that community's issues only
         (with a single community, all of them)."""
-        self.community = community if self.config.several else None
-        self.grids = self._community_grids(community)
+        # a copy scoped to the community, so digests built side by side never mix
+        scoped = copy(self)
+        scoped.community = community if self.config.several else None
+        scoped.grids = self._community_grids(community)
+        return await scoped._build(now, today, weekly=weekly, reminders=reminders)
+
+    async def _build(
+        self, now: datetime, today: date, *, weekly: bool, reminders: tuple[str, ...]
+    ) -> Digest:
+        community = self.community or self.config.communities[0].key
         start_day = today - timedelta(days=7 if weekly else 1)
         start, end = self._at(start_day), self._at(today)
         back30, back60 = self._at(today - timedelta(days=30)), self._at(today - timedelta(days=60))
         rates_30 = await self._rates(back30, end)
         rates_prev = await self._rates(back60, back30)
-        alerts, alerts_open = await self.checkins.alert_counts(start, end)
+        grids = [g.key for g in self.grids] if self.community is not None else None
+        alerts, alerts_open = await self.checkins.alert_counts(start, end, grids)
         best, worst = await self._handlers(back30, end)
         return Digest(
             weekly=weekly,

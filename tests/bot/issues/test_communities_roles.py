@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import config_from_dict
 from bot.core.errors import InvalidInput, NotPermitted
 from bot.core.permissions import Grant, Role, roles_of
 from tests.support import factories as f
@@ -130,3 +131,21 @@ def test_roles_are_scoped_by_the_grids_community() -> None:
     assert Role.SECRETARY in roles_of(f.STRANGER, f.make_config(), "g1", grants=grants)
     # a company serving both communities acts under each community's key, on that one only
     assert Role.HANDLER not in roles_of(f.PROPERTY_USER, config, "h1", "jsh-property")
+
+
+async def test_a_company_serving_both_communities_works_each_under_its_key(
+    tmp_path: Path,
+) -> None:
+    data = f.two_communities_data()
+    data["communities"][1]["handlers"][0]["user_id"] = f.PROPERTY_USER
+    async with issue_world(tmp_path, config_from_dict(data, f.ENV)) as world:
+        a = await _report(world, f.G1_CHAT, "#报事 3号楼路灯坏了")
+        b = await _report(world, f.H1_CHAT, "#报事 8号楼门禁坏了")
+        await world.service.assign(f.WORKER_G1, a, "property")
+        await world.service.assign(f.WORKER_H1, b, "jsh-property")
+        queue = await world.service.handler_queue(f.PROPERTY_USER)
+        await world.service.handler_resolve(f.PROPERTY_USER, b, "已修好")
+        issue = await world.service.load(b)
+
+    assert [(i.number, i.handler) for i in queue] == [(a, "property"), (b, "jsh-property")]
+    assert issue.state.value == "resolved"
