@@ -14,7 +14,7 @@ the config, does it once, and records it (architecture.md, invariant 5).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -130,7 +130,7 @@ class ScheduleService:
                     continue
                 outcome = self._outcome(due, now, grace, paused)
                 if outcome is Outcome.SENT:
-                    notices += await self._produce(due, now, digests or {})
+                    notices += await self._produce(due, now, digests or {}, paused)
                 await self.repo.record(due.key, due.kind.value, due.at, outcome.value, now)
                 recorded.append((due.key, outcome))
             notices += await self.chaser.sweep(now)
@@ -154,19 +154,26 @@ class ScheduleService:
             ]
         return found
 
-    def _outcome(self, due: Due, now: datetime, grace: timedelta, paused: set[str]) -> Outcome:
-        if due.skip or (due.kind is Kind.RULE and due.subject in paused):
+    def _outcome(
+        self, due: Due, now: datetime, grace: timedelta, paused: set[tuple[str, str]]
+    ) -> Outcome:
+        # a push is skipped when every community that follows its rule paused it
+        if due.skip or (due.kind is Kind.RULE and not self._followers(due.subject, paused)):
             return Outcome.SKIPPED
         if now - due.at > grace and not due.late_ok:
             return Outcome.MISSED
         return Outcome.SENT
 
     async def _produce(
-        self, due: Due, now: datetime, digests: Mapping[str, Digest]
+        self,
+        due: Due,
+        now: datetime,
+        digests: Mapping[str, Digest],
+        paused: set[tuple[str, str]],
     ) -> list[ScheduleNotice]:
         match due.kind:
             case Kind.RULE:
-                return await self._announce(due)
+                return await self._announce(due, paused)
             case Kind.CHECKIN_ASK:
                 return await self.checkins.ask_all(date.fromisoformat(due.subject))
             case Kind.CHECKIN_ALERT:
@@ -192,7 +199,7 @@ class ScheduleService:
             case _:
                 return []
 
-    async def _announce(self, due: Due) -> list[ScheduleNotice]:
+    async def _announce(self, due: Due, paused: set[tuple[str, str]]) -> list[ScheduleNotice]:
         rule = self._rule(due.subject)
         happens = due.happens or local_day(due.at, self.config)
         values = {
@@ -206,15 +213,25 @@ class ScheduleService:
         }
         return [
             ScheduleNotice(NoticeKind.ANNOUNCEMENT, chat, template=rule.template, values=values)
-            for chat in await self._audience(rule)
+            for chat in await self._audience(rule, self._followers(rule.key, paused))
         ]
 
-    async def _audience(self, rule: RuleConfig) -> list[int]:
-        """The rule's audience in every community that follows it (its own rules, or the
-        shared ones): a community's own push never reaches another community's groups."""
+    def _followers(self, rule: str, paused: Set[tuple[str, str]] = frozenset()) -> list[str]:
+        """The communities whose calendar has ``rule`` (their own rules or the shared ones)
+        and have not paused it."""
+        return [
+            c.key
+            for c in self.config.communities
+            if any(r.key == rule for r in self.config.rules_of(c.key))
+            and (c.key, rule) not in paused
+        ]
+
+    async def _audience(self, rule: RuleConfig, communities: list[str]) -> list[int]:
+        """The rule's audience in ``communities``: a community's push never reaches another
+        community's groups."""
         chats: list[int] = []
         for community in self.config.communities:
-            if not any(r.key == rule.key for r in self.config.rules_of(community.key)):
+            if community.key not in communities:
                 continue
             for audience in rule.audience:
                 if audience == "groups":
@@ -261,9 +278,12 @@ class ScheduleService:
         ]
         return tuple(dict.fromkeys(names))
 
-    def _rule(self, key: str) -> RuleConfig:
-        """By its config key, or by its number in /rules (which shows names, not keys)."""
+    def _rule(self, key: str, communities: list[str] | None = None) -> RuleConfig:
+        """By its config key, or by its number in /rules (which shows names, not keys): the
+        list of ``communities``' rules, as /rules showed it to their secretary."""
         rules = self._all_rules()
+        if communities is not None:
+            rules = tuple(r for r in rules if set(self._followers(r.key)) & set(communities))
         if key.isdigit() and 1 <= int(key) <= len(rules):
             return rules[int(key) - 1]
         rule = next((r for r in rules if r.key == key), None)
@@ -274,22 +294,34 @@ class ScheduleService:
     # -- secretaries: /rules, /pause, /resume --------------------------------------------------
 
     async def rules(self, user_id: int) -> RuleList:
-        self._secretary(user_id)
+        """/rules: the rules of the secretary's own communities, paused when paused there."""
+        mine = self._secretary(user_id)
         paused = await self.repo.paused_rules()
-        views = tuple(RuleView(r, r.key in paused, self._next(r)) for r in self._all_rules())
+        views = tuple(
+            RuleView(r, all((c, r.key) in paused for c in ours), self._next(r))
+            for r in self._all_rules()
+            if (ours := [c for c in self._followers(r.key) if c in mine])
+        )
         today = local_day(self.clock.now(), self.config)
         return RuleList(views, self.calendar.unknown_holidays_year(today))
 
     async def set_paused(self, user_id: int, key: str, paused: bool) -> RuleView:
-        self._secretary(user_id)
-        rule = self._rule(key)
+        mine = self._secretary(user_id)
+        rule = self._rule(key, mine)
         async with self.repo.db.transaction():
-            await self.repo.set_paused(rule.key, paused, user_id, self.clock.now())
+            for community in self._followers(rule.key):
+                if community in mine:  # never another community's pushes (issue #15)
+                    await self.repo.set_paused(
+                        rule.key, paused, user_id, self.clock.now(), community
+                    )
         return RuleView(rule, paused, self._next(rule))
 
-    def _secretary(self, user_id: int) -> None:
-        if not self.config.is_secretary(user_id):
+    def _secretary(self, user_id: int) -> list[str]:
+        """The communities ``user_id`` is secretary of; refused when none."""
+        mine = [c.key for c in self.config.communities_of_secretary(user_id)]
+        if not mine:
             raise NotPermitted("schedule.errors.only_secretary")
+        return mine
 
     def _next(self, rule: RuleConfig) -> datetime | None:
         """The next moment the rule sends its main message (within about a year)."""

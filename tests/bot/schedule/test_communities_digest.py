@@ -3,14 +3,18 @@ the roll-up, one line per community, worst first (issue #15 item 1), on a real d
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from bot.config import config_from_dict
+from bot.core.errors import InvalidInput, NotPermitted
 from bot.core.rendering import Renderer
 from bot.schedule.digest import Digest, Rollup
 from bot.schedule.model import NoticeKind
 from bot.schedule.presenter import rollup_text
-from tests.bot.schedule.schedule_support import ScheduleWorld, schedule_world
+from tests.bot.schedule.schedule_support import ScheduleWorld, of_kind, schedule_world
 from tests.support import factories as f
 
 
@@ -92,3 +96,39 @@ async def test_one_community_sends_no_roll_up_and_keeps_its_digest(tmp_path: Pat
     digests = [n for n in result.notices if n.kind in (NoticeKind.DIGEST, NoticeKind.ROLLUP)]
     assert [(n.kind, n.chat_id) for n in digests] == [(NoticeKind.DIGEST, f.SECRETARY)]
     assert digests[0].digest.counts["new"] == 1
+
+
+async def test_civic_pushes_go_to_each_communitys_own_groups_and_pause_apart(
+    tmp_path: Path,
+) -> None:
+    """金沙湖 has its own rule on the 5th at 09:00 (instead of the shared ones); 阅海湾 follows
+    the shared 民意“5”来听 (the 5th, 15th, 25th). Each secretary pauses their own only.
+    Thursday 5 and Wednesday 25 March 2026 are working days."""
+    data = f.two_communities_data()
+    data["communities"][1]["rules"] = [
+        {"key": "jsh-talk", "template": "reception_day", "days": [5], "time": "09:00"}
+    ]
+    async with schedule_world(tmp_path, config_from_dict(data, f.ENV)) as world:
+        schedule = world.schedule
+        mine = [v.rule.key for v in (await schedule.rules(f.SECRETARY)).rules]
+        theirs = [v.rule.key for v in (await schedule.rules(f.SECRETARY_B)).rules]
+        with pytest.raises(NotPermitted):  # a worker, and nobody else's secretary
+            await schedule.set_paused(f.WORKER_H1, "jsh-talk", True)
+        with pytest.raises(InvalidInput):  # not a rule of 阅海湾's calendar
+            await schedule.set_paused(f.SECRETARY, "jsh-talk", True)
+        await world.sweep_at(at(5, 8, 55))
+        both = await world.sweep_at(at(5, 9, 1))
+        await schedule.set_paused(f.SECRETARY, "opinion_day", True)
+        only_b = await world.run(at(25, 8, 55), at(25, 9, 5), timedelta(minutes=5))
+        views = {v.rule.key: v.paused for v in (await schedule.rules(f.SECRETARY)).rules}
+
+    assert "jsh-talk" not in mine and "opinion_day" in mine
+    assert theirs == ["jsh-talk"]
+    pushed = {n.chat_id: n.template for n in both.notices if n.kind is NoticeKind.ANNOUNCEMENT}
+    assert pushed == {
+        f.G1_CHAT: "opinion_day",
+        f.G2_CHAT: "opinion_day",
+        f.H1_CHAT: "reception_day",
+    }
+    assert of_kind(only_b, NoticeKind.ANNOUNCEMENT) == []  # the 25th: 阅海湾 paused, 金沙湖 none
+    assert views["opinion_day"] is True
