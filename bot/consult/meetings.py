@@ -65,7 +65,7 @@ class MeetingService:
     async def overview(self, meeting_id: int, user_id: int) -> MeetingView:
         """/meeting N: sign-ups, attendance, suggestions grouped and counted (convenor only)."""
         view = await self.view(meeting_id)
-        self._check_manager(view.record, user_id)
+        await self._check_manager(view.record, user_id)
         return view
 
     # -- before ----------------------------------------------------------------------------------
@@ -138,7 +138,7 @@ class MeetingService:
             raise InvalidInput("meetings.errors.empty")
         async with self.repo.db.transaction():
             record = await self._get(meeting_id)
-            self._check_manager(record, user_id)
+            await self._check_manager(record, user_id)
             if self.clock.now() < record.starts_at:
                 raise UserError("meetings.errors.not_started")
             if record.closed_at is not None:
@@ -150,7 +150,7 @@ class MeetingService:
         """/minutes N: publish the minutes and open the publicity window (公示)."""
         async with self.repo.db.transaction():
             record = await self._get(meeting_id)
-            self._check_manager(record, user_id)
+            await self._check_manager(record, user_id)
             now = self._now()
             if now < record.ends_at:
                 raise UserError("meetings.errors.not_ended")
@@ -203,14 +203,18 @@ class MeetingService:
             g for g in grids if g and (c := self.config.community_of_grid(g)) and c.key in mine
         )
 
-    def _check_manager(self, record: MeetingRecord, user_id: int) -> None:
-        # the secretary of the convenor's community (with one community: its secretary)
-        convenors = {c.key for c in self.config.communities_of_user(record.convenor_id)}
-        secretary = Role.SECRETARY in roles_of(
-            user_id, self.config, "", grants=self.roles.of(user_id)
-        ) and (
-            not self.config.several
-            or any(c.key in convenors for c in self.config.communities_of_secretary(user_id))
+    async def _check_manager(self, record: MeetingRecord, user_id: int) -> None:
+        # the convenor, or a secretary of the community whose groups the meeting was announced
+        # in (with one community: its secretary, as before)
+        grids = [""]
+        if self.config.several:
+            keys = [
+                await self.chats.key_of_chat(chat) for chat in await self.repo.chats(record.id)
+            ]
+            grids = [key for key in keys if key]
+        grants = self.roles.of(user_id)
+        secretary = any(
+            Role.SECRETARY in roles_of(user_id, self.config, grid, grants=grants) for grid in grids
         )
         if user_id != record.convenor_id and not secretary:
             raise NotPermitted("meetings.errors.only_convenor")
