@@ -13,7 +13,10 @@ import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from io import BytesIO
 from pathlib import Path
+
+from openpyxl import load_workbook
 
 from bot.app import GridBot
 from bot.config import config_from_dict
@@ -177,3 +180,25 @@ async def test_two_communities_in_one_bot_share_nothing(tmp_path: Path) -> None:
         clock.advance(timedelta(minutes=5))
         await sweep(world, gridbot)  # sent once
         assert len(texts(world, f.STREET_STAFF, "各社区简报")) == 1
+
+        # the 台账: a secretary's holds their own community, the street office's every one
+        for person in (f.SECRETARY_B, f.STREET_STAFF):
+            await report(world, gridbot, person, person, "/ledger 2026-03-01 2026-03-31")
+        assert ledger_rows(world, f.SECRETARY_B) == [(2, "h1"), (3, "h1")]
+        assert ledger_rows(world, f.STREET_STAFF) == [
+            (1, "阅海湾社区"),
+            (2, "金沙湖社区"),
+            (3, "金沙湖社区"),
+        ]
+
+
+def ledger_rows(world: World, person: int) -> list[tuple[int, str]]:
+    """(number, community column) of each row of the ledger ``person`` received."""
+    document = next(r for r in world.sent_to(person) if r.method == "sendDocument")
+    assert document.message_id is not None
+    stored = world.server.chat(person).messages[document.message_id].data["document"]
+    sheet = load_workbook(BytesIO(world.server.files[stored["file_id"]].data)).active
+    assert sheet is not None
+    header, *rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    column = header.index("社区")
+    return [(int(str(row[0])), str(row[column])) for row in rows]
