@@ -222,7 +222,8 @@ class SlipRepo:
         }
 
 
-_OF_COMMUNITY = " AND issue_id IN (SELECT id FROM issues WHERE community = ?)"
+# "+": the slips' time index drives, each slip's issue tested against the community's set
+_OF_COMMUNITY = " AND +issue_id IN (SELECT id FROM issues WHERE community = ?)"
 _RATE_COUNTERS = (
     " SUM(CASE WHEN state = 'answered' THEN 1 ELSE 0 END) AS valid,"
     " SUM(CASE WHEN state = 'expired' THEN 1 ELSE 0 END) AS missing,"

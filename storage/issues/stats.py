@@ -27,7 +27,10 @@ def _in(community: str | None, column: str = "community") -> tuple[str, tuple[st
     if community is None:
         return "", ()
     if column.endswith("issue_id"):
-        return f" AND {column} IN (SELECT id FROM issues WHERE community = ?)", (community,)
+        # "+" keeps SQLite on the events' time index, testing each event's issue against the
+        # community's set; driven by the issue ids instead, a day's counts read every event of
+        # the community's issues (85 ms instead of 1 ms on 150,000 issues).
+        return f" AND +{column} IN (SELECT id FROM issues WHERE community = ?)", (community,)
     return f" AND {column} = ?", (community,)
 
 
