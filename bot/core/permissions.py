@@ -239,11 +239,21 @@ def acting_role(
 
 
 def refusal_key(
-    user_id: int, action: Action, config: Config, *, grants: Iterable[Grant] = ()
+    user_id: int,
+    action: Action,
+    config: Config,
+    *,
+    grants: Iterable[Grant] = (),
+    grid: str = "",
 ) -> str:
-    """The catalogue key explaining a refusal (仅网格员可操作, 仅本网格网格员 …)."""
+    """The catalogue key explaining a refusal (仅网格员可操作, 仅本网格网格员 …); staff of
+    another community than ``grid``'s are told it is another community's (issue #15)."""
     if action is Action.VIEW:
         return "issues.errors.not_visible"
+    community = config.community_of_grid(grid) if config.several else None
+    mine = {c.key for c in config.communities_of_user(user_id)}
+    if community is not None and mine and community.key not in mine:
+        return "issues.errors.other_community"
     if _POLICY.get(action) == _HANDLING:
         return "issues.errors.only_handler"
     if config.is_worker(user_id) or any(g.role is Role.WORKER for g in grants):
