@@ -64,8 +64,9 @@ async def test_staff_of_one_community_cannot_triage_the_others_issue(
             lambda: world.service.assign(user, number, "jsh-property"),
             lambda: world.service.reject(user, number, "不归我们管"),
         ):
-            with pytest.raises(NotPermitted):
+            with pytest.raises(NotPermitted) as refused:
                 await act()
+            assert refused.value.key == "issues.errors.other_community"
         issue = await world.service.load(number)
 
     assert issue.state.value == "new"
