@@ -74,7 +74,7 @@ async def export_ledger(
         return 1
     finally:
         await db.close()
-    data = ledger_xlsx(ledger.rows, t, ledger.on_time)
+    data = ledger_xlsx(ledger.rows, t, ledger.on_time, communities=config.several)
     await asyncio.to_thread(out.write_bytes, data)
     print(t.text("registry.cli.exported", count=len(ledger.rows), path=out))
     return 0

@@ -25,8 +25,9 @@ from bot.config.reader import (
     default_emergency,
     default_limits,
 )
-from bot.config.schedule import read_schedule
+from bot.config.schedule import read_rules, read_schedule
 from bot.config.schema import (
+    DEFAULT_COMMUNITY,
     BackupConfig,
     CategoryConfig,
     CommunityConfig,
@@ -44,6 +45,7 @@ from bot.config.schema import (
     PrivacyConfig,
     RatesConfig,
     StorageConfig,
+    StreetOfficeConfig,
     TelegramConfig,
     TimeLimit,
     WebhookConfig,
@@ -145,8 +147,9 @@ def _config(root: Section, env: Mapping[str, str], base_dir: Path) -> Config:
     intake = _intake(root.table("intake"))
     outbox = _outbox(root.table("outbox"))
     calendar = read_calendar(root.table("calendar"), base_dir)
-    community = _community(root.table("community"), base_dir)
-    issues = _issues(root.table("issues"), {h.key for h in community.handlers})
+    communities = _communities(root, base_dir)
+    street_office = _street_office(root)
+    issues = _issues(root.table("issues"), {h.key for c in communities for h in c.handlers})
     rates = _rates(root.table("rates"))
     schedule = read_schedule(root.table("schedule"))
     privacy = _privacy(root.table("privacy"))
@@ -158,7 +161,7 @@ def _config(root: Section, env: Mapping[str, str], base_dir: Path) -> Config:
     return Config(
         telegram=telegram,
         storage=storage,
-        community=community,
+        communities=communities,
         issues=issues,
         timezone=timezone,
         locale=locale,
@@ -172,6 +175,7 @@ def _config(root: Section, env: Mapping[str, str], base_dir: Path) -> Config:
         votes=votes,
         backup=backup,
         metrics=metrics,
+        street_office=street_office,
     )
 
 
@@ -274,10 +278,40 @@ def _outbox(s: Section) -> OutboxConfig:
     return config
 
 
-def _community(s: Section, base_dir: Path) -> CommunityConfig:
+def _communities(root: Section, base_dir: Path) -> tuple[CommunityConfig, ...]:
+    """``[community]`` (one community, key 'default', exactly as before several existed) or
+    ``[[communities]]``. Grid keys, handler keys and group chat ids are unique across the whole
+    deployment: a grid worker types ``g1`` on a phone, never ``community/g1``, and a grid key
+    alone says which community a report, a vote or a household belongs to."""
+    several = root.has("communities")
+    if several and root.has("community"):
+        root.report.add("community", "one_community_form")
+    if not several:
+        return (_community(root.table("community"), base_dir, multi=False),)
+    sections = root.tables("communities", [])
+    if not sections:
+        root.required("communities")
+    found = tuple(_community(c, base_dir, multi=True) for c in sections)
+    path = root.key("communities")
+    _unique(root.report, path, "key", [c.key for c in found])
+    _unique_across(root.report, path, "grids", "key", [[g.key for g in c.grids] for c in found])
+    _unique_across(
+        root.report, path, "grids", "chat_id", [[g.chat_id for g in c.grids] for c in found]
+    )
+    _unique_across(
+        root.report, path, "handlers", "key", [[h.key for h in c.handlers] for c in found]
+    )
+    return found
+
+
+def _community(s: Section, base_dir: Path, *, multi: bool) -> CommunityConfig:
+    key = s.ident("key") if multi else DEFAULT_COMMUNITY
     name = s.string("name", empty=False)
     secretaries = s.ids("secretaries")
     grid_configs = tuple(_grid(g) for g in s.tables("grids", []))
+    # A community's own rules replace the shared [[schedule.rules]] for it alone; only the
+    # [[communities]] form has them (the single [community] uses [[schedule.rules]] directly).
+    rules = read_rules(s, "rules") if multi and s.has("rules") else None
     config = CommunityConfig(
         name=name,
         secretaries=secretaries,
@@ -285,12 +319,42 @@ def _community(s: Section, base_dir: Path) -> CommunityConfig:
         handlers=tuple(_handler(h) for h in s.tables("handlers", [])),
         boundaries=read_boundaries(s, base_dir, {g.key for g in grid_configs}),
         datum=s.choice("datum", "wgs84", DATUMS),
+        key=key,
+        rules=rules,
     )
     grids, handlers = s.key("grids"), s.key("handlers")
-    _unique(s.report, grids, "key", [g.key for g in config.grids])
-    _unique(s.report, grids, "chat_id", [g.chat_id for g in config.grids])
-    _unique(s.report, handlers, "key", [h.key for h in config.handlers])
+    if not multi:  # across communities, _communities checks these for the whole deployment
+        _unique(s.report, grids, "key", [g.key for g in config.grids])
+        _unique(s.report, grids, "chat_id", [g.chat_id for g in config.grids])
+        _unique(s.report, handlers, "key", [h.key for h in config.handlers])
     _unique(s.report, handlers, "user_id", [h.user_id for h in config.handlers])
+    s.finish()
+    return config
+
+
+def _unique_across(
+    report: Report, path: str, table: str, key: str, values: list[list[object]]
+) -> None:
+    """Like ``_unique`` over ``path[i].table[j].key`` of every community together: a grid key
+    or a group bound to two communities would leave it undecided whose a report is."""
+    first: dict[object, str] = {}
+    for index, items in enumerate(values):
+        for position, value in enumerate(items):
+            if value is None or value == "":
+                continue
+            where = f"{path}[{index}].{table}[{position}]"
+            if value in first:
+                report.add(f"{where}.{key}", "duplicate", other=first[value])
+            first.setdefault(value, where)
+
+
+def _street_office(root: Section) -> StreetOfficeConfig:
+    if not root.has("street_office"):
+        return StreetOfficeConfig()
+    s = root.table("street_office")
+    config = StreetOfficeConfig(name=s.string("name", empty=False), staff=s.ids("staff"))
+    if not s.data.get("staff"):
+        s.required("staff", "staff_required")
     s.finish()
     return config
 

@@ -80,22 +80,26 @@ def read_schedule(s: Section) -> ScheduleConfig:
     config = ScheduleConfig(
         grace_minutes=s.integer("grace_minutes", ScheduleConfig.grace_minutes, low=0),
         tick_seconds=s.integer("tick_seconds", ScheduleConfig.tick_seconds),
-        rules=tuple(_rule(r) for r in s.tables("rules", default_rules())),
+        rules=read_rules(s, "rules"),
         chase=_chase(s.table("chase")),
         checkin=_checkin(s.table("checkin")),
         digest=_digest(s.table("digest")),
     )
-    seen: dict[str, int] = {}
-    for index, rule in enumerate(config.rules):
-        if rule.key in seen:
-            s.report.add(
-                f"{s.key('rules')}[{index}].key",
-                "duplicate",
-                other=f"{s.key('rules')}[{seen[rule.key]}]",
-            )
-        seen.setdefault(rule.key, index)
     s.finish()
     return config
+
+
+def read_rules(s: Section, key: str) -> tuple[RuleConfig, ...]:
+    """``[[schedule.rules]]`` or a community's own ``[[communities.rules]]``, keys unique."""
+    rules = tuple(_rule(r) for r in s.tables(key, default_rules()))
+    seen: dict[str, int] = {}
+    for index, rule in enumerate(rules):
+        if rule.key in seen:
+            s.report.add(
+                f"{s.key(key)}[{index}].key", "duplicate", other=f"{s.key(key)}[{seen[rule.key]}]"
+            )
+        seen.setdefault(rule.key, index)
+    return rules
 
 
 def _numbers(

@@ -90,6 +90,11 @@ class HandlerConfig:
     kind: HandlerKind
 
 
+# The key of the community a one-community deployment (the ``[community]`` form) has; issues
+# written before several communities existed carry it too (migration 0019).
+DEFAULT_COMMUNITY: Final = "default"
+
+
 @dataclass(frozen=True)
 class CommunityConfig:
     name: str
@@ -99,6 +104,19 @@ class CommunityConfig:
     # grid boundaries as GeoJSON and the datum they are drawn in (issue #18 item 3)
     boundaries: Path | None = None
     datum: str = "wgs84"
+    # ``[[communities]] key``: what the data (``issues.community``) says a row belongs to
+    key: str = DEFAULT_COMMUNITY
+    # this community's own civic-calendar rules; None: the shared ``[[schedule.rules]]``
+    rules: tuple[RuleConfig, ...] | None = None
+
+
+@dataclass(frozen=True)
+class StreetOfficeConfig:
+    """The street office (街道) over several communities: its staff get the roll-up digest and
+    may export the ledger across communities (issue #15 item 1)."""
+
+    name: str = ""
+    staff: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -263,7 +281,9 @@ class MetricsConfig:
 class Config:
     telegram: TelegramConfig
     storage: StorageConfig
-    community: CommunityConfig
+    # one ``[community]`` (key 'default') or several ``[[communities]]``; grid, handler and
+    # chat ids are unique across all of them, so a grid key alone names its community
+    communities: tuple[CommunityConfig, ...]
     issues: IssuesConfig
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     locale: Locale = "zh_CN"
@@ -277,19 +297,112 @@ class Config:
     votes: VotesConfig = VotesConfig()
     backup: BackupConfig = BackupConfig()
     metrics: MetricsConfig = MetricsConfig()
+    street_office: StreetOfficeConfig = StreetOfficeConfig()
+
+    # -- which community: the one owner of that lookup (with bot.core.grids for chats) ------
+
+    @property
+    def community(self) -> CommunityConfig:
+        """The deployment's only community. Code that serves several asks ``community_of_*``
+        instead; this raises there, so a forgotten single-community path fails loudly rather
+        than mixing two communities' data."""
+        if len(self.communities) != 1:
+            raise LookupError("several communities are configured: ask which one")
+        return self.communities[0]
+
+    @property
+    def display_name(self) -> str:
+        """Who the bot speaks for: the community, or with several the street office (else the
+        communities' names)."""
+        if not self.several:
+            return self.communities[0].name
+        return self.street_office.name or "、".join(c.name for c in self.communities)
+
+    @property
+    def grids(self) -> tuple[GridConfig, ...]:
+        """Every grid of every community."""
+        return tuple(g for c in self.communities for g in c.grids)
+
+    @property
+    def handlers(self) -> tuple[HandlerConfig, ...]:
+        """Every handler of every community."""
+        return tuple(h for c in self.communities for h in c.handlers)
+
+    @property
+    def several(self) -> bool:
+        """Whether this deployment serves more than one community."""
+        return len(self.communities) > 1
+
+    def community_by_key(self, key: str) -> CommunityConfig | None:
+        return next((c for c in self.communities if c.key == key), None)
+
+    def community_of_grid(self, grid_key: str) -> CommunityConfig | None:
+        """The community a grid belongs to (grid keys are unique across communities)."""
+        return next((c for c in self.communities if any(g.key == grid_key for g in c.grids)), None)
+
+    def community_of_handler(self, handler_key: str) -> CommunityConfig | None:
+        return next(
+            (c for c in self.communities if any(h.key == handler_key for h in c.handlers)), None
+        )
+
+    def secretaries_of_grid(self, grid_key: str) -> tuple[int, ...]:
+        """The secretaries of the community a grid belongs to: escalations, check-in alerts and
+        masking go to them, never to another community's."""
+        found = self.community_of_grid(grid_key)
+        return found.secretaries if found is not None else ()
+
+    def secretaries_of(self, community: str) -> tuple[int, ...]:
+        found = self.community_by_key(community)
+        return found.secretaries if found is not None else ()
+
+    def is_secretary(self, user_id: int, community: str | None = None) -> bool:
+        """Secretary of ``community``, or of any community when None."""
+        return any(
+            user_id in c.secretaries
+            for c in self.communities
+            if community is None or c.key == community
+        )
+
+    def communities_of_secretary(self, user_id: int) -> tuple[CommunityConfig, ...]:
+        return tuple(c for c in self.communities if user_id in c.secretaries)
+
+    def is_street_staff(self, user_id: int) -> bool:
+        return user_id in self.street_office.staff
+
+    def communities_of_user(self, user_id: int) -> tuple[CommunityConfig, ...]:
+        """The communities where the config gives ``user_id`` a role (worker, leader,
+        secretary or handler), in config order."""
+        return tuple(
+            c
+            for c in self.communities
+            if user_id in c.secretaries
+            or any(user_id in g.workers or user_id in g.leaders for g in c.grids)
+            or any(h.user_id == user_id for h in c.handlers)
+        )
+
+    def rules_of(self, community: str) -> tuple[RuleConfig, ...]:
+        """A community's civic-calendar rules: its own, or the shared ``[[schedule.rules]]``."""
+        found = self.community_by_key(community)
+        own = found.rules if found is not None else None
+        return self.schedule.rules if own is None else own
 
     def grid_by_chat(self, chat_id: int) -> GridConfig | None:
         """The grid whose group chat this is, if any."""
-        return next((g for g in self.community.grids if g.chat_id == chat_id), None)
+        return next((g for g in self.grids if g.chat_id == chat_id), None)
 
     def grid_by_key(self, key: str) -> GridConfig | None:
-        return next((g for g in self.community.grids if g.key == key), None)
+        return next((g for g in self.grids if g.key == key), None)
 
     def handler_by_key(self, key: str) -> HandlerConfig | None:
-        return next((h for h in self.community.handlers if h.key == key), None)
+        return next((h for h in self.handlers if h.key == key), None)
 
     def handler_by_user(self, user_id: int) -> HandlerConfig | None:
-        return next((h for h in self.community.handlers if h.user_id == user_id), None)
+        """The first handler entry of this user (a company serving two communities has one
+        entry, with its own key, in each: see ``handlers_of_user``)."""
+        return next((h for h in self.handlers if h.user_id == user_id), None)
+
+    def handlers_of_user(self, user_id: int) -> tuple[HandlerConfig, ...]:
+        return tuple(h for h in self.handlers if h.user_id == user_id)
 
     def category(self, key: str) -> CategoryConfig | None:
         """The category with this key; None for a key no longer configured."""
@@ -301,7 +414,7 @@ class Config:
 
     def is_worker(self, user_id: int) -> bool:
         """Whether this user is a grid worker (网格员) of any grid."""
-        return any(user_id in g.workers for g in self.community.grids)
+        return any(user_id in g.workers for g in self.grids)
 
     def grids_of_worker(self, user_id: int) -> tuple[GridConfig, ...]:
-        return tuple(g for g in self.community.grids if user_id in g.workers)
+        return tuple(g for g in self.grids if user_id in g.workers)

@@ -65,7 +65,7 @@ class MeetingService:
     async def overview(self, meeting_id: int, user_id: int) -> MeetingView:
         """/meeting N: sign-ups, attendance, suggestions grouped and counted (convenor only)."""
         view = await self.view(meeting_id)
-        self._check_manager(view.record, user_id)
+        await self._check_manager(view.record, user_id)
         return view
 
     # -- before ----------------------------------------------------------------------------------
@@ -77,6 +77,7 @@ class MeetingService:
         grids = await self._grids(new.scope_kind, new.scope_value)
         if not any(self._staff(user_id, grid) for grid in grids):
             raise NotPermitted("meetings.errors.only_staff")
+        grids = self._own_communities(user_id, grids)
         chats = await self._chats(grids)
         if not chats:
             raise InvalidInput("meetings.errors.no_group")
@@ -137,7 +138,7 @@ class MeetingService:
             raise InvalidInput("meetings.errors.empty")
         async with self.repo.db.transaction():
             record = await self._get(meeting_id)
-            self._check_manager(record, user_id)
+            await self._check_manager(record, user_id)
             if self.clock.now() < record.starts_at:
                 raise UserError("meetings.errors.not_started")
             if record.closed_at is not None:
@@ -149,7 +150,7 @@ class MeetingService:
         """/minutes N: publish the minutes and open the publicity window (公示)."""
         async with self.repo.db.transaction():
             record = await self._get(meeting_id)
-            self._check_manager(record, user_id)
+            await self._check_manager(record, user_id)
             now = self._now()
             if now < record.ends_at:
                 raise UserError("meetings.errors.not_ended")
@@ -184,16 +185,43 @@ class MeetingService:
         roles = roles_of(user_id, self.config, grid, grants=self.roles.of(user_id))
         return bool(roles & _CREATORS)
 
-    def _check_manager(self, record: MeetingRecord, user_id: int) -> None:
-        secretary = Role.SECRETARY in roles_of(
-            user_id, self.config, "", grants=self.roles.of(user_id)
+    def _own_communities(self, user_id: int, grids: tuple[str, ...]) -> tuple[str, ...]:
+        """The scope's grids in the communities where ``user_id`` is staff for one of them: a
+        worker calls a meeting of their whole community, never of a neighbouring one (a
+        building name such as 5号楼 exists in several communities). '' (groups bound to the
+        whole community) exists only with one community."""
+        if not self.config.several:
+            return grids
+        mine = {
+            c.key
+            for grid in grids
+            if grid and self._staff(user_id, grid)
+            for c in (self.config.community_of_grid(grid),)
+            if c is not None
+        }
+        return tuple(
+            g for g in grids if g and (c := self.config.community_of_grid(g)) and c.key in mine
+        )
+
+    async def _check_manager(self, record: MeetingRecord, user_id: int) -> None:
+        # the convenor, or a secretary of the community whose groups the meeting was announced
+        # in (with one community: its secretary, as before)
+        grids = [""]
+        if self.config.several:
+            keys = [
+                await self.chats.key_of_chat(chat) for chat in await self.repo.chats(record.id)
+            ]
+            grids = [key for key in keys if key]
+        grants = self.roles.of(user_id)
+        secretary = any(
+            Role.SECRETARY in roles_of(user_id, self.config, grid, grants=grants) for grid in grids
         )
         if user_id != record.convenor_id and not secretary:
             raise NotPermitted("meetings.errors.only_convenor")
 
     async def _grids(self, kind: str, value: str) -> tuple[str, ...]:
         if kind == "community":
-            return ("", *(g.key for g in self.config.community.grids))
+            return ("", *(g.key for g in self.config.grids))
         if kind == "grid":
             return (value,)
         building, _, unit = value.partition("-")

@@ -91,7 +91,8 @@ def parse_scope(text: str, config: Config) -> tuple[str, str]:
     text = text.strip()
     if text in _COMMUNITY:
         return "community", ""
-    grid = next((g for g in config.community.grids if text in (g.key, g.name)), None)
+    # by key first (unique across communities), then by name (unique only within one)
+    grid = config.grid_by_key(text) or next((g for g in config.grids if text == g.name), None)
     if grid is not None:
         return "grid", grid.key
     place = parse_location(text)

@@ -50,12 +50,23 @@ class ChatGrids:
         key = await self.key_of_chat(chat_id)
         return None if key is None else self.config.grid_by_key(key)
 
+    async def community_of_chat(self, chat_id: int) -> str | None:
+        """The key of the community ``chat_id`` serves (issue #15): its grid's community; a
+        group bound to the whole community belongs to the only one; None if unbound."""
+        key = await self.key_of_chat(chat_id)
+        if key is None:
+            return None
+        if key == COMMUNITY:
+            return None if self.config.several else self.config.communities[0].key
+        community = self.config.community_of_grid(key)
+        return community.key if community is not None else None
+
     async def chats_of_grids(self, grids: Iterable[str]) -> tuple[int, ...]:
         """The groups serving any of ``grids`` ('' = community-wide groups), each once, by its
         current id: the config's groups in config order, then groups bound with /bind."""
         wanted = set(grids)
         bindings, migrations = await self._tables()
-        known = [g.chat_id for g in self.config.community.grids if g.chat_id is not None]
+        known = [g.chat_id for g in self.config.grids if g.chat_id is not None]
         candidates = [*known, *sorted(bindings)]
         current = dict.fromkeys(_current(migrations, chat) for chat in candidates)
         return tuple(

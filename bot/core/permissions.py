@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Final, Protocol
 
 from bot.config import Config
+from bot.config.schema import DEFAULT_COMMUNITY
 from bot.issues.model import Action
 
 
@@ -60,10 +61,11 @@ class RegistryAction(StrEnum):
 
 @dataclass(frozen=True)
 class Grant:
-    """A role granted in the registry; ``grid`` "" means the whole community."""
+    """A role granted in the registry; ``grid`` "" means the whole ``community``."""
 
     role: Role
     grid: str = ""
+    community: str = DEFAULT_COMMUNITY
 
 
 class RoleBook:
@@ -88,13 +90,25 @@ class RoleBook:
     def remove(self, user_id: int, grant: Grant) -> None:
         self._by_user[user_id] = self.of(user_id) - {grant}
 
-    def holders(self, role: Role, grid: str) -> set[int]:
-        """Users granted ``role`` on ``grid`` (or community-wide)."""
+    def holders(self, role: Role, grid: str, config: Config) -> set[int]:
+        """Users granted ``role`` on ``grid`` or on the whole community it belongs to."""
         return {
             user
             for user, grants in self._by_user.items()
-            if any(g.role is role and g.grid in ("", grid) for g in grants)
+            if any(g.role is role and _covers(g, grid, config) for g in grants)
         }
+
+
+def _covers(grant: Grant, grid_key: str, config: Config) -> bool:
+    """Whether ``grant`` holds on ``grid_key``: its own grid, or the whole community of it.
+    With one community a community-wide grant holds everywhere (whatever key older rows
+    carry); ``grid_key`` "" (the community as a whole) with several is any community."""
+    if grant.grid:
+        return grant.grid == grid_key
+    if not config.several or not grid_key:
+        return True
+    community = config.community_of_grid(grid_key)
+    return community is not None and community.key == grant.community
 
 
 @dataclass(frozen=True)
@@ -157,20 +171,29 @@ def roles_of(
     Worker and leader are per grid: a worker of grid A is only a resident for grid B. Handler
     is per assignment: a handler holds the role only on issues assigned to them. ``grants``
     are the user's registry grants (``grid_key`` "" asks about the community as a whole).
+
+    Secretary is per community (issue #15): a secretary of community A is only a resident for
+    a grid of community B, and so is someone granted a role for the whole of community A.
+    ``grid_key`` "" with several communities asks about *some* community: the caller then
+    limits what it shows to that person's communities.
     """
     roles = {Role.RESIDENT}
     for grant in grants:
-        if grant.role is not Role.HANDLER and grant.grid in ("", grid_key):
+        if grant.role is not Role.HANDLER and _covers(grant, grid_key, config):
             roles.add(grant.role)
     grid = config.grid_by_key(grid_key)
     if grid is not None and user_id in grid.workers:
         roles.add(Role.WORKER)
     if grid is not None and user_id in grid.leaders:
         roles.add(Role.LEADER)
-    if user_id in config.community.secretaries:
+    community = config.community_of_grid(grid_key)
+    if config.is_secretary(user_id, community.key if community else None):
         roles.add(Role.SECRETARY)
-    handler = config.handler_by_user(user_id)
-    if handler is not None and handler_key is not None and handler.key == handler_key:
+    # The same property company may serve two communities, as a handler entry (with its own
+    # key) in each; it holds the role only on issues assigned to one of its keys.
+    if handler_key is not None and any(
+        h.key == handler_key for h in config.handlers_of_user(user_id)
+    ):
         roles.add(Role.HANDLER)
     return roles
 
@@ -216,11 +239,21 @@ def acting_role(
 
 
 def refusal_key(
-    user_id: int, action: Action, config: Config, *, grants: Iterable[Grant] = ()
+    user_id: int,
+    action: Action,
+    config: Config,
+    *,
+    grants: Iterable[Grant] = (),
+    grid: str = "",
 ) -> str:
-    """The catalogue key explaining a refusal (仅网格员可操作, 仅本网格网格员 …)."""
+    """The catalogue key explaining a refusal (仅网格员可操作, 仅本网格网格员 …); staff of
+    another community than ``grid``'s are told it is another community's (issue #15)."""
     if action is Action.VIEW:
         return "issues.errors.not_visible"
+    community = config.community_of_grid(grid) if config.several else None
+    mine = {c.key for c in config.communities_of_user(user_id)}
+    if community is not None and mine and community.key not in mine:
+        return "issues.errors.other_community"
     if _POLICY.get(action) == _HANDLING:
         return "issues.errors.only_handler"
     if config.is_worker(user_id) or any(g.role is Role.WORKER for g in grants):

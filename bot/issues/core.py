@@ -89,7 +89,9 @@ class IssueCore:
         """The role the user acts in; NotPermitted (with the right explanation) otherwise."""
         grants = self.roles.of(user_id)
         if not may(user_id, action, issue, self.config, grants=grants):
-            raise NotPermitted(refusal_key(user_id, action, self.config, grants=grants))
+            raise NotPermitted(
+                refusal_key(user_id, action, self.config, grants=grants, grid=issue.grid)
+            )
         return acting_role(user_id, action, issue, self.config, grants=grants)
 
     async def act(self, user_id: int, number: int, action: Action) -> tuple[IssueView, Role]:

@@ -62,7 +62,7 @@ class Draft:
 
 
 def start(description: str, config: Config, seq: int) -> Draft:
-    grids = config.community.grids
+    grids = config.grids
     return Draft(description=description, seq=seq, grid=grids[0].key if len(grids) == 1 else None)
 
 
@@ -102,17 +102,23 @@ def locate(draft: Draft, where: Place, config: Config) -> Draft:
         location_done=True,
         buildings=(),
     )
-    community = config.community
-    if community.boundaries is None:
+    # Each community draws its own boundaries; a point clearly inside a grid of any of them
+    # picks it, else the buildings near it in every community that has some.
+    drawn = [c for c in config.communities if c.boundaries is not None]
+    if not drawn:
         return draft
-    placement = grid_map(community.boundaries, community.datum).locate(
-        where.latitude, where.longitude
-    )
-    if placement.grid is not None and config.grid_by_key(placement.grid) is not None:
-        return replace(draft, grid=placement.grid)
-    only = community.grids[0].key if len(community.grids) == 1 else None
-    buildings = tuple((b.grid, b.name) for b in placement.buildings)
-    return replace(draft, grid=only, buildings=buildings)
+    buildings: list[tuple[str, str]] = []
+    for community in drawn:
+        assert community.boundaries is not None
+        placement = grid_map(community.boundaries, community.datum).locate(
+            where.latitude, where.longitude
+        )
+        if placement.grid is not None and config.grid_by_key(placement.grid) is not None:
+            return replace(draft, grid=placement.grid)
+        buildings += [(b.grid, b.name) for b in placement.buildings]
+    grids = config.grids
+    only = grids[0].key if len(grids) == 1 else None
+    return replace(draft, grid=only, buildings=tuple(buildings))
 
 
 def choose(draft: Draft, field: str, value: str, config: Config) -> Draft | None:
@@ -174,7 +180,7 @@ def markup(draft: Draft, t: Text, config: Config) -> dict[str, Any]:
         options = [(f"b:{i}", name) for i, (_, name) in enumerate(draft.buildings)]
         options.append(("b:-", t("issues.buttons.other_building")))
     elif step == "grid":
-        options = [(f"g:{g.key}", g.name) for g in config.community.grids]
+        options = [(f"g:{g.key}", grid_label(config, g.key)) for g in config.grids]
     elif step == "location":
         options = [("l:-", t("issues.buttons.skip"))]
     elif step == "visibility":
@@ -213,3 +219,15 @@ def summary(draft: Draft, t: Text, config: Config) -> dict[str, Any]:
         "photos": draft.album is not None,
         "step": draft.step(),
     }
+
+
+def grid_label(config: Config, key: str) -> str:
+    """A grid's name as a resident picks it: with its community's name when the bot serves
+    several (every community has a 第一网格)."""
+    grid = config.grid_by_key(key)
+    if grid is None:
+        return key
+    community = config.community_of_grid(key)
+    if config.several and community is not None:
+        return f"{community.name}·{grid.name}"
+    return grid.name

@@ -127,12 +127,18 @@ def choices(t: Text, number: int, verb: str, options: Sequence[tuple[str, str]])
     return rows(buttons, 2)
 
 
-def handler_options(config: Config) -> list[tuple[str, str]]:
-    return [(h.key, h.name) for h in config.community.handlers]
+def handler_options(config: Config, grid: str) -> list[tuple[str, str]]:
+    """The handlers of the community the issue's grid belongs to (a property company of
+    another community is never offered; the service refuses it too)."""
+    community = config.community_of_grid(grid)
+    return [(h.key, h.name) for h in (community.handlers if community else ())]
 
 
 def grid_options(config: Config, current: str) -> list[tuple[str, str]]:
-    return [(g.key, g.name) for g in config.community.grids if g.key != current]
+    """Grids to 转办 to: the other grids of the issue's own community."""
+    community = config.community_of_grid(current)
+    grids = community.grids if community else ()
+    return [(g.key, g.name) for g in grids if g.key != current]
 
 
 def category_options(config: Config, current: str) -> list[tuple[str, str]]:

@@ -45,6 +45,7 @@ class LedgerRow:
     on_time: bool | None = None  # latest 办结 by its deadline; None: not resolved / no deadline
     deadline_changes: int = 0  # 改时限
     photos: int = 0  # how many photos came with the report
+    community: str = ""  # the community's display name (issue #15)
     voice_seconds: int | None = None  # the report was a voice note this long
 
 
@@ -96,33 +97,74 @@ class LedgerService:
         """The rows (see ``rows``) and the period's on-time rate per scope."""
         if end < start:
             raise InvalidInput("registry.errors.bad_period")
-        if actor is not None:
-            grants = self.roles.of(actor)
-            scope = GridScope("")
-            if not may(actor, RegistryAction.LEDGER, scope, self.config, grants=grants):
+        communities = [c.key for c in self.config.communities]
+        if actor is not None and self.config.is_street_staff(actor):
+            full_names = False  # the street office sees every community, names masked
+        elif actor is not None:
+            communities = self._communities_of(actor)
+            if not communities:
                 raise NotPermitted("registry.errors.denied_ledger")
+            grants = self.roles.of(actor)
             full_names = may(
-                actor, RegistryAction.SEE_REQUESTER, scope, self.config, grants=grants
+                actor, RegistryAction.SEE_REQUESTER, GridScope(""), self.config, grants=grants
             )
         zone = self.config.timezone
         begin = datetime.combine(start, time(), zone)
         until = datetime.combine(end + timedelta(days=1), time(), zone)
-        records = await self.repo.rows(begin, until)
+        # with one community every issue is its own, whatever key older rows carry
+        wanted = communities if self.config.several else None
+        records = await self.repo.rows(begin, until, wanted)
         rows = [self._row(r, full_names) for r in records]
-        return Ledger(rows, await self._on_time(begin, until))
+        return Ledger(rows, await self._on_time(begin, until, wanted))
 
-    async def _on_time(self, begin: datetime, until: datetime) -> list[OnTimeLine]:
-        """The community first, then every configured grid (with or without resolutions),
-        then the handlers and categories that had resolutions, by key."""
+    def _communities_of(self, actor: int) -> list[str]:
+        """The communities whose ledger ``actor`` may export (a secretary or admin of it): a
+        secretary of community A never receives community B's rows (issue #15)."""
+        grants = self.roles.of(actor)
+        if not self.config.several:
+            allowed = may(actor, RegistryAction.LEDGER, GridScope(""), self.config, grants=grants)
+            return [self.config.communities[0].key] if allowed else []
+        return [
+            c.key
+            for c in self.config.communities
+            if any(
+                may(actor, RegistryAction.LEDGER, GridScope(g.key), self.config, grants=grants)
+                for g in c.grids
+            )
+        ]
+
+    async def _on_time(
+        self, begin: datetime, until: datetime, communities: list[str] | None
+    ) -> list[OnTimeLine]:
+        """Each community first, then every configured grid of them (with or without
+        resolutions), then the handlers and categories that had resolutions, by key."""
         config = self.config
-        found = await self.repo.on_time(begin, until, None)
-        lines = [OnTimeLine("community", config.community.name, OnTime(*found.get(None, (0, 0))))]
+        chosen = [c for c in config.communities if communities is None or c.key in communities]
+        lines = []
+        for community in chosen:
+            key = community.key if communities is not None else None
+            found = await self.repo.on_time(begin, until, None, key)
+            total = OnTime(*found.get(None, (0, 0)))
+            lines.append(OnTimeLine("community", community.name, total))
+        totals: dict[str, dict[str | None, tuple[int, int]]] = {}
         for scope in ("grid", "handler", "category"):
-            rows = await self.repo.on_time(begin, until, scope)
+            merged: dict[str | None, tuple[int, int]] = {}
+            for community in chosen:
+                key = community.key if communities is not None else None
+                for k, (done, punctual) in (
+                    await self.repo.on_time(begin, until, scope, key)
+                ).items():
+                    before = merged.get(k, (0, 0))
+                    merged[k] = (before[0] + done, before[1] + punctual)
+                if communities is None:
+                    break  # one query covered them all
+            totals[scope] = merged
+        for scope in ("grid", "handler", "category"):
+            rows = totals[scope]
             counts = {str(key): OnTime(*value) for key, value in rows.items()}
             keys = sorted(counts)
             if scope == "grid":  # every configured grid, then any no longer configured
-                known = [g.key for g in config.community.grids]
+                known = [g.key for c in chosen for g in c.grids]
                 keys = known + [k for k in keys if k not in known]
             lines += [
                 OnTimeLine(scope, self._name(scope, k), counts.get(k, OnTime())) for k in keys
@@ -175,4 +217,11 @@ class LedgerService:
             deadline_changes=r.deadline_changes,
             photos=r.photos,
             voice_seconds=r.voice_seconds if r.voice_file_id else None,
+            community=self._community_name(r),
         )
+
+    def _community_name(self, r: LedgerRecord) -> str:
+        if not self.config.several:
+            return self.config.communities[0].name
+        community = self.config.community_by_key(r.community)
+        return community.name if community is not None else r.community

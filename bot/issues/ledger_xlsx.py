@@ -35,6 +35,7 @@ COLUMNS: Final = (
     ("feedback", 26),
     ("state", 10),
     ("coordinates", 22),
+    ("community", 14),  # whose issue: a street office's ledger spans its communities
 )
 # The on-time sheet: (key under registry.ledger.on_time, width)
 ON_TIME_COLUMNS: Final = (
@@ -47,8 +48,13 @@ ON_TIME_COLUMNS: Final = (
 DATE_FORMAT: Final = "yyyy-mm-dd hh:mm"
 
 
-def headers(t: Renderer) -> list[str]:
-    return [t.text(f"registry.ledger.columns.{key}") for key, _ in COLUMNS]
+def columns(communities: bool) -> tuple[tuple[str, int], ...]:
+    """The ledger's columns; the community column only in a ledger across communities."""
+    return COLUMNS if communities else COLUMNS[:-1]
+
+
+def headers(t: Renderer, communities: bool = False) -> list[str]:
+    return [t.text(f"registry.ledger.columns.{key}") for key, _ in columns(communities)]
 
 
 def _date(moment: datetime | None) -> datetime | None:
@@ -83,8 +89,8 @@ def described(row: LedgerRow, t: Renderer) -> str:
     return t.text("issues.voice.with_text", seconds=row.voice_seconds, text=row.description)
 
 
-def cells(row: LedgerRow, t: Renderer) -> list[object]:
-    return [
+def cells(row: LedgerRow, t: Renderer, communities: bool = False) -> list[object]:
+    found: list[object] = [
         row.number,
         _date(row.reported_at),
         t.text(f"issues.types.{row.type}"),
@@ -104,19 +110,25 @@ def cells(row: LedgerRow, t: Renderer) -> list[object]:
         t.text(f"issues.states.{row.state}"),
         row.coordinates,
     ]
+    return [*found, row.community] if communities else found
 
 
 def ledger_xlsx(
-    rows: Sequence[LedgerRow], t: Renderer, on_time: Sequence[OnTimeLine] = ()
+    rows: Sequence[LedgerRow],
+    t: Renderer,
+    on_time: Sequence[OnTimeLine] = (),
+    *,
+    communities: bool = False,
 ) -> bytes:
-    """The ledger sheet, and with ``on_time`` a second sheet of the period's on-time rate."""
+    """The ledger sheet, and with ``on_time`` a second sheet of the period's on-time rate;
+    ``communities`` adds the community column (a deployment of several communities)."""
     from openpyxl.styles import Alignment
 
     book, sheet = xlsx.new_sheet(t.text("registry.ledger.sheet"))
-    xlsx.append_bold(sheet, headers(t), centered=True)
+    xlsx.append_bold(sheet, headers(t, communities), centered=True)
     for row in rows:
-        sheet.append(cells(row, t))
-    xlsx.set_widths(sheet, [width for _, width in COLUMNS])
+        sheet.append(cells(row, t, communities))
+    xlsx.set_widths(sheet, [width for _, width in columns(communities)])
     for line in sheet.iter_rows(min_row=2):
         for cell in line:
             if isinstance(cell.value, datetime):

@@ -367,7 +367,7 @@ class IssueNotifier:
         await self._refresh_own(user, issue, own_ref)
         others = self.grid_staff(issue.grid)
         if user not in others:  # a 转办 away: the old grid's staff lose their buttons
-            for grid in self.config.community.grids:
+            for grid in self.config.grids:
                 if user in (members := self.grid_staff(grid.key)):
                     others |= members
         others.discard(user)

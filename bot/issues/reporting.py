@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bot.config import CategoryConfig
+from bot.config.schema import DEFAULT_COMMUNITY
 from bot.core.errors import InvalidInput
 from bot.core.geo import Place
 from bot.core.permissions import GridScope
@@ -259,6 +260,11 @@ class ReportService:
             raise InvalidInput("issues.errors.unknown_category", category=key)
         return category
 
+    def _community(self, grid: str) -> str:
+        """Whose issue it is: the community of the grid it was reported in (issue #15)."""
+        community = self.core.config.community_of_grid(grid)
+        return community.key if community is not None else DEFAULT_COMMUNITY
+
     async def _create(self, draft: Draft) -> Outcome:
         voice = draft.voice
         if voice is None:
@@ -280,6 +286,7 @@ class ReportService:
             )
             record = await self.core.repo.create(
                 NewIssue(
+                    community=self._community(draft.grid),
                     type=draft.type.value,
                     category=category.key,
                     grid=draft.grid,

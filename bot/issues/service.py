@@ -97,8 +97,7 @@ class IssueService:
         """/note N …: on a voice report, from anyone but its handler, the gist a grid worker
         heard (issue #18 item 2); otherwise the handler's progress note."""
         issue = await self.core.load(number)
-        handler = self.config.handler_by_user(user_id)
-        own = handler is not None and handler.key == issue.handler
+        own = any(h.key == issue.handler for h in self.config.handlers_of_user(user_id))
         if issue.voice_file_id is not None and not own:
             return await self.triage.summarise(user_id, number, text)
         return await self.handling.handler_progress(user_id, number, text)
@@ -137,7 +136,7 @@ class IssueService:
         grants = self.core.roles.of(user_id)
         grids = [
             g.key
-            for g in self.config.community.grids
+            for g in self.config.grids
             if may(user_id, Action.QUEUE, GridScope(g.key), self.config, grants=grants)
         ]
         if not grids:
@@ -145,11 +144,14 @@ class IssueService:
         return grids
 
     async def handler_queue(self, user_id: int) -> tuple[IssueView, ...]:
-        """The open issues assigned to this handler, oldest first."""
-        handler = self.config.handler_by_user(user_id)
-        if handler is None:
+        """The open issues assigned to this handler, oldest first; a company serving several
+        communities sees each community's orders (one handler key in each)."""
+        handlers = self.config.handlers_of_user(user_id)
+        if not handlers:
             raise NotPermitted("issues.errors.only_handler")
-        records = await self.repo.assigned_to(handler.key)
+        records = [r for h in handlers for r in await self.repo.assigned_to(h.key)]
+        if len(handlers) > 1:
+            records.sort(key=lambda r: (r.assigned_at or r.reported_at, r.number))
         return tuple([await self.core.view(r) for r in records])
 
     async def mine(self, user_id: int) -> tuple[IssueView, ...]:

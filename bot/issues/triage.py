@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Final
 
+from bot.config import Config
 from bot.core.errors import InvalidInput, IssueFinished
 from bot.core.workcal import Unit, parse_duration
 from bot.issues.core import IssueCore, required
@@ -64,6 +65,9 @@ class TriageService:
         if resolve_by is not None and resolve_by <= now:
             raise InvalidInput("issues.errors.deadline_past")
         async with core.acting(user_id, number, Action.ASSIGN) as step:
+            if not _same_community(core.config, step.issue.grid, handler.key):
+                # a property company of another community is not this issue's (issue #15)
+                raise InvalidInput("issues.errors.unknown_handler", handler=handler_key)
             limit = core.limit_for(step.issue.category, step.issue.urgent)
             changes = {
                 "handler": handler.key,
@@ -127,6 +131,10 @@ class TriageService:
         async with core.acting(user_id, number, Action.TRANSFER) as step:
             if step.issue.grid == grid_key:
                 raise InvalidInput("issues.errors.same_grid")
+            if core.config.community_of_grid(step.issue.grid) != core.config.community_of_grid(
+                grid_key
+            ):  # 转办 stays inside the community; another community is another office
+                raise InvalidInput("issues.errors.unknown_grid", grid=grid_key)
             limit = core.limit_for(step.issue.category, step.issue.urgent)
             respond_by = core.calendar.add(core.now(), limit.respond)
             changes = {"grid": grid_key, "respond_by": respond_by, "accepted_at": None}
@@ -218,3 +226,9 @@ class TriageService:
         except ValueError:
             raise InvalidInput("issues.errors.bad_deadline", limit=limit) from None
         return moment
+
+
+def _same_community(config: Config, grid: str, handler: str) -> bool:
+    """Whether ``handler`` serves the community of ``grid``."""
+    community = config.community_of_handler(handler)
+    return community is not None and community == config.community_of_grid(grid)

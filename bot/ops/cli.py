@@ -64,7 +64,7 @@ async def status_command(config: Config) -> int:
     finally:
         await db.close()
     when = _when(t, config)
-    lines = [t.text("ops.status.title", community=config.community.name)]
+    lines = [t.text("ops.status.title", community=config.display_name)]
     lines.append(
         t.text(
             "ops.status.updates",

@@ -79,7 +79,7 @@ class HealthChecks:
         return generate_latest(registry) + generate_latest(self.services.metrics.registry)
 
     async def _issue_gauges(self, registry: CollectorRegistry, now: datetime) -> None:
-        community = self.services.config.community.name
+        config = self.services.config
         issues = self.services.features.issues
         stats = IssueStats(self.services.db)
         by_grid = await stats.open_by_grid(now)
@@ -92,11 +92,11 @@ class HealthChecks:
             ["community", "grid"],
             registry=registry,
         )
-        for grid in self.services.config.community.grids:
-            count, late = by_grid.get(grid.key, (0, 0))
-            open_.labels(community, grid.key).set(count)
-            overdue.labels(community, grid.key).set(late)
-        rates = await issues.rates(RateScope.COMMUNITY, None, now - RATE_WINDOW, now)
+        for community in config.communities:
+            for grid in community.grids:
+                count, late = by_grid.get(grid.key, (0, 0))
+                open_.labels(community.name, grid.key).set(count)
+                overdue.labels(community.name, grid.key).set(late)
         gauge = Gauge(
             "gridbot_rate_30d",
             "The rates over 30 days of feedback slips, and on_time_rate over 30 days of"
@@ -104,14 +104,21 @@ class HealthChecks:
             ["community", "rate"],
             registry=registry,
         )
-        for which in Rate:
-            value = rates.rate(which)
-            if value is not None:
-                gauge.labels(community, which.value).set(float(value))
-        # 按期办结率 over the resolutions of the same 30 days (bot.issues.rates, issue #18)
-        resolved, punctual = (await stats.on_time(now - RATE_WINDOW, now)).get(None, (0, 0))
-        if resolved:
-            gauge.labels(community, "on_time_rate").set(punctual / resolved)
+        for community in config.communities:
+            # each community's own figures (issue #15); with one, every issue is its own
+            key = community.key if config.several else None
+            rates = await issues.rates(
+                RateScope.COMMUNITY, None, now - RATE_WINDOW, now, community=key
+            )
+            for which in Rate:
+                value = rates.rate(which)
+                if value is not None:
+                    gauge.labels(community.name, which.value).set(float(value))
+            # 按期办结率 over the resolutions of the same 30 days (bot.issues.rates, issue #18)
+            found = await stats.on_time(now - RATE_WINDOW, now, community=key)
+            resolved, punctual = found.get(None, (0, 0))
+            if resolved:
+                gauge.labels(community.name, "on_time_rate").set(punctual / resolved)
 
 
 def _queue_gauges(registry: CollectorRegistry, queues: QueueState, now: datetime) -> None:

@@ -128,13 +128,13 @@ def _withheld(issue: IssueView) -> bool:
 
 def audience_of(config: Config, issue: IssueView, user_id: int) -> Audience:
     """Which audience the person (or group chat) ``user_id`` is for ``issue``."""
-    handler = config.handler_by_user(user_id)
-    if handler is not None and handler.key == issue.handler:
+    if any(h.key == issue.handler for h in config.handlers_of_user(user_id)):
         return Audience.HANDLER
     grid = config.grid_by_key(issue.grid)
     if grid is not None and user_id in grid.workers:
         return Audience.WORKER
-    if (grid is not None and user_id in grid.leaders) or user_id in config.community.secretaries:
+    secretary = user_id in config.secretaries_of_grid(issue.grid)
+    if (grid is not None and user_id in grid.leaders) or secretary:
         return Audience.LEADER
     return Audience.GROUP
 

@@ -89,7 +89,7 @@ async def send_consent_card(services: Services, chat_id: int, name: str) -> None
     t = services.renderer
     text = t.render(
         "registry/consent",
-        community=services.config.community.name,
+        community=services.config.display_name,
         name=name,
         retention_days=services.config.privacy.retention_days,
     )

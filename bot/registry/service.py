@@ -8,10 +8,12 @@ the config and from the registry's grants. A resident who has not consented has 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from typing import Final
 
-from bot.config import Config
+from bot.config import Config, GridConfig
+from bot.config.schema import DEFAULT_COMMUNITY
 from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotFound, NotPermitted, UserError
 from bot.core.grids import ChatGrids
@@ -111,7 +113,7 @@ class RegistryService:
     async def load_roles(self) -> None:
         """Fill the role book from the database (at start-up)."""
         grants = await self.repo.all_grants()
-        self.roles.replace((g.user_id, Grant(Role(g.role), g.grid)) for g in grants)
+        self.roles.replace((g.user_id, Grant(Role(g.role), g.grid, g.community)) for g in grants)
 
     def may(self, user_id: int, action: RegistryAction, grid: str = COMMUNITY) -> bool:
         scope = GridScope(grid)
@@ -123,12 +125,8 @@ class RegistryService:
 
     def is_staff(self, user_id: int) -> bool:
         """Holds any role beyond resident (config or grant) — staff skip the consent card."""
-        community = self.config.community
-        in_config = user_id in community.secretaries or any(
-            user_id in g.workers or user_id in g.leaders for g in community.grids
-        )
-        handler = self.config.handler_by_user(user_id) is not None
-        return in_config or handler or bool(self.roles.of(user_id))
+        in_config = bool(self.config.communities_of_user(user_id))
+        return in_config or self.config.is_street_staff(user_id) or bool(self.roles.of(user_id))
 
     # -- import --------------------------------------------------------------------------------
 
@@ -136,13 +134,22 @@ class RegistryService:
         """Import the household sheet all-or-nothing; ``actor`` None is the command line."""
         if actor is not None:
             self.check(actor, RegistryAction.IMPORT)
-        grids = grid_names((g.key, g.name) for g in self.config.community.grids)
+        grids = grid_names((g.key, g.name) for g in self._importable_grids(actor))
         households = parse_sheet(read_rows(data, filename), grids)
-        existing = {(h.building, h.unit, h.room): h for h in await self.repo.households()}
+        if actor is not None and any(
+            not self.may(actor, RegistryAction.IMPORT, h.grid) for h in households
+        ):  # a secretary imports households of their own community's grids only
+            raise NotPermitted("registry.errors.denied_import")
+        # a household is the same one only within its community: two communities may both
+        # have a 5号楼 1单元 301 (issue #15)
+        households = [replace(h, community=self._community_of(h.grid)) for h in households]
+        existing = {
+            (h.community, h.building, h.unit, h.room): h for h in await self.repo.households()
+        }
         added: list[HouseholdData] = []
         changed: list[tuple[int, HouseholdData]] = []
         for new in households:
-            old = existing.get((new.building, new.unit, new.room))
+            old = existing.get((new.community, new.building, new.unit, new.room))
             if old is None:
                 added.append(new)
             elif _fields(old) != _fields(new):
@@ -158,9 +165,33 @@ class RegistryService:
     async def consent(self, user_id: int, display_name: str) -> None:
         await self.repo.add_person(user_id, display_name, self.clock.now())
 
+    def _importable_grids(self, actor: int | None) -> list[GridConfig]:
+        """The grids a sheet may name, by key or name: with several communities, those of the
+        communities ``actor`` may import for (each has a 第一网格); on the command line every
+        grid, a name shared by two communities only by key."""
+        if not self.config.several:
+            return list(self.config.grids)
+        if actor is not None:
+            return [g for g in self.config.grids if self.may(actor, RegistryAction.IMPORT, g.key)]
+        counts = Counter(g.name for g in self.config.grids)
+        return [g if counts[g.name] == 1 else replace(g, name=g.key) for g in self.config.grids]
+
+    def _community_of(self, grid: str) -> str:
+        community = self.config.community_of_grid(grid)
+        return community.key if community is not None else DEFAULT_COMMUNITY
+
     async def buildings(self) -> list[Choice]:
+        """The picker's buildings; with several communities each says whose it is (every
+        community may have a 5号楼)."""
         found = await self.repo.buildings()
-        return sorted((Choice(i, n) for i, n in found), key=lambda c: _natural(c.label))
+        choices = [Choice(i, self._building_label(name, owner)) for i, name, owner in found]
+        return sorted(choices, key=lambda c: _natural(c.label))
+
+    def _building_label(self, name: str, community: str) -> str:
+        found = self.config.community_by_key(community)
+        if not self.config.several or found is None:
+            return name
+        return f"{found.name}·{name}"
 
     async def units(self, building_id: int) -> list[Choice]:
         found = await self.repo.units(building_id)
@@ -203,10 +234,12 @@ class RegistryService:
             normalise(k, v)
             for k, v in zip(("building", "unit", "room"), match.groups(), strict=True)
         ]
-        found = await self.repo.find_household(*place)
-        if found is None:
+        found = await self.repo.find_households(*place)
+        if not found:
             raise NotFound("registry.errors.no_room", room="-".join(place))
-        return found
+        if len(found) > 1:  # the same address in two communities: the picker says whose
+            raise InvalidInput("registry.errors.room_in_several", room="-".join(place))
+        return found[0]
 
     async def claim(self, user_id: int, household_id: int, relation: str) -> Claim:
         """Ask to be linked to a household; the grid's workers are asked to approve it."""
@@ -223,7 +256,9 @@ class RegistryService:
 
     def reviewers(self, grid_key: str) -> tuple[int, ...]:
         grid = self.config.grid_by_key(grid_key)
-        workers = set(grid.workers if grid else ()) | self.roles.holders(Role.WORKER, grid_key)
+        workers = set(grid.workers if grid else ()) | self.roles.holders(
+            Role.WORKER, grid_key, self.config
+        )
         return tuple(sorted(workers))
 
     async def decide(self, actor: int, user_id: int, household_id: int, approve: bool) -> Decision:
@@ -269,43 +304,79 @@ class RegistryService:
 
     # -- roles and groups ----------------------------------------------------------------------
 
-    def parse_role(self, text: str, grid: str | None) -> tuple[Role, str]:
+    def parse_role(self, actor: int, text: str, grid: str | None) -> Grant:
+        """The grant ``/grant`` or ``/revoke`` names. A grid role needs its grid; a community
+        role (secretary, admin) is for the community of the grid named, else of the actor's
+        only community (with several communities, issue #15)."""
         role = _ROLE_NAMES.get(text.strip().lower())
         if role is None:
             raise InvalidInput("registry.errors.unknown_role", role=text)
         if role in _GRID_ROLES and not grid:
             raise InvalidInput("registry.errors.grid_needed", role=text)
+        if grid and self.config.grid_by_key(grid) is None:
+            raise InvalidInput("registry.errors.unknown_grid", grid=grid, known=self._known())
         scope = grid if role in _GRID_ROLES and grid else COMMUNITY
-        if scope and self.config.grid_by_key(scope) is None:
-            raise InvalidInput("registry.errors.unknown_grid", grid=scope, known=self._known())
-        return role, scope
+        if grid:
+            community = self._community_of(grid)
+        elif not self.config.several:
+            community = self.config.communities[0].key
+        else:
+            mine = [
+                c.key
+                for c in self.config.communities
+                if any(self.may(actor, RegistryAction.GRANT, g.key) for g in c.grids)
+            ]
+            if len(mine) != 1:  # staff of several communities say which, by a grid of it
+                raise InvalidInput("registry.errors.grid_needed", role=text)
+            community = mine[0]
+        return Grant(role, scope, community)
+
+    def _check_grant(self, actor: int, grant: Grant) -> None:
+        """A secretary or admin grants in their own community only."""
+        found = self.config.community_by_key(grant.community)
+        grids = [grant.grid] if grant.grid else [g.key for g in found.grids] if found else []
+        if not self.config.several:
+            grids = [COMMUNITY]  # as before several communities existed
+        if not any(self.may(actor, RegistryAction.GRANT, g) for g in grids):
+            raise NotPermitted("registry.errors.denied_grant")
 
     async def grant(
         self, actor: int, user_id: int, role_text: str, grid: str | None
     ) -> GrantOutcome:
         """/grant: an admin or secretary gives a role; recorded with an audit event."""
-        self.check(actor, RegistryAction.GRANT)
-        role, scope = self.parse_role(role_text, grid)
+        if not self.config.several:  # refused before the role is even read, as always
+            self.check(actor, RegistryAction.GRANT)
+        grant = self.parse_role(actor, role_text, grid)
+        self._check_grant(actor, grant)
         async with self.repo.db.transaction() as tx:
-            changed = await self.repo.grant(user_id, role.value, scope, actor, self.clock.now())
-            tx.after_commit(lambda: self.roles.add(user_id, Grant(role, scope)))
-        return GrantOutcome(user_id, role, scope, changed)
+            changed = await self.repo.grant(
+                user_id, grant.role.value, grant.grid, actor, self.clock.now(), grant.community
+            )
+            tx.after_commit(lambda: self.roles.add(user_id, grant))
+        return GrantOutcome(user_id, grant.role, grant.grid, changed)
 
     async def revoke(
         self, actor: int, user_id: int, role_text: str, grid: str | None
     ) -> GrantOutcome:
-        self.check(actor, RegistryAction.GRANT)
-        role, scope = self.parse_role(role_text, grid)
+        if not self.config.several:  # refused before the role is even read, as always
+            self.check(actor, RegistryAction.GRANT)
+        grant = self.parse_role(actor, role_text, grid)
+        self._check_grant(actor, grant)
         async with self.repo.db.transaction() as tx:
-            changed = await self.repo.revoke(user_id, role.value, scope, actor, self.clock.now())
-            tx.after_commit(lambda: self.roles.remove(user_id, Grant(role, scope)))
-        return GrantOutcome(user_id, role, scope, changed)
+            changed = await self.repo.revoke(
+                user_id, grant.role.value, grant.grid, actor, self.clock.now(), grant.community
+            )
+            tx.after_commit(lambda: self.roles.remove(user_id, grant))
+        return GrantOutcome(user_id, grant.role, grant.grid, changed)
 
     async def bind(self, actor: int, chat_id: int, grid: str) -> str:
         """/bind g1 in a group: only community admins and secretaries, never group admins."""
-        self.check(actor, RegistryAction.BIND)
         if grid and self.config.grid_by_key(grid) is None:
             raise InvalidInput("registry.errors.unknown_grid", grid=grid, known=self._known())
+        if not grid and self.config.several:
+            # a group of the whole community: which one? (issue #15) — bind it to a grid
+            raise InvalidInput("registry.errors.unknown_grid", grid="-", known=self._known())
+        self.check(actor, RegistryAction.BIND, grid)  # only that grid's community's staff
         await self.repo.bind(chat_id, grid, actor, self.clock.now())
         return grid
 
@@ -315,7 +386,7 @@ class RegistryService:
         return None if grid is None else grid.key
 
     def _known(self) -> str:
-        return "、".join(g.key for g in self.config.community.grids)
+        return "、".join(g.key for g in self.config.grids)
 
     # -- sensitive data (PIPL art. 28) ---------------------------------------------------------
 

@@ -199,7 +199,7 @@ class Chaser:
             "handler": (handler.user_id,) if handler else (),
             "workers": grid.workers if grid else (),
             "leaders": grid.leaders if grid else (),
-            "secretaries": self.config.community.secretaries,
+            "secretaries": self.config.secretaries_of_grid(chase.grid),
         }
         people: list[int] = []
         for name in audience:

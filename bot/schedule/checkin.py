@@ -105,7 +105,8 @@ class CheckinService:
         grid's leaders and the secretaries."""
         grid = self.config.grid_by_key(enrolment.grid)
         leaders = grid.leaders if grid else ()
-        people = (*self.responders(enrolment), *leaders, *self.config.community.secretaries)
+        secretaries = self.config.secretaries_of_grid(enrolment.grid)
+        people = (*self.responders(enrolment), *leaders, *secretaries)
         return tuple(dict.fromkeys(people))
 
     def is_family(self, enrolment: EnrolmentRecord, person: int) -> bool:
@@ -116,7 +117,7 @@ class CheckinService:
     def _escalated_to(self, enrolment: EnrolmentRecord, step: int) -> tuple[int, ...]:
         grid = self.config.grid_by_key(enrolment.grid)
         leaders = grid.leaders if grid else ()
-        secretaries = self.config.community.secretaries
+        secretaries = self.config.secretaries_of_grid(enrolment.grid)
         if step == 1:
             return leaders or secretaries
         if step == 2:

@@ -18,11 +18,13 @@ handler with a resolution or a valid slip, with 办结数, 按期率 and 满意�
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
 from bot.config import Config
+from bot.config.schema import DEFAULT_COMMUNITY, GridConfig
 from bot.issues.feedback import FeedbackService, RateScope
 from bot.issues.rates import OnTime, RateCounts, Rates, compare, rates_from_counts
 from bot.schedule.model import at_local
@@ -86,6 +88,44 @@ class Digest:
     on_time_grids: tuple[tuple[str, OnTime], ...] = ()  # last 30 days; several grids only
     on_time_categories: tuple[tuple[str, OnTime], ...] = ()  # last 30 days, with resolutions
     league: tuple[LeagueRow, ...] = ()  # weekly only, worst first
+    community: str = DEFAULT_COMMUNITY  # whose digest: each secretary gets their own (#15)
+
+
+@dataclass(frozen=True)
+class RollupLine:
+    """One community in the street office's roll-up (issue #15)."""
+
+    community: str  # key
+    name: str
+    new: int  # reported in the period
+    resolved: int  # resolutions (办结) in the period
+    open_now: int
+    overdue_now: int
+    on_time_30: OnTime  # 按期办结率 of the last 30 days
+    rates_30: Rates  # the residents' three rates of the last 30 days
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """The street office's daily roll-up: one line per community, worst first."""
+
+    start: date
+    end: date
+    lines: tuple[RollupLine, ...]
+
+
+def rollup_order(line: RollupLine) -> tuple[int, bool, Fraction, bool, Fraction, str]:
+    """Worst first: most overdue now, then lowest 30-day 按期办结率, then lowest 解决率; a
+    community without a figure after those with one; then by key."""
+    on_time, solved = line.on_time_30.rate, line.rates_30.resolution_rate
+    return (
+        -line.overdue_now,
+        on_time is None,
+        on_time or Fraction(0),
+        solved is None,
+        solved or Fraction(0),
+        line.community,
+    )
 
 
 class DigestService:
@@ -94,24 +134,46 @@ class DigestService:
         self.stats = stats
         self.checkins = checkins
         self.config: Config = feedback.config
+        # the community the digest being built is for (None: the only one); set by build
+        self.community: str | None = None
+        self.grids: tuple[GridConfig, ...] = ()
 
     async def build(
-        self, now: datetime, today: date, *, weekly: bool, reminders: tuple[str, ...] = ()
+        self,
+        now: datetime,
+        today: date,
+        *,
+        weekly: bool,
+        reminders: tuple[str, ...] = (),
+        community: str = DEFAULT_COMMUNITY,
     ) -> Digest:
+        """One community's digest: every figure is counted over that community's issues only
+        (with a single community, all of them)."""
+        # a copy scoped to the community, so digests built side by side never mix
+        scoped = copy(self)
+        scoped.community = community if self.config.several else None
+        scoped.grids = self._community_grids(community)
+        return await scoped._build(now, today, weekly=weekly, reminders=reminders)
+
+    async def _build(
+        self, now: datetime, today: date, *, weekly: bool, reminders: tuple[str, ...]
+    ) -> Digest:
+        community = self.community or self.config.communities[0].key
         start_day = today - timedelta(days=7 if weekly else 1)
         start, end = self._at(start_day), self._at(today)
         back30, back60 = self._at(today - timedelta(days=30)), self._at(today - timedelta(days=60))
         rates_30 = await self._rates(back30, end)
         rates_prev = await self._rates(back60, back30)
-        alerts, alerts_open = await self.checkins.alert_counts(start, end)
+        grids = [g.key for g in self.grids] if self.community is not None else None
+        alerts, alerts_open = await self.checkins.alert_counts(start, end, grids)
         best, worst = await self._handlers(back30, end)
         return Digest(
             weekly=weekly,
             start=start_day,
             end=today,
-            counts=await self.stats.event_counts(start, end),
-            open_now=await self.stats.open_count(),
-            overdue_now=await self.stats.overdue_count(now),
+            counts=await self.stats.event_counts(start, end, community=self.community),
+            open_now=await self.stats.open_count(community=self.community),
+            overdue_now=await self.stats.overdue_count(now, community=self.community),
             overdue=await self._overdue(now),
             rates=await self._rates(start, end),
             rates_30=rates_30,
@@ -119,7 +181,9 @@ class DigestService:
             changes=compare(rates_30, rates_prev),
             categories=tuple(
                 (self._category(key), count)
-                for key, count in await self.stats.top_categories(back30, end, TOP)
+                for key, count in await self.stats.top_categories(
+                    back30, end, TOP, community=self.community
+                )
             ),
             best=best,
             worst=worst,
@@ -133,18 +197,51 @@ class DigestService:
             on_time_grids=await self._on_time_grids(back30, end),
             on_time_categories=await self._on_time_categories(back30, end),
             league=await self._league(start, end) if weekly else (),
+            community=community,
         )
+
+    async def rollup(self, now: datetime, today: date) -> Rollup:
+        """Each community's figures for the street office, from the same stats and rates the
+        secretaries' digests read, one community at a time."""
+        start_day = today - timedelta(days=1)
+        start, end = self._at(start_day), self._at(today)
+        back30 = self._at(today - timedelta(days=30))
+        lines = []
+        for community in self.config.communities:
+            key = community.key
+            counts = await self.stats.event_counts(start, end, community=key)
+            on_time = await self.stats.on_time(back30, end, community=key)
+            rates = await self.feedback.rates(
+                RateScope.COMMUNITY, None, back30, end, community=key
+            )
+            lines.append(
+                RollupLine(
+                    community=key,
+                    name=community.name,
+                    new=counts["new"],
+                    resolved=counts["resolved"],
+                    open_now=await self.stats.open_count(community=key),
+                    overdue_now=await self.stats.overdue_count(now, community=key),
+                    on_time_30=OnTime(*on_time.get(None, (0, 0))),
+                    rates_30=rates,
+                )
+            )
+        return Rollup(start_day, today, tuple(sorted(lines, key=rollup_order)))
+
+    def _community_grids(self, community: str) -> tuple[GridConfig, ...]:
+        found = self.config.community_by_key(community)
+        return found.grids if found is not None else ()
 
     async def _on_time(
         self, start: datetime, end: datetime, scope: str | None = None
     ) -> dict[str | None, OnTime]:
-        rows = await self.stats.on_time(start, end, scope)
+        rows = await self.stats.on_time(start, end, scope, community=self.community)
         return {key: OnTime(*counts) for key, counts in sorted(rows.items(), key=_key)}
 
     async def _on_time_grids(
         self, start: datetime, end: datetime
     ) -> tuple[tuple[str, OnTime], ...]:
-        grids = self.config.community.grids
+        grids = self.grids
         if len(grids) < 2:
             return ()
         counts = await self._on_time(start, end, "grid")
@@ -161,7 +258,9 @@ class DigestService:
     async def _league(self, start: datetime, end: datetime) -> tuple[LeagueRow, ...]:
         weights = self.feedback.weights()
         resolved = await self._on_time(start, end, "handler")
-        slips = await self.feedback.repo.slips.rate_counts_by("handler", start, end)
+        slips = await self.feedback.repo.slips.rate_counts_by(
+            "handler", start, end, community=self.community
+        )
         rows = [
             LeagueRow(
                 self._handler(key) or key,
@@ -174,10 +273,10 @@ class DigestService:
         return tuple(sorted(rows, key=league_order))
 
     async def _grids(self, now: datetime) -> tuple[tuple[str, int, int], ...]:
-        grids = self.config.community.grids
+        grids = self.grids
         if len(grids) < 2:
             return ()
-        counts = await self.stats.open_by_grid(now)
+        counts = await self.stats.open_by_grid(now, community=self.community)
         rows = [(g.name, *counts.get(g.key, (0, 0))) for g in grids]
         return tuple(sorted(rows, key=lambda row: (-row[2], -row[1])))  # stable: config order
 
@@ -185,7 +284,7 @@ class DigestService:
         """New and resolved issues per local day over the 30 days before ``today``."""
         days = [today - timedelta(days=n) for n in range(30, 0, -1)]
         bounds = [(self._at(day), self._at(day + timedelta(days=1))) for day in days]
-        counts = await self.stats.daily_counts(bounds)
+        counts = await self.stats.daily_counts(bounds, community=self.community)
         return tuple(
             (day, new, resolved) for day, (new, resolved) in zip(days, counts, strict=True)
         )
@@ -194,10 +293,12 @@ class DigestService:
         return at_local(day, datetime.min.time(), self.config)
 
     async def _rates(self, start: datetime, end: datetime) -> Rates:
-        return await self.feedback.rates(RateScope.COMMUNITY, None, start, end)
+        return await self.feedback.rates(
+            RateScope.COMMUNITY, None, start, end, community=self.community
+        )
 
     async def _overdue(self, now: datetime) -> tuple[Overdue, ...]:
-        rows = await self.stats.overdue(now, OVERDUE_SHOWN)
+        rows = await self.stats.overdue(now, OVERDUE_SHOWN, community=self.community)
         return tuple(
             Overdue(
                 number, self._category(category), (now - reported).days, self._handler(handler)
@@ -209,7 +310,9 @@ class DigestService:
         self, start: datetime, end: datetime
     ) -> tuple[tuple[HandlerScore, ...], tuple[HandlerScore, ...]]:
         weights = self.feedback.weights()
-        by_handler = await self.feedback.repo.slips.rate_counts_by("handler", start, end)
+        by_handler = await self.feedback.repo.slips.rate_counts_by(
+            "handler", start, end, community=self.community
+        )
         scored = [
             (key, rates_from_counts(RateCounts(**counts), weights))
             for key, counts in by_handler.items()

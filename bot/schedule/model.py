@@ -62,6 +62,7 @@ class NoticeKind(StrEnum):
     CHECKIN_ALERT = "checkin_alert"  # no answer: to the grid worker and the volunteer
     CHECKIN_CONSENT = "checkin_consent"  # the resident is asked to consent
     DIGEST = "digest"
+    ROLLUP = "rollup"  # the street office's roll-up over its communities (issue #15)
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class ScheduleNotice:
     enrolment_id: int | None = None
     alert_id: int | None = None
     day: str | None = None
-    digest: Any = None  # a bot.schedule.digest.Digest
+    digest: Any = None  # a bot.schedule.digest.Digest (or Rollup for ROLLUP)
 
 
 def local_day(moment: datetime, config: Config) -> date:

@@ -21,7 +21,7 @@ from bot.issues.rates import Rate, Rates
 from bot.privacy.service import audience_of
 from bot.schedule.chasing import WAITING_FOR_WORKERS
 from bot.schedule.checkin import Enrolment
-from bot.schedule.digest import Digest
+from bot.schedule.digest import Digest, Rollup
 from bot.schedule.digest_chart import trend_png
 from bot.schedule.digest_xlsx import digest_workbook
 from bot.schedule.model import NoticeKind, ScheduleNotice
@@ -57,6 +57,24 @@ def outcome_buttons(t: Any, alert_id: int, *, family: bool = False) -> dict[str,
 def rate_line(rates: Rates) -> list[str]:
     """The four rates in order; the template joins them with its locale's separator."""
     return [rates.percent(r) for r in Rate]
+
+
+def rollup_text(renderer: Renderer, office: str, rollup: Rollup) -> str:
+    """The street office's roll-up (issue #15) in the renderer's locale."""
+    return renderer.render(
+        "schedule/rollup",
+        office=office,
+        day=renderer.month_day(rollup.start),
+        lines=[
+            {
+                "line": line,
+                "on_time": line.on_time_30.percent(),
+                "solved": line.rates_30.percent("resolution_rate"),
+                "satisfied": line.rates_30.percent("satisfaction_rate"),
+            }
+            for line in rollup.lines
+        ],
+    )
 
 
 def digest_values(renderer: Renderer, community: str, digest: Digest) -> dict[str, Any]:
@@ -124,6 +142,8 @@ class ScheduleNotifier:
                 await self.send_checkin(notice)
             case NoticeKind.DIGEST:
                 await self._digest(notice.chat_id, notice.digest)
+            case NoticeKind.ROLLUP:
+                await outbox.send_message(notice.chat_id, self.rollup_text(notice.digest))
 
     def announcement(self, notice: ScheduleNotice) -> str:
         """A calendar rule's message: the event's own date, and the day a holiday moved it from."""
@@ -228,7 +248,13 @@ class ScheduleNotifier:
         return self.render("schedule/digest", **self._digest_values(digest))
 
     def _digest_values(self, digest: Digest) -> dict[str, Any]:
-        return digest_values(self.renderer, self.config.community.name, digest)
+        community = self.config.community_by_key(digest.community)
+        name = community.name if community is not None else digest.community
+        return digest_values(self.renderer, name, digest)
+
+    def rollup_text(self, rollup: Rollup) -> str:
+        """The street office's roll-up: one line per community, worst first."""
+        return rollup_text(self.renderer, self.config.street_office.name, rollup)
 
     async def _digest(self, chat_id: int, digest: Digest) -> None:
         text = self.digest_text(digest)

@@ -14,12 +14,12 @@ the config, does it once, and records it (architecture.md, invariant 5).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from bot.config import Config
-from bot.config.schema import RuleConfig
+from bot.config.schema import DEFAULT_COMMUNITY, RuleConfig
 from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotPermitted
 from bot.core.grids import COMMUNITY, ChatGrids
@@ -105,8 +105,10 @@ class ScheduleService:
                 and self._outcome(due, now, grace, paused=set()) is Outcome.SENT
                 and not await self.repo.recorded(due.key)
             ):
-                async with self.repo.db.snapshot():  # its totals from one moment
-                    built[due.key] = await self._build_digest(due, now)
+                for community in self.config.communities:
+                    async with self.repo.db.snapshot():  # its totals from one moment
+                        digest = await self._build_digest(due, now, community.key)
+                    built[_digest_key(due, community.key)] = digest
         return built
 
     async def sweep(
@@ -128,7 +130,7 @@ class ScheduleService:
                     continue
                 outcome = self._outcome(due, now, grace, paused)
                 if outcome is Outcome.SENT:
-                    notices += await self._produce(due, now, digests or {})
+                    notices += await self._produce(due, now, digests or {}, paused)
                 await self.repo.record(due.key, due.kind.value, due.at, outcome.value, now)
                 recorded.append((due.key, outcome))
             notices += await self.chaser.sweep(now)
@@ -144,7 +146,7 @@ class ScheduleService:
 
     def _occurrences(self, start: datetime, end: datetime) -> list[Due]:
         found = [d for d in daily_occurrences(start, end, self.config) if d.at >= start]
-        for rule in self.config.schedule.rules:
+        for rule in self._all_rules():
             found += [
                 d
                 for d in rule_occurrences(rule, start, end, self.calendar, self.config)
@@ -152,33 +154,52 @@ class ScheduleService:
             ]
         return found
 
-    def _outcome(self, due: Due, now: datetime, grace: timedelta, paused: set[str]) -> Outcome:
-        if due.skip or (due.kind is Kind.RULE and due.subject in paused):
+    def _outcome(
+        self, due: Due, now: datetime, grace: timedelta, paused: set[tuple[str, str]]
+    ) -> Outcome:
+        # a push is skipped when every community that follows its rule paused it
+        if due.skip or (due.kind is Kind.RULE and not self._followers(due.subject, paused)):
             return Outcome.SKIPPED
         if now - due.at > grace and not due.late_ok:
             return Outcome.MISSED
         return Outcome.SENT
 
     async def _produce(
-        self, due: Due, now: datetime, digests: Mapping[str, Digest]
+        self,
+        due: Due,
+        now: datetime,
+        digests: Mapping[str, Digest],
+        paused: set[tuple[str, str]],
     ) -> list[ScheduleNotice]:
         match due.kind:
             case Kind.RULE:
-                return await self._announce(due)
+                return await self._announce(due, paused)
             case Kind.CHECKIN_ASK:
                 return await self.checkins.ask_all(date.fromisoformat(due.subject))
             case Kind.CHECKIN_ALERT:
                 return await self.checkins.alert_unconfirmed(date.fromisoformat(due.subject))
             case Kind.DIGEST:
-                digest = digests.get(due.key) or await self._build_digest(due, now)
-                return [
-                    ScheduleNotice(NoticeKind.DIGEST, secretary, digest=digest)
-                    for secretary in self.config.community.secretaries
-                ]
+                # each community's secretaries get their own community's digest (issue #15)
+                notices = []
+                for community in self.config.communities:
+                    key = _digest_key(due, community.key)
+                    digest = digests.get(key) or await self._build_digest(due, now, community.key)
+                    notices += [
+                        ScheduleNotice(NoticeKind.DIGEST, secretary, digest=digest)
+                        for secretary in community.secretaries
+                    ]
+                staff = self.config.street_office.staff
+                if staff and due.subject != "weekly":
+                    rollup = await self.digests.rollup(now, local_day(due.at, self.config))
+                    notices += [
+                        ScheduleNotice(NoticeKind.ROLLUP, person, digest=rollup)
+                        for person in staff
+                    ]
+                return notices
             case _:
                 return []
 
-    async def _announce(self, due: Due) -> list[ScheduleNotice]:
+    async def _announce(self, due: Due, paused: set[tuple[str, str]]) -> list[ScheduleNotice]:
         rule = self._rule(due.subject)
         happens = due.happens or local_day(due.at, self.config)
         values = {
@@ -192,29 +213,56 @@ class ScheduleService:
         }
         return [
             ScheduleNotice(NoticeKind.ANNOUNCEMENT, chat, template=rule.template, values=values)
-            for chat in await self._audience(rule)
+            for chat in await self._audience(rule, self._followers(rule.key, paused))
         ]
 
-    async def _audience(self, rule: RuleConfig) -> list[int]:
-        community = self.config.community
+    def _followers(self, rule: str, paused: Set[tuple[str, str]] = frozenset()) -> list[str]:
+        """The communities whose calendar has ``rule`` (their own rules or the shared ones)
+        and have not paused it."""
+        return [
+            c.key
+            for c in self.config.communities
+            if any(r.key == rule for r in self.config.rules_of(c.key))
+            and (c.key, rule) not in paused
+        ]
+
+    async def _audience(self, rule: RuleConfig, communities: list[str]) -> list[int]:
+        """The rule's audience in ``communities``: a community's push never reaches another
+        community's groups."""
         chats: list[int] = []
-        for audience in rule.audience:
-            if audience == "groups":
-                # every grid's groups, bound with /bind or upgraded too (issue #13 item 18)
-                grids = [COMMUNITY, *(g.key for g in community.grids)]
-                chats += await self.chats.chats_of_grids(grids)
-            elif audience in ("workers", "leaders"):
-                chats += [p for g in community.grids for p in getattr(g, audience)]
-            elif audience == "secretaries":
-                chats += community.secretaries
-            else:
-                chats += [h.user_id for h in community.handlers]
+        for community in self.config.communities:
+            if community.key not in communities:
+                continue
+            for audience in rule.audience:
+                if audience == "groups":
+                    # every grid's groups, bound with /bind or upgraded too (issue #13 item 18)
+                    wide = [] if self.config.several else [COMMUNITY]
+                    grids = [*wide, *(g.key for g in community.grids)]
+                    chats += await self.chats.chats_of_grids(grids)
+                elif audience in ("workers", "leaders"):
+                    chats += [p for g in community.grids for p in getattr(g, audience)]
+                elif audience == "secretaries":
+                    chats += community.secretaries
+                else:
+                    chats += [h.user_id for h in community.handlers]
         return list(dict.fromkeys(chats))
 
-    async def _build_digest(self, due: Due, now: datetime) -> Digest:
+    def _all_rules(self) -> tuple[RuleConfig, ...]:
+        """The shared rules, then each community's own (by key, the first one wins)."""
+        found: dict[str, RuleConfig] = {r.key: r for r in self.config.schedule.rules}
+        for community in self.config.communities:
+            for rule in community.rules or ():
+                found.setdefault(rule.key, rule)
+        return tuple(found.values())
+
+    async def _build_digest(self, due: Due, now: datetime, community: str) -> Digest:
         today = local_day(due.at, self.config)
         digest = await self.digests.build(
-            now, today, weekly=due.subject == "weekly", reminders=self.today_reminders(today)
+            now,
+            today,
+            weekly=due.subject == "weekly",
+            reminders=self.today_reminders(today),
+            community=community,
         )
         # the secretary learns in time that next year's holidays must be added (item 21)
         return replace(digest, holidays_unknown=self.calendar.unknown_holidays_year(today))
@@ -230,9 +278,12 @@ class ScheduleService:
         ]
         return tuple(dict.fromkeys(names))
 
-    def _rule(self, key: str) -> RuleConfig:
-        """By its config key, or by its number in /rules (which shows names, not keys)."""
-        rules = self.config.schedule.rules
+    def _rule(self, key: str, communities: list[str] | None = None) -> RuleConfig:
+        """By its config key, or by its number in /rules (which shows names, not keys): the
+        list of ``communities``' rules, as /rules showed it to their secretary."""
+        rules = self._all_rules()
+        if communities is not None:
+            rules = tuple(r for r in rules if set(self._followers(r.key)) & set(communities))
         if key.isdigit() and 1 <= int(key) <= len(rules):
             return rules[int(key) - 1]
         rule = next((r for r in rules if r.key == key), None)
@@ -243,24 +294,34 @@ class ScheduleService:
     # -- secretaries: /rules, /pause, /resume --------------------------------------------------
 
     async def rules(self, user_id: int) -> RuleList:
-        self._secretary(user_id)
+        """/rules: the rules of the secretary's own communities, paused when paused there."""
+        mine = self._secretary(user_id)
         paused = await self.repo.paused_rules()
         views = tuple(
-            RuleView(r, r.key in paused, self._next(r)) for r in self.config.schedule.rules
+            RuleView(r, all((c, r.key) in paused for c in ours), self._next(r))
+            for r in self._all_rules()
+            if (ours := [c for c in self._followers(r.key) if c in mine])
         )
         today = local_day(self.clock.now(), self.config)
         return RuleList(views, self.calendar.unknown_holidays_year(today))
 
     async def set_paused(self, user_id: int, key: str, paused: bool) -> RuleView:
-        self._secretary(user_id)
-        rule = self._rule(key)
+        mine = self._secretary(user_id)
+        rule = self._rule(key, mine)
         async with self.repo.db.transaction():
-            await self.repo.set_paused(rule.key, paused, user_id, self.clock.now())
+            for community in self._followers(rule.key):
+                if community in mine:  # never another community's pushes (issue #15)
+                    await self.repo.set_paused(
+                        rule.key, paused, user_id, self.clock.now(), community
+                    )
         return RuleView(rule, paused, self._next(rule))
 
-    def _secretary(self, user_id: int) -> None:
-        if user_id not in self.config.community.secretaries:
+    def _secretary(self, user_id: int) -> list[str]:
+        """The communities ``user_id`` is secretary of; refused when none."""
+        mine = [c.key for c in self.config.communities_of_secretary(user_id)]
+        if not mine:
             raise NotPermitted("schedule.errors.only_secretary")
+        return mine
 
     def _next(self, rule: RuleConfig) -> datetime | None:
         """The next moment the rule sends its main message (within about a year)."""
@@ -275,3 +336,9 @@ class ScheduleService:
                         return at
             day += timedelta(days=1)
         return None
+
+
+def _digest_key(due: Due, community: str) -> str:
+    """A prepared digest: one per community for each digest occurrence (with a single
+    community, the occurrence's own key, as before several existed)."""
+    return f"{due.key}:{community}" if community != DEFAULT_COMMUNITY else due.key

@@ -51,8 +51,11 @@ def scope_of(text: str, config: Config | None = None) -> VoteScope:
     if match[3]:
         return VoteScope("building", building=match[3])
     if match[4]:
-        grids = config.community.grids if config is not None else ()
-        grid = next((g.key for g in grids if match[4] in (g.key, g.name)), None)
+        grids = config.grids if config is not None else ()
+        # by key first (unique across communities), then by name
+        grid = next((g.key for g in grids if match[4] == g.key), None) or next(
+            (g.key for g in grids if match[4] == g.name), None
+        )
         if grid is None:
             raise InvalidInput("votes.errors.scope", text=text)
         return VoteScope("grid", grid=grid)

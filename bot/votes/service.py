@@ -127,7 +127,18 @@ class VoteService:
         title = " ".join(rest).strip()
         if not title:
             raise InvalidInput("votes.errors.owners_usage")
-        households = await self.repo.scope_households(scope.building, scope.unit, scope.grid)
+        # the owners of the group's own community only (another may have a 3号楼 too), and a
+        # grid named in the scope must be one of it (issue #15)
+        community = self.config.community_of_grid(grid)
+        other = scope.grid and self.config.community_of_grid(scope.grid) != community
+        if other:
+            raise InvalidInput("votes.errors.scope", text=args[0])
+        households = await self.repo.scope_households(
+            scope.building,
+            scope.unit,
+            scope.grid,
+            community=community.key if community is not None else None,
+        )
         if not households:
             raise NotFound("votes.errors.empty_scope", scope=args[0])
         electors = electorate(households, await self.repo.verified_owners())

@@ -41,7 +41,7 @@ async def note_bot_membership(update: Update, context: BotContext) -> None:
     await services.sender.reachable_again(chat.id)
     if grid is None:
         log.info("bot added to chat %s (%s), which is not bound to a grid", chat.id, chat.title)
-        text = context.t.render("start/unbound_group", community=services.config.community.name)
+        text = context.t.render("start/unbound_group", community=services.config.display_name)
     else:
         text = context.t.render("start/group_welcome", grid=grid.name)
     await services.outbox.send_message(chat.id, text)

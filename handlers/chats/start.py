@@ -21,7 +21,7 @@ async def greet(update: Update, context: BotContext) -> None:
         return
     text = context.t.render(
         "start/welcome",
-        community=services.config.community.name,
+        community=services.config.display_name,
         name=update.effective_user.first_name,
     )
     await services.outbox.send_message(message.chat_id, text)

@@ -78,7 +78,7 @@ async def show_choices(context: BotContext, query: CallbackQuery, cb: kb.Callbac
     issue, _ = await service(context).act(query.from_user.id, cb.number, _CHOOSE[cb.verb])
     config, t = context.services.config, context.t.text
     options = {
-        "asg": lambda: kb.handler_options(config),
+        "asg": lambda: kb.handler_options(config, issue.grid),
         "rej": lambda: kb.reject_options(t),
         "trf": lambda: kb.grid_options(config, issue.grid),
         "cat": lambda: kb.category_options(config, issue.category),

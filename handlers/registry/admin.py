@@ -169,14 +169,17 @@ async def send_ledger(update: Update, context: BotContext) -> None:
         return
     caption = context.t.render(
         "registry/ledger_caption",
-        community=services.config.community.name,
+        community=services.config.display_name,
         start=start.isoformat(),
         end=end.isoformat(),
         count=len(book.rows),
     )
     name = f"ledger-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"
     await services.outbox.send_document(
-        actor.id, ledger_xlsx(book.rows, context.t, book.on_time), name, caption=caption
+        actor.id,
+        ledger_xlsx(book.rows, context.t, book.on_time, communities=services.config.several),
+        name,
+        caption=caption,
     )
 
 

@@ -119,6 +119,8 @@ async def on_typed_room(update: Update, context: BotContext) -> None:
         household = await service.find_room(message.text)
     except UserError as error:
         await services.outbox.send_message(user.id, error_html(context, error))
+        if error.key == "registry.errors.room_in_several":  # the buttons say whose it is
+            await show_buildings(context, user.id)
         return
     await ask_relation(context, user.id, household)
 

@@ -5,6 +5,7 @@ resolution with the deadline it was judged by (按期办结) and how often the d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,7 +77,7 @@ LEFT JOIN feedback_slips s ON s.id = (
   ORDER BY round DESC, answered_at DESC LIMIT 1)
 LEFT JOIN issue_events lr ON lr.id = (
   SELECT MAX(id) FROM issue_events WHERE issue_id = i.id AND action = 'resolve')
-WHERE i.reported_at >= ? AND i.reported_at < ?
+WHERE i.reported_at >= ? AND i.reported_at < ? {communities}
 ORDER BY i.number
 """
 
@@ -85,13 +86,19 @@ class LedgerRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def rows(self, start: datetime, end: datetime) -> list[LedgerRecord]:
-        """Issues reported in ``[start, end)``, by number."""
-        found = await self.db.fetchall(_SQL, (to_db(start), to_db(end)))
+    async def rows(
+        self, start: datetime, end: datetime, communities: Sequence[str] | None = None
+    ) -> list[LedgerRecord]:
+        """Issues reported in ``[start, end)``, by number; of ``communities`` only if given."""
+        where = ""
+        if communities is not None:
+            where = f"AND i.community IN ({', '.join('?' for _ in communities)})"
+        sql = _SQL.format(communities=where)
+        found = await self.db.fetchall(sql, (to_db(start), to_db(end), *(communities or ())))
         return [LedgerRecord._from_row(row) for row in found]
 
     async def on_time(
-        self, start: datetime, end: datetime, scope: str | None
+        self, start: datetime, end: datetime, scope: str | None, community: str | None = None
     ) -> dict[str | None, tuple[int, int]]:
         """The on-time counts of resolutions in ``[start, end)`` (``IssueStats.on_time``)."""
-        return await IssueStats(self.db).on_time(start, end, scope)
+        return await IssueStats(self.db).on_time(start, end, scope, community=community)

@@ -119,6 +119,8 @@ class Reported:
     latitude: float | None = None
     longitude: float | None = None
     place: str | None = None
+    # the community whose grid it was reported in (0019_issue_community, issue #15)
+    community: str = "default"
 
 
 def reported_fields(source: Reported) -> dict[str, Any]:
@@ -240,9 +242,9 @@ class IssueRepo:
                 "INSERT INTO issues (number, type, category, grid, building, unit, location,"
                 " description, urgent, private, anonymous, source_chat_id, source_message_id,"
                 " reported_at, respond_by, updated_at, voice_file_id, voice_seconds,"
-                " latitude, longitude, place)"
+                " latitude, longitude, place, community)"
                 " VALUES ((SELECT COALESCE(MAX(number), 0) + 1 FROM issues),"
-                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     new.type,
                     new.category,
@@ -264,6 +266,7 @@ class IssueRepo:
                     new.latitude,
                     new.longitude,
                     new.place,
+                    new.community,
                 ),
             )
             row = rows[0]

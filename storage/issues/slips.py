@@ -174,7 +174,13 @@ class SlipRepo:
             )
 
     async def rate_counts(
-        self, scope: str | None, key: str | None, start: datetime, end: datetime
+        self,
+        scope: str | None,
+        key: str | None,
+        start: datetime,
+        end: datetime,
+        *,
+        community: str | None = None,
     ) -> dict[str, int]:
         """Counters for the rates over slips issued in ``[start, end)``.
 
@@ -189,20 +195,24 @@ class SlipRepo:
         if scope is not None:
             sql += f" AND {_scope_column(scope)} = ?"
             params.append(key)
+        if community is not None:  # issue #15: one community's slips, through their issue
+            sql += _OF_COMMUNITY
+            params.append(community)
         row = await self.db.fetchone(sql, params)
         assert row is not None  # an aggregate always returns one row
         return {name: int(row[name] or 0) for name in row.keys()}
 
     async def rate_counts_by(
-        self, scope: str, start: datetime, end: datetime
+        self, scope: str, start: datetime, end: datetime, *, community: str | None = None
     ) -> dict[str, dict[str, int]]:
         """The same counters for every key of ``scope`` (e.g. each handler) in one query."""
         column = _scope_column(scope)
+        where = _OF_COMMUNITY if community is not None else ""
         rows = await self.db.fetchall(
             f"SELECT {column} AS scope_key, {_RATE_COUNTERS} FROM feedback_slips"
-            f" WHERE created_at >= ? AND created_at < ? AND {column} IS NOT NULL"
+            f" WHERE created_at >= ? AND created_at < ? AND {column} IS NOT NULL{where}"
             f" GROUP BY {column}",
-            (to_db(start), to_db(end)),
+            (to_db(start), to_db(end), *((community,) if community is not None else ())),
         )
         return {
             str(row["scope_key"]): {
@@ -212,6 +222,8 @@ class SlipRepo:
         }
 
 
+# "+": the slips' time index drives, each slip's issue tested against the community's set
+_OF_COMMUNITY = " AND +issue_id IN (SELECT id FROM issues WHERE community = ?)"
 _RATE_COUNTERS = (
     " SUM(CASE WHEN state = 'answered' THEN 1 ELSE 0 END) AS valid,"
     " SUM(CASE WHEN state = 'expired' THEN 1 ELSE 0 END) AS missing,"

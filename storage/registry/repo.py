@@ -15,7 +15,8 @@ from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row, Transaction
 
 _HOUSEHOLD_SQL = (
-    "SELECT h.*, u.name AS unit, b.name AS building, u.id AS unit_id, b.id AS building_id"
+    "SELECT h.*, u.name AS unit, b.name AS building, u.id AS unit_id, b.id AS building_id,"
+    " b.community AS community"
     " FROM households h JOIN units u ON u.id = h.unit_id JOIN buildings b ON b.id = u.building_id"
 )
 
@@ -31,6 +32,7 @@ class HouseholdRecord:
     phone: str
     grid: str
     owner_key: str = ""  # 业主编号 from the sheet: one owner's units share it (issue #13 item 15)
+    community: str = "default"  # its building's community (0020_building_community)
 
     @classmethod
     def _from_row(cls, row: Row) -> HouseholdRecord:
@@ -44,6 +46,7 @@ class HouseholdRecord:
             phone=row["phone"],
             grid=row["grid"],
             owner_key=row["owner_key"],
+            community=row["community"],
         )
 
 
@@ -59,6 +62,7 @@ class HouseholdData:
     phone: str
     grid: str
     owner_key: str = ""  # 业主编号, optional (issue #13 item 15)
+    community: str = "default"  # the community of ``grid`` (issue #15): its buildings
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class GrantRecord:
     grid: str  # '' = the whole community
     granted_by: int
     granted_at: datetime
+    community: str = "default"  # which community a grant without a grid is for (0021)
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,12 @@ class SensitiveRecord:
 
 def _grant(row: Row) -> GrantRecord:
     return GrantRecord(
-        row["user_id"], row["role"], row["grid"], row["granted_by"], from_db(row["granted_at"])
+        row["user_id"],
+        row["role"],
+        row["grid"],
+        row["granted_by"],
+        from_db(row["granted_at"]),
+        row["community"],
     )
 
 
@@ -131,16 +141,22 @@ class RegistryRepo:
         row = await self.db.fetchone(_HOUSEHOLD_SQL + " WHERE h.id = ?", (household_id,))
         return None if row is None else HouseholdRecord._from_row(row)
 
-    async def find_household(self, building: str, unit: str, room: str) -> HouseholdRecord | None:
-        row = await self.db.fetchone(
-            _HOUSEHOLD_SQL + " WHERE b.name = ? AND u.name = ? AND h.room = ?",
-            (building, unit, room),
+    async def find_households(
+        self, building: str, unit: str, room: str, *, community: str | None = None
+    ) -> list[HouseholdRecord]:
+        """The households with this address: one per community that has it (``community``
+        None: in every community)."""
+        rows = await self.db.fetchall(
+            _HOUSEHOLD_SQL + " WHERE b.name = ? AND u.name = ? AND h.room = ?"
+            " AND (? IS NULL OR b.community = ?) ORDER BY b.community",
+            (building, unit, room, community, community),
         )
-        return None if row is None else HouseholdRecord._from_row(row)
+        return [HouseholdRecord._from_row(row) for row in rows]
 
-    async def buildings(self) -> list[tuple[int, str]]:
-        rows = await self.db.fetchall("SELECT id, name FROM buildings")
-        return [(r["id"], r["name"]) for r in rows]
+    async def buildings(self) -> list[tuple[int, str, str]]:
+        """(id, name, community) of every building."""
+        rows = await self.db.fetchall("SELECT id, name, community FROM buildings")
+        return [(r["id"], r["name"], r["community"]) for r in rows]
 
     async def units(self, building_id: int) -> list[tuple[int, str]]:
         rows = await self.db.fetchall(
@@ -162,7 +178,7 @@ class RegistryRepo:
         stamp = to_db(now)
         async with self.db.writing() as tx:
             for data in added:
-                unit_id = await _unit_id(tx, data.building, data.unit)
+                unit_id = await _unit_id(tx, data.community, data.building, data.unit)
                 await tx.insert(
                     "INSERT INTO households (unit_id, room, area_centi, owner_names, phone, grid,"
                     " owner_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -279,26 +295,43 @@ class RegistryRepo:
     async def all_grants(self) -> list[GrantRecord]:
         return [_grant(r) for r in await self.db.fetchall("SELECT * FROM role_grants")]
 
-    async def grant(self, user_id: int, role: str, grid: str, by: int, now: datetime) -> bool:
+    async def grant(
+        self,
+        user_id: int,
+        role: str,
+        grid: str,
+        by: int,
+        now: datetime,
+        community: str = "default",
+    ) -> bool:
         """Record a grant and its audit event; False if the user already held it."""
         async with self.db.writing() as tx:
             added = await tx.execute(
-                "INSERT INTO role_grants (user_id, role, grid, granted_by, granted_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (user_id, role, grid, by, to_db(now)),
+                "INSERT INTO role_grants (user_id, role, grid, community, granted_by, granted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (user_id, role, grid, community, by, to_db(now)),
             )
             if added:
-                await _role_event(tx, user_id, role, grid, "grant", by, now)
+                await _role_event(tx, user_id, role, grid, community, "grant", by, now)
         return added == 1
 
-    async def revoke(self, user_id: int, role: str, grid: str, by: int, now: datetime) -> bool:
+    async def revoke(
+        self,
+        user_id: int,
+        role: str,
+        grid: str,
+        by: int,
+        now: datetime,
+        community: str = "default",
+    ) -> bool:
         async with self.db.writing() as tx:
             removed = await tx.execute(
-                "DELETE FROM role_grants WHERE user_id = ? AND role = ? AND grid = ?",
-                (user_id, role, grid),
+                "DELETE FROM role_grants WHERE user_id = ? AND role = ? AND grid = ?"
+                " AND community = ?",
+                (user_id, role, grid, community),
             )
             if removed:
-                await _role_event(tx, user_id, role, grid, "revoke", by, now)
+                await _role_event(tx, user_id, role, grid, community, "revoke", by, now)
         return removed == 1
 
     async def role_events(self, user_id: int) -> list[tuple[str, str, str, int, datetime]]:
@@ -356,9 +389,14 @@ class RegistryRepo:
         )
 
 
-async def _unit_id(tx: Transaction, building: str, unit: str) -> int:
-    await tx.execute("INSERT INTO buildings (name) VALUES (?) ON CONFLICT DO NOTHING", (building,))
-    row = await tx.fetchone("SELECT id FROM buildings WHERE name = ?", (building,))
+async def _unit_id(tx: Transaction, community: str, building: str, unit: str) -> int:
+    await tx.execute(
+        "INSERT INTO buildings (community, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        (community, building),
+    )
+    row = await tx.fetchone(
+        "SELECT id FROM buildings WHERE community = ? AND name = ?", (community, building)
+    )
     assert row is not None
     await tx.execute(
         "INSERT INTO units (building_id, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -372,10 +410,17 @@ async def _unit_id(tx: Transaction, building: str, unit: str) -> int:
 
 
 async def _role_event(
-    tx: Transaction, user_id: int, role: str, grid: str, action: str, by: int, now: datetime
+    tx: Transaction,
+    user_id: int,
+    role: str,
+    grid: str,
+    community: str,
+    action: str,
+    by: int,
+    now: datetime,
 ) -> None:
     await tx.execute(
-        "INSERT INTO role_events (user_id, role, grid, action, actor_id, at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (user_id, role, grid, action, by, to_db(now)),
+        "INSERT INTO role_events (user_id, role, grid, community, action, actor_id, at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (user_id, role, grid, community, action, by, to_db(now)),
     )

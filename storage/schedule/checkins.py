@@ -6,6 +6,7 @@ which shows them only to the enrolled person, the linked volunteer and the grid'
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -198,12 +199,24 @@ class CheckinRepo:
                 == 1
             )
 
-    async def alert_counts(self, start: datetime, end: datetime) -> tuple[int, int]:
-        """(alerts raised in ``[start, end)``, alerts still open now)."""
+    async def alert_counts(
+        self, start: datetime, end: datetime, grids: Sequence[str] | None = None
+    ) -> tuple[int, int]:
+        """(alerts raised in ``[start, end)``, alerts still open now); of the enrolments of
+        ``grids`` only when given (one community's, issue #15)."""
+        where = ""
+        params: tuple[str, ...] = ()
+        if grids is not None:
+            marks = ", ".join("?" for _ in grids)
+            where = (
+                " WHERE enrolment_id IN"
+                f" (SELECT id FROM checkin_enrolments WHERE grid IN ({marks}))"
+            )
+            params = tuple(grids)
         row = await self.db.fetchone(
             "SELECT SUM(CASE WHEN raised_at >= ? AND raised_at < ? THEN 1 ELSE 0 END),"
-            " SUM(CASE WHEN outcome IS NULL THEN 1 ELSE 0 END) FROM checkin_alerts",
-            (to_db(start), to_db(end)),
+            f" SUM(CASE WHEN outcome IS NULL THEN 1 ELSE 0 END) FROM checkin_alerts{where}",
+            (to_db(start), to_db(end), *params),
         )
         assert row is not None
         return int(row[0] or 0), int(row[1] or 0)

@@ -94,15 +94,21 @@ class ScheduleRepo:
                 (to_db(moment),),
             )
 
-    async def paused_rules(self) -> set[str]:
-        rows = await self.db.fetchall("SELECT rule FROM schedule_rule_state WHERE paused = 1")
-        return {row[0] for row in rows}
+    async def paused_rules(self) -> set[tuple[str, str]]:
+        """(community, rule) of every paused rule (0022_rule_state_community)."""
+        rows = await self.db.fetchall(
+            "SELECT community, rule FROM schedule_rule_state WHERE paused = 1"
+        )
+        return {(row[0], row[1]) for row in rows}
 
-    async def set_paused(self, rule: str, paused: bool, by: int, now: datetime) -> None:
+    async def set_paused(
+        self, rule: str, paused: bool, by: int, now: datetime, community: str = "default"
+    ) -> None:
         async with self.db.writing() as tx:
             await tx.execute(
-                "INSERT INTO schedule_rule_state (rule, paused, changed_by, changed_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (rule) DO UPDATE SET paused = excluded.paused,"
-                " changed_by = excluded.changed_by, changed_at = excluded.changed_at",
-                (rule, int(paused), by, to_db(now)),
+                "INSERT INTO schedule_rule_state (community, rule, paused, changed_by, changed_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (community, rule) DO UPDATE SET"
+                " paused = excluded.paused, changed_by = excluded.changed_by,"
+                " changed_at = excluded.changed_at",
+                (community, rule, int(paused), by, to_db(now)),
             )

@@ -263,17 +263,24 @@ class VoteRepo:
     # -- registry look-ups for the electorate --------------------------------------------------
 
     async def scope_households(
-        self, building: str | None, unit: str | None, grid: str | None = None
+        self,
+        building: str | None,
+        unit: str | None,
+        grid: str | None = None,
+        *,
+        community: str | None = None,
     ) -> list[ScopeHousehold]:
-        """The households of a building, a unit of it, a grid, or (all None) the community."""
+        """The households of a building, a unit of it, a grid, or (all None) the community;
+        of one ``community``'s buildings when given (issue #15)."""
         sql = (
             "SELECT h.id, b.name AS building, u.name AS unit, h.room, h.area_centi, h.owner_key"
             " FROM households h JOIN units u ON u.id = h.unit_id"
             " JOIN buildings b ON b.id = u.building_id"
             " WHERE (? IS NULL OR b.name = ?) AND (? IS NULL OR u.name = ?)"
-            " AND (? IS NULL OR h.grid = ?) ORDER BY h.id"
+            " AND (? IS NULL OR h.grid = ?) AND (? IS NULL OR b.community = ?) ORDER BY h.id"
         )
-        rows = await self.db.fetchall(sql, (building, building, unit, unit, grid, grid))
+        params = (building, building, unit, unit, grid, grid, community, community)
+        rows = await self.db.fetchall(sql, params)
         return [
             ScopeHousehold(
                 r["id"], r["building"], r["unit"], r["room"], r["area_centi"], r["owner_key"]

@@ -26,8 +26,8 @@ async def repo(tmp_path: Path) -> AsyncIterator[RegistryRepo]:
 
 async def test_households_are_saved_with_exact_area_and_updated_by_id(repo: RegistryRepo) -> None:
     await repo.save_households([ROOM, HouseholdData("3", "2", "302", 1, "", "", "g1")], [], NOW)
-    found = await repo.find_household("3", "2", "301")
-    assert found is not None and found.area_centi == 8950 and found.owner_names == "李四"
+    [found] = await repo.find_households("3", "2", "301")
+    assert found.area_centi == 8950 and found.owner_names == "李四"
     changed = HouseholdData("3", "2", "301", 9000, "李四、王五", "", "g2")
     await repo.save_households([], [(found.id, changed)], NOW)
     again = await repo.household(found.id)
@@ -37,8 +37,7 @@ async def test_households_are_saved_with_exact_area_and_updated_by_id(repo: Regi
 
 async def test_link_is_pending_until_decided_once(repo: RegistryRepo) -> None:
     await repo.save_households([ROOM], [], NOW)
-    household = await repo.find_household("3", "2", "301")
-    assert household is not None
+    [household] = await repo.find_households("3", "2", "301")
     await repo.add_person(501, "王阿姨", NOW)
     await repo.request_link(501, household.id, "owner", NOW)
     assert await repo.decide_link(501, household.id, "verified", 101, NOW)

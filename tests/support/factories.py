@@ -62,6 +62,48 @@ def community_data() -> dict[str, Any]:
     }
 
 
+# A second community (issue #15): 金沙湖社区, key "jsh", grid h1 (group -1011, worker 121,
+# leader 131), secretary 221, its property company 金沙物业 ``jsh-property`` (user 321); the
+# first community keeps everything above under the key "yhw". The street office's staff: 901.
+H1_CHAT = -1011
+WORKER_H1, LEADER_H1, SECRETARY_B, PROPERTY_B = 121, 131, 221, 321
+STREET_STAFF = 901
+
+
+def two_communities_data() -> dict[str, Any]:
+    """The test community as ``[[communities]]`` "yhw" beside a second one, "jsh", and a
+    ``[street_office]`` over both (copy it before changing it)."""
+    first = {"key": "yhw", **community_data()["community"]}
+    second = {
+        "key": "jsh",
+        "name": "金沙湖社区",
+        "secretaries": [SECRETARY_B],
+        "grids": [
+            {
+                "key": "h1",
+                "name": "第一网格",
+                "chat_id": H1_CHAT,
+                "workers": [WORKER_H1],
+                "leaders": [LEADER_H1],
+            }
+        ],
+        "handlers": [
+            {"key": "jsh-property", "name": "金沙物业", "user_id": PROPERTY_B, "kind": "property"}
+        ],
+    }
+    return {
+        "communities": [first, second],
+        "street_office": {"name": "阅海街道", "staff": [STREET_STAFF]},
+    }
+
+
+def make_two_communities(**issues: Any) -> Config:
+    data = two_communities_data()
+    if issues:
+        data["issues"] = dict(issues)
+    return config_from_dict(data, ENV)
+
+
 def make_config(**issues: Any) -> Config:
     """The test community, with ``[issues]`` keys overridden by ``issues``."""
     data = copy.deepcopy(community_data())

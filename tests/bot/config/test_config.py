@@ -111,6 +111,9 @@ def _field_paths(cls: type, prefix: str = "") -> Iterator[str]:
             continue
         path, hint = f"{prefix}{field.name}", hints[field.name]
         origin = get_origin(hint)
+        if origin is types.UnionType:  # an optional table: the table's own keys
+            hint = next(a for a in get_args(hint) if a is not type(None))
+            origin = get_origin(hint)
         if origin is Mapping or path in NAMED_BY_TABLE:
             path += ".*"
         if origin is Mapping:

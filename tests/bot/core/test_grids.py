@@ -35,3 +35,21 @@ async def test_grid_of_chat_follows_upgrades_and_a_later_bind_wins(tmp_path: Pat
     assert inherited == ("g1", "g2")
     assert pushed_before == (SUPER_G1, f.G2_CHAT, SUPER_BOUND)  # current ids, once each
     assert rebound == "g2" and pushed_g1 == ()
+
+
+async def test_community_of_chat_follows_the_grid_and_its_upgrades(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "g.sqlite3")
+    try:
+        chats = ChatGrids(f.make_two_communities(), ChatGridRepo(db))
+        await RegistryRepo(db).bind(BOUND, "h1", f.SECRETARY_B, NOW)
+        await OutboxRepo(db).migrate_chat(f.H1_CHAT, SUPER_G1, NOW)
+        found = [
+            await chats.community_of_chat(chat)
+            for chat in (f.G2_CHAT, f.H1_CHAT, SUPER_G1, BOUND, -1999)
+        ]
+        one = await ChatGrids(f.make_config(), ChatGridRepo(db)).community_of_chat(f.G1_CHAT)
+    finally:
+        await db.close()
+
+    assert found == ["yhw", "jsh", "jsh", "jsh", None]
+    assert one == "default"
