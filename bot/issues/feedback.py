@@ -270,11 +270,20 @@ class FeedbackService:
         return expired, closed, notices
 
     async def rates(
-        self, scope: RateScope, key: str | None, start: datetime, end: datetime
+        self,
+        scope: RateScope,
+        key: str | None,
+        start: datetime,
+        end: datetime,
+        *,
+        community: str | None = None,
     ) -> Rates:
-        """The three rates over slips issued in ``[start, end)`` for a scope (SQL aggregates)."""
+        """The three rates over slips issued in ``[start, end)`` for a scope, from the rollups;
+        ``community`` None counts every community (the street office's roll-up)."""
         column = None if scope is RateScope.COMMUNITY else scope.value
-        counts = await self.core.repo.slips.rate_counts(column, key, start, end)
+        counts = await self.core.repo.slips.rate_counts(
+            column, key, start, end, community=community
+        )
         return rates_from_counts(RateCounts(**counts), self.weights())
 
     def weights(self) -> RateWeights:

@@ -96,72 +96,86 @@ class DigestService:
         self.config: Config = feedback.config
 
     async def build(
-        self, now: datetime, today: date, *, weekly: bool, reminders: tuple[str, ...] = ()
+        self,
+        now: datetime,
+        today: date,
+        *,
+        weekly: bool,
+        reminders: tuple[str, ...] = (),
+        community: str | None = None,
     ) -> Digest:
+        """The digest of ``community`` (None: every issue in the database, as for a deployment
+        of one community); every figure is read from the rollups (issue #15 item 2)."""
         start_day = today - timedelta(days=7 if weekly else 1)
         start, end = self._at(start_day), self._at(today)
         back30, back60 = self._at(today - timedelta(days=30)), self._at(today - timedelta(days=60))
-        rates_30 = await self._rates(back30, end)
-        rates_prev = await self._rates(back60, back30)
+        rates_30 = await self._rates(back30, end, community)
+        rates_prev = await self._rates(back60, back30, community)
         alerts, alerts_open = await self.checkins.alert_counts(start, end)
-        best, worst = await self._handlers(back30, end)
+        best, worst = await self._handlers(back30, end, community)
         return Digest(
             weekly=weekly,
             start=start_day,
             end=today,
-            counts=await self.stats.event_counts(start, end),
-            open_now=await self.stats.open_count(),
-            overdue_now=await self.stats.overdue_count(now),
-            overdue=await self._overdue(now),
-            rates=await self._rates(start, end),
+            counts=await self.stats.event_counts(start, end, community=community),
+            open_now=await self.stats.open_count(community=community),
+            overdue_now=await self.stats.overdue_count(now, community=community),
+            overdue=await self._overdue(now, community),
+            rates=await self._rates(start, end, community),
             rates_30=rates_30,
             rates_prev_30=rates_prev,
             changes=compare(rates_30, rates_prev),
             categories=tuple(
                 (self._category(key), count)
-                for key, count in await self.stats.top_categories(back30, end, TOP)
+                for key, count in await self.stats.top_categories(
+                    back30, end, TOP, community=community
+                )
             ),
             best=best,
             worst=worst,
             alerts=alerts,
             alerts_open=alerts_open,
             today=reminders,
-            trend=await self._trend(today),
-            grids=await self._grids(now),
-            on_time=(await self._on_time(start, end)).get(None, OnTime()),
-            on_time_30=(await self._on_time(back30, end)).get(None, OnTime()),
-            on_time_grids=await self._on_time_grids(back30, end),
-            on_time_categories=await self._on_time_categories(back30, end),
-            league=await self._league(start, end) if weekly else (),
+            trend=await self._trend(today, community),
+            grids=await self._grids(now, community),
+            on_time=(await self._on_time(start, end, community)).get(None, OnTime()),
+            on_time_30=(await self._on_time(back30, end, community)).get(None, OnTime()),
+            on_time_grids=await self._on_time_grids(back30, end, community),
+            on_time_categories=await self._on_time_categories(back30, end, community),
+            league=await self._league(start, end, community) if weekly else (),
         )
 
     async def _on_time(
-        self, start: datetime, end: datetime, scope: str | None = None
+        self, start: datetime, end: datetime, community: str | None, scope: str | None = None
     ) -> dict[str | None, OnTime]:
-        rows = await self.stats.on_time(start, end, scope)
+        rows = await self.stats.on_time(start, end, scope, community=community)
         return {key: OnTime(*counts) for key, counts in sorted(rows.items(), key=_key)}
 
     async def _on_time_grids(
-        self, start: datetime, end: datetime
+        self, start: datetime, end: datetime, community: str | None
     ) -> tuple[tuple[str, OnTime], ...]:
         grids = self.config.community.grids
         if len(grids) < 2:
             return ()
-        counts = await self._on_time(start, end, "grid")
+        counts = await self._on_time(start, end, community, "grid")
         return tuple((g.name, counts.get(g.key, OnTime())) for g in grids)
 
     async def _on_time_categories(
-        self, start: datetime, end: datetime
+        self, start: datetime, end: datetime, community: str | None
     ) -> tuple[tuple[str, OnTime], ...]:
         """The categories with the lowest on-time rate (ties: more resolutions, then key)."""
-        counts = await self._on_time(start, end, "category")
+        counts = await self._on_time(start, end, community, "category")
         worst = sorted(counts.items(), key=lambda kv: (kv[1].rate, -kv[1].resolved, _key(kv)))
         return tuple((self._category(str(key)), value) for key, value in worst[:TOP])
 
-    async def _league(self, start: datetime, end: datetime) -> tuple[LeagueRow, ...]:
+    async def _league(
+        self, start: datetime, end: datetime, community: str | None
+    ) -> tuple[LeagueRow, ...]:
         weights = self.feedback.weights()
-        resolved = await self._on_time(start, end, "handler")
-        slips = await self.feedback.repo.slips.rate_counts_by("handler", start, end)
+        resolved = await self._on_time(start, end, community, "handler")
+        slips = await self.feedback.repo.slips.rate_counts_by(
+            "handler", start, end, community=community
+        )
         rows = [
             LeagueRow(
                 self._handler(key) or key,
@@ -173,19 +187,23 @@ class DigestService:
         ]
         return tuple(sorted(rows, key=league_order))
 
-    async def _grids(self, now: datetime) -> tuple[tuple[str, int, int], ...]:
+    async def _grids(
+        self, now: datetime, community: str | None
+    ) -> tuple[tuple[str, int, int], ...]:
         grids = self.config.community.grids
         if len(grids) < 2:
             return ()
-        counts = await self.stats.open_by_grid(now)
+        counts = await self.stats.open_by_grid(now, community=community)
         rows = [(g.name, *counts.get(g.key, (0, 0))) for g in grids]
         return tuple(sorted(rows, key=lambda row: (-row[2], -row[1])))  # stable: config order
 
-    async def _trend(self, today: date) -> tuple[tuple[date, int, int], ...]:
+    async def _trend(
+        self, today: date, community: str | None
+    ) -> tuple[tuple[date, int, int], ...]:
         """New and resolved issues per local day over the 30 days before ``today``."""
         days = [today - timedelta(days=n) for n in range(30, 0, -1)]
         bounds = [(self._at(day), self._at(day + timedelta(days=1))) for day in days]
-        counts = await self.stats.daily_counts(bounds)
+        counts = await self.stats.daily_counts(bounds, community=community)
         return tuple(
             (day, new, resolved) for day, (new, resolved) in zip(days, counts, strict=True)
         )
@@ -193,11 +211,13 @@ class DigestService:
     def _at(self, day: date) -> datetime:
         return at_local(day, datetime.min.time(), self.config)
 
-    async def _rates(self, start: datetime, end: datetime) -> Rates:
-        return await self.feedback.rates(RateScope.COMMUNITY, None, start, end)
+    async def _rates(self, start: datetime, end: datetime, community: str | None) -> Rates:
+        return await self.feedback.rates(
+            RateScope.COMMUNITY, None, start, end, community=community
+        )
 
-    async def _overdue(self, now: datetime) -> tuple[Overdue, ...]:
-        rows = await self.stats.overdue(now, OVERDUE_SHOWN)
+    async def _overdue(self, now: datetime, community: str | None) -> tuple[Overdue, ...]:
+        rows = await self.stats.overdue(now, OVERDUE_SHOWN, community=community)
         return tuple(
             Overdue(
                 number, self._category(category), (now - reported).days, self._handler(handler)
@@ -206,10 +226,12 @@ class DigestService:
         )
 
     async def _handlers(
-        self, start: datetime, end: datetime
+        self, start: datetime, end: datetime, community: str | None
     ) -> tuple[tuple[HandlerScore, ...], tuple[HandlerScore, ...]]:
         weights = self.feedback.weights()
-        by_handler = await self.feedback.repo.slips.rate_counts_by("handler", start, end)
+        by_handler = await self.feedback.repo.slips.rate_counts_by(
+            "handler", start, end, community=community
+        )
         scored = [
             (key, rates_from_counts(RateCounts(**counts), weights))
             for key, counts in by_handler.items()

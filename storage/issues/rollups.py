@@ -1,0 +1,370 @@
+"""Rollups (issue #15 item 2): the digest's and the rates' counters, kept per (community, local
+day, grid, handler, category) in the same transaction as the issue events that change them.
+
+Why this shape (migration 0023 describes the tables):
+
+- **One writer.** :func:`follow` is called by ``IssueRepo.add_event`` and nothing else, around
+  the event row it writes. Every change to an issue in the bot is recorded with an event in the
+  same transaction (a transition, a slip answered or expired, a merge, 改类别, 改时限, 转办), so no
+  feature can change what is counted without the rollups following. ``/forget`` and retention
+  rewrite names, ids and text only, which no counter reads.
+- **Self-correcting per issue.** ``rollup_issues`` remembers under which key and open bucket an
+  issue is counted. At its next event the difference with the issue's row is moved (its past
+  event counters to the new key, its open bucket to the new deadline day), so the order in which
+  a service writes the row and the event does not matter, only that they share a transaction.
+- **SQL only, no reads.** Every statement is a deferred write (``Transaction.defer``), so an
+  event costs no extra round trip to the database thread (issue #7: the round trip, not the
+  statement, is what costs); the local day of a timestamp is looked up in ``rollup_days``.
+
+:func:`rebuild` recomputes everything from the raw tables (the naive computation, as SQL), and
+:func:`differences` compares that with the maintained counters (``gridbot rollups check``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from storage.clock import to_db
+from storage.db import Database, Transaction
+
+OPEN_LITERALS: Final = "'new', 'accepted', 'assigned', 'in_progress', 'return_requested'"
+# An open issue's deadline; word for word the expression of the index issues_open_due (0023),
+# which SQLite uses only for the very same expression.
+DUE: Final = (
+    "(CASE WHEN state = 'new' AND (resolve_by IS NULL OR respond_by < resolve_by)"
+    " THEN respond_by ELSE resolve_by END)"
+)
+EVENT_COUNTERS: Final = ("reported", "accepted", "resolved", "reopened", "timed", "punctual")
+SLIP_COUNTERS: Final = (
+    "valid",
+    "missing",
+    "contacted",
+    "solved",
+    "partly",
+    "satisfied",
+    "basic",
+    "unsatisfied",
+)
+COUNTERS: Final = EVENT_COUNTERS + SLIP_COUNTERS
+KEY: Final = "community, day, grid, handler, category"
+OPEN_KEY: Final = "community, grid, handler, category, due_day"
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the days rollup_days holds
+
+
+def day_of(column: str) -> str:
+    """SQL for the local day of a stored UTC timestamp (its UTC date outside the table)."""
+    return (
+        f"COALESCE((SELECT d.day FROM rollup_days d WHERE d.start <= {column}"
+        f" ORDER BY d.start DESC LIMIT 1), substr({column}, 1, 10))"
+    )
+
+
+def _event_sums(e: str, sign: str = "") -> str:
+    """The event counters of the events ``e`` as SUMs, in EVENT_COUNTERS order."""
+    return ", ".join(
+        f"{sign}SUM({expr})"
+        for expr in (
+            f"{e}.from_state IS NULL",
+            f"{e}.action = 'accept' OR ({e}.action = 'assign' AND {e}.from_state = 'new')",
+            f"{e}.action = 'resolve'",
+            f"{e}.action = 'reopen'",
+            f"{e}.action = 'resolve' AND {e}.resolve_by IS NOT NULL",
+            f"{e}.action = 'resolve' AND {e}.resolve_by IS NOT NULL AND {e}.at <= {e}.resolve_by",
+        )
+    )
+
+
+_SLIP_SUMS: Final = ", ".join(
+    f"SUM({expr})"
+    for expr in (
+        "s.state = 'answered'",
+        "s.state = 'expired'",
+        "s.state = 'answered' AND s.contacted = 1",
+        "s.state = 'answered' AND s.solved = 'solved'",
+        "s.state = 'answered' AND s.solved = 'partly'",
+        "s.state = 'answered' AND s.satisfaction = 'satisfied'",
+        "s.state = 'answered' AND s.satisfaction = 'basic'",
+        "s.state = 'answered' AND s.satisfaction = 'unsatisfied'",
+    )
+)
+_COUNTED_EVENTS: Final = (
+    "(e.from_state IS NULL OR e.action IN ('accept', 'assign', 'resolve', 'reopen'))"
+)
+
+
+def _add(counters: tuple[str, ...]) -> str:
+    sets = ", ".join(f"{c} = {c} + excluded.{c}" for c in counters)
+    return f" ON CONFLICT ({KEY}) DO UPDATE SET {sets}"
+
+
+def _move(sign: str, key: str) -> str:
+    """Take the issue's event counters off (``-``) its remembered key ``r``, or put them on
+    (``""``) its current key ``i``, when the two differ."""
+    handler = "r.handler" if key == "r" else "COALESCE(i.handler, '')"
+    return (
+        f"INSERT INTO issue_rollup ({KEY}, {', '.join(EVENT_COUNTERS)})"
+        f" SELECT {key}.community, {day_of('e.at')}, {key}.grid, {handler}, {key}.category,"
+        f" {_event_sums('e', sign)}"
+        " FROM rollup_issues r JOIN issues i ON i.id = r.issue_id"
+        " JOIN issue_events e ON e.issue_id = r.issue_id"
+        " WHERE r.issue_id = :issue AND (r.grid, r.handler, r.category)"
+        f" <> (i.grid, COALESCE(i.handler, ''), i.category) AND {_COUNTED_EVENTS}"
+        f" GROUP BY 1, 2, 3, 4, 5{_add(EVENT_COUNTERS)}"
+    )
+
+
+_MOVE_OFF: Final = _move("-", "r")
+_MOVE_ON: Final = _move("", "i")
+_OPEN_ADD: Final = f" ON CONFLICT ({OPEN_KEY}) DO UPDATE SET open = open + excluded.open"
+_OPEN_OFF: Final = (
+    f"INSERT INTO open_rollup ({OPEN_KEY}, open) SELECT {OPEN_KEY}, -1 FROM rollup_issues"
+    f" WHERE issue_id = :issue AND due_day IS NOT NULL{_OPEN_ADD}"
+)
+_BUCKET: Final = f"CASE WHEN state IN ({OPEN_LITERALS}) THEN COALESCE({day_of(DUE)}, '') END"
+_OPEN_ON: Final = (
+    f"INSERT INTO open_rollup ({OPEN_KEY}, open) SELECT community, grid, COALESCE(handler, ''),"
+    f" category, {_BUCKET}, 1 FROM issues WHERE id = :issue AND state IN ({OPEN_LITERALS})"
+    f"{_OPEN_ADD}"
+)
+_REMEMBER: Final = (
+    "INSERT OR REPLACE INTO rollup_issues (issue_id, community, grid, handler, category, due_day)"
+    f" SELECT id, community, grid, COALESCE(handler, ''), category, {_BUCKET}"
+    " FROM issues WHERE id = :issue"
+)
+_EVENT: Final = (
+    f"INSERT INTO issue_rollup ({KEY}, {', '.join(EVENT_COUNTERS)})"
+    f" SELECT i.community, {day_of('e.at')}, i.grid, COALESCE(i.handler, ''), i.category,"
+    f" {_event_sums('e')} FROM issue_events e JOIN issues i ON i.id = e.issue_id"
+    " WHERE e.id = (SELECT MAX(id) FROM issue_events WHERE issue_id = :issue)"
+    f" GROUP BY 1, 2, 3, 4, 5{_add(EVENT_COUNTERS)}"
+)
+_SLIPS: Final = (
+    f"INSERT INTO issue_rollup ({KEY}, {', '.join(SLIP_COUNTERS)})"
+    f" SELECT i.community, {day_of('s.created_at')}, s.grid, COALESCE(s.handler, ''), s.category,"
+    f" {_SLIP_SUMS} FROM feedback_slips s JOIN issues i ON i.id = s.issue_id"
+    " WHERE s.issue_id = :issue AND s.counted = 0 AND s.state IN ('answered', 'expired')"
+    f" GROUP BY 1, 2, 3, 4, 5{_add(SLIP_COUNTERS)}"
+)
+_SLIPS_COUNTED: Final = (
+    "UPDATE feedback_slips SET counted = 1"
+    " WHERE issue_id = :issue AND counted = 0 AND state IN ('answered', 'expired')"
+)
+# Actions whose event itself is counted (with from_state NULL: the report that created it).
+_COUNTED_ACTIONS: Final = frozenset({"accept", "assign", "resolve", "reopen"})
+
+
+def follow(
+    tx: Transaction, issue_id: int, action: str, from_state: str | None, event: tuple[str, Any]
+) -> None:
+    """Write ``event`` (sql, params), with the rollups following the issue: its changed key and
+    open bucket first (the event row is not there yet, so only the earlier events move), then
+    the event's own counters, then the slips of the issue that were answered or expired.
+    Deferred writes, sent with the transaction's next statement."""
+    issue = {"issue": issue_id}
+    if from_state is not None:  # a new issue has nothing counted yet
+        tx.defer(_MOVE_OFF, issue)
+        tx.defer(_MOVE_ON, issue)
+        tx.defer(_OPEN_OFF, issue)
+    tx.defer(_OPEN_ON, issue)
+    tx.defer(_REMEMBER, issue)
+    tx.defer(*event)
+    if from_state is None or action in _COUNTED_ACTIONS:
+        tx.defer(_EVENT, issue)
+    if from_state is not None:  # any later event: a slip answered or expired comes with one
+        tx.defer(_SLIPS, issue)
+        tx.defer(_SLIPS_COUNTED, issue)
+
+
+# -- days ---------------------------------------------------------------------------------------
+
+
+def days_of(zone: ZoneInfo) -> Iterator[tuple[str, str]]:
+    """(UTC start, local day) of every local day from FIRST_YEAR to LAST_YEAR."""
+    day = date(FIRST_YEAR, 1, 1)
+    last = date(LAST_YEAR, 12, 31)
+    while day <= last:
+        yield to_db(datetime.combine(day, time(), zone)), day.isoformat()
+        day += timedelta(days=1)
+
+
+def fixed_offset(zone: ZoneInfo) -> int | None:
+    """The zone's UTC offset in minutes when it is the same all through the table's years."""
+    offsets = {
+        zone.utcoffset(datetime(year, month, 1))
+        for year in range(FIRST_YEAR, LAST_YEAR + 1)
+        for month in (1, 4, 7, 10)
+    }
+    if len(offsets) != 1:
+        return None
+    (offset,) = offsets
+    return None if offset is None else int(offset.total_seconds() // 60)
+
+
+@dataclass(frozen=True)
+class Span:
+    """How a period ``[start, end)`` is read: whole local days ``[first, last)`` from the
+    rollups (None when it holds none), and the UTC ranges at its edges from the raw tables."""
+
+    days: tuple[str, str] | None
+    edges: tuple[tuple[str, str], ...]
+
+
+async def span(db: Database, start: datetime, end: datetime) -> Span:
+    """Split ``[start, end)`` at the first and last local midnight inside it (one query)."""
+    lo, hi = to_db(start), to_db(end)
+    row = await db.fetchone(
+        "SELECT (SELECT start || ' ' || day FROM rollup_days WHERE start >= ?"
+        " ORDER BY start LIMIT 1), (SELECT start || ' ' || day FROM rollup_days"
+        " WHERE start <= ? ORDER BY start DESC LIMIT 1)",
+        (lo, hi),
+    )
+    if row is None or row[0] is None or row[1] is None:
+        return Span(None, ((lo, hi),) if lo < hi else ())
+    first_start, first = row[0].split(" ")
+    last_start, last = row[1].split(" ")
+    if first >= last:
+        return Span(None, ((lo, hi),) if lo < hi else ())
+    edges = tuple((a, b) for a, b in ((lo, first_start), (last_start, hi)) if a < b)
+    return Span((first, last), edges)
+
+
+def local_day(db_stamp: str, zone: ZoneInfo) -> str:
+    """The local day of a stored timestamp (Python's view, for tests and the check)."""
+    moment = datetime.strptime(db_stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=ZoneInfo("UTC"))
+    return moment.astimezone(zone).date().isoformat()
+
+
+# -- rebuild and check --------------------------------------------------------------------------
+
+
+async def zone_of(db: Database) -> str:
+    row = await db.fetchone("SELECT zone FROM rollup_settings WHERE id = 1")
+    return "UTC" if row is None else str(row[0])
+
+
+def _rebuild_statements(zone: ZoneInfo, target: str = "") -> list[str]:
+    """The naive computation as SQL: every counter from the issues, events and slips, into
+    ``{target}issue_rollup`` and ``{target}open_rollup`` (empty tables of that shape)."""
+    offset = fixed_offset(zone)
+
+    def day(column: str) -> str:  # date() is ten times faster than the lookup, where it is right
+        return f"date({column}, '{offset:+d} minutes')" if offset is not None else day_of(column)
+
+    bucket = f"CASE WHEN state IN ({OPEN_LITERALS}) THEN COALESCE({day(DUE)}, '') END"
+    return [
+        f"INSERT INTO {target}issue_rollup ({KEY}, {', '.join(EVENT_COUNTERS)})"
+        f" SELECT i.community, {day('e.at')}, i.grid, COALESCE(i.handler, ''), i.category,"
+        f" {_event_sums('e')} FROM issue_events e JOIN issues i ON i.id = e.issue_id"
+        f" WHERE {_COUNTED_EVENTS} GROUP BY 1, 2, 3, 4, 5",
+        f"INSERT INTO {target}issue_rollup ({KEY}, {', '.join(SLIP_COUNTERS)})"
+        f" SELECT i.community, {day('s.created_at')}, s.grid, COALESCE(s.handler, ''),"
+        f" s.category, {_SLIP_SUMS} FROM feedback_slips s JOIN issues i ON i.id = s.issue_id"
+        " WHERE s.state IN ('answered', 'expired') GROUP BY 1, 2, 3, 4, 5" + _add(SLIP_COUNTERS),
+        f"INSERT INTO {target}open_rollup ({OPEN_KEY}, open)"
+        f" SELECT community, grid, COALESCE(handler, ''), category, {bucket}, COUNT(*)"
+        f" FROM issues WHERE state IN ({OPEN_LITERALS}) GROUP BY 1, 2, 3, 4, 5",
+    ]
+
+
+async def rebuild(db: Database, zone: ZoneInfo | None = None) -> None:
+    """Recompute every rollup from the raw tables in one transaction, with days in ``zone``
+    (by default the zone they were kept in)."""
+    zone = zone or ZoneInfo(await zone_of(db))
+    async with db.transaction() as tx:
+        await tx.execute("DELETE FROM rollup_days")
+        await tx.executemany("INSERT INTO rollup_days (start, day) VALUES (?, ?)", days_of(zone))
+        await tx.execute(
+            "INSERT OR REPLACE INTO rollup_settings (id, zone) VALUES (1, ?)", (zone.key,)
+        )
+        for table in ("issue_rollup", "open_rollup", "rollup_issues"):
+            await tx.execute(f"DELETE FROM {table}")
+        for statement in _rebuild_statements(zone):
+            await tx.execute(statement)
+        await tx.execute(
+            "UPDATE feedback_slips SET counted = (state IN ('answered', 'expired'))"
+            " WHERE counted != (state IN ('answered', 'expired'))"
+        )
+        offset = fixed_offset(zone)
+        bucket_day = f"date({DUE}, '{offset:+d} minutes')" if offset is not None else day_of(DUE)
+        await tx.execute(
+            "INSERT INTO rollup_issues (issue_id, community, grid, handler, category, due_day)"
+            " SELECT id, community, grid, COALESCE(handler, ''), category,"
+            f" CASE WHEN state IN ({OPEN_LITERALS}) THEN COALESCE({bucket_day}, '') END"
+            " FROM issues"
+        )
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One counter that differs between the rollups and the raw tables."""
+
+    table: str
+    key: tuple[str, ...]
+    counter: str
+    kept: int  # in the rollups
+    naive: int  # computed from the issues, events and slips
+
+
+async def differences(db: Database) -> list[Difference]:
+    """Every counter where the maintained rollups differ from the naive computation (rows of
+    zeros count as absent), computed in temporary tables on the writer's connection."""
+    zone = ZoneInfo(await zone_of(db))
+    found: list[Difference] = []
+    async with db.transaction() as tx:
+        await tx.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS naive_issue_rollup AS"
+            " SELECT * FROM issue_rollup WHERE 0"
+        )
+        await tx.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS naive_open_rollup AS"
+            " SELECT * FROM open_rollup WHERE 0"
+        )
+        await tx.execute(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS temp.naive_issue_key ON naive_issue_rollup ({KEY})"
+        )
+        await tx.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS temp.naive_open_key"
+            f" ON naive_open_rollup ({OPEN_KEY})"
+        )
+        await tx.execute("DELETE FROM naive_issue_rollup")
+        await tx.execute("DELETE FROM naive_open_rollup")
+        for statement in _rebuild_statements(zone, "temp.naive_"):
+            await tx.execute(statement)
+        for table, key, counters in (
+            ("issue_rollup", KEY, COUNTERS),
+            ("open_rollup", OPEN_KEY, ("open",)),
+        ):
+            found += await _compare(tx, table, key, counters)
+        await tx.execute("DROP TABLE temp.naive_issue_rollup")
+        await tx.execute("DROP TABLE temp.naive_open_rollup")
+    return found
+
+
+async def _compare(
+    tx: Transaction, table: str, key: str, counters: tuple[str, ...]
+) -> list[Difference]:
+    columns = key.split(", ")
+    nonzero = " OR ".join(f"{c} != 0" for c in counters)
+    select = ", ".join(columns + list(counters))
+    kept = {
+        tuple(row[: len(columns)]): tuple(row[len(columns) :])
+        for row in await tx.fetchall(f"SELECT {select} FROM {table} WHERE {nonzero}")
+    }
+    naive = {
+        tuple(row[: len(columns)]): tuple(row[len(columns) :])
+        for row in await tx.fetchall(f"SELECT {select} FROM temp.naive_{table} WHERE {nonzero}")
+    }
+    zero = (0,) * len(counters)
+    found = []
+    for k in sorted(set(kept) | set(naive)):
+        a, b = kept.get(k, zero), naive.get(k, zero)
+        found += [
+            Difference(table, k, name, x, y)
+            for name, x, y in zip(counters, a, b, strict=True)
+            if x != y
+        ]
+    return found
