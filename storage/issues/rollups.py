@@ -315,21 +315,17 @@ async def differences(db: Database) -> list[Difference]:
     zone = ZoneInfo(await zone_of(db))
     found: list[Difference] = []
     async with db.transaction() as tx:
-        await tx.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS naive_issue_rollup AS"
-            " SELECT * FROM issue_rollup WHERE 0"
-        )
-        await tx.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS naive_open_rollup AS"
-            " SELECT * FROM open_rollup WHERE 0"
-        )
-        await tx.execute(
-            f"CREATE UNIQUE INDEX IF NOT EXISTS temp.naive_issue_key ON naive_issue_rollup ({KEY})"
-        )
-        await tx.execute(
-            "CREATE UNIQUE INDEX IF NOT EXISTS temp.naive_open_key"
-            f" ON naive_open_rollup ({OPEN_KEY})"
-        )
+        for table, key, counters in (
+            ("issue_rollup", KEY, COUNTERS),
+            ("open_rollup", OPEN_KEY, ("open",)),
+        ):
+            columns = ", ".join(
+                [f"{k} TEXT NOT NULL" for k in key.split(", ")]
+                + [f"{c} INTEGER NOT NULL DEFAULT 0" for c in counters]
+            )
+            await tx.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS naive_{table} ({columns}, PRIMARY KEY ({key}))"
+            )
         await tx.execute("DELETE FROM naive_issue_rollup")
         await tx.execute("DELETE FROM naive_open_rollup")
         for statement in _rebuild_statements(zone, "temp.naive_"):
