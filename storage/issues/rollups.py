@@ -22,6 +22,7 @@ Why this shape (migration 0023 describes the tables):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -30,6 +31,8 @@ from zoneinfo import ZoneInfo
 
 from storage.clock import to_db
 from storage.db import Database, Transaction
+
+log = logging.getLogger(__name__)
 
 OPEN_LITERALS: Final = "'new', 'accepted', 'assigned', 'in_progress', 'return_requested'"
 # An open issue's deadline; word for word the expression of the index issues_open_due (0023),
@@ -241,6 +244,14 @@ def local_day(db_stamp: str, zone: ZoneInfo) -> str:
 # -- rebuild and check --------------------------------------------------------------------------
 
 
+async def row_count(db: Database) -> int:
+    """Rows holding a count in the two rollup tables (what the digest reads from)."""
+    row = await db.fetchone(
+        "SELECT (SELECT COUNT(*) FROM issue_rollup) + (SELECT COUNT(*) FROM open_rollup)"
+    )
+    return int(row[0]) if row else 0
+
+
 async def zone_of(db: Database) -> str:
     row = await db.fetchone("SELECT zone FROM rollup_settings WHERE id = 1")
     return "UTC" if row is None else str(row[0])
@@ -296,6 +307,17 @@ async def rebuild(db: Database, zone: ZoneInfo | None = None) -> None:
             f" CASE WHEN state IN ({OPEN_LITERALS}) THEN COALESCE({bucket_day}, '') END"
             " FROM issues"
         )
+
+
+async def ensure_zone(db: Database, zone: ZoneInfo) -> bool:
+    """Rebuild the rollups when they were kept in another zone than ``zone`` (the config's);
+    whether it did. Figures are exact either way, but only days of the config's zone are
+    read from the rollups: others come from the raw tables."""
+    if await zone_of(db) == zone.key:
+        return False
+    log.warning("rollups kept in %s, the config says %s: rebuilding", await zone_of(db), zone.key)
+    await rebuild(db, zone)
+    return True
 
 
 @dataclass(frozen=True)
