@@ -18,7 +18,7 @@ handler with a resolution or a valid slip, with 办结数, 按期率 and 满意�
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
@@ -88,6 +88,20 @@ class Digest:
     league: tuple[LeagueRow, ...] = ()  # weekly only, worst first
 
 
+@dataclass(frozen=True)
+class CommunityLine:
+    """One community in the street office's roll-up (issue #15): open and overdue now, the
+    day's reports and resolutions, the last 30 days' 按期办结率 and three rates."""
+
+    community: str  # the community's key
+    open: int
+    overdue: int
+    reported: int
+    resolved: int
+    on_time_30: OnTime
+    rates_30: Rates
+
+
 class DigestService:
     def __init__(self, feedback: FeedbackService, stats: IssueStats, checkins: CheckinRepo):
         self.feedback = feedback
@@ -144,6 +158,31 @@ class DigestService:
             on_time_categories=await self._on_time_categories(back30, end, community),
             league=await self._league(start, end, community) if weekly else (),
         )
+
+    async def roll_up(self, now: datetime, today: date) -> tuple[CommunityLine, ...]:
+        """Every community with issues, worst first (see ``roll_up_order``): two queries over
+        the rollups across communities, never one per community (issue #15 item 2).
+        Communities with no issue open and none in 30 days are not listed."""
+        start, end = self._at(today - timedelta(days=1)), self._at(today)
+        day = {f.community: f for f in await self.stats.by_community(now, start, end)}
+        back30 = self._at(today - timedelta(days=30))
+        weights = self.feedback.weights()
+        lines = []
+        for month in await self.stats.by_community(now, back30, end):
+            slips = {name: getattr(month, name) for name in RATE_COUNTERS}
+            yesterday = day.get(month.community)
+            lines.append(
+                CommunityLine(
+                    month.community,
+                    month.open,
+                    month.overdue,
+                    yesterday.reported if yesterday else 0,
+                    yesterday.resolved if yesterday else 0,
+                    OnTime(month.timed, month.punctual),
+                    rates_from_counts(RateCounts(**slips), weights),
+                )
+            )
+        return tuple(sorted(lines, key=roll_up_order))
 
     async def _on_time(
         self, start: datetime, end: datetime, community: str | None, scope: str | None = None
@@ -254,6 +293,23 @@ class DigestService:
 
 def _key(item: tuple[str | None, object]) -> str:
     return item[0] or ""
+
+
+RATE_COUNTERS = tuple(f.name for f in fields(RateCounts))
+
+
+def roll_up_order(line: CommunityLine) -> tuple[int, bool, Fraction, bool, Fraction, str]:
+    """Worst first: most overdue now, then lowest 30-day 按期率, then lowest 满意率 (a missing
+    figure after present ones), then by key."""
+    on_time, satisfaction = line.on_time_30.rate, line.rates_30.satisfaction_rate
+    return (
+        -line.overdue,
+        on_time is None,
+        on_time or Fraction(0),
+        satisfaction is None,
+        satisfaction or Fraction(0),
+        line.community,
+    )
 
 
 def league_order(row: LeagueRow) -> tuple[bool, Fraction, bool, Fraction, str]:

@@ -235,6 +235,14 @@ async def span(db: Database, start: datetime, end: datetime) -> Span:
     return Span((first, last), edges)
 
 
+async def day_starts(db: Database, lo: str, hi: str) -> dict[str, str]:
+    """{UTC start: local day} of the rollup days starting in ``[lo, hi]``."""
+    rows = await db.fetchall(
+        "SELECT start, day FROM rollup_days WHERE start >= ? AND start <= ?", (lo, hi)
+    )
+    return {str(row[0]): str(row[1]) for row in rows}
+
+
 def local_day(db_stamp: str, zone: ZoneInfo) -> str:
     """The local day of a stored timestamp (Python's view, for tests and the check)."""
     moment = datetime.strptime(db_stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=ZoneInfo("UTC"))

@@ -54,6 +54,7 @@ class SlipRecord:
 class SlipRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.stats = IssueStats(db)  # the rates' counters, from the rollups
 
     async def create(
         self,
@@ -187,12 +188,12 @@ class SlipRepo:
         slips are not counted yet/at all. ``scope`` is None (every slip of ``community``, or
         of all communities) or one of ``RATE_SCOPES`` with its ``key``.
         """
-        counts = await IssueStats(self.db).rate_counts_by(scope, start, end, community=community)
+        counts = await self.stats.rate_counts_by(scope, start, end, community=community)
         return counts.get(key if scope else None) or dict.fromkeys(SLIP_COUNTERS, 0)
 
     async def rate_counts_by(
         self, scope: str, start: datetime, end: datetime, *, community: str | None = None
     ) -> dict[str, dict[str, int]]:
         """The same counters for every key of ``scope`` (e.g. each handler) in one query."""
-        counts = await IssueStats(self.db).rate_counts_by(scope, start, end, community=community)
+        counts = await self.stats.rate_counts_by(scope, start, end, community=community)
         return {str(key): values for key, values in counts.items()}

@@ -119,7 +119,7 @@ class IssueStats:
 
         Accepted counts 受理 and a 交办 straight from 已登记 (which accepts it too).
         """
-        span = await rollups.span(self.db, start, end)
+        span = await self._span(start, end)
         totals = dict.fromkeys(("new", "accepted", "resolved", "reopened"), 0)
         if span.days:
             sums = "SUM(reported), SUM(accepted), SUM(resolved), SUM(reopened)"
@@ -140,11 +140,12 @@ class IssueStats:
         counted from the events (never held as rows in Python: issue #7's memory peak)."""
         if not days:
             return []
-        spans = [await rollups.span(self.db, start, end) for start, end in days]
-        whole = [s.days for s in spans if s.days and not s.edges]
-        if len(whole) < len(days) or any(
-            first >= last or _next_day(first) != last for first, last in whole
-        ):
+        bounds = [(to_db(start), to_db(end)) for start, end in days]
+        starts = await rollups.day_starts(
+            self.db, min(b[0] for b in bounds), max(b[1] for b in bounds)
+        )
+        whole = [(starts[lo], starts[hi]) for lo, hi in bounds if lo in starts and hi in starts]
+        if len(whole) < len(days) or any(_next_day(a) != b for a, b in whole):
             return await self.naive.daily_counts(days, community=community)
         rows = await self._rollup(
             "SUM(reported), SUM(resolved)",
@@ -203,6 +204,10 @@ class IssueStats:
             found.setdefault(row[0], [0, 0])[1] += int(row[1])
         return {k: (v[0], v[1]) for k, v in found.items()}
 
+    async def _span(self, start: datetime, end: datetime) -> rollups.Span:
+        """Which part of ``[start, end)`` the rollups answer (whole local days)."""
+        return await rollups.span(self.db, start, end)
+
     async def _today(self, now: datetime) -> tuple[str, str]:
         """(local day, its UTC start) of ``now`` in the rollups' zone."""
         row = await self.db.fetchone(
@@ -230,7 +235,7 @@ class IssueStats:
         self, start: datetime, end: datetime, limit: int, *, community: str | None = None
     ) -> list[tuple[str, int]]:
         """The categories with the most issues reported in the period (by their category now)."""
-        span = await rollups.span(self.db, start, end)
+        span = await self._span(start, end)
         counts: dict[str, int] = {}
         if span.days:
             for row in await self._rollup("SUM(reported)", span.days, community, "category"):
@@ -255,7 +260,7 @@ class IssueStats:
         left out of that scope only). A resolution is on time at or before the deadline
         recorded on its event (see bot.issues.rates)."""
         column = scope_column(scope, ON_TIME_SCOPES) if scope else None
-        span = await rollups.span(self.db, start, end)
+        span = await self._span(start, end)
         counts: dict[str | None, list[int]] = {}
         if span.days:
             for row in await self._rollup(
@@ -277,7 +282,7 @@ class IssueStats:
         """The slip counters of the three rates over slips issued in ``[start, end)``, per key of
         ``scope`` (the slip's own grid, handler or category) or one entry (None) for all."""
         column = scope_column(scope, RATE_SCOPES) if scope else None
-        span = await rollups.span(self.db, start, end)
+        span = await self._span(start, end)
         counts: dict[str | None, dict[str, int]] = {}
         sums = ", ".join(f"SUM({c})" for c in SLIP_COUNTERS)
         if span.days:
@@ -299,7 +304,7 @@ class IssueStats:
         """Every community's figures for ``[start, end)`` and now, for the street office's
         roll-up: one query over the rollups across communities (plus edges and today's
         deadlines), in community order; the roll-up ranks them (worst first)."""
-        span = await rollups.span(self.db, start, end)
+        span = await self._span(start, end)
         sums = ", ".join(f"SUM({c})" for c in COUNTERS)
         totals: dict[str, dict[str, int]] = {}
         if span.days:

@@ -32,6 +32,8 @@ CREATE TABLE issue_rollup (
     unsatisfied INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (community, day, grid, handler, category)
 ) WITHOUT ROWID;
+-- The street office's roll-up reads one period across every community.
+CREATE INDEX issue_rollup_day ON issue_rollup (day);
 
 -- Open issues now, by the local day of their deadline ('' for none): "overdue now" is the sum
 -- over the days before today plus one indexed query for today's (issues_open_due below).
