@@ -43,12 +43,11 @@ from bot.issues.rates import OnTime, RateCounts, rates_from_counts
 from bot.issues.service import IssueService
 from bot.schedule.digest import DigestService
 from bot.schedule.model import at_local
-from storage.clock import from_db, to_db
+from storage.clock import from_db
 from storage.db import Database
 from storage.issues import rollups
-from storage.issues.naive import OVERDUE
 from storage.issues.repo import IssueRepo
-from storage.issues.stats import IssueStats
+from storage.issues.stats import IssueStats, NaiveIssueStats
 from storage.schedule.checkins import CheckinRepo
 
 TARGET_ONE_MS = 50
@@ -60,31 +59,6 @@ HANDLER_NAMES = {
     "sz": ("市政", "department"),
     "jw": ("居委会", "department"),
 }
-
-
-class NaiveIssueStats(IssueStats):
-    """Every figure from the raw tables: no period is read from the rollups."""
-
-    async def _span(self, start: datetime, end: datetime) -> rollups.Span:
-        lo, hi = to_db(start), to_db(end)
-        return rollups.Span(None, ((lo, hi),) if lo < hi else ())
-
-    async def daily_counts(
-        self, days: Any, *, community: str | None = None
-    ) -> list[tuple[int, int]]:
-        return await self.naive.daily_counts(days, community=community)
-
-    async def _open_by(
-        self, column: str | None, now: datetime, community: str | None
-    ) -> dict[str, tuple[int, int]]:
-        key = column or "NULL"
-        where = "" if community is None else " AND community = :community"
-        rows = await self.db.fetchall(
-            f"SELECT {key}, COUNT(*), SUM({OVERDUE}) FROM issues WHERE state IN"
-            f" ({rollups.OPEN_LITERALS}){where} GROUP BY {key}",
-            {"now": to_db(now), "community": community},
-        )
-        return {row[0]: (int(row[1]), int(row[2] or 0)) for row in rows}
 
 
 def community_config(db: Path, community: int, per: int) -> Config:

@@ -390,3 +390,36 @@ def _and(community: str | None, alias: str = "") -> str:
 
 def _next_day(day: str) -> str:
     return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+
+
+class NaiveIssueStats(IssueStats):
+    """Every figure from the raw tables, none from the rollups: the reference the rollups are
+    compared with (tests, ``bench.digest_scale``), through the very same interface."""
+
+    async def _span(self, start: datetime, end: datetime) -> rollups.Span:
+        lo, hi = to_db(start), to_db(end)
+        return rollups.Span(None, ((lo, hi),) if lo < hi else ())
+
+    async def daily_counts(
+        self, days: Sequence[tuple[datetime, datetime]], *, community: str | None = None
+    ) -> list[tuple[int, int]]:
+        return await self.naive.daily_counts(days, community=community)
+
+    async def open_count(self, *, community: str | None = None) -> int:
+        return await self.naive.open_count(community=community)
+
+    async def _communities(self) -> list[str]:
+        rows = await self.db.fetchall("SELECT DISTINCT community FROM issues")
+        return [str(row[0]) for row in rows]
+
+    async def _open_by(
+        self, column: str | None, now: datetime, community: str | None
+    ) -> dict[str, tuple[int, int]]:
+        key = column or "NULL"
+        where = "" if community is None else " AND community = :community"
+        rows = await self.db.fetchall(
+            f"SELECT {key}, COUNT(*), SUM({OVERDUE}) FROM issues WHERE state IN"
+            f" ({rollups.OPEN_LITERALS}){where} GROUP BY {key}",
+            {"now": to_db(now), "community": community},
+        )
+        return {row[0]: (int(row[1]), int(row[2] or 0)) for row in rows}
