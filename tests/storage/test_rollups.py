@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import copy
 import random
+import sqlite3
 from datetime import datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -337,3 +339,44 @@ def test_days_start_at_local_midnight_across_summer_time() -> None:
     assert rollups.fixed_offset(zone) is None
     assert rollups.fixed_offset(ZoneInfo("Asia/Shanghai")) == 480
     assert to_db(datetime(2025, 3, 10, tzinfo=zone)) == days["2025-03-10"]
+
+
+async def test_migration_0023_backfills_the_rollups_of_an_existing_database(
+    tmp_path: Path,
+) -> None:
+    """A database written before the rollups gets them from its issues when it upgrades."""
+    source = tmp_path / "now.sqlite3"
+    db = await Database.open(source)
+    try:
+        history = History(random.Random(23), db, "Asia/Shanghai")
+        await history.run(250)
+        expected = await IssueStats(db).event_counts(
+            datetime(2025, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai")), history.clock.now()
+        )
+    finally:
+        await db.close()
+    before = tmp_path / "migrations"
+    before.mkdir()
+    for migration in resources.files("storage").joinpath("migrations").iterdir():
+        if migration.name < "0023":
+            (before / migration.name).write_text(migration.read_text(encoding="utf-8"))
+    old = tmp_path / "old.sqlite3"
+    await (await Database.open(old, migrations=before)).close()
+    with sqlite3.connect(old) as conn:  # the same rows, as gridbot wrote them before 0023
+        conn.execute("ATTACH DATABASE ? AS now", (str(source),))
+        for table in ("issues", "issue_events", "issue_reporters", "feedback_slips"):
+            columns = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table})"))
+            conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM now.{table}")
+    db = await Database.open(old)  # applies 0023
+    try:
+        assert await rollups.row_count(db) > 0
+        assert await rollups.differences(db) == []
+        assert (
+            await IssueStats(db).event_counts(
+                datetime(2025, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai")), history.clock.now()
+            )
+            == expected
+        )
+        assert expected["resolved"] > 0
+    finally:
+        await db.close()
