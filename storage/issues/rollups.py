@@ -341,10 +341,12 @@ class Difference:
 
 async def differences(db: Database) -> list[Difference]:
     """Every counter where the maintained rollups differ from the naive computation (rows of
-    zeros count as absent), computed in temporary tables on the writer's connection."""
+    zeros count as absent). Both are read in one read snapshot on a connection of its own,
+    the naive side computed into temporary tables there: a check beside a running bot sees
+    one moment of the database and never holds the bot's writer (minutes at 1M issues)."""
     zone = ZoneInfo(await zone_of(db))
     found: list[Difference] = []
-    async with db.transaction() as tx:
+    async with db.snapshot():
         for table, key, counters in (
             ("issue_rollup", KEY, COUNTERS),
             ("open_rollup", OPEN_KEY, ("open",)),
@@ -353,36 +355,30 @@ async def differences(db: Database) -> list[Difference]:
                 [f"{k} TEXT NOT NULL" for k in key.split(", ")]
                 + [f"{c} INTEGER NOT NULL DEFAULT 0" for c in counters]
             )
-            await tx.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS naive_{table} ({columns}, PRIMARY KEY ({key}))"
-            )
-        await tx.execute("DELETE FROM naive_issue_rollup")
-        await tx.execute("DELETE FROM naive_open_rollup")
+            await db.fetchall(f"CREATE TEMP TABLE naive_{table} ({columns}, PRIMARY KEY ({key}))")
         for statement in _rebuild_statements(zone, "temp.naive_"):
-            await tx.execute(statement)
+            await db.fetchall(statement)
         for table, key, counters in (
             ("issue_rollup", KEY, COUNTERS),
             ("open_rollup", OPEN_KEY, ("open",)),
         ):
-            found += await _compare(tx, table, key, counters)
-        await tx.execute("DROP TABLE temp.naive_issue_rollup")
-        await tx.execute("DROP TABLE temp.naive_open_rollup")
+            found += await _compare(db, table, key, counters)
     return found
 
 
 async def _compare(
-    tx: Transaction, table: str, key: str, counters: tuple[str, ...]
+    db: Database, table: str, key: str, counters: tuple[str, ...]
 ) -> list[Difference]:
     columns = key.split(", ")
     nonzero = " OR ".join(f"{c} != 0" for c in counters)
     select = ", ".join(columns + list(counters))
     kept = {
         tuple(row[: len(columns)]): tuple(row[len(columns) :])
-        for row in await tx.fetchall(f"SELECT {select} FROM {table} WHERE {nonzero}")
+        for row in await db.fetchall(f"SELECT {select} FROM {table} WHERE {nonzero}")
     }
     naive = {
         tuple(row[: len(columns)]): tuple(row[len(columns) :])
-        for row in await tx.fetchall(f"SELECT {select} FROM temp.naive_{table} WHERE {nonzero}")
+        for row in await db.fetchall(f"SELECT {select} FROM temp.naive_{table} WHERE {nonzero}")
     }
     zero = (0,) * len(counters)
     found = []

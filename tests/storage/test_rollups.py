@@ -11,6 +11,7 @@ must equal the naive query for periods of whole days and for periods cut anywher
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import random
 import sqlite3
@@ -380,3 +381,21 @@ async def test_migration_0023_backfills_the_rollups_of_an_existing_database(
         assert expected["resolved"] > 0
     finally:
         await db.close()
+
+
+async def test_the_check_never_waits_for_the_bots_writer(tmp_path: Path) -> None:
+    """``gridbot rollups check`` runs beside a live bot: while the bot's writer holds a
+    transaction open, the check still reads its one moment of the database and finishes."""
+    path = tmp_path / "gridbot.sqlite3"
+    bot = await Database.open(path)
+    operator = await Database.open(path)
+    try:
+        history = History(random.Random(4), bot, "Asia/Shanghai")
+        await history.run(60)
+        async with bot.transaction():
+            await history.report()  # the bot is in the middle of a report, uncommitted
+            found = await asyncio.wait_for(rollups.differences(operator), timeout=4)
+    finally:
+        await operator.close()
+        await bot.close()
+    assert found == []
