@@ -15,7 +15,6 @@ from typing import Any, Final
 
 from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row, placeholders
-from storage.issues import rollups
 from storage.issues.albums import AlbumRepo
 from storage.issues.slips import SlipRepo
 
@@ -418,11 +417,11 @@ class IssueRepo:
         """Record an event; a deferred write (nobody reads its id), sent with what follows.
 
         A resolve event keeps the issue's resolve-by as it stands (the on-time rate judges each
-        办结 by the deadline in force then; a later 重办 replaces the issue's). The rollups
-        follow the issue here, in the same transaction (``storage.issues.rollups``): this is
-        the one place they are kept, so call it after the issue's row has its new values."""
+        办结 by the deadline in force then; a later 重办 replaces the issue's). The rollups follow
+        the issue in the same statement: triggers on issue_events (migration 0023, see
+        ``storage.issues.rollups``), so write the issue's new values before its event."""
         async with self.db.writing() as tx:
-            event = (
+            tx.defer(
                 "INSERT INTO issue_events (issue_id, actor_id, actor_role, at, from_state,"
                 " to_state, action, note, resolve_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?,"
                 " CASE WHEN ? = 'resolve' THEN (SELECT resolve_by FROM issues WHERE id = ?) END)",
@@ -439,7 +438,6 @@ class IssueRepo:
                     issue_id,
                 ),
             )
-            rollups.follow(tx, issue_id, action, from_state, event)
 
     async def events(self, issue_id: int) -> list[EventRecord]:
         rows = await self.db.fetchall(

@@ -1,20 +1,20 @@
 """Rollups (issue #15 item 2): the digest's and the rates' counters, kept per (community, local
-day, grid, handler, category) in the same transaction as the issue events that change them.
+day, grid, handler, category) in the same statement as the issue events that change them.
 
-Why this shape (migration 0023 describes the tables):
+Why this shape (migration 0023 holds the tables and the triggers):
 
-- **One writer.** :func:`follow` is called by ``IssueRepo.add_event`` and nothing else, around
-  the event row it writes. Every change to an issue in the bot is recorded with an event in the
-  same transaction (a transition, a slip answered or expired, a merge, 改类别, 改时限, 转办), so no
-  feature can change what is counted without the rollups following. ``/forget`` and retention
-  rewrite names, ids and text only, which no counter reads.
+- **One writer.** Two triggers on ``issue_events`` keep the rollups: whatever inserts an event
+  row (``IssueRepo.add_event``, the one writer in the bot) moves the counters with it, in the
+  same transaction. Every change to an issue in the bot is recorded with an event after the
+  issue's row has its new values (a transition, a slip answered or expired, a merge, 改类别,
+  改时限, 转办), so no feature can change what is counted without the rollups following.
+  ``/forget`` and retention rewrite names, ids and text only, which no counter reads.
 - **Self-correcting per issue.** ``rollup_issues`` remembers under which key and open bucket an
   issue is counted. At its next event the difference with the issue's row is moved (its past
-  event counters to the new key, its open bucket to the new deadline day), so the order in which
-  a service writes the row and the event does not matter, only that they share a transaction.
-- **SQL only, no reads.** Every statement is a deferred write (``Transaction.defer``), so an
-  event costs no extra round trip to the database thread (issue #7: the round trip, not the
-  statement, is what costs); the local day of a timestamp is looked up in ``rollup_days``.
+  event counters to the new key, its open bucket to the new deadline day).
+- **Inside SQLite.** A trigger costs no round trip to the database thread and no Python (issue
+  #7: the round trip, not the statement, is what costs); the local day of a timestamp is looked
+  up in ``rollup_days``.
 
 :func:`rebuild` recomputes everything from the raw tables (the naive computation, as SQL), and
 :func:`differences` compares that with the maintained counters (``gridbot rollups check``).
@@ -26,11 +26,11 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Final
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from storage.clock import to_db
-from storage.db import Database, Transaction
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -102,84 +102,6 @@ _COUNTED_EVENTS: Final = (
 def _add(counters: tuple[str, ...]) -> str:
     sets = ", ".join(f"{c} = {c} + excluded.{c}" for c in counters)
     return f" ON CONFLICT ({KEY}) DO UPDATE SET {sets}"
-
-
-def _move(sign: str, key: str) -> str:
-    """Take the issue's event counters off (``-``) its remembered key ``r``, or put them on
-    (``""``) its current key ``i``, when the two differ."""
-    handler = "r.handler" if key == "r" else "COALESCE(i.handler, '')"
-    return (
-        f"INSERT INTO issue_rollup ({KEY}, {', '.join(EVENT_COUNTERS)})"
-        f" SELECT {key}.community, {day_of('e.at')}, {key}.grid, {handler}, {key}.category,"
-        f" {_event_sums('e', sign)}"
-        " FROM rollup_issues r JOIN issues i ON i.id = r.issue_id"
-        " JOIN issue_events e ON e.issue_id = r.issue_id"
-        " WHERE r.issue_id = :issue AND (r.grid, r.handler, r.category)"
-        f" <> (i.grid, COALESCE(i.handler, ''), i.category) AND {_COUNTED_EVENTS}"
-        f" GROUP BY 1, 2, 3, 4, 5{_add(EVENT_COUNTERS)}"
-    )
-
-
-_MOVE_OFF: Final = _move("-", "r")
-_MOVE_ON: Final = _move("", "i")
-_OPEN_ADD: Final = f" ON CONFLICT ({OPEN_KEY}) DO UPDATE SET open = open + excluded.open"
-_OPEN_OFF: Final = (
-    f"INSERT INTO open_rollup ({OPEN_KEY}, open) SELECT {OPEN_KEY}, -1 FROM rollup_issues"
-    f" WHERE issue_id = :issue AND due_day IS NOT NULL{_OPEN_ADD}"
-)
-_BUCKET: Final = f"CASE WHEN state IN ({OPEN_LITERALS}) THEN COALESCE({day_of(DUE)}, '') END"
-_OPEN_ON: Final = (
-    f"INSERT INTO open_rollup ({OPEN_KEY}, open) SELECT community, grid, COALESCE(handler, ''),"
-    f" category, {_BUCKET}, 1 FROM issues WHERE id = :issue AND state IN ({OPEN_LITERALS})"
-    f"{_OPEN_ADD}"
-)
-_REMEMBER: Final = (
-    "INSERT OR REPLACE INTO rollup_issues (issue_id, community, grid, handler, category, due_day)"
-    f" SELECT id, community, grid, COALESCE(handler, ''), category, {_BUCKET}"
-    " FROM issues WHERE id = :issue"
-)
-_EVENT: Final = (
-    f"INSERT INTO issue_rollup ({KEY}, {', '.join(EVENT_COUNTERS)})"
-    f" SELECT i.community, {day_of('e.at')}, i.grid, COALESCE(i.handler, ''), i.category,"
-    f" {_event_sums('e')} FROM issue_events e JOIN issues i ON i.id = e.issue_id"
-    " WHERE e.id = (SELECT MAX(id) FROM issue_events WHERE issue_id = :issue)"
-    f" GROUP BY 1, 2, 3, 4, 5{_add(EVENT_COUNTERS)}"
-)
-_SLIPS: Final = (
-    f"INSERT INTO issue_rollup ({KEY}, {', '.join(SLIP_COUNTERS)})"
-    f" SELECT i.community, {day_of('s.created_at')}, s.grid, COALESCE(s.handler, ''), s.category,"
-    f" {_SLIP_SUMS} FROM feedback_slips s JOIN issues i ON i.id = s.issue_id"
-    " WHERE s.issue_id = :issue AND s.counted = 0 AND s.state IN ('answered', 'expired')"
-    f" GROUP BY 1, 2, 3, 4, 5{_add(SLIP_COUNTERS)}"
-)
-_SLIPS_COUNTED: Final = (
-    "UPDATE feedback_slips SET counted = 1"
-    " WHERE issue_id = :issue AND counted = 0 AND state IN ('answered', 'expired')"
-)
-# Actions whose event itself is counted (with from_state NULL: the report that created it).
-_COUNTED_ACTIONS: Final = frozenset({"accept", "assign", "resolve", "reopen"})
-
-
-def follow(
-    tx: Transaction, issue_id: int, action: str, from_state: str | None, event: tuple[str, Any]
-) -> None:
-    """Write ``event`` (sql, params), with the rollups following the issue: its changed key and
-    open bucket first (the event row is not there yet, so only the earlier events move), then
-    the event's own counters, then the slips of the issue that were answered or expired.
-    Deferred writes, sent with the transaction's next statement."""
-    issue = {"issue": issue_id}
-    if from_state is not None:  # a new issue has nothing counted yet
-        tx.defer(_MOVE_OFF, issue)
-        tx.defer(_MOVE_ON, issue)
-        tx.defer(_OPEN_OFF, issue)
-    tx.defer(_OPEN_ON, issue)
-    tx.defer(_REMEMBER, issue)
-    tx.defer(*event)
-    if from_state is None or action in _COUNTED_ACTIONS:
-        tx.defer(_EVENT, issue)
-    if from_state is not None:  # any later event: a slip answered or expired comes with one
-        tx.defer(_SLIPS, issue)
-        tx.defer(_SLIPS_COUNTED, issue)
 
 
 # -- days ---------------------------------------------------------------------------------------
