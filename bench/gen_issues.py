@@ -7,16 +7,18 @@ then bulk-inserted with ``executemany`` in big transactions (``synchronous=OFF``
 generation only). The file is cached under ``bench/out/`` keyed by the parameters, so reruns
 reuse it; ``--force`` regenerates.
 
-The schema has no community column (one gridbot serves one community), so a community is a
-block of consecutive grids: with the defaults, community ``c`` owns grids ``g{10c}`` …
-``g{10c+9}`` and four handlers ``c{c}_wy`` (物业), ``c{c}_cgk`` (城管科), ``c{c}_sz`` (市政),
-``c{c}_jw`` (居委会). Categories are the default taxonomy of ``bot.config.reader``. States
-depend on age: nearly everything older than a couple of weeks is closed (some rejected or
-merged, a small backlog left open and overdue); recent issues spread over the open states.
+A community is a block of consecutive grids, and each issue carries its key in
+``issues.community`` (migration 0019, issue #15): with the defaults, community ``c{c}``
+owns grids ``g{10c}`` … ``g{10c+9}`` and four handlers ``c{c}_wy`` (物业), ``c{c}_cgk``
+(城管科), ``c{c}_sz`` (市政), ``c{c}_jw`` (居委会). Categories are the default taxonomy of
+``bot.config.reader``. States depend on age: nearly everything older than a couple of weeks
+is closed (some rejected or merged, a small backlog left open and overdue); recent issues
+spread over the open states.
 Each resolution round issues one feedback slip per reporter; answered slips follow a realistic
 mix (most contacted, most solved, most satisfied), about a quarter expire unanswered, and an
 unsolved-and-unsatisfied answer reopens the issue for a second round. The generation day (the
-end of the two years) is stored in ``bench_meta``.
+end of the two years) is stored in ``bench_meta``. The rollups (migration 0023) are then built
+in one pass by ``storage.issues.rollups.rebuild``, as ``gridbot rollups rebuild`` would.
 """
 
 from __future__ import annotations
@@ -28,12 +30,21 @@ import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bench.common import OUT
 from bot.config.reader import default_categories
 from storage.db import Database
+from storage.issues import rollups
 
 CHUNK = 20_000
+# The columns the generator fills, in the order of its tuples (later migrations add more).
+ISSUE_COLUMNS = (
+    "id, number, type, category, grid, building, unit, location, description, urgent, private,"
+    " anonymous, state, handler, merged_into, reason, source_chat_id, source_message_id,"
+    " reported_at, respond_by, resolve_by, accepted_at, assigned_at, contacted_at, resolved_at,"
+    " closed_at, round, updated_at, result, community"
+)
 # Share of reports per category key (default taxonomy); "other" takes the rest.
 CATEGORY_WEIGHTS = {
     "property": 12,
@@ -92,7 +103,7 @@ REPORTER_BASE = 7_000_000_000
 
 
 def db_path(args: argparse.Namespace) -> Path:
-    name = f"issues-{args.issues}-c{args.communities}-g{args.grids}-d{args.days}-s{args.seed}"
+    name = f"issues-{args.issues}-c{args.communities}-g{args.grids}-d{args.days}-s{args.seed}-r15"
     return OUT / f"{name}.sqlite3"
 
 
@@ -233,6 +244,7 @@ class Generator:
                 row_round,
                 kept[-1][3],
                 None,  # result (migration 0012): the generator writes no result text
+                f"c{community}",  # community (migration 0019)
             )
         )
 
@@ -310,6 +322,15 @@ async def create_schema(path: Path) -> None:
     await db.close()
 
 
+async def build_rollups(path: Path) -> None:
+    """The rollups from the generated rows (Shanghai days), in one transaction."""
+    db = await Database.open(path)
+    try:
+        await rollups.rebuild(db, ZoneInfo("Asia/Shanghai"))
+    finally:
+        await db.close()
+
+
 def generate(args: argparse.Namespace, path: Path) -> float:
     started = time.perf_counter()
     tmp = path.with_suffix(".tmp")
@@ -324,6 +345,13 @@ def generate(args: argparse.Namespace, path: Path) -> float:
     conn.execute("CREATE TABLE bench_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     meta = {**{k: str(v) for k, v in vars(args).items() if k != "force"}, "end": stamp(end)}
     conn.executemany("INSERT INTO bench_meta VALUES (?, ?)", meta.items())
+    # The rollups' triggers would keep the counters row by row; one rebuild at the end is
+    # what `gridbot rollups rebuild` does and far quicker, so they are off while rows go in.
+    triggers = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'issue_events'"
+    ).fetchall()
+    for name, _ in triggers:
+        conn.execute(f"DROP TRIGGER {name}")
     gen = Generator(args, end)
     end_text = stamp(end)
     for first in range(1, args.issues + 1, CHUNK):
@@ -337,8 +365,14 @@ def generate(args: argparse.Namespace, path: Path) -> float:
         " (SELECT resolve_by FROM issues WHERE issues.id = issue_events.issue_id)"
         " WHERE action = 'resolve'"
     )
+    for _, sql in triggers:
+        conn.execute(sql)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    asyncio.run(build_rollups(tmp))
+    conn = sqlite3.connect(tmp, isolation_level=None)
     conn.execute("ANALYZE")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     tmp.rename(path)
     return time.perf_counter() - started
@@ -349,7 +383,9 @@ def _flush(conn: sqlite3.Connection, gen: Generator, end: str) -> None:
     events = gen.events
     slips = [_open_if_recent(s, end) for s in gen.slips if s[7] < end]
     conn.execute("BEGIN")
-    conn.executemany(f"INSERT INTO issues VALUES ({', '.join('?' * 29)})", gen.issues)
+    conn.executemany(
+        f"INSERT INTO issues ({ISSUE_COLUMNS}) VALUES ({', '.join('?' * 30)})", gen.issues
+    )
     conn.executemany(
         "INSERT INTO issue_reporters (issue_id, user_id, display_name, chat_id, message_id,"
         " via_issue, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",  # report_type, anonymous: defaults

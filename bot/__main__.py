@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command in ("import", "export"):
         return _registry_command(args, config)
-    if args.command in ("backup", "restore", "status", "dead"):
+    if args.command in ("backup", "restore", "status", "dead", "rollups"):
         return _ops_command(args, config)
     return asyncio.run(_run(config))
 
@@ -102,7 +102,11 @@ def _ops_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     dead = commands.add_parser("dead", help="failed updates: list, retry N, drop N")
     dead.add_argument("action", choices=["list", "retry", "drop"])
     dead.add_argument("update_id", type=int, nargs="?")
-    for sub in (backup, restore, dead, commands.choices["status"]):
+    rollups = commands.add_parser(
+        "rollups", help="the digest's counters: rebuild from the issues, or check against them"
+    )
+    rollups.add_argument("action", choices=["rebuild", "check"])
+    for sub in (backup, restore, dead, rollups, commands.choices["status"]):
         sub.add_argument("--config", type=Path, default=Path("config.toml"))
         sub.add_argument("--log-level", default="WARNING")
 
@@ -118,6 +122,8 @@ def _ops_command(args: argparse.Namespace, config: object) -> int:
         return cli.restore_command(config, args.file, args.to)
     if args.command == "status":
         return asyncio.run(cli.status_command(config))
+    if args.command == "rollups":
+        return asyncio.run(cli.rollups_command(config, args.action))
     if args.action != "list" and args.update_id is None:
         print(
             "gridbot dead retry|drop N: N is an update id from 'gridbot dead list'",

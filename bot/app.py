@@ -59,6 +59,7 @@ from storage.consult.jielong import JielongRepo
 from storage.consult.meetings import MeetingRepo
 from storage.consult.notices import NoticeRepo
 from storage.db import Database
+from storage.issues import rollups
 from storage.issues.drafts import DraftRepo
 from storage.issues.ledger import LedgerRepo
 from storage.issues.repo import IssueRepo
@@ -278,6 +279,7 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
     """Open the database and assemble the bot; nothing talks to Telegram until ``start``."""
     clock = clock or SystemClock()
     db = await Database.open(config.storage.path)
+    await rollups.ensure_zone(db, config.timezone)  # the digest's days are the config's
     tg = config.telegram
     app = (
         ApplicationBuilder()

@@ -19,6 +19,7 @@ import asyncio
 import contextvars
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -414,6 +415,17 @@ async def apply_migrations(conn: aiosqlite.Connection, folder: Traversable | Non
 
 
 def _statements(sql: str) -> list[str]:
-    """Split a migration into statements (migrations keep ';' out of string literals)."""
+    """Split a migration into statements (migrations keep ';' out of string literals); a
+    trigger's body, whose statements end in ';' too, stays whole until its END (SQLite says
+    when a statement is complete)."""
     lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
-    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
+    statements, pending = [], ""
+    for part in "\n".join(lines).split(";"):
+        pending += part + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n\t;"):
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip(" \n\t;"):
+        statements.append(pending.strip())
+    return statements

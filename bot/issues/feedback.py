@@ -278,8 +278,8 @@ class FeedbackService:
         *,
         community: str | None = None,
     ) -> Rates:
-        """The three rates over slips issued in ``[start, end)`` for a scope (SQL aggregates);
-        ``community`` limits them to one community's issues (None: all of them)."""
+        """The three rates over slips issued in ``[start, end)`` for a scope, from the rollups;
+        ``community`` None counts every community (the street office's roll-up)."""
         column = None if scope is RateScope.COMMUNITY else scope.value
         counts = await self.core.repo.slips.rate_counts(
             column, key, start, end, community=community

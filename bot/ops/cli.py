@@ -1,4 +1,5 @@
-"""``gridbot backup``, ``restore``, ``status`` and ``dead list | retry N | drop N`` (issue #17).
+"""``gridbot backup``, ``restore``, ``status`` and ``dead list | retry N | drop N`` (issue #17),
+and ``rollups rebuild | check`` (issue #15 item 2).
 
 They open the configured database directly, beside a running bot (WAL lets both in): reads see
 the last commit, and a retried dead letter is dispatched by the bot like a live update — at its
@@ -8,6 +9,7 @@ next incoming update or its next start — in one transaction with its effects.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,10 +17,12 @@ from pathlib import Path
 from bot.config import Config
 from bot.core.rendering import Renderer, local_datetime
 from storage.db import Database
+from storage.issues import rollups
 from storage.ops.backup import BackupError, backup, backups, restore
 from storage.ops.repo import OpsRepo
 
 DEAD_ERROR_CHARS = 160
+ROLLUP_DIFFERENCES_SHOWN = 20
 
 
 def _refused(t: Renderer, error: BackupError) -> int:
@@ -143,6 +147,43 @@ async def dead_command(config: Config, action: str, update_id: int | None) -> in
         return 1
     print(t.text(f"ops.dead.{action}_done", id=update_id))
     return 0
+
+
+async def rollups_command(config: Config, action: str) -> int:
+    """Rebuild the rollups from the issues, events and slips (days in the config's zone), or
+    check them against that computation: exit status 1 on any difference."""
+    t = Renderer(config.locale)
+    db = await Database.open(config.storage.path)
+    try:
+        if action == "rebuild":
+            started = time.perf_counter()
+            await rollups.rebuild(db, config.timezone)
+            rows = await rollups.row_count(db)
+            seconds = f"{time.perf_counter() - started:.1f}"
+            print(t.text("ops.rollups.rebuilt", rows=rows, zone=config.timezone.key, s=seconds))
+            return 0
+        kept_in = await rollups.zone_of(db)
+        found = await rollups.differences(db)
+        rows = await rollups.row_count(db)
+    finally:
+        await db.close()
+    if kept_in != config.timezone.key:
+        print(t.text("ops.rollups.other_zone", kept=kept_in, zone=config.timezone.key))
+    if not found:
+        print(t.text("ops.rollups.equal", rows=rows))
+        return 0
+    print(t.text("ops.rollups.different", count=len(found)), file=sys.stderr)
+    for d in found[:ROLLUP_DIFFERENCES_SHOWN]:
+        line = t.text(
+            "ops.rollups.difference",
+            table=d.table,
+            key=" / ".join(d.key),
+            counter=d.counter,
+            kept=d.kept,
+            naive=d.naive,
+        )
+        print(line, file=sys.stderr)
+    return 1
 
 
 def _when(t: Renderer, config: Config) -> Callable[[datetime], str]:

@@ -18,8 +18,7 @@ handler with a resolution or a valid slip, with 办结数, 按期率 and 满意�
 
 from __future__ import annotations
 
-from copy import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
@@ -92,17 +91,18 @@ class Digest:
 
 
 @dataclass(frozen=True)
-class RollupLine:
-    """One community in the street office's roll-up (issue #15)."""
+class CommunityLine:
+    """One community in the street office's roll-up (issue #15): open and overdue now, the
+    day's reports and resolutions, the last 30 days' 按期办结率 and three rates."""
 
-    community: str  # key
-    name: str
-    new: int  # reported in the period
-    resolved: int  # resolutions (办结) in the period
-    open_now: int
-    overdue_now: int
-    on_time_30: OnTime  # 按期办结率 of the last 30 days
-    rates_30: Rates  # the residents' three rates of the last 30 days
+    community: str  # the community's key
+    name: str  # as configured; the key when the community is no longer configured
+    open: int
+    overdue: int
+    reported: int
+    resolved: int
+    on_time_30: OnTime
+    rates_30: Rates
 
 
 @dataclass(frozen=True)
@@ -111,21 +111,7 @@ class Rollup:
 
     start: date
     end: date
-    lines: tuple[RollupLine, ...]
-
-
-def rollup_order(line: RollupLine) -> tuple[int, bool, Fraction, bool, Fraction, str]:
-    """Worst first: most overdue now, then lowest 30-day 按期办结率, then lowest 解决率; a
-    community without a figure after those with one; then by key."""
-    on_time, solved = line.on_time_30.rate, line.rates_30.resolution_rate
-    return (
-        -line.overdue_now,
-        on_time is None,
-        on_time or Fraction(0),
-        solved is None,
-        solved or Fraction(0),
-        line.community,
-    )
+    lines: tuple[CommunityLine, ...]
 
 
 class DigestService:
@@ -134,9 +120,6 @@ class DigestService:
         self.stats = stats
         self.checkins = checkins
         self.config: Config = feedback.config
-        # the community the digest being built is for (None: the only one); set by build
-        self.community: str | None = None
-        self.grids: tuple[GridConfig, ...] = ()
 
     async def build(
         self,
@@ -145,44 +128,36 @@ class DigestService:
         *,
         weekly: bool,
         reminders: tuple[str, ...] = (),
-        community: str = DEFAULT_COMMUNITY,
+        community: str | None = None,
     ) -> Digest:
-        """One community's digest: every figure is counted over that community's issues only
-        (with a single community, all of them)."""
-        # a copy scoped to the community, so digests built side by side never mix
-        scoped = copy(self)
-        scoped.community = community if self.config.several else None
-        scoped.grids = self._community_grids(community)
-        return await scoped._build(now, today, weekly=weekly, reminders=reminders)
-
-    async def _build(
-        self, now: datetime, today: date, *, weekly: bool, reminders: tuple[str, ...]
-    ) -> Digest:
-        community = self.community or self.config.communities[0].key
+        """The digest of ``community`` (None: every issue in the database, as for a deployment
+        of one community); every figure is read from the rollups (issue #15 item 2)."""
         start_day = today - timedelta(days=7 if weekly else 1)
         start, end = self._at(start_day), self._at(today)
         back30, back60 = self._at(today - timedelta(days=30)), self._at(today - timedelta(days=60))
-        rates_30 = await self._rates(back30, end)
-        rates_prev = await self._rates(back60, back30)
-        grids = [g.key for g in self.grids] if self.community is not None else None
-        alerts, alerts_open = await self.checkins.alert_counts(start, end, grids)
-        best, worst = await self._handlers(back30, end)
+        rates_30 = await self._rates(back30, end, community)
+        rates_prev = await self._rates(back60, back30, community)
+        grids = self._grids_of(community)
+        alerts, alerts_open = await self.checkins.alert_counts(
+            start, end, None if community is None else [g.key for g in grids]
+        )
+        best, worst = await self._handlers(back30, end, community)
         return Digest(
             weekly=weekly,
             start=start_day,
             end=today,
-            counts=await self.stats.event_counts(start, end, community=self.community),
-            open_now=await self.stats.open_count(community=self.community),
-            overdue_now=await self.stats.overdue_count(now, community=self.community),
-            overdue=await self._overdue(now),
-            rates=await self._rates(start, end),
+            counts=await self.stats.event_counts(start, end, community=community),
+            open_now=await self.stats.open_count(community=community),
+            overdue_now=await self.stats.overdue_count(now, community=community),
+            overdue=await self._overdue(now, community),
+            rates=await self._rates(start, end, community),
             rates_30=rates_30,
             rates_prev_30=rates_prev,
             changes=compare(rates_30, rates_prev),
             categories=tuple(
                 (self._category(key), count)
                 for key, count in await self.stats.top_categories(
-                    back30, end, TOP, community=self.community
+                    back30, end, TOP, community=community
                 )
             ),
             best=best,
@@ -190,76 +165,81 @@ class DigestService:
             alerts=alerts,
             alerts_open=alerts_open,
             today=reminders,
-            trend=await self._trend(today),
-            grids=await self._grids(now),
-            on_time=(await self._on_time(start, end)).get(None, OnTime()),
-            on_time_30=(await self._on_time(back30, end)).get(None, OnTime()),
-            on_time_grids=await self._on_time_grids(back30, end),
-            on_time_categories=await self._on_time_categories(back30, end),
-            league=await self._league(start, end) if weekly else (),
-            community=community,
+            trend=await self._trend(today, community),
+            grids=await self._grids(now, community),
+            on_time=(await self._on_time(start, end, community)).get(None, OnTime()),
+            on_time_30=(await self._on_time(back30, end, community)).get(None, OnTime()),
+            on_time_grids=await self._on_time_grids(back30, end, community),
+            on_time_categories=await self._on_time_categories(back30, end, community),
+            league=await self._league(start, end, community) if weekly else (),
+            community=community or DEFAULT_COMMUNITY,
         )
 
-    async def rollup(self, now: datetime, today: date) -> Rollup:
-        """Each community's figures for the street office, from the same stats and rates the
-        secretaries' digests read, one community at a time."""
-        start_day = today - timedelta(days=1)
-        start, end = self._at(start_day), self._at(today)
+    async def roll_up(self, now: datetime, today: date) -> Rollup:
+        """The street office's roll-up: every configured community (and any the data holds that
+        is no longer configured), worst first (see ``roll_up_order``), from two queries over
+        the rollups across communities, never one set per community (issue #15 item 2)."""
+        start, end = self._at(today - timedelta(days=1)), self._at(today)
+        day = {f.community: f for f in await self.stats.by_community(now, start, end)}
         back30 = self._at(today - timedelta(days=30))
+        month = {f.community: f for f in await self.stats.by_community(now, back30, end)}
+        names = {c.key: c.name for c in self.config.communities}
+        weights = self.feedback.weights()
         lines = []
-        for community in self.config.communities:
-            key = community.key
-            counts = await self.stats.event_counts(start, end, community=key)
-            on_time = await self.stats.on_time(back30, end, community=key)
-            rates = await self.feedback.rates(
-                RateScope.COMMUNITY, None, back30, end, community=key
-            )
+        for key in [*names, *sorted(set(month) - set(names))]:
+            figures, yesterday = month.get(key), day.get(key)
+            slips = {name: getattr(figures, name) for name in RATE_COUNTERS} if figures else {}
             lines.append(
-                RollupLine(
+                CommunityLine(
                     community=key,
-                    name=community.name,
-                    new=counts["new"],
-                    resolved=counts["resolved"],
-                    open_now=await self.stats.open_count(community=key),
-                    overdue_now=await self.stats.overdue_count(now, community=key),
-                    on_time_30=OnTime(*on_time.get(None, (0, 0))),
-                    rates_30=rates,
+                    name=names.get(key, key),
+                    open=figures.open if figures else 0,
+                    overdue=figures.overdue if figures else 0,
+                    reported=yesterday.reported if yesterday else 0,
+                    resolved=yesterday.resolved if yesterday else 0,
+                    on_time_30=OnTime(figures.timed, figures.punctual) if figures else OnTime(),
+                    rates_30=rates_from_counts(RateCounts(**slips), weights),
                 )
             )
-        return Rollup(start_day, today, tuple(sorted(lines, key=rollup_order)))
+        return Rollup(today - timedelta(days=1), today, tuple(sorted(lines, key=roll_up_order)))
 
-    def _community_grids(self, community: str) -> tuple[GridConfig, ...]:
+    def _grids_of(self, community: str | None) -> tuple[GridConfig, ...]:
+        """The grids a digest lists: one community's, or every community's (None)."""
+        if community is None:
+            return tuple(g for c in self.config.communities for g in c.grids)
         found = self.config.community_by_key(community)
         return found.grids if found is not None else ()
 
     async def _on_time(
-        self, start: datetime, end: datetime, scope: str | None = None
+        self, start: datetime, end: datetime, community: str | None, scope: str | None = None
     ) -> dict[str | None, OnTime]:
-        rows = await self.stats.on_time(start, end, scope, community=self.community)
+        rows = await self.stats.on_time(start, end, scope, community=community)
         return {key: OnTime(*counts) for key, counts in sorted(rows.items(), key=_key)}
 
     async def _on_time_grids(
-        self, start: datetime, end: datetime
+        self, start: datetime, end: datetime, community: str | None
     ) -> tuple[tuple[str, OnTime], ...]:
-        grids = self.grids
+        grids = self._grids_of(community)
         if len(grids) < 2:
             return ()
-        counts = await self._on_time(start, end, "grid")
+        counts = await self._on_time(start, end, community, "grid")
         return tuple((g.name, counts.get(g.key, OnTime())) for g in grids)
 
     async def _on_time_categories(
-        self, start: datetime, end: datetime
+        self, start: datetime, end: datetime, community: str | None
     ) -> tuple[tuple[str, OnTime], ...]:
         """The categories with the lowest on-time rate (ties: more resolutions, then key)."""
-        counts = await self._on_time(start, end, "category")
+        counts = await self._on_time(start, end, community, "category")
         worst = sorted(counts.items(), key=lambda kv: (kv[1].rate, -kv[1].resolved, _key(kv)))
         return tuple((self._category(str(key)), value) for key, value in worst[:TOP])
 
-    async def _league(self, start: datetime, end: datetime) -> tuple[LeagueRow, ...]:
+    async def _league(
+        self, start: datetime, end: datetime, community: str | None
+    ) -> tuple[LeagueRow, ...]:
         weights = self.feedback.weights()
-        resolved = await self._on_time(start, end, "handler")
+        resolved = await self._on_time(start, end, community, "handler")
         slips = await self.feedback.repo.slips.rate_counts_by(
-            "handler", start, end, community=self.community
+            "handler", start, end, community=community
         )
         rows = [
             LeagueRow(
@@ -272,19 +252,23 @@ class DigestService:
         ]
         return tuple(sorted(rows, key=league_order))
 
-    async def _grids(self, now: datetime) -> tuple[tuple[str, int, int], ...]:
-        grids = self.grids
+    async def _grids(
+        self, now: datetime, community: str | None
+    ) -> tuple[tuple[str, int, int], ...]:
+        grids = self._grids_of(community)
         if len(grids) < 2:
             return ()
-        counts = await self.stats.open_by_grid(now, community=self.community)
+        counts = await self.stats.open_by_grid(now, community=community)
         rows = [(g.name, *counts.get(g.key, (0, 0))) for g in grids]
         return tuple(sorted(rows, key=lambda row: (-row[2], -row[1])))  # stable: config order
 
-    async def _trend(self, today: date) -> tuple[tuple[date, int, int], ...]:
+    async def _trend(
+        self, today: date, community: str | None
+    ) -> tuple[tuple[date, int, int], ...]:
         """New and resolved issues per local day over the 30 days before ``today``."""
         days = [today - timedelta(days=n) for n in range(30, 0, -1)]
         bounds = [(self._at(day), self._at(day + timedelta(days=1))) for day in days]
-        counts = await self.stats.daily_counts(bounds, community=self.community)
+        counts = await self.stats.daily_counts(bounds, community=community)
         return tuple(
             (day, new, resolved) for day, (new, resolved) in zip(days, counts, strict=True)
         )
@@ -292,13 +276,13 @@ class DigestService:
     def _at(self, day: date) -> datetime:
         return at_local(day, datetime.min.time(), self.config)
 
-    async def _rates(self, start: datetime, end: datetime) -> Rates:
+    async def _rates(self, start: datetime, end: datetime, community: str | None) -> Rates:
         return await self.feedback.rates(
-            RateScope.COMMUNITY, None, start, end, community=self.community
+            RateScope.COMMUNITY, None, start, end, community=community
         )
 
-    async def _overdue(self, now: datetime) -> tuple[Overdue, ...]:
-        rows = await self.stats.overdue(now, OVERDUE_SHOWN, community=self.community)
+    async def _overdue(self, now: datetime, community: str | None) -> tuple[Overdue, ...]:
+        rows = await self.stats.overdue(now, OVERDUE_SHOWN, community=community)
         return tuple(
             Overdue(
                 number, self._category(category), (now - reported).days, self._handler(handler)
@@ -307,11 +291,11 @@ class DigestService:
         )
 
     async def _handlers(
-        self, start: datetime, end: datetime
+        self, start: datetime, end: datetime, community: str | None
     ) -> tuple[tuple[HandlerScore, ...], tuple[HandlerScore, ...]]:
         weights = self.feedback.weights()
         by_handler = await self.feedback.repo.slips.rate_counts_by(
-            "handler", start, end, community=self.community
+            "handler", start, end, community=community
         )
         scored = [
             (key, rates_from_counts(RateCounts(**counts), weights))
@@ -335,6 +319,23 @@ class DigestService:
 
 def _key(item: tuple[str | None, object]) -> str:
     return item[0] or ""
+
+
+RATE_COUNTERS = tuple(f.name for f in fields(RateCounts))
+
+
+def roll_up_order(line: CommunityLine) -> tuple[int, bool, Fraction, bool, Fraction, str]:
+    """Worst first: most overdue now, then lowest 30-day 按期办结率, then lowest 解决率 (a
+    community without a figure after those with one), then by key."""
+    on_time, solved = line.on_time_30.rate, line.rates_30.resolution_rate
+    return (
+        -line.overdue,
+        on_time is None,
+        on_time or Fraction(0),
+        solved is None,
+        solved or Fraction(0),
+        line.community,
+    )
 
 
 def league_order(row: LeagueRow) -> tuple[bool, Fraction, bool, Fraction, str]:

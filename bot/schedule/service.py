@@ -190,7 +190,7 @@ class ScheduleService:
                     ]
                 staff = self.config.street_office.staff
                 if staff and due.subject != "weekly":
-                    rollup = await self.digests.rollup(now, local_day(due.at, self.config))
+                    rollup = await self.digests.roll_up(now, local_day(due.at, self.config))
                     notices += [
                         ScheduleNotice(NoticeKind.ROLLUP, person, digest=rollup)
                         for person in staff

@@ -126,5 +126,11 @@ PERSONAL_DATA = Declaration(
     ),
     not_personal={
         "issue_photos": "photos of the reported problem, kept with the ledger's issue",
+        # Rollups (issue #15 item 2): counts per community, day, grid, handler and category.
+        "issue_rollup": "counts of issues, resolutions and slips; nobody's id or words",
+        "open_rollup": "counts of open issues per deadline day",
+        "rollup_issues": "which grid, handler and category an issue is counted under",
+        "rollup_days": "the local calendar: when each day starts",
+        "rollup_settings": "the time zone of the rollups' days",
     },
 )

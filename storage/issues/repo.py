@@ -420,7 +420,9 @@ class IssueRepo:
         """Record an event; a deferred write (nobody reads its id), sent with what follows.
 
         A resolve event keeps the issue's resolve-by as it stands (the on-time rate judges each
-        办结 by the deadline in force then; a later 重办 replaces the issue's)."""
+        办结 by the deadline in force then; a later 重办 replaces the issue's). The rollups follow
+        the issue in the same statement: triggers on issue_events (migration 0023, see
+        ``storage.issues.rollups``), so write the issue's new values before its event."""
         async with self.db.writing() as tx:
             tx.defer(
                 "INSERT INTO issue_events (issue_id, actor_id, actor_role, at, from_state,"

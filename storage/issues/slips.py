@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
 
 from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row
-
-# The slip attribution a rate may be scoped by (column names, never user input).
-RATE_SCOPES: Final = frozenset({"grid", "handler", "category"})
+from storage.issues.naive import RATE_SCOPES as RATE_SCOPES
+from storage.issues.rollups import SLIP_COUNTERS
+from storage.issues.stats import IssueStats
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,7 @@ class SlipRecord:
 class SlipRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.stats = IssueStats(db)  # the rates' counters, from the rollups
 
     async def create(
         self,
@@ -182,63 +182,18 @@ class SlipRepo:
         *,
         community: str | None = None,
     ) -> dict[str, int]:
-        """Counters for the rates over slips issued in ``[start, end)``.
+        """Counters for the rates over slips issued in ``[start, end)``, from the rollups.
 
         ``valid`` are answered slips, ``missing`` expired ones (未评价); open and cancelled
-        slips are not counted yet/at all. ``scope`` is None (whole community) or one of
-        ``RATE_SCOPES``.
+        slips are not counted yet/at all. ``scope`` is None (every slip of ``community``, or
+        of all communities) or one of ``RATE_SCOPES`` with its ``key``.
         """
-        sql = (
-            f"SELECT {_RATE_COUNTERS} FROM feedback_slips WHERE created_at >= ? AND created_at < ?"
-        )
-        params: list[Any] = [to_db(start), to_db(end)]
-        if scope is not None:
-            sql += f" AND {_scope_column(scope)} = ?"
-            params.append(key)
-        if community is not None:  # issue #15: one community's slips, through their issue
-            sql += _OF_COMMUNITY
-            params.append(community)
-        row = await self.db.fetchone(sql, params)
-        assert row is not None  # an aggregate always returns one row
-        return {name: int(row[name] or 0) for name in row.keys()}
+        counts = await self.stats.rate_counts_by(scope, start, end, community=community)
+        return counts.get(key if scope else None) or dict.fromkeys(SLIP_COUNTERS, 0)
 
     async def rate_counts_by(
         self, scope: str, start: datetime, end: datetime, *, community: str | None = None
     ) -> dict[str, dict[str, int]]:
         """The same counters for every key of ``scope`` (e.g. each handler) in one query."""
-        column = _scope_column(scope)
-        where = _OF_COMMUNITY if community is not None else ""
-        rows = await self.db.fetchall(
-            f"SELECT {column} AS scope_key, {_RATE_COUNTERS} FROM feedback_slips"
-            f" WHERE created_at >= ? AND created_at < ? AND {column} IS NOT NULL{where}"
-            f" GROUP BY {column}",
-            (to_db(start), to_db(end), *((community,) if community is not None else ())),
-        )
-        return {
-            str(row["scope_key"]): {
-                name: int(row[name] or 0) for name in row.keys() if name != "scope_key"
-            }
-            for row in rows
-        }
-
-
-# "+": the slips' time index drives, each slip's issue tested against the community's set
-_OF_COMMUNITY = " AND +issue_id IN (SELECT id FROM issues WHERE community = ?)"
-_RATE_COUNTERS = (
-    " SUM(CASE WHEN state = 'answered' THEN 1 ELSE 0 END) AS valid,"
-    " SUM(CASE WHEN state = 'expired' THEN 1 ELSE 0 END) AS missing,"
-    " SUM(CASE WHEN state = 'answered' AND contacted = 1 THEN 1 ELSE 0 END) AS contacted,"
-    " SUM(CASE WHEN state = 'answered' AND solved = 'solved' THEN 1 ELSE 0 END) AS solved,"
-    " SUM(CASE WHEN state = 'answered' AND solved = 'partly' THEN 1 ELSE 0 END) AS partly,"
-    " SUM(CASE WHEN state = 'answered' AND satisfaction = 'satisfied' THEN 1 ELSE 0 END)"
-    " AS satisfied,"
-    " SUM(CASE WHEN state = 'answered' AND satisfaction = 'basic' THEN 1 ELSE 0 END) AS basic,"
-    " SUM(CASE WHEN state = 'answered' AND satisfaction = 'unsatisfied' THEN 1 ELSE 0 END)"
-    " AS unsatisfied"
-)
-
-
-def _scope_column(scope: str) -> str:
-    if scope not in RATE_SCOPES:
-        raise ValueError(f"unknown rate scope {scope!r}")
-    return scope
+        counts = await self.stats.rate_counts_by(scope, start, end, community=community)
+        return {str(key): values for key, values in counts.items()}

@@ -6,32 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Final
+from datetime import date, datetime, timedelta
+from typing import Any, Final
 
 from storage.clock import from_db, to_db
 from storage.db import Database
-from storage.issues.repo import OPEN_STATES
+from storage.issues import rollups
+from storage.issues.naive import (
+    ON_TIME_SCOPES,
+    OVERDUE,
+    RATE_SCOPES,
+    NaiveStats,
+    scope_column,
+)
+from storage.issues.rollups import COUNTERS, DUE, OPEN_LITERALS, SLIP_COUNTERS
 
 # Being worked on by a handler: the only states that are chased. A return request waits for the
 # grid worker, and resolved / closed / rejected / merged issues are over.
 CHASED_STATES: Final = ("assigned", "in_progress")
-_OPEN: Final = ", ".join("?" for _ in OPEN_STATES)
-# The issue columns the on-time rate is grouped by (bot.issues.rates, 按期办结率).
-ON_TIME_SCOPES: Final = frozenset({"grid", "handler", "category"})
-
-
-def _in(community: str | None, column: str = "community") -> tuple[str, tuple[str, ...]]:
-    """The ``AND …`` filter to one community (issue #15); None is every community (the street
-    office's roll-up). Events are filtered through their issue's community."""
-    if community is None:
-        return "", ()
-    if column.endswith("issue_id"):
-        # "+" keeps SQLite on the events' time index, testing each event's issue against the
-        # community's set; driven by the issue ids instead, a day's counts read every event of
-        # the community's issues (85 ms instead of 1 ms on 150,000 issues).
-        return f" AND +{column} IN (SELECT id FROM issues WHERE community = ?)", (community,)
-    return f" AND {column} = ?", (community,)
 
 
 @dataclass(frozen=True)
@@ -67,6 +59,7 @@ class Unaccepted:
 class IssueStats:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.naive = NaiveStats(db)
 
     async def chase_candidates(self) -> list[ChaseCandidate]:
         rows = await self.db.fetchall(
@@ -112,104 +105,146 @@ class IssueStats:
         )
         return row is not None
 
+    # -- the digest's figures, from the rollups (issue #15 item 2) -----------------------------
+    #
+    # Each takes ``community`` (None: every community, the street office's roll-up). A period
+    # is read as whole local days from issue_rollup, and its edges that are not whole days (a
+    # window ending now, a zone other than the rollups') from the raw tables, so every figure
+    # is exact whatever the period; the digest's periods are whole days and read no edges.
+
     async def event_counts(
         self, start: datetime, end: datetime, *, community: str | None = None
     ) -> dict[str, int]:
-        """Issues reported, accepted, resolved and reopened in ``[start, end)``, from the timeline.
+        """Issues reported, accepted, resolved and reopened in ``[start, end)``.
 
         Accepted counts 受理 and a 交办 straight from 已登记 (which accepts it too).
         """
-        row = await self.db.fetchone(
-            "SELECT"
-            " SUM(CASE WHEN from_state IS NULL THEN 1 ELSE 0 END) AS new,"
-            " SUM(CASE WHEN action = 'accept' OR (action = 'assign' AND from_state = 'new')"
-            " THEN 1 ELSE 0 END) AS accepted,"
-            " SUM(CASE WHEN action = 'resolve' THEN 1 ELSE 0 END) AS resolved,"
-            " SUM(CASE WHEN action = 'reopen' THEN 1 ELSE 0 END) AS reopened"
-            " FROM issue_events WHERE at >= ? AND at < ?" + _in(community, "issue_id")[0],
-            (to_db(start), to_db(end), *_in(community)[1]),
-        )
-        assert row is not None
-        return {name: int(row[name] or 0) for name in row.keys()}
+        span = await self._span(start, end)
+        totals = dict.fromkeys(("new", "accepted", "resolved", "reopened"), 0)
+        if span.days:
+            sums = "SUM(reported), SUM(accepted), SUM(resolved), SUM(reopened)"
+            for row in await self._rollup(sums, span.days, community):  # none without rows
+                for name, value in zip(totals, row[1:], strict=True):
+                    totals[name] += int(value or 0)
+        for lo, hi in span.edges:
+            edge = await self.naive.event_counts(lo, hi, community=community)
+            for name in totals:
+                totals[name] += edge[name]
+        return totals
 
     async def daily_counts(
         self, days: Sequence[tuple[datetime, datetime]], *, community: str | None = None
     ) -> list[tuple[int, int]]:
         """(new reports, resolutions) in each ``[start, end)`` of ``days``, for the digest's
-        trend chart. Counted in SQL: the 30 days of a busy community are tens of thousands of
-        events, and holding them as Python objects cost the bot ~20 MiB at its peak."""
+        trend chart: one query over the rollups when every range is one whole rollup day, else
+        counted from the events (never held as rows in Python: issue #7's memory peak)."""
         if not days:
             return []
-        bounds = ", ".join("(?, ?, ?)" for _ in days)
-        rows = await self.db.fetchall(
-            f"WITH days (n, start, end) AS (VALUES {bounds})"
-            " SELECT n, SUM(from_state IS NULL), SUM(action = 'resolve')"
-            " FROM days JOIN issue_events ON at >= start AND at < end"
-            " WHERE (from_state IS NULL OR action = 'resolve')"
-            + _in(community, "issue_id")[0]
-            + " GROUP BY n",
-            [v for n, (start, end) in enumerate(days) for v in (n, to_db(start), to_db(end))]
-            + list(_in(community)[1]),
+        bounds = [(to_db(start), to_db(end)) for start, end in days]
+        starts = await rollups.day_starts(
+            self.db, min(b[0] for b in bounds), max(b[1] for b in bounds)
         )
-        counts = {row[0]: (int(row[1]), int(row[2])) for row in rows}
-        return [counts.get(n, (0, 0)) for n in range(len(days))]
+        whole = [(starts[lo], starts[hi]) for lo, hi in bounds if lo in starts and hi in starts]
+        if len(whole) < len(days) or any(_next_day(a) != b for a, b in whole):
+            return await self.naive.daily_counts(days, community=community)
+        rows = await self._rollup(
+            "SUM(reported), SUM(resolved)",
+            (min(w[0] for w in whole), max(w[1] for w in whole)),
+            community,
+            "day",
+        )
+        counts = {row[0]: (int(row[1] or 0), int(row[2] or 0)) for row in rows}
+        return [counts.get(first, (0, 0)) for first, _ in whole]
 
     async def open_count(self, *, community: str | None = None) -> int:
-        where, params = _in(community)
         row = await self.db.fetchone(
-            f"SELECT COUNT(*) FROM issues WHERE state IN ({_OPEN}){where}", (*OPEN_STATES, *params)
+            f"SELECT SUM(open) FROM open_rollup{_where(community)}", {"community": community}
         )
-        return int(row[0]) if row else 0
-
-    async def overdue(
-        self, now: datetime, limit: int, *, community: str | None = None
-    ) -> list[tuple[int, str, datetime, str | None]]:
-        """The oldest overdue open issues: (number, category, reported_at, handler)."""
-        stamp = to_db(now)
-        where, params = _in(community)
-        rows = await self.db.fetchall(
-            f"SELECT number, category, reported_at, handler FROM issues WHERE state IN ({_OPEN})"
-            " AND ((state = 'new' AND respond_by < ?) OR (resolve_by IS NOT NULL"
-            f" AND resolve_by < ?)){where} ORDER BY reported_at, number LIMIT ?",
-            (*OPEN_STATES, stamp, stamp, *params, limit),
-        )
-        return [(r[0], r[1], from_db(r[2]), r[3]) for r in rows]
+        return int(row[0] or 0) if row else 0
 
     async def open_by_grid(
         self, now: datetime, *, community: str | None = None
     ) -> dict[str, tuple[int, int]]:
         """Per grid: (open issues, of which overdue), for grids that have any."""
-        stamp = to_db(now)
-        where, params = _in(community)
-        rows = await self.db.fetchall(
-            "SELECT grid, COUNT(*), SUM((state = 'new' AND respond_by < ?)"
-            " OR (resolve_by IS NOT NULL AND resolve_by < ?))"
-            f" FROM issues WHERE state IN ({_OPEN}){where} GROUP BY grid",
-            (stamp, stamp, *OPEN_STATES, *params),
-        )
-        return {row[0]: (int(row[1]), int(row[2] or 0)) for row in rows}
+        return {
+            key: counts
+            for key, counts in (await self._open_by("grid", now, community)).items()
+            if counts[0]
+        }
 
     async def overdue_count(self, now: datetime, *, community: str | None = None) -> int:
-        stamp = to_db(now)
-        where, params = _in(community)
-        row = await self.db.fetchone(
-            f"SELECT COUNT(*) FROM issues WHERE state IN ({_OPEN})"
-            " AND ((state = 'new' AND respond_by < ?) OR (resolve_by IS NOT NULL"
-            f" AND resolve_by < ?)){where}",
-            (*OPEN_STATES, stamp, stamp, *params),
+        return sum(late for _, late in (await self._open_by(None, now, community)).values())
+
+    async def open_by_community(self, now: datetime) -> dict[str, tuple[int, int]]:
+        """Per community: (open issues, of which overdue), in one pass over the open rollup."""
+        return await self._open_by("community", now, None)
+
+    async def _open_by(
+        self, column: str | None, now: datetime, community: str | None
+    ) -> dict[str, tuple[int, int]]:
+        """(open, overdue) per ``column``: overdue are the open issues due on a day before
+        today, read from the open rollup, plus today's that are due before ``now`` (an indexed
+        range over issues_open_due: today's deadlines only)."""
+        key = column or "NULL"
+        today = await self._today(now)
+        params = {"community": community, "today": today[0], "start": today[1]}
+        params["now"] = to_db(now)
+        rows = await self.db.fetchall(
+            f"SELECT {key}, SUM(open), SUM(CASE WHEN due_day != '' AND due_day < :today"
+            f" THEN open ELSE 0 END) FROM open_rollup{_where(community)} GROUP BY {key}",
+            params,
         )
-        return int(row[0]) if row else 0
+        found = {row[0]: [int(row[1] or 0), int(row[2] or 0)] for row in rows}
+        boundary = await self.db.fetchall(
+            f"SELECT {key}, COUNT(*) FROM issues WHERE state IN ({OPEN_LITERALS})"
+            f" AND {DUE} >= :start AND {DUE} < :now{_and(community)} GROUP BY {key}",
+            params,
+        )
+        for row in boundary:
+            found.setdefault(row[0], [0, 0])[1] += int(row[1])
+        return {k: (v[0], v[1]) for k, v in found.items()}
+
+    async def _span(self, start: datetime, end: datetime) -> rollups.Span:
+        """Which part of ``[start, end)`` the rollups answer (whole local days)."""
+        return await rollups.span(self.db, start, end)
+
+    async def _today(self, now: datetime) -> tuple[str, str]:
+        """(local day, its UTC start) of ``now`` in the rollups' zone."""
+        row = await self.db.fetchone(
+            "SELECT day, start FROM rollup_days WHERE start <= ? ORDER BY start DESC LIMIT 1",
+            (to_db(now),),
+        )
+        if row is None:  # before the table: nothing is filed on an earlier day
+            return "", ""
+        return str(row[0]), str(row[1])
+
+    async def overdue(
+        self, now: datetime, limit: int, *, community: str | None = None
+    ) -> list[tuple[int, str, datetime, str | None]]:
+        """The oldest overdue open issues: (number, category, reported_at, handler); over the
+        open issues only (the index issues_community_state)."""
+        rows = await self.db.fetchall(
+            f"SELECT number, category, reported_at, handler FROM issues i"
+            f" WHERE state IN ({OPEN_LITERALS}) AND {OVERDUE}{_and(community, 'i')}"
+            " ORDER BY reported_at, number LIMIT :limit",
+            {"now": to_db(now), "limit": limit, "community": community},
+        )
+        return [(r[0], r[1], from_db(r[2]), r[3]) for r in rows]
 
     async def top_categories(
         self, start: datetime, end: datetime, limit: int, *, community: str | None = None
     ) -> list[tuple[str, int]]:
-        where, params = _in(community)
-        rows = await self.db.fetchall(
-            "SELECT category, COUNT(*) FROM issues WHERE reported_at >= ? AND reported_at < ?"
-            f"{where} GROUP BY category ORDER BY COUNT(*) DESC, category LIMIT ?",
-            (to_db(start), to_db(end), *params, limit),
-        )
-        return [(row[0], int(row[1])) for row in rows]
+        """The categories with the most issues reported in the period (by their category now)."""
+        span = await self._span(start, end)
+        counts: dict[str, int] = {}
+        if span.days:
+            for row in await self._rollup("SUM(reported)", span.days, community, "category"):
+                counts[row[0]] = int(row[1] or 0)
+        for lo, hi in span.edges:
+            for key, n in (await self.naive.category_counts(lo, hi, community=community)).items():
+                counts[key] = counts.get(key, 0) + n
+        ranked = sorted(((k, n) for k, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0]))
+        return ranked[:limit]
 
     async def on_time(
         self,
@@ -221,17 +256,170 @@ class IssueStats:
     ) -> dict[str | None, tuple[int, int]]:
         """按期办结率's counts: (resolutions with a deadline, of which on time) among resolve
         events in ``[start, end)``, for the whole community (key ``None``) or per ``scope``
-        (the issue's grid, handler or category; issues without one, e.g. no handler, are left
-        out of that scope only). A resolution is on time at or before the deadline recorded on
-        its event (see bot.issues.rates)."""
-        if scope is not None and scope not in ON_TIME_SCOPES:
-            raise ValueError(f"unknown on-time scope {scope!r}")
-        key = f"i.{scope}" if scope else "NULL"
-        join = f" JOIN issues i ON i.id = e.issue_id AND {key} IS NOT NULL" if scope else ""
+        (the issue's grid, handler or category now; issues without one, e.g. no handler, are
+        left out of that scope only). A resolution is on time at or before the deadline
+        recorded on its event (see bot.issues.rates)."""
+        column = scope_column(scope, ON_TIME_SCOPES) if scope else None
+        span = await self._span(start, end)
+        counts: dict[str | None, list[int]] = {}
+        if span.days:
+            for row in await self._rollup(
+                "SUM(timed), SUM(punctual)", span.days, community, column
+            ):
+                if row[1] and (column != "handler" or row[0]):
+                    counts[row[0]] = [int(row[1]), int(row[2] or 0)]
+        for lo, hi in span.edges:
+            edge = await self.naive.on_time(lo, hi, scope, community=community)
+            for key, (resolved, punctual) in edge.items():
+                total = counts.setdefault(key, [0, 0])
+                total[0] += resolved
+                total[1] += punctual
+        return {key: (v[0], v[1]) for key, v in counts.items()}
+
+    async def rate_counts_by(
+        self, scope: str | None, start: datetime, end: datetime, *, community: str | None = None
+    ) -> dict[str | None, dict[str, int]]:
+        """The slip counters of the three rates over slips issued in ``[start, end)``, per key of
+        ``scope`` (the slip's own grid, handler or category) or one entry (None) for all."""
+        column = scope_column(scope, RATE_SCOPES) if scope else None
+        span = await self._span(start, end)
+        counts: dict[str | None, dict[str, int]] = {}
+        sums = ", ".join(f"SUM({c})" for c in SLIP_COUNTERS)
+        if span.days:
+            for row in await self._rollup(sums, span.days, community, column):
+                if any(row[1:]) and (column != "handler" or row[0]):
+                    pairs = zip(SLIP_COUNTERS, row[1:], strict=True)
+                    counts[row[0]] = {n: int(v or 0) for n, v in pairs}
+        for lo, hi in span.edges:
+            edge = await self.naive.rate_counts_by(scope, lo, hi, community=community)
+            for key, values in edge.items():
+                total = counts.setdefault(key, dict.fromkeys(SLIP_COUNTERS, 0))
+                for name, value in values.items():
+                    total[name] += value
+        return counts
+
+    async def by_community(
+        self, now: datetime, start: datetime, end: datetime
+    ) -> list[CommunityFigures]:
+        """Every community's figures for ``[start, end)`` and now, for the street office's
+        roll-up: one query over the rollups across communities (plus edges and today's
+        deadlines), in community order; the roll-up ranks them (worst first)."""
+        span = await self._span(start, end)
+        sums = ", ".join(f"SUM({c})" for c in COUNTERS)
+        totals: dict[str, dict[str, int]] = {}
+        if span.days:
+            for row in await self._rollup(sums, span.days, None, "community"):
+                totals[row[0]] = {n: int(v or 0) for n, v in zip(COUNTERS, row[1:], strict=True)}
+        for lo, hi in span.edges:  # rarely: a period that is not whole days
+            for name in await self._communities():
+                figures = totals.setdefault(name, dict.fromkeys(COUNTERS, 0))
+                await self._add_edge(figures, lo, hi, name)
+        open_now = await self.open_by_community(now)
+        return [
+            CommunityFigures(
+                community=name,
+                open=open_now.get(name, (0, 0))[0],
+                overdue=open_now.get(name, (0, 0))[1],
+                **totals.get(name, dict.fromkeys(COUNTERS, 0)),
+            )
+            for name in sorted(set(totals) | set(open_now))
+        ]
+
+    async def _communities(self) -> list[str]:
+        rows = await self.db.fetchall("SELECT DISTINCT community FROM rollup_issues")
+        return [str(row[0]) for row in rows]
+
+    async def _add_edge(self, figures: dict[str, int], lo: str, hi: str, community: str) -> None:
+        events = await self.naive.event_counts(lo, hi, community=community)
+        figures["reported"] += events["new"]
+        for name in ("accepted", "resolved", "reopened"):
+            figures[name] += events[name]
+        timed, punctual = (await self.naive.on_time(lo, hi, community=community)).get(None, (0, 0))
+        figures["timed"] += timed
+        figures["punctual"] += punctual
+        slips = (await self.naive.rate_counts_by(None, lo, hi, community=community)).get(None)
+        for name, value in (slips or {}).items():
+            figures[name] += value
+
+    async def _rollup(
+        self, sums: str, days: tuple[str, str], community: str | None, group: str | None = None
+    ) -> list[Any]:
+        """``SELECT group, sums`` over issue_rollup for the days ``[first, last)``."""
+        key = group or "NULL"
+        return list(
+            await self.db.fetchall(
+                f"SELECT {key}, {sums} FROM issue_rollup WHERE day >= :first AND day < :last"
+                f"{_and(community)} GROUP BY {key}",
+                {"first": days[0], "last": days[1], "community": community},
+            )
+        )
+
+
+@dataclass(frozen=True)
+class CommunityFigures:
+    """One community's line in the street office's roll-up: the period's counters (as in
+    issue_rollup) and its open and overdue issues now."""
+
+    community: str
+    open: int
+    overdue: int
+    reported: int = 0
+    accepted: int = 0
+    resolved: int = 0
+    reopened: int = 0
+    timed: int = 0
+    punctual: int = 0
+    valid: int = 0
+    missing: int = 0
+    contacted: int = 0
+    solved: int = 0
+    partly: int = 0
+    satisfied: int = 0
+    basic: int = 0
+    unsatisfied: int = 0
+
+
+def _where(community: str | None) -> str:
+    return "" if community is None else " WHERE community = :community"
+
+
+def _and(community: str | None, alias: str = "") -> str:
+    column = f"{alias}.community" if alias else "community"
+    return "" if community is None else f" AND {column} = :community"
+
+
+def _next_day(day: str) -> str:
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+
+
+class NaiveIssueStats(IssueStats):
+    """Every figure from the raw tables, none from the rollups: the reference the rollups are
+    compared with (tests, ``bench.digest_scale``), through the very same interface."""
+
+    async def _span(self, start: datetime, end: datetime) -> rollups.Span:
+        lo, hi = to_db(start), to_db(end)
+        return rollups.Span(None, ((lo, hi),) if lo < hi else ())
+
+    async def daily_counts(
+        self, days: Sequence[tuple[datetime, datetime]], *, community: str | None = None
+    ) -> list[tuple[int, int]]:
+        return await self.naive.daily_counts(days, community=community)
+
+    async def open_count(self, *, community: str | None = None) -> int:
+        return await self.naive.open_count(community=community)
+
+    async def _communities(self) -> list[str]:
+        rows = await self.db.fetchall("SELECT DISTINCT community FROM issues")
+        return [str(row[0]) for row in rows]
+
+    async def _open_by(
+        self, column: str | None, now: datetime, community: str | None
+    ) -> dict[str, tuple[int, int]]:
+        key = column or "NULL"
+        where = "" if community is None else " AND community = :community"
         rows = await self.db.fetchall(
-            f"SELECT {key}, COUNT(*), SUM(e.at <= e.resolve_by) FROM issue_events e{join}"
-            " WHERE e.at >= ? AND e.at < ? AND e.action = 'resolve'"
-            f" AND e.resolve_by IS NOT NULL{_in(community, 'e.issue_id')[0]} GROUP BY {key}",
-            (to_db(start), to_db(end), *_in(community)[1]),
+            f"SELECT {key}, COUNT(*), SUM({OVERDUE}) FROM issues WHERE state IN"
+            f" ({rollups.OPEN_LITERALS}){where} GROUP BY {key}",
+            {"now": to_db(now), "community": community},
         )
         return {row[0]: (int(row[1]), int(row[2] or 0)) for row in rows}

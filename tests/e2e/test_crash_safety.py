@@ -20,6 +20,8 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from sandbox.server import SandboxServer
+from storage.db import Database
+from storage.issues import rollups
 from tests.support import factories as f
 from tests.support import probe_bot
 
@@ -54,6 +56,12 @@ key = "g1"
 name = "第一网格"
 chat_id = {f.G1_CHAT}
 workers = [{f.WORKER_G1}]
+
+[[community.handlers]]
+key = "property"
+name = "万象美物业"
+user_id = {f.PROPERTY_USER}
+kind = "property"
 """,
         encoding="utf-8",
     )
@@ -116,6 +124,12 @@ async def test_crash_safety_sigkill_loses_nothing_and_repeats_no_effect(tmp_path
             await asyncio.wait_for(_ended(bot), timeout=30)
         replies = Counter(r.text for r in server.sent if r.chat_id == f.G1_CHAT)
 
+    db = await Database.open(db_path)
+    try:  # the rollups followed every issue event committed before each kill, and no other
+        rollup_differences = await rollups.differences(db)
+        issues = await db.fetchall("SELECT state, COUNT(*) FROM issues GROUP BY state")
+    finally:
+        await db.close()
     with sqlite3.connect(db_path) as conn:
         effects = Counter(n for (n,) in conn.execute("SELECT n FROM probe_effects"))
         inbox = dict(conn.execute("SELECT state, COUNT(*) FROM inbox GROUP BY state").fetchall())
@@ -130,3 +144,6 @@ async def test_crash_safety_sigkill_loses_nothing_and_repeats_no_effect(tmp_path
     assert max(effects.values()) == 1, "an effect happened twice"
     assert set(replies) == {f"ack {n}" for n in range(MESSAGES)}, "a reply was lost"
     assert duplicated <= kills * IN_FLIGHT, "a reply delivered before the kill was sent again"
+    states = {state: count for state, count in issues}
+    assert sum(states.values()) == MESSAGES and states.get("resolved", 0) > MESSAGES // 2
+    assert rollup_differences == [], "the rollups differ from the issues after the kills"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import Database, SchemaTooNew, in_transaction
+from storage.db import Database, SchemaTooNew, _statements, in_transaction
 
 # These tests are about the migrations: each database applies them from nothing.
 pytestmark = pytest.mark.fresh_schema
@@ -173,3 +173,19 @@ async def test_db_after_commit_of_a_rolled_back_savepoint_never_runs(tmp_path: P
         assert ran == ["outer", "next update"]
     finally:
         await db.close()
+
+
+def test_a_migration_keeps_a_triggers_body_whole() -> None:
+    """A trigger's statements end in ';' too (migration 0023's rollups): it is one statement."""
+    sql = (
+        "-- a comment; with a semicolon\n"
+        "CREATE TABLE a (x);\n"
+        "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n"
+        "    INSERT INTO a VALUES (1);\n"
+        "    UPDATE a SET x = 2;\n"
+        "END;\n"
+        "SELECT 3;\n"
+    )
+    statements = _statements(sql)
+    assert len(statements) == 3
+    assert statements[1].startswith("CREATE TRIGGER") and statements[1].endswith("END;")

@@ -73,12 +73,12 @@ async def test_the_street_office_gets_the_roll_up_worst_first(tmp_path: Path) ->
     [notice] = [n for n in result.notices if n.kind is NoticeKind.ROLLUP]
     rollup: Rollup = notice.digest
     assert notice.chat_id == f.STREET_STAFF
-    assert [(line.community, line.overdue_now, line.open_now) for line in rollup.lines] == [
+    assert [(line.community, line.overdue, line.open) for line in rollup.lines] == [
         ("jsh", 1, 1),
         ("yhw", 0, 1),
     ]
     yhw = rollup.lines[1]
-    assert (yhw.new, yhw.resolved, yhw.on_time_30.percent()) == (2, 1, "100.0%")
+    assert (yhw.reported, yhw.resolved, yhw.on_time_30.percent()) == (2, 1, "100.0%")
     zh = rollup_text(Renderer("zh_CN"), "阅海街道", rollup)
     en = rollup_text(Renderer("en"), "阅海街道", rollup)
     assert zh.index("金沙湖社区") < zh.index("阅海湾社区")
