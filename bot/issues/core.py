@@ -23,14 +23,7 @@ from bot.config import Config, GridConfig, TimeLimit
 from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotFound, NotPermitted
 from bot.core.grids import ChatGrids
-from bot.core.permissions import (
-    IssueScope,
-    Role,
-    RoleBook,
-    acting_role,
-    may,
-    refusal_key,
-)
+from bot.core.permissions import IssueScope, Role, RoleBook
 from bot.core.workcal import WorkCalendar
 from bot.issues.model import (
     Action,
@@ -41,6 +34,7 @@ from bot.issues.model import (
     State,
     next_state,
 )
+from bot.issues.policy import acting_role, may, refusal_key
 from storage.issues.repo import IssueRecord, IssueRepo
 
 URGENT_LIMIT = "urgent"  # the [issues.limits] entry used for emergencies

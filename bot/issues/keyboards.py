@@ -17,8 +17,9 @@ from typing import Any, Final
 
 from bot.config import Config
 from bot.core.parsing import is_number
-from bot.core.permissions import Role, role_may
+from bot.core.permissions import Role
 from bot.issues.model import TRANSITIONS, Action, IssueView, State
+from bot.issues.policy import role_may
 
 Markup = dict[str, Any]
 Text = Callable[..., str]

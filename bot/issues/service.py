@@ -15,12 +15,13 @@ from bot.config import Config
 from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotPermitted
 from bot.core.grids import ChatGrids, ChatGridStore
-from bot.core.permissions import GridScope, RoleBook, may
+from bot.core.permissions import GridScope, RoleBook
 from bot.core.workcal import WorkCalendar
 from bot.issues.core import IssueCore
 from bot.issues.feedback import FeedbackService
 from bot.issues.handling import HandlingService
 from bot.issues.model import Action, EventView, IssueView, Outcome
+from bot.issues.policy import may
 from bot.issues.reporting import ReportService
 from bot.issues.transcribe import Transcriber
 from bot.issues.triage import TriageService

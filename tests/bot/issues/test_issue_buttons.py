@@ -13,8 +13,8 @@ import pytest
 from bot.app import GridBot, build
 from bot.config import config_from_dict
 from bot.core.errors import IllegalTransition
-from bot.core.permissions import may
 from bot.issues.model import TRANSITIONS, Action, IssueView, State, next_state
+from bot.issues.policy import may
 from bot.issues.presenter import IssueNotifier
 from tests.support import factories as f
 

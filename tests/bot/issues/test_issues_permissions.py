@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.core.errors import IllegalTransition, IssueFinished, NotFound, NotPermitted
-from bot.core.permissions import GridScope, Role, may, roles_of
+from bot.core.permissions import GridScope, Role, roles_of
 from bot.issues.model import Action, IssueView, State
+from bot.issues.policy import may
 from bot.issues.service import IssueService
 from tests.support.factories import (
     CITY_USER,
