@@ -55,6 +55,7 @@ from bot.transport.webhook import WebhookServer
 from bot.votes.polls import PollService
 from bot.votes.presenter import sweep_votes
 from bot.votes.service import VoteService
+from storage.backends import open_database
 from storage.consult.jielong import JielongRepo
 from storage.consult.meetings import MeetingRepo
 from storage.consult.notices import NoticeRepo
@@ -277,7 +278,7 @@ def consult_features(
 async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
     """Open the database and assemble the bot; nothing talks to Telegram until ``start``."""
     clock = clock or SystemClock()
-    db = await Database.open(config.storage.path)
+    db = await open_database(config.storage.database)
     tg = config.telegram
     app = (
         ApplicationBuilder()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.config import Config
 from bot.core.rendering import Renderer, local_datetime
-from storage.db import Database
+from storage.backends import open_database
 from storage.ops.backup import BackupError, backup, backups, restore
 from storage.ops.repo import OpsRepo
 
@@ -31,6 +31,9 @@ async def backup_command(config: Config, out: Path | None) -> int:
     folder = out or (Path(config.backup.folder) if config.backup.folder else None)
     if folder is None:
         print(t.text("ops.backup.no_folder"), file=sys.stderr)
+        return 2
+    if config.storage.is_postgres:
+        print(t.text("ops.backup.postgres"), file=sys.stderr)
         return 2
     try:
         made = await backup(config.storage.path, folder, datetime.now(config.timezone))
@@ -54,7 +57,7 @@ async def status_command(config: Config) -> int:
     """One screen for whoever looks after the bot: queues, dead letters, backups."""
     t = Renderer(config.locale)
     now = datetime.now(UTC)
-    db = await Database.open(config.storage.path)
+    db = await open_database(config.storage.database)
     try:
         repo = OpsRepo(db)
         queues = await repo.queues()
@@ -95,11 +98,12 @@ async def status_command(config: Config) -> int:
         for d in dead
     ]
     lines.append(t.text("ops.status.sweep", at=when(last_sweep) if last_sweep else "-"))
+    storage = config.storage
     lines.append(
         t.text(
             "ops.status.database",
-            path=config.storage.path,
-            size=_size(_db_size(config.storage.path)),
+            path=_safe_url(storage.url) if storage.is_postgres else storage.path,
+            size="-" if storage.is_postgres else _size(_db_size(storage.path)),
         )
     )
     found = backups(Path(config.backup.folder)) if config.backup.folder else []
@@ -112,7 +116,7 @@ async def status_command(config: Config) -> int:
 
 async def dead_command(config: Config, action: str, update_id: int | None) -> int:
     t = Renderer(config.locale)
-    db = await Database.open(config.storage.path)
+    db = await open_database(config.storage.database)
     try:
         repo = OpsRepo(db)
         if action == "list":
@@ -167,3 +171,10 @@ def _db_size(path: Path) -> int:
 
 def _size(size: int) -> str:
     return f"{size / 1_048_576:.1f} MB" if size >= 1_048_576 else f"{size / 1024:.0f} KB"
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without a password, for the status screen."""
+    scheme, _, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    return f"{scheme}://{credentials.split(':', 1)[0]}{at}{host}" if at else url

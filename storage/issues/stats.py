@@ -125,11 +125,13 @@ class IssueStats:
         events, and holding them as Python objects cost the bot ~20 MiB at its peak."""
         if not days:
             return []
-        bounds = ", ".join("(?, ?, ?)" for _ in days)
+        # Column names and the CAST keep this one statement valid on PostgreSQL too ("end" is
+        # reserved there, and an untyped VALUES parameter would be text).
+        bounds = ", ".join("(CAST(? AS INTEGER), ?, ?)" for _ in days)
         rows = await self.db.fetchall(
-            f"WITH days (n, start, end) AS (VALUES {bounds})"
+            f"WITH days (n, day_start, day_end) AS (VALUES {bounds})"
             " SELECT n, SUM(from_state IS NULL), SUM(action = 'resolve')"
-            " FROM days JOIN issue_events ON at >= start AND at < end"
+            " FROM days JOIN issue_events ON at >= day_start AND at < day_end"
             " WHERE from_state IS NULL OR action = 'resolve' GROUP BY n",
             [v for n, (start, end) in enumerate(days) for v in (n, to_db(start), to_db(end))],
         )
@@ -201,7 +203,9 @@ class IssueStats:
         rows = await self.db.fetchall(
             f"SELECT {key}, COUNT(*), SUM(e.at <= e.resolve_by) FROM issue_events e{join}"
             " WHERE e.at >= ? AND e.at < ? AND e.action = 'resolve'"
-            f" AND e.resolve_by IS NOT NULL GROUP BY {key}",
+            " AND e.resolve_by IS NOT NULL"
+            # No GROUP BY a constant (PostgreSQL refuses it); no row when nothing matched.
+            + (f" GROUP BY {key}" if scope else " HAVING COUNT(*) > 0"),
             (to_db(start), to_db(end)),
         )
         return {row[0]: (int(row[1]), int(row[2] or 0)) for row in rows}
