@@ -56,6 +56,7 @@ from bot.votes.polls import PollService
 from bot.votes.presenter import sweep_votes
 from bot.votes.service import VoteService
 from storage.backends import open_database
+from storage.backends.locks import Lease, hold_lease
 from storage.consult.jielong import JielongRepo
 from storage.consult.meetings import MeetingRepo
 from storage.consult.notices import NoticeRepo
@@ -112,10 +113,20 @@ class GridBot:
     webhook: WebhookServer | None = None
     ops: OpsServer | None = None
     _catch_up: asyncio.Task[None] | None = field(default=None, repr=False)
+    _lease: Lease | None = field(default=None, repr=False)
 
     async def start(self) -> None:
         await self.app.initialize()
         self._warn_if_privacy_mode()
+        # On PostgreSQL several processes may serve this bot: one consumes its updates, the
+        # others wait here as hot standbys (storage.backends.locks). SQLite: returns at once.
+        self._lease = await hold_lease(
+            self.db,
+            f"intake:{self.app.bot.id}",
+            waiting=lambda: log.info(
+                "another process serves @%s; standing by", self.app.bot.username
+            ),
+        )
         await self.app.start()  # the JobQueue clock; there is no PTB Updater
         if self.app.job_queue is not None:
             # THE clock (issue #5): one tick a minute runs every sweep.
@@ -164,6 +175,8 @@ class GridBot:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+        if self._lease is not None:
+            await self._lease.release()
         await self.db.close()
         log.info("gridbot stopped")
 

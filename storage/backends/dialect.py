@@ -82,6 +82,8 @@ class Dialect:
         return found
 
     def _translate(self, sql: str, returning_id: bool) -> Statement:
+        if _CREATE_TABLE.match(sql):
+            return Statement(migration(sql), None)  # a table made at run time, as a migration's
         # json_extract carries its path as a literal: rewrite before literals are set aside.
         sql = _JSON_EXTRACT.sub(_json_path, sql)
         literals: list[str] = []

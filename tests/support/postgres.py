@@ -186,3 +186,27 @@ def run_second_session(session: pytest.Session) -> None:
     result = subprocess.run(args, env=env, cwd=config.invocation_params.dir, check=False)
     if result.returncode not in (0, 5):  # 5: nothing collected
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+async def database_for_processes(path: Path) -> str:
+    """A fresh migrated database for bots run as processes of their own (which open what
+    their config names, not what this process patched): its URL. Dropped by
+    :func:`drop_database`."""
+    name = database_name(path)
+    await _admin([f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"])
+    await _admin([f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"])
+    return url_for(name)
+
+
+async def drop_database(url: str) -> None:
+    await _admin([f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[-1]} WITH (FORCE)"])
+
+
+async def fetch(url: str, sql: str) -> list[tuple[Any, ...]]:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        return [tuple(r) for r in await conn.fetch(sql)]
+    finally:
+        await conn.close()
