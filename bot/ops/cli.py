@@ -178,3 +178,41 @@ def _safe_url(url: str) -> str:
     scheme, _, rest = url.partition("://")
     credentials, at, host = rest.rpartition("@")
     return f"{scheme}://{credentials.split(':', 1)[0]}{at}{host}" if at else url
+
+
+async def migrate_db_command(source: str, target: str, *, force: bool, locale: str) -> int:
+    """``gridbot migrate-db``: the bot must be stopped (its database is read as it is)."""
+    from storage.backends import is_postgres, sqlite_path
+    from storage.backends.copy import TargetNotEmpty, migrate
+
+    t = Renderer("en" if locale == "en" else "zh_CN")
+    if not source.startswith("sqlite:///") or not is_postgres(target):
+        print(t.text("ops.migrate.usage"), file=sys.stderr)
+        return 2
+    path = sqlite_path(source)
+    if not path.is_file():
+        print(t.text("ops.backup.no_database", path=path), file=sys.stderr)
+        return 2
+    try:
+        copies = await migrate(path, target, force=force)
+    except TargetNotEmpty as refused:
+        print(t.text("ops.migrate.not_empty", tables=", ".join(refused.tables)), file=sys.stderr)
+        return 1
+    for copy in copies:
+        print(
+            t.text(
+                "ops.migrate.table" if copy.ok else "ops.migrate.mismatch",
+                table=copy.table,
+                rows=copy.source_rows,
+                target_rows=copy.target_rows,
+                checksum=copy.source_checksum[:16],
+                target_checksum=copy.target_checksum[:16],
+            )
+        )
+    bad = [c.table for c in copies if not c.ok]
+    total = sum(c.source_rows for c in copies)
+    key = "ops.migrate.failed" if bad else "ops.migrate.done"
+    print(
+        t.text(key, tables=len(copies), rows=total, bad=", ".join(bad), target=_safe_url(target))
+    )
+    return 1 if bad else 0
