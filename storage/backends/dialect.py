@@ -44,6 +44,9 @@ _IFNULL = re.compile(r"\bIFNULL\(", re.IGNORECASE)
 _SELECT_STAR = re.compile(r"\bSELECT\s+\*\s+FROM\s+(\w+)\b(?!\s*\()", re.IGNORECASE)
 
 
+CACHE_LIMIT = 4096
+
+
 @dataclass(frozen=True)
 class Schema:
     """What the translation needs to know of the tables: columns in order, primary keys."""
@@ -78,6 +81,10 @@ class Dialect:
         key = (sql, returning_id)
         found = self._cache.get(key)
         if found is None:
+            if len(self._cache) >= CACHE_LIMIT:
+                # Statements built per call (an IN list per length) must not grow it forever;
+                # the steady set of a running bot is a few hundred.
+                self._cache.clear()
             found = self._cache[key] = self._translate(sql, returning_id)
         return found
 
