@@ -210,3 +210,21 @@ async def fetch(url: str, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in await conn.fetch(sql)]
     finally:
         await conn.close()
+
+
+async def stored_text(db: Database) -> bytes:
+    """Every row of every table as text: what a PostgreSQL database holds for an erasure test
+    to search (the SQLite tests read the files' bytes; PostgreSQL's files are the server's,
+    and old row versions there are reclaimed by VACUUM, not scrubbed)."""
+    from storage.backends.postgres import PgDatabase
+
+    assert isinstance(db, PgDatabase)
+    parts: list[str] = []
+    async with db.connection() as conn:
+        tables = await conn.fetch(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        )
+        for (table,) in tables:
+            parts += [r[0] for r in await conn.fetch(f'SELECT CAST(t AS TEXT) FROM "{table}" t')]
+    return "\n".join(parts).encode()
