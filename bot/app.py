@@ -354,8 +354,26 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
 async def run_until_stopped(config: Config, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set (SIGINT/SIGTERM in the CLI), then shut down cleanly."""
     gridbot = await build(config)
-    await gridbot.start()
+    if not await start_unless_stopped(gridbot, stop):
+        return
     try:
         await stop.wait()
     finally:
         await gridbot.stop()
+
+
+async def start_unless_stopped(gridbot: GridBot, stop: asyncio.Event) -> bool:
+    """Start, unless ``stop`` is set first: a standby (PostgreSQL, another process serving
+    the bot) waits inside ``start`` for as long as the other lives, and SIGTERM must still
+    end it. False when stopped before serving (everything is closed then)."""
+    starting = asyncio.create_task(gridbot.start(), name="gridbot-start")
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if starting.done():
+        starting.result()  # a failed start raises here
+        return True
+    starting.cancel()
+    await asyncio.gather(starting, return_exceptions=True)
+    await gridbot.stop()
+    return False
