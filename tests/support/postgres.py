@@ -166,6 +166,7 @@ def run_second_session(session: pytest.Session) -> None:
 
     def say(text: str, **markup: bool) -> None:
         if reporter is not None:
+            reporter.write("\n")  # the progress line ends without one
             reporter.write_line(text, **markup)
 
     why = "GRIDBOT_TEST_DATABASE is not set" if not SERVER else _reachable()
