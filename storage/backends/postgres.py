@@ -249,8 +249,10 @@ class PgDatabase(Database):
         async with self._lock:
             tx = PgTransaction(self, self._pg_writer)
             token = _current.set(tx)
-            await tx._command("BEGIN")
             try:
+                # Inside the try: a connection the server dropped since the last transaction
+                # fails here, and _abort replaces it for the next one.
+                await tx._command("BEGIN")
                 yield tx
                 await tx.flush()
             except BaseException:
