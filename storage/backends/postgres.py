@@ -368,12 +368,17 @@ def _overrides() -> Traversable:
 
 def migration_statements(name: str, sql: str, overrides: Traversable | None = None) -> list[str]:
     """A SQLite migration's statements for PostgreSQL: a file of the same name in
-    ``pg_overrides/`` replaces it where the translation cannot do (none needs it so far),
+    ``pg_overrides/`` replaces it where the translation cannot do (0020's table rebuild),
     else each statement is translated (storage.backends.dialect.migration)."""
     override = (overrides or _overrides()) / name
     if override.is_file():
         return _statements(override.read_text(encoding="utf-8"))
-    return [sqlite_dialect.migration(statement) for statement in _statements(sql)]
+    return [
+        sqlite_dialect.migration(statement)
+        for statement in _statements(sql)
+        # SQLite's own settings (defer_foreign_keys around a table rebuild) mean nothing here.
+        if not statement.lstrip().upper().startswith("PRAGMA")
+    ]
 
 
 async def apply_migrations(conn: asyncpg.Connection, folder: Traversable | None = None) -> int:

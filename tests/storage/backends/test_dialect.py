@@ -102,3 +102,10 @@ def test_every_migration_translates() -> None:
     for _, name, sql in _load_migrations(resources.files("storage") / "migrations"):
         for statement in migration_statements(name, sql):
             assert "INTEGER" not in statement and "AUTOINCREMENT" not in statement, name
+
+
+def test_sqlite_pragmas_in_a_migration_are_left_out() -> None:
+    from storage.backends.postgres import migration_statements
+
+    sql = "PRAGMA defer_foreign_keys = ON;\nCREATE INDEX a_id ON a (id);"
+    assert migration_statements("0099_x.sql", sql) == ["CREATE INDEX a_id ON a (id)"]
