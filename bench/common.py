@@ -37,7 +37,7 @@ base_file_url = "{server.base_file_url}"
 poll_timeout = 1
 
 [storage]
-path = "{db}"
+{"url" if str(db).startswith("postgresql://") else "path"} = "{db}"
 
 [outbox]
 {outbox}

@@ -47,7 +47,9 @@ async def record_probe(update: Update, context: BotContext) -> None:
 async def main(args: argparse.Namespace) -> None:
     gridbot = await build(load_config(Path(args.config)))
     async with gridbot.db.transaction() as tx:
-        await tx.execute("CREATE TABLE IF NOT EXISTS bench_effects (id INTEGER PRIMARY KEY, n)")
+        await tx.execute(
+            "CREATE TABLE IF NOT EXISTS bench_effects (id INTEGER PRIMARY KEY, n INTEGER)"
+        )
     probe = MessageHandler(filters.TEXT & filters.ChatType.GROUPS, record_probe)
     gridbot.app.add_handler(probe, group=1)
     stop = asyncio.Event()

@@ -54,11 +54,16 @@ async def run_contender(name: str, args: argparse.Namespace, profile: Path | Non
     server, groups = new_sandbox(args.groups)
     async with server:
         with tempfile.TemporaryDirectory() as tmp:
+            database: str | None = None
             if name == "echo":
                 proc = await spawn("bench.echo_proc", server.base_url)
             else:
                 config = Path(tmp) / "config.toml"
-                db = Path(tmp) / "gridbot.sqlite3"
+                db: Path | str = Path(tmp) / "gridbot.sqlite3"
+                if name == "gridbot-pg":  # a fresh database on the server --postgres names
+                    database = f"bench_ingest_{os.getpid()}"
+                    await _pg_admin(args.postgres, f"CREATE DATABASE {database}")
+                    db = args.postgres.rsplit("/", 1)[0] + "/" + database
                 config.write_text(gridbot_config(server, db, groups, real_limits=False), "utf-8")
                 extra = ["--profile", str(profile)] if profile else []
                 proc = await spawn("bench.gridbot_proc", str(config), *extra)
@@ -77,6 +82,18 @@ async def run_contender(name: str, args: argparse.Namespace, profile: Path | Non
                 return result
             finally:
                 await stop(proc)
+                if database is not None:
+                    await _pg_admin(args.postgres, f"DROP DATABASE {database} WITH (FORCE)")
+
+
+async def _pg_admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
 
 
 async def drive(server, groups: list[int], args: argparse.Namespace) -> dict:  # type: ignore[no-untyped-def]
@@ -137,7 +154,9 @@ async def main(args: argparse.Namespace) -> None:
     # fall on the same contender; the ratio reported is the median of the rounds' ratios.
     runs: list[tuple[int, str, dict]] = []  # type: ignore[type-arg]
     for round_ in range(args.rounds):
-        order = ("echo", "gridbot") if round_ % 2 == 0 else ("gridbot", "echo")
+        order: tuple[str, ...] = ("echo", "gridbot") if round_ % 2 == 0 else ("gridbot", "echo")
+        if args.postgres:  # the same run on PostgreSQL, beside SQLite and the echo bot
+            order += ("gridbot-pg",)
         runs += [(round_ + 1, name, await run_contender(name, args)) for name in order]
     per_k = 1000 / args.messages
     rows = [
@@ -167,6 +186,12 @@ async def main(args: argparse.Namespace) -> None:
         print(f"{name} API calls: " + ", ".join(f"{m} {n}" for m, n in sorted(r["calls"].items())))
     print("ratio gridbot/echo throughput per round: " + ", ".join(f"{x:.2f}x" for x in ratios))
     print(f"ratio gridbot/echo throughput (median of {args.rounds}): {median(ratios):.2f}x")
+    if args.postgres:
+        pg = [rate[(n, "gridbot-pg")] / rate[(n, "gridbot")] for n in range(1, args.rounds + 1)]
+        print(
+            "ratio PostgreSQL/SQLite gridbot throughput per round: "
+            + ", ".join(f"{x:.2f}x" for x in pg)
+        )
     if args.profile:
         OUT.mkdir(parents=True, exist_ok=True)
         path = OUT / "ingest.prof"
@@ -184,6 +209,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--groups", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=1, help="echo/gridbot pairs, alternating")
     parser.add_argument("--profile", action="store_true", help="also run gridbot under cProfile")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also run gridbot on PostgreSQL (postgresql://user@host:port/postgres: a fresh"
+        " database is made there for the run and dropped after)",
+    )
     return parser.parse_args()
 
 

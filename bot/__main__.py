@@ -42,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         from bot.demo import run_demo
 
         return asyncio.run(run_demo(locale=args.locale))
+    if args.command == "migrate-db":
+        from bot.ops.cli import migrate_db_command
+
+        return asyncio.run(
+            migrate_db_command(args.source, args.target, force=args.force, locale=args.locale)
+        )
     if args.command == "play":
         from playground.serve import run_play  # the bot never needs the playground otherwise
 
@@ -98,6 +104,14 @@ def _ops_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     restore = commands.add_parser("restore", help="restore a backup to a path that is free")
     restore.add_argument("file", type=Path)
     restore.add_argument("--to", type=Path, required=True)
+    migrate = commands.add_parser(
+        "migrate-db", help="copy a SQLite database into PostgreSQL, verified table by table"
+    )
+    migrate.add_argument("--from", dest="source", required=True, help="sqlite:///FILE")
+    migrate.add_argument("--to", dest="target", required=True, help="postgresql://…")
+    migrate.add_argument("--force", action="store_true", help="empty a non-empty target first")
+    migrate.add_argument("--locale", choices=["zh_CN", "en"], default="zh_CN")
+    migrate.add_argument("--log-level", default="WARNING")
     commands.add_parser("status", help="queues, failed updates, backups: one screen")
     dead = commands.add_parser("dead", help="failed updates: list, retry N, drop N")
     dead.add_argument("action", choices=["list", "retry", "drop"])

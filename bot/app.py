@@ -55,6 +55,8 @@ from bot.transport.webhook import WebhookServer
 from bot.votes.polls import PollService
 from bot.votes.presenter import sweep_votes
 from bot.votes.service import VoteService
+from storage.backends import open_database
+from storage.backends.locks import Lease, hold_lease
 from storage.consult.jielong import JielongRepo
 from storage.consult.meetings import MeetingRepo
 from storage.consult.notices import NoticeRepo
@@ -112,10 +114,20 @@ class GridBot:
     webhook: WebhookServer | None = None
     ops: OpsServer | None = None
     _catch_up: asyncio.Task[None] | None = field(default=None, repr=False)
+    _lease: Lease | None = field(default=None, repr=False)
 
     async def start(self) -> None:
         await self.app.initialize()
         self._warn_if_privacy_mode()
+        # On PostgreSQL several processes may serve this bot: one consumes its updates, the
+        # others wait here as hot standbys (storage.backends.locks). SQLite: returns at once.
+        self._lease = await hold_lease(
+            self.db,
+            f"intake:{self.app.bot.id}",
+            waiting=lambda: log.info(
+                "another process serves @%s; standing by", self.app.bot.username
+            ),
+        )
         await self.app.start()  # the JobQueue clock; there is no PTB Updater
         if self.app.job_queue is not None:
             # THE clock (issue #5): one tick a minute runs every sweep.
@@ -164,6 +176,8 @@ class GridBot:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+        if self._lease is not None:
+            await self._lease.release()
         await self.db.close()
         log.info("gridbot stopped")
 
@@ -278,7 +292,7 @@ def consult_features(
 async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
     """Open the database and assemble the bot; nothing talks to Telegram until ``start``."""
     clock = clock or SystemClock()
-    db = await Database.open(config.storage.path)
+    db = await open_database(config.storage.database)
     await rollups.ensure_zone(db, config.timezone)  # the digest's days are the config's
     tg = config.telegram
     app = (
@@ -342,8 +356,26 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
 async def run_until_stopped(config: Config, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set (SIGINT/SIGTERM in the CLI), then shut down cleanly."""
     gridbot = await build(config)
-    await gridbot.start()
+    if not await start_unless_stopped(gridbot, stop):
+        return
     try:
         await stop.wait()
     finally:
         await gridbot.stop()
+
+
+async def start_unless_stopped(gridbot: GridBot, stop: asyncio.Event) -> bool:
+    """Start, unless ``stop`` is set first: a standby (PostgreSQL, another process serving
+    the bot) waits inside ``start`` for as long as the other lives, and SIGTERM must still
+    end it. False when stopped before serving (everything is closed then)."""
+    starting = asyncio.create_task(gridbot.start(), name="gridbot-start")
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if starting.done():
+        starting.result()  # a failed start raises here
+        return True
+    starting.cancel()
+    await asyncio.gather(starting, return_exceptions=True)
+    await gridbot.stop()
+    return False

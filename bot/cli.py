@@ -17,7 +17,7 @@ from bot.issues.ledger import LedgerService
 from bot.issues.ledger_xlsx import ledger_xlsx
 from bot.registry.importing import ImportRefused, Problem
 from bot.registry.service import RegistryService
-from storage.db import Database
+from storage.backends import open_database
 
 
 def problem_lines(problems: tuple[Problem, ...], t: Renderer) -> list[str]:
@@ -36,7 +36,7 @@ def problem_lines(problems: tuple[Problem, ...], t: Renderer) -> list[str]:
 async def import_registry(config: Config, path: Path) -> int:
     """Import the sheet; print the summary, or every problem (exit status 1)."""
     t = Renderer(config.locale)
-    db = await Database.open(config.storage.path)
+    db = await open_database(config.storage.database)
     try:
         service: RegistryService = (await build_features(db, SystemClock(), config, t)).registry
         data = await asyncio.to_thread(path.read_bytes)
@@ -65,7 +65,7 @@ async def export_ledger(
 ) -> int:
     """Write the 台账 for ``start``..``end`` (inclusive) to ``out``."""
     t = Renderer(config.locale)
-    db = await Database.open(config.storage.path)
+    db = await open_database(config.storage.database)
     try:
         service: LedgerService = (await build_features(db, SystemClock(), config, t)).ledger
         ledger = await service.book(start, end, full_names=full_names)

@@ -10,9 +10,11 @@ import pytest
 
 import storage.db
 from storage.db import Database
+from tests.support import postgres as pg_support
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    pg_support.configure(config)
     config.addinivalue_line(
         "markers", "durable: open databases as gridbot does in production (synchronous=FULL)"
     )
@@ -38,7 +40,9 @@ def _commits_without_fsync(
 @pytest.fixture(scope="session")
 def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One database file with every migration applied, made once per session (per worker)
-    by the real :meth:`Database.open`."""
+    by the real :meth:`Database.open` (on PostgreSQL also a template database)."""
+    if pg_support.ACTIVE:
+        pg_support.make_template()
 
     async def make(path: Path) -> None:
         db = await Database.open(path)
@@ -58,6 +62,9 @@ def _databases_start_migrated(
     times a run (issue #12 item 6). The copy is a real SQLite file; :meth:`Database.open`
     still runs on it and finds nothing to apply. Tests of the migrations themselves (a
     folder of their own, or ``fresh_schema``) start from nothing as before."""
+    if pg_support.ACTIVE:
+        pg_support.open_databases_on_postgres(request, monkeypatch)
+        return
     if request.node.get_closest_marker("fresh_schema") is not None:
         return
     real_open = Database.open.__func__  # type: ignore[attr-defined]
@@ -76,3 +83,11 @@ def _copy_unless_present(template: Path, target: Path) -> None:
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(template, target)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    pg_support.mark_pending(items)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    pg_support.run_second_session(session)

@@ -248,10 +248,25 @@ def _webhook(s: Section, *, needed: bool) -> WebhookConfig:
     return config
 
 
+_SQLITE = "sqlite:///"
+
+
 def _storage(s: Section, base_dir: Path) -> StorageConfig:
-    path = Path(s.string("path", "gridbot.sqlite3", empty=False)).expanduser()
+    given_url, given_path = s.has("url"), s.has("path")
+    url = s.string("url", StorageConfig.url, empty=False)
+    if given_url and given_path:
+        s.report.add(s.key("path"), "url_and_path")
+    elif given_path:
+        url = _SQLITE + s.string("path", "", empty=False)
+    if not url.startswith((_SQLITE, "postgresql://", "postgres://")) or url == _SQLITE:
+        s.report.add(s.key("url"), "bad_storage_url", value=url)
+        url = StorageConfig.url
     s.finish()
-    return StorageConfig(path=path if path.is_absolute() else base_dir / path)
+    is_sqlite = url.startswith(_SQLITE)
+    path = Path((url if is_sqlite else StorageConfig.url)[len(_SQLITE) :]).expanduser()
+    path = path if path.is_absolute() else base_dir / path
+    # The URL names the resolved file, so every tool opens the same database whatever its cwd.
+    return StorageConfig(path=path, url=_SQLITE + str(path) if is_sqlite else url)
 
 
 def _intake(s: Section) -> IntakeConfig:

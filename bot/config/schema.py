@@ -44,7 +44,22 @@ class TelegramConfig:
 
 @dataclass(frozen=True)
 class StorageConfig:
+    """Where the data lives: ``url`` is ``sqlite:///file`` (one community on one machine) or
+    ``postgresql://user@host:port/db`` (several processes, a district; issue #16). ``path`` is
+    the SQLite file, resolved against the config file's folder (``storage.path`` is the older
+    spelling of a sqlite URL); with PostgreSQL it is unused."""
+
     path: Path
+    url: str = "sqlite:///gridbot.sqlite3"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def database(self) -> str:
+        """What to open: the PostgreSQL URL, or the resolved SQLite file."""
+        return self.url if self.is_postgres else str(self.path)
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,20 @@ log = logging.getLogger(__name__)
 
 # Folders being backed up now: the catch-up sweep at start and a tick may both find it due.
 _running: set[Path] = set()
+_warned: list[bool] = []
 
 
 async def backup_if_due(services: Services, now: datetime) -> Path | None:
     """Make today's backup if it is time and it is not there yet; the new file, or None."""
     config = services.config
     if not config.backup.folder:
+        return None
+    if getattr(services.db, "backend", "sqlite") != "sqlite":
+        # An online copy of one SQLite file; a PostgreSQL database is backed up by the
+        # server's own tools (pg_dump, base backups), which its operators already run.
+        if not _warned:
+            log.warning("[backup] applies to SQLite only; back PostgreSQL up with pg_dump")
+            _warned.append(True)
         return None
     folder = Path(config.backup.folder)
     today = now.astimezone(config.timezone).date()

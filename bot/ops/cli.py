@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot.config import Config
 from bot.core.rendering import Renderer, local_datetime
-from storage.db import Database
+from storage.backends import open_database
 from storage.issues import rollups
 from storage.ops.backup import BackupError, backup, backups, restore
 from storage.ops.repo import OpsRepo
@@ -35,6 +35,9 @@ async def backup_command(config: Config, out: Path | None) -> int:
     folder = out or (Path(config.backup.folder) if config.backup.folder else None)
     if folder is None:
         print(t.text("ops.backup.no_folder"), file=sys.stderr)
+        return 2
+    if config.storage.is_postgres:
+        print(t.text("ops.backup.postgres"), file=sys.stderr)
         return 2
     try:
         made = await backup(config.storage.path, folder, datetime.now(config.timezone))
@@ -58,7 +61,7 @@ async def status_command(config: Config) -> int:
     """One screen for whoever looks after the bot: queues, dead letters, backups."""
     t = Renderer(config.locale)
     now = datetime.now(UTC)
-    db = await Database.open(config.storage.path)
+    db = await open_database(config.storage.database)
     try:
         repo = OpsRepo(db)
         queues = await repo.queues()
@@ -99,11 +102,12 @@ async def status_command(config: Config) -> int:
         for d in dead
     ]
     lines.append(t.text("ops.status.sweep", at=when(last_sweep) if last_sweep else "-"))
+    storage = config.storage
     lines.append(
         t.text(
             "ops.status.database",
-            path=config.storage.path,
-            size=_size(_db_size(config.storage.path)),
+            path=_safe_url(storage.url) if storage.is_postgres else storage.path,
+            size="-" if storage.is_postgres else _size(_db_size(storage.path)),
         )
     )
     found = backups(Path(config.backup.folder)) if config.backup.folder else []
@@ -116,7 +120,7 @@ async def status_command(config: Config) -> int:
 
 async def dead_command(config: Config, action: str, update_id: int | None) -> int:
     t = Renderer(config.locale)
-    db = await Database.open(config.storage.path)
+    db = await open_database(config.storage.database)
     try:
         repo = OpsRepo(db)
         if action == "list":
@@ -153,7 +157,7 @@ async def rollups_command(config: Config, action: str) -> int:
     """Rebuild the rollups from the issues, events and slips (days in the config's zone), or
     check them against that computation: exit status 1 on any difference."""
     t = Renderer(config.locale)
-    db = await Database.open(config.storage.path)
+    db = await open_database(config.storage.database)
     try:
         if action == "rebuild":
             started = time.perf_counter()
@@ -208,3 +212,48 @@ def _db_size(path: Path) -> int:
 
 def _size(size: int) -> str:
     return f"{size / 1_048_576:.1f} MB" if size >= 1_048_576 else f"{size / 1024:.0f} KB"
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without a password, for the status screen."""
+    scheme, _, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    return f"{scheme}://{credentials.split(':', 1)[0]}{at}{host}" if at else url
+
+
+async def migrate_db_command(source: str, target: str, *, force: bool, locale: str) -> int:
+    """``gridbot migrate-db``: the bot must be stopped (its database is read as it is)."""
+    from storage.backends import is_postgres, sqlite_path
+    from storage.backends.copy import TargetNotEmpty, migrate
+
+    t = Renderer("en" if locale == "en" else "zh_CN")
+    if not source.startswith("sqlite:///") or not is_postgres(target):
+        print(t.text("ops.migrate.usage"), file=sys.stderr)
+        return 2
+    path = sqlite_path(source)
+    if not path.is_file():
+        print(t.text("ops.backup.no_database", path=path), file=sys.stderr)
+        return 2
+    try:
+        copies = await migrate(path, target, force=force)
+    except TargetNotEmpty as refused:
+        print(t.text("ops.migrate.not_empty", tables=", ".join(refused.tables)), file=sys.stderr)
+        return 1
+    for copy in copies:
+        print(
+            t.text(
+                "ops.migrate.table" if copy.ok else "ops.migrate.mismatch",
+                table=copy.table,
+                rows=copy.source_rows,
+                target_rows=copy.target_rows,
+                checksum=copy.source_checksum[:16],
+                target_checksum=copy.target_checksum[:16],
+            )
+        )
+    bad = [c.table for c in copies if not c.ok]
+    total = sum(c.source_rows for c in copies)
+    key = "ops.migrate.failed" if bad else "ops.migrate.done"
+    print(
+        t.text(key, tables=len(copies), rows=total, bad=", ".join(bad), target=_safe_url(target))
+    )
+    return 1 if bad else 0

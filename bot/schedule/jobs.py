@@ -17,6 +17,7 @@ from bot.issues.presenter import IssueNotifier, issue_service
 from bot.ops.backups import backup_if_due
 from bot.schedule.presenter import ScheduleNotifier
 from bot.schedule.service import ScheduleService
+from storage.backends.locks import sweep_turn
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,13 @@ async def tick(context: BotContext) -> None:
 
 
 async def run_sweeps(services: Services, bot_username: str) -> None:
+    """Every sweep at the clock's now, by one process of those sharing the database."""
+    async with sweep_turn(services.db) as mine:
+        if mine:
+            await _run_sweeps(services, bot_username)
+
+
+async def _run_sweeps(services: Services, bot_username: str) -> None:
     """Every sweep at the clock's now; each commits on its own, one failing spares the rest."""
     now = services.clock.now()
     timed = services.metrics.sweep_seconds.labels

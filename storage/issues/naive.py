@@ -77,7 +77,9 @@ class NaiveStats:
         """(new reports, resolutions) in each ``[start, end)`` of ``days``."""
         if not days:
             return []
-        bounds = ", ".join("(?, ?, ?)" for _ in days)
+        # Column names and the CAST keep this one statement valid on PostgreSQL too ("end" is
+        # reserved there, and an untyped VALUES parameter would be text).
+        bounds = ", ".join("(CAST(? AS INTEGER), ?, ?)" for _ in days)
         params: list[Any] = [
             v for n, (start, end) in enumerate(days) for v in (n, to_db(start), to_db(end))
         ]
@@ -86,9 +88,9 @@ class NaiveStats:
             join, where = " JOIN issues i ON i.id = e.issue_id", " AND i.community = ?"
             params.append(community)
         rows = await self.db.fetchall(
-            f"WITH days (n, start, end) AS (VALUES {bounds})"
+            f"WITH days (n, day_start, day_end) AS (VALUES {bounds})"
             " SELECT n, SUM(e.from_state IS NULL), SUM(e.action = 'resolve')"
-            f" FROM days JOIN issue_events e ON e.at >= start AND e.at < end{join}"
+            f" FROM days JOIN issue_events e ON e.at >= day_start AND e.at < day_end{join}"
             f" WHERE (e.from_state IS NULL OR e.action = 'resolve'){where} GROUP BY n",
             params,
         )

@@ -247,7 +247,8 @@ class RegistryRepo:
                 "INSERT INTO person_households (user_id, household_id, relation, requested_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (user_id, household_id) DO UPDATE SET"
                 " relation = excluded.relation, state = 'pending',"
-                " requested_at = excluded.requested_at WHERE state != 'verified'",
+                " requested_at = excluded.requested_at"
+                " WHERE person_households.state != 'verified'",
                 (user_id, household_id, relation, to_db(now)),
             )
 

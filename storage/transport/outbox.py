@@ -109,7 +109,7 @@ class OutboxRepo:
             sql = (
                 "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY chat_id ORDER BY id)"
                 f" AS place FROM outbox WHERE state = 'pending'{skip})"
-                " WHERE place <= ? ORDER BY id LIMIT ?"
+                " AS queued WHERE place <= ? ORDER BY id LIMIT ?"
             )
             params = (*exclude, per_chat, limit)
         rows = await self.db.fetchall(sql, params)

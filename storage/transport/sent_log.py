@@ -39,6 +39,11 @@ class SentLog:
 
     @classmethod
     async def open(cls, db: Database) -> SentLog:
+        if getattr(db, "backend", "sqlite") == "postgresql":
+            # PostgreSQL has no single writer to wait behind: the marks are a table there.
+            from storage.backends.sent_log import PgSentLog
+
+            return await PgSentLog.open(db)
         conn = await aiosqlite.connect(cls.path_for(db), isolation_level=None)
         try:
             for statement in (

@@ -211,7 +211,7 @@ class VoteRepo:
             "SELECT e.elector, e.area_centi, e.rooms, group_concat(u.user_id) AS users"
             " FROM vote_electors e LEFT JOIN vote_elector_users u"
             " ON u.vote_id = e.vote_id AND u.elector = e.elector"
-            " WHERE e.vote_id = ? GROUP BY e.elector ORDER BY e.elector",
+            " WHERE e.vote_id = ? GROUP BY e.elector, e.area_centi, e.rooms ORDER BY e.elector",
             (vote_id,),
         )
         return [
@@ -276,8 +276,11 @@ class VoteRepo:
             "SELECT h.id, b.name AS building, u.name AS unit, h.room, h.area_centi, h.owner_key"
             " FROM households h JOIN units u ON u.id = h.unit_id"
             " JOIN buildings b ON b.id = u.building_id"
-            " WHERE (? IS NULL OR b.name = ?) AND (? IS NULL OR u.name = ?)"
-            " AND (? IS NULL OR h.grid = ?) AND (? IS NULL OR b.community = ?) ORDER BY h.id"
+            # CAST: PostgreSQL cannot tell a bare parameter's type from "? IS NULL".
+            " WHERE (CAST(? AS TEXT) IS NULL OR b.name = ?)"
+            " AND (CAST(? AS TEXT) IS NULL OR u.name = ?)"
+            " AND (CAST(? AS TEXT) IS NULL OR h.grid = ?)"
+            " AND (CAST(? AS TEXT) IS NULL OR b.community = ?) ORDER BY h.id"
         )
         params = (building, building, unit, unit, grid, grid, community, community)
         rows = await self.db.fetchall(sql, params)

@@ -20,9 +20,10 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from sandbox.server import SandboxServer
-from storage.db import Database
+from storage.backends import open_database
 from storage.issues import rollups
 from tests.support import factories as f
+from tests.support import postgres as pg
 from tests.support import probe_bot
 
 MESSAGES = 300
@@ -30,7 +31,9 @@ KILLS = 6
 IN_FLIGHT = 1  # sends in flight at once: one chat, and the sender sends one at a time per chat
 
 
-def _write_config(path: Path, server: SandboxServer, db: Path) -> None:
+def _write_config(path: Path, server: SandboxServer, db: Path | str) -> None:
+    """``db``: a SQLite file, or a PostgreSQL URL (the suite's PostgreSQL run)."""
+    storage = f'url = "{db}"' if isinstance(db, str) else f'path = "{db}"'
     path.write_text(
         f"""
 [telegram]
@@ -39,7 +42,7 @@ base_file_url = "{server.base_file_url}"
 poll_timeout = 1
 
 [storage]
-path = "{db}"
+{storage}
 
 [schedule]
 rules = []  # no civic-calendar announcement may land among the acks, whatever the hour
@@ -87,12 +90,13 @@ async def _ended(bot: BaseProcess) -> None:
 async def test_crash_safety_sigkill_loses_nothing_and_repeats_no_effect(tmp_path: Path) -> None:
     rng = random.Random(20261121)
     db_path = tmp_path / "gridbot.sqlite3"
+    url = await pg.database_for_processes(db_path) if pg.ACTIVE else None
     async with SandboxServer() as server:
         server.add_bot(token=f.ENV["GRIDBOT_TOKEN"], username="gridbot")
         server.add_user("王", "阿姨", id=f.RESIDENT)
         server.add_group("一网格", members=[f.RESIDENT], id=f.G1_CHAT)
         config = tmp_path / "config.toml"
-        _write_config(config, server, db_path)
+        _write_config(config, server, url or db_path)
         bot = _spawn(config)
         sent, kills = 0, 0
 
@@ -124,15 +128,22 @@ async def test_crash_safety_sigkill_loses_nothing_and_repeats_no_effect(tmp_path
             await asyncio.wait_for(_ended(bot), timeout=30)
         replies = Counter(r.text for r in server.sent if r.chat_id == f.G1_CHAT)
 
-    db = await Database.open(db_path)
+    db = await open_database(url or f"sqlite:///{db_path}")
     try:  # the rollups followed every issue event committed before each kill, and no other
         rollup_differences = await rollups.differences(db)
         issues = await db.fetchall("SELECT state, COUNT(*) FROM issues GROUP BY state")
     finally:
         await db.close()
-    with sqlite3.connect(db_path) as conn:
-        effects = Counter(n for (n,) in conn.execute("SELECT n FROM probe_effects"))
-        inbox = dict(conn.execute("SELECT state, COUNT(*) FROM inbox GROUP BY state").fetchall())
+    if url is not None:
+        effects = Counter(n for (n,) in await pg.fetch(url, "SELECT n FROM probe_effects"))
+        inbox = dict(await pg.fetch(url, "SELECT state, COUNT(*) FROM inbox GROUP BY state"))
+        await pg.drop_database(url)
+    else:
+        with sqlite3.connect(db_path) as conn:
+            effects = Counter(n for (n,) in conn.execute("SELECT n FROM probe_effects"))
+            inbox = dict(
+                conn.execute("SELECT state, COUNT(*) FROM inbox GROUP BY state").fetchall()
+            )
     duplicated = sum(count - 1 for count in replies.values())
     print(
         f"\ncrash safety: {kills} SIGKILLs, {MESSAGES} messages, "

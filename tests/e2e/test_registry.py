@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.app import GridBot
 from bot.registry.service import RegistryService
 from tests.support import factories as f
+from tests.support import postgres as pg
 from tests.support.harness import FAST, World, press, running_bot, sandbox_world, step
 from tests.support.registry import as_xlsx, sample_rows
 
@@ -143,7 +144,10 @@ async def test_forget_in_chat_erases_the_name_from_the_database_files(tmp_path: 
         await world.wait_sent(777, "已删除您的个人信息")
         await gridbot.services.features.personal_data.wait_checkpoints()
         assert not await registry(gridbot).has_consent(777)
-        path = gridbot.db.path
-        wal = path.with_name(path.name + "-wal")
-        raw = path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+        if pg.ACTIVE:
+            raw = await pg.stored_text(gridbot.db)
+        else:
+            path = gridbot.db.path
+            wal = path.with_name(path.name + "-wal")
+            raw = path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
     assert name.encode() not in raw

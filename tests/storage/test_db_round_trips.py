@@ -12,9 +12,13 @@ import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from storage.db import Database
+
+# A NOT NULL violation, as SQLite and (the suite's PostgreSQL run) PostgreSQL raise it.
+IntegrityError = (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError)
 
 
 @pytest.fixture
@@ -90,7 +94,7 @@ async def test_deferred_writes_are_visible_to_later_reads_and_grouped(db: Databa
 async def test_a_deferred_write_that_fails_rolls_back_its_update(db: Database) -> None:
     async with db.transaction() as tx:
         await tx.execute("INSERT INTO t VALUES (1)")
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(IntegrityError):
             async with db.transaction():
                 await tx.execute("INSERT INTO t VALUES (2)")
                 tx.defer("INSERT INTO t VALUES (?)", (None,))  # NOT NULL
@@ -99,7 +103,7 @@ async def test_a_deferred_write_that_fails_rolls_back_its_update(db: Database) -
 
 
 async def test_a_deferred_write_that_fails_at_commit_commits_nothing(db: Database) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         async with db.transaction() as tx:
             await tx.execute("INSERT INTO t VALUES (1)")
             tx.defer("INSERT INTO t VALUES (?)", (None,))

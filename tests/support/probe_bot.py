@@ -20,7 +20,7 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import MessageHandler, filters
 
-from bot.app import build
+from bot.app import build, start_unless_stopped
 from bot.config import load_config
 from bot.context import BotContext
 from bot.core.errors import UserError
@@ -78,7 +78,8 @@ async def main(config_path: Path) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
-    await gridbot.start()
+    if not await start_unless_stopped(gridbot, stop):  # a standby told to stop
+        return
     print("probe bot ready", flush=True)
     try:
         await stop.wait()

@@ -399,6 +399,34 @@ def test_load_config_resolves_storage_path_against_config_dir(
     assert config.storage.path == (tmp_path / "etc").resolve() / "data" / "bot.sqlite3"
 
 
+def test_storage_url_names_sqlite_or_postgresql(tmp_path: Path) -> None:
+    # issue #16: storage.url; the default and storage.path both mean a SQLite file
+    default = config_from_dict(_minimal(), ENV, base_dir=tmp_path).storage
+    assert default.path == tmp_path / "gridbot.sqlite3" and not default.is_postgres
+    assert default.url == f"sqlite:///{tmp_path}/gridbot.sqlite3"
+    assert default.database == str(tmp_path / "gridbot.sqlite3")
+
+    relative = _merged(_minimal(), {"storage": {"url": "sqlite:///data/a.sqlite3"}})
+    assert config_from_dict(relative, ENV, base_dir=tmp_path).storage.path == (
+        tmp_path / "data" / "a.sqlite3"
+    )
+    url = "postgresql://gridbot@127.0.0.1:5432/district"
+    pg = config_from_dict(_merged(_minimal(), {"storage": {"url": url}}), ENV).storage
+    assert pg.is_postgres and pg.database == url
+
+
+def test_storage_url_problems_are_reported_with_their_key() -> None:
+    both = {"storage": {"url": "sqlite:///a.sqlite3", "path": "b.sqlite3"}}
+    assert _problems(_merged(_minimal(), both)) == [
+        "storage.path：与 storage.url 只能写一个（path 是旧写法，等同于 url = "
+        '"sqlite:///文件路径"）'
+    ]
+    assert _problems(_merged(_minimal(), {"storage": {"url": "mysql://x/y"}})) == [
+        "storage.url：应为 sqlite:///文件路径 或 postgresql://用户@主机:端口/数据库，"
+        '实际是 "mysql://x/y"'
+    ]
+
+
 def test_config_from_dict_speaks_english_when_the_config_does() -> None:
     data = _merged(_minimal(), {"locale": "en", "telegram": {"moda": "webhook"}})
     del data["community"]["name"]
