@@ -93,7 +93,7 @@ REPORTER_BASE = 7_000_000_000
 
 def db_path(args: argparse.Namespace) -> Path:
     name = f"issues-{args.issues}-c{args.communities}-g{args.grids}-d{args.days}-s{args.seed}"
-    return OUT / f"{name}.sqlite3"
+    return Path(getattr(args, "cache_dir", None) or OUT) / f"{name}.sqlite3"
 
 
 def stamp(t: datetime) -> str:
@@ -344,12 +344,25 @@ def generate(args: argparse.Namespace, path: Path) -> float:
     return time.perf_counter() - started
 
 
+_ISSUE_COLUMNS = (
+    "id number type category grid building unit location description urgent private anonymous"
+    " state handler merged_into reason source_chat_id source_message_id reported_at respond_by"
+    " resolve_by accepted_at assigned_at contacted_at resolved_at closed_at round updated_at"
+    " result"
+).split()
+
+
 def _flush(conn: sqlite3.Connection, gen: Generator, end: str) -> None:
     """Insert the buffered rows in one transaction; slips issued after the end are dropped."""
     events = gen.events
     slips = [_open_if_recent(s, end) for s in gen.slips if s[7] < end]
     conn.execute("BEGIN")
-    conn.executemany(f"INSERT INTO issues VALUES ({', '.join('?' * 29)})", gen.issues)
+    # The generator's 29 columns; those added since (voice, place, community) keep defaults.
+    columns = ", ".join(_ISSUE_COLUMNS)
+    conn.executemany(
+        f"INSERT INTO issues ({columns}) VALUES ({', '.join('?' * len(_ISSUE_COLUMNS))})",
+        gen.issues,
+    )
     conn.executemany(
         "INSERT INTO issue_reporters (issue_id, user_id, display_name, chat_id, message_id,"
         " via_issue, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",  # report_type, anonymous: defaults
@@ -397,7 +410,7 @@ def ensure(args: argparse.Namespace) -> tuple[Path, float | None]:
     path = db_path(args)
     if path.exists() and not getattr(args, "force", False):
         return path, None
-    OUT.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     return path, generate(args, path)
 
@@ -408,6 +421,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grids", type=int, default=3000)
     parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--cache-dir",
+        help="where the generated file is kept (default bench/out/); e.g. /tmp, to share it "
+        "between worktrees",
+    )
 
 
 def counts(path: Path) -> dict[str, int]:
@@ -432,7 +450,7 @@ def main() -> None:
     rows = counts(path)
     made = f"generated in {seconds:.1f} s" if seconds is not None else "cached, reused"
     size = path.stat().st_size / 2**20
-    print(f"{path.relative_to(OUT.parents[1])}: {made}, {size:.0f} MiB")
+    print(f"{path}: {made}, {size:.0f} MiB")
     print(", ".join(f"{table} {n:,}" for table, n in rows.items()))
 
 

@@ -21,6 +21,13 @@ Each step is recorded under a key holding the deadline, so a reopened issue (new
 walks the ladder again, and an issue resolved, returned, rejected or closed is never chased.
 After downtime only the latest step that is due is sent; earlier ones it overtook are recorded
 as skipped, so nobody receives a 催办 and a 督办 for the same issue in one burst.
+
+The sweep never holds the writer while it looks (issue #15 item 3): :meth:`Chaser.due` reads
+the chased issues from indexes on the reader connection, outside any transaction, and works
+out which steps fell due; :meth:`Chaser.apply` then writes a slice of them in a short write
+transaction, checking first that each issue is still in the state, with the deadline, that
+the read saw. A worker who accepted the report in between is not reminded to accept it, and
+the step is recorded once (its key is unique), so nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -36,10 +43,13 @@ from bot.issues.model import Action
 from bot.issues.service import IssueService
 from bot.schedule.model import NoticeKind, ScheduleNotice
 from storage.clock import to_db
-from storage.issues.stats import ChaseCandidate, IssueStats
+from storage.issues.stats import CHASED_STATES, ChaseCandidate, IssueStats
 from storage.schedule.runs import ScheduleRepo
 
 MAX_STEPS_PER_SWEEP: Final = 200
+# Steps written per transaction: each transaction is short, so an update waiting for the
+# writer waits for one slice, never for the whole sweep.
+STEPS_PER_TRANSACTION: Final = 20
 # What waits for the grid's workers (worker_ladder): its reminder carries the card's buttons.
 UNACCEPTED: Final = "unaccepted"
 RETURN_WAITING: Final = "return_waiting"
@@ -66,6 +76,13 @@ class Chase:
     handler: str | None
     steps: list[Step]
     key: str
+    # What the read saw, checked again inside the write: the issue's state, and the deadline
+    # (or request time) the steps were derived from (None: the state alone).
+    states: tuple[str, ...]
+    deadline: tuple[str, datetime] | None
+
+
+Due = tuple[Chase, list[Step]]
 
 
 def ladder(candidate: ChaseCandidate, config: Config, calendar: WorkCalendar) -> list[Step]:
@@ -120,11 +137,17 @@ class Chaser:
         self.config = issues.config
 
     async def sweep(self, now: datetime) -> list[ScheduleNotice]:
-        """Send the latest due, unrecorded step of every chased issue (inside a transaction).
+        """Find the due steps and send them, in the caller's transaction (tests, one slice)."""
+        return await self.apply(await self.due(now), now)
 
-        Every tick looks at every chased issue, but writes only for a step that fell due since
-        the last one: the latest due steps already recorded are read in one query (most ticks
-        find nothing new, and a statement per issue per minute kept the writer busy).
+    async def due(self, now: datetime) -> list[Due]:
+        """The chases with a step due and not recorded yet, with their due steps: reads only,
+        meant to run outside any transaction.
+
+        Every tick looks at every chased issue, but only a step that fell due since the last
+        one is returned: the latest due steps already recorded are read in one query. A
+        backlog (chasing turned on over a large database) is worked off a slice per tick;
+        the outbox could not deliver thousands at once anyway.
         """
         pending = [
             (chase, due)
@@ -132,13 +155,17 @@ class Chaser:
             if (due := [s for s in chase.steps if s.at < now])
         ]
         recorded = await self.runs.recorded_among([c.key + due[-1].name for c, due in pending])
-        notices: list[ScheduleNotice] = []
         fresh = [(c, due) for c, due in pending if c.key + due[-1].name not in recorded]
-        # Earlier steps were recorded with the latest or before it. A backlog (chasing turned
-        # on over a large database) is worked off a slice per tick, so no sweep holds the
-        # writer for long; the outbox could not deliver thousands at once anyway.
-        for chase, due in fresh[:MAX_STEPS_PER_SWEEP]:
-            *overtaken, latest = due
+        return fresh[:MAX_STEPS_PER_SWEEP]
+
+    async def apply(self, due: list[Due], now: datetime) -> list[ScheduleNotice]:
+        """Record and send the latest step of each chase, inside the caller's (short) write
+        transaction; a chase whose issue moved on since :meth:`due` read it is left alone."""
+        notices: list[ScheduleNotice] = []
+        for chase, steps in due:
+            if not await self.stats.still_in(chase.number, chase.states, chase.deadline):
+                continue
+            *overtaken, latest = steps
             for step in overtaken:
                 await self.runs.record(chase.key + step.name, "chase", step.at, "skipped", now)
             if await self.runs.record(chase.key + latest.name, "chase", latest.at, "sent", now):
@@ -155,6 +182,8 @@ class Chaser:
                 c.handler,
                 ladder(c, cfg, cal),
                 f"chase:{c.number}:{to_db(c.resolve_by)}:",
+                CHASED_STATES,
+                ("resolve_by", c.resolve_by),
             )
             for c in await self.stats.chase_candidates()
         ]
@@ -165,6 +194,8 @@ class Chaser:
                 None,
                 worker_ladder(UNACCEPTED, r.respond_by, r.urgent, cfg, cal),
                 f"respond:{r.number}:{to_db(r.respond_by)}:",
+                ("new",),
+                ("respond_by", r.respond_by),
             )
             for r in await self.stats.unaccepted(now)
         ]
@@ -172,9 +203,8 @@ class Chaser:
             # Deciding a return request has the 受理 time limit, counted from the request.
             deadline = cal.add(q.requested_at, self.issues.limit_for(q.category, q.urgent).respond)
             steps = worker_ladder(RETURN_WAITING, deadline, q.urgent, cfg, cal)
-            chases.append(
-                Chase(q.number, q.grid, None, steps, f"return:{q.number}:{to_db(q.requested_at)}:")
-            )
+            key = f"return:{q.number}:{to_db(q.requested_at)}:"
+            chases.append(Chase(q.number, q.grid, None, steps, key, ("return_requested",), None))
         return chases
 
     async def _send(self, chase: Chase, step: Step) -> list[ScheduleNotice]:

@@ -10,13 +10,14 @@ from datetime import datetime
 from typing import Final
 
 from storage.clock import from_db, to_db
-from storage.db import Database
+from storage.db import Database, placeholders
 from storage.issues.repo import OPEN_STATES
 
 # Being worked on by a handler: the only states that are chased. A return request waits for the
 # grid worker, and resolved / closed / rejected / merged issues are over.
 CHASED_STATES: Final = ("assigned", "in_progress")
 _OPEN: Final = ", ".join("?" for _ in OPEN_STATES)
+_DEADLINES: Final = frozenset({"respond_by", "resolve_by"})
 # The issue columns the on-time rate is grouped by (bot.issues.rates, 按期办结率).
 ON_TIME_SCOPES: Final = frozenset({"grid", "handler", "category"})
 
@@ -91,6 +92,22 @@ class IssueStats:
             " WHERE i.state = 'return_requested' GROUP BY i.id ORDER BY i.number"
         )
         return [ReturnRequest(r[0], r[1], r[2], bool(r[3]), from_db(r[4])) for r in rows]
+
+    async def still_in(
+        self, number: int, states: Sequence[str], deadline: tuple[str, datetime] | None
+    ) -> bool:
+        """Whether the issue is in one of ``states`` and, when given, still has that deadline
+        (``column``, value): a chase read outside the write transaction is checked again in it.
+        """
+        sql = f"SELECT 1 FROM issues WHERE number = ? AND state IN ({placeholders(len(states))})"
+        params: list[object] = [number, *states]
+        if deadline is not None:
+            column, value = deadline
+            if column not in _DEADLINES:
+                raise ValueError(f"not a deadline column: {column}")
+            sql += f" AND {column} = ?"
+            params.append(to_db(value))
+        return await self.db.fetchone(sql, params) is not None
 
     async def is_chased(self, number: int) -> bool:
         """Whether the issue is still in a chased state (checked again right before sending)."""
