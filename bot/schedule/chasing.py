@@ -32,8 +32,10 @@ the step is recorded once (its key is unique), so nothing is sent twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Final
 
 from bot.config import Config
@@ -43,7 +45,13 @@ from bot.issues.model import Action
 from bot.issues.service import IssueService
 from bot.schedule.model import NoticeKind, ScheduleNotice
 from storage.clock import to_db
-from storage.issues.stats import CHASED_STATES, ChaseCandidate, IssueStats
+from storage.issues.stats import (
+    CHASED_STATES,
+    ChaseCandidate,
+    IssueStats,
+    ReturnRequest,
+    Unaccepted,
+)
 from storage.schedule.runs import ScheduleRepo
 
 MAX_STEPS_PER_SWEEP: Final = 200
@@ -135,6 +143,12 @@ class Chaser:
         self.runs = runs
         self.calendar = calendar
         self.config = issues.config
+        # Every tick reads every chased issue (thousands on a large database) on the one event
+        # loop that also serves residents. A ladder depends only on what the read returned, so
+        # it is worked out once per candidate row, not once a minute; and a step found recorded
+        # stays recorded. What is no longer a candidate is dropped at the next tick.
+        self._ladders: dict[Hashable, Chase] = {}
+        self._recorded: set[str] = set()
 
     async def sweep(self, now: datetime) -> list[ScheduleNotice]:
         """Find the due steps and send them, in the caller's transaction (tests, one slice)."""
@@ -153,8 +167,10 @@ class Chaser:
             (chase, due)
             for chase in await self._chases(now)
             if (due := [s for s in chase.steps if s.at < now])
+            and chase.key + due[-1].name not in self._recorded
         ]
         recorded = await self.runs.recorded_among([c.key + due[-1].name for c, due in pending])
+        self._recorded |= recorded  # committed: read on the reader connection
         fresh = [(c, due) for c, due in pending if c.key + due[-1].name not in recorded]
         return fresh[:MAX_STEPS_PER_SWEEP]
 
@@ -174,38 +190,43 @@ class Chaser:
 
     async def _chases(self, now: datetime) -> list[Chase]:
         """Every issue that is chased: being handled, unaccepted, or a return request."""
-        cfg, cal = self.config, self.calendar
+        known, seen = self._ladders, dict[Hashable, Chase]()
+
+        def cached(source: Hashable, build: Callable[[], Chase]) -> Chase:
+            chase = seen[source] = known.get(source) or build()
+            return chase
+
         chases = [
-            Chase(
-                c.number,
-                c.grid,
-                c.handler,
-                ladder(c, cfg, cal),
-                f"chase:{c.number}:{to_db(c.resolve_by)}:",
-                CHASED_STATES,
-                ("resolve_by", c.resolve_by),
-            )
-            for c in await self.stats.chase_candidates()
+            cached(c, partial(self._handled, c)) for c in await self.stats.chase_candidates()
         ]
         chases += [
-            Chase(
-                r.number,
-                r.grid,
-                None,
-                worker_ladder(UNACCEPTED, r.respond_by, r.urgent, cfg, cal),
-                f"respond:{r.number}:{to_db(r.respond_by)}:",
-                ("new",),
-                ("respond_by", r.respond_by),
-            )
-            for r in await self.stats.unaccepted(now)
+            cached(r, partial(self._unaccepted, r)) for r in await self.stats.unaccepted(now)
         ]
-        for q in await self.stats.return_requests():
-            # Deciding a return request has the 受理 time limit, counted from the request.
-            deadline = cal.add(q.requested_at, self.issues.limit_for(q.category, q.urgent).respond)
-            steps = worker_ladder(RETURN_WAITING, deadline, q.urgent, cfg, cal)
-            key = f"return:{q.number}:{to_db(q.requested_at)}:"
-            chases.append(Chase(q.number, q.grid, None, steps, key, ("return_requested",), None))
+        chases += [
+            cached(q, partial(self._returned, q)) for q in await self.stats.return_requests()
+        ]
+        self._ladders = seen
         return chases
+
+    def _handled(self, c: ChaseCandidate) -> Chase:
+        key = f"chase:{c.number}:{to_db(c.resolve_by)}:"
+        steps = ladder(c, self.config, self.calendar)
+        return Chase(
+            c.number, c.grid, c.handler, steps, key, CHASED_STATES, ("resolve_by", c.resolve_by)
+        )
+
+    def _unaccepted(self, r: Unaccepted) -> Chase:
+        steps = worker_ladder(UNACCEPTED, r.respond_by, r.urgent, self.config, self.calendar)
+        key = f"respond:{r.number}:{to_db(r.respond_by)}:"
+        return Chase(r.number, r.grid, None, steps, key, ("new",), ("respond_by", r.respond_by))
+
+    def _returned(self, q: ReturnRequest) -> Chase:
+        # Deciding a return request has the 受理 time limit, counted from the request.
+        cal = self.calendar
+        deadline = cal.add(q.requested_at, self.issues.limit_for(q.category, q.urgent).respond)
+        steps = worker_ladder(RETURN_WAITING, deadline, q.urgent, self.config, cal)
+        key = f"return:{q.number}:{to_db(q.requested_at)}:"
+        return Chase(q.number, q.grid, None, steps, key, ("return_requested",), None)
 
     async def _send(self, chase: Chase, step: Step) -> list[ScheduleNotice]:
         issue = await self.issues.load(chase.number)
