@@ -39,7 +39,7 @@ from storage.issues.slips import SlipRecord
 
 MAX_SLIPS_PER_SWEEP: Final = 200
 # Slips written per transaction: short, so an update waits for one slice at most.
-SLIPS_PER_TRANSACTION: Final = 20
+SLIPS_PER_TRANSACTION: Final = 10
 # Queues notices in the transaction that records them (the presenter's deliver_notices).
 DeliverNotices = Callable[[Sequence[Notice]], Awaitable[None]]
 

@@ -32,10 +32,12 @@ the step is recorded once (its key is unique), so nothing is sent twice.
 
 from __future__ import annotations
 
+import asyncio
+from bisect import bisect_left
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from functools import cached_property, partial
 from typing import Final
 
 from bot.config import Config
@@ -49,6 +51,7 @@ from storage.issues.stats import (
     CHASED_STATES,
     ChaseCandidate,
     IssueStats,
+    Raw,
     ReturnRequest,
     Unaccepted,
 )
@@ -57,7 +60,11 @@ from storage.schedule.runs import ScheduleRepo
 MAX_STEPS_PER_SWEEP: Final = 200
 # Steps written per transaction: each transaction is short, so an update waiting for the
 # writer waits for one slice, never for the whole sweep.
-STEPS_PER_TRANSACTION: Final = 20
+STEPS_PER_TRANSACTION: Final = 10
+# Chased issues looked at between two turns of the event loop: thousands of them at once
+# would hold every resident's message back for tens of milliseconds.
+YIELD_EVERY: Final = 500
+HANDLED, NEW, RETURNED = "handled", "new", "returned"  # the three kinds of chased rows
 # What waits for the grid's workers (worker_ladder): its reminder carries the card's buttons.
 UNACCEPTED: Final = "unaccepted"
 RETURN_WAITING: Final = "return_waiting"
@@ -88,6 +95,15 @@ class Chase:
     # (or request time) the steps were derived from (None: the state alone).
     states: tuple[str, ...]
     deadline: tuple[str, datetime] | None
+
+    @cached_property
+    def _times(self) -> list[float]:
+        return [step.at.timestamp() for step in self.steps]
+
+    def due(self, now: float) -> list[Step]:
+        """The steps due before ``now``, a timestamp: comparing zoned datetimes asks the zone
+        for its offset each time, thousands of times a tick."""
+        return self.steps[: bisect_left(self._times, now)]
 
 
 Due = tuple[Chase, list[Step]]
@@ -163,12 +179,13 @@ class Chaser:
         backlog (chasing turned on over a large database) is worked off a slice per tick;
         the outbox could not deliver thousands at once anyway.
         """
-        pending = [
-            (chase, due)
-            for chase in await self._chases(now)
-            if (due := [s for s in chase.steps if s.at < now])
-            and chase.key + due[-1].name not in self._recorded
-        ]
+        stamp, pending = now.timestamp(), []
+        for count, chase in enumerate(await self._chases(now), start=1):
+            due = chase.due(stamp)
+            if due and chase.key + due[-1].name not in self._recorded:
+                pending.append((chase, due))
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a resident's message goes in between
         recorded = await self.runs.recorded_among([c.key + due[-1].name for c, due in pending])
         self._recorded |= recorded  # committed: read on the reader connection
         fresh = [(c, due) for c, due in pending if c.key + due[-1].name not in recorded]
@@ -196,31 +213,39 @@ class Chaser:
             chase = seen[source] = known.get(source) or build()
             return chase
 
-        chases = [
-            cached(c, partial(self._handled, c)) for c in await self.stats.chase_candidates()
+        stats = self.stats
+        sources: list[tuple[Hashable, Callable[[], Chase]]] = [
+            *(((HANDLED, *r), partial(self._handled, r)) for r in await stats.chase_rows()),
+            *(((NEW, *r), partial(self._unaccepted, r)) for r in await stats.unaccepted_rows(now)),
+            *(
+                ((RETURNED, *r), partial(self._returned, r))
+                for r in await stats.return_request_rows()
+            ),
         ]
-        chases += [
-            cached(r, partial(self._unaccepted, r)) for r in await self.stats.unaccepted(now)
-        ]
-        chases += [
-            cached(q, partial(self._returned, q)) for q in await self.stats.return_requests()
-        ]
+        chases = []
+        for count, (source, build) in enumerate(sources, start=1):
+            chases.append(cached(source, build))
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # new ladders cost; let messages in between
         self._ladders = seen
         return chases
 
-    def _handled(self, c: ChaseCandidate) -> Chase:
+    def _handled(self, row: Raw) -> Chase:
+        c = ChaseCandidate.parse(row)
         key = f"chase:{c.number}:{to_db(c.resolve_by)}:"
         steps = ladder(c, self.config, self.calendar)
         return Chase(
             c.number, c.grid, c.handler, steps, key, CHASED_STATES, ("resolve_by", c.resolve_by)
         )
 
-    def _unaccepted(self, r: Unaccepted) -> Chase:
+    def _unaccepted(self, row: Raw) -> Chase:
+        r = Unaccepted.parse(row)
         steps = worker_ladder(UNACCEPTED, r.respond_by, r.urgent, self.config, self.calendar)
         key = f"respond:{r.number}:{to_db(r.respond_by)}:"
         return Chase(r.number, r.grid, None, steps, key, ("new",), ("respond_by", r.respond_by))
 
-    def _returned(self, q: ReturnRequest) -> Chase:
+    def _returned(self, row: Raw) -> Chase:
+        q = ReturnRequest.parse(row)
         # Deciding a return request has the 受理 time limit, counted from the request.
         cal = self.calendar
         deadline = cal.add(q.requested_at, self.issues.limit_for(q.category, q.urgent).respond)
