@@ -255,8 +255,9 @@ class FeedbackService:
         remind_before = now - timedelta(days=settings.feedback_reminder_days)
         slips = self.core.repo.slips
         limit = MAX_SLIPS_PER_SWEEP
-        to_expire = await slips.to_expire(expire_before, limit)
-        to_remind = await slips.to_remind(remind_before, expire_before, limit)
+        async with self.core.repo.db.snapshot():  # not on the reader the sender shares
+            to_expire = await slips.to_expire(expire_before, limit)
+            to_remind = await slips.to_remind(remind_before, expire_before, limit)
         expired: list[int] = []
         closed: list[int] = []
         reminded: list[int] = []

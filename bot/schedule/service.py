@@ -141,13 +141,17 @@ class ScheduleService:
             notices += await self._calendar(now, digests or {}, recorded)
             await self.repo.set_swept_to(now)
             await deliver(notices)
-        due = await self.chaser.due(now)
+        # On a connection of its own: on the shared reader these reads (a second on a large
+        # database) held back every read queued behind them, the sender's among them.
+        async with self.repo.db.snapshot():
+            due = await self.chaser.due(now)
+            escalations = await self.checkins.due_escalations(now)
         for at in range(0, len(due), STEPS_PER_TRANSACTION):
             async with self.repo.db.transaction():
                 part = await self.chaser.apply(due[at : at + STEPS_PER_TRANSACTION], now)
                 await deliver(part)
             notices += part
-        for alert, step in await self.checkins.due_escalations(now):  # 窗帘之约 (item 19)
+        for alert, step in escalations:  # 窗帘之约 (item 19)
             async with self.repo.db.transaction():
                 part = await self.checkins.escalate_one(alert, step)
                 await deliver(part)
