@@ -1,7 +1,7 @@
 """Latency at light load (issue #15 item 6): gridbot on a 1,000,000-issue database with its
 sweeps running, against a bare PTB echo bot, in the same run.
 
-``python -m bench.latency [--serial 300] [--paced 3000] [--rate 100] [--rounds 2]``
+``python -m bench.latency [--serial 300] [--paced 3000] [--rate 100] [--rounds 2] [--tick 10]``
 
 Two loads, each for both bots: ``serial`` sends one group message at a time and waits for its
 reply; ``paced`` sends ``--rate`` messages a second on a fixed schedule, whatever the replies
@@ -10,8 +10,9 @@ ratio is gridbot's over echo's, per percentile (target: p99 ≤ 2× echo).
 
 Gridbot runs as in production (durable inbox and outbox, WAL, ``synchronous=FULL``) on a copy
 of the cached 1M-issue database of ``bench.gen_issues`` (generated on first use; ``--cache-dir``
-keeps it between worktrees), with ``[schedule] tick_seconds`` lowered to ``--tick`` so the
-chaser, feedback and check-in sweeps run all through the measurement instead of once a minute.
+keeps it between worktrees), with ``[schedule] tick_seconds`` lowered to ``--tick`` (10 s) so
+the chaser, feedback and check-in sweeps run several times during the measurement instead of
+once a minute; ``--tick 1`` runs them back to back, a stress far above production's.
 Messages are chatter, 1 in 10 a ``#报事`` report (an issue, a worker card, a group ack); the
 bench probe (``bench.gridbot_proc``) acks each one after every feature has handled it.
 """
@@ -249,7 +250,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=100.0, help="paced messages per second")
     parser.add_argument("--rounds", type=int, default=2, help="echo/gridbot pairs, alternating")
     parser.add_argument("--issues", type=int, default=1_000_000)
-    parser.add_argument("--tick", type=int, default=1, help="gridbot's sweep interval, seconds")
+    parser.add_argument(
+        "--tick", type=int, default=10, help="gridbot's sweep interval, seconds (production: 60)"
+    )
     parser.add_argument("--settle", type=float, default=5.0, help="seconds after the warm-up")
     parser.add_argument("--cache-dir", help="where bench.gen_issues keeps the database")
     parser.add_argument("--work-dir", help="where the database copy goes (default: tmp)")
