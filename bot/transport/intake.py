@@ -178,10 +178,11 @@ class Intake:
                     left = outcome is None
                 await self.inbox.mark_done(done, now)
         finally:
-            if left:
-                self._work.set()
-            else:
-                self._idle = not self._work.is_set()
+            if not left:
+                self._idle = True
+            # Either way the dispatch loop looks: for what was left, or for an update put back
+            # by `gridbot dead retry` from another process, which runs at the next update.
+            self._work.set()
 
     async def _dispatch_quick(
         self, update_id: int, raw: dict[str, Any], now: datetime
@@ -259,12 +260,14 @@ class Intake:
         while True:
             await self._work.wait()
             self._work.clear()
-            self._idle = False
             while rows := await self.inbox.pending(limit=self.batch):
+                self._idle = False  # the quick path must not overtake these
                 await self._dispatch_batch(rows)
                 self.progress.notify()
-            # Woken again meanwhile (rows left by the quick path): not idle until looked at.
-            self._idle = not self._work.is_set()
+            # Woken again meanwhile (rows the quick path left, committed after this read
+            # began): not idle until looked at again.
+            if not self._work.is_set():
+                self._idle = True
             if self._stopping:
                 return
 

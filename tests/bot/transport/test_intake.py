@@ -11,6 +11,8 @@ from telegram.ext import MessageHandler, filters
 
 from bot.app import GridBot
 from bot.context import BotContext
+from storage.db import Database
+from storage.ops.repo import OpsRepo
 from tests.support import factories as f
 from tests.support.harness import running_bot, sandbox_world, step
 
@@ -98,4 +100,36 @@ async def test_updates_behind_a_failing_one_keep_their_order(tmp_path: Path) -> 
         await step(world, gridbot)
         counts = await gridbot.intake.inbox.counts()
     assert seen == ["first", "first", "second"]
+    assert counts == {"done": 2}
+
+
+async def test_an_update_put_back_by_dead_retry_runs_at_the_next_quick_update(
+    tmp_path: Path,
+) -> None:
+    """`gridbot dead retry N` (another process) puts a failed update back; the running bot
+    runs it when the next update arrives, though that one goes the quick way."""
+    broken = True
+    seen: list[str] = []
+
+    async def flaky(update: Update, context: BotContext) -> None:
+        text = (update.effective_message and update.effective_message.text) or ""
+        if broken and text == "boom":
+            raise RuntimeError("handler bug")
+        seen.append(text)
+
+    async with sandbox_world(tmp_path) as world, running_bot(world) as gridbot:
+        gridbot.app.add_handler(MessageHandler(filters.Regex("^(boom|hello)$"), flaky), 5)
+        await world.server.user_sends(f.G1_CHAT, f.RESIDENT, "boom")
+        await step(world, gridbot)
+        [(update_id, _)] = await gridbot.intake.inbox.dead()
+        other = await Database.open(gridbot.db.path)  # as the command line opens it
+        try:
+            assert await OpsRepo(other).retry_update(update_id)
+        finally:
+            await other.close()
+        broken = False
+        await world.server.user_sends(f.G1_CHAT, f.RESIDENT, "hello")
+        await step(world, gridbot)
+        counts = await gridbot.intake.inbox.counts()
+    assert sorted(seen) == ["boom", "hello"]
     assert counts == {"done": 2}
