@@ -180,13 +180,17 @@ class Chaser:
         backlog (chasing turned on over a large database) is worked off a slice per tick;
         the outbox could not deliver thousands at once anyway.
         """
-        stamp, pending = now.timestamp(), []
+        stamp, pending, latest = now.timestamp(), [], set()
         for count, chase in enumerate(await self._chases(now), start=1):
             due = chase.due(stamp)
-            if due and chase.key + due[-1].name not in self._recorded:
-                pending.append((chase, due))
+            if due:
+                key = chase.key + due[-1].name
+                latest.add(key)
+                if key not in self._recorded:
+                    pending.append((chase, due))
             if count % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # a resident's message goes in between
+        self._recorded &= latest  # only what can still be asked about: bounded memory
         recorded = await self.runs.recorded_among([c.key + due[-1].name for c, due in pending])
         self._recorded |= recorded  # committed: read on the reader connection
         fresh = [(c, due) for c, due in pending if c.key + due[-1].name not in recorded]
