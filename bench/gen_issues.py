@@ -104,7 +104,7 @@ REPORTER_BASE = 7_000_000_000
 
 def db_path(args: argparse.Namespace) -> Path:
     name = f"issues-{args.issues}-c{args.communities}-g{args.grids}-d{args.days}-s{args.seed}-r15"
-    return OUT / f"{name}.sqlite3"
+    return Path(getattr(args, "cache_dir", None) or OUT) / f"{name}.sqlite3"
 
 
 def stamp(t: datetime) -> str:
@@ -433,7 +433,7 @@ def ensure(args: argparse.Namespace) -> tuple[Path, float | None]:
     path = db_path(args)
     if path.exists() and not getattr(args, "force", False):
         return path, None
-    OUT.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     return path, generate(args, path)
 
@@ -444,6 +444,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grids", type=int, default=3000)
     parser.add_argument("--days", type=int, default=730)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--cache-dir",
+        help="where the generated file is kept (default bench/out/); e.g. /tmp, to share it "
+        "between worktrees",
+    )
 
 
 def counts(path: Path) -> dict[str, int]:
@@ -468,7 +473,7 @@ def main() -> None:
     rows = counts(path)
     made = f"generated in {seconds:.1f} s" if seconds is not None else "cached, reused"
     size = path.stat().st_size / 2**20
-    print(f"{path.relative_to(OUT.parents[1])}: {made}, {size:.0f} MiB")
+    print(f"{path}: {made}, {size:.0f} MiB")
     print(", ".join(f"{table} {n:,}" for table, n in rows.items()))
 
 

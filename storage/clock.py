@@ -14,7 +14,12 @@ def to_db(moment: datetime) -> str:
 
 
 def from_db(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    # fromisoformat (C), not strptime (Python, 25 µs): the chaser reads thousands of rows
+    # every tick on the event loop (issue #15). The text is always what to_db wrote.
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"a stored timestamp without its zone: {text!r}")
+    return moment.replace(tzinfo=UTC)
 
 
 def from_db_or_none(text: str | None) -> datetime | None:

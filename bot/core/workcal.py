@@ -171,6 +171,11 @@ class WorkCalendar:
         self._spans = tuple(spans)
         self._warned_years: set[int] = set()
         self.official = official  # a holidays file (config), which wins for its years
+        # Answers by day: the calendar never changes while the bot runs, and chinese_calendar
+        # scans its whole table on every call (0.13 ms): the chaser's ladders asked it about
+        # 80,000 times a tick on a 1M-issue database, seconds of a blocked event loop (#15).
+        self._working: dict[date, bool] = {}
+        self._day_periods: dict[date, list[tuple[datetime, datetime]]] = {}
 
     def knows_year(self, year: int) -> bool:
         """Whether ``year``'s official holidays are known (the holidays file or the package)."""
@@ -198,6 +203,12 @@ class WorkCalendar:
         knows, fall back to Monday–Friday and log one warning per year, since that year's
         holidays will then be treated as working days.
         """
+        known = self._working.get(day)
+        if known is None:
+            known = self._working[day] = self._is_working_day(day)
+        return known
+
+    def _is_working_day(self, day: date) -> bool:
         if self.official is not None and day.year in self.official.years:
             return self.official.is_working_day(day)
         try:
@@ -301,6 +312,12 @@ class WorkCalendar:
 
     def _periods(self, day: date) -> list[tuple[datetime, datetime]]:
         """The day's stretches of working time, as UTC datetimes (empty on a day off)."""
+        periods = self._day_periods.get(day)
+        if periods is None:
+            periods = self._day_periods[day] = self._compute_periods(day)
+        return periods
+
+    def _compute_periods(self, day: date) -> list[tuple[datetime, datetime]]:
         if not self.is_working_day(day):
             return []
         return [

@@ -15,6 +15,7 @@ Rules (issue #3, domain.md), in the words residents are told:
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -37,6 +38,17 @@ from storage.issues.repo import IssueRepo
 from storage.issues.slips import SlipRecord
 
 MAX_SLIPS_PER_SWEEP: Final = 200
+# Slips written per transaction: short, so an update waits for one slice at most.
+SLIPS_PER_TRANSACTION: Final = 10
+# Queues notices in the transaction that records them (the presenter's deliver_notices).
+DeliverNotices = Callable[[Sequence[Notice]], Awaitable[None]]
+
+
+def _slices(slips: list[SlipRecord]) -> list[list[SlipRecord]]:
+    return [
+        slips[at : at + SLIPS_PER_TRANSACTION]
+        for at in range(0, len(slips), SLIPS_PER_TRANSACTION)
+    ]
 
 
 class RateScope(StrEnum):
@@ -225,49 +237,75 @@ class FeedbackService:
         notices = core.to_workers(issue, NoticeKind.WORKER_UPDATE, action=Action.CLOSE)
         return core.outcome(issue, notices)
 
-    async def sweep_feedback(self, now: datetime | None = None) -> SweepResult:
+    async def sweep_feedback(
+        self, now: datetime | None = None, deliver: DeliverNotices | None = None
+    ) -> SweepResult:
         """Expire overdue slips (closing issues left with none open), then remind once.
 
         Idempotent: each slip is reminded and expired at most once, recorded on its row. At
         most MAX_SLIPS_PER_SWEEP of each, oldest first: a backlog (after an outage) goes out
-        over a few ticks instead of holding the writer, and residents' messages, for long.
+        over a few ticks. The slips due are read outside any transaction, then written
+        SLIPS_PER_TRANSACTION at a time, each write conditional on the slip being still open
+        (issue #15 item 3): a resident answering meanwhile wins, and nothing is sent twice.
+        ``deliver`` queues a slice's notices in the transaction that records them.
         """
         now = now or self.core.now()
         settings = self.core.config.issues
         expire_before = now - timedelta(days=settings.feedback_expiry_days)
         remind_before = now - timedelta(days=settings.feedback_reminder_days)
-        async with self.core.repo.db.transaction():
-            expired, closed, notices = await self._expire(expire_before, now)
-            reminded = []
-            limit = MAX_SLIPS_PER_SWEEP
-            for slip in await self.core.repo.slips.to_remind(remind_before, expire_before, limit):
-                if await self.core.repo.slips.mark_reminded(slip.id, now):
-                    reminded.append(slip.id)
-                    number = await self.core.repo.number_of(slip.issue_id)
-                    notices.append(
-                        Notice(NoticeKind.FEEDBACK_REMINDER, slip.user_id, number, slip_id=slip.id)
-                    )
+        slips = self.core.repo.slips
+        limit = MAX_SLIPS_PER_SWEEP
+        async with self.core.repo.db.snapshot():  # not on the reader the sender shares
+            to_expire = await slips.to_expire(expire_before, limit)
+            to_remind = await slips.to_remind(remind_before, expire_before, limit)
+        expired: list[int] = []
+        closed: list[int] = []
+        reminded: list[int] = []
+        notices: list[Notice] = []
+        for part in _slices(to_expire):
+            async with self.core.repo.db.transaction():
+                part_notices = await self._expire(part, now, expired, closed)
+                if deliver is not None:
+                    await deliver(part_notices)
+            notices += part_notices
+        for part in _slices(to_remind):
+            async with self.core.repo.db.transaction():
+                part_notices = await self._remind(part, now, reminded)
+                if deliver is not None:
+                    await deliver(part_notices)
+            notices += part_notices
         return SweepResult(tuple(reminded), tuple(expired), tuple(closed), tuple(notices))
 
+    async def _remind(
+        self, slips: list[SlipRecord], now: datetime, reminded: list[int]
+    ) -> list[Notice]:
+        notices = []
+        for slip in slips:
+            if await self.core.repo.slips.mark_reminded(slip.id, now):
+                reminded.append(slip.id)
+                number = await self.core.repo.number_of(slip.issue_id)
+                notices.append(
+                    Notice(NoticeKind.FEEDBACK_REMINDER, slip.user_id, number, slip_id=slip.id)
+                )
+        return notices
+
     async def _expire(
-        self, cutoff: datetime, now: datetime
-    ) -> tuple[list[int], list[int], list[Notice]]:
-        expired: list[int] = []
+        self, slips: list[SlipRecord], now: datetime, expired: list[int], closed: list[int]
+    ) -> list[Notice]:
         touched: dict[int, None] = {}
-        for slip in await self.core.repo.slips.to_expire(cutoff, MAX_SLIPS_PER_SWEEP):
+        for slip in slips:
             if await self.core.repo.slips.mark_expired(slip.id, now):
                 expired.append(slip.id)
                 touched[slip.issue_id] = None
                 issue = await self._issue(slip.issue_id)
                 await self.core.note_event(issue, Action.SLIP_EXPIRED, actor_id=None, role=SYSTEM)
-        closed: list[int] = []
         notices: list[Notice] = []
         for issue_id in touched:
             outcome = await self._close_if_done(await self._issue(issue_id), None, SYSTEM)
             if outcome.issue.state is State.CLOSED:
                 closed.append(outcome.issue.number)
                 notices += outcome.notices
-        return expired, closed, notices
+        return notices
 
     async def rates(
         self,

@@ -21,12 +21,23 @@ Each step is recorded under a key holding the deadline, so a reopened issue (new
 walks the ladder again, and an issue resolved, returned, rejected or closed is never chased.
 After downtime only the latest step that is due is sent; earlier ones it overtook are recorded
 as skipped, so nobody receives a 催办 and a 督办 for the same issue in one burst.
+
+The sweep never holds the writer while it looks (issue #15 item 3): :meth:`Chaser.due` reads
+the chased issues from indexes on the reader connection, outside any transaction, and works
+out which steps fell due; :meth:`Chaser.apply` then writes a slice of them in a short write
+transaction, checking first that each issue is still in the state, with the deadline, that
+the read saw. A worker who accepted the report in between is not reminded to accept it, and
+the step is recorded once (its key is unique), so nothing is sent twice.
 """
 
 from __future__ import annotations
 
+import asyncio
+from bisect import bisect_left
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property, partial
 from typing import Final
 
 from bot.config import Config
@@ -36,10 +47,25 @@ from bot.issues.model import Action
 from bot.issues.service import IssueService
 from bot.schedule.model import NoticeKind, ScheduleNotice
 from storage.clock import to_db
-from storage.issues.stats import ChaseCandidate, IssueStats
+from storage.issues.stats import (
+    CHASED_STATES,
+    ChaseCandidate,
+    IssueStats,
+    Raw,
+    ReturnRequest,
+    Unaccepted,
+)
 from storage.schedule.runs import ScheduleRepo
 
 MAX_STEPS_PER_SWEEP: Final = 200
+# Steps written per transaction: each transaction is short, so an update waiting for the
+# writer waits for one slice, never for the whole sweep.
+STEPS_PER_TRANSACTION: Final = 10
+# Chased issues looked at between two turns of the event loop: a new ladder costs 0.2–0.5 ms
+# on a busy machine, and a start-up over 7,000 of them held messages back 100–250 ms a slice
+# of 500. A turn costs microseconds.
+YIELD_EVERY: Final = 50
+HANDLED, NEW, RETURNED = "handled", "new", "returned"  # the three kinds of chased rows
 # What waits for the grid's workers (worker_ladder): its reminder carries the card's buttons.
 UNACCEPTED: Final = "unaccepted"
 RETURN_WAITING: Final = "return_waiting"
@@ -66,6 +92,22 @@ class Chase:
     handler: str | None
     steps: list[Step]
     key: str
+    # What the read saw, checked again inside the write: the issue's state, and the deadline
+    # (or request time) the steps were derived from (None: the state alone).
+    states: tuple[str, ...]
+    deadline: tuple[str, datetime] | None
+
+    @cached_property
+    def _times(self) -> list[float]:
+        return [step.at.timestamp() for step in self.steps]
+
+    def due(self, now: float) -> list[Step]:
+        """The steps due before ``now``, a timestamp: comparing zoned datetimes asks the zone
+        for its offset each time, thousands of times a tick."""
+        return self.steps[: bisect_left(self._times, now)]
+
+
+Due = tuple[Chase, list[Step]]
 
 
 def ladder(candidate: ChaseCandidate, config: Config, calendar: WorkCalendar) -> list[Step]:
@@ -118,27 +160,50 @@ class Chaser:
         self.runs = runs
         self.calendar = calendar
         self.config = issues.config
+        # Every tick reads every chased issue (thousands on a large database) on the one event
+        # loop that also serves residents. A ladder depends only on what the read returned, so
+        # it is worked out once per candidate row, not once a minute; and a step found recorded
+        # stays recorded. What is no longer a candidate is dropped at the next tick.
+        self._ladders: dict[Hashable, Chase] = {}
+        self._recorded: set[str] = set()
 
     async def sweep(self, now: datetime) -> list[ScheduleNotice]:
-        """Send the latest due, unrecorded step of every chased issue (inside a transaction).
+        """Find the due steps and send them, in the caller's transaction (tests, one slice)."""
+        return await self.apply(await self.due(now), now)
 
-        Every tick looks at every chased issue, but writes only for a step that fell due since
-        the last one: the latest due steps already recorded are read in one query (most ticks
-        find nothing new, and a statement per issue per minute kept the writer busy).
+    async def due(self, now: datetime) -> list[Due]:
+        """The chases with a step due and not recorded yet, with their due steps: reads only,
+        meant to run outside any transaction.
+
+        Every tick looks at every chased issue, but only a step that fell due since the last
+        one is returned: the latest due steps already recorded are read in one query. A
+        backlog (chasing turned on over a large database) is worked off a slice per tick;
+        the outbox could not deliver thousands at once anyway.
         """
-        pending = [
-            (chase, due)
-            for chase in await self._chases(now)
-            if (due := [s for s in chase.steps if s.at < now])
-        ]
+        stamp, pending, latest = now.timestamp(), [], set()
+        for count, chase in enumerate(await self._chases(now), start=1):
+            due = chase.due(stamp)
+            if due:
+                key = chase.key + due[-1].name
+                latest.add(key)
+                if key not in self._recorded:
+                    pending.append((chase, due))
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a resident's message goes in between
+        self._recorded &= latest  # only what can still be asked about: bounded memory
         recorded = await self.runs.recorded_among([c.key + due[-1].name for c, due in pending])
-        notices: list[ScheduleNotice] = []
+        self._recorded |= recorded  # committed: read on the reader connection
         fresh = [(c, due) for c, due in pending if c.key + due[-1].name not in recorded]
-        # Earlier steps were recorded with the latest or before it. A backlog (chasing turned
-        # on over a large database) is worked off a slice per tick, so no sweep holds the
-        # writer for long; the outbox could not deliver thousands at once anyway.
-        for chase, due in fresh[:MAX_STEPS_PER_SWEEP]:
-            *overtaken, latest = due
+        return fresh[:MAX_STEPS_PER_SWEEP]
+
+    async def apply(self, due: list[Due], now: datetime) -> list[ScheduleNotice]:
+        """Record and send the latest step of each chase, inside the caller's (short) write
+        transaction; a chase whose issue moved on since :meth:`due` read it is left alone."""
+        notices: list[ScheduleNotice] = []
+        for chase, steps in due:
+            if not await self.stats.still_in(chase.number, chase.states, chase.deadline):
+                continue
+            *overtaken, latest = steps
             for step in overtaken:
                 await self.runs.record(chase.key + step.name, "chase", step.at, "skipped", now)
             if await self.runs.record(chase.key + latest.name, "chase", latest.at, "sent", now):
@@ -147,35 +212,51 @@ class Chaser:
 
     async def _chases(self, now: datetime) -> list[Chase]:
         """Every issue that is chased: being handled, unaccepted, or a return request."""
-        cfg, cal = self.config, self.calendar
-        chases = [
-            Chase(
-                c.number,
-                c.grid,
-                c.handler,
-                ladder(c, cfg, cal),
-                f"chase:{c.number}:{to_db(c.resolve_by)}:",
-            )
-            for c in await self.stats.chase_candidates()
+        known, seen = self._ladders, dict[Hashable, Chase]()
+
+        def cached(source: Hashable, build: Callable[[], Chase]) -> Chase:
+            chase = seen[source] = known.get(source) or build()
+            return chase
+
+        stats = self.stats
+        sources: list[tuple[Hashable, Callable[[], Chase]]] = [
+            *(((HANDLED, *r), partial(self._handled, r)) for r in await stats.chase_rows()),
+            *(((NEW, *r), partial(self._unaccepted, r)) for r in await stats.unaccepted_rows(now)),
+            *(
+                ((RETURNED, *r), partial(self._returned, r))
+                for r in await stats.return_request_rows()
+            ),
         ]
-        chases += [
-            Chase(
-                r.number,
-                r.grid,
-                None,
-                worker_ladder(UNACCEPTED, r.respond_by, r.urgent, cfg, cal),
-                f"respond:{r.number}:{to_db(r.respond_by)}:",
-            )
-            for r in await self.stats.unaccepted(now)
-        ]
-        for q in await self.stats.return_requests():
-            # Deciding a return request has the 受理 time limit, counted from the request.
-            deadline = cal.add(q.requested_at, self.issues.limit_for(q.category, q.urgent).respond)
-            steps = worker_ladder(RETURN_WAITING, deadline, q.urgent, cfg, cal)
-            chases.append(
-                Chase(q.number, q.grid, None, steps, f"return:{q.number}:{to_db(q.requested_at)}:")
-            )
+        chases = []
+        for count, (source, build) in enumerate(sources, start=1):
+            chases.append(cached(source, build))
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # new ladders cost; let messages in between
+        self._ladders = seen
         return chases
+
+    def _handled(self, row: Raw) -> Chase:
+        c = ChaseCandidate.parse(row)
+        key = f"chase:{c.number}:{to_db(c.resolve_by)}:"
+        steps = ladder(c, self.config, self.calendar)
+        return Chase(
+            c.number, c.grid, c.handler, steps, key, CHASED_STATES, ("resolve_by", c.resolve_by)
+        )
+
+    def _unaccepted(self, row: Raw) -> Chase:
+        r = Unaccepted.parse(row)
+        steps = worker_ladder(UNACCEPTED, r.respond_by, r.urgent, self.config, self.calendar)
+        key = f"respond:{r.number}:{to_db(r.respond_by)}:"
+        return Chase(r.number, r.grid, None, steps, key, ("new",), ("respond_by", r.respond_by))
+
+    def _returned(self, row: Raw) -> Chase:
+        q = ReturnRequest.parse(row)
+        # Deciding a return request has the 受理 time limit, counted from the request.
+        cal = self.calendar
+        deadline = cal.add(q.requested_at, self.issues.limit_for(q.category, q.urgent).respond)
+        steps = worker_ladder(RETURN_WAITING, deadline, q.urgent, self.config, cal)
+        key = f"return:{q.number}:{to_db(q.requested_at)}:"
+        return Chase(q.number, q.grid, None, steps, key, ("return_requested",), None)
 
     async def _send(self, chase: Chase, step: Step) -> list[ScheduleNotice]:
         issue = await self.issues.load(chase.number)

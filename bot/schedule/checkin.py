@@ -166,16 +166,31 @@ class CheckinService:
         return notices
 
     async def escalate(self, now: datetime) -> list[ScheduleNotice]:
-        """Open alerts whose next escalation step is due (see the module docstring)."""
+        """Open alerts whose next escalation step is due (see the module docstring), in the
+        caller's transaction (tests)."""
         notices = []
+        for alert, step in await self.due_escalations(now):
+            notices += await self.escalate_one(alert, step)
+        return notices
+
+    async def due_escalations(self, now: datetime) -> list[tuple[AlertRecord, int]]:
+        """(alert, step) of every open alert whose next step is due: reads only, outside the
+        write transaction (issue #15 item 3)."""
+        due = []
         for alert in await self.repo.open_alerts():
             step = self._due_step(alert, now)
-            if step <= alert.escalation or not await self.repo.escalated(alert.id, step):
-                continue
-            enrolment = await self._enrolment(alert.enrolment_id)
-            people = self._escalated_to(enrolment, step)
-            notices += self._alerts(enrolment, alert.id, alert.day, people, step)
-        return notices
+            if step > alert.escalation:
+                due.append((alert, step))
+        return due
+
+    async def escalate_one(self, alert: AlertRecord, step: int) -> list[ScheduleNotice]:
+        """Send escalation ``step`` of an alert, in the caller's write transaction; nothing
+        if someone recorded the outcome (or the step went out) since it was read."""
+        if not await self.repo.escalated(alert.id, step):
+            return []
+        enrolment = await self._enrolment(alert.enrolment_id)
+        people = self._escalated_to(enrolment, step)
+        return self._alerts(enrolment, alert.id, alert.day, people, step)
 
     def _due_step(self, alert: AlertRecord, now: datetime) -> int:
         """The last step due by ``now`` that still falls on the alert's own day."""

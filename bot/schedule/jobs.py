@@ -44,18 +44,18 @@ async def _run_sweeps(services: Services, bot_username: str) -> None:
     timed = services.metrics.sweep_seconds.labels
     try:
         with timed("feedback").time():
-            async with services.db.transaction():
-                feedback = await issue_service(services).sweep_feedback(now)
-                await IssueNotifier(services, bot_username).deliver_notices(feedback.notices)
+            # Short transactions of its own, each queueing what it records (issue #15 item 3).
+            notifier = IssueNotifier(services, bot_username)
+            await issue_service(services).sweep_feedback(now, notifier.deliver_notices)
     except Exception:
         log.exception("feedback sweep failed at %s", now.isoformat())
     try:
         with timed("schedule").time():
             schedule = schedule_service(services)
             digests = await schedule.prepare_digests(now)  # long reads, outside the transaction
-            async with services.db.transaction():
-                result = await schedule.sweep(now, digests)
-                await ScheduleNotifier(services, bot_username).deliver(result.notices)
+            # Short transactions of its own, each queueing what it records (issue #15 item 3).
+            presenter = ScheduleNotifier(services, bot_username)
+            result = await schedule.sweep(now, digests, presenter.deliver)
         if result.recorded:
             log.info("schedule sweep at %s: %s", now.isoformat(), result.recorded)
     except Exception:

@@ -14,7 +14,7 @@ the config, does it once, and records it (architecture.md, invariant 5).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -24,7 +24,7 @@ from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotPermitted
 from bot.core.grids import COMMUNITY, ChatGrids
 from bot.core.workcal import WorkCalendar
-from bot.schedule.chasing import Chaser
+from bot.schedule.chasing import STEPS_PER_TRANSACTION, Chaser
 from bot.schedule.checkin import CheckinService
 from bot.schedule.digest import Digest, DigestService
 from bot.schedule.model import (
@@ -42,8 +42,15 @@ from bot.schedule.model import (
 from storage.registry.chats import ChatGridRepo
 from storage.schedule.runs import ScheduleRepo
 
+# Queues notices in the transaction that records them (the presenter's ``deliver``).
+Deliver = Callable[[Sequence[ScheduleNotice]], Awaitable[None]]
+
 # However long the bot was down, occurrences older than this are not even recorded as missed.
 MAX_LOOKBACK = timedelta(days=31)
+
+
+async def _keep(notices: Sequence[ScheduleNotice]) -> None:
+    """No presenter (tests): the notices are only returned."""
 
 
 @dataclass(frozen=True)
@@ -112,31 +119,65 @@ class ScheduleService:
         return built
 
     async def sweep(
-        self, now: datetime | None = None, digests: Mapping[str, Digest] | None = None
+        self,
+        now: datetime | None = None,
+        digests: Mapping[str, Digest] | None = None,
+        deliver: Deliver | None = None,
     ) -> SweepResult:
         """Do every piece of scheduled work due by ``now``, once; safe to call any time.
 
-        ``digests``: from ``prepare_digests(now)``, so none is built inside the transaction.
+        ``digests``: from ``prepare_digests(now)``, so none is built inside a transaction.
+        ``deliver`` queues notices inside the transaction that records them (the presenter's):
+        the sweep commits in several short transactions, and what one records must reach the
+        outbox in that same one, or a crash between would lose it.
+
+        No transaction is held while the sweep looks for work (issue #15 item 3): the calendar
+        occurrences are a handful; chases and check-in escalations are read outside, then
+        written a slice at a time, each re-checked inside its write.
         """
         now = now or self.clock.now()
-        grace = timedelta(minutes=self.config.schedule.grace_minutes)
+        deliver = deliver or _keep
         notices: list[ScheduleNotice] = []
         recorded: list[tuple[str, Outcome]] = []
         async with self.repo.db.transaction():
-            start = await self._window_start(now, grace)
-            paused = await self.repo.paused_rules()
-            for due in sorted(self._occurrences(start, now), key=lambda d: (d.at, d.key)):
-                if due.at > now or await self.repo.recorded(due.key):
-                    continue
-                outcome = self._outcome(due, now, grace, paused)
-                if outcome is Outcome.SENT:
-                    notices += await self._produce(due, now, digests or {}, paused)
-                await self.repo.record(due.key, due.kind.value, due.at, outcome.value, now)
-                recorded.append((due.key, outcome))
-            notices += await self.chaser.sweep(now)
-            notices += await self.checkins.escalate(now)  # 窗帘之约 nobody handled (item 19)
+            notices += await self._calendar(now, digests or {}, recorded)
             await self.repo.set_swept_to(now)
+            await deliver(notices)
+        # On a connection of its own: on the shared reader these reads (a second on a large
+        # database) held back every read queued behind them, the sender's among them.
+        async with self.repo.db.snapshot():
+            due = await self.chaser.due(now)
+            escalations = await self.checkins.due_escalations(now)
+        for at in range(0, len(due), STEPS_PER_TRANSACTION):
+            async with self.repo.db.transaction():
+                part = await self.chaser.apply(due[at : at + STEPS_PER_TRANSACTION], now)
+                await deliver(part)
+            notices += part
+        for alert, step in escalations:  # 窗帘之约 (item 19)
+            async with self.repo.db.transaction():
+                part = await self.checkins.escalate_one(alert, step)
+                await deliver(part)
+            notices += part
         return SweepResult(tuple(notices), tuple(recorded))
+
+    async def _calendar(
+        self, now: datetime, digests: Mapping[str, Digest], recorded: list[tuple[str, Outcome]]
+    ) -> list[ScheduleNotice]:
+        """The calendar's occurrences due by ``now`` (rules, check-in mornings, digests), in
+        the caller's transaction; each one handled is appended to ``recorded``."""
+        grace = timedelta(minutes=self.config.schedule.grace_minutes)
+        notices: list[ScheduleNotice] = []
+        start = await self._window_start(now, grace)
+        paused = await self.repo.paused_rules()
+        for due in sorted(self._occurrences(start, now), key=lambda d: (d.at, d.key)):
+            if due.at > now or await self.repo.recorded(due.key):
+                continue
+            outcome = self._outcome(due, now, grace, paused)
+            if outcome is Outcome.SENT:
+                notices += await self._produce(due, now, digests, paused)
+            await self.repo.record(due.key, due.kind.value, due.at, outcome.value, now)
+            recorded.append((due.key, outcome))
+        return notices
 
     async def _window_start(self, now: datetime, grace: timedelta) -> datetime:
         swept_to = await self.repo.swept_to()

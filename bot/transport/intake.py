@@ -3,14 +3,23 @@
 PTB's own Updater confirms updates before handlers run, so a crash there loses them, and an
 update it cannot parse stalls it. Here (architecture invariants 1, 2 and 4):
 
-1. ``getUpdates`` (or the webhook) hands us raw JSON; it is committed to the inbox first, and
-   only then confirmed by asking for the next offset (or answering 200).
-2. Each stored update is dispatched through ``Application.process_update`` inside one
-   transaction (a savepoint within its batch's group commit) that also holds the handler's
-   state changes, its outbox rows and the inbox row's "done" mark: all of them, or none.
-3. An update PTB cannot parse is dead-lettered at once; one whose handler fails
+1. ``getUpdates`` (or the webhook) hands us raw JSON. Nothing is confirmed (the next offset,
+   or the webhook's 200) before it is committed, so a crash before the commit only means that
+   Telegram sends the update again.
+2. The quick path (issue #15 item 4): when nothing older is waiting, the raw updates and their
+   handlers' effects commit in ONE transaction (one fsync per message instead of two), then
+   the updates are confirmed. A redelivered update is already in the inbox (unique update_id),
+   so it is skipped.
+3. The inbox-first path, as before, for the rest: an update whose handler waits on the network
+   (a document to download), updates beyond the quick path's time budget, a handler that
+   failed (retried, then dead-lettered) and everything behind them. They are committed to the
+   inbox first, confirmed, then dispatched by the dispatch loop.
+4. Either way each update is dispatched through ``Application.process_update`` inside one
+   transaction (a savepoint) that also holds the handler's state changes, its outbox rows and
+   the inbox row's "done" mark: all of them, or none.
+5. An update PTB cannot parse is dead-lettered at once; one whose handler fails
    ``max_attempts`` times is dead-lettered with the error. Either way the loop moves on.
-4. On start, every row not yet done is dispatched again, in update_id order.
+6. On start, every row not yet done is dispatched again, in update_id order.
 """
 
 from __future__ import annotations
@@ -36,6 +45,15 @@ from storage.db import Database
 from storage.transport.inbox import InboxRepo, InboxRow
 
 log = logging.getLogger(__name__)
+
+# How long the quick path may keep Telegram's confirmation waiting for one batch, in seconds.
+# Updates left when it is spent are confirmed and then dispatched from the inbox, so a burst
+# is not held back behind its own handlers. A handler that has started is never cut short:
+# cancelling it half way is riskier than the wait it would save.
+QUICK_BUDGET = 0.25
+# Message parts whose handlers wait on Telegram's file server (the household sheet is
+# downloaded; a voice note is when a transcriber is configured): never on the quick path.
+_NETWORK_PARTS = ("document", "voice")
 
 ALLOWED_UPDATES = [
     "message",
@@ -86,6 +104,7 @@ class Intake:
         max_attempts: int = 3,
         metrics: Metrics | None = None,
         progress: Progress | None = None,
+        quick_budget: float = QUICK_BUDGET,
     ) -> None:
         self.app = app
         self.metrics = metrics or Metrics()
@@ -96,6 +115,10 @@ class Intake:
         self.poll_timeout = poll_timeout
         self.batch = batch
         self.max_attempts = max_attempts
+        self.quick_budget = quick_budget
+        # True while the dispatch loop has nothing stored left to do: only then may the quick
+        # path dispatch a new update, which would otherwise overtake older ones.
+        self._idle = False
         self._work = asyncio.Event()
         self._stopping = False
         self._fetcher: asyncio.Task[None] | None = None
@@ -120,11 +143,67 @@ class Intake:
             await self._dispatcher
 
     async def accept(self, updates: list[dict[str, Any]]) -> None:
-        """Commit raw updates to the inbox and wake the dispatcher (polling and webhook)."""
+        """Commit raw updates, and when quick their effects too (polling and webhook); the
+        caller confirms them to Telegram once this returns."""
         self.last_contact = self.clock.now()
-        await self.inbox.store(updates, self.last_contact)
-        self._work.set()
+        if self._idle and not self._stopping:
+            await self._accept_quick(updates, self.last_contact)
+        else:
+            await self.inbox.store(updates, self.last_contact)
+            self._work.set()
         self.progress.notify()
+
+    async def _accept_quick(self, updates: list[dict[str, Any]], now: datetime) -> None:
+        """Store and dispatch in one transaction, in update_id order, until one update is not
+        quick; it and those after it stay pending for the dispatch loop."""
+        self._idle = False  # nothing may overtake these until they are committed
+        left = True  # until the commit: on an error the dispatch loop looks again
+        ends = asyncio.get_running_loop().time() + self.quick_budget
+        try:
+            async with self.db.transaction():
+                new = await self.inbox.store_new(updates, now)
+                done: list[int] = []
+                left = False
+                for raw in sorted(updates, key=lambda u: int(u["update_id"])):
+                    update_id = int(raw["update_id"])
+                    if update_id not in new:
+                        continue  # sent again after a lost confirmation: handled already
+                    new.discard(update_id)
+                    if left or _waits_on_network(raw) or asyncio.get_running_loop().time() > ends:
+                        left = True
+                        continue
+                    outcome = await self._dispatch_quick(update_id, raw, now)
+                    if outcome is True:
+                        done.append(update_id)
+                    left = outcome is None
+                await self.inbox.mark_done(done, now)
+        finally:
+            if not left:
+                self._idle = True
+            # Either way the dispatch loop looks: for what was left, or for an update put back
+            # by `gridbot dead retry` from another process, which runs at the next update.
+            self._work.set()
+
+    async def _dispatch_quick(
+        self, update_id: int, raw: dict[str, Any], now: datetime
+    ) -> bool | None:
+        """One attempt on the quick path: True if done, False if dead-lettered, None if the
+        handler failed and the dispatch loop is to retry it."""
+        try:
+            update = Update.de_json(raw, self.app.bot)
+        except Exception as exc:
+            log.error("update %s cannot be parsed, dead-lettered: %r", update_id, exc)
+            await self.inbox.mark_dead(update_id, f"unparseable: {exc!r}", now)
+            return False
+        cause = await self._try(update_id, update)
+        if cause is None:
+            return True
+        self.metrics.handler_errors.inc()
+        if await self.inbox.record_failure(update_id, repr(cause)[:2000], self.max_attempts, now):
+            log.error("update %s dead-lettered after 1 attempt: %r", update_id, cause)
+            return False
+        log.warning("update %s failed (%r); retrying from the inbox", update_id, cause)
+        return None
 
     def problem(self, now: datetime) -> str | None:
         """Why intake is not healthy (for /healthz), or None: a loop that ended, or no word
@@ -182,8 +261,13 @@ class Intake:
             await self._work.wait()
             self._work.clear()
             while rows := await self.inbox.pending(limit=self.batch):
+                self._idle = False  # the quick path must not overtake these
                 await self._dispatch_batch(rows)
                 self.progress.notify()
+            # Woken again meanwhile (rows the quick path left, committed after this read
+            # began): not idle until looked at again.
+            if not self._work.is_set():
+                self._idle = True
             if self._stopping:
                 return
 
@@ -245,3 +329,8 @@ class Intake:
         finally:
             _dispatch.reset(token)
         return None
+
+
+def _waits_on_network(raw: dict[str, Any]) -> bool:
+    message = raw.get("message") or raw.get("edited_message")
+    return isinstance(message, dict) and any(part in message for part in _NETWORK_PARTS)

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 from storage.clock import from_db, to_db
-from storage.db import Database
+from storage.db import Database, placeholders
 from storage.issues import rollups
 from storage.issues.naive import (
     ON_TIME_SCOPES,
@@ -24,6 +24,11 @@ from storage.issues.rollups import COUNTERS, DUE, OPEN_LITERALS, SLIP_COUNTERS
 # Being worked on by a handler: the only states that are chased. A return request waits for the
 # grid worker, and resolved / closed / rejected / merged issues are over.
 CHASED_STATES: Final = ("assigned", "in_progress")
+_DEADLINES: Final = frozenset({"respond_by", "resolve_by"})
+
+
+# A row as stored (ints and text): cheap to hash and compare, unlike parsed zoned datetimes.
+Raw = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,10 @@ class ChaseCandidate:
     handler: str | None
     assigned_at: datetime
     resolve_by: datetime
+
+    @classmethod
+    def parse(cls, row: Raw) -> ChaseCandidate:
+        return cls(row[0], row[1], row[2], from_db(row[3]), from_db(row[4]))
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,10 @@ class ReturnRequest:
     urgent: bool
     requested_at: datetime
 
+    @classmethod
+    def parse(cls, row: Raw) -> ReturnRequest:
+        return cls(row[0], row[1], row[2], bool(row[3]), from_db(row[4]))
+
 
 @dataclass(frozen=True)
 class Unaccepted:
@@ -55,6 +68,10 @@ class Unaccepted:
     respond_by: datetime
     urgent: bool
 
+    @classmethod
+    def parse(cls, row: Raw) -> Unaccepted:
+        return cls(row[0], row[1], from_db(row[2]), bool(row[3]))
+
 
 class IssueStats:
     def __init__(self, db: Database) -> None:
@@ -62,24 +79,23 @@ class IssueStats:
         self.naive = NaiveStats(db)
 
     async def chase_candidates(self) -> list[ChaseCandidate]:
+        return [ChaseCandidate.parse(row) for row in await self.chase_rows()]
+
+    async def chase_rows(self) -> list[Raw]:
+        """Issues a handler is working on with a deadline, as stored (``ChaseCandidate.parse``):
+        the chaser reads them every tick and parses only rows it has not seen before."""
         rows = await self.db.fetchall(
             "SELECT number, grid, handler, assigned_at, resolve_by FROM issues"
             " WHERE state IN (?, ?) AND resolve_by IS NOT NULL AND assigned_at IS NOT NULL"
             " ORDER BY number",
             CHASED_STATES,
         )
-        return [
-            ChaseCandidate(
-                number=row["number"],
-                grid=row["grid"],
-                handler=row["handler"],
-                assigned_at=from_db(row["assigned_at"]),
-                resolve_by=from_db(row["resolve_by"]),
-            )
-            for row in rows
-        ]
+        return [tuple(row) for row in rows]
 
     async def unaccepted(self, now: datetime) -> list[Unaccepted]:
+        return [Unaccepted.parse(row) for row in await self.unaccepted_rows(now)]
+
+    async def unaccepted_rows(self, now: datetime) -> list[Raw]:
         """Reports still new (not accepted, assigned or turned down) after respond-by."""
         rows = await self.db.fetchall(
             "SELECT number, grid, respond_by, urgent FROM issues"
@@ -87,16 +103,35 @@ class IssueStats:
             " ORDER BY number",
             (to_db(now),),
         )
-        return [Unaccepted(row[0], row[1], from_db(row[2]), bool(row[3])) for row in rows]
+        return [tuple(row) for row in rows]
 
     async def return_requests(self) -> list[ReturnRequest]:
+        return [ReturnRequest.parse(row) for row in await self.return_request_rows()]
+
+    async def return_request_rows(self) -> list[Raw]:
         """Issues whose handler asked to give them back (申请退单), waiting for a worker."""
         rows = await self.db.fetchall(
             "SELECT i.number, i.grid, i.category, i.urgent, MAX(e.at) FROM issues i"
             " JOIN issue_events e ON e.issue_id = i.id AND e.action = 'request_return'"
             " WHERE i.state = 'return_requested' GROUP BY i.id ORDER BY i.number"
         )
-        return [ReturnRequest(r[0], r[1], r[2], bool(r[3]), from_db(r[4])) for r in rows]
+        return [tuple(row) for row in rows]
+
+    async def still_in(
+        self, number: int, states: Sequence[str], deadline: tuple[str, datetime] | None
+    ) -> bool:
+        """Whether the issue is in one of ``states`` and, when given, still has that deadline
+        (``column``, value): a chase read outside the write transaction is checked again in it.
+        """
+        sql = f"SELECT 1 FROM issues WHERE number = ? AND state IN ({placeholders(len(states))})"
+        params: list[object] = [number, *states]
+        if deadline is not None:
+            column, value = deadline
+            if column not in _DEADLINES:
+                raise ValueError(f"not a deadline column: {column}")
+            sql += f" AND {column} = ?"
+            params.append(to_db(value))
+        return await self.db.fetchone(sql, params) is not None
 
     async def is_chased(self, number: int) -> bool:
         """Whether the issue is still in a chased state (checked again right before sending)."""

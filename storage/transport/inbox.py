@@ -11,6 +11,9 @@ from typing import Any
 from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row, placeholders
 
+# Rows per multi-row INSERT: 3 parameters each, far below SQLite's parameter cap.
+_ROWS_PER_INSERT = 100
+
 
 @dataclass(frozen=True)
 class InboxRow:
@@ -47,6 +50,35 @@ class InboxRepo:
                 " ON CONFLICT (update_id) DO NOTHING",
                 [(int(u["update_id"]), json.dumps(u, ensure_ascii=False), stamp) for u in updates],
             )
+
+    async def store_new(self, updates: Sequence[dict[str, Any]], now: datetime) -> set[int]:
+        """Store raw updates in the caller's transaction; return the ids that were new.
+
+        Telegram sends an update again when its confirmation was lost, so an id already stored
+        (and handled, or waiting) is skipped. RETURNING names the rows really inserted, in the
+        same round trip as the insert.
+        """
+        stamp = to_db(now)
+        new: set[int] = set()
+        async with self.db.writing() as tx:
+            for at in range(0, len(updates), _ROWS_PER_INSERT):
+                chunk = updates[at : at + _ROWS_PER_INSERT]
+                rows = await tx.fetchall(
+                    "INSERT INTO inbox (update_id, raw, received_at) VALUES "
+                    + ", ".join("(?, ?, ?)" for _ in chunk)
+                    + " ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+                    [
+                        value
+                        for u in chunk
+                        for value in (
+                            int(u["update_id"]),
+                            json.dumps(u, ensure_ascii=False),
+                            stamp,
+                        )
+                    ],
+                )
+                new.update(int(row[0]) for row in rows)
+        return new
 
     async def pending(self, limit: int = 500, after: int = -1) -> list[InboxRow]:
         rows = await self.db.fetchall(

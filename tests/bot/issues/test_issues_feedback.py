@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from bot.issues import feedback as issues_feedback
 from bot.issues.feedback import RateScope
 from bot.issues.model import Action, NoticeKind, Outcome, State
 from bot.issues.rates import Satisfaction, Solved
+from storage.issues.slips import SlipRecord
 from tests.support.factories import (
     G1_CHAT,
     NEIGHBOUR,
@@ -155,3 +156,30 @@ async def test_reopen_has_fresh_deadline_and_reaches_the_handler(world: IssueWor
     notes = {(n.kind, n.chat_id): n.note for n in reopened.notices}
     assert notes[(NoticeKind.HANDLER_ORDER, PROPERTY_USER)] == "电梯还是坏的"
     assert notes[(NoticeKind.WORKER_UPDATE, WORKER_G1)] == "电梯还是坏的"
+
+
+async def test_a_slip_answered_while_the_sweep_looks_is_not_expired(
+    world: IssueWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #15 item 3: the sweep reads the lapsed slips outside its write; the resident's
+    answer in between wins: the slip stays answered and the issue is closed by the answer."""
+    resolved = await resolved_issue(world)
+    slip, number = slip_id(resolved), resolved.issue.number
+    world.clock.advance(days=10)
+    slips = world.service.core.repo.slips
+    read = slips.to_expire
+
+    async def read_then_answer(issued_before: datetime, limit: int) -> list[SlipRecord]:
+        found = await read(issued_before, limit)
+        await world.service.answer_slip(slip, RESIDENT, **HAPPY)
+        return found
+
+    monkeypatch.setattr(slips, "to_expire", read_then_answer)
+    swept = await world.service.sweep_feedback()
+    record = await slips.get(slip)
+    timeline = await world.service.timeline(number, WORKER_G1)
+
+    assert (swept.expired, swept.closed, swept.notices) == ((), (), ())
+    assert record is not None and record.state == "answered"
+    assert Action.SLIP_EXPIRED not in [e.action for e in timeline]
+    assert [e.actor_role for e in timeline if e.action is Action.CLOSE] == ["resident"]

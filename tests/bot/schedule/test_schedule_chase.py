@@ -3,6 +3,8 @@ working days (skipping the Mid-autumn holiday and a weekend), and resolving stop
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -212,3 +214,57 @@ async def test_a_return_request_nobody_decides_is_chased_then_escalated(tmp_path
         (at(9, 14, 15, 31), "return_waiting_escalate", LEADER_G1),
     ]
     assert chases(after) == []
+
+
+async def test_a_long_chase_sweep_lets_a_report_in_between_its_slices(tmp_path: Path) -> None:
+    """Issue #15 item 3: the chaser writes in short transactions, so a resident's report
+    arriving while it works waits for one slice, not for the whole sweep."""
+    async with schedule_world(tmp_path) as world:
+        for _ in range(3 * chasing.STEPS_PER_TRANSACTION):
+            await report_new(world, at(9, 14, 10))
+        events: list[str] = []
+        first_slice = asyncio.Event()
+
+        async def deliver(notices: Sequence[ScheduleNotice]) -> None:
+            if any(n.kind is NoticeKind.CHASE for n in notices):
+                events.append("slice")
+                first_slice.set()
+
+        async def resident() -> None:
+            await first_slice.wait()
+            await report_new(world, at(9, 14, 13, 31), "#报事 3号楼路灯坏了")
+            events.append("report")
+
+        meanwhile = asyncio.create_task(resident())
+        await world.schedule.sweep(at(9, 14, 13, 31), deliver=deliver)
+        await meanwhile
+
+    assert events.count("slice") == 3
+    assert events.index("report") < len(events) - 1, events  # before the sweep's last slice
+
+
+async def test_a_report_accepted_while_the_chaser_looks_is_not_chased(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker presses 受理 between the chaser's read and its write: the acceptance stands
+    and nobody is reminded to accept it."""
+    async with schedule_world(tmp_path) as world:
+        number = await report_new(world, at(9, 14, 10))
+        chaser = world.schedule.chaser
+        read = chaser.due
+
+        async def due_then_accept(now: datetime) -> list[chasing.Due]:
+            found = await read(now)
+            await world.issues.service.accept(WORKER_G1, number)
+            return found
+
+        monkeypatch.setattr(chaser, "due", due_then_accept)
+        swept = await world.sweep_at(at(9, 14, 13, 31))
+        runs = await world.schedule.repo.runs("chase")
+        issue = await world.issues.service.load(number)
+        events = await world.issues.service.timeline(number, WORKER_G1)
+
+    assert [n for n in swept.notices if n.kind is NoticeKind.CHASE] == []
+    assert runs == []
+    assert issue.state.value == "accepted"
+    assert Action.CHASE not in [e.action for e in events]
