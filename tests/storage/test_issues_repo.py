@@ -160,6 +160,17 @@ async def test_duplicate_candidates_use_the_open_issues_index(repo: IssueRepo) -
     assert any("issues_open_by_grid" in str(row[3]) for row in plan)
 
 
+async def test_the_chasers_read_never_touches_the_issues_table(repo: IssueRepo) -> None:
+    """Migration 0024: every column the chaser reads each tick is in issues_chase."""
+    plan = await repo.db.fetchall(
+        "EXPLAIN QUERY PLAN SELECT number, grid, handler, assigned_at, resolve_by FROM issues"
+        " WHERE state IN (?, ?) AND resolve_by IS NOT NULL AND assigned_at IS NOT NULL"
+        " ORDER BY number",
+        ("assigned", "in_progress"),
+    )
+    assert any("COVERING INDEX issues_chase" in str(row[3]) for row in plan), plan
+
+
 async def test_migration_gives_existing_reporters_the_report_they_filed(
     tmp_path: Path,
 ) -> None:
