@@ -22,14 +22,20 @@ def gridbot_config(
 ) -> str:
     """Gridbot's TOML config for ``server``, one grid per group (at most 20 bound), worker 101.
 
-    The outbox limits are raised far above Telegram's unless ``real_limits``.
+    The outbox limits (overall, per group and per private chat) are raised far above
+    Telegram's unless ``real_limits``.
     """
     grids = "".join(
         f'\n[[community.grids]]\nkey = "g{n}"\nname = "第{n}网格"\nchat_id = {chat}\n'
         f"workers = [{WORKER}]\n"
         for n, chat in enumerate(groups[:20])
     )
-    outbox = "" if real_limits else "group_per_minute = 1000000\nglobal_per_second = 1000000\n"
+    outbox = (
+        ""
+        if real_limits
+        else "group_per_minute = 1000000\nglobal_per_second = 1000000\n"
+        "private_per_second = 1000000\n"
+    )
     return f"""
 [telegram]
 base_url = "{server.base_url}"
@@ -65,15 +71,26 @@ async def stop(proc: asyncio.subprocess.Process, timeout: float = 60.0) -> None:
         await proc.wait()
 
 
-def new_sandbox(groups: int, *, flood: bool = False) -> tuple[SandboxServer, list[int]]:
-    """A sandbox with the bench bot, one resident and ``groups`` groups (bot is a member)."""
+def residents(count: int) -> list[int]:
+    """The user ids of ``count`` residents (the first is ``RESIDENT``)."""
+    return [RESIDENT + n for n in range(count)]
+
+
+def new_sandbox(
+    groups: int, *, flood: bool = False, residents_count: int = 1
+) -> tuple[SandboxServer, list[int]]:
+    """A sandbox with the bench bot, ``residents_count`` residents, the grid worker and
+    ``groups`` groups (the bot and every person are members of each)."""
     from sandbox.flood import FloodLimits
 
     server = SandboxServer(flood=FloodLimits() if flood else None)
     server.add_bot(token=TOKEN, username="gridbot")
-    server.add_user("王", "阿姨", id=RESIDENT)
+    people = residents(residents_count)
+    for n, user_id in enumerate(people):
+        server.add_user("王" if n == 0 else f"居民{n}", "阿姨" if n == 0 else None, id=user_id)
     server.add_user("李", "网格员", id=WORKER)
-    ids = [server.add_group(f"网格群{n}", members=[RESIDENT, WORKER]).id for n in range(groups)]
+    members = [*people, WORKER]
+    ids = [server.add_group(f"网格群{n}", members=members).id for n in range(groups)]
     return server, ids
 
 

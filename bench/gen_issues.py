@@ -34,6 +34,14 @@ from bot.config.reader import default_categories
 from storage.db import Database
 
 CHUNK = 20_000
+# The issue columns the generator writes, named so that columns added by later migrations
+# (voice, place, community: 0017-0019) take their defaults instead of breaking the INSERT.
+ISSUE_COLUMNS = (
+    "id number type category grid building unit location description urgent private"
+    " anonymous state handler merged_into reason source_chat_id source_message_id"
+    " reported_at respond_by resolve_by accepted_at assigned_at contacted_at resolved_at"
+    " closed_at round updated_at result"
+).split()
 # Share of reports per category key (default taxonomy); "other" takes the rest.
 CATEGORY_WEIGHTS = {
     "property": 12,
@@ -349,7 +357,11 @@ def _flush(conn: sqlite3.Connection, gen: Generator, end: str) -> None:
     events = gen.events
     slips = [_open_if_recent(s, end) for s in gen.slips if s[7] < end]
     conn.execute("BEGIN")
-    conn.executemany(f"INSERT INTO issues VALUES ({', '.join('?' * 29)})", gen.issues)
+    conn.executemany(
+        f"INSERT INTO issues ({', '.join(ISSUE_COLUMNS)})"
+        f" VALUES ({', '.join('?' * len(ISSUE_COLUMNS))})",
+        gen.issues,
+    )
     conn.executemany(
         "INSERT INTO issue_reporters (issue_id, user_id, display_name, chat_id, message_id,"
         " via_issue, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",  # report_type, anonymous: defaults
