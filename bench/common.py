@@ -7,6 +7,7 @@ import os
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 from sandbox.server import SandboxServer
 
@@ -52,11 +53,14 @@ name = "阅海湾社区"
 {grids}"""
 
 
-async def spawn(module: str, *args: str) -> asyncio.subprocess.Process:
-    """Run ``python -m module args`` from the project root with the bench token."""
-    env = {**os.environ, "GRIDBOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+async def spawn(
+    module: str, *args: str, env: dict[str, str] | None = None, **options: Any
+) -> asyncio.subprocess.Process:
+    """Run ``python -m module args`` from the project root with the bench token (``env``
+    added to the environment, ``options`` passed to ``create_subprocess_exec``)."""
+    env = {**os.environ, "GRIDBOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT), **(env or {})}
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", module, *args, cwd=ROOT, env=env
+        sys.executable, "-m", module, *args, cwd=ROOT, env=env, **options
     )
 
 

@@ -17,8 +17,11 @@ import asyncio
 import cProfile
 import json
 import logging
+import os
 import re
 import signal
+import sys
+import time
 from pathlib import Path
 
 from telegram import Update
@@ -44,8 +47,18 @@ async def record_probe(update: Update, context: BotContext) -> None:
     await services.outbox.send_message(message.chat_id, f"ack {number}")
 
 
+def phase(name: str) -> None:
+    """With BENCH_LAUNCHED (the launcher's time.time() just before it started this process),
+    print how long after launch ``name`` was reached (bench.startup --phases)."""
+    launched = os.environ.get("BENCH_LAUNCHED")
+    if launched:
+        print(f"phase {name}: {(time.time() - float(launched)) * 1000:.0f} ms", file=sys.stderr)
+
+
 async def main(args: argparse.Namespace) -> None:
+    phase("imported")
     gridbot = await build(load_config(Path(args.config)))
+    phase("built")
     async with gridbot.db.transaction() as tx:
         await tx.execute("CREATE TABLE IF NOT EXISTS bench_effects (id INTEGER PRIMARY KEY, n)")
     probe = MessageHandler(filters.TEXT & filters.ChatType.GROUPS, record_probe)
@@ -53,6 +66,7 @@ async def main(args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await gridbot.start()
+    phase("started")
     if args.fanout:
         chats = json.loads(Path(args.fanout).read_text())  # noqa: ASYNC240
         for chat_id in chats:

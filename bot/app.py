@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
@@ -38,7 +38,6 @@ from bot.issues.draft_store import DraftStore
 from bot.issues.ledger import LedgerService
 from bot.issues.service import IssueService
 from bot.issues.transcribe import transcriber_for
-from bot.ops.health import HealthChecks, OpsServer
 from bot.privacy.personal_data import PersonalDataService
 from bot.registry.service import RegistryService
 from bot.schedule.chasing import Chaser
@@ -51,7 +50,6 @@ from bot.transport.http import AiohttpRequest
 from bot.transport.intake import ALLOWED_UPDATES, Intake, record_handler_error
 from bot.transport.outbox import Outbox, Sender
 from bot.transport.ratelimit import Limits
-from bot.transport.webhook import WebhookServer
 from bot.votes.polls import PollService
 from bot.votes.presenter import sweep_votes
 from bot.votes.service import VoteService
@@ -70,6 +68,12 @@ from storage.schedule.checkins import CheckinRepo
 from storage.schedule.runs import ScheduleRepo
 from storage.transport.outbox import OutboxRepo
 from storage.votes.repo import VoteRepo
+
+if TYPE_CHECKING:
+    # Imported where used, when configured: both load aiohttp's server side, /metrics loads
+    # prometheus-client, and a polling bot without [metrics] needs neither (issue #15 item 5).
+    from bot.ops.health import OpsServer
+    from bot.transport.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +132,8 @@ class GridBot:
             await self.app.bot.delete_webhook()
         await self.intake.start(polling=polling)
         if not polling:
+            from bot.transport.webhook import WebhookServer
+
             self.webhook = WebhookServer(self.config.telegram.webhook, self.intake)
             await self.webhook.start()
             await self.app.bot.set_webhook(
@@ -136,6 +142,8 @@ class GridBot:
                 allowed_updates=ALLOWED_UPDATES,
             )
         if self.config.metrics.port:
+            from bot.ops.health import HealthChecks, OpsServer
+
             checks = HealthChecks(self.services, self.intake, self.config.metrics)
             self.ops = OpsServer(checks, self.config.metrics)
             await self.ops.start()
