@@ -35,3 +35,17 @@ async def test_grid_of_chat_follows_upgrades_and_a_later_bind_wins(tmp_path: Pat
     assert inherited == ("g1", "g2")
     assert pushed_before == (SUPER_G1, f.G2_CHAT, SUPER_BOUND)  # current ids, once each
     assert rebound == "g2" and pushed_g1 == ()
+
+
+async def test_both_tables_in_one_query_equal_each_read_alone(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "g.sqlite3")
+    try:
+        repo = ChatGridRepo(db)
+        await RegistryRepo(db).bind(BOUND, "g2", f.SECRETARY, NOW)
+        await RegistryRepo(db).bind(-1010, "", f.SECRETARY, NOW)  # the whole community
+        await OutboxRepo(db).migrate_chat(BOUND, SUPER_BOUND, NOW)
+        together = await repo.tables()
+        alone = (await repo.bindings(), await repo.migrations())
+    finally:
+        await db.close()
+    assert together == alone == ({BOUND: "g2", -1010: ""}, {BOUND: SUPER_BOUND})
