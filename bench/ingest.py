@@ -100,11 +100,22 @@ class Tracker:
     group: dict[int, float] = field(default_factory=dict)
     worker: dict[int, float] = field(default_factory=dict)
     sends: Counter[tuple[int, str]] = field(default_factory=Counter)
+    # Every message the bot sent during the run, by where it went, whether or not it names
+    # a bench message (a duplicate hint to the worker names the issue, not the message).
+    every_send: Counter[str] = field(default_factory=Counter)
     duplicates: int = 0
 
     def poll(self) -> None:
         for record in self.server.sent[self.seen :]:
-            self._take(record.chat_id, record.text or "", record.at)
+            text = record.text or ""
+            if PROBE.match(text):
+                where = "probe"
+            elif record.chat_id < 0:
+                where = "group"
+            else:
+                where = "worker" if record.chat_id == WORKER else "resident"
+            self.every_send[where] += 1
+            self._take(record.chat_id, text, record.at)
         self.seen = len(self.server.sent)
 
     def _take(self, chat_id: int, text: str, at: float) -> None:
@@ -139,13 +150,16 @@ class Tracker:
         if all(n in got for got in needed):
             self.answered[n] = max(got[n] for got in needed)
 
-    def send_counts(self) -> dict[str, tuple[float, int]]:
-        """Per report: (mean, minimum) number of sends to each place."""
+    def send_counts(self) -> dict[str, tuple[float, int, float]]:
+        """Per place: (mean and minimum per report of the sends naming it, all sends of the
+        run there ÷ reports)."""
         reports = [n for n in self.injected if is_report(n)]
         out = {}
         for where in ("group", "worker", "resident", "probe"):
             counts = [self.sends[(n, where)] for n in reports]
-            out[where] = (sum(counts) / len(counts) if counts else 0.0, min(counts, default=0))
+            mean = sum(counts) / len(counts) if counts else 0.0
+            every = self.every_send[where] / len(reports) if reports else 0.0
+            out[where] = (mean, min(counts, default=0), every)
         return out
 
 
@@ -332,18 +346,23 @@ def print_results(
         calls = ", ".join(f"{m} {n}" for m, n in sorted(r["calls"].items()) if n)
         print(f"{mode} {name} API calls: {calls}")
     gridbot = [r for _, _, name, r in runs if name == "gridbot"]
-    print("gridbot sends per report (mean, min over reports; every run):")
+    print(
+        "gridbot sends per report, every run: those naming the report's message (mean, and"
+        " the fewest any report got: 0 would be a report left without it), then all the"
+        " run's sends there ÷ reports (chatter's probe acks and duplicate hints included)"
+    )
     for where, label in (
         ("group", "group acknowledgement"),
-        ("worker", "grid worker (card or hint)"),
+        ("worker", "grid worker (card; duplicate hints name the issue)"),
         ("resident", "the reporting resident"),
         ("probe", "bench probe ack"),
     ):
         means = [r["sends"][where][0] for r in gridbot]
         mins = [r["sends"][where][1] for r in gridbot]
+        every = [r["sends"][where][2] for r in gridbot]
         print(
-            f"  {label}: mean {min(means):.2f}–{max(means):.2f}, "
-            f"min {min(mins)} (a report with no such send would show 0)"
+            f"  {label}: mean {min(means):.2f}–{max(means):.2f}, fewest {min(mins)}; "
+            f"all sends ÷ reports {min(every):.2f}–{max(every):.2f}"
         )
     for mode in modes:
         rate = {(rd, name): r["rate"] for rd, m, name, r in runs if m == mode}
