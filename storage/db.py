@@ -392,13 +392,15 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     return conn
 
 
-def _load_migrations(folder: Traversable) -> list[tuple[int, str, str]]:
+def _load_migrations(folder: Traversable) -> list[tuple[int, str, Traversable]]:
+    """The migrations by number; each file is read only when it is applied, so a start on an
+    up-to-date database reads none of them (issue #15 item 5)."""
     found = []
     for entry in folder.iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+            found.append((int(match.group(1)), entry.name, entry))
+    return sorted(found, key=lambda migration: migration[0])
 
 
 async def apply_migrations(conn: aiosqlite.Connection, folder: Traversable | None = None) -> int:
@@ -419,8 +421,9 @@ async def apply_migrations(conn: aiosqlite.Connection, folder: Traversable | Non
             f"database schema version {current} is newer than this gridbot knows "
             f"({len(migrations)}); upgrade gridbot instead of downgrading the database"
         )
-    for number, name, sql in migrations[current:]:
+    for number, name, entry in migrations[current:]:
         log.info("applying migration %s", name)
+        sql = entry.read_text(encoding="utf-8")
         await conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in _statements(sql):
