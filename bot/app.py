@@ -98,6 +98,7 @@ HANDLER_MODULES: Sequence[tuple[ModuleType, int]] = (
     (handlers.fallback, 0),
 )
 RETENTION_SWEEP_SECONDS = 3600
+CATCH_UP_WAIT_SECONDS = 30.0
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -153,6 +154,12 @@ class GridBot:
         log.info("gridbot started as @%s", self.app.bot.username)
 
     async def _sweep_missed(self) -> None:
+        # After the updates that waited for the restart are answered (the first getUpdates
+        # does not wait): on a big database the sweep takes seconds of the writer and the loop.
+        try:
+            await asyncio.wait_for(self.intake.caught_up.wait(), CATCH_UP_WAIT_SECONDS)
+        except TimeoutError:
+            pass  # a backlog that large is no reason to skip the sweep any longer
         try:
             await run_sweeps(self.services, self.app.bot.username)
         except Exception:
