@@ -29,6 +29,7 @@ from bot.consult.meetings_presenter import sweep_consultation
 from bot.consult.notices import NoticeService
 from bot.consult.sweep import ConsultSweep
 from bot.context import BotContext, Features, Services
+from bot.core import collector
 from bot.core.clock import Clock, SystemClock
 from bot.core.metrics import Metrics
 from bot.core.permissions import RoleBook
@@ -355,6 +356,7 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
 async def run_until_stopped(config: Config, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set (SIGINT/SIGTERM in the CLI), then shut down cleanly."""
     gridbot = await build(config)
+    collector.resume()  # paused by the run command while the bot loaded (bot.core.collector)
     await gridbot.start()
     try:
         await stop.wait()
