@@ -37,6 +37,7 @@ import asyncio
 import os
 import pstats
 import re
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -297,6 +298,11 @@ async def main(args: argparse.Namespace) -> None:
             for name in order:
                 result = await run_contender(name, mode, args, rate)
                 runs.append((round_, mode, name, result))
+                print(
+                    f"round {round_} {mode} {name}: {result['rate']:.0f} messages/s",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 if mode == "backlog" and name == "echo":
                     echo_backlog = result["rate"]
     print_results(args, modes, runs)
