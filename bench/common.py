@@ -15,21 +15,28 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 TOKEN = "123456:bench-token"
 RESIDENT = 501
-WORKER = 101
+WORKER = 101  # the first grid's worker (also the secretary in bench.memory)
+MAX_GRIDS = 20
+
+
+def worker_of(grid: int) -> int:
+    """The user id of grid ``grid``'s worker: each grid has its own, as in a community."""
+    return WORKER + grid
 
 
 def gridbot_config(
     server: SandboxServer, db: Path, groups: list[int], *, real_limits: bool
 ) -> str:
-    """Gridbot's TOML config for ``server``, one grid per group (at most 20 bound), worker 101.
+    """Gridbot's TOML config for ``server``, one grid per group (at most 20 bound), each with
+    its own worker (``worker_of``).
 
     The outbox limits (overall, per group and per private chat) are raised far above
     Telegram's unless ``real_limits``.
     """
     grids = "".join(
         f'\n[[community.grids]]\nkey = "g{n}"\nname = "第{n}网格"\nchat_id = {chat}\n'
-        f"workers = [{WORKER}]\n"
-        for n, chat in enumerate(groups[:20])
+        f"workers = [{worker_of(n)}]\n"
+        for n, chat in enumerate(groups[:MAX_GRIDS])
     )
     outbox = (
         ""
@@ -83,8 +90,9 @@ def residents(count: int) -> list[int]:
 def new_sandbox(
     groups: int, *, flood: bool = False, residents_count: int = 1
 ) -> tuple[SandboxServer, list[int]]:
-    """A sandbox with the bench bot, ``residents_count`` residents, the grid worker and
-    ``groups`` groups (the bot and every person are members of each)."""
+    """A sandbox with the bench bot, ``residents_count`` residents, the grid workers (one per
+    bound grid) and ``groups`` groups; the bot, every resident and every worker are members
+    of each group."""
     from sandbox.flood import FloodLimits
 
     server = SandboxServer(flood=FloodLimits() if flood else None)
@@ -92,8 +100,10 @@ def new_sandbox(
     people = residents(residents_count)
     for n, user_id in enumerate(people):
         server.add_user("王" if n == 0 else f"居民{n}", "阿姨" if n == 0 else None, id=user_id)
-    server.add_user("李", "网格员", id=WORKER)
-    members = [*people, WORKER]
+    workers = [worker_of(n) for n in range(min(groups, MAX_GRIDS))]
+    for n, user_id in enumerate(workers):
+        server.add_user("李" if n == 0 else f"网格员{n}", "网格员" if n == 0 else None, id=user_id)
+    members = [*people, *workers]
     ids = [server.add_group(f"网格群{n}", members=members).id for n in range(groups)]
     return server, ids
 

@@ -2,8 +2,8 @@
 
 ``python -m bench.ingest [--messages 20000] [--rounds 3] [--modes backlog,paced]``
 
-Every recipient is reachable: before the measured part, each resident and the grid worker open
-a private chat with the bot (``/start`` in the sandbox, answered by the bot), so worker cards
+Every recipient is reachable: before the measured part, each resident and each grid's worker
+open a private chat with the bot (``/start`` in the sandbox, answered by the bot), so worker cards
 and every later private message are really sent, never cut short by a 403.
 
 What is compared: **messages fully answered per second**, gridbot over the echo bot, in the same
@@ -13,7 +13,7 @@ round. A message counts as answered when every reply it calls for has reached th
 - gridbot: the bench probe's ``ack n`` in the group (``bench/gridbot_proc.py``: one effect row
   and one reply per message, so chatter, which gridbot rightly ignores, is observable) and, for a
   report, the group acknowledgement ``已登记 #k …`` **and** a private message to the grid worker
-  (the worker card, or a duplicate hint). The table counts every send per report.
+  (the grid worker's card). The table counts every send per report.
 
 Modes (each contender gets a fresh sandbox, a fresh database and a warm-up):
 
@@ -46,9 +46,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import (
+    MAX_GRIDS,
     OUT,
     ROOT,
-    WORKER,
     gridbot_config,
     median,
     new_sandbox,
@@ -57,6 +57,7 @@ from bench.common import (
     spawn,
     stop,
     table,
+    worker_of,
 )
 from sandbox.server import SandboxServer
 
@@ -94,6 +95,7 @@ class Tracker:
     server: SandboxServer
     gridbot: bool
     messages: int
+    workers: frozenset[int] = frozenset(worker_of(n) for n in range(MAX_GRIDS))
     seen: int = 0
     injected: dict[int, float] = field(default_factory=dict)
     answered: dict[int, float] = field(default_factory=dict)
@@ -114,7 +116,7 @@ class Tracker:
             elif record.chat_id < 0:
                 where = "group"
             else:
-                where = "worker" if record.chat_id == WORKER else "resident"
+                where = "worker" if record.chat_id in self.workers else "resident"
             self.every_send[where] += 1
             self._take(record.chat_id, text, record.at)
         self.seen = len(self.server.sent)
@@ -128,7 +130,9 @@ class Tracker:
             if tagged is None:
                 return
             n = int(tagged.group(1))
-            where = "group" if chat_id < 0 else ("worker" if chat_id == WORKER else "resident")
+            where = (
+                "group" if chat_id < 0 else ("worker" if chat_id in self.workers else "resident")
+            )
         if n not in self.injected:
             return
         self.sends[(n, where)] += 1
@@ -208,7 +212,8 @@ async def paced(server: SandboxServer, groups: list[int], tracker: Tracker, rate
 
 async def warm_up(server: SandboxServer, groups: list[int], timeout: float = 60.0) -> None:  # noqa: ASYNC109
     """Everyone opens a private chat with the bot, and one group message is answered."""
-    people = [*residents(RESIDENTS), WORKER]
+    workers = [worker_of(n) for n in range(min(len(groups), MAX_GRIDS))]
+    people = [*residents(RESIDENTS), *workers]
     for user_id in people:
         await server.start_private(user_id)
     await server.user_sends(groups[0], people[0], f"warm up [{WARMUP}]")
@@ -342,7 +347,7 @@ def print_results(
         )
     print(
         f"\ningest: {args.messages} group messages (30% reports) per run, {args.groups} groups, "
-        f"{RESIDENTS} residents and the grid worker all reachable, flood control off, "
+        f"{RESIDENTS} residents and a worker per grid all reachable, flood control off, "
         "gridbot outbox limits raised"
     )
     headers = ["round", "mode", "arrivals", "bot", "answered/s", "p50 ms", "p99 ms"]
