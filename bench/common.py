@@ -7,6 +7,7 @@ import os
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 from sandbox.server import SandboxServer
 
@@ -14,22 +15,35 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 TOKEN = "123456:bench-token"
 RESIDENT = 501
-WORKER = 101
+WORKER = 101  # the first grid's worker (also the secretary in bench.memory)
+MAX_GRIDS = 20
+
+
+def worker_of(grid: int) -> int:
+    """The user id of grid ``grid``'s worker: each grid has its own, as in a community."""
+    return WORKER + grid
 
 
 def gridbot_config(
     server: SandboxServer, db: Path, groups: list[int], *, real_limits: bool
 ) -> str:
-    """Gridbot's TOML config for ``server``, one grid per group (at most 20 bound), worker 101.
+    """Gridbot's TOML config for ``server``, one grid per group (at most 20 bound), each with
+    its own worker (``worker_of``).
 
-    The outbox limits are raised far above Telegram's unless ``real_limits``.
+    The outbox limits (overall, per group and per private chat) are raised far above
+    Telegram's unless ``real_limits``.
     """
     grids = "".join(
         f'\n[[community.grids]]\nkey = "g{n}"\nname = "第{n}网格"\nchat_id = {chat}\n'
-        f"workers = [{WORKER}]\n"
-        for n, chat in enumerate(groups[:20])
+        f"workers = [{worker_of(n)}]\n"
+        for n, chat in enumerate(groups[:MAX_GRIDS])
     )
-    outbox = "" if real_limits else "group_per_minute = 1000000\nglobal_per_second = 1000000\n"
+    outbox = (
+        ""
+        if real_limits
+        else "group_per_minute = 1000000\nglobal_per_second = 1000000\n"
+        "private_per_second = 1000000\n"
+    )
     return f"""
 [telegram]
 base_url = "{server.base_url}"
@@ -46,11 +60,14 @@ name = "阅海湾社区"
 {grids}"""
 
 
-async def spawn(module: str, *args: str) -> asyncio.subprocess.Process:
-    """Run ``python -m module args`` from the project root with the bench token."""
-    env = {**os.environ, "GRIDBOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+async def spawn(
+    module: str, *args: str, env: dict[str, str] | None = None, **options: Any
+) -> asyncio.subprocess.Process:
+    """Run ``python -m module args`` from the project root with the bench token (``env``
+    added to the environment, ``options`` passed to ``create_subprocess_exec``)."""
+    env = {**os.environ, "GRIDBOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT), **(env or {})}
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", module, *args, cwd=ROOT, env=env
+        sys.executable, "-m", module, *args, cwd=ROOT, env=env, **options
     )
 
 
@@ -65,15 +82,29 @@ async def stop(proc: asyncio.subprocess.Process, timeout: float = 60.0) -> None:
         await proc.wait()
 
 
-def new_sandbox(groups: int, *, flood: bool = False) -> tuple[SandboxServer, list[int]]:
-    """A sandbox with the bench bot, one resident and ``groups`` groups (bot is a member)."""
+def residents(count: int) -> list[int]:
+    """The user ids of ``count`` residents (the first is ``RESIDENT``)."""
+    return [RESIDENT + n for n in range(count)]
+
+
+def new_sandbox(
+    groups: int, *, flood: bool = False, residents_count: int = 1
+) -> tuple[SandboxServer, list[int]]:
+    """A sandbox with the bench bot, ``residents_count`` residents, the grid workers (one per
+    bound grid) and ``groups`` groups; the bot, every resident and every worker are members
+    of each group."""
     from sandbox.flood import FloodLimits
 
     server = SandboxServer(flood=FloodLimits() if flood else None)
     server.add_bot(token=TOKEN, username="gridbot")
-    server.add_user("王", "阿姨", id=RESIDENT)
-    server.add_user("李", "网格员", id=WORKER)
-    ids = [server.add_group(f"网格群{n}", members=[RESIDENT, WORKER]).id for n in range(groups)]
+    people = residents(residents_count)
+    for n, user_id in enumerate(people):
+        server.add_user("王" if n == 0 else f"居民{n}", "阿姨" if n == 0 else None, id=user_id)
+    workers = [worker_of(n) for n in range(min(groups, MAX_GRIDS))]
+    for n, user_id in enumerate(workers):
+        server.add_user("李" if n == 0 else f"网格员{n}", "网格员" if n == 0 else None, id=user_id)
+    members = [*people, *workers]
+    ids = [server.add_group(f"网格群{n}", members=members).id for n in range(groups)]
     return server, ids
 
 

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from bot import logs
+from bot.core import collector
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     for sub in commands.choices.values():
         sub.add_argument("--log-format", choices=logs.FORMATS, default="text")
     args = parser.parse_args(argv)
+    if args.command == "run":
+        collector.pause()  # resumed once the bot is built (bot.app.run_until_stopped)
 
     # Commands without --log-level (import, export, check-config) print an answer: only
     # warnings may join it on stderr, not the INFO lines of migrations (issue #13 item 24).

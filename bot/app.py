@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
@@ -29,6 +29,7 @@ from bot.consult.meetings_presenter import sweep_consultation
 from bot.consult.notices import NoticeService
 from bot.consult.sweep import ConsultSweep
 from bot.context import BotContext, Features, Services
+from bot.core import collector
 from bot.core.clock import Clock, SystemClock
 from bot.core.metrics import Metrics
 from bot.core.permissions import RoleBook
@@ -38,7 +39,6 @@ from bot.issues.draft_store import DraftStore
 from bot.issues.ledger import LedgerService
 from bot.issues.service import IssueService
 from bot.issues.transcribe import transcriber_for
-from bot.ops.health import HealthChecks, OpsServer
 from bot.privacy.personal_data import PersonalDataService
 from bot.registry.service import RegistryService
 from bot.schedule.chasing import Chaser
@@ -51,7 +51,6 @@ from bot.transport.http import AiohttpRequest
 from bot.transport.intake import ALLOWED_UPDATES, Intake, record_handler_error
 from bot.transport.outbox import Outbox, Sender
 from bot.transport.ratelimit import Limits
-from bot.transport.webhook import WebhookServer
 from bot.votes.polls import PollService
 from bot.votes.presenter import sweep_votes
 from bot.votes.service import VoteService
@@ -73,6 +72,12 @@ from storage.schedule.checkins import CheckinRepo
 from storage.schedule.runs import ScheduleRepo
 from storage.transport.outbox import OutboxRepo
 from storage.votes.repo import VoteRepo
+
+if TYPE_CHECKING:
+    # Imported where used, when configured: both load aiohttp's server side, /metrics loads
+    # prometheus-client, and a polling bot without [metrics] needs neither (issue #15 item 5).
+    from bot.ops.health import OpsServer
+    from bot.transport.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +102,7 @@ HANDLER_MODULES: Sequence[tuple[ModuleType, int]] = (
     (handlers.fallback, 0),
 )
 RETENTION_SWEEP_SECONDS = 3600
+CATCH_UP_WAIT_SECONDS = 30.0
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -141,6 +147,8 @@ class GridBot:
             await self.app.bot.delete_webhook()
         await self.intake.start(polling=polling)
         if not polling:
+            from bot.transport.webhook import WebhookServer
+
             self.webhook = WebhookServer(self.config.telegram.webhook, self.intake)
             await self.webhook.start()
             await self.app.bot.set_webhook(
@@ -149,6 +157,8 @@ class GridBot:
                 allowed_updates=ALLOWED_UPDATES,
             )
         if self.config.metrics.port:
+            from bot.ops.health import HealthChecks, OpsServer
+
             checks = HealthChecks(self.services, self.intake, self.config.metrics)
             self.ops = OpsServer(checks, self.config.metrics)
             await self.ops.start()
@@ -158,6 +168,12 @@ class GridBot:
         log.info("gridbot started as @%s", self.app.bot.username)
 
     async def _sweep_missed(self) -> None:
+        # After the updates that waited for the restart are answered (the first getUpdates
+        # does not wait): on a big database the sweep takes seconds of the writer and the loop.
+        try:
+            await asyncio.wait_for(self.intake.caught_up.wait(), CATCH_UP_WAIT_SECONDS)
+        except TimeoutError:
+            pass  # a backlog that large is no reason to skip the sweep any longer
         try:
             await run_sweeps(self.services, self.app.bot.username)
         except Exception:
@@ -356,6 +372,7 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
 async def run_until_stopped(config: Config, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set (SIGINT/SIGTERM in the CLI), then shut down cleanly."""
     gridbot = await build(config)
+    collector.resume()  # paused by the run command while the bot loaded (bot.core.collector)
     if not await start_unless_stopped(gridbot, stop):
         return
     try:

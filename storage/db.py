@@ -20,7 +20,7 @@ import contextvars
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -70,21 +70,21 @@ class Transaction:
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the number of rows it changed."""
+        cursor = _raw_cursor(self._cursor)
         async with self._cursor_lock:
-            await self._send(self._cursor.execute(sql, params), write=True)
-            return self._cursor.rowcount
+            return await self._send(lambda: cursor.execute(sql, params).rowcount, write=True)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
         """Run one statement per row in one hop; return the rows changed in all."""
+        cursor = _raw_cursor(self._cursor)
         async with self._cursor_lock:
-            await self._send(self._cursor.executemany(sql, rows), write=True)
-            return self._cursor.rowcount
+            return await self._send(lambda: cursor.executemany(sql, rows).rowcount, write=True)
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT and return the new row's id."""
+        cursor = _raw_cursor(self._cursor)
         async with self._cursor_lock:
-            await self._send(self._cursor.execute(sql, params), write=True)
-            rowid = self._cursor.lastrowid
+            rowid = await self._send(lambda: cursor.execute(sql, params).lastrowid, write=True)
         assert rowid is not None
         return rowid
 
@@ -94,8 +94,10 @@ class Transaction:
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         """Rows of a query; with ``RETURNING``, also of an INSERT or UPDATE (then a write)."""
         write = _RETURNING.search(sql) is not None
+        conn = _raw_connection(self._conn)
         async with self._cursor_lock:
-            return list(await self._send(self._conn.execute_fetchall(sql, params), write=write))
+            rows = await self._send(lambda: conn.execute(sql, params).fetchall(), write=write)
+        return cast(list[Row], rows)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the outermost transaction has committed (never on rollback,
@@ -121,7 +123,7 @@ class Transaction:
         """Send what is queued (deferred writes, savepoint control) now."""
         if self._queued:
             async with self._cursor_lock:
-                await asyncio.gather(*self._take_queued())
+                await self._send(lambda: None, write=False)
 
     def _queue(self, sql: str) -> None:
         self._queued.append((sql, None))
@@ -143,29 +145,50 @@ class Transaction:
             savepoint.name = opened_now
             savepoint.opened = True
 
-    def _take_queued(self) -> list[Awaitable[Any]]:
-        queued, self._queued = self._queued, []
-        conn, cursor = self._conn, self._cursor
-        return [
-            conn.execute_fetchall(sql) if rows is None else cursor.executemany(sql, rows)
-            for sql, rows in queued
-        ]
+    async def _send(self, statement: Callable[[], _T], *, write: bool) -> _T:
+        """Run the queued statements, then ``statement``, in one hop to aiosqlite's thread.
 
-    async def _send(self, statement: Awaitable[_T], *, write: bool) -> _T:
-        """Run ``statement`` after the queued ones, in one round trip to the worker thread."""
+        One function runs them all back to back in the worker thread (issue #15 item 6):
+        sent as separate aiosqlite calls, each queued statement cost its own thread wake-up
+        and its own answer through the event loop, most of the CPU of a hop. The first one
+        that fails raises, and the ones after it do not run; the update rolls back anyway.
+        """
         if write:
             self._open_savepoints()
-        if not self._queued:
-            return await statement
-        # gather starts its tasks in argument order, so aiosqlite's queue gets them in order
-        # and its worker runs them back to back.
-        *_, result = await asyncio.gather(*self._take_queued(), statement)
-        return cast(_T, result)
+        queued, self._queued = self._queued, []
+        if not queued:
+            return await _in_thread(self._conn, statement)
+        conn, cursor = _raw_connection(self._conn), _raw_cursor(self._cursor)
+
+        def queued_then_statement() -> _T:
+            for sql, rows in queued:
+                if rows is None:
+                    conn.execute(sql)
+                else:
+                    cursor.executemany(sql, rows)
+            return statement()
+
+        return await _in_thread(self._conn, queued_then_statement)
 
     async def _control(self, sql: str) -> None:
         """Run a control statement now, after any queued ones (BEGIN, COMMIT)."""
+        conn = _raw_connection(self._conn)
         async with self._cursor_lock:
-            await self._send(self._conn.execute_fetchall(sql), write=False)
+            await self._send(lambda: conn.execute(sql), write=False)
+
+
+# aiosqlite runs every call in the connection's worker thread; these three reach past its
+# public API (which has one call per statement) to run several statements in one call.
+def _raw_connection(conn: aiosqlite.Connection) -> sqlite3.Connection:
+    return conn._conn
+
+
+def _raw_cursor(cursor: aiosqlite.Cursor) -> sqlite3.Cursor:
+    return cursor._cursor
+
+
+async def _in_thread(conn: aiosqlite.Connection, work: Callable[[], _T]) -> _T:
+    return cast(_T, await conn._execute(work))  # type: ignore[no-untyped-call]
 
 
 class _Savepoint:
@@ -373,13 +396,15 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     return conn
 
 
-def _load_migrations(folder: Traversable) -> list[tuple[int, str, str]]:
+def _load_migrations(folder: Traversable) -> list[tuple[int, str, Traversable]]:
+    """The migrations by number; each file is read only when it is applied, so a start on an
+    up-to-date database reads none of them (issue #15 item 5)."""
     found = []
     for entry in folder.iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+            found.append((int(match.group(1)), entry.name, entry))
+    return sorted(found, key=lambda migration: migration[0])
 
 
 async def apply_migrations(conn: aiosqlite.Connection, folder: Traversable | None = None) -> int:
@@ -400,8 +425,9 @@ async def apply_migrations(conn: aiosqlite.Connection, folder: Traversable | Non
             f"database schema version {current} is newer than this gridbot knows "
             f"({len(migrations)}); upgrade gridbot instead of downgrading the database"
         )
-    for number, name, sql in migrations[current:]:
+    for number, name, entry in migrations[current:]:
         log.info("applying migration %s", name)
+        sql = entry.read_text(encoding="utf-8")
         await conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in _statements(sql):

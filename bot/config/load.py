@@ -5,7 +5,6 @@ Everything is imported from ``bot.config``, which re-exports this module's publi
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import tomllib
@@ -185,6 +184,8 @@ def _timezone(root: Section) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         pass
+    import difflib  # only for a mistyped time zone
+
     close = difflib.get_close_matches(name, available_timezones(), n=1)
     if close:
         root.report.add("timezone", "bad_timezone_hint", value=name, suggestion=close[0])

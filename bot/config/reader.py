@@ -12,7 +12,6 @@ own tables, so a default can never bypass validation.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -276,6 +275,8 @@ class Section:
         for key in self.data:
             if key in self._known:
                 continue
+            import difflib  # only for an unknown key
+
             close = difflib.get_close_matches(key, sorted(self._known), n=1, cutoff=0.6)
             if close:
                 self.report.add(self.key(key), "unknown_key_hint", suggestion=close[0])

@@ -34,6 +34,10 @@ class ChatGridStore(Protocol):
         """Every basic group upgraded to a supergroup: old chat id → new chat id."""
         ...
 
+    async def tables(self) -> tuple[dict[int, str], dict[int, int]]:
+        """``(bindings(), migrations())`` read together."""
+        ...
+
 
 class ChatGrids:
     def __init__(self, config: Config, store: ChatGridStore | None) -> None:
@@ -76,7 +80,7 @@ class ChatGrids:
     async def _tables(self) -> tuple[dict[int, str], dict[int, int]]:
         if self.store is None:
             return {}, {}
-        return await self.store.bindings(), await self.store.migrations()
+        return await self.store.tables()
 
 
 def _key_of(

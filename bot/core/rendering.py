@@ -5,6 +5,10 @@ Telegram's HTML parse mode, so user text is always data) and
 ``bot/templates/<locale>/<feature>.toml`` for short strings such as button labels, looked up
 as ``"<feature>.<key>"``. A key missing in the
 active locale falls back to zh_CN, the reference locale.
+
+Jinja2 is imported, and its environment made, at the first template rendered rather than at
+start-up: most updates a bot sees need no message at all, and the first one should not wait for
+it (issue #15 item 5). Templates are compiled once each and cached by the environment.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES = Path(__file__).parents[1] / "templates"
 REFERENCE_LOCALE = "zh_CN"
@@ -29,11 +34,10 @@ class Renderer:
         if not (TEMPLATES / locale).is_dir():
             raise ValueError(f"unknown locale {locale!r}")
         self.locale = locale
-        self._env = _environment()
 
     def render(self, name: str, /, **context: Any) -> str:
         """Render ``<feature>/<name>`` to Telegram HTML, trimmed of surrounding blank lines."""
-        template = self._env.select_template(
+        template = _environment().select_template(
             [f"{self.locale}/{name}.html.j2", f"{REFERENCE_LOCALE}/{name}.html.j2"]
         )
         return template.render(t=self.text, **context).strip()
@@ -67,6 +71,8 @@ def local_datetime(t: Renderer, key: str, moment: datetime | None, zone: tzinfo)
 
 @cache
 def _environment() -> jinja2.Environment:
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,

@@ -10,12 +10,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
-
 logger = logging.getLogger(__name__)
+
+
+@cache
+def _official_calendar() -> ModuleType:
+    """The ``chinese_calendar`` package, imported at the first working-day question rather
+    than at start-up (issue #15 item 5)."""
+    import chinese_calendar
+
+    module: ModuleType = chinese_calendar  # untyped package
+    return module
 
 
 class Unit(StrEnum):
@@ -182,7 +192,7 @@ class WorkCalendar:
         if self.official is not None and year in self.official.years:
             return True
         try:
-            chinese_calendar.is_workday(date(year, 6, 1))
+            _official_calendar().is_workday(date(year, 6, 1))
         except NotImplementedError:
             return False
         return True
@@ -212,7 +222,7 @@ class WorkCalendar:
         if self.official is not None and day.year in self.official.years:
             return self.official.is_working_day(day)
         try:
-            return bool(chinese_calendar.is_workday(day))
+            return bool(_official_calendar().is_workday(day))
         except NotImplementedError:
             if day.year not in self._warned_years:
                 self._warned_years.add(day.year)
@@ -220,7 +230,7 @@ class WorkCalendar:
                     "the official holiday calendar for %d is unknown to chinese-calendar %s; "
                     "counting Monday to Friday as working days (upgrade chinese-calendar)",
                     day.year,
-                    getattr(chinese_calendar, "__version__", "?"),
+                    getattr(_official_calendar(), "__version__", "?"),
                 )
             return day.weekday() < 5
 

@@ -124,9 +124,15 @@ class Intake:
         self._fetcher: asyncio.Task[None] | None = None
         self._dispatcher: asyncio.Task[None] | None = None
         self.last_contact: datetime | None = None  # last getUpdates answer or webhook update
+        # Set once what waited at start (left undone, or at Telegram: the first getUpdates
+        # asks without waiting) is dispatched: the catch-up sweep starts then, so the first
+        # replies after a restart never queue behind it (issue #15 item 5).
+        self.caught_up = asyncio.Event()
+        self._first_fetch_done = False
 
     async def start(self, *, polling: bool = True) -> None:
         """Re-dispatch what a previous run left undone, then fetch (when polling) and serve."""
+        self._first_fetch_done = not polling
         self._dispatcher = asyncio.create_task(self._dispatch_loop(), name="intake-dispatch")
         self._work.set()
         if polling:
@@ -222,14 +228,17 @@ class Intake:
         offset = None if last is None else last + 1
         failures = 0
         while not self._stopping:
+            first = not self._first_fetch_done
             try:
-                updates = await self._get_updates(offset)
+                updates = await self._get_updates(offset, wait=0 if first else None)
                 self.last_contact = self.clock.now()
                 failures = 0
             except InvalidToken:
+                self._fetched_first()
                 log.critical("Telegram rejected the bot token; stopping intake")
                 raise
             except (Conflict, NetworkError, TelegramError) as exc:
+                self._fetched_first()  # the sweeps need not wait for Telegram to answer
                 failures += 1
                 delay = min(30.0, 0.5 * 2**failures)
                 log.warning("getUpdates failed (%s); retrying in %.1f s", exc, delay)
@@ -238,10 +247,19 @@ class Intake:
             if updates:
                 await self.accept(updates)
                 offset = max(int(u["update_id"]) for u in updates) + 1
+            if first:
+                self._fetched_first()
 
-    async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
+    def _fetched_first(self) -> None:
+        if not self._first_fetch_done:
+            self._first_fetch_done = True
+            self._work.set()  # the dispatcher then sees an empty inbox and reports caught up
+
+    async def _get_updates(
+        self, offset: int | None, wait: int | None = None
+    ) -> list[dict[str, Any]]:
         params: dict[str, Any] = {
-            "timeout": self.poll_timeout,
+            "timeout": self.poll_timeout if wait is None else wait,
             "limit": self.batch,
             "allowed_updates": ALLOWED_UPDATES,
         }
@@ -268,6 +286,8 @@ class Intake:
             # began): not idle until looked at again.
             if not self._work.is_set():
                 self._idle = True
+            if self._first_fetch_done:
+                self.caught_up.set()
             if self._stopping:
                 return
 

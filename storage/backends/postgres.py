@@ -411,7 +411,7 @@ async def apply_migrations(conn: asyncpg.Connection, folder: Traversable | None 
         for number, name, sql in migrations[current:]:
             log.info("applying migration %s (PostgreSQL)", name)
             async with conn.transaction():
-                for statement in migration_statements(name, sql):
+                for statement in migration_statements(name, sql.read_text(encoding="utf-8")):
                     await conn.execute(statement)
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at)"

@@ -24,3 +24,14 @@ class ChatGridRepo:
         """Every basic group upgraded to a supergroup: old chat id → new chat id."""
         rows = await self.db.fetchall("SELECT old_chat_id, new_chat_id FROM chat_migrations")
         return {int(r["old_chat_id"]): int(r["new_chat_id"]) for r in rows}
+
+    async def tables(self) -> tuple[dict[int, str], dict[int, int]]:
+        """``bindings()`` and ``migrations()`` in one query: every report asks for both, and
+        each query is a hop to the database thread (issue #15 item 6)."""
+        rows = await self.db.fetchall(
+            "SELECT 'b' AS kind, chat_id AS chat, grid AS target FROM group_bindings"
+            " UNION ALL SELECT 'm', old_chat_id, new_chat_id FROM chat_migrations"
+        )
+        bindings = {int(r["chat"]): str(r["target"]) for r in rows if r["kind"] == "b"}
+        migrations = {int(r["chat"]): int(r["target"]) for r in rows if r["kind"] == "m"}
+        return bindings, migrations

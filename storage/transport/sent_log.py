@@ -11,12 +11,19 @@ The outbox table stays the source of truth: the sender folds these marks into it
 (``OutboxRepo.mark_sent_many``), then forgets them here; on start it folds whatever a crash
 left behind before sending anything. Folding twice is harmless (same row, same message id).
 
+Deliveries that finish while a mark is being written are written together next, in one
+``executemany`` (a group commit): one hop to aiosqlite's thread costs some 200 µs of CPU, a
+hundred times the INSERT, and with eight sends in flight a hop per delivery was a fifth of the
+bot's CPU under load (issue #15 item 6). Each caller still returns only once its own mark is
+written, so a crash repeats at most the sends in flight, as before.
+
 ``synchronous=NORMAL``: in WAL mode a commit survives the process being killed, only a power
 cut can lose the last marks, and a lost mark means a repeated message, never a lost one.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,6 +39,9 @@ class SentLog:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self._waiting: list[Mark] = []  # marks for the next write
+        self._written: asyncio.Future[None] | None = None  # resolved when they are written
+        self._writer: asyncio.Task[None] | None = None
 
     @staticmethod
     def path_for(db: Database) -> Path:
@@ -59,14 +69,37 @@ class SentLog:
         return cls(conn)
 
     async def close(self) -> None:
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
         await self._conn.close()
 
     async def record(self, row_id: int, message_id: int | None, revision: int) -> None:
-        """Write one mark now, in a transaction of its own (one round trip)."""
-        await self._conn.execute_fetchall(
-            "INSERT OR REPLACE INTO sent_marks (outbox_id, message_id, revision) VALUES (?, ?, ?)",
-            (row_id, message_id, revision),
-        )
+        """Write one mark now and return once it is written; marks recorded while another
+        write is under way go together in the next one."""
+        if self._written is None:
+            self._written = asyncio.get_running_loop().create_future()
+        written = self._written
+        self._waiting.append((row_id, message_id, revision))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting(), name="sent-log")
+        await asyncio.shield(written)  # a cancelled caller leaves the others' write alone
+
+    async def _write_waiting(self) -> None:
+        while self._waiting:
+            marks, written = self._waiting, self._written
+            self._waiting, self._written = [], None
+            assert written is not None
+            try:
+                # Autocommit: each row commits on its own, all in one hop to the thread.
+                await self._conn.executemany(
+                    "INSERT OR REPLACE INTO sent_marks (outbox_id, message_id, revision)"
+                    " VALUES (?, ?, ?)",
+                    marks,
+                )
+            except Exception as exc:
+                written.set_exception(exc)
+            else:
+                written.set_result(None)
 
     async def marks(self) -> list[Mark]:
         rows = await self._conn.execute_fetchall(

@@ -118,3 +118,27 @@ async def test_rowcounts_stay_right_when_tasks_share_a_transaction(db: Database)
             return await tx.execute("DELETE FROM t WHERE v = ?", (v,))
 
         assert await asyncio.gather(delete(0), delete(1), delete(2), delete(7)) == [10, 10, 10, 0]
+
+
+async def test_queued_statements_and_the_next_one_are_one_hop_to_the_worker(
+    db: Database,
+) -> None:
+    """A savepoint, two deferred writes and the statement after them: one call into
+    aiosqlite's thread, not one per statement (issue #15 item 6)."""
+    hops = 0
+    execute = db._writer._execute
+
+    async def counted(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal hops
+        hops += 1
+        return await execute(fn, *args, **kwargs)
+
+    db._writer._execute = counted  # type: ignore[method-assign]
+    async with db.transaction() as tx:
+        before = hops
+        async with db.transaction():  # the update's savepoint, opened by the first write
+            tx.defer("INSERT INTO t VALUES (?)", (1,))
+            tx.defer("INSERT INTO t (v) SELECT ? + 0", (2,))
+            assert await tx.execute("INSERT INTO t VALUES (3)") == 1
+            assert hops - before == 1
+    assert await values(db) == [1, 2, 3]

@@ -52,3 +52,34 @@ async def test_folding_marks_twice_leaves_the_outbox_as_folding_once(tmp_path: P
     finally:
         await log.close()
         await db.close()
+
+
+async def test_marks_of_deliveries_finishing_together_are_written_together(
+    tmp_path: Path,
+) -> None:
+    """Eight sends in flight finish close together: their marks share writes (group commit),
+    and each caller returns only once its own mark is in the file."""
+    db = await Database.open(tmp_path / "g.sqlite3")
+    log = await SentLog.open(db)
+    writes: list[int] = []
+    executemany = log._conn.executemany
+
+    def counted(sql: str, rows: list[tuple[int, int | None, int]]):  # type: ignore[no-untyped-def]
+        writes.append(len(rows))
+        return executemany(sql, rows)
+
+    log._conn.executemany = counted  # type: ignore[method-assign]
+    try:
+        await asyncio.gather(*(log.record(n, 1000 + n, 0) for n in range(1, 21)))
+        again = await SentLog.open(db)
+        try:
+            assert await again.marks() == [(n, 1000 + n, 0) for n in range(1, 21)]
+        finally:
+            await again.close()
+        assert sum(writes) == 20
+        assert len(writes) < 20  # the first alone, the others joined while it was written
+        await log.record(21, None, 1)  # alone again afterwards
+        assert writes[-1] == 1
+    finally:
+        await log.close()
+        await db.close()

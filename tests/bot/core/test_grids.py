@@ -53,3 +53,17 @@ async def test_community_of_chat_follows_the_grid_and_its_upgrades(tmp_path: Pat
 
     assert found == ["yhw", "jsh", "jsh", "jsh", None]
     assert one == "default"
+
+
+async def test_both_tables_in_one_query_equal_each_read_alone(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "g.sqlite3")
+    try:
+        repo = ChatGridRepo(db)
+        await RegistryRepo(db).bind(BOUND, "g2", f.SECRETARY, NOW)
+        await RegistryRepo(db).bind(-1010, "", f.SECRETARY, NOW)  # the whole community
+        await OutboxRepo(db).migrate_chat(BOUND, SUPER_BOUND, NOW)
+        together = await repo.tables()
+        alone = (await repo.bindings(), await repo.migrations())
+    finally:
+        await db.close()
+    assert together == alone == ({BOUND: "g2", -1010: ""}, {BOUND: SUPER_BOUND})

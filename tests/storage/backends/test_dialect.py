@@ -99,8 +99,8 @@ def test_every_migration_translates() -> None:
     from storage.backends.postgres import migration_statements
     from storage.db import _load_migrations
 
-    for _, name, sql in _load_migrations(resources.files("storage") / "migrations"):
-        for statement in migration_statements(name, sql):
+    for _, name, file in _load_migrations(resources.files("storage") / "migrations"):
+        for statement in migration_statements(name, file.read_text(encoding="utf-8")):
             assert "INTEGER" not in statement and "AUTOINCREMENT" not in statement, name
 
 
