@@ -177,13 +177,15 @@ class DigestService:
 
     async def roll_up(self, now: datetime, today: date) -> Rollup:
         """The street office's roll-up: every configured community (and any the data holds that
-        is no longer configured), worst first (see ``roll_up_order``), from two queries over
+        is not configured), worst first (see ``roll_up_order``), from two queries over
         the rollups across communities, never one set per community (issue #15 item 2)."""
         start, end = self._at(today - timedelta(days=1)), self._at(today)
         day = {f.community: f for f in await self.stats.by_community(now, start, end)}
         back30 = self._at(today - timedelta(days=30))
         month = {f.community: f for f in await self.stats.by_community(now, back30, end)}
-        names = {c.key: c.name for c in self.config.communities}
+        # every community of a street office, even one with nothing to count; one community
+        # alone (a deployment without a street office) names no line of its own
+        names = {c.key: c.name for c in self.config.communities} if self.config.several else {}
         weights = self.feedback.weights()
         lines = []
         for key in [*names, *sorted(set(month) - set(names))]:
