@@ -11,6 +11,7 @@ import pytest
 import storage.db
 from storage.db import Database
 from tests.support import postgres as pg_support
+from tests.support import scheduling
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -87,6 +88,14 @@ def _copy_unless_present(template: Path, target: Path) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     pg_support.mark_pending(items)
+    scheduling.check_groups(items)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Our own distribution for ``--dist loadgroup`` (tests/support/scheduling.py)."""
+    if config.getoption("dist") != "loadgroup":
+        return None
+    return scheduling.make_scheduler(config, log)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
