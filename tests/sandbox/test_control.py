@@ -13,7 +13,7 @@ from telegram.error import RetryAfter
 
 from sandbox.client import SandboxClient, SandboxControlError
 from sandbox.server import SandboxServer
-from tests.sandbox.conftest import TOKEN, raw_call
+from tests.sandbox.conftest import TOKEN, ptb_bot, raw_call
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,7 +97,7 @@ async def test_cli_runs_standalone(tmp_path: Path) -> None:
         line = (await asyncio.wait_for(proc.stdout.readline(), 15)).decode()
         assert line.startswith("sandbox Bot API: http://127.0.0.1:")
         base_url = line.split(": ", 1)[1].strip()
-        async with Bot(TOKEN, base_url=base_url) as bot:
+        async with ptb_bot(TOKEN, base_url=base_url) as bot:
             assert bot.username == "gridbot"
             async with SandboxClient(base_url.removesuffix("/bot")) as client:
                 stats = await client.stats()

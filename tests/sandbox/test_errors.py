@@ -19,7 +19,7 @@ from telegram.error import (
 from sandbox.flood import FloodLimits
 from sandbox.models import ChatState, SandboxUser
 from sandbox.server import SandboxServer
-from tests.sandbox.conftest import TOKEN, FakeClock, raw_call
+from tests.sandbox.conftest import TOKEN, FakeClock, ptb_bot, raw_call
 
 
 async def test_private_chat_access(server: SandboxServer, bot: Bot, alice: SandboxUser) -> None:
@@ -80,7 +80,7 @@ async def test_migrated_group(
 
 async def test_unknown_token_and_method(server: SandboxServer) -> None:
     with pytest.raises(InvalidToken, match="rejected by the server"):
-        async with Bot("999:NOPE", base_url=server.base_url):
+        async with ptb_bot("999:NOPE", base_url=server.base_url):
             pass
     assert await raw_call(server, "getMe", token="999:NOPE") == (
         401,
@@ -109,7 +109,7 @@ async def test_flood_control_group_window(flood_server: SandboxServer, clock: Fa
     srv = flood_server
     alice = srv.add_user("王")
     grp = srv.add_group("群", [alice.id])
-    async with Bot(TOKEN, base_url=srv.base_url) as bot:
+    async with ptb_bot(TOKEN, base_url=srv.base_url) as bot:
         for i in range(20):
             await bot.send_message(grp.id, f"第{i}条")
             clock.advance(0.5)  # 20 messages in 10 s
@@ -131,7 +131,7 @@ async def test_flood_control_private_and_global(
 ) -> None:
     srv = flood_server
     users = [srv.add_user(f"居民{i}") for i in range(31)]
-    async with Bot(TOKEN, base_url=srv.base_url) as bot:
+    async with ptb_bot(TOKEN, base_url=srv.base_url) as bot:
         for user in users:
             await srv.start_private(user.id)
         await bot.send_message(users[0].id, "一")
@@ -147,7 +147,7 @@ async def test_flood_control_private_and_global(
     assert srv.max_in_window_global(1.0) == 30
     assert srv.max_in_window(users[0].id, 1.0) == 1
     srv.set_flood(None)
-    async with Bot(TOKEN, base_url=srv.base_url) as bot:
+    async with ptb_bot(TOKEN, base_url=srv.base_url) as bot:
         await bot.send_message(users[0].id, "不限速了")
         await bot.send_message(users[0].id, "不限速了")
     assert srv.max_in_window(users[0].id, 1.0) == 2

@@ -20,7 +20,7 @@ from telegram.ext import (
 
 from sandbox.models import ChatState, SandboxUser
 from sandbox.server import SandboxServer
-from tests.sandbox.conftest import TOKEN, FakeClock
+from tests.sandbox.conftest import TOKEN, FakeClock, ptb_bot
 
 
 async def test_offset_confirmation(
@@ -71,7 +71,7 @@ async def test_long_poll_times_out_empty_on_the_sandbox_clock(clock: FakeClock) 
         user = server.add_user("王", "阿姨")
         group = server.add_group("楼栋群", members=[user.id])
         polls = server.bots[TOKEN]
-        async with Bot(TOKEN, base_url=server.base_url) as bot:
+        async with ptb_bot(TOKEN, base_url=server.base_url) as bot:
             first = asyncio.create_task(bot.get_updates(timeout=30))
             await server.wait_for(lambda _: polls.poll_generation == 1)
             clock.advance(29)
@@ -92,7 +92,7 @@ async def test_concurrent_getupdates_conflict(server: SandboxServer, bot: Bot) -
     # Like Telegram, the *older* long poll is terminated when a second instance polls.
     older = asyncio.create_task(bot.get_updates(timeout=5))
     await server.wait_for(lambda s: s.bots[TOKEN].poll_generation == 1)
-    async with Bot(TOKEN, base_url=server.base_url) as second_instance:
+    async with ptb_bot(TOKEN, base_url=server.base_url) as second_instance:
         newer = asyncio.create_task(second_instance.get_updates(timeout=0))
         with pytest.raises(Conflict, match=r"(?i)terminated by other getUpdates request"):
             await asyncio.wait_for(older, 3)

@@ -1,0 +1,59 @@
+"""How pytest-xdist shares the suite between its workers (``-n 2``, pyproject's addopts).
+
+Every test is a work unit of its own, except the modules that share a costly module-scoped
+resource: all of such a module's tests go to one worker, so the resource starts once. They are
+named here, by file, because pytest-xdist's own ``--dist loadgroup`` stopped grouping under
+pytest 9 (it renames ``item._nodeid``, which pytest 9 no longer reads): the browser tests were
+spread over both workers, each starting its own chromium, the two competing for the CPUs.
+
+The controlling process sees only test ids, never markers, so the modules are listed by path;
+``check_groups`` fails the run when a module's ``xdist_group`` mark and this table disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+# module (its path from the repository root) -> the group its tests run in together
+TOGETHER: dict[str, str] = {
+    "tests/playground/test_browser.py": "chromium",  # one chromium for the module
+}
+
+
+def group_of(nodeid: str) -> str | None:
+    return TOGETHER.get(nodeid.split("::", 1)[0])
+
+
+def unit_of(nodeid: str) -> str:
+    """The work unit a test goes in: its module's group, or a unit of its own."""
+    return group_of(nodeid) or nodeid
+
+
+def check_groups(items: list[pytest.Item]) -> None:
+    """Each test's ``xdist_group`` mark names the group ``TOGETHER`` gives its module."""
+    wrong = []
+    for item in items:
+        marks = {str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args}
+        listed = group_of(item.nodeid)
+        if marks != ({listed} if listed else set()):
+            wrong.append(f"{item.nodeid}: marked {sorted(marks)}, listed {listed}")
+    if wrong:
+        raise pytest.UsageError(
+            "xdist groups out of step with tests/support/scheduling.py:\n" + "\n".join(wrong)
+        )
+
+
+def make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Load scheduling by units: a grouped module is one unit, any other test one of its own.
+    xdist hands out the largest units first (``--loadscope-reorder``, its default), so the
+    browser module starts at once on one worker while the other takes the rest; a group that
+    started last would finish alone after everything else."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupedScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid)
+
+    return GroupedScheduling(config, log)
