@@ -71,6 +71,7 @@ from storage.registry.chats import ChatGridRepo
 from storage.registry.repo import RegistryRepo
 from storage.schedule.checkins import CheckinRepo
 from storage.schedule.runs import ScheduleRepo
+from storage.transport.inbox import adopt_unowned, bot_key
 from storage.transport.outbox import OutboxRepo
 from storage.votes.repo import VoteRepo
 
@@ -306,7 +307,11 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         .context_types(ContextTypes(context=BotContext))
         .build()
     )
-    repo = OutboxRepo(db)
+    # Several bots (street offices) may share one PostgreSQL database: each sends its own rows
+    # only, and rows from before that was possible (migration 0026) are this bot's.
+    key = bot_key(tg.token)
+    await adopt_unowned(db, key)
+    repo = OutboxRepo(db, key)
     renderer = Renderer(config.locale)
     limits = Limits(
         config.outbox.global_per_second,

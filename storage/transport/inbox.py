@@ -32,9 +32,23 @@ class DeadUpdate:
     error: str
 
 
+def bot_key(token: str) -> str:
+    """The key a bot's rows carry (migration 0026): the bot's id, the part of its token
+    before ':' (the same on every machine serving that bot, and not the secret half)."""
+    return token.split(":", 1)[0]
+
+
 class InboxRepo:
-    def __init__(self, db: Database) -> None:
+    """The inbox of one bot (``bot``: its key, migration 0026), or of every bot on the
+    database when ``bot`` is None (tests and tools that look at all of it; rows it stores
+    belong to no bot yet, '')."""
+
+    def __init__(self, db: Database, bot: str | None = None) -> None:
         self.db = db
+        self.bot = bot
+        # Appended to a WHERE clause, with self._mine as its parameters.
+        self._only = "" if bot is None else " AND bot = ?"
+        self._mine: tuple[str, ...] = () if bot is None else (bot,)
 
     async def store(self, updates: Sequence[dict[str, Any]], now: datetime) -> int:
         """Commit raw updates (ignoring ids already stored); return how many were new."""
@@ -43,21 +57,26 @@ class InboxRepo:
         stamp = to_db(now)
         async with self.db.writing() as tx:
             return await tx.executemany(
-                "INSERT INTO inbox (update_id, raw, received_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (update_id) DO NOTHING",
-                [(int(u["update_id"]), json.dumps(u, ensure_ascii=False), stamp) for u in updates],
+                "INSERT INTO inbox (bot, update_id, raw, received_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (bot, update_id) DO NOTHING",
+                [
+                    (self.bot or "", int(u["update_id"]), json.dumps(u, ensure_ascii=False), stamp)
+                    for u in updates
+                ],
             )
 
     async def pending(self, limit: int = 500, after: int = -1) -> list[InboxRow]:
         rows = await self.db.fetchall(
             "SELECT update_id, raw, attempts FROM inbox"
-            " WHERE state = 'pending' AND update_id > ? ORDER BY update_id LIMIT ?",
-            (after, limit),
+            f" WHERE state = 'pending'{self._only} AND update_id > ? ORDER BY update_id LIMIT ?",
+            (*self._mine, after, limit),
         )
         return [InboxRow._from_row(row) for row in rows]
 
     async def last_update_id(self) -> int | None:
-        row = await self.db.fetchone("SELECT MAX(update_id) FROM inbox")
+        row = await self.db.fetchone(
+            f"SELECT MAX(update_id) FROM inbox WHERE true{self._only}", self._mine
+        )
         return None if row is None or row[0] is None else int(row[0])
 
     async def mark_done(self, update_ids: Sequence[int], now: datetime) -> int:
@@ -67,8 +86,9 @@ class InboxRepo:
         async with self.db.writing() as tx:
             return await tx.execute(
                 "UPDATE inbox SET state = 'done', finished_at = ?"
-                f" WHERE state = 'pending' AND update_id IN ({placeholders(len(update_ids))})",
-                (to_db(now), *update_ids),
+                f" WHERE state = 'pending'{self._only}"
+                f" AND update_id IN ({placeholders(len(update_ids))})",
+                (to_db(now), *self._mine, *update_ids),
             )
 
     async def record_failure(
@@ -80,27 +100,34 @@ class InboxRepo:
                 "UPDATE inbox SET attempts = attempts + 1, error = ?,"
                 " state = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE state END,"
                 " finished_at = CASE WHEN attempts + 1 >= ? THEN ? ELSE finished_at END"
-                " WHERE update_id = ? AND state = 'pending'",
-                (error, max_attempts, max_attempts, to_db(now), update_id),
+                f" WHERE update_id = ? AND state = 'pending'{self._only}",
+                (error, max_attempts, max_attempts, to_db(now), update_id, *self._mine),
             )
-            row = await tx.fetchone("SELECT state FROM inbox WHERE update_id = ?", (update_id,))
+            row = await tx.fetchone(
+                f"SELECT state FROM inbox WHERE update_id = ?{self._only}",
+                (update_id, *self._mine),
+            )
         return row is not None and row["state"] == "dead"
 
     async def mark_dead(self, update_id: int, error: str, now: datetime) -> None:
         async with self.db.writing() as tx:
             await tx.execute(
-                "UPDATE inbox SET state = 'dead', error = ?, finished_at = ? WHERE update_id = ?",
-                (error, to_db(now), update_id),
+                "UPDATE inbox SET state = 'dead', error = ?, finished_at = ?"
+                f" WHERE update_id = ?{self._only}",
+                (error, to_db(now), update_id, *self._mine),
             )
 
     async def counts(self) -> dict[str, int]:
-        rows = await self.db.fetchall("SELECT state, COUNT(*) FROM inbox GROUP BY state")
+        rows = await self.db.fetchall(
+            f"SELECT state, COUNT(*) FROM inbox WHERE true{self._only} GROUP BY state", self._mine
+        )
         return {row[0]: int(row[1]) for row in rows}
 
     async def dead(self) -> list[DeadUpdate]:
         rows = await self.db.fetchall(
             "SELECT update_id, received_at, finished_at, attempts, error FROM inbox"
-            " WHERE state = 'dead' ORDER BY update_id"
+            f" WHERE state = 'dead'{self._only} ORDER BY update_id",
+            self._mine,
         )
         return [
             DeadUpdate(int(r[0]), from_db(r[1]), from_db_or_none(r[2]), int(r[3]), str(r[4] or ""))
@@ -115,8 +142,8 @@ class InboxRepo:
             return (
                 await tx.execute(
                     "UPDATE inbox SET state = 'pending', attempts = 0, finished_at = NULL"
-                    " WHERE update_id = ? AND state = 'dead'",
-                    (update_id,),
+                    f" WHERE update_id = ? AND state = 'dead'{self._only}",
+                    (update_id, *self._mine),
                 )
                 == 1
             )
@@ -128,8 +155,25 @@ class InboxRepo:
                 await tx.execute(
                     "UPDATE inbox SET state = 'done', finished_at = ?,"
                     " error = COALESCE(error, '') || ' [dropped]'"
-                    " WHERE update_id = ? AND state = 'dead'",
-                    (to_db(now), update_id),
+                    f" WHERE update_id = ? AND state = 'dead'{self._only}",
+                    (to_db(now), update_id, *self._mine),
                 )
                 == 1
             )
+
+
+async def adopt_unowned(db: Database, bot: str) -> None:
+    """Give ``bot`` the rows written before bots had keys (migration 0026: '') and those
+    queued by a repository of no bot. A database from before 0026 had one bot, this one."""
+    async with db.writing() as tx:
+        await tx.execute(
+            "UPDATE inbox SET bot = ? WHERE bot = ''"
+            " AND update_id NOT IN (SELECT update_id FROM inbox WHERE bot = ?)",
+            (bot, bot),
+        )
+        await tx.execute("UPDATE outbox SET bot = ? WHERE bot = ''", (bot,))
+        await tx.execute(
+            "UPDATE unreachable_chats SET bot = ? WHERE bot = ''"
+            " AND chat_id NOT IN (SELECT chat_id FROM unreachable_chats WHERE bot = ?)",
+            (bot, bot),
+        )
