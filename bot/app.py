@@ -267,7 +267,7 @@ def schedule_features(
     """The schedule sweep (issue #5) and the check-in service it shares with the handlers."""
     calendar = work_calendar(config)
     stats, checkin_repo = IssueStats(db), CheckinRepo(db)
-    runs = ScheduleRepo(db)
+    runs = ScheduleRepo(db, bot_key(config.telegram.token))  # each bot's sweeps, own clock
     checkins = CheckinService(checkin_repo, clock, config)
     schedule = ScheduleService(
         runs,
@@ -287,7 +287,11 @@ def consult_features(
     """接龙 and meetings (issue #6), and their share of the sweep."""
     jielong = JielongService(JielongRepo(db), RegistryRepo(db), clock, config, registry.roles)
     meetings = MeetingService(MeetingRepo(db), clock, config, registry.roles)
-    return jielong, meetings, ConsultSweep(meetings, jielong, ScheduleRepo(db), config)
+    return (
+        jielong,
+        meetings,
+        ConsultSweep(meetings, jielong, ScheduleRepo(db, bot_key(config.telegram.token)), config),
+    )
 
 
 async def build(config: Config, *, clock: Clock | None = None) -> GridBot:

@@ -173,6 +173,16 @@ async def adopt_unowned(db: Database, bot: str) -> None:
         )
         await tx.execute("UPDATE outbox SET bot = ? WHERE bot = ''", (bot,))
         await tx.execute(
+            "UPDATE schedule_runs SET bot = ? WHERE bot = ''"
+            " AND key NOT IN (SELECT key FROM schedule_runs WHERE bot = ?)",
+            (bot, bot),
+        )
+        await tx.execute(
+            "UPDATE schedule_bot_clock SET bot = ? WHERE bot = ''"
+            " AND NOT EXISTS (SELECT 1 FROM schedule_bot_clock WHERE bot = ?)",
+            (bot, bot),
+        )
+        await tx.execute(
             "UPDATE unreachable_chats SET bot = ? WHERE bot = ''"
             " AND chat_id NOT IN (SELECT chat_id FROM unreachable_chats WHERE bot = ?)",
             (bot, bot),
