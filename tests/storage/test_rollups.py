@@ -140,7 +140,10 @@ class History:
         """Mostly an open issue and an action its state allows (the table decides), sometimes
         any issue and any action (refused, and nothing may change)."""
         rows = await self.db.fetchall(
+            # Ordered: PostgreSQL's row order moves with its updates, and the seed must make one
+            # history on both databases (the tests' "something happened" checks rely on it).
             f"SELECT number, state FROM issues WHERE state IN ({rollups.OPEN_LITERALS})"
+            " ORDER BY number"
         )
         if not rows or self.rng.random() < 0.15:
             return self.rng.choice(list(ACTIONS)), self.rng.randint(1, self.reported)
@@ -184,7 +187,7 @@ class History:
 
     async def answer(self) -> None:
         rows = await self.db.fetchall(
-            "SELECT id, user_id FROM feedback_slips WHERE state = 'open'"
+            "SELECT id, user_id FROM feedback_slips WHERE state = 'open' ORDER BY id"
         )
         if not rows:
             return
