@@ -1,7 +1,7 @@
 """Digests at street-office scale (issue #15 items 2 and 6): one database, many communities.
 
 ``python -m bench.digest_scale [--issues 1000000] [--communities 300] [--grids 3000]
-[--repeat 5] [--sample 3]``
+[--repeat 5] [--sample 3] [--postgres URL]``
 
 Uses (and if needed generates) the cached database of ``bench.gen_issues``: 300 communities of
 10 grids and 4 handlers each, 1,000,000 issues in all, every issue carrying its community, the
@@ -150,7 +150,20 @@ async def run(args: argparse.Namespace) -> None:
     per = args.grids // args.communities
     configs = [community_config(path, c, per) for c in range(args.communities)]
     now, today = moment(path, configs[0])
-    db = await Database.open(path)
+    copied = None
+    if args.postgres:
+        # The same generated database, copied into PostgreSQL the way an operator moves a
+        # community (gridbot migrate-db: verified table by table), then timed there.
+        from storage.backends.copy import migrate
+        from storage.backends.postgres import PgDatabase
+
+        started = time.perf_counter()
+        results = await migrate(path, args.postgres, force=True)
+        copied = time.perf_counter() - started
+        assert all(r.ok for r in results), [r.table for r in results if not r.ok]
+        db: Database = await PgDatabase.open(args.postgres)
+    else:
+        db = await Database.open(path)
     try:
         rows = await rollups.row_count(db)
         fast = [digest_service(db, cfg) for cfg in configs]
@@ -181,6 +194,8 @@ async def run(args: argparse.Namespace) -> None:
         await db.close()
     naive_all_s = statistics.mean(naive_ms) * args.communities / 1000
     met = lambda ok: "met" if ok else "NOT met"  # noqa: E731
+    if copied is not None:
+        print(f"on PostgreSQL ({args.postgres}), copied from SQLite in {copied:.0f} s")
     print(
         f"database: {path.name} ({path.stat().st_size / 2**20:,.0f} MiB,"
         f" {f'generated in {generated:.0f} s' if generated else 'cached'}),"
@@ -230,6 +245,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--sample", type=int, default=3)
     parser.add_argument("--force", action="store_true", help="regenerate the database")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="copy the generated database into this PostgreSQL database (emptied) and time there",
+    )
     args = parser.parse_args()
     asyncio.run(run(args))
 

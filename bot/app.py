@@ -70,6 +70,7 @@ from storage.registry.chats import ChatGridRepo
 from storage.registry.repo import RegistryRepo
 from storage.schedule.checkins import CheckinRepo
 from storage.schedule.runs import ScheduleRepo
+from storage.transport.inbox import adopt_unowned, bot_key
 from storage.transport.outbox import OutboxRepo
 from storage.votes.repo import VoteRepo
 
@@ -282,7 +283,7 @@ def schedule_features(
     """The schedule sweep (issue #5) and the check-in service it shares with the handlers."""
     calendar = work_calendar(config)
     stats, checkin_repo = IssueStats(db), CheckinRepo(db)
-    runs = ScheduleRepo(db)
+    runs = ScheduleRepo(db, bot_key(config.telegram.token))  # each bot's sweeps, own clock
     checkins = CheckinService(checkin_repo, clock, config)
     schedule = ScheduleService(
         runs,
@@ -302,7 +303,11 @@ def consult_features(
     """接龙 and meetings (issue #6), and their share of the sweep."""
     jielong = JielongService(JielongRepo(db), RegistryRepo(db), clock, config, registry.roles)
     meetings = MeetingService(MeetingRepo(db), clock, config, registry.roles)
-    return jielong, meetings, ConsultSweep(meetings, jielong, ScheduleRepo(db), config)
+    return (
+        jielong,
+        meetings,
+        ConsultSweep(meetings, jielong, ScheduleRepo(db, bot_key(config.telegram.token)), config),
+    )
 
 
 async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
@@ -322,7 +327,11 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         .context_types(ContextTypes(context=BotContext))
         .build()
     )
-    repo = OutboxRepo(db)
+    # Several bots (street offices) may share one PostgreSQL database: each sends its own rows
+    # only, and rows from before that was possible (migration 0025) are this bot's.
+    key = bot_key(tg.token)
+    await adopt_unowned(db, key)
+    repo = OutboxRepo(db, key)
     renderer = Renderer(config.locale)
     limits = Limits(
         config.outbox.global_per_second,

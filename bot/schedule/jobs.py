@@ -18,6 +18,7 @@ from bot.ops.backups import backup_if_due
 from bot.schedule.presenter import ScheduleNotifier
 from bot.schedule.service import ScheduleService
 from storage.backends.locks import sweep_turn
+from storage.transport.inbox import bot_key
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,11 @@ async def tick(context: BotContext) -> None:
 
 async def run_sweeps(services: Services, bot_username: str) -> None:
     """Every sweep at the clock's now, by one process of those sharing the database."""
-    async with sweep_turn(services.db) as mine:
+    # One lock per bot: each bot sweeps its own communities, and one process of those
+    # serving it does so per tick (another bot on the database sweeps at the same time).
+    async with sweep_turn(
+        services.db, f"sweeps:{bot_key(services.config.telegram.token)}"
+    ) as mine:
         if mine:
             await _run_sweeps(services, bot_username)
 

@@ -42,7 +42,7 @@ from bot.core.clock import Clock
 from bot.core.metrics import Metrics
 from bot.transport.progress import Progress
 from storage.db import Database
-from storage.transport.inbox import InboxRepo, InboxRow
+from storage.transport.inbox import InboxRepo, InboxRow, bot_key
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class Intake:
         self.metrics = metrics or Metrics()
         self.progress = progress or Progress()
         self.db = db
-        self.inbox = InboxRepo(db)
+        self.inbox = InboxRepo(db, bot_key(app.bot.token))  # two bots may share the database
         self.clock = clock
         self.poll_timeout = poll_timeout
         self.batch = batch

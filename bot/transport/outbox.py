@@ -250,6 +250,9 @@ class Sender:
         self._event = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}  # chat_id -> its one send
         self._finished: set[int] = set()  # rows settled since the current round began
+        # Rows whose send failed and that wait in the database for a retry: not settled, so a
+        # reload that ran meanwhile keeps them at the head of their chat's queue.
+        self._postponed: set[int] = set()
         # Pending rows per chat, in queue order, loaded only when the database changed
         # (wake): a delivered row is taken off here, so a send needs no query (issue #7).
         self._queues: dict[int, deque[OutboxRow]] = {}
@@ -454,8 +457,12 @@ class Sender:
         except Exception:
             log.exception("outbox row %s: unexpected failure; will retry", row.id)
             await self.repo.postpone(row.id, self._now() + 5, "internal error", count=True)
+            self._postponed.add(row.id)
         finally:
-            self._finished.add(row.id)
+            if row.id in self._postponed:
+                self._postponed.discard(row.id)
+            else:
+                self._finished.add(row.id)
             self._inflight.pop(row.chat_id, None)
             queue = self._queues.get(row.chat_id)
             if queue and queue[0].id == row.id:
@@ -480,6 +487,7 @@ class Sender:
             until = now + _seconds(exc.retry_after)
             self.limiter.pause(row.chat_id, until, now)
             await self.repo.postpone(row.id, until, str(exc), count=False)
+            self._postponed.add(row.id)
             log.warning("429 for chat %s: waiting %.0f s", row.chat_id, until - self._now())
         except Forbidden as exc:
             await self._unreachable_chat(row.chat_id, exc.message)
@@ -498,6 +506,7 @@ class Sender:
         except NetworkError as exc:  # includes TimedOut; the message is still owed
             delay = min(MAX_BACKOFF, self.backoff * 2 ** min(row.attempts, 16))
             attempts = await self.repo.postpone(row.id, self._now() + delay, str(exc), count=True)
+            self._postponed.add(row.id)
             if attempts == self.max_attempts:  # once: a person should look; retrying goes on
                 log.error(
                     "outbox row %s to chat %s failed %d times (%s); still retrying",

@@ -27,6 +27,9 @@ from storage.transport.sent_log import SentLog
 
 BATCH = 1000
 _SKIPPED = {"schema_migrations"}  # each side records its own migrations
+# Filled by the migrations themselves (0023: the rollups' days and zone), so in every fresh
+# target: replaced by the source's rows, never a reason to refuse the target.
+_FILLED_BY_MIGRATIONS = {"rollup_days", "rollup_settings"}
 
 
 class TargetNotEmpty(RuntimeError):
@@ -73,17 +76,25 @@ async def migrate(source: Path, target_url: str, *, force: bool = False) -> list
             types = await _column_types(conn)
             names = [t.name for t in tables if t.name in types]
             filled = [
-                n for n in names if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {n})")
+                n
+                for n in names
+                if n not in _FILLED_BY_MIGRATIONS
+                and await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {n})")
             ]
             if filled and not force:
                 raise TargetNotEmpty(filled)
             async with conn.transaction():
-                if filled:
-                    await conn.execute(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
+                await conn.execute(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
+                # The source's rollups are copied as they are: the triggers that keep them
+                # (0023) must not count the copied events a second time.
+                if "issue_events" in types:
+                    await conn.execute("ALTER TABLE issue_events DISABLE TRIGGER USER")
                 for table in tables:
                     if table.name in types:
                         await _copy(src, conn, table, types[table.name])
                     await _restart_identity(conn, table.name)
+                if "issue_events" in types:
+                    await conn.execute("ALTER TABLE issue_events ENABLE TRIGGER USER")
             return [await _verify(src, conn, t, types[t.name]) for t in tables if t.name in types]
         finally:
             await conn.close()
@@ -145,7 +156,9 @@ async def _copy(src: Database, conn: Any, table: _Table, types: dict[str, str]) 
     offset = 0
     while True:
         rows = await src.fetchall(
-            f"SELECT {', '.join(columns)} FROM {table.name} ORDER BY rowid LIMIT ? OFFSET ?",
+            # By the key, not rowid: the rollups' tables are WITHOUT ROWID (0023).
+            f"SELECT {', '.join(columns)} FROM {table.name}"
+            f" ORDER BY {', '.join(table.key)} LIMIT ? OFFSET ?",
             (BATCH, offset),
         )
         if not rows:

@@ -13,7 +13,7 @@ translated, and why each rule is enough for gridbot's SQL:
   ``RETURNING <primary key>``;
 - ``group_concat(x)`` → ``string_agg(x::text, ',')``; ``json_extract(col, '$.a.b')`` →
   ``col::jsonb #>> '{a,b}'``; ``json_object`` → ``json_build_object``; ``IFNULL`` →
-  ``COALESCE``;
+  ``COALESCE``; SQLite's ``temp.`` schema of temporary tables → ``pg_temp.``;
 - ``SELECT * FROM table`` names the table's columns, leaving out the ``rowid`` column that the
   PostgreSQL schema adds to stand in for SQLite's implicit one (see :func:`migration`).
 
@@ -41,6 +41,7 @@ _GROUP_CONCAT = re.compile(r"\bgroup_concat\(([^()]*)\)", re.IGNORECASE)
 _JSON_EXTRACT = re.compile(r"\bjson_extract\((\w+(?:\.\w+)?),\s*'\$\.([\w.]+)'\)", re.IGNORECASE)
 _JSON_OBJECT = re.compile(r"\bjson_object\(", re.IGNORECASE)
 _IFNULL = re.compile(r"\bIFNULL\(", re.IGNORECASE)
+_TEMP_SCHEMA = re.compile(r"\btemp\.", re.IGNORECASE)
 _SELECT_STAR = re.compile(r"\bSELECT\s+\*\s+FROM\s+(\w+)\b(?!\s*\()", re.IGNORECASE)
 
 
@@ -63,6 +64,8 @@ class Statement:
     def arguments(self, params: Sequence[Any] | Mapping[str, Any]) -> tuple[Any, ...]:
         if self.names is None:
             if isinstance(params, Mapping):
+                if not params or "$1" not in self.sql:
+                    return ()  # SQLite takes a dict for a statement without placeholders too
                 raise TypeError(f"positional statement given named parameters: {self.sql}")
             return tuple(params)
         if not isinstance(params, Mapping):
@@ -122,6 +125,7 @@ class Dialect:
         masked = _GROUP_CONCAT.sub(r"string_agg((\1)::text, ',')", masked)
         masked = _JSON_OBJECT.sub("json_build_object(", masked)
         masked = _IFNULL.sub("COALESCE(", masked)
+        masked = _TEMP_SCHEMA.sub("pg_temp.", masked)
         masked = _SELECT_STAR.sub(self._star, masked)
         if returning_id and table and not _RETURNING.search(masked):
             masked = f"{masked.rstrip().rstrip(';')} RETURNING {self._key(table)[0]}"

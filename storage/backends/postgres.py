@@ -56,6 +56,23 @@ _BOOTSTRAP = (
     " LANGUAGE sql IMMUTABLE AS"
     " 'SELECT CASE WHEN $2 IS NULL THEN $1 ELSE COALESCE($1, 0) + $2::int END'",
     "CREATE OR REPLACE AGGREGATE sum(boolean) (SFUNC = gridbot_bool_sum, STYPE = bigint)",
+    # SQLite's date(moment, modifier, ...) on gridbot's stored UTC text ('…T…Z'), for the
+    # modifiers gridbot writes ('+480 minutes', '-8 hours', '+3 days'): the day as text.
+    "CREATE OR REPLACE FUNCTION date(moment text, VARIADIC modifiers text[] DEFAULT '{}')"
+    " RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$"
+    " DECLARE m timestamp; x text;"
+    " BEGIN"
+    "  IF moment IS NULL THEN RETURN NULL; END IF;"
+    "  m := replace(replace(moment, 'T', ' '), 'Z', '')::timestamp;"
+    "  FOREACH x IN ARRAY modifiers LOOP"
+    "   IF x IS NULL THEN RETURN NULL; END IF;"
+    "   IF x !~ '^[+-]?[0-9]+ (minute|hour|day)s?$' THEN"
+    "    RAISE EXCEPTION 'date(): modifier % is not translated', x;"
+    "   END IF;"
+    "   m := m + x::interval;"
+    "  END LOOP;"
+    "  RETURN to_char(m, 'YYYY-MM-DD');"
+    " END $$",
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
     # The sender's delivery marks (storage.transport.sent_log): on SQLite a file of their own
@@ -308,13 +325,18 @@ class PgDatabase(Database):
     async def snapshot(self) -> AsyncIterator[None]:
         self._check_open()
         async with self._pool.acquire() as conn:
-            async with conn.transaction(isolation="repeatable_read", readonly=True):
-                task = id(asyncio.current_task())
-                self._snapshot_conn[task] = conn
-                try:
-                    yield
-                finally:
-                    del self._snapshot_conn[task]
+            # Not READ ONLY: a check computes into temporary tables (rollups.differences),
+            # which PostgreSQL refuses there. Always rolled back instead, so nothing it wrote
+            # outlives the block and the pooled connection comes back without those tables.
+            transaction = conn.transaction(isolation="repeatable_read")
+            await transaction.start()
+            task = id(asyncio.current_task())
+            self._snapshot_conn[task] = conn
+            try:
+                yield
+            finally:
+                del self._snapshot_conn[task]
+                await transaction.rollback()
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         tx = _current.get()
@@ -372,15 +394,31 @@ def migration_statements(name: str, sql: str, overrides: Traversable | None = No
     else each statement is translated (storage.backends.dialect.migration)."""
     override = (overrides or _overrides()) / name
     if override.is_file():
-        return [
-            _bare(statement) for statement in _statements(override.read_text(encoding="utf-8"))
-        ]
+        return _override_statements(override.read_text(encoding="utf-8"))
     return [
         sqlite_dialect.migration(_bare(statement))
         for statement in _statements(sql)
         # SQLite's own settings (defer_foreign_keys around a table rebuild) mean nothing here.
         if not statement.lstrip().upper().startswith("PRAGMA")
     ]
+
+
+def _override_statements(sql: str) -> list[str]:
+    """An override's statements: PostgreSQL's own SQL, so split at a ';' ending a line outside
+    a $$-quoted function body (SQLite's splitter knows nothing of dollar quoting)."""
+    statements, pending, quoted = [], [], False
+    for line in sql.splitlines():
+        if not quoted and line.strip().startswith("--"):
+            continue
+        pending.append(line)
+        quoted ^= line.count("$$") % 2 == 1
+        if not quoted and line.rstrip().endswith(";"):
+            statement = _bare("\n".join(pending)).strip()
+            if statement:
+                statements.append(statement)
+            pending = []
+    rest = _bare("\n".join(pending)).strip()
+    return statements + ([rest] if rest else [])
 
 
 def _bare(statement: str) -> str:

@@ -149,7 +149,7 @@ class NaiveStats:
         rows = await self.db.fetchall(
             f"SELECT {key}, COUNT(*), SUM(e.at <= e.resolve_by) FROM issue_events e{join}"
             " WHERE e.at >= :start AND e.at < :end AND e.action = 'resolve'"
-            f" AND e.resolve_by IS NOT NULL{_of(community)} GROUP BY {key}",
+            f" AND e.resolve_by IS NOT NULL{_of(community)} GROUP BY 1",
             _params(start, end, community),
         )
         return {row[0]: (int(row[1]), int(row[2] or 0)) for row in rows}
@@ -170,7 +170,7 @@ class NaiveStats:
             f"SELECT {key} AS scope_key, {RATE_COUNTERS} FROM feedback_slips s{join}"
             " WHERE s.created_at >= :start AND s.created_at < :end"
             f" AND s.state IN ('answered', 'expired'){_of(community)}"
-            f"{f' AND {key} IS NOT NULL' if scope else ''} GROUP BY {key}",
+            f"{f' AND {key} IS NOT NULL' if scope else ''} GROUP BY 1",
             _params(start, end, community),
         )
         return {

@@ -100,7 +100,8 @@ _COUNTED_EVENTS: Final = (
 
 
 def _add(counters: tuple[str, ...]) -> str:
-    sets = ", ".join(f"{c} = {c} + excluded.{c}" for c in counters)
+    # The target is aliased ``t`` by the INSERT: PostgreSQL finds a bare column ambiguous here.
+    sets = ", ".join(f"{c} = t.{c} + excluded.{c}" for c in counters)
     return f" ON CONFLICT ({KEY}) DO UPDATE SET {sets}"
 
 
@@ -201,7 +202,7 @@ def _rebuild_statements(zone: ZoneInfo, target: str = "") -> list[str]:
         f" SELECT i.community, {day('e.at')}, i.grid, COALESCE(i.handler, ''), i.category,"
         f" {_event_sums('e')} FROM issue_events e JOIN issues i ON i.id = e.issue_id"
         f" WHERE {_COUNTED_EVENTS} GROUP BY 1, 2, 3, 4, 5",
-        f"INSERT INTO {target}issue_rollup ({KEY}, {', '.join(SLIP_COUNTERS)})"
+        f"INSERT INTO {target}issue_rollup AS t ({KEY}, {', '.join(SLIP_COUNTERS)})"
         f" SELECT i.community, {day('s.created_at')}, s.grid, COALESCE(s.handler, ''),"
         f" s.category, {_SLIP_SUMS} FROM feedback_slips s JOIN issues i ON i.id = s.issue_id"
         " WHERE s.state IN ('answered', 'expired') GROUP BY 1, 2, 3, 4, 5" + _add(SLIP_COUNTERS),
@@ -226,8 +227,10 @@ async def rebuild(db: Database, zone: ZoneInfo | None = None) -> None:
         for statement in _rebuild_statements(zone):
             await tx.execute(statement)
         await tx.execute(
-            "UPDATE feedback_slips SET counted = (state IN ('answered', 'expired'))"
-            " WHERE counted != (state IN ('answered', 'expired'))"
+            # CASE, not the boolean itself: PostgreSQL stores no boolean in an integer column.
+            "UPDATE feedback_slips"
+            " SET counted = CASE WHEN state IN ('answered', 'expired') THEN 1 ELSE 0 END"
+            " WHERE counted != CASE WHEN state IN ('answered', 'expired') THEN 1 ELSE 0 END"
         )
         offset = fixed_offset(zone)
         bucket_day = f"date({DUE}, '{offset:+d} minutes')" if offset is not None else day_of(DUE)

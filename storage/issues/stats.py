@@ -226,13 +226,13 @@ class IssueStats:
         params["now"] = to_db(now)
         rows = await self.db.fetchall(
             f"SELECT {key}, SUM(open), SUM(CASE WHEN due_day != '' AND due_day < :today"
-            f" THEN open ELSE 0 END) FROM open_rollup{_where(community)} GROUP BY {key}",
+            f" THEN open ELSE 0 END) FROM open_rollup{_where(community)} GROUP BY 1",
             params,
         )
         found = {row[0]: [int(row[1] or 0), int(row[2] or 0)] for row in rows}
         boundary = await self.db.fetchall(
             f"SELECT {key}, COUNT(*) FROM issues WHERE state IN ({OPEN_LITERALS})"
-            f" AND {DUE} >= :start AND {DUE} < :now{_and(community)} GROUP BY {key}",
+            f" AND {DUE} >= :start AND {DUE} < :now{_and(community)} GROUP BY 1",
             params,
         )
         for row in boundary:
@@ -384,7 +384,7 @@ class IssueStats:
         return list(
             await self.db.fetchall(
                 f"SELECT {key}, {sums} FROM issue_rollup WHERE day >= :first AND day < :last"
-                f"{_and(community)} GROUP BY {key}",
+                f"{_and(community)} GROUP BY 1",
                 {"first": days[0], "last": days[1], "community": community},
             )
         )
@@ -454,7 +454,7 @@ class NaiveIssueStats(IssueStats):
         where = "" if community is None else " AND community = :community"
         rows = await self.db.fetchall(
             f"SELECT {key}, COUNT(*), SUM({OVERDUE}) FROM issues WHERE state IN"
-            f" ({rollups.OPEN_LITERALS}){where} GROUP BY {key}",
+            f" ({rollups.OPEN_LITERALS}){where} GROUP BY 1",
             {"now": to_db(now), "community": community},
         )
         return {row[0]: (int(row[1]), int(row[2] or 0)) for row in rows}

@@ -148,7 +148,7 @@ class RegistryRepo:
         None: in every community)."""
         rows = await self.db.fetchall(
             _HOUSEHOLD_SQL + " WHERE b.name = ? AND u.name = ? AND h.room = ?"
-            " AND (? IS NULL OR b.community = ?) ORDER BY b.community",
+            " AND (CAST(? AS TEXT) IS NULL OR b.community = ?) ORDER BY b.community",
             (building, unit, room, community, community),
         )
         return [HouseholdRecord._from_row(row) for row in rows]

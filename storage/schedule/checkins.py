@@ -206,7 +206,9 @@ class CheckinRepo:
         ``grids`` only when given (one community's, issue #15)."""
         where = ""
         params: tuple[str, ...] = ()
-        if grids is not None:
+        if grids is not None and not grids:
+            where = " WHERE 1 = 0"  # a community without grids (PostgreSQL refuses IN ())
+        elif grids is not None:
             marks = ", ".join("?" for _ in grids)
             where = (
                 " WHERE enrolment_id IN"

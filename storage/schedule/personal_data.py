@@ -55,5 +55,6 @@ PERSONAL_DATA = Declaration(
     not_personal={
         "schedule_runs": "which scheduled work was done (keys name rules, digests, issue numbers)",
         "schedule_clock": "the moment the last sweep looked up to",
+        "schedule_bot_clock": "the moment each bot's last sweep looked up to",
     },
 )

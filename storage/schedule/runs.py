@@ -39,8 +39,14 @@ class RunRecord:
 
 
 class ScheduleRepo:
-    def __init__(self, db: Database) -> None:
+    """``bot``: whose sweeps' records and clock (migration 0026); None: every bot's records
+    and the database's last sweep (tests, gridbot status)."""
+
+    def __init__(self, db: Database, bot: str | None = None) -> None:
         self.db = db
+        self.bot = bot
+        self._only = "" if bot is None else " AND bot = ?"
+        self._mine: tuple[str, ...] = () if bot is None else (bot,)
 
     async def record(
         self, key: str, kind: str, due_at: datetime, outcome: str, now: datetime
@@ -49,9 +55,9 @@ class ScheduleRepo:
         async with self.db.writing() as tx:
             return (
                 await tx.execute(
-                    "INSERT INTO schedule_runs (key, kind, due_at, outcome, recorded_at)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                    (key, kind, to_db(due_at), outcome, to_db(now)),
+                    "INSERT INTO schedule_runs (bot, key, kind, due_at, outcome, recorded_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (bot, key) DO NOTHING",
+                    (self.bot or "", key, kind, to_db(due_at), outcome, to_db(now)),
                 )
                 == 1
             )
@@ -63,31 +69,45 @@ class ScheduleRepo:
         for at in range(0, len(keys), KEYS_PER_QUERY):
             chunk = keys[at : at + KEYS_PER_QUERY]
             rows = await self.db.fetchall(
-                f"SELECT key FROM schedule_runs WHERE key IN ({placeholders(len(chunk))})", chunk
+                f"SELECT key FROM schedule_runs WHERE key IN ({placeholders(len(chunk))})"
+                + self._only,
+                (*chunk, *self._mine),
             )
             found.update(row[0] for row in rows)
         return found
 
     async def recorded(self, key: str) -> bool:
-        row = await self.db.fetchone("SELECT 1 FROM schedule_runs WHERE key = ?", (key,))
+        row = await self.db.fetchone(
+            f"SELECT 1 FROM schedule_runs WHERE key = ?{self._only}", (key, *self._mine)
+        )
         return row is not None
 
     async def runs(self, kind: str | None = None) -> list[RunRecord]:
         """Recorded occurrences, by due time (tests and the digest read them)."""
-        sql = "SELECT * FROM schedule_runs"
-        params: tuple[str, ...] = ()
+        sql = f"SELECT * FROM schedule_runs WHERE true{self._only}"
+        params: tuple[str, ...] = self._mine
         if kind is not None:
-            sql += " WHERE kind = ?"
-            params = (kind,)
+            sql += " AND kind = ?"
+            params = (*params, kind)
         rows = await self.db.fetchall(sql + " ORDER BY due_at, key", params)
         return [RunRecord._from_row(row) for row in rows]
 
     async def swept_to(self) -> datetime | None:
-        row = await self.db.fetchone("SELECT swept_to FROM schedule_clock WHERE id = 1")
+        if self.bot is None:
+            row = await self.db.fetchone("SELECT swept_to FROM schedule_clock WHERE id = 1")
+        else:
+            row = await self.db.fetchone(
+                "SELECT swept_to FROM schedule_bot_clock WHERE bot = ?", (self.bot,)
+            )
         return None if row is None else from_db(row[0])
 
     async def set_swept_to(self, moment: datetime) -> None:
         async with self.db.writing() as tx:
+            await tx.execute(
+                "INSERT INTO schedule_bot_clock (bot, swept_to) VALUES (?, ?)"
+                " ON CONFLICT (bot) DO UPDATE SET swept_to = excluded.swept_to",
+                (self.bot or "", to_db(moment)),
+            )
             await tx.execute(
                 "INSERT INTO schedule_clock (id, swept_to) VALUES (1, ?)"
                 " ON CONFLICT (id) DO UPDATE SET swept_to = excluded.swept_to",

@@ -11,7 +11,7 @@ from typing import Any
 from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row, placeholders
 
-# Rows per multi-row INSERT: 3 parameters each, far below SQLite's parameter cap.
+# Rows per multi-row INSERT: 4 parameters each, far below SQLite's parameter cap.
 _ROWS_PER_INSERT = 100
 
 
@@ -35,9 +35,23 @@ class DeadUpdate:
     error: str
 
 
+def bot_key(token: str) -> str:
+    """The key a bot's rows carry (migration 0025): the bot's id, the part of its token
+    before ':' (the same on every machine serving that bot, and not the secret half)."""
+    return token.split(":", 1)[0]
+
+
 class InboxRepo:
-    def __init__(self, db: Database) -> None:
+    """The inbox of one bot (``bot``: its key, migration 0025), or of every bot on the
+    database when ``bot`` is None (tests and tools that look at all of it; rows it stores
+    belong to no bot yet, '')."""
+
+    def __init__(self, db: Database, bot: str | None = None) -> None:
         self.db = db
+        self.bot = bot
+        # Appended to a WHERE clause, with self._mine as its parameters.
+        self._only = "" if bot is None else " AND bot = ?"
+        self._mine: tuple[str, ...] = () if bot is None else (bot,)
 
     async def store(self, updates: Sequence[dict[str, Any]], now: datetime) -> int:
         """Commit raw updates (ignoring ids already stored); return how many were new."""
@@ -46,9 +60,12 @@ class InboxRepo:
         stamp = to_db(now)
         async with self.db.writing() as tx:
             return await tx.executemany(
-                "INSERT INTO inbox (update_id, raw, received_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (update_id) DO NOTHING",
-                [(int(u["update_id"]), json.dumps(u, ensure_ascii=False), stamp) for u in updates],
+                "INSERT INTO inbox (bot, update_id, raw, received_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (bot, update_id) DO NOTHING",
+                [
+                    (self.bot or "", int(u["update_id"]), json.dumps(u, ensure_ascii=False), stamp)
+                    for u in updates
+                ],
             )
 
     async def store_new(self, updates: Sequence[dict[str, Any]], now: datetime) -> set[int]:
@@ -64,13 +81,14 @@ class InboxRepo:
             for at in range(0, len(updates), _ROWS_PER_INSERT):
                 chunk = updates[at : at + _ROWS_PER_INSERT]
                 rows = await tx.fetchall(
-                    "INSERT INTO inbox (update_id, raw, received_at) VALUES "
-                    + ", ".join("(?, ?, ?)" for _ in chunk)
-                    + " ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+                    "INSERT INTO inbox (bot, update_id, raw, received_at) VALUES "
+                    + ", ".join("(?, ?, ?, ?)" for _ in chunk)
+                    + " ON CONFLICT (bot, update_id) DO NOTHING RETURNING update_id",
                     [
                         value
                         for u in chunk
                         for value in (
+                            self.bot or "",
                             int(u["update_id"]),
                             json.dumps(u, ensure_ascii=False),
                             stamp,
@@ -83,13 +101,15 @@ class InboxRepo:
     async def pending(self, limit: int = 500, after: int = -1) -> list[InboxRow]:
         rows = await self.db.fetchall(
             "SELECT update_id, raw, attempts FROM inbox"
-            " WHERE state = 'pending' AND update_id > ? ORDER BY update_id LIMIT ?",
-            (after, limit),
+            f" WHERE state = 'pending'{self._only} AND update_id > ? ORDER BY update_id LIMIT ?",
+            (*self._mine, after, limit),
         )
         return [InboxRow._from_row(row) for row in rows]
 
     async def last_update_id(self) -> int | None:
-        row = await self.db.fetchone("SELECT MAX(update_id) FROM inbox")
+        row = await self.db.fetchone(
+            f"SELECT MAX(update_id) FROM inbox WHERE true{self._only}", self._mine
+        )
         return None if row is None or row[0] is None else int(row[0])
 
     async def mark_done(self, update_ids: Sequence[int], now: datetime) -> int:
@@ -99,8 +119,9 @@ class InboxRepo:
         async with self.db.writing() as tx:
             return await tx.execute(
                 "UPDATE inbox SET state = 'done', finished_at = ?"
-                f" WHERE state = 'pending' AND update_id IN ({placeholders(len(update_ids))})",
-                (to_db(now), *update_ids),
+                f" WHERE state = 'pending'{self._only}"
+                f" AND update_id IN ({placeholders(len(update_ids))})",
+                (to_db(now), *self._mine, *update_ids),
             )
 
     async def record_failure(
@@ -112,27 +133,34 @@ class InboxRepo:
                 "UPDATE inbox SET attempts = attempts + 1, error = ?,"
                 " state = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE state END,"
                 " finished_at = CASE WHEN attempts + 1 >= ? THEN ? ELSE finished_at END"
-                " WHERE update_id = ? AND state = 'pending'",
-                (error, max_attempts, max_attempts, to_db(now), update_id),
+                f" WHERE update_id = ? AND state = 'pending'{self._only}",
+                (error, max_attempts, max_attempts, to_db(now), update_id, *self._mine),
             )
-            row = await tx.fetchone("SELECT state FROM inbox WHERE update_id = ?", (update_id,))
+            row = await tx.fetchone(
+                f"SELECT state FROM inbox WHERE update_id = ?{self._only}",
+                (update_id, *self._mine),
+            )
         return row is not None and row["state"] == "dead"
 
     async def mark_dead(self, update_id: int, error: str, now: datetime) -> None:
         async with self.db.writing() as tx:
             await tx.execute(
-                "UPDATE inbox SET state = 'dead', error = ?, finished_at = ? WHERE update_id = ?",
-                (error, to_db(now), update_id),
+                "UPDATE inbox SET state = 'dead', error = ?, finished_at = ?"
+                f" WHERE update_id = ?{self._only}",
+                (error, to_db(now), update_id, *self._mine),
             )
 
     async def counts(self) -> dict[str, int]:
-        rows = await self.db.fetchall("SELECT state, COUNT(*) FROM inbox GROUP BY state")
+        rows = await self.db.fetchall(
+            f"SELECT state, COUNT(*) FROM inbox WHERE true{self._only} GROUP BY state", self._mine
+        )
         return {row[0]: int(row[1]) for row in rows}
 
     async def dead(self) -> list[DeadUpdate]:
         rows = await self.db.fetchall(
             "SELECT update_id, received_at, finished_at, attempts, error FROM inbox"
-            " WHERE state = 'dead' ORDER BY update_id"
+            f" WHERE state = 'dead'{self._only} ORDER BY update_id",
+            self._mine,
         )
         return [
             DeadUpdate(int(r[0]), from_db(r[1]), from_db_or_none(r[2]), int(r[3]), str(r[4] or ""))
@@ -147,8 +175,8 @@ class InboxRepo:
             return (
                 await tx.execute(
                     "UPDATE inbox SET state = 'pending', attempts = 0, finished_at = NULL"
-                    " WHERE update_id = ? AND state = 'dead'",
-                    (update_id,),
+                    f" WHERE update_id = ? AND state = 'dead'{self._only}",
+                    (update_id, *self._mine),
                 )
                 == 1
             )
@@ -160,8 +188,35 @@ class InboxRepo:
                 await tx.execute(
                     "UPDATE inbox SET state = 'done', finished_at = ?,"
                     " error = COALESCE(error, '') || ' [dropped]'"
-                    " WHERE update_id = ? AND state = 'dead'",
-                    (to_db(now), update_id),
+                    f" WHERE update_id = ? AND state = 'dead'{self._only}",
+                    (to_db(now), update_id, *self._mine),
                 )
                 == 1
             )
+
+
+async def adopt_unowned(db: Database, bot: str) -> None:
+    """Give ``bot`` the rows written before bots had keys (migration 0025: '') and those
+    queued by a repository of no bot. A database from before 0025 had one bot, this one."""
+    async with db.writing() as tx:
+        await tx.execute(
+            "UPDATE inbox SET bot = ? WHERE bot = ''"
+            " AND update_id NOT IN (SELECT update_id FROM inbox WHERE bot = ?)",
+            (bot, bot),
+        )
+        await tx.execute("UPDATE outbox SET bot = ? WHERE bot = ''", (bot,))
+        await tx.execute(
+            "UPDATE schedule_runs SET bot = ? WHERE bot = ''"
+            " AND key NOT IN (SELECT key FROM schedule_runs WHERE bot = ?)",
+            (bot, bot),
+        )
+        await tx.execute(
+            "UPDATE schedule_bot_clock SET bot = ? WHERE bot = ''"
+            " AND NOT EXISTS (SELECT 1 FROM schedule_bot_clock WHERE bot = ?)",
+            (bot, bot),
+        )
+        await tx.execute(
+            "UPDATE unreachable_chats SET bot = ? WHERE bot = ''"
+            " AND chat_id NOT IN (SELECT chat_id FROM unreachable_chats WHERE bot = ?)",
+            (bot, bot),
+        )

@@ -44,8 +44,8 @@ class OutboxRow:
 # A group upgraded to a supergroup is followed in the same statement.
 _ENQUEUE = (
     "INSERT INTO outbox (chat_id, method, payload, attachment, attachment_name, ref, not_before,"
-    " created_at) VALUES (COALESCE((SELECT new_chat_id FROM chat_migrations"
-    " WHERE old_chat_id = ?), ?), ?, ?, ?, ?, ?, ?, ?)"
+    " created_at, bot) VALUES (COALESCE((SELECT new_chat_id FROM chat_migrations"
+    " WHERE old_chat_id = ?), ?), ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -73,8 +73,15 @@ def _row(
 
 
 class OutboxRepo:
-    def __init__(self, db: Database) -> None:
+    """The outbox of one bot (``bot``: its key, migration 0025; only its token may send its
+    rows), or of every bot when None (tests and tools; rows it queues are adopted by the bot
+    at start, storage.transport.inbox.adopt_unowned)."""
+
+    def __init__(self, db: Database, bot: str | None = None) -> None:
         self.db = db
+        self.bot = bot
+        self._only = "" if bot is None else " AND bot = ?"
+        self._mine: tuple[str, ...] = () if bot is None else (bot,)
 
     async def enqueue(
         self,
@@ -92,7 +99,10 @@ class OutboxRepo:
         A deferred write (see Transaction.defer): the row goes with the transaction's next
         statement, so the several messages one update sends cost one round trip to the
         database thread, not one each (issue #7)."""
-        params = _row(chat_id, method, payload, now, ref, attachment, attachment_name)
+        params = (
+            *_row(chat_id, method, payload, now, ref, attachment, attachment_name),
+            self.bot or "",
+        )
         async with self.db.writing() as tx:
             tx.defer(_ENQUEUE, params)
 
@@ -103,20 +113,25 @@ class OutboxRepo:
         chat, leaving out ``exclude`` (delivered rows whose mark is not written yet)."""
         skip = f" AND id NOT IN ({placeholders(len(exclude))})" if exclude else ""
         if per_chat is None:
-            sql = f"SELECT * FROM outbox WHERE state = 'pending'{skip} ORDER BY id LIMIT ?"
-            params: tuple[Any, ...] = (*exclude, limit)
+            sql = (
+                f"SELECT * FROM outbox WHERE state = 'pending'{self._only}{skip}"
+                " ORDER BY id LIMIT ?"
+            )
+            params: tuple[Any, ...] = (*self._mine, *exclude, limit)
         else:
             sql = (
                 "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY chat_id ORDER BY id)"
-                f" AS place FROM outbox WHERE state = 'pending'{skip})"
+                f" AS place FROM outbox WHERE state = 'pending'{self._only}{skip})"
                 " AS queued WHERE place <= ? ORDER BY id LIMIT ?"
             )
-            params = (*exclude, per_chat, limit)
+            params = (*self._mine, *exclude, per_chat, limit)
         rows = await self.db.fetchall(sql, params)
         return [OutboxRow._from_row(row) for row in rows]
 
     async def next_due(self) -> float | None:
-        row = await self.db.fetchone("SELECT MIN(not_before) FROM outbox WHERE state = 'pending'")
+        row = await self.db.fetchone(
+            f"SELECT MIN(not_before) FROM outbox WHERE state = 'pending'{self._only}", self._mine
+        )
         return None if row is None or row[0] is None else float(row[0])
 
     async def mark_sent(
@@ -191,25 +206,30 @@ class OutboxRepo:
         """Record that ``chat_id`` refuses the bot and stop every pending row to it."""
         async with self.db.writing() as tx:
             await tx.execute(
-                "INSERT INTO unreachable_chats (chat_id, reason, since) VALUES (?, ?, ?)"
-                " ON CONFLICT (chat_id) DO UPDATE SET reason = excluded.reason",
-                (chat_id, reason, to_db(now)),
+                "INSERT INTO unreachable_chats (bot, chat_id, reason, since) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (bot, chat_id) DO UPDATE SET reason = excluded.reason",
+                (self.bot or "", chat_id, reason, to_db(now)),
             )
             return await tx.execute(
                 "UPDATE outbox SET state = 'unreachable', error = ?"
-                " WHERE chat_id = ? AND state = 'pending'",
-                (reason, chat_id),
+                f" WHERE chat_id = ? AND state = 'pending'{self._only}",
+                (reason, chat_id, *self._mine),
             )
 
     async def mark_reachable(self, chat_id: int) -> bool:
         async with self.db.writing() as tx:
             return (
-                await tx.execute("DELETE FROM unreachable_chats WHERE chat_id = ?", (chat_id,))
-                == 1
+                await tx.execute(
+                    f"DELETE FROM unreachable_chats WHERE chat_id = ?{self._only}",
+                    (chat_id, *self._mine),
+                )
+                >= 1
             )
 
     async def unreachable_chats(self) -> set[int]:
-        rows = await self.db.fetchall("SELECT chat_id FROM unreachable_chats")
+        rows = await self.db.fetchall(
+            f"SELECT chat_id FROM unreachable_chats WHERE true{self._only}", self._mine
+        )
         return {int(row[0]) for row in rows}
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int, now: datetime) -> None:
@@ -249,10 +269,13 @@ class OutboxRepo:
 
     async def has_delivered_to(self, chat_id: int) -> bool:
         row = await self.db.fetchone(
-            "SELECT 1 FROM outbox WHERE chat_id = ? AND state = 'sent' LIMIT 1", (chat_id,)
+            f"SELECT 1 FROM outbox WHERE chat_id = ? AND state = 'sent'{self._only} LIMIT 1",
+            (chat_id, *self._mine),
         )
         return row is not None
 
     async def counts(self) -> dict[str, int]:
-        rows = await self.db.fetchall("SELECT state, COUNT(*) FROM outbox GROUP BY state")
+        rows = await self.db.fetchall(
+            f"SELECT state, COUNT(*) FROM outbox WHERE true{self._only} GROUP BY state", self._mine
+        )
         return {row[0]: int(row[1]) for row in rows}

@@ -12,6 +12,7 @@ import pytest
 
 from storage.db import Database
 from storage.registry.repo import HouseholdData, RegistryRepo
+from tests.support import postgres as pg_support
 from tests.support.factories import FakeClock
 
 
@@ -53,7 +54,9 @@ async def test_an_old_registry_keeps_its_ids_as_the_default_community(tmp_path: 
     db = await Database.open(path)
     try:
         rows = await db.fetchall("SELECT id, community, name FROM buildings")
-        problems = await db.fetchall("PRAGMA foreign_key_check")
+        # PostgreSQL checks every foreign key as it is written (0020 alters the table in
+        # place there); SQLite is asked, as its rebuild could leave units pointing nowhere.
+        problems = [] if pg_support.ACTIVE else await db.fetchall("PRAGMA foreign_key_check")
         household = await RegistryRepo(db).household(11)
     finally:
         await db.close()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import random
-import sqlite3
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -141,7 +140,10 @@ class History:
         """Mostly an open issue and an action its state allows (the table decides), sometimes
         any issue and any action (refused, and nothing may change)."""
         rows = await self.db.fetchall(
+            # Ordered: PostgreSQL's row order moves with its updates, and the seed must make one
+            # history on both databases (the tests' "something happened" checks rely on it).
             f"SELECT number, state FROM issues WHERE state IN ({rollups.OPEN_LITERALS})"
+            " ORDER BY number"
         )
         if not rows or self.rng.random() < 0.15:
             return self.rng.choice(list(ACTIONS)), self.rng.randint(1, self.reported)
@@ -185,7 +187,7 @@ class History:
 
     async def answer(self) -> None:
         rows = await self.db.fetchall(
-            "SELECT id, user_id FROM feedback_slips WHERE state = 'open'"
+            "SELECT id, user_id FROM feedback_slips WHERE state = 'open' ORDER BY id"
         )
         if not rows:
             return
@@ -347,27 +349,50 @@ async def test_migration_0023_backfills_the_rollups_of_an_existing_database(
 ) -> None:
     """A database written before the rollups gets them from its issues when it upgrades."""
     source = tmp_path / "now.sqlite3"
-    db = await Database.open(source)
-    try:
-        history = History(random.Random(23), db, "Asia/Shanghai")
-        await history.run(250)
-        expected = await IssueStats(db).event_counts(
-            datetime(2025, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai")), history.clock.now()
-        )
-    finally:
-        await db.close()
     before = tmp_path / "migrations"
     before.mkdir()
     for migration in resources.files("storage").joinpath("migrations").iterdir():
         if migration.name < "0023":
             (before / migration.name).write_text(migration.read_text(encoding="utf-8"))
     old = tmp_path / "old.sqlite3"
-    await (await Database.open(old, migrations=before)).close()
-    with sqlite3.connect(old) as conn:  # the same rows, as gridbot wrote them before 0023
-        conn.execute("ATTACH DATABASE ? AS now", (str(source),))
-        for table in ("issues", "issue_events", "issue_reporters", "feedback_slips"):
-            columns = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table})"))
-            conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM now.{table}")
+    db = await Database.open(source)
+    target = await Database.open(old, migrations=before)
+    try:
+        history = History(random.Random(23), db, "Asia/Shanghai")
+        await history.run(250)
+        expected = await IssueStats(db).event_counts(
+            datetime(2025, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai")), history.clock.now()
+        )
+        # The same rows, as gridbot wrote them before 0023, through the database API so the
+        # PostgreSQL run copies them too; counted is 0023's and stays behind.
+        tables = ("issues", "issue_events", "issue_reporters", "feedback_slips")
+        # Read before the transaction: inside it every read goes to the transaction's database.
+        copied = {table: await db.fetchall(f"SELECT * FROM {table}") for table in tables}
+        async with target.transaction() as tx:
+            for table, rows in copied.items():
+                if not rows:
+                    continue
+                columns = [c for c in rows[0].keys() if c != "counted"]
+                await tx.executemany(
+                    f"INSERT INTO {table} ({', '.join(columns)})"
+                    f" VALUES ({', '.join('?' for _ in columns)})",
+                    # merged_into may name a later issue: set once every issue is in.
+                    [
+                        tuple(None if c == "merged_into" else row[c] for c in columns)
+                        for row in rows
+                    ],
+                )
+            await tx.executemany(
+                "UPDATE issues SET merged_into = ? WHERE id = ?",
+                [
+                    (row["merged_into"], row["id"])
+                    for row in copied["issues"]
+                    if row["merged_into"]
+                ],
+            )
+    finally:
+        await target.close()
+        await db.close()
     db = await Database.open(old)  # applies 0023
     try:
         assert await rollups.row_count(db) > 0

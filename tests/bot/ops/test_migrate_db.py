@@ -15,6 +15,7 @@ import pytest
 from bot.__main__ import main
 from storage.backends.postgres import PgDatabase
 from storage.db import Database
+from storage.issues import rollups
 from storage.issues.repo import IssueRepo
 from storage.transport.inbox import InboxRepo
 from storage.transport.outbox import OutboxRepo
@@ -34,6 +35,16 @@ async def _fill(path: Path) -> None:
         issues = IssueRepo(db)
         first = (await issues.create(draft())).id
         second = (await issues.create(draft(at=T0 + timedelta(hours=1)))).id
+        for issue in (first, second):  # reported: the rollups count them (migration 0023)
+            await issues.add_event(
+                issue,
+                actor_id=None,
+                actor_role="resident",
+                at=T0,
+                from_state=None,
+                to_state="new",
+                action="report",
+            )
         # merged into a later issue: the self-reference is filled in after both rows exist
         await issues.update(first, {"state": "merged", "merged_into": second}, T0)
         await InboxRepo(db).store([{"update_id": 900_000_001, "message": {"text": "报事"}}], T0)
@@ -72,6 +83,9 @@ def test_migrate_db_copies_verifies_and_refuses_a_filled_target(
                 assert merged is not None and merged.state == "merged"
                 # ids go on after the copied ones
                 assert (await issues.create(draft())).id == 3
+                # the source's rollups, copied once: the triggers did not count the events again
+                assert await rollups.row_count(db) > 0
+                assert await rollups.differences(db) == []
                 row = await db.fetchone("SELECT chat_id, attachment FROM outbox")
                 assert row is not None and (row[0], bytes(row[1])) == (SUPERGROUP, b"\x00xlsx\xff")
             finally:
