@@ -230,6 +230,9 @@ class PgDatabase(Database):
         self._lock = asyncio.Lock()
         self._savepoints = 0
         self._closed = False
+        # Commits so far, as storage.db.Database counts them (tests hold intake's quick path
+        # to one per update)
+        self.commits = 0
         self._snapshot_conn: dict[int, asyncpg.Connection] = {}
 
     @classmethod
@@ -283,6 +286,7 @@ class PgDatabase(Database):
             except BaseException:
                 await self._abort()
                 raise
+            self.commits += 1
         for callback in tx._after_commit:
             callback()
 

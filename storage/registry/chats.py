@@ -30,7 +30,8 @@ class ChatGridRepo:
         each query is a hop to the database thread (issue #15 item 6)."""
         rows = await self.db.fetchall(
             "SELECT 'b' AS kind, chat_id AS chat, grid AS target FROM group_bindings"
-            " UNION ALL SELECT 'm', old_chat_id, new_chat_id FROM chat_migrations"
+            # CAST: PostgreSQL requires one type per column of a UNION (SQLite does not care)
+            " UNION ALL SELECT 'm', old_chat_id, CAST(new_chat_id AS TEXT) FROM chat_migrations"
         )
         bindings = {int(r["chat"]): str(r["target"]) for r in rows if r["kind"] == "b"}
         migrations = {int(r["chat"]): int(r["target"]) for r in rows if r["kind"] == "m"}
