@@ -14,12 +14,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.app import GridBot, build
+from bot.app import GridBot, build, build_features
 from bot.config import Config, config_from_dict
+from bot.context import Features
 from bot.core.clock import Clock, RunningClock
+from bot.core.rendering import Renderer
 from sandbox.flood import FloodLimits
 from sandbox.models import SentRecord
 from sandbox.server import SandboxServer
+from storage.db import Database
 from tests.support import factories as f
 
 TOKEN = f.ENV["GRIDBOT_TOKEN"]
@@ -154,3 +157,14 @@ async def press(world: World, gridbot: GridBot, record: SentRecord, user: int, l
     assert record.message_id is not None
     await world.server.press_button(record.chat_id, record.message_id, user, button_text=label)
     await step(world, gridbot)
+
+
+@asynccontextmanager
+async def two_communities(tmp_path: Path) -> AsyncIterator[Features]:
+    """The services of one deployment of two communities (``f.make_two_communities``) on a
+    fresh database, no Telegram: what the per-community rules are tested against."""
+    db = await Database.open(tmp_path / "gridbot.sqlite3")
+    try:
+        yield await build_features(db, f.FakeClock(), f.make_two_communities(), Renderer())
+    finally:
+        await db.close()

@@ -4,33 +4,19 @@ a worker of one community posts no notice in another's group."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
-from bot.app import build_features
-from bot.context import Features
 from bot.core.errors import NotPermitted
-from bot.core.rendering import Renderer
-from storage.db import Database
 from tests.support import factories as f
+from tests.support.harness import two_communities
 
 FORM = "楼道治理议事会 | 3月10日19:00 | 活动室 | 1. 堆物清理 | {scope}"
 
 
-@asynccontextmanager
-async def _features(tmp_path: Path) -> AsyncIterator[Features]:
-    db = await Database.open(tmp_path / "gridbot.sqlite3")
-    try:
-        yield await build_features(db, f.FakeClock(), f.make_two_communities(), Renderer())
-    finally:
-        await db.close()
-
-
 async def test_a_community_meeting_stays_in_the_convenors_community(tmp_path: Path) -> None:
-    async with _features(tmp_path) as found:
+    async with two_communities(tmp_path) as found:
         meetings = found.meetings
         ours = await meetings.create(f.WORKER_G1, FORM.format(scope="社区"))
         theirs = await meetings.create(f.WORKER_H1, FORM.format(scope="社区"))
@@ -50,7 +36,7 @@ async def test_a_community_meeting_stays_in_the_convenors_community(tmp_path: Pa
 async def test_a_worker_posts_notices_in_their_own_communitys_groups_only(
     tmp_path: Path,
 ) -> None:
-    async with _features(tmp_path) as found:
+    async with two_communities(tmp_path) as found:
         with pytest.raises(NotPermitted):
             await found.notices.post(f.WORKER_G1, f.H1_CHAT, "h1", "明天停水")
         posted = await found.notices.post(f.WORKER_H1, f.H1_CHAT, "h1", "明天停水")

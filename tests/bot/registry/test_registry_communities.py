@@ -4,19 +4,14 @@ and an owners' vote counts its own community's households only."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
-from bot.app import build_features
-from bot.context import Features
 from bot.core.errors import InvalidInput, NotPermitted, UserError
 from bot.core.permissions import Role, roles_of
-from bot.core.rendering import Renderer
-from storage.db import Database
 from tests.support import factories as f
+from tests.support.harness import two_communities
 from tests.support.registry import as_csv
 
 
@@ -25,17 +20,8 @@ def _sheet(owner: str) -> bytes:
     return as_csv([["5号楼", 1, room, 89.5, owner, "", "第一网格"] for room in ("301", "302")])
 
 
-@asynccontextmanager
-async def _features(tmp_path: Path) -> AsyncIterator[Features]:
-    db = await Database.open(tmp_path / "gridbot.sqlite3")
-    try:
-        yield await build_features(db, f.FakeClock(), f.make_two_communities(), Renderer())
-    finally:
-        await db.close()
-
-
 async def test_each_secretary_imports_their_own_communitys_households(tmp_path: Path) -> None:
-    async with _features(tmp_path) as found:
+    async with two_communities(tmp_path) as found:
         registry = found.registry
         first = await registry.import_sheet(_sheet("王建国"), "a.csv", f.SECRETARY)
         second = await registry.import_sheet(_sheet("郑秀英"), "b.csv", f.SECRETARY_B)
@@ -55,7 +41,7 @@ async def test_each_secretary_imports_their_own_communitys_households(tmp_path: 
 
 async def test_a_secretary_cannot_import_into_the_other_community(tmp_path: Path) -> None:
     sheet = as_csv([["8号楼", 1, "101", 60, "郑秀英", "", "h1"]])
-    async with _features(tmp_path) as found:
+    async with two_communities(tmp_path) as found:
         with pytest.raises(UserError):
             await found.registry.import_sheet(sheet, "b.csv", f.SECRETARY)
         households = await found.registry.repo.households()
@@ -64,7 +50,7 @@ async def test_a_secretary_cannot_import_into_the_other_community(tmp_path: Path
 
 
 async def test_a_typed_room_in_two_communities_asks_for_the_buttons(tmp_path: Path) -> None:
-    async with _features(tmp_path) as found:
+    async with two_communities(tmp_path) as found:
         await found.registry.import_sheet(_sheet("王建国"), "a.csv", f.SECRETARY)
         only = await found.registry.find_room("5-1-301")
         await found.registry.import_sheet(_sheet("郑秀英"), "b.csv", f.SECRETARY_B)
@@ -76,7 +62,7 @@ async def test_a_typed_room_in_two_communities_asks_for_the_buttons(tmp_path: Pa
 
 
 async def test_an_owners_vote_counts_its_own_communitys_households(tmp_path: Path) -> None:
-    async with _features(tmp_path) as found:
+    async with two_communities(tmp_path) as found:
         await found.registry.import_sheet(_sheet("王建国"), "a.csv", f.SECRETARY)
         await found.registry.import_sheet(_sheet("郑秀英"), "b.csv", f.SECRETARY_B)
         vote = await found.votes.create_owners(
@@ -92,7 +78,7 @@ async def test_an_owners_vote_counts_its_own_communitys_households(tmp_path: Pat
 
 
 async def test_a_secretary_grants_roles_in_their_own_community_only(tmp_path: Path) -> None:
-    async with _features(tmp_path) as found:
+    async with two_communities(tmp_path) as found:
         registry, ledger = found.registry, found.ledger
         with pytest.raises(NotPermitted):
             await registry.grant(f.SECRETARY, f.STRANGER, "网格员", "h1")
@@ -119,7 +105,7 @@ async def test_a_secretary_grants_roles_in_their_own_community_only(tmp_path: Pa
 
 
 async def test_a_community_wide_group_is_bound_by_grid_with_several(tmp_path: Path) -> None:
-    async with _features(tmp_path) as found:
+    async with two_communities(tmp_path) as found:
         with pytest.raises(InvalidInput):  # which community's? a grid says it
             await found.registry.bind(f.SECRETARY, -1099, "")
         with pytest.raises(NotPermitted):
