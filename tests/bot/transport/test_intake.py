@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from telegram import Update
 from telegram.ext import MessageHandler, filters
 
@@ -38,9 +39,23 @@ async def _effects(gridbot: GridBot) -> int:
     return int(row[0])
 
 
-async def test_a_quick_update_is_stored_and_handled_in_one_commit(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("budget", "expected_commits"),
+    [
+        (None, 1),  # quick: the raw update and its effects in one commit
+        # No budget left: committed to the inbox first, then handled in a second commit,
+        # with the same effect.
+        (-1.0, 2),
+    ],
+    ids=["quick-in-one-commit", "past-the-budget-stored-first"],
+)
+async def test_commits_per_update(
+    tmp_path: Path, budget: float | None, expected_commits: int
+) -> None:
     async with sandbox_world(tmp_path) as world, running_bot(world) as gridbot:
         await _with_probe(gridbot)
+        if budget is not None:
+            gridbot.intake.quick_budget = budget
         await step(world, gridbot)
         before = gridbot.db.commits
         await world.server.user_sends(f.G1_CHAT, f.RESIDENT, "probe 1")
@@ -48,23 +63,7 @@ async def test_a_quick_update_is_stored_and_handled_in_one_commit(tmp_path: Path
         commits = gridbot.db.commits - before
         assert await gridbot.intake.inbox.counts() == {"done": 1}
         assert await _effects(gridbot) == 1
-    assert commits == 1
-
-
-async def test_updates_past_the_time_budget_are_stored_first(tmp_path: Path) -> None:
-    """No budget left: the update is committed to the inbox, then handled in a second commit,
-    with the same effect."""
-    async with sandbox_world(tmp_path) as world, running_bot(world) as gridbot:
-        await _with_probe(gridbot)
-        gridbot.intake.quick_budget = -1.0
-        await step(world, gridbot)
-        before = gridbot.db.commits
-        await world.server.user_sends(f.G1_CHAT, f.RESIDENT, "probe 1")
-        await step(world, gridbot)
-        commits = gridbot.db.commits - before
-        assert await gridbot.intake.inbox.counts() == {"done": 1}
-        assert await _effects(gridbot) == 1
-    assert commits == 2
+    assert commits == expected_commits
 
 
 async def test_an_update_waiting_on_the_network_is_stored_first(tmp_path: Path) -> None:
