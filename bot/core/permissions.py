@@ -1,11 +1,14 @@
-"""Who may do what: the one policy function every service action calls (architecture invariant 6).
+"""Who holds which role, the one place every feature asks (architecture invariant 6).
 
-Callback data is only an issue number, and a client can forge it, so services never trust who
-a button was shown to: they ask :func:`may` with the person who pressed it. Roles come from two
-places (issue #4): the config (grid workers and leaders per grid, secretaries for the whole
-community, handlers by user id) and the registry's role grants (``/grant``), passed in as
-``grants``. A grant scoped to a grid counts on that grid only; ``grid == ""`` counts everywhere.
-Handlers stay config-only: the role is per assignment, keyed by the config's handler key.
+:func:`roles_of` is the shared rule: the roles a person holds on a grid. Each feature keeps its
+own table of which role may take which of its steps beside its model (the issue loop's in
+:mod:`bot.issues.policy`; the registry's here, :func:`may`). Callback data is only an issue
+number, and a client can forge it, so services never trust who a button was shown to: they ask
+with the person who pressed it. Roles come from two places (issue #4): the config (grid
+workers and leaders per grid, secretaries per community, handlers by user id) and the
+registry's role grants (``/grant``), passed in as ``grants``. A grant scoped to a grid counts
+on that grid only; ``grid == ""`` counts everywhere. Handlers stay config-only: the role is per
+assignment, keyed by the config's handler key.
 
 :class:`RoleBook` is the in-process copy of the ``role_grants`` table that synchronous callers
 (the issue services) consult; the registry service loads it at start-up and changes it only

@@ -20,6 +20,7 @@ from storage.backends import open_database
 from storage.issues import rollups
 from storage.ops.backup import BackupError, backup, backups, restore
 from storage.ops.repo import OpsRepo
+from storage.transport.inbox import adopt_unowned, bot_key
 
 DEAD_ERROR_CHARS = 160
 ROLLUP_DIFFERENCES_SHOWN = 20
@@ -63,7 +64,7 @@ async def status_command(config: Config) -> int:
     now = datetime.now(UTC)
     db = await open_database(config.storage.database)
     try:
-        repo = OpsRepo(db)
+        repo = OpsRepo(db, bot_key(config.telegram.token))
         queues = await repo.queues()
         backlog = await repo.backlog_by_chat(5)
         dead = await repo.inbox.dead()
@@ -122,7 +123,11 @@ async def dead_command(config: Config, action: str, update_id: int | None) -> in
     t = Renderer(config.locale)
     db = await open_database(config.storage.database)
     try:
-        repo = OpsRepo(db)
+        key = bot_key(config.telegram.token)
+        await adopt_unowned(
+            db, key
+        )  # rows from before 0025 are this bot's (the bot does it at start)
+        repo = OpsRepo(db, key)
         if action == "list":
             dead = await repo.inbox.dead()
             when = _when(t, config)

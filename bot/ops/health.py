@@ -25,6 +25,7 @@ from bot.issues.rates import Rate
 from bot.transport.intake import Intake
 from storage.issues.stats import IssueStats
 from storage.ops.repo import OpsRepo, QueueState
+from storage.transport.inbox import bot_key
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class HealthChecks:
         self.services = services
         self.intake = intake
         self.config = config
-        self.repo = OpsRepo(services.db)
+        self.repo = OpsRepo(services.db, bot_key(services.config.telegram.token))
 
     async def health(self) -> Health:
         now = self.services.clock.now()

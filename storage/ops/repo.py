@@ -30,16 +30,25 @@ __all__ = ["Backlog", "DeadUpdate", "OpsRepo", "QueueState"]
 
 
 class OpsRepo:
-    def __init__(self, db: Database) -> None:
+    """What one bot's operator sees (``bot``: its key, migration 0025), or every bot on the
+    database when None. Bots sharing a PostgreSQL database each have their own queues, and
+    update ids are numbered per bot, so ``dead retry N`` must name the bot's own row."""
+
+    def __init__(self, db: Database, bot: str | None = None) -> None:
         self.db = db
-        self.inbox = InboxRepo(db)
-        self.outbox = OutboxRepo(db)
+        self.bot = bot
+        self.inbox = InboxRepo(db, bot)
+        self.outbox = OutboxRepo(db, bot)
+        self._only = "" if bot is None else " AND bot = ?"
+        self._mine: tuple[str, ...] = () if bot is None else (bot,)
 
     async def queues(self) -> QueueState:
         oldest = await self.db.fetchone(
-            "SELECT MIN(created_at) FROM outbox WHERE state = 'pending'"
+            f"SELECT MIN(created_at) FROM outbox WHERE state = 'pending'{self._only}", self._mine
         )
-        unreachable = await self.db.fetchone("SELECT COUNT(*) FROM unreachable_chats")
+        unreachable = await self.db.fetchone(
+            f"SELECT COUNT(*) FROM unreachable_chats WHERE true{self._only}", self._mine
+        )
         return QueueState(
             inbox=await self.inbox.counts(),
             outbox=await self.outbox.counts(),
@@ -50,12 +59,18 @@ class OpsRepo:
     async def backlog_by_chat(self, limit: int = 10) -> list[Backlog]:
         rows = await self.db.fetchall(
             "SELECT chat_id, COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending'"
-            " GROUP BY chat_id ORDER BY COUNT(*) DESC, chat_id LIMIT ?",
-            (limit,),
+            f"{self._only} GROUP BY chat_id ORDER BY COUNT(*) DESC, chat_id LIMIT ?",
+            (*self._mine, limit),
         )
         return [Backlog(int(r[0]), int(r[1]), from_db(r[2])) for r in rows]
 
     async def last_sweep(self) -> datetime | None:
-        """How far the schedule sweep has got (it records each tick's now)."""
-        row = await self.db.fetchone("SELECT swept_to FROM schedule_clock WHERE id = 1")
+        """How far the schedule sweep has got (each tick records its now: per bot, and the
+        latest of any bot in ``schedule_clock``)."""
+        if self.bot is None:
+            row = await self.db.fetchone("SELECT swept_to FROM schedule_clock WHERE id = 1")
+        else:
+            row = await self.db.fetchone(
+                "SELECT swept_to FROM schedule_bot_clock WHERE bot = ?", (self.bot,)
+            )
         return None if row is None else from_db(row[0])

@@ -17,6 +17,7 @@ from bot.app import build
 from bot.context import BotContext
 from bot.ops.backups import backup_if_due
 from storage.ops.backup import backups
+from storage.transport.inbox import bot_key
 from tests.support import factories as f
 from tests.support.harness import QUIET_MOMENT, World, running_bot, sandbox_world, settled, step
 
@@ -44,8 +45,10 @@ async def test_healthz_and_metrics_describe_the_running_bot(tmp_path: Path) -> N
             # A message that has waited past the limit makes the bot unhealthy, with the reason.
             async with gridbot.db.transaction() as tx:
                 await tx.execute(
-                    "INSERT INTO outbox (chat_id, method, payload, state, created_at, not_before)"
-                    " VALUES (1, 'sendMessage', '{}', 'pending', '2000-01-01T00:00:00Z', 1e12)"
+                    "INSERT INTO outbox (bot, chat_id, method, payload, state, created_at,"
+                    " not_before) VALUES (?, 1, 'sendMessage', '{}', 'pending',"
+                    " '2000-01-01T00:00:00Z', 1e12)",
+                    (bot_key(world.config.telegram.token),),
                 )
             late_status, late = await fetch(port, "/healthz")
     assert (status, health) == (200, "ok\n")
@@ -87,7 +90,7 @@ def write_config(world: World, tmp_path: Path) -> Path:
     storage = world.config.storage.path
     path = tmp_path / "config.toml"
     path.write_text(
-        f'[telegram]\ntoken = "1:x"\n[storage]\npath = "{storage}"\n'
+        f'[telegram]\ntoken = "{world.config.telegram.token}"\n[storage]\npath = "{storage}"\n'
         + '[community]\nname = "阅海湾社区"\nsecretaries = [1]\n'
         + '[[community.grids]]\nkey = "g1"\nname = "第一网格"\nchat_id = -1001\nworkers = [2]\n',
         encoding="utf-8",
