@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -117,6 +118,32 @@ async def test_db_rejects_gaps_in_migration_numbers(tmp_path: Path) -> None:
     (folder / "0003_c.sql").write_text("CREATE TABLE c (x INTEGER);")
     with pytest.raises(RuntimeError, match="without gaps"):
         await Database.open(tmp_path / "g.sqlite3", migrations=folder)
+
+
+async def test_db_an_upgrade_is_all_or_nothing(tmp_path: Path) -> None:
+    """Pending migrations are applied in one transaction (one fsync at a first start): when a
+    later one fails, the earlier ones are not left applied either, and fixing it applies all."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_a.sql").write_text("CREATE TABLE a (x INTEGER);")
+    (folder / "0002_b.sql").write_text(
+        "CREATE TABLE b (x INTEGER);\nINSERT INTO nowhere VALUES (1);"
+    )
+    path = tmp_path / "g.sqlite3"
+    with pytest.raises(sqlite3.OperationalError, match="nowhere"):
+        await Database.open(path, migrations=folder)
+    conn = sqlite3.connect(path)
+    tables = {
+        row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    versions = conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()
+    conn.close()
+    assert tables == {"schema_migrations"} and versions == (0,)
+    (folder / "0002_b.sql").write_text("CREATE TABLE b (x INTEGER);")
+    db = await Database.open(path, migrations=folder)
+    applied = await db.fetchall("SELECT version FROM schema_migrations ORDER BY version")
+    await db.close()
+    assert [row[0] for row in applied] == [1, 2]
 
 
 async def test_db_use_after_close_is_an_error(tmp_path: Path) -> None:
