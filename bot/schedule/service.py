@@ -40,7 +40,7 @@ from bot.schedule.model import (
     rule_occurrences,
 )
 from storage.registry.chats import ChatGridRepo
-from storage.schedule.runs import ScheduleRepo
+from storage.schedule.runs import DISTRICT_RUNS, ScheduleRepo
 
 # Queues notices in the transaction that records them (the presenter's ``deliver``).
 Deliver = Callable[[Sequence[ScheduleNotice]], Awaitable[None]]
@@ -94,6 +94,9 @@ class ScheduleService:
         self.checkins = checkins
         self.digests = digests
         self.chats = ChatGrids(config, ChatGridRepo(repo.db))
+        # the district's roll-up is one piece of work for all its bots: claimed in records
+        # of no bot, so whichever of them sweeps first sends it, once (issue #16)
+        self.district_runs = ScheduleRepo(repo.db, DISTRICT_RUNS)
 
     async def prepare_digests(self, now: datetime) -> dict[str, Digest]:
         """The digests the sweep at ``now`` will send, built before its write transaction.
@@ -170,6 +173,9 @@ class ScheduleService:
         start = await self._window_start(now, grace)
         paused = await self.repo.paused_rules()
         for due in sorted(self._occurrences(start, now), key=lambda d: (d.at, d.key)):
+            if due.kind is Kind.DISTRICT:
+                notices += await self._district(due, now, grace, recorded)
+                continue
             if due.at > now or await self.repo.recorded(due.key):
                 continue
             outcome = self._outcome(due, now, grace, paused)
@@ -178,6 +184,28 @@ class ScheduleService:
             await self.repo.record(due.key, due.kind.value, due.at, outcome.value, now)
             recorded.append((due.key, outcome))
         return notices
+
+    async def _district(
+        self, due: Due, now: datetime, grace: timedelta, recorded: list[tuple[str, Outcome]]
+    ) -> list[ScheduleNotice]:
+        """The district's roll-up, if this bot claims it: the claim is an insert into the
+        district's records, so another bot's sweep claiming it at the same moment waits for
+        this transaction and then finds it taken (or takes it, if this one rolled back)."""
+        if due.at > now or await self.district_runs.recorded(due.key):
+            return []
+        outcome = self._outcome(due, now, grace, set())
+        if not await self.district_runs.record(
+            due.key, due.kind.value, due.at, outcome.value, now
+        ):
+            return []
+        recorded.append((due.key, outcome))
+        if outcome is not Outcome.SENT:
+            return []
+        rollup = await self.digests.district_roll_up(now, local_day(due.at, self.config))
+        return [
+            ScheduleNotice(NoticeKind.DISTRICT, person, digest=rollup)
+            for person in self.config.district.staff
+        ]
 
     async def _window_start(self, now: datetime, grace: timedelta) -> datetime:
         swept_to = await self.repo.swept_to()
