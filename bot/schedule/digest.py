@@ -211,9 +211,12 @@ class DigestService:
         # every community of a street office, even one with nothing to count; one community
         # alone (a deployment without a street office) names no line of its own
         names = {c.key: c.name for c in self.config.communities} if self.config.several else {}
+        # another street office's communities (another bot's, on a district's database) are
+        # not this office's to see; the rest of the data's are (a community since removed)
+        others = await self._others()
         lines = [
             self._line(key, names.get(key, key), [month.get(key)], [day.get(key)])
-            for key in [*names, *sorted(set(month) - set(names))]
+            for key in [*names, *sorted(set(month) - set(names) - others)]
         ]
         return Rollup(today - timedelta(days=1), today, tuple(sorted(lines, key=roll_up_order)))
 
@@ -243,6 +246,14 @@ class DigestService:
             blocks.append(OfficeBlock(office, total, tuple(sorted(lines, key=roll_up_order))))
         blocks.sort(key=lambda b: (b.office is None, roll_up_order(b.total)))
         return DistrictRollup(today - timedelta(days=1), today, tuple(blocks))
+
+    async def _others(self) -> set[str]:
+        """The communities other bots serve: each bot records its own at start, so those
+        recorded and not in this config."""
+        if self.district is None:
+            return set()
+        mine = {c.key for c in self.config.communities}
+        return {row.community for row in await self.district.communities()} - mine
 
     async def _figures(
         self, now: datetime, today: date

@@ -158,6 +158,19 @@ async def test_a_community_no_bot_serves_any_more_is_still_counted(tmp_path: Pat
     assert rollup.offices[2].total.overdue == 1
 
 
+async def test_a_street_offices_roll_up_lists_no_other_offices_communities(
+    tmp_path: Path,
+) -> None:
+    """The street office's roll-up also lists communities the data holds and its config no
+    longer has; on a district's database, another bot's communities are not among them."""
+    async with district(tmp_path) as (_world, a, b):
+        mine = await a.schedule.digests.roll_up(at(4, 8, 1), at(4, 0).date())
+        theirs = await b.schedule.digests.roll_up(at(4, 8, 1), at(4, 0).date())
+
+    assert [line.community for line in mine.lines] == ["yhw"]
+    assert [line.community for line in theirs.lines] == ["jsh"]
+
+
 async def test_keeping_current_moves_a_community_and_reports_the_clash(tmp_path: Path) -> None:
     async with schedule_world(tmp_path) as world:
         repo, now = DistrictRepo(world.issues.db), world.issues.clock.now()
