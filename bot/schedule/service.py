@@ -26,7 +26,7 @@ from bot.core.grids import COMMUNITY, ChatGrids
 from bot.core.workcal import WorkCalendar
 from bot.schedule.chasing import STEPS_PER_TRANSACTION, Chaser
 from bot.schedule.checkin import CheckinService
-from bot.schedule.digest import Digest, DigestService
+from bot.schedule.digest import Digest, DigestService, DistrictRollup
 from bot.schedule.model import (
     Due,
     Kind,
@@ -41,6 +41,10 @@ from bot.schedule.model import (
 )
 from storage.registry.chats import ChatGridRepo
 from storage.schedule.runs import DISTRICT_RUNS, ScheduleRepo
+
+# What ``prepare_digests`` builds before the sweep's transaction: each community's digest,
+# and the district's roll-up when this bot may send it.
+Prepared = Digest | DistrictRollup
 
 # Queues notices in the transaction that records them (the presenter's ``deliver``).
 Deliver = Callable[[Sequence[ScheduleNotice]], Awaitable[None]]
@@ -98,7 +102,7 @@ class ScheduleService:
         # of no bot, so whichever of them sweeps first sends it, once (issue #16)
         self.district_runs = ScheduleRepo(repo.db, DISTRICT_RUNS)
 
-    async def prepare_digests(self, now: datetime) -> dict[str, Digest]:
+    async def prepare_digests(self, now: datetime) -> dict[str, Prepared]:
         """The digests the sweep at ``now`` will send, built before its write transaction.
 
         A digest reads two months of issues (seconds on a large database); built inside the
@@ -107,8 +111,18 @@ class ScheduleService:
         """
         grace = timedelta(minutes=self.config.schedule.grace_minutes)
         start = await self._window_start(now, grace)
-        built: dict[str, Digest] = {}
+        built: dict[str, Prepared] = {}
         for due in self._occurrences(start, now):
+            if (
+                due.kind is Kind.DISTRICT
+                and due.at <= now
+                and self._outcome(due, now, grace, paused=set()) is Outcome.SENT
+                and not await self.district_runs.recorded(due.key)
+            ):
+                async with self.repo.db.snapshot():
+                    built[due.key] = await self.digests.district_roll_up(
+                        now, local_day(due.at, self.config)
+                    )
             if (
                 due.kind is Kind.DIGEST
                 and due.at <= now
@@ -124,7 +138,7 @@ class ScheduleService:
     async def sweep(
         self,
         now: datetime | None = None,
-        digests: Mapping[str, Digest] | None = None,
+        digests: Mapping[str, Prepared] | None = None,
         deliver: Deliver | None = None,
     ) -> SweepResult:
         """Do every piece of scheduled work due by ``now``, once; safe to call any time.
@@ -164,7 +178,7 @@ class ScheduleService:
         return SweepResult(tuple(notices), tuple(recorded))
 
     async def _calendar(
-        self, now: datetime, digests: Mapping[str, Digest], recorded: list[tuple[str, Outcome]]
+        self, now: datetime, digests: Mapping[str, Prepared], recorded: list[tuple[str, Outcome]]
     ) -> list[ScheduleNotice]:
         """The calendar's occurrences due by ``now`` (rules, check-in mornings, digests), in
         the caller's transaction; each one handled is appended to ``recorded``."""
@@ -174,7 +188,7 @@ class ScheduleService:
         paused = await self.repo.paused_rules()
         for due in sorted(self._occurrences(start, now), key=lambda d: (d.at, d.key)):
             if due.kind is Kind.DISTRICT:
-                notices += await self._district(due, now, grace, recorded)
+                notices += await self._district(due, now, grace, digests, recorded)
                 continue
             if due.at > now or await self.repo.recorded(due.key):
                 continue
@@ -186,7 +200,12 @@ class ScheduleService:
         return notices
 
     async def _district(
-        self, due: Due, now: datetime, grace: timedelta, recorded: list[tuple[str, Outcome]]
+        self,
+        due: Due,
+        now: datetime,
+        grace: timedelta,
+        prepared: Mapping[str, Prepared],
+        recorded: list[tuple[str, Outcome]],
     ) -> list[ScheduleNotice]:
         """The district's roll-up, if this bot claims it: the claim is an insert into the
         district's records, so another bot's sweep claiming it at the same moment waits for
@@ -201,7 +220,9 @@ class ScheduleService:
         recorded.append((due.key, outcome))
         if outcome is not Outcome.SENT:
             return []
-        rollup = await self.digests.district_roll_up(now, local_day(due.at, self.config))
+        rollup = prepared.get(due.key) or await self.digests.district_roll_up(
+            now, local_day(due.at, self.config)
+        )
         return [
             ScheduleNotice(NoticeKind.DISTRICT, person, digest=rollup)
             for person in self.config.district.staff
@@ -237,7 +258,7 @@ class ScheduleService:
         self,
         due: Due,
         now: datetime,
-        digests: Mapping[str, Digest],
+        digests: Mapping[str, Prepared],
         paused: set[tuple[str, str]],
     ) -> list[ScheduleNotice]:
         match due.kind:

@@ -116,6 +116,21 @@ async def test_the_district_gets_one_roll_up_of_both_offices_worst_first(
     assert yhw.on_time_30.percent() == "100.0%"
 
 
+async def test_the_roll_up_is_built_before_the_sweeps_transaction(tmp_path: Path) -> None:
+    """Like the digests: read outside the write transaction, then sent by the sweep."""
+    async with district(tmp_path) as (world, a, _b):
+        world.issues.clock.set(at(4, 8, 31))
+        prepared = await a.schedule.prepare_digests(at(4, 8, 31))
+        result = await a.schedule.sweep(at(4, 8, 31), prepared)
+        again = await a.schedule.prepare_digests(at(4, 8, 32))
+
+    rollup = prepared["district:daily:2026-03-04"]
+    assert isinstance(rollup, DistrictRollup)
+    [notice] = district_notices(result.notices)
+    assert notice.digest is rollup
+    assert "district:daily:2026-03-04" not in again  # claimed: nothing more to prepare
+
+
 async def test_an_office_total_sums_its_communities_and_ranks_the_offices(
     tmp_path: Path,
 ) -> None:
