@@ -87,3 +87,25 @@ async def test_two_processes_reporting_at_once_get_consecutive_issue_numbers(
         await second.close()
 
     assert (mine.number, other.number) == (1, 2)
+
+
+async def test_a_lent_connection_is_reset_and_plain_reads_need_no_reset(tmp_path: Path) -> None:
+    """The pool resets only connections lent out for more than a read: an advisory lock
+    left on one is released when it comes back; plain reads, which skip the reset round
+    trip, leave nothing behind (nor does one that failed)."""
+    db = await Database.open(tmp_path / "gridbot.sqlite3")
+    assert isinstance(db, PgDatabase)
+    outside = await db.fresh_connection()
+    try:
+        async with db.connection() as conn:
+            assert await conn.fetchval("SELECT pg_try_advisory_lock(4242)")
+            assert not await outside.fetchval("SELECT pg_try_advisory_lock(4242)")
+        assert await outside.fetchval("SELECT pg_try_advisory_lock(4242)")  # released
+        await outside.execute("SELECT pg_advisory_unlock(4242)")
+        with pytest.raises(asyncpg.PostgresError):
+            await db.fetchall("SELECT no_such_column FROM inbox")
+        for _ in range(8):  # every pooled connection, twice
+            assert await db.fetchall("SELECT COUNT(*) FROM inbox") == [(0,)]
+    finally:
+        await outside.close()
+        await db.close()
