@@ -160,6 +160,17 @@ class DigestService:
     ) -> Digest:
         """The digest of ``community`` (None: every issue in the database, as for a deployment
         of one community); every figure is read from the rollups (issue #15 item 2)."""
+        with self.stats.remembered_spans():  # its few periods' days, read once
+            return await self._build(now, today, weekly, reminders, community)
+
+    async def _build(
+        self,
+        now: datetime,
+        today: date,
+        weekly: bool,
+        reminders: tuple[str, ...],
+        community: str | None,
+    ) -> Digest:
         start_day = today - timedelta(days=7 if weekly else 1)
         start, end = self._at(start_day), self._at(today)
         back30, back60 = self._at(today - timedelta(days=30)), self._at(today - timedelta(days=60))
