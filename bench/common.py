@@ -14,6 +14,8 @@ from sandbox.server import SandboxServer
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 TOKEN = "123456:bench-token"
+# the second bot of bench.ingest --two-bots (a second street office on the same database)
+TOKENS = (TOKEN, "654321:bench-token-2")
 RESIDENT = 501
 WORKER = 101  # the first grid's worker (also the secretary in bench.memory)
 MAX_GRIDS = 20
@@ -25,24 +27,39 @@ def worker_of(grid: int) -> int:
 
 
 def gridbot_config(
-    server: SandboxServer, db: Path, groups: list[int], *, real_limits: bool
+    server: SandboxServer,
+    db: Path | str,
+    groups: list[int],
+    *,
+    real_limits: bool,
+    bot: int = 0,
+    bots: int = 1,
 ) -> str:
     """Gridbot's TOML config for ``server``, one grid per group (at most 20 bound), each with
     its own worker (``worker_of``).
 
     The outbox limits (overall, per group and per private chat) are raised far above
-    Telegram's unless ``real_limits``.
+    Telegram's unless ``real_limits``. With ``bots`` > 1 (several bots on one PostgreSQL
+    database, ``new_sandbox(bots=…)``), the config of bot number ``bot``: the groups that bot
+    is in (every ``bots``-th), as a community of its own key.
     """
+    table = "communities" if bots > 1 else "community"
     grids = "".join(
-        f'\n[[community.grids]]\nkey = "g{n}"\nname = "第{n}网格"\nchat_id = {chat}\n'
+        f'\n[[{table}.grids]]\nkey = "g{n}"\nname = "第{n}网格"\nchat_id = {chat}\n'
         f"workers = [{worker_of(n)}]\n"
         for n, chat in enumerate(groups[:MAX_GRIDS])
+        if n % bots == bot
     )
     outbox = (
         ""
         if real_limits
         else "group_per_minute = 1000000\nglobal_per_second = 1000000\n"
         "private_per_second = 1000000\n"
+    )
+    community = (
+        f'[[communities]]\nkey = "office{bot}"\nname = "第{bot}街道社区"'
+        if bots > 1
+        else '[community]\nname = "阅海湾社区"'
     )
     return f"""
 [telegram]
@@ -55,8 +72,7 @@ poll_timeout = 1
 
 [outbox]
 {outbox}
-[community]
-name = "阅海湾社区"
+{community}
 {grids}"""
 
 
@@ -88,15 +104,17 @@ def residents(count: int) -> list[int]:
 
 
 def new_sandbox(
-    groups: int, *, flood: bool = False, residents_count: int = 1
+    groups: int, *, flood: bool = False, residents_count: int = 1, bots: int = 1
 ) -> tuple[SandboxServer, list[int]]:
     """A sandbox with the bench bot, ``residents_count`` residents, the grid workers (one per
     bound grid) and ``groups`` groups; the bot, every resident and every worker are members
-    of each group."""
+    of each group. With ``bots`` > 1, that many bots (``TOKENS``), group n having bot
+    n % bots only."""
     from sandbox.flood import FloodLimits
 
     server = SandboxServer(flood=FloodLimits() if flood else None)
-    server.add_bot(token=TOKEN, username="gridbot")
+    for n, token in enumerate(TOKENS[:bots]):
+        server.add_bot(token=token, username=f"gridbot{n or ''}")
     people = residents(residents_count)
     for n, user_id in enumerate(people):
         server.add_user("王" if n == 0 else f"居民{n}", "阿姨" if n == 0 else None, id=user_id)
@@ -104,7 +122,10 @@ def new_sandbox(
     for n, user_id in enumerate(workers):
         server.add_user("李" if n == 0 else f"网格员{n}", "网格员" if n == 0 else None, id=user_id)
     members = [*people, *workers]
-    ids = [server.add_group(f"网格群{n}", members=members).id for n in range(groups)]
+    ids = [
+        server.add_group(f"网格群{n}", members=members, bot_token=TOKENS[n % bots]).id
+        for n in range(groups)
+    ]
     return server, ids
 
 

@@ -1,7 +1,7 @@
 """Digests at street-office scale (issue #15 items 2 and 6): one database, many communities.
 
 ``python -m bench.digest_scale [--issues 1000000] [--communities 300] [--grids 3000]
-[--repeat 5] [--sample 3] [--postgres URL]``
+[--repeat 5] [--sample 3] [--postgres URL [--copied]]``
 
 Uses (and if needed generates) the cached database of ``bench.gen_issues``: 300 communities of
 10 grids and 4 handlers each, 1,000,000 issues in all, every issue carrying its community, the
@@ -157,11 +157,15 @@ async def run(args: argparse.Namespace) -> None:
         from storage.backends.copy import migrate
         from storage.backends.postgres import PgDatabase
 
-        started = time.perf_counter()
-        results = await migrate(path, args.postgres, force=True)
-        copied = time.perf_counter() - started
-        assert all(r.ok for r in results), [r.table for r in results if not r.ok]
+        if not args.copied:
+            started = time.perf_counter()
+            results = await migrate(path, args.postgres, force=True)
+            copied = time.perf_counter() - started
+            assert all(r.ok for r in results), [r.table for r in results if not r.ok]
         db: Database = await PgDatabase.open(args.postgres)
+        if args.copied:  # the copy of an earlier run: at least the same issues
+            issues = (await db.fetchone("SELECT COUNT(*) FROM issues") or (0,))[0]
+            assert issues == args.issues, f"{args.postgres} holds {issues} issues"
     else:
         db = await Database.open(path)
     try:
@@ -196,6 +200,8 @@ async def run(args: argparse.Namespace) -> None:
     met = lambda ok: "met" if ok else "NOT met"  # noqa: E731
     if copied is not None:
         print(f"on PostgreSQL ({args.postgres}), copied from SQLite in {copied:.0f} s")
+    elif args.postgres:
+        print(f"on PostgreSQL ({args.postgres}), copied by an earlier run")
     print(
         f"database: {path.name} ({path.stat().st_size / 2**20:,.0f} MiB,"
         f" {f'generated in {generated:.0f} s' if generated else 'cached'}),"
@@ -249,6 +255,12 @@ def main() -> None:
         "--postgres",
         metavar="URL",
         help="copy the generated database into this PostgreSQL database (emptied) and time there",
+    )
+    parser.add_argument(
+        "--copied",
+        action="store_true",
+        help="with --postgres: time the database an earlier run copied there (the copy of"
+        " 1,000,000 issues takes tens of minutes)",
     )
     args = parser.parse_args()
     asyncio.run(run(args))

@@ -49,6 +49,7 @@ from bench.common import (
     MAX_GRIDS,
     OUT,
     ROOT,
+    TOKENS,
     gridbot_config,
     median,
     new_sandbox,
@@ -210,18 +211,25 @@ async def paced(server: SandboxServer, groups: list[int], tracker: Tracker, rate
     return started
 
 
-async def warm_up(server: SandboxServer, groups: list[int], timeout: float = 60.0) -> None:  # noqa: ASYNC109
-    """Everyone opens a private chat with the bot, and one group message is answered."""
+async def warm_up(
+    server: SandboxServer,
+    groups: list[int],
+    timeout: float = 60.0,  # noqa: ASYNC109
+    bots: int = 1,
+) -> None:
+    """Everyone opens a private chat with the bot (each bot), and one group message of each
+    bot is answered."""
     workers = [worker_of(n) for n in range(min(len(groups), MAX_GRIDS))]
     people = [*residents(RESIDENTS), *workers]
     for user_id in people:
-        await server.start_private(user_id)
-    await server.user_sends(groups[0], people[0], f"warm up [{WARMUP}]")
-    privately = set(people)
+        for token in TOKENS[:bots]:
+            await server.start_private(user_id, bot_token=token)
+    for n in range(bots):  # group n is bot n's
+        await server.user_sends(groups[n], people[0], f"warm up [{WARMUP}]")
 
     def ready(s: SandboxServer) -> bool:
-        reached = {r.chat_id for r in s.sent}
-        return privately <= reached and any(r.chat_id == groups[0] for r in s.sent)
+        reached = Counter(r.chat_id for r in s.sent)
+        return all(reached[p] >= bots for p in people) and all(reached[g] for g in groups[:bots])
 
     await server.wait_for(ready, timeout)
 
@@ -229,24 +237,39 @@ async def warm_up(server: SandboxServer, groups: list[int], timeout: float = 60.
 async def run_contender(
     name: str, mode: str, args: argparse.Namespace, rate: float = 0.0, profile: Path | None = None
 ) -> dict[str, Any]:
-    server, groups = new_sandbox(args.groups, residents_count=RESIDENTS)
+    """One contender's run: ``echo``, ``gridbot`` (SQLite), ``gridbot-pg`` (PostgreSQL) or
+    ``gridbot-pg-2`` (two bots, each its own token, process and half of the groups, on one
+    PostgreSQL database: two street offices)."""
+    bots = 2 if name == "gridbot-pg-2" else 1
+    server, groups = new_sandbox(args.groups, residents_count=RESIDENTS, bots=bots)
+    database: str | None = None
     async with server:
         with tempfile.TemporaryDirectory() as tmp:
             if name == "echo":
-                proc = await spawn("bench.echo_proc", server.base_url)
+                procs = [await spawn("bench.echo_proc", server.base_url)]
             else:
-                config = Path(tmp) / "config.toml"
-                db = Path(tmp) / "gridbot.sqlite3"
-                config.write_text(gridbot_config(server, db, groups, real_limits=False), "utf-8")
-                extra = ["--profile", str(profile)] if profile else []
-                proc = await spawn("bench.gridbot_proc", str(config), *extra)
+                db: Path | str = Path(tmp) / "gridbot.sqlite3"
+                if name.startswith("gridbot-pg"):  # a fresh database on the --postgres server
+                    database = f"bench_ingest_{os.getpid()}"
+                    await _pg_admin(args.postgres, f"CREATE DATABASE {database}")
+                    db = args.postgres.rsplit("/", 1)[0] + "/" + database
+                procs = []
+                for bot in range(bots):
+                    config = Path(tmp) / f"config{bot}.toml"
+                    text = gridbot_config(
+                        server, db, groups, real_limits=False, bot=bot, bots=bots
+                    )
+                    config.write_text(text, "utf-8")
+                    extra = ["--profile", str(profile)] if profile else []
+                    env = {"GRIDBOT_TOKEN": TOKENS[bot]}
+                    procs.append(await spawn("bench.gridbot_proc", str(config), *extra, env=env))
             try:
-                await warm_up(server, groups)
+                await warm_up(server, groups, bots=bots)
                 await asyncio.sleep(0.5)  # the warm-up's stragglers (consent cards)
                 calls = dict(server.stats.by_method)
                 errors = server.stats.errors
-                cpu = (cpu_seconds(proc.pid), time.process_time())
-                tracker = Tracker(server, name == "gridbot", args.messages)
+                cpu = (sum(cpu_seconds(p.pid) for p in procs), time.process_time())
+                tracker = Tracker(server, name.startswith("gridbot"), args.messages)
                 if mode == "backlog":
                     started = await backlog(server, groups, tracker)
                 else:
@@ -259,13 +282,27 @@ async def run_contender(
                     "p99": percentile(latency, 99) * 1000,
                     "duplicates": tracker.duplicates,
                     "errors": server.stats.errors - errors,
-                    "bot_cpu": cpu_seconds(proc.pid) - cpu[0],
+                    "bot_cpu": sum(cpu_seconds(p.pid) for p in procs) - cpu[0],
                     "sandbox_cpu": time.process_time() - cpu[1],
                     "calls": {m: n - calls.get(m, 0) for m, n in server.stats.by_method.items()},
                     "sends": tracker.send_counts(),
+                    "load": os.getloadavg()[0],
                 }
             finally:
-                await stop(proc)
+                for proc in procs:
+                    await stop(proc)
+                if database is not None:
+                    await _pg_admin(args.postgres, f"DROP DATABASE {database} WITH (FORCE)")
+
+
+async def _pg_admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
 
 
 def print_profile(path: Path, top: int = 15) -> None:
@@ -293,7 +330,11 @@ async def main(args: argparse.Namespace) -> None:
     for round_ in range(1, args.rounds + 1):
         # Alternate who goes first, so a slow spell of the shared machine does not always fall
         # on the same contender.
-        order = ("echo", "gridbot") if round_ % 2 else ("gridbot", "echo")
+        order: tuple[str, ...] = ("echo", "gridbot") if round_ % 2 else ("gridbot", "echo")
+        if args.postgres:  # the same run on PostgreSQL, beside SQLite and the echo bot
+            order += ("gridbot-pg",)
+        if args.two_bots:  # and two bots sharing the load on one PostgreSQL database
+            order += ("gridbot-pg-2",)
         echo_backlog = 0.0
         for mode in modes:
             if mode == "paced" and not args.rate and not echo_backlog:
@@ -356,7 +397,7 @@ def print_results(
     for _, mode, name, r in runs[: 2 * len(modes)]:
         calls = ", ".join(f"{m} {n}" for m, n in sorted(r["calls"].items()) if n)
         print(f"{mode} {name} API calls: {calls}")
-    gridbot = [r for _, _, name, r in runs if name == "gridbot"]
+    gridbot = [r for _, _, name, r in runs if name.startswith("gridbot")]
     print(
         "gridbot sends per report, every run: those naming the report's message (mean, and"
         " the fewest any report got: 0 would be a report left without it), then all the"
@@ -385,6 +426,18 @@ def print_results(
             + f"; median {got:.2f}x (range {min(ratios):.2f}–{max(ratios):.2f}x); "
             f"target >= 1.5x {'met' if got >= 1.5 else 'NOT met'}"
         )
+        for name, base, what in (
+            ("gridbot-pg", "gridbot", "PostgreSQL/SQLite (one bot)"),
+            ("gridbot-pg-2", "gridbot-pg", "two bots/one bot (PostgreSQL)"),
+        ):
+            if (1, name) in rate:
+                per = [rate[(n, name)] / rate[(n, base)] for n in range(1, args.rounds + 1)]
+                print(
+                    f"{mode}: {what} messages answered per second, per round "
+                    + ", ".join(f"{x:.2f}x" for x in per)
+                )
+    loads = ", ".join(f"{name} {r['load']:.1f}" for _, _, name, r in runs)
+    print(f"load average (1 min) at the end of each run: {loads}")
 
 
 def parse_args() -> argparse.Namespace:
@@ -401,7 +454,22 @@ def parse_args() -> argparse.Namespace:
         help="without --rate: paced rate = this × the echo bot's backlog rate of the round",
     )
     parser.add_argument("--profile", action="store_true", help="also run gridbot under cProfile")
-    return parser.parse_args()
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also run gridbot on PostgreSQL (postgresql://user@host:port/postgres: a fresh"
+        " database is made there for each run and dropped after)",
+    )
+    parser.add_argument(
+        "--two-bots",
+        action="store_true",
+        help="with --postgres: also two bots (two tokens, two street offices), each its own"
+        " process and half of the groups, on one PostgreSQL database",
+    )
+    args = parser.parse_args()
+    if args.two_bots and not args.postgres:
+        parser.error("--two-bots needs --postgres")
+    return args
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,7 @@ from storage.privacy.personal_data import PersonalDataRepo
 from storage.registry.chats import ChatGridRepo
 from storage.registry.repo import RegistryRepo
 from storage.schedule.checkins import CheckinRepo
+from storage.schedule.district import DistrictRepo
 from storage.schedule.runs import ScheduleRepo
 from storage.transport.inbox import adopt_unowned, bot_key
 from storage.transport.outbox import OutboxRepo
@@ -292,9 +294,26 @@ def schedule_features(
         calendar,
         chaser=Chaser(issues, stats, runs, calendar),
         checkins=checkins,
-        digests=DigestService(issues.feedback, stats, checkin_repo),
+        digests=DigestService(issues.feedback, stats, checkin_repo, DistrictRepo(db)),
     )
     return schedule, checkins
+
+
+async def record_communities(db: Database, config: Config, now: datetime) -> None:
+    """This bot's street office and communities, for the district's roll-up, whichever bot of
+    the database sends it (issue #16, migration 0027)."""
+    key = bot_key(config.telegram.token)
+    communities = [(c.key, c.name) for c in config.communities]
+    for taken in await DistrictRepo(db).keep_current(key, config.office_name, communities, now):
+        # two configs with one community key: the data cannot say whose its issues are
+        log.warning(
+            "community key %r was %s's (bot %s) and is now %s's: community keys must be"
+            " unique across the database",
+            taken.community,
+            taken.office,
+            taken.bot,
+            config.office_name,
+        )
 
 
 def consult_features(
@@ -331,6 +350,7 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
     # only, and rows from before that was possible (migration 0025) are this bot's.
     key = bot_key(tg.token)
     await adopt_unowned(db, key)
+    await record_communities(db, config, clock.now())
     repo = OutboxRepo(db, key)
     renderer = Renderer(config.locale)
     limits = Limits(

@@ -31,6 +31,7 @@ from bot.config.schema import (
     CategoryConfig,
     CommunityConfig,
     Config,
+    DistrictConfig,
     EmergencyService,
     GridConfig,
     HandlerConfig,
@@ -148,6 +149,7 @@ def _config(root: Section, env: Mapping[str, str], base_dir: Path) -> Config:
     calendar = read_calendar(root.table("calendar"), base_dir)
     communities = _communities(root, base_dir)
     street_office = _street_office(root)
+    district = _district(root)
     issues = _issues(root.table("issues"), {h.key for c in communities for h in c.handlers})
     rates = _rates(root.table("rates"))
     schedule = read_schedule(root.table("schedule"))
@@ -175,6 +177,7 @@ def _config(root: Section, env: Mapping[str, str], base_dir: Path) -> Config:
         backup=backup,
         metrics=metrics,
         street_office=street_office,
+        district=district,
     )
 
 
@@ -371,6 +374,21 @@ def _street_office(root: Section) -> StreetOfficeConfig:
     config = StreetOfficeConfig(name=s.string("name", empty=False), staff=s.ids("staff"))
     if not s.data.get("staff"):
         s.required("staff", "staff_required")
+    s.finish()
+    return config
+
+
+def _district(root: Section) -> DistrictConfig:
+    if not root.has("district"):
+        return DistrictConfig()
+    s = root.table("district")
+    config = DistrictConfig(
+        name=s.string("name", empty=False),
+        staff=s.ids("staff"),
+        time=s.clock("time", DistrictConfig.time),
+    )
+    if not s.data.get("staff"):
+        s.required("staff", "district_staff_required")
     s.finish()
     return config
 

@@ -135,6 +135,19 @@ class StreetOfficeConfig:
 
 
 @dataclass(frozen=True)
+class DistrictConfig:
+    """The district (区) over several street offices, each its own bot on one PostgreSQL
+    database (issue #16): its staff get a daily roll-up of every street office's communities.
+    Configured on the bot that should send it (its staff start a chat with that bot); on
+    several, the first to sweep at ``time`` sends it, once for all of them."""
+
+    name: str = ""
+    staff: tuple[int, ...] = ()
+    # after the street offices' digests (08:00 by default): the district reads the same day
+    time: LocalTime = LocalTime(8, 30)
+
+
+@dataclass(frozen=True)
 class TimeLimit:
     respond: Duration
     resolve: Duration
@@ -313,6 +326,7 @@ class Config:
     backup: BackupConfig = BackupConfig()
     metrics: MetricsConfig = MetricsConfig()
     street_office: StreetOfficeConfig = StreetOfficeConfig()
+    district: DistrictConfig = DistrictConfig()
 
     # -- which community: the one owner of that lookup (with bot.core.grids for chats) ------
 
@@ -383,6 +397,12 @@ class Config:
 
     def is_street_staff(self, user_id: int) -> bool:
         return user_id in self.street_office.staff
+
+    @property
+    def office_name(self) -> str:
+        """The street office this bot serves, as the district's roll-up names it: its
+        ``[street_office] name``, else its communities' names."""
+        return self.street_office.name or "、".join(c.name for c in self.communities)
 
     def communities_of_user(self, user_id: int) -> tuple[CommunityConfig, ...]:
         """The communities where the config gives ``user_id`` a role (worker, leader,

@@ -18,6 +18,7 @@ handler with a resolution or a valid slip, with 办结数, 按期率 and 满意�
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -27,8 +28,9 @@ from bot.config.schema import DEFAULT_COMMUNITY, GridConfig
 from bot.issues.feedback import FeedbackService, RateScope
 from bot.issues.rates import OnTime, RateCounts, Rates, compare, rates_from_counts
 from bot.schedule.model import at_local
-from storage.issues.stats import IssueStats
+from storage.issues.stats import CommunityFigures, IssueStats
 from storage.schedule.checkins import CheckinRepo
+from storage.schedule.district import DistrictRepo
 
 TOP = 3
 OVERDUE_SHOWN = 5
@@ -114,11 +116,37 @@ class Rollup:
     lines: tuple[CommunityLine, ...]
 
 
+@dataclass(frozen=True)
+class OfficeBlock:
+    """One street office in the district's roll-up: its totals and its communities, worst
+    first. ``office`` None: communities in the data that no bot serves now."""
+
+    office: str | None
+    total: CommunityLine
+    lines: tuple[CommunityLine, ...]
+
+
+@dataclass(frozen=True)
+class DistrictRollup:
+    """The district's daily roll-up (issue #16): its street offices, worst first."""
+
+    start: date
+    end: date
+    offices: tuple[OfficeBlock, ...]
+
+
 class DigestService:
-    def __init__(self, feedback: FeedbackService, stats: IssueStats, checkins: CheckinRepo):
+    def __init__(
+        self,
+        feedback: FeedbackService,
+        stats: IssueStats,
+        checkins: CheckinRepo,
+        district: DistrictRepo | None = None,
+    ):
         self.feedback = feedback
         self.stats = stats
         self.checkins = checkins
+        self.district = district  # the street offices' communities (None: this bot's only)
         self.config: Config = feedback.config
 
     async def build(
@@ -132,6 +160,17 @@ class DigestService:
     ) -> Digest:
         """The digest of ``community`` (None: every issue in the database, as for a deployment
         of one community); every figure is read from the rollups (issue #15 item 2)."""
+        with self.stats.remembered_spans():  # its few periods' days, read once
+            return await self._build(now, today, weekly, reminders, community)
+
+    async def _build(
+        self,
+        now: datetime,
+        today: date,
+        weekly: bool,
+        reminders: tuple[str, ...],
+        community: str | None,
+    ) -> Digest:
         start_day = today - timedelta(days=7 if weekly else 1)
         start, end = self._at(start_day), self._at(today)
         back30, back60 = self._at(today - timedelta(days=30)), self._at(today - timedelta(days=60))
@@ -179,31 +218,86 @@ class DigestService:
         """The street office's roll-up: every configured community (and any the data holds that
         is not configured), worst first (see ``roll_up_order``), from two queries over
         the rollups across communities, never one set per community (issue #15 item 2)."""
+        day, month = await self._figures(now, today)
+        # every community of a street office, even one with nothing to count; one community
+        # alone (a deployment without a street office) names no line of its own
+        names = {c.key: c.name for c in self.config.communities} if self.config.several else {}
+        # another street office's communities (another bot's, on a district's database) are
+        # not this office's to see; the rest of the data's are (a community since removed)
+        others = await self._others()
+        lines = [
+            self._line(key, names.get(key, key), [month.get(key)], [day.get(key)])
+            for key in [*names, *sorted(set(month) - set(names) - others)]
+        ]
+        return Rollup(today - timedelta(days=1), today, tuple(sorted(lines, key=roll_up_order)))
+
+    async def district_roll_up(self, now: datetime, today: date) -> DistrictRollup:
+        """The district's roll-up (issue #16): every street office's communities, known from
+        what each bot recorded at start (``storage.schedule.district``), grouped by office
+        with the office's totals; offices and their communities worst first. The same two
+        queries as the street office's roll-up: the rollups hold every bot's communities."""
+        day, month = await self._figures(now, today)
+        known = await self.district.communities() if self.district is not None else []
+        offices: dict[str | None, dict[str, str]] = {}
+        for row in known:
+            offices.setdefault(row.office, {})[row.community] = row.name
+        # data of a community no bot serves any more is still the district's
+        strays = sorted(set(month) - {row.community for row in known})
+        if strays:
+            offices[None] = {key: key for key in strays}
+        blocks = []
+        for office, names in offices.items():
+            lines = [self._line(k, n, [month.get(k)], [day.get(k)]) for k, n in names.items()]
+            total = self._line(
+                office or "",
+                office or "",
+                [month.get(k) for k in names],
+                [day.get(k) for k in names],
+            )
+            blocks.append(OfficeBlock(office, total, tuple(sorted(lines, key=roll_up_order))))
+        blocks.sort(key=lambda b: (b.office is None, roll_up_order(b.total)))
+        return DistrictRollup(today - timedelta(days=1), today, tuple(blocks))
+
+    async def _others(self) -> set[str]:
+        """The communities other bots serve: each bot records its own at start, so those
+        recorded and not in this config."""
+        if self.district is None:
+            return set()
+        mine = {c.key for c in self.config.communities}
+        return {row.community for row in await self.district.communities()} - mine
+
+    async def _figures(
+        self, now: datetime, today: date
+    ) -> tuple[dict[str, CommunityFigures], dict[str, CommunityFigures]]:
+        """Every community's figures for yesterday and for the last 30 days."""
         start, end = self._at(today - timedelta(days=1)), self._at(today)
         day = {f.community: f for f in await self.stats.by_community(now, start, end)}
         back30 = self._at(today - timedelta(days=30))
         month = {f.community: f for f in await self.stats.by_community(now, back30, end)}
-        # every community of a street office, even one with nothing to count; one community
-        # alone (a deployment without a street office) names no line of its own
-        names = {c.key: c.name for c in self.config.communities} if self.config.several else {}
-        weights = self.feedback.weights()
-        lines = []
-        for key in [*names, *sorted(set(month) - set(names))]:
-            figures, yesterday = month.get(key), day.get(key)
-            slips = {name: getattr(figures, name) for name in RATE_COUNTERS} if figures else {}
-            lines.append(
-                CommunityLine(
-                    community=key,
-                    name=names.get(key, key),
-                    open=figures.open if figures else 0,
-                    overdue=figures.overdue if figures else 0,
-                    reported=yesterday.reported if yesterday else 0,
-                    resolved=yesterday.resolved if yesterday else 0,
-                    on_time_30=OnTime(figures.timed, figures.punctual) if figures else OnTime(),
-                    rates_30=rates_from_counts(RateCounts(**slips), weights),
-                )
-            )
-        return Rollup(today - timedelta(days=1), today, tuple(sorted(lines, key=roll_up_order)))
+        return day, month
+
+    def _line(
+        self,
+        key: str,
+        name: str,
+        month: Sequence[CommunityFigures | None],
+        day: Sequence[CommunityFigures | None],
+    ) -> CommunityLine:
+        """A roll-up line summing ``month``'s and ``day``'s figures (one community's, or an
+        office's communities'; None: a community with nothing to count)."""
+        total = {n: sum(getattr(f, n) for f in month if f) for n in _MONTH_FIGURES}
+        yesterday = {n: sum(getattr(f, n) for f in day if f) for n in ("reported", "resolved")}
+        slips = {n: total[n] for n in RATE_COUNTERS}
+        return CommunityLine(
+            community=key,
+            name=name,
+            open=total["open"],
+            overdue=total["overdue"],
+            reported=yesterday["reported"],
+            resolved=yesterday["resolved"],
+            on_time_30=OnTime(total["timed"], total["punctual"]),
+            rates_30=rates_from_counts(RateCounts(**slips), self.feedback.weights()),
+        )
 
     def _grids_of(self, community: str | None) -> tuple[GridConfig, ...]:
         """The grids a digest lists: one community's, or every community's (None)."""
@@ -324,6 +418,8 @@ def _key(item: tuple[str | None, object]) -> str:
 
 
 RATE_COUNTERS = tuple(f.name for f in fields(RateCounts))
+# what a roll-up line sums over 30 days: open and overdue now, 按期办结率, the slips' counts
+_MONTH_FIGURES = ("open", "overdue", "timed", "punctual", *RATE_COUNTERS)
 
 
 def roll_up_order(line: CommunityLine) -> tuple[int, bool, Fraction, bool, Fraction, str]:

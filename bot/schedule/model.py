@@ -30,6 +30,7 @@ class Kind(StrEnum):
     CHECKIN_ASK = "checkin_ask"
     CHECKIN_ALERT = "checkin_alert"
     CHASE = "chase"
+    DISTRICT = "district"  # the district's roll-up, once across its bots (issue #16)
 
 
 class Outcome(StrEnum):
@@ -63,6 +64,7 @@ class NoticeKind(StrEnum):
     CHECKIN_CONSENT = "checkin_consent"  # the resident is asked to consent
     DIGEST = "digest"
     ROLLUP = "rollup"  # the street office's roll-up over its communities (issue #15)
+    DISTRICT = "district"  # the district's roll-up over its street offices (issue #16)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ class ScheduleNotice:
     enrolment_id: int | None = None
     alert_id: int | None = None
     day: str | None = None
-    digest: Any = None  # a bot.schedule.digest.Digest (or Rollup for ROLLUP)
+    # a bot.schedule.digest.Digest (Rollup for ROLLUP, DistrictRollup for DISTRICT)
+    digest: Any = None
 
 
 def local_day(moment: datetime, config: Config) -> date:
@@ -144,7 +147,7 @@ def _of_nominal(
 
 
 def daily_occurrences(start: datetime, end: datetime, config: Config) -> Iterator[Due]:
-    """Digests and check-ins due in ``[start, end]``."""
+    """Digests, check-ins and the district's roll-up due in ``[start, end]``."""
     schedule = config.schedule
     day = local_day(start, config) - _DAY
     while day <= local_day(end, config):
@@ -162,4 +165,8 @@ def daily_occurrences(start: datetime, end: datetime, config: Config) -> Iterato
         yield Due(f"checkin:ask:{day}", Kind.CHECKIN_ASK, ask, str(day))
         alert = at_local(day, schedule.checkin.deadline, config)
         yield Due(f"checkin:alert:{day}", Kind.CHECKIN_ALERT, alert, str(day), late_ok=True)
+        if config.district.staff:
+            # one key for every bot of the district: it is claimed once across them
+            at = at_local(day, config.district.time, config)
+            yield Due(f"district:daily:{day}", Kind.DISTRICT, at, "daily", str(day))
         day += _DAY

@@ -21,7 +21,7 @@ from bot.issues.rates import Rate, Rates
 from bot.privacy.service import audience_of
 from bot.schedule.chasing import WAITING_FOR_WORKERS
 from bot.schedule.checkin import Enrolment
-from bot.schedule.digest import Digest, Rollup
+from bot.schedule.digest import CommunityLine, Digest, DistrictRollup, Rollup
 from bot.schedule.digest_chart import trend_png
 from bot.schedule.digest_xlsx import digest_workbook
 from bot.schedule.model import NoticeKind, ScheduleNotice
@@ -59,20 +59,40 @@ def rate_line(rates: Rates) -> list[str]:
     return [rates.percent(r) for r in Rate]
 
 
+def _line_values(line: CommunityLine) -> dict[str, Any]:
+    """One roll-up line and its three percentages, as the roll-up templates show them."""
+    return {
+        "line": line,
+        "on_time": line.on_time_30.percent(),
+        "solved": line.rates_30.percent("resolution_rate"),
+        "satisfied": line.rates_30.percent("satisfaction_rate"),
+    }
+
+
 def rollup_text(renderer: Renderer, office: str, rollup: Rollup) -> str:
     """The street office's roll-up (issue #15) in the renderer's locale."""
     return renderer.render(
         "schedule/rollup",
         office=office,
         day=renderer.month_day(rollup.start),
-        lines=[
+        lines=[_line_values(line) for line in rollup.lines],
+    )
+
+
+def district_text(renderer: Renderer, district: str, rollup: DistrictRollup) -> str:
+    """The district's roll-up (issue #16): each street office's totals, then its
+    communities, in the renderer's locale."""
+    return renderer.render(
+        "schedule/district",
+        district=district,
+        day=renderer.month_day(rollup.start),
+        offices=[
             {
-                "line": line,
-                "on_time": line.on_time_30.percent(),
-                "solved": line.rates_30.percent("resolution_rate"),
-                "satisfied": line.rates_30.percent("satisfaction_rate"),
+                "name": block.office,
+                "total": _line_values(block.total),
+                "lines": [_line_values(line) for line in block.lines],
             }
-            for line in rollup.lines
+            for block in rollup.offices
         ],
     )
 
@@ -144,6 +164,9 @@ class ScheduleNotifier:
                 await self._digest(notice.chat_id, notice.digest)
             case NoticeKind.ROLLUP:
                 await outbox.send_message(notice.chat_id, self.rollup_text(notice.digest))
+            case NoticeKind.DISTRICT:
+                text = district_text(self.renderer, self.config.district.name, notice.digest)
+                await outbox.send_message(notice.chat_id, text)
 
     def announcement(self, notice: ScheduleNotice) -> str:
         """A calendar rule's message: the event's own date, and the day a holiday moved it from."""

@@ -26,7 +26,7 @@ from bot.core.grids import COMMUNITY, ChatGrids
 from bot.core.workcal import WorkCalendar
 from bot.schedule.chasing import STEPS_PER_TRANSACTION, Chaser
 from bot.schedule.checkin import CheckinService
-from bot.schedule.digest import Digest, DigestService
+from bot.schedule.digest import Digest, DigestService, DistrictRollup
 from bot.schedule.model import (
     Due,
     Kind,
@@ -40,7 +40,11 @@ from bot.schedule.model import (
     rule_occurrences,
 )
 from storage.registry.chats import ChatGridRepo
-from storage.schedule.runs import ScheduleRepo
+from storage.schedule.runs import DISTRICT_RUNS, ScheduleRepo
+
+# What ``prepare_digests`` builds before the sweep's transaction: each community's digest,
+# and the district's roll-up when this bot may send it.
+Prepared = Digest | DistrictRollup
 
 # Queues notices in the transaction that records them (the presenter's ``deliver``).
 Deliver = Callable[[Sequence[ScheduleNotice]], Awaitable[None]]
@@ -94,8 +98,11 @@ class ScheduleService:
         self.checkins = checkins
         self.digests = digests
         self.chats = ChatGrids(config, ChatGridRepo(repo.db))
+        # the district's roll-up is one piece of work for all its bots: claimed in records
+        # of no bot, so whichever of them sweeps first sends it, once (issue #16)
+        self.district_runs = ScheduleRepo(repo.db, DISTRICT_RUNS)
 
-    async def prepare_digests(self, now: datetime) -> dict[str, Digest]:
+    async def prepare_digests(self, now: datetime) -> dict[str, Prepared]:
         """The digests the sweep at ``now`` will send, built before its write transaction.
 
         A digest reads two months of issues (seconds on a large database); built inside the
@@ -104,8 +111,18 @@ class ScheduleService:
         """
         grace = timedelta(minutes=self.config.schedule.grace_minutes)
         start = await self._window_start(now, grace)
-        built: dict[str, Digest] = {}
+        built: dict[str, Prepared] = {}
         for due in self._occurrences(start, now):
+            if (
+                due.kind is Kind.DISTRICT
+                and due.at <= now
+                and self._outcome(due, now, grace, paused=set()) is Outcome.SENT
+                and not await self.district_runs.recorded(due.key)
+            ):
+                async with self.repo.db.snapshot():
+                    built[due.key] = await self.digests.district_roll_up(
+                        now, local_day(due.at, self.config)
+                    )
             if (
                 due.kind is Kind.DIGEST
                 and due.at <= now
@@ -121,7 +138,7 @@ class ScheduleService:
     async def sweep(
         self,
         now: datetime | None = None,
-        digests: Mapping[str, Digest] | None = None,
+        digests: Mapping[str, Prepared] | None = None,
         deliver: Deliver | None = None,
     ) -> SweepResult:
         """Do every piece of scheduled work due by ``now``, once; safe to call any time.
@@ -161,7 +178,7 @@ class ScheduleService:
         return SweepResult(tuple(notices), tuple(recorded))
 
     async def _calendar(
-        self, now: datetime, digests: Mapping[str, Digest], recorded: list[tuple[str, Outcome]]
+        self, now: datetime, digests: Mapping[str, Prepared], recorded: list[tuple[str, Outcome]]
     ) -> list[ScheduleNotice]:
         """The calendar's occurrences due by ``now`` (rules, check-in mornings, digests), in
         the caller's transaction; each one handled is appended to ``recorded``."""
@@ -170,6 +187,9 @@ class ScheduleService:
         start = await self._window_start(now, grace)
         paused = await self.repo.paused_rules()
         for due in sorted(self._occurrences(start, now), key=lambda d: (d.at, d.key)):
+            if due.kind is Kind.DISTRICT:
+                notices += await self._district(due, now, grace, digests, recorded)
+                continue
             if due.at > now or await self.repo.recorded(due.key):
                 continue
             outcome = self._outcome(due, now, grace, paused)
@@ -178,6 +198,35 @@ class ScheduleService:
             await self.repo.record(due.key, due.kind.value, due.at, outcome.value, now)
             recorded.append((due.key, outcome))
         return notices
+
+    async def _district(
+        self,
+        due: Due,
+        now: datetime,
+        grace: timedelta,
+        prepared: Mapping[str, Prepared],
+        recorded: list[tuple[str, Outcome]],
+    ) -> list[ScheduleNotice]:
+        """The district's roll-up, if this bot claims it: the claim is an insert into the
+        district's records, so another bot's sweep claiming it at the same moment waits for
+        this transaction and then finds it taken (or takes it, if this one rolled back)."""
+        if due.at > now or await self.district_runs.recorded(due.key):
+            return []
+        outcome = self._outcome(due, now, grace, set())
+        if not await self.district_runs.record(
+            due.key, due.kind.value, due.at, outcome.value, now
+        ):
+            return []
+        recorded.append((due.key, outcome))
+        if outcome is not Outcome.SENT:
+            return []
+        rollup = prepared.get(due.key) or await self.digests.district_roll_up(
+            now, local_day(due.at, self.config)
+        )
+        return [
+            ScheduleNotice(NoticeKind.DISTRICT, person, digest=rollup)
+            for person in self.config.district.staff
+        ]
 
     async def _window_start(self, now: datetime, grace: timedelta) -> datetime:
         swept_to = await self.repo.swept_to()
@@ -209,7 +258,7 @@ class ScheduleService:
         self,
         due: Due,
         now: datetime,
-        digests: Mapping[str, Digest],
+        digests: Mapping[str, Prepared],
         paused: set[tuple[str, str]],
     ) -> list[ScheduleNotice]:
         match due.kind:

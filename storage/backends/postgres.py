@@ -24,6 +24,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -82,6 +83,23 @@ _BOOTSTRAP = (
 )
 
 READ_POOL_SIZE = 4
+# Set in the task whose pooled connection ran only plain statements (``fetchall``), which
+# leave no session state behind: its release skips the reset round trip (``_reset``).
+_PLAIN_READ: ContextVar[bool] = ContextVar("gridbot_plain_read", default=False)
+
+
+async def _reset(conn: asyncpg.Connection) -> None:
+    """The pool's reset on release, after asyncpg's own cleanup (which rolls back a
+    transaction left open). asyncpg's default runs ``SELECT pg_advisory_unlock_all(); CLOSE
+    ALL; UNLISTEN *; RESET ALL`` on every release: a second round trip for every read outside
+    a transaction, half of a digest's time on 1,000,000 issues (26 reads a digest, bench
+    .digest_scale --postgres). A connection lent out for anything else (advisory locks,
+    snapshots, the sent marks) is still reset in full."""
+    if _PLAIN_READ.get():
+        return
+    query = conn.get_reset_query()
+    if query:
+        await conn.execute(query)
 
 
 def _number(text: str) -> int | float:
@@ -243,7 +261,12 @@ class PgDatabase(Database):
             await apply_migrations(writer, migrations)
             dialect = Dialect(await read_schema(writer))
             pool = await asyncpg.create_pool(
-                url, min_size=1, max_size=READ_POOL_SIZE, init=_setup, statement_cache_size=1024
+                url,
+                min_size=1,
+                max_size=READ_POOL_SIZE,
+                init=_setup,
+                reset=_reset,
+                statement_cache_size=1024,
             )
         except BaseException:
             await writer.close()
@@ -352,8 +375,13 @@ class PgDatabase(Database):
         if held is not None:
             rows, _ = await _run(held, statement, params)
         else:
-            async with self._pool.acquire() as conn:
-                rows, _ = await _run(conn, statement, params)
+            plain = _PLAIN_READ.set(False)
+            try:
+                async with self._pool.acquire() as conn:
+                    rows, _ = await _run(conn, statement, params)
+                    _PLAIN_READ.set(True)  # ran to the end: nothing to reset at release
+            finally:
+                _PLAIN_READ.reset(plain)
         return cast(list[Row], rows)
 
     @asynccontextmanager

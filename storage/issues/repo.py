@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Final
 
+from storage.backends.locks import lock_key
 from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row, placeholders
 from storage.issues.albums import AlbumRepo
@@ -20,6 +21,9 @@ from storage.issues.slips import SlipRepo
 
 # States in which an issue still needs work; kept here because queue queries filter on them.
 OPEN_STATES: Final = ("new", "accepted", "assigned", "in_progress", "return_requested")
+# The advisory lock that gives out issue numbers on PostgreSQL (see ``IssueRepo.create``)
+_NUMBER_LOCK: Final = lock_key("issue-numbers")
+
 _ADD_REPORTER: Final = (
     "INSERT INTO issue_reporters (issue_id, user_id, display_name, chat_id, message_id,"
     " via_issue, report_type, anonymous, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -238,6 +242,14 @@ class IssueRepo:
         """
         stamp = to_db(new.reported_at)
         async with self.db.writing() as tx:
+            if getattr(self.db, "backend", "sqlite") == "postgresql":
+                # Several bots' processes may write to one PostgreSQL database (a district):
+                # two reports at once read the same MAX(number) + 1 and the second insert
+                # failed, its update retried from the inbox (bench.ingest --two-bots). Held to
+                # the end of the transaction, and taken in a statement of its own, so the
+                # insert's snapshot sees the number the previous holder committed. SQLite has
+                # one writer.
+                await tx.fetchall("SELECT pg_advisory_xact_lock(?)", (_NUMBER_LOCK,))
             rows = await tx.fetchall(
                 "INSERT INTO issues (number, type, category, grid, building, unit, location,"
                 " description, urgent, private, anonymous, source_chat_id, source_message_id,"

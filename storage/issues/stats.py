@@ -4,7 +4,9 @@ daily digest shows. Writes to issues stay in ``storage.issues.repo``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Final
@@ -26,6 +28,11 @@ from storage.issues.rollups import COUNTERS, DUE, OPEN_LITERALS, SLIP_COUNTERS
 CHASED_STATES: Final = ("assigned", "in_progress")
 _DEADLINES: Final = frozenset({"respond_by", "resolve_by"})
 
+
+# The periods' spans read so far inside IssueStats.remembered_spans (None: outside one).
+_SPANS: ContextVar[dict[tuple[int, datetime, datetime], rollups.Span] | None] = ContextVar(
+    "gridbot_rollup_spans", default=None
+)
 
 # A row as stored (ints and text): cheap to hash and compare, unlike parsed zoned datetimes.
 Raw = tuple[Any, ...]
@@ -240,8 +247,27 @@ class IssueStats:
         return {k: (v[0], v[1]) for k, v in found.items()}
 
     async def _span(self, start: datetime, end: datetime) -> rollups.Span:
-        """Which part of ``[start, end)`` the rollups answer (whole local days)."""
-        return await rollups.span(self.db, start, end)
+        """Which part of ``[start, end)`` the rollups answer (whole local days); asked of the
+        database once per period inside ``remembered_spans``."""
+        memo = _SPANS.get()
+        if memo is None:
+            return await rollups.span(self.db, start, end)
+        key = (id(self.db), start, end)
+        if key not in memo:
+            memo[key] = await rollups.span(self.db, start, end)
+        return memo[key]
+
+    @contextmanager
+    def remembered_spans(self) -> Iterator[None]:
+        """Within the block, where a period's whole local days begin and end is read once: a
+        digest asks it 9 times of 4 periods, each a round trip on PostgreSQL (a third of a
+        digest's reads on 1,000,000 issues). For one digest's reads only: the days change
+        when the rollups are rebuilt for another zone."""
+        token = _SPANS.set({})
+        try:
+            yield
+        finally:
+            _SPANS.reset(token)
 
     async def _today(self, now: datetime) -> tuple[str, str]:
         """(local day, its UTC start) of ``now`` in the rollups' zone."""

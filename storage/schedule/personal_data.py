@@ -56,5 +56,6 @@ PERSONAL_DATA = Declaration(
         "schedule_runs": "which scheduled work was done (keys name rules, digests, issue numbers)",
         "schedule_clock": "the moment the last sweep looked up to",
         "schedule_bot_clock": "the moment each bot's last sweep looked up to",
+        "district_communities": "each bot's communities and street office, by key and name",
     },
 )

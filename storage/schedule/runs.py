@@ -17,6 +17,9 @@ from storage.clock import from_db, to_db
 from storage.db import Database, Row, placeholders
 
 KEYS_PER_QUERY: Final = 500
+# The ``bot`` of work done once for all the bots of a database (the district's roll-up,
+# issue #16): a bot's key is the number in its token, never this word.
+DISTRICT_RUNS: Final = "district"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,10 @@ ids: with the inbox keyed by bot (migration 0025) neither swallows the other's. 
 answers in its own groups only, files its reports under its own community, and sends its
 secretary a digest of its own community. The processes are stopped and started again between
 the reports and the digest, so each bot also resumes from its own last update.
+
+Both bots are configured to send the district's roll-up (``[district]``): its staff get one,
+from whichever bot swept first, with both street offices and their communities; each street
+office's own roll-up lists its own community only.
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ OFFICES = (
     ("700001:office-a", "yhw", "阅海湾社区", "yhw1", "第一网格", -100700001, 7101, 7201),
     ("700002:office-b", "jsh", "金沙湖社区", "jsh1", "第一网格", -100700002, 7102, 7202),
 )
+# Each street office's name and staff member, by community key; the district's staff.
+STREETS = {"yhw": ("阅海街道", 7301), "jsh": ("金沙街道", 7302)}
+DISTRICT_STAFF = 7901
 RESIDENT = 7501
 
 
@@ -76,6 +83,15 @@ key = "{key}-property"
 name = "物业"
 user_id = {worker + 50}
 kind = "property"
+
+[street_office]
+name = "{STREETS[key][0]}"
+staff = [{STREETS[key][1]}]
+
+[district]
+name = "金凤区"
+staff = [{DISTRICT_STAFF}]
+time = "{digest_at}"
 """,
         encoding="utf-8",
     )
@@ -109,8 +125,12 @@ async def test_two_street_offices_share_one_database_and_nothing_crosses(tmp_pat
         server.add_user("王", "阿姨", id=RESIDENT)
         for token, _key, _name, _grid, grid_name, chat, worker, _sec in OFFICES:
             server.add_group(grid_name, members=[RESIDENT, worker], id=chat, bot_token=token)
-        for token, *_rest, secretary in OFFICES:
+        server.add_user("区", "干部", id=DISTRICT_STAFF)
+        for token, key, *_rest, secretary in OFFICES:
+            server.add_user("街道", "干部", id=STREETS[key][1])
             await server.start_private(secretary, bot_token=token)
+            await server.start_private(STREETS[key][1], bot_token=token)
+            await server.start_private(DISTRICT_STAFF, bot_token=token)  # either may send
         configs = [tmp_path / f"office-{o[1]}.toml" for o in OFFICES]
 
         # The reports: the digest is due tomorrow, far from this part of the test.
@@ -154,6 +174,16 @@ async def test_two_street_offices_share_one_database_and_nothing_crosses(tmp_pat
                     ),
                     timeout=90,
                 )
+            for person, title in [
+                *((staff, "各社区简报") for _name, staff in STREETS.values()),
+                (DISTRICT_STAFF, "各街道简报"),
+            ]:
+                await server.wait_for(
+                    lambda _, p=person, t=title: any(
+                        t in (r.text or "") for r in server.sent if r.chat_id == p
+                    ),
+                    timeout=90,
+                )
         finally:
             for bot in bots:
                 await _stop(bot)
@@ -165,6 +195,20 @@ async def test_two_street_offices_share_one_database_and_nothing_crosses(tmp_pat
         assert f"当前：未办结 {reports[key]}，" in digest
         assert acknowledged(chat) == reports[key]  # each report answered once, by its bot
         assert not any(other[1] in (r.text or "") for r in server.sent if r.chat_id == chat)
+
+    # one district roll-up, though both bots would send it: both offices, worst first
+    [district] = [
+        r.text for r in server.sent if r.chat_id == DISTRICT_STAFF and "各街道简报" in r.text
+    ]
+    assert "金凤区各街道简报" in district
+    first, second = district.index("金沙街道"), district.index("阅海街道")
+    assert first < second  # nothing overdue, no rates yet: ranked by name
+    assert district.index("金沙湖社区") < second < district.index("阅海湾社区")
+    assert "未办结 3" in district and "未办结 2" in district
+    for key, (street, staff) in STREETS.items():
+        [rollup] = [r.text for r in server.sent if r.chat_id == staff and "各社区简报" in r.text]
+        other = next(k for k in STREETS if k != key)
+        assert street in rollup and key in rollup and other not in rollup
 
     conn = await asyncpg.connect(url)
     try:

@@ -118,9 +118,10 @@ def test_personal_data_tables_declared_not_personal_hold_no_ids_names_or_text(
         if LOOKS_PERSONAL.search(column)
     }
     # Each checked by hand: building and unit numbers, group chat ids, the agenda and the
-    # resolutions the convenor wrote.
+    # resolutions the convenor wrote, the communities' names from the config.
     assert suspicious == {
         "buildings.name",
+        "district_communities.name",
         "units.name",
         "chat_migrations.old_chat_id",
         "chat_migrations.new_chat_id",

@@ -424,3 +424,24 @@ async def test_the_check_never_waits_for_the_bots_writer(tmp_path: Path) -> None
         await operator.close()
         await bot.close()
     assert found == []
+
+
+async def test_a_digests_periods_are_split_into_days_once(tmp_path: Path) -> None:
+    """Inside ``remembered_spans`` a period's whole days are read once (a round trip each on
+    PostgreSQL), so a change to the days table is not seen there; outside, every call reads."""
+    db = await Database.open(tmp_path / "spans.sqlite3")
+    try:
+        stats = IssueStats(db)
+        start = datetime(2026, 3, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+        end = start + timedelta(days=3)
+        with stats.remembered_spans():
+            before = await stats._span(start, end)
+            async with db.transaction() as tx:
+                await tx.execute("DELETE FROM rollup_days")
+            remembered = await stats._span(start, end)
+        outside = await stats._span(start, end)
+    finally:
+        await db.close()
+
+    assert before.days is not None and remembered == before
+    assert outside.days is None  # read again: no days, the whole period an edge

@@ -13,6 +13,7 @@ from bot.config import Config
 from bot.schedule.checkin import CheckinService
 from bot.schedule.model import NoticeKind, ScheduleNotice
 from bot.schedule.service import ScheduleService, SweepResult
+from tests.support import factories as f
 from tests.support.factories import IssueWorld, issue_world
 
 
@@ -59,3 +60,29 @@ async def schedule_world(
         world = ScheduleWorld(issues, None, None)  # type: ignore[arg-type]
         world.restart()
         yield world
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    """A moment of March 2026 in Shanghai (Tuesday 3 March: the reports)."""
+    return datetime(2026, 3, day, hour, minute, tzinfo=f.SHANGHAI)
+
+
+async def report(world: ScheduleWorld, chat: int, text: str) -> int:
+    outcome = await world.issues.service.report(
+        chat_id=chat, user_id=f.RESIDENT, display_name="王阿姨", text=text
+    )
+    return outcome.issue.number
+
+
+async def seed_two_communities(world: ScheduleWorld) -> None:
+    """阅海湾: two reports on Tuesday 3 March, both assigned, one resolved on time.
+    金沙湖: one report the same day that nobody accepted (overdue by the digest)."""
+    service = world.issues.service
+    world.issues.clock.set(at(3, 9))
+    lamp = await report(world, f.G1_CHAT, "#报事 3号楼路灯坏了")
+    lift = await report(world, f.G2_CHAT, "#报事 5号楼电梯停运")
+    await report(world, f.H1_CHAT, "#报事 8号楼门禁坏了")
+    await service.assign(f.WORKER_G1, lamp, "property", resolve_by=at(4, 18))
+    await service.assign(f.WORKER_G2, lift, "city", resolve_by=at(6, 18))
+    world.issues.clock.set(at(3, 15))
+    await service.handler_resolve(f.PROPERTY_USER, lamp, "已更换灯泡")

@@ -3,7 +3,7 @@ the roll-up, one line per community, worst first (issue #15 item 1), on a real d
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,38 +14,19 @@ from bot.core.rendering import Renderer
 from bot.schedule.digest import Digest, Rollup
 from bot.schedule.model import NoticeKind
 from bot.schedule.presenter import rollup_text
-from tests.bot.schedule.schedule_support import ScheduleWorld, of_kind, schedule_world
+from tests.bot.schedule.schedule_support import (
+    at,
+    of_kind,
+    report,
+    schedule_world,
+    seed_two_communities,
+)
 from tests.support import factories as f
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 3, day, hour, minute, tzinfo=f.SHANGHAI)
-
-
-async def _report(world: ScheduleWorld, chat: int, text: str) -> int:
-    outcome = await world.issues.service.report(
-        chat_id=chat, user_id=f.RESIDENT, display_name="王阿姨", text=text
-    )
-    return outcome.issue.number
-
-
-async def _seeded(world: ScheduleWorld) -> None:
-    """阅海湾: two reports on Tuesday 3 March, both assigned, one resolved on time.
-    金沙湖: one report the same day that nobody accepted (overdue by the digest)."""
-    service = world.issues.service
-    world.issues.clock.set(at(3, 9))
-    lamp = await _report(world, f.G1_CHAT, "#报事 3号楼路灯坏了")
-    lift = await _report(world, f.G2_CHAT, "#报事 5号楼电梯停运")
-    await _report(world, f.H1_CHAT, "#报事 8号楼门禁坏了")
-    await service.assign(f.WORKER_G1, lamp, "property", resolve_by=at(4, 18))
-    await service.assign(f.WORKER_G2, lift, "city", resolve_by=at(6, 18))
-    world.issues.clock.set(at(3, 15))
-    await service.handler_resolve(f.PROPERTY_USER, lamp, "已更换灯泡")
 
 
 async def test_each_secretary_gets_their_own_communitys_digest(tmp_path: Path) -> None:
     async with schedule_world(tmp_path, f.make_two_communities()) as world:
-        await _seeded(world)
+        await seed_two_communities(world)
         result = await world.sweep_at(at(4, 8, 1))
 
     digests: dict[int, Digest] = {
@@ -67,7 +48,7 @@ async def test_each_secretary_gets_their_own_communitys_digest(tmp_path: Path) -
 
 async def test_the_street_office_gets_the_roll_up_worst_first(tmp_path: Path) -> None:
     async with schedule_world(tmp_path, f.make_two_communities()) as world:
-        await _seeded(world)
+        await seed_two_communities(world)
         result = await world.sweep_at(at(4, 8, 1))
 
     [notice] = [n for n in result.notices if n.kind is NoticeKind.ROLLUP]
@@ -90,7 +71,7 @@ async def test_the_street_office_gets_the_roll_up_worst_first(tmp_path: Path) ->
 async def test_one_community_sends_no_roll_up_and_keeps_its_digest(tmp_path: Path) -> None:
     async with schedule_world(tmp_path) as world:
         world.issues.clock.set(at(3, 9))
-        await _report(world, f.G1_CHAT, "#报事 3号楼路灯坏了")
+        await report(world, f.G1_CHAT, "#报事 3号楼路灯坏了")
         result = await world.sweep_at(at(4, 8, 1))
 
     digests = [n for n in result.notices if n.kind in (NoticeKind.DIGEST, NoticeKind.ROLLUP)]
