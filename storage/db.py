@@ -199,6 +199,8 @@ class _Savepoint:
         self.opened = False
 
 
+_BEGIN: tuple[str, None] = ("BEGIN IMMEDIATE", None)
+
 _current: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar(
     "gridbot_transaction", default=None
 )
@@ -269,10 +271,13 @@ class Database:
         async with self._lock:
             tx = Transaction(self._writer, self._cursor)
             token = _current.set(tx)
-            await tx._control("BEGIN IMMEDIATE")
+            # Not a hop of its own: it goes with the transaction's first statement, like the
+            # savepoint control (Transaction._send); the commit at the latest (issue #12 item 6).
+            tx._queued.append(_BEGIN)
             try:
                 yield tx
-                await tx.flush()  # a deferred write that fails must roll back, not commit
+                if tx._queued != [_BEGIN]:  # an empty one sends BEGIN and COMMIT together
+                    await tx.flush()  # a deferred write that fails must roll back, not commit
             except BaseException:
                 tx._queued.clear()  # everything is undone anyway
                 await self._writer.rollback()
