@@ -229,6 +229,8 @@ class Database:
         self._closed = False
         # Connections whose snapshot ended, kept for the next one (see snapshot()).
         self._idle_snapshots: list[aiosqlite.Connection] = []
+        # Snapshots whose BEGIN waits for their first read (see fetchall).
+        self._unbegun: set[aiosqlite.Connection] = set()
         # Durable commits so far (each one an fsync): tests count them to hold intake's
         # "one commit per quick update" (issue #15 item 4) without measuring time.
         self.commits = 0
@@ -355,11 +357,14 @@ class Database:
         self._check_open()
         conn = self._idle_snapshots.pop() if self._idle_snapshots else await _connect(self.path)
         token = _snapshot.set(conn)
+        # BEGIN is sent with the first read, one thread hop fewer: SQLite's (deferred) BEGIN
+        # takes no snapshot until that read anyway.
+        self._unbegun.add(conn)
         try:
-            await conn.execute("BEGIN")
             yield
         finally:
             _snapshot.reset(token)
+            self._unbegun.discard(conn)
             await self._end_snapshot(conn)
 
     async def _end_snapshot(self, conn: aiosqlite.Connection) -> None:
@@ -385,8 +390,19 @@ class Database:
         if tx is not None:
             return await tx.fetchall(sql, params)
         self._check_open()
-        reader = _snapshot.get() or self._reader
-        return list(await reader.execute_fetchall(sql, params))
+        snapshot = _snapshot.get()
+        if snapshot is None:
+            return list(await self._reader.execute_fetchall(sql, params))
+        if snapshot in self._unbegun:
+            self._unbegun.discard(snapshot)
+            raw = _raw_connection(snapshot)
+
+            def begin_then_read() -> list[Row]:
+                raw.execute("BEGIN")
+                return cast(list[Row], raw.execute(sql, params).fetchall())
+
+            return await _in_thread(snapshot, begin_then_read)
+        return list(await snapshot.execute_fetchall(sql, params))
 
     def _check_open(self) -> None:
         if self._closed:

@@ -182,9 +182,19 @@ async def test_db_snapshot_connections_are_kept_and_each_snapshot_is_its_own_mom
         await insert()
         with pytest.raises(LookupError):
             await moment(fail=True)
+        hops = 0
+        execute = first._execute  # type: ignore[attr-defined]
+
+        async def counted(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+            nonlocal hops
+            hops += 1
+            return await execute(fn, *args, **kwargs)
+
+        first._execute = counted  # type: ignore[attr-defined]
         second, after = await moment()
         assert (before, after) == (0, 1)  # the kept connection does not keep an old moment
         assert second is first
+        assert hops == 2  # BEGIN with the read, then ROLLBACK
 
         started, release = asyncio.Event(), asyncio.Event()
 
