@@ -23,6 +23,10 @@ from sandbox.models import SandboxError
 PACKAGE = resources.files("playground")
 LOCALES = ("zh_CN", "en")
 PLAY_KEY = web.AppKey("playground", Playground)
+# Set when the server begins to shut down: the open event streams end at once. Otherwise each
+# one sat in its wait until aiohttp's shutdown timeout cancelled it, half a second at every
+# stop (a browser that closed its page leaves its stream's handler waiting; issue #12 item 6).
+STOPPING_KEY = web.AppKey("stopping", asyncio.Event)
 Json = dict[str, Any]
 
 
@@ -47,6 +51,8 @@ def clock_text(moment: datetime, words: Json) -> str:
 def make_app(play: Playground) -> web.Application:
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app[PLAY_KEY] = play
+    app[STOPPING_KEY] = asyncio.Event()
+    app.on_shutdown.append(_end_event_streams)
     app.router.add_get("/", page)
     app.router.add_get("/api/state", state)
     app.router.add_get("/api/messages", messages)
@@ -63,6 +69,11 @@ def make_app(play: Playground) -> web.Application:
     app.router.add_get("/events", events)
     app.router.add_static("/static", str(PACKAGE / "static"))
     return app
+
+
+async def _end_event_streams(app: web.Application) -> None:
+    app[STOPPING_KEY].set()
+    app[PLAY_KEY].server.notify()  # wakes every stream waiting for a change
 
 
 def _play(request: web.Request) -> Playground:
@@ -419,8 +430,11 @@ async def events(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     with contextlib.suppress(ConnectionResetError):
         await response.write(b"retry: 1000\ndata: hello\n\n")
-        while not play.server.closing:
+        stopping = request.app[STOPPING_KEY]
+        while not play.server.closing and not stopping.is_set():
             changed = await play.server.wait_change(15)
+            if stopping.is_set():
+                break
             if changed:
                 await asyncio.sleep(0.05)  # gather a burst of sends into one refresh
             await response.write(b"data: change\n\n" if changed else b": ping\n\n")

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import base64
+import functools
+import ssl
 from typing import Any
 
 import httpx
 
 JSON = dict[str, Any]
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One verifying TLS context for every client in the process: httpx builds one per client
+    by default, reading the whole CA bundle (25 ms of CPU), and the playground starts a client
+    each time (issue #12 item 6). A sandbox is normally plain HTTP on loopback anyway."""
+    return ssl.create_default_context()
 
 
 class SandboxControlError(RuntimeError):
@@ -22,7 +32,7 @@ class SandboxClient:
 
     def __init__(self, root: str, *, timeout: float = 30.0) -> None:
         self.root = root.rstrip("/")
-        self._http = httpx.AsyncClient(base_url=self.root, timeout=timeout)
+        self._http = httpx.AsyncClient(base_url=self.root, timeout=timeout, verify=_tls())
 
     @property
     def base_url(self) -> str:

@@ -199,6 +199,8 @@ class _Savepoint:
         self.opened = False
 
 
+_BEGIN: tuple[str, None] = ("BEGIN IMMEDIATE", None)
+
 _current: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar(
     "gridbot_transaction", default=None
 )
@@ -225,6 +227,10 @@ class Database:
         self._lock = asyncio.Lock()
         self._savepoints = 0
         self._closed = False
+        # Connections whose snapshot ended, kept for the next one (see snapshot()).
+        self._idle_snapshots: list[aiosqlite.Connection] = []
+        # Snapshots whose BEGIN waits for their first read (see fetchall).
+        self._unbegun: set[aiosqlite.Connection] = set()
         # Durable commits so far (each one an fsync): tests count them to hold intake's
         # "one commit per quick update" (issue #15 item 4) without measuring time.
         self.commits = 0
@@ -248,6 +254,9 @@ class Database:
         if self._closed:
             return
         self._closed = True
+        idle, self._idle_snapshots = self._idle_snapshots, []
+        for conn in idle:
+            await conn.close()
         await self._cursor.close()
         await self._reader.close()
         await self._writer.close()
@@ -264,10 +273,13 @@ class Database:
         async with self._lock:
             tx = Transaction(self._writer, self._cursor)
             token = _current.set(tx)
-            await tx._control("BEGIN IMMEDIATE")
+            # Not a hop of its own: it goes with the transaction's first statement, like the
+            # savepoint control (Transaction._send); the commit at the latest (issue #12 item 6).
+            tx._queued.append(_BEGIN)
             try:
                 yield tx
-                await tx.flush()  # a deferred write that fails must roll back, not commit
+                if tx._queued != [_BEGIN]:  # an empty one sends BEGIN and COMMIT together
+                    await tx.flush()  # a deferred write that fails must roll back, not commit
             except BaseException:
                 tx._queued.clear()  # everything is undone anyway
                 await self._writer.rollback()
@@ -337,16 +349,37 @@ class Database:
         """This task's reads outside a transaction see one moment of the database until the
         block ends, so the queries that make up one report (a digest's totals) agree with each
         other while updates keep committing. A connection of its own holds the read
-        transaction: on the shared reader it would freeze what intake and the sender see."""
+        transaction: on the shared reader it would freeze what intake and the sender see.
+
+        The connection is kept for the next snapshot once its read transaction has ended:
+        opening one (a thread, the pragmas, SQLite reading the schema on its first query)
+        was nine tenths of a snapshot's cost, paid by every sweep (issue #12 item 6)."""
         self._check_open()
-        conn = await _connect(self.path)
+        conn = self._idle_snapshots.pop() if self._idle_snapshots else await _connect(self.path)
         token = _snapshot.set(conn)
+        # BEGIN is sent with the first read, one thread hop fewer: SQLite's (deferred) BEGIN
+        # takes no snapshot until that read anyway.
+        self._unbegun.add(conn)
         try:
-            await conn.execute("BEGIN")
             yield
         finally:
             _snapshot.reset(token)
-            await conn.close()  # ends the read transaction, whatever happened
+            self._unbegun.discard(conn)
+            await self._end_snapshot(conn)
+
+    async def _end_snapshot(self, conn: aiosqlite.Connection) -> None:
+        """End the snapshot's read transaction, whatever happened; keep the connection for
+        the next one unless the database closed meanwhile or enough are kept already."""
+        try:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")  # it only read
+        except BaseException:
+            await conn.close()  # in a state nobody should inherit
+            raise
+        if self._closed or len(self._idle_snapshots) >= IDLE_SNAPSHOTS:
+            await conn.close()
+        else:
+            self._idle_snapshots.append(conn)
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         """Read one row: inside a transaction from it, else from the reader connection."""
@@ -357,8 +390,19 @@ class Database:
         if tx is not None:
             return await tx.fetchall(sql, params)
         self._check_open()
-        reader = _snapshot.get() or self._reader
-        return list(await reader.execute_fetchall(sql, params))
+        snapshot = _snapshot.get()
+        if snapshot is None:
+            return list(await self._reader.execute_fetchall(sql, params))
+        if snapshot in self._unbegun:
+            self._unbegun.discard(snapshot)
+            raw = _raw_connection(snapshot)
+
+            def begin_then_read() -> list[Row]:
+                raw.execute("BEGIN")
+                return cast(list[Row], raw.execute(sql, params).fetchall())
+
+            return await _in_thread(snapshot, begin_then_read)
+        return list(await snapshot.execute_fetchall(sql, params))
 
     def _check_open(self) -> None:
         if self._closed:
@@ -374,6 +418,9 @@ def in_transaction() -> bool:
     """True inside a write transaction in this task (the intake's, or a service's own)."""
     return _current.get() is not None
 
+
+# Snapshot connections kept between snapshots: a sweep and a digest build may each hold one.
+IDLE_SNAPSHOTS = 2
 
 # Every commit is on the disk before it returns (issue #2). The test suite lowers this to
 # NORMAL (tests/conftest.py): in WAL mode a commit still survives a killed process, and the

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -109,12 +109,20 @@ def _add(counters: tuple[str, ...]) -> str:
 
 
 def days_of(zone: ZoneInfo) -> Iterator[tuple[str, str]]:
-    """(UTC start, local day) of every local day from FIRST_YEAR to LAST_YEAR."""
-    day = date(FIRST_YEAR, 1, 1)
-    last = date(LAST_YEAR, 12, 31)
+    """(UTC start, local day) of every local day from FIRST_YEAR to LAST_YEAR: what
+    ``to_db(datetime.combine(day, time(), zone))`` gives, a third of its cost. The local
+    midnight less the zone's offset there (read as an aware midnight's offset is, fold 0)
+    is naive arithmetic; the aware conversion cost 130 ms for the 36,890 days of a
+    ``rebuild`` in a zone with summer time (issue #12 item 6)."""
+    day = datetime(FIRST_YEAR, 1, 1)
+    last = datetime(LAST_YEAR, 12, 31)
+    one = timedelta(days=1)
+    offset_at = zone.utcoffset
     while day <= last:
-        yield to_db(datetime.combine(day, time(), zone)), day.isoformat()
-        day += timedelta(days=1)
+        offset = offset_at(day)
+        assert offset is not None  # a ZoneInfo always has one
+        yield (day - offset).isoformat() + "Z", day.date().isoformat()
+        day += one
 
 
 def fixed_offset(zone: ZoneInfo) -> int | None:

@@ -273,3 +273,16 @@ async def test_albums_voice_and_places_through_the_page_endpoints(tmp_path: Path
         ) as response:
             assert response.status == 400
         assert len(play.server.sent) == before
+
+
+async def test_stopping_the_page_server_ends_its_open_event_streams(tmp_path: Path) -> None:
+    """A page left open (or a browser that closed without saying so) must not hold the stop
+    up: its event stream ends as a response ends. Cut off by aiohttp's shutdown timeout
+    instead, the stream stops mid-response, which the client reports as an error."""
+    async with aiohttp.ClientSession() as http:
+        async with playing("community", tmp_path, port=0) as (_, url):
+            response = await http.get(url + "events")
+            assert await response.content.readuntil(b"\n\n") == b"retry: 1000\ndata: hello\n\n"
+        rest = await response.content.read()  # raises ClientPayloadError when cut off
+        response.release()
+    assert rest in (b"", b"data: change\n\n")

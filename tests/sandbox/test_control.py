@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from telegram import Bot
@@ -16,6 +18,25 @@ from sandbox.server import SandboxServer
 from tests.sandbox.conftest import TOKEN, ptb_bot, raw_call
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_clients_share_one_tls_context(
+    server: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the CA bundle for each client cost 25 ms of CPU at every playground start."""
+    built: list[object] = []
+    real = ssl.create_default_context
+
+    def counted(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        built.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ssl, "create_default_context", counted)
+    root = server.base_url.removesuffix("/bot")
+    for _ in range(3):
+        async with SandboxClient(root) as client:
+            assert (await client.call("stats"))["calls"] == 0
+    assert len(built) <= 1  # none when an earlier test of this process made it
 
 
 async def test_control_api_round_trip(server: SandboxServer, bot: Bot) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import storage.db
 from storage.db import Database, SchemaTooNew, _statements, in_transaction
 
 # These tests are about the migrations: each database applies them from nothing.
@@ -180,6 +181,69 @@ async def test_db_snapshot_reads_one_moment_while_writes_commit(tmp_path: Path) 
         assert elsewhere == 1  # only the snapshotting task's reads are frozen
     finally:
         await db.close()
+
+
+async def test_db_snapshot_connections_are_kept_and_each_snapshot_is_its_own_moment(
+    tmp_path: Path,
+) -> None:
+    """A snapshot's connection serves the next snapshot (opening one was most of a sweep's
+    cost), its read transaction ended in between; two snapshots at once use two."""
+    db = await Database.open(tmp_path / "g.sqlite3")
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (v INTEGER)")
+        count = "SELECT COUNT(*) FROM t"
+
+        async def insert() -> None:
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t VALUES (1)")
+
+        async def moment(fail: bool = False) -> tuple[object, int]:
+            async with db.snapshot():
+                conn, seen = storage.db._snapshot.get(), (await db.fetchone(count))[0]
+                if fail:
+                    raise LookupError("a read that went wrong")
+                return conn, seen
+
+        first, before = await moment()
+        await insert()
+        with pytest.raises(LookupError):
+            await moment(fail=True)
+        hops = 0
+        execute = first._execute  # type: ignore[attr-defined]
+
+        async def counted(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+            nonlocal hops
+            hops += 1
+            return await execute(fn, *args, **kwargs)
+
+        first._execute = counted  # type: ignore[attr-defined]
+        second, after = await moment()
+        assert (before, after) == (0, 1)  # the kept connection does not keep an old moment
+        assert second is first
+        assert hops == 2  # BEGIN with the read, then ROLLBACK
+
+        started, release = asyncio.Event(), asyncio.Event()
+
+        async def held() -> tuple[object, int]:
+            async with db.snapshot():
+                conn, seen = storage.db._snapshot.get(), (await db.fetchone(count))[0]
+                started.set()
+                await release.wait()
+                assert (await db.fetchone(count))[0] == seen  # still its own moment
+                return conn, seen
+
+        holding = asyncio.create_task(held())
+        await started.wait()
+        await insert()
+        third, now = await moment()
+        release.set()
+        fourth, then = await holding
+        assert (then, now) == (1, 2) and third is not fourth
+        threads = [conn._thread for conn in (third, fourth)]  # type: ignore[attr-defined]
+    finally:
+        await db.close()
+    assert not any(thread.is_alive() for thread in threads)  # kept ones closed with the db
 
 
 async def test_db_after_commit_of_a_rolled_back_savepoint_never_runs(tmp_path: Path) -> None:

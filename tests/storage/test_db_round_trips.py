@@ -142,3 +142,37 @@ async def test_queued_statements_and_the_next_one_are_one_hop_to_the_worker(
             assert await tx.execute("INSERT INTO t VALUES (3)") == 1
             assert hops - before == 1
     assert await values(db) == [1, 2, 3]
+
+
+async def test_begin_goes_with_the_first_statement_and_still_takes_the_write_lock(
+    db: Database, tmp_path: Path
+) -> None:
+    """A transaction of one statement is two calls into aiosqlite's thread (the statement
+    with its BEGIN IMMEDIATE, then COMMIT), not three; the statement still runs inside
+    BEGIN IMMEDIATE, so a second process cannot write in between."""
+    hops = 0
+    execute = db._writer._execute
+
+    async def counted(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal hops
+        hops += 1
+        return await execute(fn, *args, **kwargs)
+
+    seen = await traced(db)
+    db._writer._execute = counted  # type: ignore[method-assign]
+    async with db.transaction() as tx:
+        assert hops == 0
+        assert (await tx.fetchone("SELECT COUNT(*) FROM t"))[0] == 0
+        other = sqlite3.connect(tmp_path / "g.sqlite3", timeout=0)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        finally:
+            other.close()
+        await tx.execute("INSERT INTO t VALUES (1)")
+    assert hops == 3
+    assert seen[:2] == ["BEGIN IMMEDIATE", "SELECT COUNT(*) FROM t"]
+    async with db.transaction():  # nothing inside: BEGIN and COMMIT in one call
+        pass
+    assert hops == 4
+    assert await values(db) == [1]

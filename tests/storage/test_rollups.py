@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -332,6 +332,24 @@ async def test_a_change_outside_the_event_writer_is_caught_by_the_check(tmp_path
         assert await rollups.differences(db) == []
     finally:
         await db.close()
+
+
+@pytest.mark.parametrize(
+    ("zone", "years"),
+    [
+        ("America/Sao_Paulo", (2008, 2019)),  # summer time began at midnight: no 00:00 that day
+        ("Pacific/Apia", (2011, 2012)),  # skipped 30 December 2011 going west to east
+        ("Asia/Kathmandu", (2000, 2001)),  # +05:45
+        ("Europe/London", (2099, 2100)),
+    ],
+)
+def test_days_are_the_aware_local_midnights(zone: str, years: tuple[int, int]) -> None:
+    """``days_of`` skips the aware conversion; what it yields is still that conversion."""
+    tz = ZoneInfo(zone)
+    for start, day in rollups.days_of(tz):
+        if years[0] <= int(day[:4]) <= years[1]:
+            midnight = datetime.combine(date.fromisoformat(day), time(), tz)
+            assert (start, day) == (to_db(midnight), day)
 
 
 def test_days_start_at_local_midnight_across_summer_time() -> None:
