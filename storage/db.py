@@ -46,15 +46,23 @@ class SchemaTooNew(RuntimeError):
 class Transaction:
     """Statements inside one (possibly nested) write transaction.
 
-    Every statement is one hop to aiosqlite's worker thread and back, and on the machines
-    measured a hop costs some 200 µs of CPU, a hundred times the statement itself (two thread
-    wake-ups and a self-pipe write; issue #7, ``bench/README.md``). So:
+    A hop to aiosqlite's worker thread and back costs some 100–250 µs of CPU on the machines
+    measured, a hundred times a statement (two thread wake-ups, a GIL hand-over and a
+    self-pipe write; issue #7, ``bench/README.md``). So the statements of a write transaction
+    run on the event loop's own thread, in the call (issue #15 item 6): the transaction holds
+    the writer (Database's lock), so nothing else uses the connection meanwhile, and one
+    indexed statement takes microseconds. Only what waits on the disk or on another process
+    goes to the thread: BEGIN IMMEDIATE when another process holds the write lock (its busy
+    wait), COMMIT (the fsync) and ROLLBACK. Besides:
 
-    - writes reuse one cursor, whose rowcount and lastrowid are read without another hop,
-      and reads use ``execute_fetchall`` (one hop, where a fresh cursor cost two or three);
-    - savepoint control statements (SAVEPOINT, RELEASE, ROLLBACK TO) are never a hop of their
-      own: they are queued and sent together with the next statement, which aiosqlite's
-      worker then runs back to back (it executes its queue in order).
+    - writes reuse one cursor, whose rowcount and lastrowid are read at once, and reads fetch
+      all their rows in the call;
+    - savepoint control statements (SAVEPOINT, RELEASE, ROLLBACK TO) and deferred writes are
+      queued and run just before the next statement, consecutive deferred writes with the
+      same SQL as one ``executemany``.
+
+    A statement never yields to the event loop, so a caller that runs many in a row without
+    another await holds the loop meanwhile; intake yields between updates for that reason.
     """
 
     def __init__(self, conn: aiosqlite.Connection, cursor: aiosqlite.Cursor) -> None:
@@ -120,7 +128,7 @@ class Transaction:
             self._queued.append((sql, [params]))
 
     async def flush(self) -> None:
-        """Send what is queued (deferred writes, savepoint control) now."""
+        """Run what is queued (deferred writes, savepoint control) now."""
         if self._queued:
             async with self._cursor_lock:
                 await self._send(lambda: None, write=False)
@@ -145,19 +153,22 @@ class Transaction:
             savepoint.name = opened_now
             savepoint.opened = True
 
-    async def _send(self, statement: Callable[[], _T], *, write: bool) -> _T:
-        """Run the queued statements, then ``statement``, in one hop to aiosqlite's thread.
+    async def _send(
+        self, statement: Callable[[], _T], *, write: bool, in_thread: bool = False
+    ) -> _T:
+        """Run the queued statements, then ``statement``: here, or with ``in_thread`` in one
+        hop to aiosqlite's thread (for what waits on the disk: COMMIT's fsync).
 
-        One function runs them all back to back in the worker thread (issue #15 item 6):
-        sent as separate aiosqlite calls, each queued statement cost its own thread wake-up
-        and its own answer through the event loop, most of the CPU of a hop. The first one
-        that fails raises, and the ones after it do not run; the update rolls back anyway.
+        The first one that fails raises, and the ones after it do not run; the update they
+        belong to rolls back anyway.
         """
         if write:
             self._open_savepoints()
         queued, self._queued = self._queued, []
         if not queued:
-            return await _in_thread(self._conn, statement)
+            if in_thread:
+                return await _in_thread(self._conn, statement)
+            return statement()
         conn, cursor = _raw_connection(self._conn), _raw_cursor(self._cursor)
 
         def queued_then_statement() -> _T:
@@ -168,17 +179,35 @@ class Transaction:
                     cursor.executemany(sql, rows)
             return statement()
 
-        return await _in_thread(self._conn, queued_then_statement)
+        if in_thread:
+            return await _in_thread(self._conn, queued_then_statement)
+        return queued_then_statement()
 
     async def _control(self, sql: str) -> None:
-        """Run a control statement now, after any queued ones (BEGIN, COMMIT)."""
+        """Run a control statement in aiosqlite's thread, after any queued ones (COMMIT)."""
         conn = _raw_connection(self._conn)
         async with self._cursor_lock:
-            await self._send(lambda: conn.execute(sql), write=False)
+            await self._send(lambda: conn.execute(sql), write=False, in_thread=True)
+
+    async def _begin(self) -> None:
+        """BEGIN IMMEDIATE here when the write lock is free (the usual case: one process),
+        else in aiosqlite's thread, whose busy wait (busy_timeout) must not hold the loop."""
+        conn = _raw_connection(self._conn)
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            pass  # another process writes: wait for it below, off the loop
+        else:
+            return
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        await self._control("BEGIN IMMEDIATE")
 
 
 # aiosqlite runs every call in the connection's worker thread; these three reach past its
-# public API (which has one call per statement) to run several statements in one call.
+# public API (one hop per call) to run a transaction's statements here, or several in one
+# call there. The writer is opened with check_same_thread=False for that (_connect).
 def _raw_connection(conn: aiosqlite.Connection) -> sqlite3.Connection:
     return conn._conn
 
@@ -264,7 +293,7 @@ class Database:
         async with self._lock:
             tx = Transaction(self._writer, self._cursor)
             token = _current.set(tx)
-            await tx._control("BEGIN IMMEDIATE")
+            await tx._begin()
             try:
                 yield tx
                 await tx.flush()  # a deferred write that fails must roll back, not commit
@@ -381,14 +410,21 @@ def in_transaction() -> bool:
 SYNCHRONOUS = "FULL"
 
 
+# How long a statement waits for another process's write lock (a CLI tool, `gridbot dead
+# retry`) before failing with "database is locked".
+BUSY_TIMEOUT_MS = 5000
+
+
 async def _connect(path: Path) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
+    # check_same_thread=False: the writer's transactions run on the event loop's thread
+    # (Transaction), its COMMITs in aiosqlite's; the Database's lock keeps them apart.
+    conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = aiosqlite.Row
     for pragma in (
         "PRAGMA journal_mode=WAL",
         f"PRAGMA synchronous={SYNCHRONOUS}",
         "PRAGMA foreign_keys=ON",
-        "PRAGMA busy_timeout=5000",
+        f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
         # Deleted personal data is overwritten, not left in free pages (storage.privacy).
         "PRAGMA secure_delete=ON",
     ):

@@ -12,7 +12,7 @@ The outbox table stays the source of truth: the sender folds these marks into it
 left behind before sending anything. Folding twice is harmless (same row, same message id).
 
 Deliveries that finish while a mark is being written are written together next, in one
-``executemany`` (a group commit): one hop to aiosqlite's thread costs some 200 µs of CPU, a
+transaction (a group commit): one hop to aiosqlite's thread costs some 200 µs of CPU, a
 hundred times the INSERT, and with eight sends in flight a hop per delivery was a fifth of the
 bot's CPU under load (issue #15 item 6). Each caller still returns only once its own mark is
 written, so a crash repeats at most the sends in flight, as before.
@@ -90,16 +90,32 @@ class SentLog:
             self._waiting, self._written = [], None
             assert written is not None
             try:
-                # Autocommit: each row commits on its own, all in one hop to the thread.
-                await self._conn.executemany(
-                    "INSERT OR REPLACE INTO sent_marks (outbox_id, message_id, revision)"
-                    " VALUES (?, ?, ?)",
-                    marks,
-                )
+                await self._insert(marks)
             except Exception as exc:
                 written.set_exception(exc)
             else:
                 written.set_result(None)
+
+    async def _insert(self, marks: list[Mark]) -> None:
+        """Write ``marks`` as one transaction in one hop to the connection's thread: one WAL
+        append for the batch, where autocommitted rows made one each (a write system call
+        per delivery)."""
+        conn = self._conn._conn  # the sqlite3 connection, used in aiosqlite's thread only
+
+        def write() -> None:
+            conn.execute("BEGIN")
+            try:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO sent_marks (outbox_id, message_id, revision)"
+                    " VALUES (?, ?, ?)",
+                    marks,
+                )
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+        await self._conn._execute(write)  # type: ignore[no-untyped-call]
 
     async def marks(self) -> list[Mark]:
         rows = await self._conn.execute_fetchall(

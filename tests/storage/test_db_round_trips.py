@@ -8,6 +8,7 @@ and, where the point is cost, which statements SQLite actually ran (its trace ca
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -120,25 +121,70 @@ async def test_rowcounts_stay_right_when_tasks_share_a_transaction(db: Database)
         assert await asyncio.gather(delete(0), delete(1), delete(2), delete(7)) == [10, 10, 10, 0]
 
 
-async def test_queued_statements_and_the_next_one_are_one_hop_to_the_worker(
-    db: Database,
-) -> None:
-    """A savepoint, two deferred writes and the statement after them: one call into
-    aiosqlite's thread, not one per statement (issue #15 item 6)."""
-    hops = 0
+def count_hops(db: Database) -> list[str]:
+    """Every call into the writer's aiosqlite thread from now on, by the SQL it ran (SQLite's
+    trace, read in the thread during the call)."""
+    hops: list[str] = []
     execute = db._writer._execute
+    seen = db._writer._conn
 
     async def counted(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        nonlocal hops
-        hops += 1
-        return await execute(fn, *args, **kwargs)
+        ran: list[str] = []
+        seen.set_trace_callback(ran.append)
+        try:
+            return await execute(fn, *args, **kwargs)
+        finally:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # the fixture closed it
+                seen.set_trace_callback(None)
+            hops.append("; ".join(ran))
 
     db._writer._execute = counted  # type: ignore[method-assign]
+    return hops
+
+
+async def test_a_transaction_is_one_hop_to_the_worker_its_commit(db: Database) -> None:
+    """A savepoint, two deferred writes and the statements after them run on the caller's
+    thread; the one call into aiosqlite's thread is the COMMIT, which waits on the disk
+    (issue #15 item 6: a hop costs a hundred statements)."""
+    hops = count_hops(db)
     async with db.transaction() as tx:
-        before = hops
         async with db.transaction():  # the update's savepoint, opened by the first write
             tx.defer("INSERT INTO t VALUES (?)", (1,))
             tx.defer("INSERT INTO t (v) SELECT ? + 0", (2,))
             assert await tx.execute("INSERT INTO t VALUES (3)") == 1
-            assert hops - before == 1
-    assert await values(db) == [1, 2, 3]
+            assert [r[0] for r in await tx.fetchall("SELECT v FROM t ORDER BY rowid")] == [1, 2, 3]
+        tx.defer("INSERT INTO t VALUES (?)", (4,))
+        assert hops == []
+    assert hops == ["COMMIT"]
+    del hops[:]
+    assert await values(db) == [1, 2, 3, 4]
+
+
+async def test_begin_waits_off_the_loop_while_another_process_writes(
+    db: Database, tmp_path: Path
+) -> None:
+    """BEGIN IMMEDIATE runs on the loop's thread only when the write lock is free: while
+    another connection (a CLI tool's process) holds it, the wait is in aiosqlite's thread,
+    so the event loop keeps running, and the transaction starts once the lock is free."""
+    other = sqlite3.connect(tmp_path / "g.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (7)")
+    hops = count_hops(db)
+    ticks = 0
+    writing = asyncio.Event()
+
+    async def write() -> None:
+        async with db.transaction() as tx:
+            writing.set()
+            await tx.execute("INSERT INTO t VALUES (8)")
+
+    task = asyncio.create_task(write())
+    while ticks < 20:  # the loop runs while the writer waits for the lock
+        await asyncio.sleep(0.01)
+        ticks += 1
+    assert not writing.is_set()
+    other.execute("COMMIT")
+    other.close()
+    await task
+    assert hops == ["BEGIN IMMEDIATE", "COMMIT"]
+    assert await values(db) == [7, 8]

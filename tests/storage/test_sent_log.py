@@ -62,13 +62,13 @@ async def test_marks_of_deliveries_finishing_together_are_written_together(
     db = await Database.open(tmp_path / "g.sqlite3")
     log = await SentLog.open(db)
     writes: list[int] = []
-    executemany = log._conn.executemany
+    insert = log._insert
 
-    def counted(sql: str, rows: list[tuple[int, int | None, int]]):  # type: ignore[no-untyped-def]
+    async def counted(rows: list[tuple[int, int | None, int]]) -> None:
         writes.append(len(rows))
-        return executemany(sql, rows)
+        await insert(rows)
 
-    log._conn.executemany = counted  # type: ignore[method-assign]
+    log._insert = counted  # type: ignore[method-assign]
     try:
         await asyncio.gather(*(log.record(n, 1000 + n, 0) for n in range(1, 21)))
         again = await SentLog.open(db)
