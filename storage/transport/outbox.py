@@ -128,6 +128,20 @@ class OutboxRepo:
         rows = await self.db.fetchall(sql, params)
         return [OutboxRow._from_row(row) for row in rows]
 
+    async def pending_after(
+        self, after: int, limit: int, skip_chats: Sequence[int] = ()
+    ) -> list[OutboxRow]:
+        """Pending rows with an id above ``after``, in queue order, at most ``limit``, none
+        of ``skip_chats``: what was queued since the sender last looked (a range of the
+        primary key, where ``pending`` ranks every pending row)."""
+        skip = f" AND chat_id NOT IN ({placeholders(len(skip_chats))})" if skip_chats else ""
+        rows = await self.db.fetchall(
+            f"SELECT * FROM outbox WHERE id > ? AND state = 'pending'{self._only}{skip}"
+            " ORDER BY id LIMIT ?",
+            (after, *self._mine, *skip_chats, limit),
+        )
+        return [OutboxRow._from_row(row) for row in rows]
+
     async def next_due(self) -> float | None:
         row = await self.db.fetchone(
             f"SELECT MIN(not_before) FROM outbox WHERE state = 'pending'{self._only}", self._mine
