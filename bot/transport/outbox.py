@@ -277,6 +277,7 @@ class Sender:
         self._increments = 0  # loads of new rows since the last full one
         self._partial = False  # the last load stopped at RELOAD_WINDOW rows
         self._capped: set[int] = set()  # chats whose load stopped at RELOAD_PER_CHAT rows
+        self._dry: set[int] = set()  # capped chats whose queue ran dry: read their next rows
         # Delivered rows, marked in the sent log but not yet in the outbox table: the outbox
         # marks are written in batches by one task, so delivery never waits for the
         # database's single writer.
@@ -430,8 +431,11 @@ class Sender:
             self._stale = True
         if self._stale:
             await self._reload()
-        elif self._fresh:
-            await self._load_new()
+        else:
+            if self._dry:
+                await self._refill()
+            if self._fresh:
+                await self._load_new()
         now = self._now()
         next_in: float | None = None
         for chat_id, queue in list(self._queues.items()):
@@ -442,7 +446,7 @@ class Sender:
             if not queue:
                 del self._queues[chat_id]
                 if chat_id in self._capped:  # more of its rows wait in the database
-                    self._stale = True
+                    self._dry.add(chat_id)
                     next_in = 0.0
                 continue
             if chat_id in self._inflight:
@@ -469,6 +473,7 @@ class Sender:
         """Load the pending rows, per chat in queue order (rows go out in that order)."""
         self._stale = self._fresh = False
         self._increments = 0
+        self._dry.clear()
         rows = await self.repo.pending(
             RELOAD_WINDOW, exclude=list(self._delivered), per_chat=RELOAD_PER_CHAT
         )
@@ -482,6 +487,23 @@ class Sender:
         # (read again when that chat's queue runs dry): rows are read in id order.
         if rows:
             self._high = max(self._high, rows[-1].id)
+
+    async def _refill(self) -> None:
+        """Read the next rows of each capped chat whose queue ran dry: its own rows by the
+        (chat_id, state) index, not a full reload of every chat (a busy group fills its
+        queue again and again in a backlog). Fewer than RELOAD_PER_CHAT rows are all it has
+        pending, so it is capped no more: rows queued later have ids above ``_high``."""
+        dry, self._dry = self._dry, set()
+        for chat_id in dry:
+            if self._queues.get(chat_id):
+                continue  # a reload meanwhile filled it
+            rows = await self.repo.pending_in_chat(
+                chat_id, RELOAD_PER_CHAT, exclude=list(self._delivered)
+            )
+            if rows:
+                self._queues[chat_id] = deque(rows)
+            if len(rows) < RELOAD_PER_CHAT:
+                self._capped.discard(chat_id)
 
     async def _load_new(self) -> None:
         """Append the rows queued since the last load to their chats' queues.

@@ -128,6 +128,19 @@ class OutboxRepo:
         rows = await self.db.fetchall(sql, params)
         return [OutboxRow._from_row(row) for row in rows]
 
+    async def pending_in_chat(
+        self, chat_id: int, limit: int, exclude: Sequence[int] = ()
+    ) -> list[OutboxRow]:
+        """The first ``limit`` pending rows to ``chat_id`` in queue order, leaving out
+        ``exclude`` (delivered rows whose mark is not written yet)."""
+        skip = f" AND id NOT IN ({placeholders(len(exclude))})" if exclude else ""
+        rows = await self.db.fetchall(
+            f"SELECT * FROM outbox WHERE chat_id = ? AND state = 'pending'{self._only}{skip}"
+            " ORDER BY id LIMIT ?",
+            (chat_id, *self._mine, *exclude, limit),
+        )
+        return [OutboxRow._from_row(row) for row in rows]
+
     async def pending_after(
         self, after: int, limit: int, skip_chats: Sequence[int] = ()
     ) -> list[OutboxRow]:
