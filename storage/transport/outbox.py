@@ -134,7 +134,7 @@ class OutboxRepo:
         """The first ``limit`` pending rows to ``chat_id`` in queue order, leaving out
         ``exclude`` (delivered rows whose mark is not written yet)."""
         skip = f" AND id NOT IN ({placeholders(len(exclude))})" if exclude else ""
-        rows = await self.db.fetchall(
+        rows = await self.db.fetchall_now(
             f"SELECT * FROM outbox WHERE chat_id = ? AND state = 'pending'{self._only}{skip}"
             " ORDER BY id LIMIT ?",
             (chat_id, *self._mine, *exclude, limit),
@@ -148,7 +148,7 @@ class OutboxRepo:
         of ``skip_chats``: what was queued since the sender last looked (a range of the
         primary key, where ``pending`` ranks every pending row)."""
         skip = f" AND chat_id NOT IN ({placeholders(len(skip_chats))})" if skip_chats else ""
-        rows = await self.db.fetchall(
+        rows = await self.db.fetchall_now(
             f"SELECT * FROM outbox WHERE id > ? AND state = 'pending'{self._only}{skip}"
             " ORDER BY id LIMIT ?",
             (after, *self._mine, *skip_chats, limit),

@@ -188,3 +188,40 @@ async def test_begin_waits_off_the_loop_while_another_process_writes(
     await task
     assert hops == ["BEGIN IMMEDIATE", "COMMIT"]
     assert await values(db) == [7, 8]
+
+
+async def test_a_small_read_now_needs_no_hop_and_sees_only_what_is_committed(
+    db: Database,
+) -> None:
+    """fetchall_now reads on the loop's thread (the sender's next rows of a chat: issue #15
+    item 6) and sees what fetchall sees: outside a transaction only committed rows, inside
+    one the transaction's own."""
+    hops = 0
+    execute = db._reader._execute
+
+    async def counted(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal hops
+        hops += 1
+        return await execute(fn, *args, **kwargs)
+
+    db._reader._execute = counted  # type: ignore[method-assign]
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO t VALUES (1)")
+    seen: dict[str, list[int]] = {}
+    writing, read = asyncio.Event(), asyncio.Event()
+
+    async def write() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO t VALUES (2)")
+            seen["inside"] = [r[0] for r in await db.fetchall_now("SELECT v FROM t")]
+            writing.set()
+            await read.wait()
+
+    writer = asyncio.create_task(write())
+    await writing.wait()
+    seen["outside"] = [r[0] for r in await db.fetchall_now("SELECT v FROM t")]
+    read.set()
+    await writer
+    assert seen == {"inside": [1, 2], "outside": [1]}
+    assert [r[0] for r in await db.fetchall_now("SELECT v FROM t")] == [1, 2]
+    assert hops == 0
