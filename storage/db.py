@@ -22,6 +22,7 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -37,6 +38,13 @@ Row = aiosqlite.Row
 _T = TypeVar("_T")
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+@lru_cache(maxsize=1024)
+def _writes(sql: str) -> bool:
+    """Whether a query writes (``RETURNING``): the same few hundred statements come back
+    on every update, so the answer is looked up, not searched for each time."""
+    return _RETURNING.search(sql) is not None
 
 
 class SchemaTooNew(RuntimeError):
@@ -101,7 +109,7 @@ class Transaction:
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         """Rows of a query; with ``RETURNING``, also of an INSERT or UPDATE (then a write)."""
-        write = _RETURNING.search(sql) is not None
+        write = _writes(sql)
         conn = _raw_connection(self._conn)
         async with self._cursor_lock:
             rows = await self._send(lambda: conn.execute(sql, params).fetchall(), write=write)
