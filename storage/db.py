@@ -371,7 +371,9 @@ class Database:
         """
         self._check_open()
         async with self._lock:
-            await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # Its row read to the end: a statement left open on the writer would make the
+            # next COMMIT fail ("SQL statements in progress").
+            await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[None]:

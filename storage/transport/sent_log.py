@@ -141,4 +141,4 @@ class SentLog:
     async def _checkpoint(self) -> None:
         """Copy the WAL back into the file (PASSIVE: it never waits for, nor blocks, a
         writer), so the WAL restarts from its beginning instead of growing."""
-        await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        await self._checkpointer.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
