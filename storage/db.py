@@ -10,7 +10,9 @@ Why this shape:
   it queues and the inbox "done" mark commit together (architecture.md, invariant 2).
   Repository methods use ``writing()``, which joins the current transaction without a
   savepoint: a savepoint costs two statements on every call (issue #7's profile).
-- Reads outside a transaction use a second connection and never wait for the writer.
+- Reads outside a transaction use a second connection and never wait for the writer; small
+  indexed reads on the hot path (the sender's) a third one on the event loop's thread
+  (:meth:`Database.fetchall_now`), which skips the hop to a worker thread.
 """
 
 from __future__ import annotations
