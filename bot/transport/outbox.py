@@ -515,11 +515,18 @@ class Sender:
         """
         self._fresh = False
         self._increments += 1
+        # Read first: every row up to it is committed, so once the rows above ``_high`` are
+        # read, ``_high`` may move past the capped chats' rows too (the query leaves them
+        # out; they are read by chat when their queue runs dry). Else, with every chat
+        # capped in a backlog, each look would scan the whole backlog again.
+        last = await self.repo.last_id()
         rows = await self.repo.pending_after(
             self._high, RELOAD_WINDOW, skip_chats=sorted(self._capped)
         )
         if len(rows) == RELOAD_WINDOW:
             self._stale = True  # more than a window was queued: rank them all next round
+        else:
+            self._high = max(self._high, last)
         for row in rows:
             self._high = max(self._high, row.id)
             if row.id in self._delivered or row.chat_id in self._capped:

@@ -141,6 +141,11 @@ class OutboxRepo:
         )
         return [OutboxRow._from_row(row) for row in rows]
 
+    async def last_id(self) -> int:
+        """The highest outbox id there is (the end of the rowid index: no scan)."""
+        row = next(iter(await self.db.fetchall_now("SELECT MAX(id) FROM outbox")), None)
+        return 0 if row is None or row[0] is None else int(row[0])
+
     async def pending_after(
         self, after: int, limit: int, skip_chats: Sequence[int] = ()
     ) -> list[OutboxRow]:
