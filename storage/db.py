@@ -10,7 +10,9 @@ Why this shape:
   it queues and the inbox "done" mark commit together (architecture.md, invariant 2).
   Repository methods use ``writing()``, which joins the current transaction without a
   savepoint: a savepoint costs two statements on every call (issue #7's profile).
-- Reads outside a transaction use a second connection and never wait for the writer.
+- Reads outside a transaction use a second connection and never wait for the writer; small
+  indexed reads on the hot path (the sender's) a third one on the event loop's thread
+  (:meth:`Database.fetchall_now`), which skips the hop to a worker thread.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -39,6 +42,13 @@ _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
+@lru_cache(maxsize=1024)
+def _writes(sql: str) -> bool:
+    """Whether a query writes (``RETURNING``): the same few hundred statements come back
+    on every update, so the answer is looked up, not searched for each time."""
+    return _RETURNING.search(sql) is not None
+
+
 class SchemaTooNew(RuntimeError):
     """The database was written by a newer gridbot; refuse to touch it."""
 
@@ -46,15 +56,23 @@ class SchemaTooNew(RuntimeError):
 class Transaction:
     """Statements inside one (possibly nested) write transaction.
 
-    Every statement is one hop to aiosqlite's worker thread and back, and on the machines
-    measured a hop costs some 200 µs of CPU, a hundred times the statement itself (two thread
-    wake-ups and a self-pipe write; issue #7, ``bench/README.md``). So:
+    A hop to aiosqlite's worker thread and back costs some 100–250 µs of CPU on the machines
+    measured, a hundred times a statement (two thread wake-ups, a GIL hand-over and a
+    self-pipe write; issue #7, ``bench/README.md``). So the statements of a write transaction
+    run on the event loop's own thread, in the call (issue #15 item 6): the transaction holds
+    the writer (Database's lock), so nothing else uses the connection meanwhile, and one
+    indexed statement takes microseconds. Only what waits on the disk or on another process
+    goes to the thread: BEGIN IMMEDIATE when another process holds the write lock (its busy
+    wait), COMMIT (the fsync) and ROLLBACK. Besides:
 
-    - writes reuse one cursor, whose rowcount and lastrowid are read without another hop,
-      and reads use ``execute_fetchall`` (one hop, where a fresh cursor cost two or three);
-    - savepoint control statements (SAVEPOINT, RELEASE, ROLLBACK TO) are never a hop of their
-      own: they are queued and sent together with the next statement, which aiosqlite's
-      worker then runs back to back (it executes its queue in order).
+    - writes reuse one cursor, whose rowcount and lastrowid are read at once, and reads fetch
+      all their rows in the call;
+    - savepoint control statements (SAVEPOINT, RELEASE, ROLLBACK TO) and deferred writes are
+      queued and run just before the next statement, consecutive deferred writes with the
+      same SQL as one ``executemany``.
+
+    A statement never yields to the event loop, so a caller that runs many in a row without
+    another await holds the loop meanwhile; intake yields between updates for that reason.
     """
 
     def __init__(self, conn: aiosqlite.Connection, cursor: aiosqlite.Cursor) -> None:
@@ -93,7 +111,7 @@ class Transaction:
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         """Rows of a query; with ``RETURNING``, also of an INSERT or UPDATE (then a write)."""
-        write = _RETURNING.search(sql) is not None
+        write = _writes(sql)
         conn = _raw_connection(self._conn)
         async with self._cursor_lock:
             rows = await self._send(lambda: conn.execute(sql, params).fetchall(), write=write)
@@ -120,7 +138,7 @@ class Transaction:
             self._queued.append((sql, [params]))
 
     async def flush(self) -> None:
-        """Send what is queued (deferred writes, savepoint control) now."""
+        """Run what is queued (deferred writes, savepoint control) now."""
         if self._queued:
             async with self._cursor_lock:
                 await self._send(lambda: None, write=False)
@@ -145,19 +163,22 @@ class Transaction:
             savepoint.name = opened_now
             savepoint.opened = True
 
-    async def _send(self, statement: Callable[[], _T], *, write: bool) -> _T:
-        """Run the queued statements, then ``statement``, in one hop to aiosqlite's thread.
+    async def _send(
+        self, statement: Callable[[], _T], *, write: bool, in_thread: bool = False
+    ) -> _T:
+        """Run the queued statements, then ``statement``: here, or with ``in_thread`` in one
+        hop to aiosqlite's thread (for what waits on the disk: COMMIT's fsync).
 
-        One function runs them all back to back in the worker thread (issue #15 item 6):
-        sent as separate aiosqlite calls, each queued statement cost its own thread wake-up
-        and its own answer through the event loop, most of the CPU of a hop. The first one
-        that fails raises, and the ones after it do not run; the update rolls back anyway.
+        The first one that fails raises, and the ones after it do not run; the update they
+        belong to rolls back anyway.
         """
         if write:
             self._open_savepoints()
         queued, self._queued = self._queued, []
         if not queued:
-            return await _in_thread(self._conn, statement)
+            if in_thread:
+                return await _in_thread(self._conn, statement)
+            return statement()
         conn, cursor = _raw_connection(self._conn), _raw_cursor(self._cursor)
 
         def queued_then_statement() -> _T:
@@ -168,17 +189,35 @@ class Transaction:
                     cursor.executemany(sql, rows)
             return statement()
 
-        return await _in_thread(self._conn, queued_then_statement)
+        if in_thread:
+            return await _in_thread(self._conn, queued_then_statement)
+        return queued_then_statement()
 
     async def _control(self, sql: str) -> None:
-        """Run a control statement now, after any queued ones (BEGIN, COMMIT)."""
+        """Run a control statement in aiosqlite's thread, after any queued ones (COMMIT)."""
         conn = _raw_connection(self._conn)
         async with self._cursor_lock:
-            await self._send(lambda: conn.execute(sql), write=False)
+            await self._send(lambda: conn.execute(sql), write=False, in_thread=True)
+
+    async def _begin(self) -> None:
+        """BEGIN IMMEDIATE here when the write lock is free (the usual case: one process),
+        else in aiosqlite's thread, whose busy wait (busy_timeout) must not hold the loop."""
+        conn = _raw_connection(self._conn)
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            pass  # another process writes: wait for it below, off the loop
+        else:
+            return
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        await self._control("BEGIN IMMEDIATE")
 
 
 # aiosqlite runs every call in the connection's worker thread; these three reach past its
-# public API (which has one call per statement) to run several statements in one call.
+# public API (one hop per call) to run a transaction's statements here, or several in one
+# call there. The writer is opened with check_same_thread=False for that (_connect).
 def _raw_connection(conn: aiosqlite.Connection) -> sqlite3.Connection:
     return conn._conn
 
@@ -198,8 +237,6 @@ class _Savepoint:
         self.name = name
         self.opened = False
 
-
-_BEGIN: tuple[str, None] = ("BEGIN IMMEDIATE", None)
 
 _current: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar(
     "gridbot_transaction", default=None
@@ -231,6 +268,8 @@ class Database:
         self._idle_snapshots: list[aiosqlite.Connection] = []
         # Snapshots whose BEGIN waits for their first read (see fetchall).
         self._unbegun: set[aiosqlite.Connection] = set()
+        # Small reads on the event loop's thread (fetchall_now), opened at the first one.
+        self._quick: sqlite3.Connection | None = None
         # Durable commits so far (each one an fsync): tests count them to hold intake's
         # "one commit per quick update" (issue #15 item 4) without measuring time.
         self.commits = 0
@@ -257,6 +296,8 @@ class Database:
         idle, self._idle_snapshots = self._idle_snapshots, []
         for conn in idle:
             await conn.close()
+        if self._quick is not None:
+            self._quick.close()
         await self._cursor.close()
         await self._reader.close()
         await self._writer.close()
@@ -273,13 +314,10 @@ class Database:
         async with self._lock:
             tx = Transaction(self._writer, self._cursor)
             token = _current.set(tx)
-            # Not a hop of its own: it goes with the transaction's first statement, like the
-            # savepoint control (Transaction._send); the commit at the latest (issue #12 item 6).
-            tx._queued.append(_BEGIN)
+            await tx._begin()
             try:
                 yield tx
-                if tx._queued != [_BEGIN]:  # an empty one sends BEGIN and COMMIT together
-                    await tx.flush()  # a deferred write that fails must roll back, not commit
+                await tx.flush()  # a deferred write that fails must roll back, not commit
             except BaseException:
                 tx._queued.clear()  # everything is undone anyway
                 await self._writer.rollback()
@@ -342,7 +380,9 @@ class Database:
         """
         self._check_open()
         async with self._lock:
-            await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # Its row read to the end: a statement left open on the writer would make the
+            # next COMMIT fail ("SQL statements in progress").
+            await self._writer.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[None]:
@@ -404,6 +444,27 @@ class Database:
             return await _in_thread(snapshot, begin_then_read)
         return list(await snapshot.execute_fetchall(sql, params))
 
+    async def fetchall_now(self, sql: str, params: Params = ()) -> list[Row]:
+        """A small read by an index (a few rows, as the sender's next rows of a chat) on the
+        event loop's thread: no hop to the reader's thread, which costs some 100 µs of CPU
+        and, while the loop is busy, milliseconds of waiting for the GIL (issue #15 item 6).
+        Never for a scan: the loop waits while it runs. In a transaction or a snapshot it
+        reads there, as :meth:`fetchall` does; when the file is busy (a writer of another
+        process recovering it) it waits in the reader's thread instead of on the loop."""
+        if _current.get() is not None or _snapshot.get() is not None:
+            return await self.fetchall(sql, params)
+        self._check_open()
+        if self._quick is None:
+            self._quick = sqlite3.connect(self.path, isolation_level=None)
+            self._quick.row_factory = sqlite3.Row
+            self._quick.execute("PRAGMA busy_timeout=0")
+        try:
+            return self._quick.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+        return await self.fetchall(sql, params)
+
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("the database is closed")
@@ -428,14 +489,21 @@ IDLE_SNAPSHOTS = 2
 SYNCHRONOUS = "FULL"
 
 
+# How long a statement waits for another process's write lock (a CLI tool, `gridbot dead
+# retry`) before failing with "database is locked".
+BUSY_TIMEOUT_MS = 5000
+
+
 async def _connect(path: Path) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
+    # check_same_thread=False: the writer's transactions run on the event loop's thread
+    # (Transaction), its COMMITs in aiosqlite's; the Database's lock keeps them apart.
+    conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = aiosqlite.Row
     for pragma in (
         "PRAGMA journal_mode=WAL",
         f"PRAGMA synchronous={SYNCHRONOUS}",
         "PRAGMA foreign_keys=ON",
-        "PRAGMA busy_timeout=5000",
+        f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
         # Deleted personal data is overwritten, not left in free pages (storage.privacy).
         "PRAGMA secure_delete=ON",
     ):

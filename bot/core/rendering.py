@@ -37,9 +37,7 @@ class Renderer:
 
     def render(self, name: str, /, **context: Any) -> str:
         """Render ``<feature>/<name>`` to Telegram HTML, trimmed of surrounding blank lines."""
-        template = _environment().select_template(
-            [f"{self.locale}/{name}.html.j2", f"{REFERENCE_LOCALE}/{name}.html.j2"]
-        )
+        template = _template(self.locale, name)
         return template.render(t=self.text, **context).strip()
 
     def text(self, key: str, /, **values: Any) -> str:
@@ -70,11 +68,24 @@ def local_datetime(t: Renderer, key: str, moment: datetime | None, zone: tzinfo)
 
 
 @cache
+def _template(locale: str, name: str) -> jinja2.Template:
+    """The template of ``name`` in ``locale``, else in the reference locale, looked up once:
+    a report renders two or three, and each lookup asked the loader again (issue #15 item 6's
+    profile: a stat of the file per render, and for a locale without its own copy an
+    exception first)."""
+    return _environment().select_template(
+        [f"{locale}/{name}.html.j2", f"{REFERENCE_LOCALE}/{name}.html.j2"]
+    )
+
+
+@cache
 def _environment() -> jinja2.Environment:
     import jinja2
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
+        # The templates ship with the package and do not change while the bot runs.
+        auto_reload=False,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

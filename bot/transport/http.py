@@ -14,11 +14,13 @@ transport failure :class:`NetworkError` (both "try again", which the outbox does
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 DEFAULT: dict[str, float] = {"read": 5.0, "write": 5.0, "connect": 5.0, "pool": 1.0}
 MEDIA_WRITE_TIMEOUT = 20.0
@@ -41,7 +43,11 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": self.USER_AGENT}
+                connector=connector,
+                headers={"User-Agent": self.USER_AGENT},
+                # The Bot API sets no cookies: a jar filtered and updated on every call for
+                # nothing (issue #15 item 6's profile of the sender).
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
 
     async def shutdown(self) -> None:
@@ -73,7 +79,7 @@ class AiohttpRequest(BaseRequest):
             # percent-encoding Chinese text showed in the profile.
             body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
             headers = JSON_HEADERS
-        timeout = _timeout(
+        timeout = _timeout(  # cached: the sender asks with the same few every time
             _given(read_timeout, self._read_timeout),
             _given(write_timeout, MEDIA_WRITE_TIMEOUT if files else DEFAULT["write"]),
             _given(connect_timeout, DEFAULT["connect"]),
@@ -81,7 +87,7 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with self._session.request(
-                method, url, data=body, headers=headers, timeout=timeout
+                method, _url(url), data=body, headers=headers, timeout=timeout
             ) as resp:
                 return resp.status, await resp.read()
         except TimeoutError as err:
@@ -95,6 +101,14 @@ def _given(value: Any, default: float | None) -> float | None:
     return default if isinstance(value, type(BaseRequest.DEFAULT_NONE)) else value
 
 
+@lru_cache(maxsize=256)
+def _url(url: str) -> URL:
+    """The parsed URL of a Bot API method: a handful of them, parsed once each instead of
+    on every call."""
+    return URL(url)
+
+
+@lru_cache(maxsize=64)
 def _timeout(
     read: float | None, write: float | None, connect: float | None, pool: float | None
 ) -> aiohttp.ClientTimeout:

@@ -365,6 +365,10 @@ class PgDatabase(Database):
                 del self._snapshot_conn[task]
                 await transaction.rollback()
 
+    async def fetchall_now(self, sql: str, params: Params = ()) -> list[Row]:
+        """No reader thread to skip here: a query is a round trip to the server anyway."""
+        return await self.fetchall(sql, params)
+
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         tx = _current.get()
         if tx is not None:

@@ -128,6 +128,38 @@ class OutboxRepo:
         rows = await self.db.fetchall(sql, params)
         return [OutboxRow._from_row(row) for row in rows]
 
+    async def pending_in_chat(
+        self, chat_id: int, limit: int, exclude: Sequence[int] = ()
+    ) -> list[OutboxRow]:
+        """The first ``limit`` pending rows to ``chat_id`` in queue order, leaving out
+        ``exclude`` (delivered rows whose mark is not written yet)."""
+        skip = f" AND id NOT IN ({placeholders(len(exclude))})" if exclude else ""
+        rows = await self.db.fetchall_now(
+            f"SELECT * FROM outbox WHERE chat_id = ? AND state = 'pending'{self._only}{skip}"
+            " ORDER BY id LIMIT ?",
+            (chat_id, *self._mine, *exclude, limit),
+        )
+        return [OutboxRow._from_row(row) for row in rows]
+
+    async def last_id(self) -> int:
+        """The highest outbox id there is (the end of the rowid index: no scan)."""
+        row = next(iter(await self.db.fetchall_now("SELECT MAX(id) FROM outbox")), None)
+        return 0 if row is None or row[0] is None else int(row[0])
+
+    async def pending_after(
+        self, after: int, limit: int, skip_chats: Sequence[int] = ()
+    ) -> list[OutboxRow]:
+        """Pending rows with an id above ``after``, in queue order, at most ``limit``, none
+        of ``skip_chats``: what was queued since the sender last looked (a range of the
+        primary key, where ``pending`` ranks every pending row)."""
+        skip = f" AND chat_id NOT IN ({placeholders(len(skip_chats))})" if skip_chats else ""
+        rows = await self.db.fetchall_now(
+            f"SELECT * FROM outbox WHERE id > ? AND state = 'pending'{self._only}{skip}"
+            " ORDER BY id LIMIT ?",
+            (after, *self._mine, *skip_chats, limit),
+        )
+        return [OutboxRow._from_row(row) for row in rows]
+
     async def next_due(self) -> float | None:
         row = await self.db.fetchone(
             f"SELECT MIN(not_before) FROM outbox WHERE state = 'pending'{self._only}", self._mine

@@ -4,18 +4,24 @@ Why a second file (issue #13 item 1): the outbox's "sent" mark used to wait in m
 then behind intake's group commit, which holds the database's one write lock for a whole
 batch of updates; a SIGKILL lost the marks of messages delivered up to a second earlier, and
 those were sent again (52 in 20 kills). SQLite has one writer per file, so a second
-connection to the same file would wait for that lock too. Here each delivery is one
-autocommitted INSERT on a connection nobody else writes to, so nothing queues in front of it.
+connection to the same file would wait for that lock too. Here marks are written on a
+connection nobody else writes to, so nothing queues in front of them.
 
 The outbox table stays the source of truth: the sender folds these marks into it in batches
 (``OutboxRepo.mark_sent_many``), then forgets them here; on start it folds whatever a crash
 left behind before sending anything. Folding twice is harmless (same row, same message id).
 
-Deliveries that finish while a mark is being written are written together next, in one
-``executemany`` (a group commit): one hop to aiosqlite's thread costs some 200 µs of CPU, a
-hundred times the INSERT, and with eight sends in flight a hop per delivery was a fifth of the
-bot's CPU under load (issue #15 item 6). Each caller still returns only once its own mark is
-written, so a crash repeats at most the sends in flight, as before.
+Marks are written on the event loop's thread, not in a worker thread (issue #15 item 6): the
+sender's next message to a chat waits for the previous one's mark, and a hop to a worker
+thread cost some 100 µs of CPU and, while the loop was busy with updates, milliseconds of
+waiting for the GIL on every send. With ``synchronous=NORMAL`` a commit is a write to the WAL,
+never an fsync. The one step that syncs, copying the WAL back into the file (a checkpoint), is
+done by a second connection in its own thread after each fold, never by a commit on the loop
+(``wal_autocheckpoint=0`` on the first).
+
+Deliveries that finish in the same turn of the loop share one transaction (a group commit):
+each caller still returns only once its own mark is in the file, so a crash repeats at most
+the sends in flight, as before.
 
 ``synchronous=NORMAL``: in WAL mode a commit survives the process being killed, only a power
 cut can lose the last marks, and a lost mark means a repeated message, never a lost one.
@@ -24,6 +30,7 @@ cut can lose the last marks, and a lost mark means a repeated message, never a l
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,11 +44,11 @@ Mark = tuple[int, int | None, int]  # (outbox id, Telegram message_id, revision)
 class SentLog:
     """Marks of delivered outbox rows not yet folded into the outbox table."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+    def __init__(self, conn: sqlite3.Connection, checkpointer: aiosqlite.Connection) -> None:
+        self._conn = conn  # used on the event loop's thread only
+        self._checkpointer = checkpointer  # the WAL's checkpoints, in its own thread
         self._waiting: list[Mark] = []  # marks for the next write
         self._written: asyncio.Future[None] | None = None  # resolved when they are written
-        self._writer: asyncio.Task[None] | None = None
 
     @staticmethod
     def path_for(db: Database) -> Path:
@@ -54,63 +61,84 @@ class SentLog:
             from storage.backends.sent_log import PgSentLog
 
             return await PgSentLog.open(db)
-        conn = await aiosqlite.connect(cls.path_for(db), isolation_level=None)
+        path = cls.path_for(db)
+        conn = sqlite3.connect(path, isolation_level=None)
         try:
             for statement in (
                 "PRAGMA journal_mode=WAL",
                 "PRAGMA synchronous=NORMAL",
+                "PRAGMA wal_autocheckpoint=0",
                 "CREATE TABLE IF NOT EXISTS sent_marks (outbox_id INTEGER PRIMARY KEY,"
                 " message_id INTEGER, revision INTEGER NOT NULL)",
             ):
-                await conn.execute(statement)
+                conn.execute(statement)
+            checkpointer = await aiosqlite.connect(path, isolation_level=None)
         except BaseException:
-            await conn.close()
+            conn.close()
             raise
-        return cls(conn)
+        return cls(conn, checkpointer)
 
     async def close(self) -> None:
-        if self._writer is not None:
-            await asyncio.gather(self._writer, return_exceptions=True)
-        await self._conn.close()
+        if self._waiting:
+            self._write_waiting()
+        await self._checkpoint()
+        await self._checkpointer.close()
+        self._conn.close()
 
     async def record(self, row_id: int, message_id: int | None, revision: int) -> None:
-        """Write one mark now and return once it is written; marks recorded while another
-        write is under way go together in the next one."""
+        """Write one mark and return once it is written; marks recorded in the same turn of
+        the event loop are written together."""
         if self._written is None:
             self._written = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().call_soon(self._write_waiting)
         written = self._written
         self._waiting.append((row_id, message_id, revision))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_waiting(), name="sent-log")
         await asyncio.shield(written)  # a cancelled caller leaves the others' write alone
 
-    async def _write_waiting(self) -> None:
-        while self._waiting:
-            marks, written = self._waiting, self._written
-            self._waiting, self._written = [], None
-            assert written is not None
-            try:
-                # Autocommit: each row commits on its own, all in one hop to the thread.
-                await self._conn.executemany(
-                    "INSERT OR REPLACE INTO sent_marks (outbox_id, message_id, revision)"
-                    " VALUES (?, ?, ?)",
-                    marks,
-                )
-            except Exception as exc:
+    def _write_waiting(self) -> None:
+        marks, written = self._waiting, self._written
+        self._waiting, self._written = [], None
+        if not marks:
+            return
+        try:
+            self._insert(marks)
+        except Exception as exc:
+            if written is not None:
                 written.set_exception(exc)
-            else:
+        else:
+            if written is not None:
                 written.set_result(None)
 
+    def _insert(self, marks: list[Mark]) -> None:
+        """Write ``marks`` as one transaction: one WAL append for the batch."""
+        self._conn.execute("BEGIN")
+        try:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO sent_marks (outbox_id, message_id, revision)"
+                " VALUES (?, ?, ?)",
+                marks,
+            )
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
     async def marks(self) -> list[Mark]:
-        rows = await self._conn.execute_fetchall(
+        rows = self._conn.execute(
             "SELECT outbox_id, message_id, revision FROM sent_marks ORDER BY outbox_id"
-        )
+        ).fetchall()
         return [(int(row[0]), row[1], int(row[2])) for row in rows]
 
     async def forget(self, row_ids: Sequence[int]) -> None:
-        """Drop marks the outbox table holds now."""
+        """Drop marks the outbox table holds now, then let the WAL be copied back."""
         if row_ids:
-            await self._conn.execute_fetchall(
+            self._conn.execute(
                 f"DELETE FROM sent_marks WHERE outbox_id IN ({placeholders(len(row_ids))})",
                 tuple(row_ids),
             )
+            await self._checkpoint()
+
+    async def _checkpoint(self) -> None:
+        """Copy the WAL back into the file (PASSIVE: it never waits for, nor blocks, a
+        writer), so the WAL restarts from its beginning instead of growing."""
+        await self._checkpointer.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 from telegram import Update
@@ -12,10 +13,13 @@ from telegram.ext import MessageHandler, filters
 
 from bot.app import GridBot
 from bot.context import BotContext
+from bot.transport.outbox import RELOAD_PER_CHAT
 from sandbox.flood import FloodLimits
 from sandbox.methods_messages import NOT_MODIFIED
+from storage.transport.outbox import OutboxRow
 from tests.support import factories as f
 from tests.support.harness import (
+    FAST,
     QUIET_MOMENT,
     SenderClock,
     World,
@@ -152,7 +156,10 @@ async def test_outbox_honours_429_retry_after(tmp_path: Path) -> None:
             async with gridbot.db.transaction():
                 for n in range(3):
                     await gridbot.services.outbox.send_message(f.G1_CHAT, f"通知 {n}")
-            await world.server.wait_for(lambda s: any(c.status == 429 for c in s.calls))
+            # The bot has taken the 429 (the sandbox records it a moment sooner): moving the
+            # clock before then would start the 30 s from the moved clock.
+            metrics = gridbot.services.metrics
+            await world.server.wait_for(lambda _: metrics.retry_after.value >= 1 or None)
             held = len(world.sent_to(f.G1_CHAT))
             clock.advance(seconds=30)
             gridbot.sender.wake()
@@ -303,3 +310,44 @@ async def test_an_edit_that_changes_nothing_counts_as_delivered_without_an_error
     assert refused == [f"Bad Request: {NOT_MODIFIED}"]
     assert counts == {"sent": 3}
     assert [r.levelname for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_rows_queued_since_the_last_look_are_read_as_new_once_and_in_order(
+    tmp_path: Path,
+) -> None:
+    """Rows only added since the sender's last look are read as a range of ids (issue #15
+    item 6), not by ranking the whole backlog per chat again; the per-chat cap still holds
+    (a chat whose queue is full has its next rows read once it runs dry), and every row goes
+    out once, in queue order."""
+    async with sandbox_world(tmp_path, outbox=FAST) as world, running_bot(world) as gridbot:
+        await world.server.start_private(f.RESIDENT)
+        await world.wait_sent(f.RESIDENT, "网格通")
+        await settled(gridbot)
+        sender = gridbot.sender
+        full_reloads = 0
+        pending = sender.repo.pending
+
+        async def counted(*args: Any, **kwargs: Any) -> list[OutboxRow]:
+            nonlocal full_reloads
+            full_reloads += 1
+            return await pending(*args, **kwargs)
+
+        sender.repo.pending = counted  # type: ignore[method-assign]
+        outbox = gridbot.services.outbox
+        now = sender.clock.now().timestamp()
+        sender.limiter.pause(f.G1_CHAT, now + 60, now)  # the group's rows pile up meanwhile
+        for n in range(RELOAD_PER_CHAT + 5):  # each in a transaction of its own
+            await outbox.send_message(f.G1_CHAT, f"通知 {n}")
+            await outbox.send_message(f.RESIDENT, f"私信 {n}")
+            await world.wait_sent(f.RESIDENT, f"私信 {n}")  # the sender has looked
+        assert full_reloads == 0
+        assert len(sender._queues[f.G1_CHAT]) == RELOAD_PER_CHAT
+        _fake_clock(gridbot).advance(seconds=60)
+        await outbox.send_message(f.RESIDENT, "私信 end")  # rows added: no full reload asked
+        await settled(gridbot)
+    notices = [t for t in world.texts_to(f.G1_CHAT) if t.startswith("通知")]
+    assert notices == [f"通知 {n}" for n in range(RELOAD_PER_CHAT + 5)]
+    privately = [t for t in world.texts_to(f.RESIDENT) if t.startswith("私信")]
+    assert privately == [f"私信 {n}" for n in range(RELOAD_PER_CHAT + 5)] + ["私信 end"]
+    # The capped group's queue ran dry: its last five were read by chat, not by a reload.
+    assert full_reloads == 0

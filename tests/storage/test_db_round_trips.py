@@ -8,6 +8,7 @@ and, where the point is cost, which statements SQLite actually ran (its trace ca
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -120,49 +121,120 @@ async def test_rowcounts_stay_right_when_tasks_share_a_transaction(db: Database)
         assert await asyncio.gather(delete(0), delete(1), delete(2), delete(7)) == [10, 10, 10, 0]
 
 
-async def test_queued_statements_and_the_next_one_are_one_hop_to_the_worker(
-    db: Database,
-) -> None:
-    """A savepoint, two deferred writes and the statement after them: one call into
-    aiosqlite's thread, not one per statement (issue #15 item 6)."""
-    hops = 0
+def count_hops(db: Database) -> list[str]:
+    """Every call into the writer's aiosqlite thread from now on, by the SQL it ran (SQLite's
+    trace, read in the thread during the call)."""
+    hops: list[str] = []
     execute = db._writer._execute
+    seen = db._writer._conn
 
     async def counted(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        nonlocal hops
-        hops += 1
-        return await execute(fn, *args, **kwargs)
+        ran: list[str] = []
+        seen.set_trace_callback(ran.append)
+        try:
+            return await execute(fn, *args, **kwargs)
+        finally:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # the fixture closed it
+                seen.set_trace_callback(None)
+            hops.append("; ".join(ran))
 
     db._writer._execute = counted  # type: ignore[method-assign]
+    return hops
+
+
+async def test_a_transaction_is_one_hop_to_the_worker_its_commit(db: Database) -> None:
+    """A savepoint, two deferred writes and the statements after them run on the caller's
+    thread; the one call into aiosqlite's thread is the COMMIT, which waits on the disk
+    (issue #15 item 6: a hop costs a hundred statements)."""
+    hops = count_hops(db)
     async with db.transaction() as tx:
-        before = hops
         async with db.transaction():  # the update's savepoint, opened by the first write
             tx.defer("INSERT INTO t VALUES (?)", (1,))
             tx.defer("INSERT INTO t (v) SELECT ? + 0", (2,))
             assert await tx.execute("INSERT INTO t VALUES (3)") == 1
-            assert hops - before == 1
-    assert await values(db) == [1, 2, 3]
+            assert [r[0] for r in await tx.fetchall("SELECT v FROM t ORDER BY rowid")] == [1, 2, 3]
+        tx.defer("INSERT INTO t VALUES (?)", (4,))
+        assert hops == []
+    assert hops == ["COMMIT"]
+    del hops[:]
+    assert await values(db) == [1, 2, 3, 4]
 
 
-async def test_begin_goes_with_the_first_statement_and_still_takes_the_write_lock(
+async def test_begin_waits_off_the_loop_while_another_process_writes(
     db: Database, tmp_path: Path
 ) -> None:
-    """A transaction of one statement is two calls into aiosqlite's thread (the statement
-    with its BEGIN IMMEDIATE, then COMMIT), not three; the statement still runs inside
-    BEGIN IMMEDIATE, so a second process cannot write in between."""
+    """BEGIN IMMEDIATE runs on the loop's thread only when the write lock is free: while
+    another connection (a CLI tool's process) holds it, the wait is in aiosqlite's thread,
+    so the event loop keeps running, and the transaction starts once the lock is free."""
+    other = sqlite3.connect(tmp_path / "g.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (7)")
+    hops = count_hops(db)
+    ticks = 0
+    writing = asyncio.Event()
+
+    async def write() -> None:
+        async with db.transaction() as tx:
+            writing.set()
+            await tx.execute("INSERT INTO t VALUES (8)")
+
+    task = asyncio.create_task(write())
+    while ticks < 20:  # the loop runs while the writer waits for the lock
+        await asyncio.sleep(0.01)
+        ticks += 1
+    assert not writing.is_set()
+    other.execute("COMMIT")
+    other.close()
+    await task
+    assert hops == ["BEGIN IMMEDIATE", "COMMIT"]
+    assert await values(db) == [7, 8]
+
+
+async def test_a_small_read_now_needs_no_hop_and_sees_only_what_is_committed(
+    db: Database,
+) -> None:
+    """fetchall_now reads on the loop's thread (the sender's next rows of a chat: issue #15
+    item 6) and sees what fetchall sees: outside a transaction only committed rows, inside
+    one the transaction's own."""
     hops = 0
-    execute = db._writer._execute
+    execute = db._reader._execute
 
     async def counted(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         nonlocal hops
         hops += 1
         return await execute(fn, *args, **kwargs)
 
-    seen = await traced(db)
-    db._writer._execute = counted  # type: ignore[method-assign]
+    db._reader._execute = counted  # type: ignore[method-assign]
     async with db.transaction() as tx:
-        assert hops == 0
-        assert (await tx.fetchone("SELECT COUNT(*) FROM t"))[0] == 0
+        await tx.execute("INSERT INTO t VALUES (1)")
+    seen: dict[str, list[int]] = {}
+    writing, read = asyncio.Event(), asyncio.Event()
+
+    async def write() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO t VALUES (2)")
+            seen["inside"] = [r[0] for r in await db.fetchall_now("SELECT v FROM t")]
+            writing.set()
+            await read.wait()
+
+    writer = asyncio.create_task(write())
+    await writing.wait()
+    seen["outside"] = [r[0] for r in await db.fetchall_now("SELECT v FROM t")]
+    read.set()
+    await writer
+    assert seen == {"inside": [1, 2], "outside": [1]}
+    assert [r[0] for r in await db.fetchall_now("SELECT v FROM t")] == [1, 2]
+    assert hops == 0
+
+
+async def test_a_transaction_holds_the_write_lock_from_its_start(
+    db: Database, tmp_path: Path
+) -> None:
+    """BEGIN IMMEDIATE runs when the transaction opens (on the loop's thread when the lock
+    is free): before its first statement a second process can no longer write, and the
+    transaction costs one call into aiosqlite's thread, its COMMIT."""
+    hops = count_hops(db)
+    async with db.transaction() as tx:
         other = sqlite3.connect(tmp_path / "g.sqlite3", timeout=0)
         try:
             with pytest.raises(sqlite3.OperationalError, match="locked"):
@@ -170,9 +242,5 @@ async def test_begin_goes_with_the_first_statement_and_still_takes_the_write_loc
         finally:
             other.close()
         await tx.execute("INSERT INTO t VALUES (1)")
-    assert hops == 3
-    assert seen[:2] == ["BEGIN IMMEDIATE", "SELECT COUNT(*) FROM t"]
-    async with db.transaction():  # nothing inside: BEGIN and COMMIT in one call
-        pass
-    assert hops == 4
+    assert hops == ["COMMIT"]
     assert await values(db) == [1]
