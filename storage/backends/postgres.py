@@ -482,9 +482,10 @@ async def apply_migrations(conn: asyncpg.Connection, folder: Traversable | None 
                 f"database schema version {current} is newer than this gridbot knows "
                 f"({len(migrations)}); upgrade gridbot instead of downgrading the database"
             )
-        for number, name, sql in migrations[current:]:
-            log.info("applying migration %s (PostgreSQL)", name)
-            async with conn.transaction():
+        # One transaction for all pending ones, as on SQLite: an upgrade is all or nothing.
+        async with conn.transaction():
+            for number, name, sql in migrations[current:]:
+                log.info("applying migration %s (PostgreSQL)", name)
                 for statement in migration_statements(name, sql.read_text(encoding="utf-8")):
                     await conn.execute(statement)
                 await conn.execute(
