@@ -1,4 +1,4 @@
-"""How pytest-xdist shares the suite between its workers (``-n 2``, pyproject's addopts).
+"""How pytest-xdist shares the suite between its workers (``-n 3``, pyproject's addopts).
 
 Every test is a work unit of its own, except the modules that share a costly module-scoped
 resource: all of such a module's tests go to one worker, so the resource starts once. They are
@@ -48,7 +48,7 @@ def check_groups(items: list[pytest.Item]) -> None:
 def make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Load scheduling by units: a grouped module is one unit, any other test one of its own.
     xdist hands out the largest units first (``--loadscope-reorder``, its default), so the
-    browser module starts at once on one worker while the other takes the rest; a group that
+    browser module starts at once on one worker while the others take the rest; a group that
     started last would finish alone after everything else."""
     from xdist.scheduler import LoadScopeScheduling
 
