@@ -60,6 +60,7 @@ class _Table:
     columns: list[str]
     key: list[str]  # the order rows are compared in
     self_refs: list[str]  # columns referring to the table itself
+    page: list[str]  # what the copy pages by: the primary key, else the rowid
 
 
 async def migrate(source: Path, target_url: str, *, force: bool = False) -> list[TableCopy]:
@@ -126,10 +127,11 @@ async def _tables(db: Database) -> list[_Table]:
             continue
         info = await db.fetchall(f"PRAGMA table_info({name})")
         columns = [r["name"] for r in info]
-        key = [r["name"] for r in sorted(info, key=lambda r: r["pk"]) if r["pk"]] or columns
+        primary = [r["name"] for r in sorted(info, key=lambda r: r["pk"]) if r["pk"]]
+        key = primary or columns
         refs = await db.fetchall(f"PRAGMA foreign_key_list({name})")
         self_refs = [r["from"] for r in refs if r["table"] == name]
-        found.append(_Table(name, columns, key, self_refs))
+        found.append(_Table(name, columns, key, self_refs, primary or ["rowid"]))
     return found
 
 
@@ -153,18 +155,23 @@ async def _copy(src: Database, conn: Any, table: _Table, types: dict[str, str]) 
     insert = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"
     deferred = [columns.index(c) for c in table.self_refs]
     later: list[tuple[Any, ...]] = []
-    offset = 0
+    # Page by the key, each page after the last one's key (an index search), not by OFFSET,
+    # which reads and skips every earlier row again: 26 minutes for the 1M-issue database.
+    # The primary key, not the rowid, where there is one: the rollups' tables are WITHOUT
+    # ROWID (0023); a table without one (no two rows need differ) pages by its rowid.
+    page = ", ".join(table.page)
+    select = f"SELECT {', '.join(columns)}, {page} FROM {table.name}"
+    after = f" WHERE ({page}) > ({', '.join('?' for _ in table.page)})"
+    last: tuple[Any, ...] | None = None
     while True:
         rows = await src.fetchall(
-            # By the key, not rowid: the rollups' tables are WITHOUT ROWID (0023).
-            f"SELECT {', '.join(columns)} FROM {table.name}"
-            f" ORDER BY {', '.join(table.key)} LIMIT ? OFFSET ?",
-            (BATCH, offset),
+            f"{select}{'' if last is None else after} ORDER BY {page} LIMIT ?",
+            (*(last or ()), BATCH),
         )
         if not rows:
             break
-        offset += len(rows)
-        batch = [list(_typed(r, columns, types)) for r in rows]
+        last = tuple(rows[-1])[len(columns) :]
+        batch = [list(_typed(tuple(r)[: len(columns)], columns, types)) for r in rows]
         for values in batch:
             if any(values[i] is not None for i in deferred):
                 later.append(tuple(values))

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
+from storage.backends import copy
 from storage.backends.postgres import PgDatabase
 from storage.db import Database
 from storage.issues import rollups
@@ -55,9 +56,13 @@ async def _fill(path: Path) -> None:
         await db.close()
 
 
+@pytest.mark.parametrize("batch", [1000, 1])
 def test_migrate_db_copies_verifies_and_refuses_a_filled_target(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, batch: int
 ) -> None:
+    """With ``batch`` 1 every table is copied a row a page: each page starts after the last
+    one's key (the rollups' composite keys, the rowid of a table without a primary key)."""
+    monkeypatch.setattr(copy, "BATCH", batch)
     source = tmp_path / "gridbot.sqlite3"
     asyncio.run(_fill(source))
     name = pg.database_name(tmp_path / "target")
