@@ -7,7 +7,8 @@ from datetime import datetime
 
 from storage.clock import from_db, from_db_or_none
 from storage.db import Database
-from storage.transport.inbox import DeadUpdate, InboxRepo
+from storage.schedule.runs import ScheduleRepo
+from storage.transport.inbox import DeadUpdate, InboxRepo, bot_filter
 from storage.transport.outbox import OutboxRepo
 
 
@@ -39,8 +40,7 @@ class OpsRepo:
         self.bot = bot
         self.inbox = InboxRepo(db, bot)
         self.outbox = OutboxRepo(db, bot)
-        self._only = "" if bot is None else " AND bot = ?"
-        self._mine: tuple[str, ...] = () if bot is None else (bot,)
+        self._only, self._mine = bot_filter(bot)
 
     async def queues(self) -> QueueState:
         oldest = await self.db.fetchone(
@@ -65,12 +65,5 @@ class OpsRepo:
         return [Backlog(int(r[0]), int(r[1]), from_db(r[2])) for r in rows]
 
     async def last_sweep(self) -> datetime | None:
-        """How far the schedule sweep has got (each tick records its now: per bot, and the
-        latest of any bot in ``schedule_clock``)."""
-        if self.bot is None:
-            row = await self.db.fetchone("SELECT swept_to FROM schedule_clock WHERE id = 1")
-        else:
-            row = await self.db.fetchone(
-                "SELECT swept_to FROM schedule_bot_clock WHERE bot = ?", (self.bot,)
-            )
-        return None if row is None else from_db(row[0])
+        """How far the schedule sweep has got: this bot's, or the latest of any bot's."""
+        return await ScheduleRepo(self.db, self.bot).swept_to()

@@ -15,6 +15,7 @@ from typing import Final
 
 from storage.clock import from_db, to_db
 from storage.db import Database, Row, placeholders
+from storage.transport.inbox import bot_filter
 
 KEYS_PER_QUERY: Final = 500
 # The ``bot`` of work done once for all the bots of a database (the district's roll-up,
@@ -48,8 +49,7 @@ class ScheduleRepo:
     def __init__(self, db: Database, bot: str | None = None) -> None:
         self.db = db
         self.bot = bot
-        self._only = "" if bot is None else " AND bot = ?"
-        self._mine: tuple[str, ...] = () if bot is None else (bot,)
+        self._only, self._mine = bot_filter(bot)
 
     async def record(
         self, key: str, kind: str, due_at: datetime, outcome: str, now: datetime

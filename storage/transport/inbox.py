@@ -41,6 +41,12 @@ def bot_key(token: str) -> str:
     return token.split(":", 1)[0]
 
 
+def bot_filter(bot: str | None) -> tuple[str, tuple[str, ...]]:
+    """What a repository of ``bot`` appends to its WHERE clauses, and its parameters: only
+    that bot's rows, or every bot's when None (tests and tools that look at all of them)."""
+    return ("", ()) if bot is None else (" AND bot = ?", (bot,))
+
+
 class InboxRepo:
     """The inbox of one bot (``bot``: its key, migration 0025), or of every bot on the
     database when ``bot`` is None (tests and tools that look at all of it; rows it stores
@@ -49,9 +55,7 @@ class InboxRepo:
     def __init__(self, db: Database, bot: str | None = None) -> None:
         self.db = db
         self.bot = bot
-        # Appended to a WHERE clause, with self._mine as its parameters.
-        self._only = "" if bot is None else " AND bot = ?"
-        self._mine: tuple[str, ...] = () if bot is None else (bot,)
+        self._only, self._mine = bot_filter(bot)
 
     async def store(self, updates: Sequence[dict[str, Any]], now: datetime) -> int:
         """Commit raw updates (ignoring ids already stored); return how many were new."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from storage.clock import to_db
 from storage.db import Database, Row, placeholders
+from storage.transport.inbox import bot_filter
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,7 @@ class OutboxRepo:
     def __init__(self, db: Database, bot: str | None = None) -> None:
         self.db = db
         self.bot = bot
-        self._only = "" if bot is None else " AND bot = ?"
-        self._mine: tuple[str, ...] = () if bot is None else (bot,)
+        self._only, self._mine = bot_filter(bot)
 
     async def enqueue(
         self,
@@ -111,7 +111,7 @@ class OutboxRepo:
     ) -> list[OutboxRow]:
         """Pending rows in queue order, at most ``limit`` and at most ``per_chat`` of each
         chat, leaving out ``exclude`` (delivered rows whose mark is not written yet)."""
-        skip = f" AND id NOT IN ({placeholders(len(exclude))})" if exclude else ""
+        skip = _not_in("id", exclude)
         if per_chat is None:
             sql = (
                 f"SELECT * FROM outbox WHERE state = 'pending'{self._only}{skip}"
@@ -133,13 +133,9 @@ class OutboxRepo:
     ) -> list[OutboxRow]:
         """The first ``limit`` pending rows to ``chat_id`` in queue order, leaving out
         ``exclude`` (delivered rows whose mark is not written yet)."""
-        skip = f" AND id NOT IN ({placeholders(len(exclude))})" if exclude else ""
-        rows = await self.db.fetchall_now(
-            f"SELECT * FROM outbox WHERE chat_id = ? AND state = 'pending'{self._only}{skip}"
-            " ORDER BY id LIMIT ?",
-            (chat_id, *self._mine, *exclude, limit),
+        return await self._first_pending(
+            " AND chat_id = ?" + _not_in("id", exclude), (chat_id, *exclude), limit
         )
-        return [OutboxRow._from_row(row) for row in rows]
 
     async def last_id(self) -> int:
         """The highest outbox id there is (the end of the rowid index: no scan)."""
@@ -152,11 +148,18 @@ class OutboxRepo:
         """Pending rows with an id above ``after``, in queue order, at most ``limit``, none
         of ``skip_chats``: what was queued since the sender last looked (a range of the
         primary key, where ``pending`` ranks every pending row)."""
-        skip = f" AND chat_id NOT IN ({placeholders(len(skip_chats))})" if skip_chats else ""
+        return await self._first_pending(
+            " AND id > ?" + _not_in("chat_id", skip_chats), (after, *skip_chats), limit
+        )
+
+    async def _first_pending(
+        self, where: str, params: tuple[Any, ...], limit: int
+    ) -> list[OutboxRow]:
+        """The sender's small indexed reads: the first ``limit`` pending rows matching
+        ``where`` (`` AND …``), in queue order, on the event loop's thread (fetchall_now)."""
         rows = await self.db.fetchall_now(
-            f"SELECT * FROM outbox WHERE id > ? AND state = 'pending'{self._only}{skip}"
-            " ORDER BY id LIMIT ?",
-            (after, *self._mine, *skip_chats, limit),
+            f"SELECT * FROM outbox WHERE state = 'pending'{self._only}{where} ORDER BY id LIMIT ?",
+            (*self._mine, *params, limit),
         )
         return [OutboxRow._from_row(row) for row in rows]
 
@@ -311,3 +314,8 @@ class OutboxRepo:
             f"SELECT state, COUNT(*) FROM outbox WHERE true{self._only} GROUP BY state", self._mine
         )
         return {row[0]: int(row[1]) for row in rows}
+
+
+def _not_in(column: str, values: Sequence[int]) -> str:
+    """`` AND column NOT IN (?, …)`` for ``values`` (their parameters follow), or nothing."""
+    return f" AND {column} NOT IN ({placeholders(len(values))})" if values else ""
