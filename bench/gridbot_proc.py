@@ -77,6 +77,12 @@ async def main(args: argparse.Namespace) -> None:
     gridbot.app.add_handler(probe, group=1)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    watch = None
+    if os.environ.get("BENCH_LOOPWATCH"):  # where the loop stalls (bench.loopwatch)
+        from bench.loopwatch import LoopWatch
+
+        watch = LoopWatch(threshold=0.003)
+        watch.install()
     await gridbot.start()
     phase("started")
     if args.fanout:
@@ -87,6 +93,15 @@ async def main(args: argparse.Namespace) -> None:
         await stop.wait()
     finally:
         await gridbot.stop()
+        if watch is not None:
+            from bench.loopwatch import summary
+
+            watch.uninstall()
+            pauses = sorted(watch.gc_pauses, key=lambda p: -p[1])[:3]
+            print(
+                f"loopwatch: {len(watch.stalls)} callbacks >= 3 ms; gc {pauses}", file=sys.stderr
+            )
+            print(summary(watch.stalls, 15), file=sys.stderr)
 
 
 def run() -> None:

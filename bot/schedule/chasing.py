@@ -59,8 +59,9 @@ from storage.issues.stats import (
 from storage.schedule.runs import ScheduleRepo
 
 MAX_STEPS_PER_SWEEP: Final = 200
-# Steps written per transaction: each transaction is short, so an update waiting for the
-# writer waits for one slice, never for the whole sweep.
+# Steps written per transaction at most (fewer once the slice took its time: bot.core.slices):
+# each transaction is short, so an update waiting for the writer waits for one slice, never
+# for the whole sweep.
 STEPS_PER_TRANSACTION: Final = 10
 # The chaser looks at every chased issue each tick (~7,000 on 1,000,000 issues) in a worker
 # thread, not on the event loop (issue #15 item 6). A thread running Python holds the GIL up to
@@ -106,7 +107,8 @@ class Chase:
 Due = tuple[Chase, list[Step]]
 
 # A chase as kept between ticks: nothing but plain tuples of numbers, strings and datetimes.
-# The cyclic collector stops looking at such a tuple after its first pass; kept as objects,
+# The cyclic collector stops tracking such a tuple once it saw everything in it untracked
+# (a full collection per level of nesting, three here); kept as objects,
 # 7,000 ladders were ~50,000 objects that every full collection walked, 10–40 ms with the
 # GIL held, whichever thread triggered it. Fields: the step times (timestamps: comparing
 # zoned datetimes asks the zone for its offset each time), the steps as (name, at, action,
