@@ -56,6 +56,26 @@ async def record_probe(update: Update, context: BotContext) -> None:
     await services.outbox.send_message(message.chat_id, f"ack {number}")
 
 
+def time_commits() -> list[float]:
+    """Wall time of every COMMIT (BENCH_LOOPWATCH): an update waits for the writer while
+    one runs, and a commit that checkpoints the WAL into the database file takes longer."""
+    from storage.db import Transaction
+
+    seconds: list[float] = []
+    control = Transaction._control
+
+    async def timed(self: Transaction, sql: str) -> None:
+        started = time.perf_counter()
+        try:
+            await control(self, sql)
+        finally:
+            if sql == "COMMIT":
+                seconds.append(time.perf_counter() - started)
+
+    Transaction._control = timed  # type: ignore[method-assign]
+    return seconds
+
+
 def phase(name: str) -> None:
     """With BENCH_LAUNCHED (the launcher's time.time() just before it started this process),
     print how long after launch ``name`` was reached (bench.startup --phases)."""
@@ -83,6 +103,7 @@ async def main(args: argparse.Namespace) -> None:
 
         watch = LoopWatch(threshold=0.003)
         watch.install()
+        commits = time_commits()
     await gridbot.start()
     phase("started")
     if args.fanout:
@@ -102,6 +123,11 @@ async def main(args: argparse.Namespace) -> None:
                 f"loopwatch: {len(watch.stalls)} callbacks >= 3 ms; gc {pauses}", file=sys.stderr
             )
             print(summary(watch.stalls, 15), file=sys.stderr)
+            slow = sorted(commits, reverse=True)[:8]
+            print(
+                f"commits: {len(commits)}, slowest ms {[round(c * 1000, 1) for c in slow]}",
+                file=sys.stderr,
+            )
 
 
 def run() -> None:
