@@ -273,12 +273,6 @@ class Database:
         # Durable commits so far (each one an fsync): tests count them to hold intake's
         # "one commit per quick update" (issue #15 item 4) without measuring time.
         self.commits = 0
-        # The WAL is copied back into the file by a connection of its own, in its thread,
-        # every CHECKPOINT_EVERY commits, never by a commit (see open and _checkpoint_soon).
-        self._checkpointer: aiosqlite.Connection | None = None
-        self._checkpointing: asyncio.Task[None] | None = None
-        self._since_checkpoint = 0
-        self.checkpoints = 0  # background checkpoints done (tests)
 
     @classmethod
     async def open(cls, path: Path | str, *, migrations: Traversable | None = None) -> Database:
@@ -288,12 +282,6 @@ class Database:
         writer = await _connect(path)
         try:
             await apply_migrations(writer, migrations)
-            # A commit that finds ~1,000 pages in the WAL copies them into the database file
-            # and syncs it, in the commit (SQLite's automatic checkpoint): on a 2 GB file that
-            # one commit took 0.66 s, while every update waited for the writer (the latency
-            # bench's slowest message, issue #15 item 6). The writer never does that here;
-            # Database._checkpoint_soon does it beside it.
-            await writer.execute("PRAGMA wal_autocheckpoint=0")
             cursor = await writer.cursor()
             reader = await _connect(path)
         except BaseException:
@@ -305,10 +293,6 @@ class Database:
         if self._closed:
             return
         self._closed = True
-        if self._checkpointing is not None:
-            await asyncio.gather(self._checkpointing, return_exceptions=True)
-        if self._checkpointer is not None:
-            await self._checkpointer.close()
         idle, self._idle_snapshots = self._idle_snapshots, []
         for conn in idle:
             await conn.close()
@@ -342,32 +326,8 @@ class Database:
                 _current.reset(token)
             await tx._control("COMMIT")
             self.commits += 1
-            self._checkpoint_soon()
         for callback in tx._after_commit:
             callback()
-
-    def _checkpoint_soon(self) -> None:
-        """Every CHECKPOINT_EVERY commits, copy the WAL back into the database file in the
-        background. PASSIVE: it neither waits for nor blocks the writer or the readers, so
-        updates keep committing meanwhile; what it could not copy (a reader still on an
-        older snapshot) is copied the next time. Once it copied everything, the writer's
-        next transaction starts the WAL from its beginning again, so it does not grow."""
-        self._since_checkpoint += 1
-        busy = self._checkpointing is not None and not self._checkpointing.done()
-        if self._since_checkpoint < CHECKPOINT_EVERY or busy or self._closed:
-            return
-        self._since_checkpoint = 0
-        self._checkpointing = asyncio.get_running_loop().create_task(self._checkpoint())
-
-    async def _checkpoint(self) -> None:
-        try:
-            if self._checkpointer is None:
-                self._checkpointer = await _connect(self.path)
-            await self._checkpointer.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
-            self.checkpoints += 1
-        except Exception:
-            # the commits are in the WAL, safe; the next attempt copies them
-            log.exception("background checkpoint of %s failed", self.path)
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[Transaction]:
@@ -519,10 +479,6 @@ def in_transaction() -> bool:
     """True inside a write transaction in this task (the intake's, or a service's own)."""
     return _current.get() is not None
 
-
-# Commits between two background checkpoints (Database._checkpoint_soon): an update's commit
-# adds a few pages to the WAL, so about SQLite's own 1,000 pages between checkpoints.
-CHECKPOINT_EVERY = 100
 
 # Snapshot connections kept between snapshots: a sweep and a digest build may each hold one.
 IDLE_SNAPSHOTS = 2

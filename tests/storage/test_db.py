@@ -281,33 +281,3 @@ def test_a_migration_keeps_a_triggers_body_whole() -> None:
     statements = _statements(sql)
     assert len(statements) == 3
     assert statements[1].startswith("CREATE TRIGGER") and statements[1].endswith("END;")
-
-
-async def test_db_commits_never_checkpoint_the_wal_a_background_connection_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Issue #15 item 6: a commit that copied the WAL into a large file held every update
-    behind it (0.66 s); the writer's automatic checkpoint is off and every CHECKPOINT_EVERY
-    commits a connection of its own copies the WAL back, while the writer goes on."""
-    monkeypatch.setattr(storage.db, "CHECKPOINT_EVERY", 3)
-    path = tmp_path / "g.sqlite3"
-    db = await Database.open(path)
-    try:
-        async with db.transaction() as tx:
-            assert (await tx.fetchone("PRAGMA wal_autocheckpoint"))[0] == 0
-            await tx.execute("CREATE TABLE t (v INTEGER)")
-        for value in range(5):  # six commits in all: two checkpoints
-            async with db.transaction() as tx:
-                await tx.execute("INSERT INTO t VALUES (?)", (value,))
-            if db._checkpointing is not None:
-                await db._checkpointing
-        assert db.checkpoints == 2
-        async with db.transaction() as tx:
-            await tx.execute("INSERT INTO t VALUES (5)")  # the WAL starts over, and goes on
-    finally:
-        await db.close()
-    conn = sqlite3.connect(path)
-    try:
-        assert [r[0] for r in conn.execute("SELECT v FROM t ORDER BY v")] == list(range(6))
-    finally:
-        conn.close()
