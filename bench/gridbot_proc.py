@@ -29,6 +29,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from telegram import Update
 from telegram.ext import MessageHandler, filters
@@ -73,7 +74,33 @@ def time_commits() -> list[float]:
                 seconds.append(time.perf_counter() - started)
 
     Transaction._control = timed  # type: ignore[method-assign]
+    fetchall, execute = Transaction.fetchall, Transaction.execute
+
+    async def timed_fetchall(self: Transaction, sql: str, params: Any = ()) -> Any:
+        started = time.perf_counter()
+        try:
+            return await fetchall(self, sql, params)
+        finally:
+            took = time.perf_counter() - started
+            if took > 0.003:
+                SLOW_STATEMENTS.append((took, sql[:120]))
+
+    async def timed_execute(self: Transaction, sql: str, params: Any = ()) -> int:
+        started = time.perf_counter()
+        try:
+            return await execute(self, sql, params)
+        finally:
+            took = time.perf_counter() - started
+            if took > 0.003:
+                SLOW_STATEMENTS.append((took, sql[:120]))
+
+    Transaction.fetchall = timed_fetchall  # type: ignore[method-assign]
+    Transaction.execute = timed_execute  # type: ignore[method-assign]
     return seconds
+
+
+# Statements in write transactions (on the loop's thread) over 3 ms (BENCH_LOOPWATCH).
+SLOW_STATEMENTS: list[tuple[float, str]] = []
 
 
 def phase(name: str) -> None:
@@ -123,6 +150,9 @@ async def main(args: argparse.Namespace) -> None:
                 f"loopwatch: {len(watch.stalls)} callbacks >= 3 ms; gc {pauses}", file=sys.stderr
             )
             print(summary(watch.stalls, 15), file=sys.stderr)
+            print("slow statements:", file=sys.stderr)
+            for took, sql in sorted(SLOW_STATEMENTS, reverse=True)[:12]:
+                print(f"  {took * 1000:6.1f} ms {sql}", file=sys.stderr)
             slow = sorted(commits, reverse=True)[:8]
             print(
                 f"commits: {len(commits)}, slowest ms {[round(c * 1000, 1) for c in slow]}",

@@ -152,9 +152,9 @@ async def contender(name: str, args: argparse.Namespace, database: Path) -> dict
 
 def copy_synced(source: Path, target: Path) -> None:
     """Copy the database for a run and wait until the copy is on the disk: the kernel
-    otherwise writes its 2 GB back during the run, and every commit's fsync of the bot's
-    waited behind that (a commit of 0.36 s, messages of 0.5–0.7 s, one per run), a cost of
-    the bench's copying, not of the bot."""
+    otherwise writes its 2 GB back during the run, and the bot's commits waited behind that
+    (commits of 0.36 and 0.66 s, the slowest message of a run 0.5–0.7 s), a cost of the
+    bench's copying, not of the bot."""
     shutil.copyfile(source, target)
     sync(target)
 
