@@ -29,6 +29,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from telegram import Update
 from telegram.ext import MessageHandler, filters
@@ -56,6 +57,52 @@ async def record_probe(update: Update, context: BotContext) -> None:
     await services.outbox.send_message(message.chat_id, f"ack {number}")
 
 
+def time_commits() -> list[float]:
+    """Wall time of every COMMIT (BENCH_LOOPWATCH): an update waits for the writer while
+    one runs, and a commit that checkpoints the WAL into the database file takes longer."""
+    from storage.db import Transaction
+
+    seconds: list[float] = []
+    control = Transaction._control
+
+    async def timed(self: Transaction, sql: str) -> None:
+        started = time.perf_counter()
+        try:
+            await control(self, sql)
+        finally:
+            if sql == "COMMIT":
+                seconds.append(time.perf_counter() - started)
+
+    Transaction._control = timed  # type: ignore[method-assign]
+    fetchall, execute = Transaction.fetchall, Transaction.execute
+
+    async def timed_fetchall(self: Transaction, sql: str, params: Any = ()) -> Any:
+        started = time.perf_counter()
+        try:
+            return await fetchall(self, sql, params)
+        finally:
+            took = time.perf_counter() - started
+            if took > 0.003:
+                SLOW_STATEMENTS.append((took, sql[:120]))
+
+    async def timed_execute(self: Transaction, sql: str, params: Any = ()) -> int:
+        started = time.perf_counter()
+        try:
+            return await execute(self, sql, params)
+        finally:
+            took = time.perf_counter() - started
+            if took > 0.003:
+                SLOW_STATEMENTS.append((took, sql[:120]))
+
+    Transaction.fetchall = timed_fetchall  # type: ignore[method-assign]
+    Transaction.execute = timed_execute  # type: ignore[method-assign]
+    return seconds
+
+
+# Statements in write transactions (on the loop's thread) over 3 ms (BENCH_LOOPWATCH).
+SLOW_STATEMENTS: list[tuple[float, str]] = []
+
+
 def phase(name: str) -> None:
     """With BENCH_LAUNCHED (the launcher's time.time() just before it started this process),
     print how long after launch ``name`` was reached (bench.startup --phases)."""
@@ -77,6 +124,13 @@ async def main(args: argparse.Namespace) -> None:
     gridbot.app.add_handler(probe, group=1)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    watch = None
+    if os.environ.get("BENCH_LOOPWATCH"):  # where the loop stalls (bench.loopwatch)
+        from bench.loopwatch import LoopWatch
+
+        watch = LoopWatch(threshold=0.003)
+        watch.install()
+        commits = time_commits()
     await gridbot.start()
     phase("started")
     if args.fanout:
@@ -87,6 +141,23 @@ async def main(args: argparse.Namespace) -> None:
         await stop.wait()
     finally:
         await gridbot.stop()
+        if watch is not None:
+            from bench.loopwatch import summary
+
+            watch.uninstall()
+            pauses = sorted(watch.gc_pauses, key=lambda p: -p[1])[:3]
+            print(
+                f"loopwatch: {len(watch.stalls)} callbacks >= 3 ms; gc {pauses}", file=sys.stderr
+            )
+            print(summary(watch.stalls, 15), file=sys.stderr)
+            print("slow statements:", file=sys.stderr)
+            for took, sql in sorted(SLOW_STATEMENTS, reverse=True)[:12]:
+                print(f"  {took * 1000:6.1f} ms {sql}", file=sys.stderr)
+            slow = sorted(commits, reverse=True)[:8]
+            print(
+                f"commits: {len(commits)}, slowest ms {[round(c * 1000, 1) for c in slow]}",
+                file=sys.stderr,
+            )
 
 
 def run() -> None:

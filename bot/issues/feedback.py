@@ -24,6 +24,7 @@ from typing import Final
 from bot.config import Config
 from bot.core.errors import NotFound, NotPermitted, StaleSlip
 from bot.core.permissions import Role
+from bot.core.slices import write_in_slices
 from bot.issues.core import SYSTEM, IssueCore, is_group
 from bot.issues.model import Action, IssueView, Notice, NoticeKind, Outcome, State
 from bot.issues.rates import (
@@ -38,17 +39,10 @@ from storage.issues.repo import IssueRepo
 from storage.issues.slips import SlipRecord
 
 MAX_SLIPS_PER_SWEEP: Final = 200
-# Slips written per transaction: short, so an update waits for one slice at most.
+# Slips written per transaction at most; fewer once the slice took its time (bot.core.slices).
 SLIPS_PER_TRANSACTION: Final = 10
 # Queues notices in the transaction that records them (the presenter's deliver_notices).
 DeliverNotices = Callable[[Sequence[Notice]], Awaitable[None]]
-
-
-def _slices(slips: list[SlipRecord]) -> list[list[SlipRecord]]:
-    return [
-        slips[at : at + SLIPS_PER_TRANSACTION]
-        for at in range(0, len(slips), SLIPS_PER_TRANSACTION)
-    ]
 
 
 class RateScope(StrEnum):
@@ -244,9 +238,9 @@ class FeedbackService:
 
         Idempotent: each slip is reminded and expired at most once, recorded on its row. At
         most MAX_SLIPS_PER_SWEEP of each, oldest first: a backlog (after an outage) goes out
-        over a few ticks. The slips due are read outside any transaction, then written
-        SLIPS_PER_TRANSACTION at a time, each write conditional on the slip being still open
-        (issue #15 item 3): a resident answering meanwhile wins, and nothing is sent twice.
+        over a few ticks. The slips due are read outside any transaction, then written in
+        short transactions (bot.core.slices), each write conditional on the slip being still
+        open (issue #15 item 3): a resident answering meanwhile wins, and nothing is sent twice.
         ``deliver`` queues a slice's notices in the transaction that records them.
         """
         now = now or self.core.now()
@@ -262,18 +256,21 @@ class FeedbackService:
         closed: list[int] = []
         reminded: list[int] = []
         notices: list[Notice] = []
-        for part in _slices(to_expire):
-            async with self.core.repo.db.transaction():
-                part_notices = await self._expire(part, now, expired, closed)
-                if deliver is not None:
-                    await deliver(part_notices)
-            notices += part_notices
-        for part in _slices(to_remind):
-            async with self.core.repo.db.transaction():
-                part_notices = await self._remind(part, now, reminded)
-                if deliver is not None:
-                    await deliver(part_notices)
-            notices += part_notices
+        transaction = self.core.repo.db.transaction
+        notices += await write_in_slices(
+            transaction,
+            to_expire,
+            lambda part: self._expire(list(part), now, expired, closed),
+            deliver,
+            most=SLIPS_PER_TRANSACTION,
+        )
+        notices += await write_in_slices(
+            transaction,
+            to_remind,
+            lambda part: self._remind(list(part), now, reminded),
+            deliver,
+            most=SLIPS_PER_TRANSACTION,
+        )
         return SweepResult(tuple(reminded), tuple(expired), tuple(closed), tuple(notices))
 
     async def _remind(

@@ -33,11 +33,11 @@ the step is recorded once (its key is unique), so nothing is sent twice.
 from __future__ import annotations
 
 import asyncio
+import time
 from bisect import bisect_left
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property, partial
 from typing import Final
 
 from bot.config import Config
@@ -47,6 +47,7 @@ from bot.issues.model import Action
 from bot.issues.service import IssueService
 from bot.schedule.model import NoticeKind, ScheduleNotice
 from storage.clock import to_db
+from storage.db import Row
 from storage.issues.stats import (
     CHASED_STATES,
     ChaseCandidate,
@@ -58,13 +59,18 @@ from storage.issues.stats import (
 from storage.schedule.runs import ScheduleRepo
 
 MAX_STEPS_PER_SWEEP: Final = 200
-# Steps written per transaction: each transaction is short, so an update waiting for the
-# writer waits for one slice, never for the whole sweep.
+# Steps written per transaction at most (fewer once the slice took its time: bot.core.slices):
+# each transaction is short, so an update waiting for the writer waits for one slice, never
+# for the whole sweep.
 STEPS_PER_TRANSACTION: Final = 10
-# Chased issues looked at between two turns of the event loop: a new ladder costs 0.2–0.5 ms
-# on a busy machine, and a start-up over 7,000 of them held messages back 100–250 ms a slice
-# of 500. A turn costs microseconds.
-YIELD_EVERY: Final = 50
+# The chaser looks at every chased issue each tick (~7,000 on 1,000,000 issues) in a worker
+# thread, not on the event loop (issue #15 item 6). A thread running Python holds the GIL up to
+# sys.getswitchinterval() (5 ms) before the loop's thread may take it, so the scan lets go of
+# it by itself after this much work: a message arriving meanwhile waits at most about that.
+GIL_SLICE: Final = 0.0005
+# How long it lets go: long enough for the waiting loop thread to be woken and take the GIL
+# (a sleep of 0 gives it back to the same thread most of the time).
+GIL_PAUSE: Final = 0.0001
 HANDLED, NEW, RETURNED = "handled", "new", "returned"  # the three kinds of chased rows
 # What waits for the grid's workers (worker_ladder): its reminder carries the card's buttons.
 UNACCEPTED: Final = "unaccepted"
@@ -97,17 +103,59 @@ class Chase:
     states: tuple[str, ...]
     deadline: tuple[str, datetime] | None
 
-    @cached_property
-    def _times(self) -> list[float]:
-        return [step.at.timestamp() for step in self.steps]
-
-    def due(self, now: float) -> list[Step]:
-        """The steps due before ``now``, a timestamp: comparing zoned datetimes asks the zone
-        for its offset each time, thousands of times a tick."""
-        return self.steps[: bisect_left(self._times, now)]
-
 
 Due = tuple[Chase, list[Step]]
+
+# A chase as kept between ticks: nothing but plain tuples of numbers, strings and datetimes.
+# The cyclic collector stops tracking such a tuple once it saw everything in it untracked
+# (a full collection per level of nesting, three here); kept as objects,
+# 7,000 ladders were ~50,000 objects that every full collection walked, 10–40 ms with the
+# GIL held, whichever thread triggered it. Fields: the step times (timestamps: comparing
+# zoned datetimes asks the zone for its offset each time), the steps as (name, at, action,
+# audience), then number, grid, handler, key, states, deadline as in Chase.
+_Step = tuple[str, datetime, str, tuple[str, ...]]
+Compact = tuple[
+    tuple[float, ...],
+    tuple[_Step, ...],
+    int,
+    str,
+    str | None,
+    str,
+    tuple[str, ...],
+    tuple[str, datetime] | None,
+]
+_KEY: Final = 5
+
+
+def compact(chase: Chase) -> Compact:
+    """What is kept of ``chase`` between ticks (its deadline and states are plain tuples
+    already)."""
+    steps = tuple((s.name, s.at, s.action.value, s.audience) for s in chase.steps)
+    times = tuple(step.at.timestamp() for step in chase.steps)
+    c = chase
+    return (times, steps, c.number, c.grid, c.handler, c.key, c.states, c.deadline)
+
+
+def expand(kept: Compact, due: int) -> Due:
+    """The chase ``kept`` stands for, with its first ``due`` steps (those due)."""
+    _, rows, number, grid, handler, key, states, deadline = kept
+    steps = [Step(name, at, Action(action), audience) for name, at, action, audience in rows]
+    return Chase(number, grid, handler, steps, key, states, deadline), steps[:due]
+
+
+class _Breather:
+    """Called once per row by work in a worker thread: after ``GIL_SLICE`` of work, sleeps
+    ``GIL_PAUSE`` so the event loop's thread gets the GIL (see GIL_SLICE)."""
+
+    def __init__(self) -> None:
+        self.until = time.perf_counter() + GIL_SLICE
+        self.pauses = 0
+
+    def __call__(self) -> None:
+        if time.perf_counter() >= self.until:
+            time.sleep(GIL_PAUSE)
+            self.pauses += 1
+            self.until = time.perf_counter() + GIL_SLICE
 
 
 def ladder(candidate: ChaseCandidate, config: Config, calendar: WorkCalendar) -> list[Step]:
@@ -164,7 +212,7 @@ class Chaser:
         # loop that also serves residents. A ladder depends only on what the read returned, so
         # it is worked out once per candidate row, not once a minute; and a step found recorded
         # stays recorded. What is no longer a candidate is dropped at the next tick.
-        self._ladders: dict[Hashable, Chase] = {}
+        self._ladders: dict[Hashable, Compact] = {}
         self._recorded: set[str] = set()
 
     async def sweep(self, now: datetime) -> list[ScheduleNotice]:
@@ -179,22 +227,64 @@ class Chaser:
         one is returned: the latest due steps already recorded are read in one query. A
         backlog (chasing turned on over a large database) is worked off a slice per tick;
         the outbox could not deliver thousands at once anyway.
+
+        The look itself (a tuple per row, the ladders not kept yet, which steps are due) is
+        Python over thousands of rows: it runs in a worker thread that lets go of the GIL
+        every GIL_SLICE, so the event loop keeps serving residents meanwhile (issue #15
+        item 6). The loop only awaits the reads and, at the end, the few chases found due.
         """
-        stamp, pending, latest = now.timestamp(), [], set()
-        for count, chase in enumerate(await self._chases(now), start=1):
-            due = chase.due(stamp)
-            if due:
-                key = chase.key + due[-1].name
-                latest.add(key)
-                if key not in self._recorded:
-                    pending.append((chase, due))
-            if count % YIELD_EVERY == 0:
-                await asyncio.sleep(0)  # a resident's message goes in between
+        stats = self.stats
+        handled = await stats.chase_rows()
+        unaccepted = await stats.unaccepted_rows(now)
+        returned = await stats.return_request_rows()
+        sources = ((HANDLED, handled), (NEW, unaccepted), (RETURNED, returned))
+        # The ladders and steps seen are only read by the thread and replaced here after it:
+        # one sweep at a time looks (bot.schedule.jobs's sweep lock).
+        found = await asyncio.to_thread(self._look, sources, now.timestamp())
+        pending, latest, self._ladders = found
         self._recorded &= latest  # only what can still be asked about: bounded memory
-        recorded = await self.runs.recorded_among([c.key + due[-1].name for c, due in pending])
+        keys = [kept[_KEY] + kept[1][due - 1][0] for kept, due in pending]
+        recorded = await self.runs.recorded_among(keys)
         self._recorded |= recorded  # committed: read on the reader connection
-        fresh = [(c, due) for c, due in pending if c.key + due[-1].name not in recorded]
+        fresh = [
+            expand(kept, due)
+            for (kept, due), key in zip(pending, keys, strict=True)
+            if key not in recorded
+        ]
         return fresh[:MAX_STEPS_PER_SWEEP]
+
+    def _look(
+        self, sources: Sequence[tuple[str, Sequence[Row]]], now: float
+    ) -> tuple[list[tuple[Compact, int]], set[str], dict[Hashable, Compact]]:
+        """In a worker thread: (each chase with a step due and not known recorded, with how
+        many of its steps are due), the keys of the latest due steps, and the ladders to keep
+        (the ones of these rows; a ladder depends only on the row, so it is worked out once
+        per row, not once a tick)."""
+        known, seen = self._ladders, dict[Hashable, Compact]()
+        builders: dict[str, Callable[[Raw], Chase]] = {
+            HANDLED: self._handled,
+            NEW: self._unaccepted,
+            RETURNED: self._returned,
+        }
+        recorded, pending, latest = self._recorded, [], set()
+        breathe = _Breather()
+        for kind, rows in sources:
+            build = builders[kind]
+            for row in rows:
+                raw = tuple(row)
+                source = (kind, *raw)
+                kept = known.get(source)
+                if kept is None:
+                    kept = compact(build(raw))
+                seen[source] = kept
+                due = bisect_left(kept[0], now)
+                if due:
+                    key = kept[_KEY] + kept[1][due - 1][0]
+                    latest.add(key)
+                    if key not in recorded:
+                        pending.append((kept, due))
+                breathe()
+        return pending, latest, seen
 
     async def apply(self, due: list[Due], now: datetime) -> list[ScheduleNotice]:
         """Record and send the latest step of each chase, inside the caller's (short) write
@@ -209,31 +299,6 @@ class Chaser:
             if await self.runs.record(chase.key + latest.name, "chase", latest.at, "sent", now):
                 notices += await self._send(chase, latest)
         return notices
-
-    async def _chases(self, now: datetime) -> list[Chase]:
-        """Every issue that is chased: being handled, unaccepted, or a return request."""
-        known, seen = self._ladders, dict[Hashable, Chase]()
-
-        def cached(source: Hashable, build: Callable[[], Chase]) -> Chase:
-            chase = seen[source] = known.get(source) or build()
-            return chase
-
-        stats = self.stats
-        sources: list[tuple[Hashable, Callable[[], Chase]]] = [
-            *(((HANDLED, *r), partial(self._handled, r)) for r in await stats.chase_rows()),
-            *(((NEW, *r), partial(self._unaccepted, r)) for r in await stats.unaccepted_rows(now)),
-            *(
-                ((RETURNED, *r), partial(self._returned, r))
-                for r in await stats.return_request_rows()
-            ),
-        ]
-        chases = []
-        for count, (source, build) in enumerate(sources, start=1):
-            chases.append(cached(source, build))
-            if count % YIELD_EVERY == 0:
-                await asyncio.sleep(0)  # new ladders cost; let messages in between
-        self._ladders = seen
-        return chases
 
     def _handled(self, row: Raw) -> Chase:
         c = ChaseCandidate.parse(row)

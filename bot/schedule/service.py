@@ -23,6 +23,7 @@ from bot.config.schema import DEFAULT_COMMUNITY, RuleConfig
 from bot.core.clock import Clock
 from bot.core.errors import InvalidInput, NotPermitted
 from bot.core.grids import COMMUNITY, ChatGrids
+from bot.core.slices import write_in_slices
 from bot.core.workcal import WorkCalendar
 from bot.schedule.chasing import STEPS_PER_TRANSACTION, Chaser
 from bot.schedule.checkin import CheckinService
@@ -150,7 +151,7 @@ class ScheduleService:
 
         No transaction is held while the sweep looks for work (issue #15 item 3): the calendar
         occurrences are a handful; chases and check-in escalations are read outside, then
-        written a slice at a time, each re-checked inside its write.
+        written a short slice at a time (bot.core.slices), each re-checked inside its write.
         """
         now = now or self.clock.now()
         deliver = deliver or _keep
@@ -165,11 +166,13 @@ class ScheduleService:
         async with self.repo.db.snapshot():
             due = await self.chaser.due(now)
             escalations = await self.checkins.due_escalations(now)
-        for at in range(0, len(due), STEPS_PER_TRANSACTION):
-            async with self.repo.db.transaction():
-                part = await self.chaser.apply(due[at : at + STEPS_PER_TRANSACTION], now)
-                await deliver(part)
-            notices += part
+        notices += await write_in_slices(
+            self.repo.db.transaction,
+            due,
+            lambda part: self.chaser.apply(list(part), now),
+            deliver,
+            most=STEPS_PER_TRANSACTION,
+        )
         for alert, step in escalations:  # 窗帘之约 (item 19)
             async with self.repo.db.transaction():
                 part = await self.checkins.escalate_one(alert, step)
