@@ -46,7 +46,7 @@ from bot.core.metrics import Metrics
 from bot.transport.html_split import split_html
 from bot.transport.progress import Progress
 from bot.transport.ratelimit import Limits, RateLimiter
-from storage.db import Database
+from storage.db import Database, Transaction, current_transaction
 from storage.transport.outbox import OutboxRepo, OutboxRow
 from storage.transport.sent_log import SentLog
 
@@ -212,17 +212,33 @@ class Outbox:
     ) -> None:
         """Queue any Bot API call (also those without a helper here: sendPoll, stopPoll) in
         the caller's transaction; the sender is woken once it commits."""
-        async with self.db.writing() as tx:
-            await self.repo.enqueue(
-                chat_id,
-                method,
-                payload,
-                self.clock.now(),
-                ref=ref,
-                attachment=attachment[0] if attachment else None,
-                attachment_name=attachment[1] if attachment else None,
-            )
-            tx.after_commit(self._queued)
+        tx = current_transaction()
+        if tx is None:
+            async with self.db.writing() as tx:
+                self._queue_in(tx, chat_id, method, payload, ref, attachment)
+        else:  # the commonest case (a handler's reply), without a context manager's cost
+            self._queue_in(tx, chat_id, method, payload, ref, attachment)
+
+    def _queue_in(
+        self,
+        tx: Transaction,
+        chat_id: int,
+        method: str,
+        payload: dict[str, Any],
+        ref: str | None,
+        attachment: tuple[bytes, str] | None,
+    ) -> None:
+        self.repo.enqueue_in(
+            tx,
+            chat_id,
+            method,
+            payload,
+            self.clock.now(),
+            ref=ref,
+            attachment=attachment[0] if attachment else None,
+            attachment_name=attachment[1] if attachment else None,
+        )
+        tx.after_commit(self._queued)
 
 
 MARK_DELAY = 0.05  # seconds delivered rows wait to be folded into the outbox together

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.clock import to_db
-from storage.db import Database, Row, placeholders
+from storage.db import Database, Row, Transaction, placeholders
 from storage.transport.inbox import bot_filter
 
 
@@ -99,12 +99,36 @@ class OutboxRepo:
         A deferred write (see Transaction.defer): the row goes with the transaction's next
         statement, so the several messages one update sends cost one round trip to the
         database thread, not one each (issue #7)."""
+        async with self.db.writing() as tx:
+            self.enqueue_in(
+                tx,
+                chat_id,
+                method,
+                payload,
+                now,
+                ref=ref,
+                attachment=attachment,
+                attachment_name=attachment_name,
+            )
+
+    def enqueue_in(
+        self,
+        tx: Transaction,
+        chat_id: int,
+        method: str,
+        payload: dict[str, Any],
+        now: datetime,
+        *,
+        ref: str | None = None,
+        attachment: bytes | None = None,
+        attachment_name: str | None = None,
+    ) -> None:
+        """``enqueue`` in the given (current) transaction, without awaiting anything."""
         params = (
             *_row(chat_id, method, payload, now, ref, attachment, attachment_name),
             self.bot or "",
         )
-        async with self.db.writing() as tx:
-            tx.defer(_ENQUEUE, params)
+        tx.defer(_ENQUEUE, params)
 
     async def pending(
         self, limit: int, exclude: Sequence[int] = (), per_chat: int | None = None
