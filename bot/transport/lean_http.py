@@ -23,7 +23,6 @@ certificate store, the host name checked), as api.telegram.org needs.
 from __future__ import annotations
 
 import asyncio
-import json
 import ssl
 from functools import lru_cache
 from typing import Any, NamedTuple, cast
@@ -33,7 +32,8 @@ import httptools
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.transport.http import DEFAULT, _given
+from bot.transport.http import DEFAULT, _given, parse_json_payload
+from storage import jsontext
 
 # An idle connection older than this is closed rather than reused: the server may have dropped
 # it meanwhile (nginx and aiohttp's server close idle ones after about a minute), and a POST
@@ -157,6 +157,8 @@ def _expire(waiter: asyncio.Future[Any]) -> None:
 class LeanRequest(BaseRequest):
     """JSON POSTs only (every outbox row without a file); see the module's docstring."""
 
+    parse_json_payload = staticmethod(parse_json_payload)  # orjson, as AiohttpRequest
+
     def __init__(
         self,
         *,
@@ -201,11 +203,7 @@ class LeanRequest(BaseRequest):
         if method != "POST" or (request_data is not None and request_data.contains_files):
             raise ValueError("LeanRequest sends JSON POSTs only; files go through PTB's request")
         target = _target(url)
-        body = (
-            json.dumps(request_data.parameters, ensure_ascii=False).encode()
-            if request_data is not None
-            else b"{}"
-        )
+        body = jsontext.dump_bytes(request_data.parameters) if request_data else b"{}"
         read = _given(read_timeout, self._read_timeout)
         write = _given(write_timeout, DEFAULT["write"])
         exchange_timeout = None if read is None or write is None else read + write

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storage import jsontext
 from storage.clock import to_db
 from storage.db import Database, Row, Transaction, placeholders
 from storage.transport.inbox import bot_filter
@@ -32,7 +32,7 @@ class OutboxRow:
             id=row["id"],
             chat_id=row["chat_id"],
             method=row["method"],
-            payload=json.loads(row["payload"]),
+            payload=jsontext.loads(row["payload"]),
             attachment=row["attachment"],
             attachment_name=row["attachment_name"],
             ref=row["ref"],
@@ -59,7 +59,7 @@ def _row(
     attachment: bytes | None,
     attachment_name: str | None,
 ) -> tuple[Any, ...]:
-    payload_json = json.dumps(payload, ensure_ascii=False)
+    payload_json = jsontext.dumps(payload)
     return (
         chat_id,
         chat_id,
@@ -238,7 +238,7 @@ class OutboxRepo:
             changed = await tx.execute(
                 "UPDATE outbox SET payload = ?, revision = revision + 1"
                 " WHERE ref = ? AND state = 'pending'",
-                (json.dumps(payload, ensure_ascii=False), ref),
+                (jsontext.dumps(payload), ref),
             )
         return changed > 0
 
