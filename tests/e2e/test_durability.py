@@ -191,6 +191,34 @@ async def test_forbidden_marks_user_unreachable_without_retrying(tmp_path: Path)
     assert unreachable == {f.NEIGHBOUR}
 
 
+async def test_a_user_who_unblocks_and_writes_privately_is_written_to_again(
+    tmp_path: Path,
+) -> None:
+    """After a 403 the user's chat is unreachable; their message in a group does not change
+    that (the group is not their private chat), their private message does, even when
+    Telegram's note that they unblocked the bot (my_chat_member) never came."""
+    async with sandbox_world(tmp_path) as world, running_bot(world) as gridbot:
+        server = world.server
+        await server.start_private(f.NEIGHBOUR)
+        await world.wait_sent(f.NEIGHBOUR, "网格通")
+        server.block_bot(f.NEIGHBOUR)
+        await gridbot.services.outbox.send_message(f.NEIGHBOUR, "提醒 while blocked")
+        await settled(gridbot)
+        assert await gridbot.sender.repo.unreachable_chats() == {f.NEIGHBOUR}
+        await server.user_sends(f.G1_CHAT, f.NEIGHBOUR, "大家好")
+        await step(world, gridbot)
+        assert gridbot.sender.is_unreachable(f.NEIGHBOUR)
+        await server.user_sends(f.NEIGHBOUR, f.NEIGHBOUR, "你好")
+        await step(world, gridbot)
+        assert not gridbot.sender.is_unreachable(f.NEIGHBOUR)
+        server.unblock_bot(f.NEIGHBOUR)  # so that the sandbox delivers again
+        await gridbot.services.outbox.send_message(f.NEIGHBOUR, "提醒 back")
+        await world.wait_sent(f.NEIGHBOUR, "提醒 back")
+        unreachable = await gridbot.sender.repo.unreachable_chats()
+    assert unreachable == set()
+    assert "提醒 while blocked" not in world.texts_to(f.NEIGHBOUR)
+
+
 async def test_chat_not_found_stops_that_chat_once_not_row_by_row(tmp_path: Path) -> None:
     """A chat Telegram does not know (a deleted account, a user the sandbox never saw) fails
     every row the same way: one refused call, the chat marked unreachable, the rest stopped."""
