@@ -244,8 +244,10 @@ class Outbox:
 MARK_DELAY = 0.05  # seconds delivered rows wait to be folded into the outbox together
 RELOAD_WINDOW = 1000  # pending rows held in memory at most
 # ... and per chat: one chat's backlog (2,650 slip reminders to one secretary, who may get one
-# message a second) is read a few at a time, not held whole (memory benchmark).
-RELOAD_PER_CHAT = 10
+# message a second) is read a few at a time, not held whole (memory benchmark). Forty, not ten:
+# a busy group's queue ran dry every ten sends, and each refill is a query and its rows'
+# decoding (469 refills per 3,000 messages in the ingest benchmark, issue #15 item 6).
+RELOAD_PER_CHAT = 40
 # After this many loads of new rows only, one full reload: a backstop for a row the ranges
 # could miss (on PostgreSQL another process's insert may commit after a higher id was read).
 FULL_RELOAD_EVERY = 50
