@@ -381,8 +381,8 @@ def print_results(
                 f"{r['p99']:.0f}",
                 str(r["duplicates"]),
                 str(r["errors"]),
-                f"{r['bot_cpu'] * per_k:.1f}",
-                f"{r['sandbox_cpu'] * per_k:.1f}",
+                f"{r['bot_cpu'] * per_k:.2f}",
+                f"{r['sandbox_cpu'] * per_k:.2f}",
                 f"{sum(r['calls'].values()) * per_k / 1000:.2f}",
             ]
         )

@@ -50,6 +50,7 @@ from bot.schedule.service import ScheduleService
 from bot.todo.service import TodoService, TodoSources
 from bot.transport.http import AiohttpRequest
 from bot.transport.intake import ALLOWED_UPDATES, Intake, record_handler_error
+from bot.transport.lean_http import LeanRequest
 from bot.transport.outbox import Outbox, Sender
 from bot.transport.ratelimit import Limits
 from bot.votes.polls import PollService
@@ -368,6 +369,7 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         max_attempts=config.outbox.max_attempts,
         backoff=config.outbox.backoff_seconds,
         metrics=metrics,
+        json_request=LeanRequest(connection_pool_size=config.outbox.concurrency + 8),
     )
     services = Services(
         config=config,

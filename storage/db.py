@@ -82,6 +82,7 @@ class Transaction:
         # rowcount from being read after another task's statement replaced it.
         self._cursor_lock = asyncio.Lock()
         self._after_commit: list[Callable[[], None]] = []
+        self._on_rollback: list[Callable[[], None]] = []
         self._savepoints: list[_Savepoint] = []  # innermost last
         # Owed before the next statement: savepoint control (rows None) and deferred writes.
         self._queued: list[tuple[str, list[Params] | None]] = []
@@ -122,6 +123,12 @@ class Transaction:
         nor when the savepoint it was registered in rolled back)."""
         self._after_commit.append(callback)
 
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` if the writes made so far in the current scope are undone: when
+        the savepoint it was registered in rolls back, or the whole transaction does. For
+        caches of rows that follow this transaction's writes before they commit."""
+        self._on_rollback.append(callback)
+
     def defer(self, sql: str, params: Params) -> None:
         """A write whose result nobody reads (an outbox row): it is sent with the next
         statement, and consecutive ones with the same SQL as one ``executemany``.
@@ -145,6 +152,12 @@ class Transaction:
 
     def _queue(self, sql: str) -> None:
         self._queued.append((sql, None))
+
+    def _rolled_back(self, start: int) -> None:
+        """The writes of the scope whose on_rollback callbacks begin at ``start`` are undone."""
+        undone, self._on_rollback[start:] = self._on_rollback[start:], []
+        for callback in undone:
+            callback()
 
     def _open_savepoints(self) -> None:
         """Queue the SAVEPOINTs that no write has needed yet (see Database._savepoint).
@@ -320,11 +333,16 @@ class Database:
                 await tx.flush()  # a deferred write that fails must roll back, not commit
             except BaseException:
                 tx._queued.clear()  # everything is undone anyway
+                tx._rolled_back(0)
                 await self._writer.rollback()
                 raise
             finally:
                 _current.reset(token)
-            await tx._control("COMMIT")
+            try:
+                await tx._control("COMMIT")
+            except BaseException:
+                tx._rolled_back(0)  # whatever state the file is left in, forget what we saw
+                raise
             self.commits += 1
         for callback in tx._after_commit:
             callback()
@@ -357,12 +375,14 @@ class Database:
         outermost = not tx._savepoints
         tx._savepoints.append(savepoint)
         callbacks = len(tx._after_commit)
+        undone = len(tx._on_rollback)
         try:
             yield
             if outermost:  # an update's deferred writes fail inside the update
                 await tx.flush()
         except BaseException:
             del tx._after_commit[callbacks:]  # what it was to follow never happened
+            tx._rolled_back(undone)
             tx._savepoints.remove(savepoint)
             if savepoint.opened:
                 tx._queue(f"ROLLBACK TO {savepoint.name}")
@@ -478,6 +498,13 @@ def placeholders(count: int) -> str:
 def in_transaction() -> bool:
     """True inside a write transaction in this task (the intake's, or a service's own)."""
     return _current.get() is not None
+
+
+def current_transaction() -> Transaction | None:
+    """The write transaction of this task, if any: what ``Database.writing`` would join, for
+    a caller on the hot path that only defers writes (an async context manager's generator
+    and its event-loop hooks cost more than the write: issue #15 item 6)."""
+    return _current.get()
 
 
 # Snapshot connections kept between snapshots: a sweep and a digest build may each hold one.

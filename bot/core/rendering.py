@@ -38,6 +38,9 @@ class Renderer:
     def render(self, name: str, /, **context: Any) -> str:
         """Render ``<feature>/<name>`` to Telegram HTML, trimmed of surrounding blank lines."""
         template = _template(self.locale, name)
+        for key, value in context.items():
+            if type(value) is dict:
+                context[key] = _Fields(value)
         return template.render(t=self.text, **context).strip()
 
     def text(self, key: str, /, **values: Any) -> str:
@@ -56,6 +59,21 @@ class Renderer:
     def month_day(self, day: date) -> str:
         """A date without its year: 3月20日 / 3/20."""
         return self.text("app.month_day", month=day.month, day=day.day)
+
+
+class _Fields(dict[str, Any]):
+    """A dict whose keys read as attributes too. Jinja reads ``issue.number`` by trying the
+    attribute first and the key only after an AttributeError, an exception per field in
+    every message rendered; here the attribute lookup finds the key (what the template sees
+    is the same: a key, or a dict method of that name as before)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 def local_datetime(t: Renderer, key: str, moment: datetime | None, zone: tzinfo) -> str | None:

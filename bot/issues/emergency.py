@@ -80,12 +80,18 @@ def read_emergency(text: str, config: Config) -> EmergencyReading:
 
 
 def _mentions(text: str, service: EmergencyService) -> list[tuple[str, int]]:
-    return [
-        (word, match.start())
-        for word in service.keywords
-        if word
-        for match in re.finditer(re.escape(word), text)
-    ]
+    """(keyword, where) for every occurrence, keyword by keyword, left to right: what a
+    ``re.finditer`` of each escaped keyword gave, by ``str.find`` (every report is read for
+    every keyword of every service, and most keywords are absent: one ``in`` each)."""
+    found = []
+    for word in service.keywords:
+        if not word or word not in text:
+            continue
+        start = text.find(word)
+        while start != -1:
+            found.append((word, start))
+            start = text.find(word, start + len(word))
+    return found
 
 
 def read_mention(text: str, start: int, word: str) -> Reading:

@@ -15,20 +15,39 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
-from telegram.error import NetworkError, TimedOut
+from telegram._utils.types import JSONDict
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 from yarl import URL
+
+from storage import jsontext
 
 DEFAULT: dict[str, float] = {"read": 5.0, "write": 5.0, "connect": 5.0, "pool": 1.0}
 MEDIA_WRITE_TIMEOUT = 20.0
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
+def parse_json_payload(payload: bytes) -> JSONDict:
+    """PTB's ``BaseRequest.parse_json_payload`` (which PTB lets a backend replace) with orjson
+    (storage/jsontext.py): every answer from Telegram is parsed here, a getUpdates batch or a
+    sent message."""
+    try:
+        parsed = jsontext.loads(payload)
+    except ValueError:  # not JSON, or not UTF-8: PTB decodes with errors="replace"
+        try:
+            parsed = json.loads(payload.decode("utf-8", "replace"))
+        except ValueError as exc:
+            raise TelegramError("Invalid server response") from exc
+    return cast(JSONDict, parsed)
+
+
 class AiohttpRequest(BaseRequest):
     """One keep-alive connection pool for Bot API calls."""
+
+    parse_json_payload = staticmethod(parse_json_payload)
 
     def __init__(self, *, connection_pool_size: int = 16, read_timeout: float = 5.0) -> None:
         self._pool_size = connection_pool_size
@@ -77,7 +96,7 @@ class AiohttpRequest(BaseRequest):
         elif request_data:
             # A JSON body (which the Bot API accepts) costs less to build than a form:
             # percent-encoding Chinese text showed in the profile.
-            body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+            body = jsontext.dump_bytes(request_data.parameters)
             headers = JSON_HEADERS
         timeout = _timeout(  # cached: the sender asks with the same few every time
             _given(read_timeout, self._read_timeout),

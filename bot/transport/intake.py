@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +40,7 @@ from telegram.request._requestparameter import RequestParameter
 from bot.core.clock import Clock
 from bot.core.metrics import Metrics
 from bot.transport.progress import Progress
+from storage import jsontext
 from storage.db import Database
 from storage.transport.inbox import InboxRepo, InboxRow, bot_key
 
@@ -315,7 +315,7 @@ class Intake:
         True when it succeeded: the caller marks it done in the same (batch) transaction.
         """
         try:
-            update = Update.de_json(json.loads(row.raw), self.app.bot)
+            update = Update.de_json(jsontext.loads(row.raw), self.app.bot)
         except Exception as exc:
             log.error("update %s cannot be parsed, dead-lettered: %r", row.update_id, exc)
             await self.inbox.mark_dead(row.update_id, f"unparseable: {exc!r}", self.clock.now())

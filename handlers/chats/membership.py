@@ -6,6 +6,7 @@ These run in handler group -1, so features still see the same update afterwards.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import ChatMemberUpdated, Update
 from telegram.constants import ChatMemberStatus
@@ -74,9 +75,24 @@ async def welcome_back(update: Update, context: BotContext) -> None:
         await context.services.sender.reachable_again(chat.id)
 
 
+class _FromPrivateChat(TypeHandler[Update, BotContext, None]):
+    """Every update from a private chat (a message, a button, an edit): welcome_back has
+    nothing to do elsewhere, and matching every update made PTB build a context and run the
+    callback for each group message too (issue #15 item 6: the busiest path there is)."""
+
+    def __init__(self, callback: Any) -> None:
+        super().__init__(Update, callback)
+
+    def check_update(self, update: object) -> bool:
+        if not isinstance(update, Update):
+            return False
+        chat = update.effective_chat
+        return chat is not None and chat.type == "private"
+
+
 def build_handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         ChatMemberHandler(note_bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
         MessageHandler(filters.StatusUpdate.MIGRATE, follow_migration),
-        TypeHandler(Update, welcome_back),
+        _FromPrivateChat(welcome_back),
     ]

@@ -176,6 +176,7 @@ class PgTransaction(Transaction):
         self._pg = conn
         self._cursor_lock = asyncio.Lock()  # tasks sharing a transaction share its connection
         self._after_commit: list[Callable[[], None]] = []
+        self._on_rollback: list[Callable[[], None]] = []
         self._deferred: list[tuple[str, Params]] = []
         self._depth = 0
 
@@ -300,6 +301,7 @@ class PgDatabase(Database):
                 await tx.flush()
             except BaseException:
                 tx._deferred.clear()
+                tx._rolled_back(0)
                 await self._abort()
                 raise
             finally:
@@ -307,6 +309,7 @@ class PgDatabase(Database):
             try:
                 await tx._command("COMMIT")
             except BaseException:
+                tx._rolled_back(0)
                 await self._abort()
                 raise
             self.commits += 1
@@ -327,6 +330,7 @@ class PgDatabase(Database):
         self._savepoints += 1
         name = f"sp{self._savepoints}"
         callbacks = len(tx._after_commit)
+        undone = len(tx._on_rollback)
         await tx.flush()
         await tx._command(f"SAVEPOINT {name}")
         try:
@@ -335,6 +339,7 @@ class PgDatabase(Database):
         except BaseException:
             tx._deferred.clear()
             del tx._after_commit[callbacks:]
+            tx._rolled_back(undone)
             await tx._command(f"ROLLBACK TO SAVEPOINT {name}")
             await tx._command(f"RELEASE SAVEPOINT {name}")
             raise

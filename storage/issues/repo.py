@@ -15,8 +15,9 @@ from typing import Any, Final
 
 from storage.backends.locks import lock_key
 from storage.clock import from_db, from_db_or_none, to_db
-from storage.db import Database, Row, placeholders
+from storage.db import Database, Row, in_transaction, placeholders
 from storage.issues.albums import AlbumRepo
+from storage.issues.open_cache import WATCHED, issues_changed, open_issues
 from storage.issues.slips import SlipRepo
 
 # States in which an issue still needs work; kept here because queue queries filter on them.
@@ -282,6 +283,10 @@ class IssueRepo:
                 ),
             )
             row = rows[0]
+            cache = open_issues(self.db)
+            candidate = (row["number"], new.category, new.building, new.description)
+            cache.created(new.grid, candidate, from_db(stamp))  # as stored: to the second
+            tx.on_rollback(cache.forget)
             if reporter is not None:
                 tx.defer(_ADD_REPORTER, _reporter_params(row["id"], reporter, stamp))
             for file_id in photos:
@@ -300,6 +305,8 @@ class IssueRepo:
         values = [to_db(v) if isinstance(v, datetime) else v for v in changes.values()]
         assignments = "".join(f"{name} = ?, " for name in changes)
         async with self.db.writing() as tx:
+            if not WATCHED.isdisjoint(changes):
+                issues_changed(self.db, tx)
             await tx.execute(
                 f"UPDATE issues SET {assignments}updated_at = ? WHERE id = ?",
                 (*values, to_db(now), issue_id),
@@ -328,14 +335,26 @@ class IssueRepo:
 
         At most ``limit``: every candidate costs a comparison on every report, and a grid
         with more than a hundred issues open from the last two weeks needs its workers, not
-        a longer hint (0.85 ms per report at 500 candidates, issue #7)."""
+        a longer hint (0.85 ms per report at 500 candidates, issue #7).
+
+        Read from the database once per grid and then followed in memory
+        (storage/issues/open_cache.py)."""
+        cache = open_issues(self.db)
+        cutoff = to_db(since)
+        since = from_db(cutoff)  # to the second, as the query compares
+        held = cache.read(grid, since, limit)
+        if held is not None:
+            return held
+        version = cache.version
         rows = await self.db.fetchall(
-            "SELECT number, category, building, description FROM issues"
+            "SELECT number, category, building, description, reported_at FROM issues"
             f" WHERE grid = ? AND state IN ({_OPEN_LITERALS}) AND reported_at >= ?"
             " ORDER BY number DESC LIMIT ?",  # the partial index issues_open_by_grid (0009)
-            (grid, to_db(since), limit),
+            (grid, cutoff, limit),
         )
-        return [tuple(row) for row in rows]
+        if in_transaction():  # see open_cache: only the writer's view is kept
+            cache.keep(grid, since, limit, rows, version)
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
 
     async def queue(
         self, grids: Sequence[str], *, unassigned: bool, overdue_at: datetime | None

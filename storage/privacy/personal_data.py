@@ -27,6 +27,7 @@ from typing import Any
 from storage.clock import to_db
 from storage.consult.personal_data import PERSONAL_DATA as CONSULT
 from storage.db import Database, Row, Transaction
+from storage.issues.open_cache import issues_changed
 from storage.issues.personal_data import PERSONAL_DATA as ISSUES
 from storage.privacy.declare import Declaration, Erase, Period, PersonalTable, sql_value
 from storage.registry.personal_data import PERSONAL_DATA as REGISTRY
@@ -108,6 +109,7 @@ class PersonalDataRepo:
         """
         params = {"user": user_id, "label": label}
         async with self.db.writing() as tx:
+            issues_changed(self.db, tx)  # texts rewritten, issues perhaps deleted
             await _rewrite_texts(tx, texts)
             for table in TABLES:
                 if table.mine and table.keep_only:
@@ -143,6 +145,7 @@ class PersonalDataRepo:
         """Retention: apply every declared retention rule with its period's cutoff; ``texts``
         are the masked free text of the issues the CLOSED rules reach."""
         async with self.db.writing() as tx:
+            issues_changed(self.db, tx)
             await _rewrite_texts(tx, texts)
             for table in TABLES:
                 for rule in table.retention:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storage import jsontext
 from storage.clock import from_db, from_db_or_none, to_db
 from storage.db import Database, Row, placeholders
 
@@ -66,10 +66,7 @@ class InboxRepo:
             return await tx.executemany(
                 "INSERT INTO inbox (bot, update_id, raw, received_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (bot, update_id) DO NOTHING",
-                [
-                    (self.bot or "", int(u["update_id"]), json.dumps(u, ensure_ascii=False), stamp)
-                    for u in updates
-                ],
+                [(self.bot or "", int(u["update_id"]), jsontext.dumps(u), stamp) for u in updates],
             )
 
     async def store_new(self, updates: Sequence[dict[str, Any]], now: datetime) -> set[int]:
@@ -94,7 +91,7 @@ class InboxRepo:
                         for value in (
                             self.bot or "",
                             int(u["update_id"]),
-                            json.dumps(u, ensure_ascii=False),
+                            jsontext.dumps(u),
                             stamp,
                         )
                     ],

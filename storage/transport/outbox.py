@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storage import jsontext
 from storage.clock import to_db
-from storage.db import Database, Row, placeholders
+from storage.db import Database, Row, Transaction, placeholders
 from storage.transport.inbox import bot_filter
 
 
@@ -32,7 +32,7 @@ class OutboxRow:
             id=row["id"],
             chat_id=row["chat_id"],
             method=row["method"],
-            payload=json.loads(row["payload"]),
+            payload=jsontext.loads(row["payload"]),
             attachment=row["attachment"],
             attachment_name=row["attachment_name"],
             ref=row["ref"],
@@ -59,7 +59,7 @@ def _row(
     attachment: bytes | None,
     attachment_name: str | None,
 ) -> tuple[Any, ...]:
-    payload_json = json.dumps(payload, ensure_ascii=False)
+    payload_json = jsontext.dumps(payload)
     return (
         chat_id,
         chat_id,
@@ -99,12 +99,36 @@ class OutboxRepo:
         A deferred write (see Transaction.defer): the row goes with the transaction's next
         statement, so the several messages one update sends cost one round trip to the
         database thread, not one each (issue #7)."""
+        async with self.db.writing() as tx:
+            self.enqueue_in(
+                tx,
+                chat_id,
+                method,
+                payload,
+                now,
+                ref=ref,
+                attachment=attachment,
+                attachment_name=attachment_name,
+            )
+
+    def enqueue_in(
+        self,
+        tx: Transaction,
+        chat_id: int,
+        method: str,
+        payload: dict[str, Any],
+        now: datetime,
+        *,
+        ref: str | None = None,
+        attachment: bytes | None = None,
+        attachment_name: str | None = None,
+    ) -> None:
+        """``enqueue`` in the given (current) transaction, without awaiting anything."""
         params = (
             *_row(chat_id, method, payload, now, ref, attachment, attachment_name),
             self.bot or "",
         )
-        async with self.db.writing() as tx:
-            tx.defer(_ENQUEUE, params)
+        tx.defer(_ENQUEUE, params)
 
     async def pending(
         self, limit: int, exclude: Sequence[int] = (), per_chat: int | None = None
@@ -214,7 +238,7 @@ class OutboxRepo:
             changed = await tx.execute(
                 "UPDATE outbox SET payload = ?, revision = revision + 1"
                 " WHERE ref = ? AND state = 'pending'",
-                (json.dumps(payload, ensure_ascii=False), ref),
+                (jsontext.dumps(payload), ref),
             )
         return changed > 0
 
