@@ -20,9 +20,14 @@ Modes (each contender gets a fresh sandbox, a fresh database and a warm-up):
 - ``backlog``: all ``--messages`` are queued in the sandbox at once, as after an outage; the
   clock starts when the last is queued and stops at the last message answered.
 - ``paced``: messages arrive at a fixed ``--rate`` per second (open loop: arrivals never wait
-  for replies). The default rate is 1.5× the echo bot's backlog throughput of the same round,
-  so the echo bot falls behind and gridbot meets the 1.5× target only if it keeps up.
-  Throughput is messages ÷ (first arrival → last answer); latency is arrival → answered.
+  for replies). The default rate is 2× the echo bot's backlog throughput of the same round,
+  so both bots fall behind and each answers as fast as it can while messages keep arriving.
+  Not 1.5× (the default until round 5): a bot cannot answer faster than messages arrive, so
+  at 1.5× the ratio could reach the 1.5× target only when the echo bot happened to do worse
+  paced than in its own backlog; a perfect bot measured 1.49× (bench/README.md, "Ingest,
+  round 5"). ``--rate-factor 1.5`` still asks whether gridbot keeps up with 1.5× echo's
+  capacity. Throughput is messages ÷ (first arrival → last answer); latency is arrival →
+  answered.
 
 The sandbox runs in this process (flood control off), the bot in a child process. Gridbot runs
 with its durable inbox and outbox (WAL, ``synchronous=FULL``) and outbox limits raised far above
@@ -450,8 +455,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--rate-factor",
         type=float,
-        default=1.5,
-        help="without --rate: paced rate = this × the echo bot's backlog rate of the round",
+        default=2.0,
+        help="without --rate: paced rate = this × the echo bot's backlog rate of the round"
+        " (2 by default: above both bots' capacity, so the ratio is not capped at the factor)",
     )
     parser.add_argument("--profile", action="store_true", help="also run gridbot under cProfile")
     parser.add_argument(
