@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.bot import test_app_imports
 from tests.playground import test_browser
 from tests.support import scheduling
 
@@ -20,3 +21,9 @@ def test_the_browser_module_is_marked_with_the_group_it_is_listed_under() -> Non
     marks = [m for m in test_browser.pytestmark if m.name == "xdist_group"]
     assert [m.args[0] for m in marks] == ["chromium"]
     assert scheduling.TOGETHER["tests/playground/test_browser.py"] == "chromium"
+
+
+def test_the_fresh_interpreter_module_is_one_unit() -> None:
+    """Its tests share one interpreter's report, made once per worker."""
+    assert test_app_imports.pytestmark.args == ("fresh-interpreter",)
+    assert scheduling.unit_of("tests/bot/test_app_imports.py::x") == "fresh-interpreter"

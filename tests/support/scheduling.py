@@ -19,6 +19,8 @@ import pytest
 # module (its path from the repository root) -> the group its tests run in together
 TOGETHER: dict[str, str] = {
     "tests/playground/test_browser.py": "chromium",  # one chromium for the module
+    # one fresh interpreter's list of loaded modules for both tests
+    "tests/bot/test_app_imports.py": "fresh-interpreter",
 }
 
 
