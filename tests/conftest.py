@@ -104,6 +104,7 @@ def _copy_unless_present(template: Path, target: Path) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     pg_support.mark_pending(items)
     scheduling.check_groups(items)
+    scheduling.slow_first(items)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from tests.bot import test_app_imports
 from tests.playground import test_browser
 from tests.support import scheduling
 
@@ -20,3 +23,32 @@ def test_the_browser_module_is_marked_with_the_group_it_is_listed_under() -> Non
     marks = [m for m in test_browser.pytestmark if m.name == "xdist_group"]
     assert [m.args[0] for m in marks] == ["chromium"]
     assert scheduling.TOGETHER["tests/playground/test_browser.py"] == "chromium"
+
+
+def test_the_fresh_interpreter_module_is_one_unit() -> None:
+    """Its tests share one interpreter's report, made once per worker."""
+    assert test_app_imports.pytestmark.args == ("fresh-interpreter",)
+    assert scheduling.unit_of("tests/bot/test_app_imports.py::x") == "fresh-interpreter"
+
+
+def test_every_slow_test_listed_exists() -> None:
+    """An entry naming a test that was renamed or moved would quietly stop counting."""
+    root = Path(__file__).resolve().parent.parent
+    for entry in scheduling.SLOW_FIRST:
+        path, _, name = entry.partition("::")
+        assert (root / path).is_file(), entry
+        assert not name or f"def {name}(" in (root / path).read_text(encoding="utf-8"), entry
+
+
+def test_slow_tests_are_collected_first_in_their_own_order() -> None:
+    class Item:
+        def __init__(self, nodeid: str) -> None:
+            self.nodeid = nodeid
+
+    crash = "tests/e2e/test_crash_safety.py::test_crash_safety_sigkill_loses_nothing"
+    rollups = "tests/storage/test_rollups.py::test_rollups_equal_the_naive_computation"
+    rollups += "_over_random_histories[0-Asia/Shanghai]"
+    quick = ["tests/bot/a.py::test_a", "tests/bot/b.py::test_b"]
+    items = [Item(quick[0]), Item(rollups), Item(quick[1]), Item(crash)]
+    scheduling.slow_first(items)  # type: ignore[arg-type]
+    assert [i.nodeid for i in items] == [rollups, crash, *quick]

@@ -3,16 +3,26 @@
 Each module below is imported where it is used, and only then: a test here fails as soon as
 someone imports one at module level again somewhere on the path from ``bot.app`` to a built
 bot. The check runs in a fresh interpreter, since this test process has imported everything.
+
+That interpreter costs about a second of CPU (Python, the bot's imports, a first migration),
+so its one report serves every test here: the module is one work unit of pytest-xdist
+(tests/support/scheduling.py), and the report is made once per process (issue #12 item 6).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.xdist_group("fresh-interpreter")
 
 # What each costs and where it is loaded now.
 LAZY = {
@@ -55,15 +65,19 @@ print(json.dumps({"import": after_import, "build": sorted(sys.modules)}))
 """
 
 
-def loaded_modules(tmp_path: Path) -> dict[str, list[str]]:
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path / "gridbot.sqlite3")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
+@functools.cache
+def loaded_modules() -> dict[str, list[str]]:
+    """The modules a fresh interpreter holds after ``import bot.app`` and after building a
+    bot on a new database: asked once per test process."""
+    with tempfile.TemporaryDirectory(prefix="gridbot-imports-") as folder:
+        result = subprocess.run(
+            [sys.executable, "-c", SCRIPT, str(Path(folder) / "gridbot.sqlite3")],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
     loaded: dict[str, list[str]] = json.loads(result.stdout.splitlines()[-1])
     return loaded
 
@@ -74,9 +88,17 @@ def heavy(modules: list[str]) -> list[str]:
     )
 
 
-def test_building_the_bot_loads_no_heavy_module(tmp_path: Path) -> None:
-    loaded = loaded_modules(tmp_path)
+def test_building_the_bot_loads_no_heavy_module() -> None:
+    loaded = loaded_modules()
     assert heavy(loaded["import"]) == []
     assert heavy(loaded["build"]) == []
     # The check itself would notice: the bot does import aiohttp's client side at start.
     assert "aiohttp" in loaded["import"]
+
+
+def test_shapely_is_loaded_only_when_boundaries_are_used() -> None:
+    """shapely brings numpy (~20 MiB): a bot without boundaries never imports it. (Moved
+    here from tests/bot/core/test_geo.py: it asked a fresh interpreter of its own the same
+    question as the test above.)"""
+    imported = loaded_modules()["import"]
+    assert "shapely" not in imported and "numpy" not in imported

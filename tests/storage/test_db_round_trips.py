@@ -121,16 +121,23 @@ async def test_rowcounts_stay_right_when_tasks_share_a_transaction(db: Database)
         assert await asyncio.gather(delete(0), delete(1), delete(2), delete(7)) == [10, 10, 10, 0]
 
 
-def count_hops(db: Database) -> list[str]:
+def count_hops(db: Database, started: list[str] | None = None) -> list[str]:
     """Every call into the writer's aiosqlite thread from now on, by the SQL it ran (SQLite's
-    trace, read in the thread during the call)."""
+    trace, read in the thread during the call). ``started`` also gets each statement as the
+    thread begins it, before it is done."""
     hops: list[str] = []
     execute = db._writer._execute
     seen = db._writer._conn
 
     async def counted(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         ran: list[str] = []
-        seen.set_trace_callback(ran.append)
+
+        def trace(sql: str) -> None:
+            ran.append(sql)
+            if started is not None:
+                started.append(sql)
+
+        seen.set_trace_callback(trace)
         try:
             return await execute(fn, *args, **kwargs)
         finally:
@@ -169,8 +176,8 @@ async def test_begin_waits_off_the_loop_while_another_process_writes(
     other = sqlite3.connect(tmp_path / "g.sqlite3", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     other.execute("INSERT INTO t VALUES (7)")
-    hops = count_hops(db)
-    ticks = 0
+    started: list[str] = []
+    hops = count_hops(db, started)
     writing = asyncio.Event()
 
     async def write() -> None:
@@ -179,9 +186,14 @@ async def test_begin_waits_off_the_loop_while_another_process_writes(
             await tx.execute("INSERT INTO t VALUES (8)")
 
     task = asyncio.create_task(write())
-    while ticks < 20:  # the loop runs while the writer waits for the lock
-        await asyncio.sleep(0.01)
+    # The writer's thread is in BEGIN IMMEDIATE, waiting for the lock `other` holds (until
+    # its COMMIT below, so no wall-clock wait is needed to see that nothing happens): the
+    # loop keeps running meanwhile, turn after turn.
+    ticks = 0
+    while started != ["BEGIN IMMEDIATE"] or ticks < 20:
+        await asyncio.sleep(0)
         ticks += 1
+        assert ticks < 1_000_000, started
     assert not writing.is_set()
     other.execute("COMMIT")
     other.close()

@@ -1,4 +1,4 @@
-"""How pytest-xdist shares the suite between its workers (``-n 3``, pyproject's addopts).
+"""How pytest-xdist shares the suite between its workers (``-n 2``, pyproject's addopts).
 
 Every test is a work unit of its own, except the modules that share a costly module-scoped
 resource: all of such a module's tests go to one worker, so the resource starts once. They are
@@ -19,7 +19,39 @@ import pytest
 # module (its path from the repository root) -> the group its tests run in together
 TOGETHER: dict[str, str] = {
     "tests/playground/test_browser.py": "chromium",  # one chromium for the module
+    # one fresh interpreter's list of loaded modules for both tests
+    "tests/bot/test_app_imports.py": "fresh-interpreter",
 }
+
+
+# Tests that take a second or more of a worker (``python -m pytest --durations=40``), by module
+# or by test: they go first, after the grouped modules, so that none starts near the end of a
+# run and holds it up while the other workers have finished (issue #12 item 6).
+SLOW_FIRST: tuple[str, ...] = (
+    "tests/e2e/test_crash_safety.py",  # bots killed and restarted in processes of their own
+    "tests/e2e/test_failover.py",  # PostgreSQL: standbys taking over
+    "tests/e2e/test_district.py",  # PostgreSQL: several bots on one database
+    "tests/bot/schedule/test_schedule.py::test_sweep_october_2026_opinion_days_follow_the_holiday_rule",
+    "tests/bot/ops/test_backup.py::test_a_backup_taken_while_reports_are_written_restores_every_earlier_issue",
+    "tests/e2e/test_durability.py::test_outbox_respects_flood_limits_and_delivers_everything",
+    "tests/bot/test_cli.py",  # `python -m bot` in a subprocess, twice
+    "tests/storage/test_rollups.py::test_rollups_equal_the_naive_computation_over_random_histories",
+    "tests/playground/test_web.py",  # a playground (its scene replayed) per test
+    "tests/e2e/test_demo.py",
+    "tests/sandbox/test_control.py::test_cli_runs_standalone",
+    "tests/bot/ops/test_rollups_cli.py",
+    "tests/bot/schedule/test_digest_rollups.py",
+)
+
+
+def is_slow(nodeid: str) -> bool:
+    return any(nodeid == s or nodeid.startswith((s + "::", s + "[")) for s in SLOW_FIRST)
+
+
+def slow_first(items: list[pytest.Item]) -> None:
+    """Collect the slow tests first (otherwise in pytest's order): xdist hands out work in
+    the order collected, after the grouped modules (the largest units)."""
+    items.sort(key=lambda item: not is_slow(item.nodeid))
 
 
 def group_of(nodeid: str) -> str | None:

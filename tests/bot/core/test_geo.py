@@ -71,13 +71,3 @@ def test_a_phone_point_is_moved_into_a_gcj02_map_before_the_test() -> None:
 def test_an_unknown_datum_is_refused() -> None:
     with pytest.raises(ValueError, match="datum"):
         GridMap(p.collection(), "bd09")
-
-
-def test_shapely_is_loaded_only_when_boundaries_are_used() -> None:
-    """shapely brings numpy (~20 MiB): a bot without boundaries never imports it."""
-    import subprocess
-    import sys
-
-    code = "import sys, bot.app; print('shapely' in sys.modules or 'numpy' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.stdout.strip() == "False", result.stderr
