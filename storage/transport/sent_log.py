@@ -105,6 +105,10 @@ class SentLog:
         except Exception as exc:
             if written is not None:
                 written.set_exception(exc)
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit: none may wait forever
+            if written is not None:
+                written.set_exception(RuntimeError(f"sent marks not written: {exc!r}"))
+            raise
         else:
             if written is not None:
                 written.set_result(None)

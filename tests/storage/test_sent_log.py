@@ -100,3 +100,37 @@ async def test_the_sent_logs_wal_is_copied_back_after_each_fold(tmp_path: Path) 
     finally:
         await log.close()
         await db.close()
+
+
+async def test_an_interrupt_while_writing_marks_fails_the_waiters_instead_of_hanging_them(
+    tmp_path: Path,
+) -> None:
+    """A KeyboardInterrupt or SystemExit inside the write goes on up, and the deliveries
+    waiting for that write learn it failed (their rows are sent again: at least once)."""
+    db = await Database.open(tmp_path / "g.sqlite3")
+    log = await SentLog.open(db)
+
+    def interrupted(_marks: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        log._insert = interrupted  # type: ignore[method-assign]
+        waiting = asyncio.ensure_future(log.record(1, 501, 0))
+        await asyncio.sleep(0)  # the delivery has queued its mark; the write is scheduled
+        assert log._waiting == [(1, 501, 0)]
+        try:
+            log._write_waiting()  # the scheduled write, run here so the interrupt is caught
+        except KeyboardInterrupt:
+            pass
+        else:
+            raise AssertionError("the interrupt must go on up")
+        try:
+            await asyncio.wait_for(waiting, timeout=5)
+        except RuntimeError as exc:
+            assert "not written" in str(exc)
+        else:
+            raise AssertionError("the waiting delivery must fail, not hang or succeed")
+    finally:
+        del log._insert
+        await log.close()
+        await db.close()
