@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.bot import test_app_imports
-from tests.playground import test_browser
+from tests.playground import test_browser, test_browser_media
 from tests.support import scheduling
 
 
@@ -19,10 +19,15 @@ def test_a_grouped_module_is_one_unit_and_any_other_test_its_own() -> None:
     assert units(single + "[x]") == single + "[x]"
 
 
-def test_the_browser_module_is_marked_with_the_group_it_is_listed_under() -> None:
-    marks = [m for m in test_browser.pytestmark if m.name == "xdist_group"]
-    assert [m.args[0] for m in marks] == ["chromium"]
-    assert scheduling.TOGETHER["tests/playground/test_browser.py"] == "chromium"
+def test_the_browser_modules_are_marked_with_the_groups_they_are_listed_under() -> None:
+    for module, group in ((test_browser, "chromium"), (test_browser_media, "chromium-media")):
+        marks = [m for m in module.pytestmark if m.name == "xdist_group"]
+        assert [m.args[0] for m in marks] == [group]
+        assert (
+            scheduling.TOGETHER[f"tests/playground/{module.__name__.rsplit('.')[-1]}.py"] == group
+        )
+    media = "tests/playground/test_browser_media.py::test_a_voice_note_is_sent_heard_and_passed"
+    assert scheduling.unit_of(media) == "chromium-media"
 
 
 def test_the_fresh_interpreter_module_is_one_unit() -> None:

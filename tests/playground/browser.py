@@ -5,6 +5,7 @@ GRIDBOT_REQUIRE_BROWSER=1 (CI), where a missing browser fails."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -73,3 +74,51 @@ async def browser_page(browser: Any, width: int = 1100, height: int = 760) -> As
         assert errors == [], errors
     finally:
         await context.close()
+
+
+# The playground's people and chats (playground/scenes: the community scene).
+GROUP, RESIDENT, WORKER, PROPERTY, SECRETARY = -1001234567001, 9501, 9101, 9301, 9201
+
+
+async def shot(page: Any, folder: Path, name: str) -> Path:
+    path = folder / f"{name}.png"
+    await page.screenshot(path=str(path))
+    keep(path)
+    return path
+
+
+def keep(path: Path) -> None:
+    """Copy a screenshot to $GRIDBOT_PLAY_SCREENSHOTS when set."""
+    wanted = os.environ.get("GRIDBOT_PLAY_SCREENSHOTS")
+    if wanted:
+        Path(wanted).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(wanted) / path.name)
+
+
+def site_photo(folder: Path) -> Path:
+    """A small picture of the drained doorway (any real PNG will do)."""
+    from PIL import Image
+
+    path = folder / "site.png"
+    Image.new("RGB", (96, 64), (120, 160, 200)).save(path)
+    return path
+
+
+async def be(page: Any, persona: int, chat: int) -> None:
+    """Switch to ``persona`` and open ``chat``."""
+    await page.click(f'[data-persona="{persona}"]')
+    await page.click(f'[data-chat="{chat}"]')
+    await page.wait_for_selector(f'#log[data-chat="{chat}"][data-as="{persona}"]')
+
+
+async def say(page: Any, text: str) -> None:
+    await page.fill("#text", text)
+    await page.press("#text", "Enter")
+
+
+async def press(page: Any, label: str, on: str | None = None) -> None:
+    """Click the newest button ``label`` (on the newest message containing ``on``)."""
+    messages = page.locator(".msg", has_text=on) if on else page.locator(".msg")
+    button = messages.get_by_role("button", name=label, exact=True).last
+    await button.click()
+    await page.wait_for_selector("body:not(.busy)")

@@ -18,7 +18,9 @@ import pytest
 
 # module (its path from the repository root) -> the group its tests run in together
 TOGETHER: dict[str, str] = {
-    "tests/playground/test_browser.py": "chromium",  # one chromium for the module
+    # one chromium per module; two modules, so two workers share the browser tests' ~30 s
+    "tests/playground/test_browser.py": "chromium",
+    "tests/playground/test_browser_media.py": "chromium-media",
     # one fresh interpreter's list of loaded modules for both tests
     "tests/bot/test_app_imports.py": "fresh-interpreter",
 }
