@@ -48,7 +48,6 @@ from bot.schedule.digest import DigestService
 from bot.schedule.jobs import run_sweeps, tick
 from bot.schedule.service import ScheduleService
 from bot.todo.service import TodoService, TodoSources
-from bot.transport.http import AiohttpRequest
 from bot.transport.intake import ALLOWED_UPDATES, Intake, record_handler_error
 from bot.transport.lean_http import LeanRequest
 from bot.transport.outbox import Outbox, Sender
@@ -342,8 +341,8 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         .base_url(tg.base_url)
         .base_file_url(tg.base_file_url)
         .updater(None)
-        .request(AiohttpRequest(connection_pool_size=config.outbox.concurrency + 8))
-        .get_updates_request(AiohttpRequest(connection_pool_size=2))
+        .request(LeanRequest(connection_pool_size=config.outbox.concurrency + 8))
+        .get_updates_request(LeanRequest(connection_pool_size=2))
         .context_types(ContextTypes(context=BotContext))
         .build()
     )
@@ -369,7 +368,6 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         max_attempts=config.outbox.max_attempts,
         backoff=config.outbox.backoff_seconds,
         metrics=metrics,
-        json_request=LeanRequest(connection_pool_size=config.outbox.concurrency + 8),
     )
     services = Services(
         config=config,

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import aiohttp
 from telegram._utils.types import JSONDict
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
-from yarl import URL
 
 from storage import jsontext
+
+if TYPE_CHECKING:
+    import aiohttp
+    from yarl import URL
 
 DEFAULT: dict[str, float] = {"read": 5.0, "write": 5.0, "connect": 5.0, "pool": 1.0}
 MEDIA_WRITE_TIMEOUT = 20.0
@@ -59,6 +61,11 @@ class AiohttpRequest(BaseRequest):
         return self._read_timeout
 
     async def initialize(self) -> None:
+        # aiohttp is imported here, not with the module: ~100-170 ms at every start, and the
+        # bot's JSON calls go through bot/transport/lean_http.py, which hands this class only
+        # uploads and downloads (issue #15 item 5: start-up).
+        import aiohttp
+
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(
@@ -86,6 +93,8 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
+        import aiohttp  # already loaded by initialize()
+
         files = request_data.multipart_data if request_data else None
         body: aiohttp.FormData | bytes | None = None
         headers = None
@@ -124,6 +133,8 @@ def _given(value: Any, default: float | None) -> float | None:
 def _url(url: str) -> URL:
     """The parsed URL of a Bot API method: a handful of them, parsed once each instead of
     on every call."""
+    from yarl import URL
+
     return URL(url)
 
 
@@ -132,6 +143,8 @@ def _timeout(
     read: float | None, write: float | None, connect: float | None, pool: float | None
 ) -> aiohttp.ClientTimeout:
     """aiohttp has no write timeout: the whole exchange is bounded by the sum instead."""
+    import aiohttp
+
     parts = (read, write, connect, pool)
     total = None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
     return aiohttp.ClientTimeout(

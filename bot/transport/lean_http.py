@@ -1,4 +1,5 @@
-"""The outbox's HTTP client: JSON POSTs to the Bot API over kept-alive HTTP/1.1 connections.
+"""The bot's HTTP client: JSON POSTs to the Bot API over kept-alive HTTP/1.1 connections
+(every outbox row, getUpdates, and PTB's own calls).
 
 Why not aiohttp here: every outbox row is one POST, and in the ingest benchmark aiohttp's
 ``ClientSession._request`` was two thirds of a send's CPU (issue #15 item 6: URL and header
@@ -15,9 +16,10 @@ the transport itself adds is mapped here, as bot/transport/http.py maps aiohttp'
 becomes :class:`TimedOut`, a refused or dropped connection or a garbled answer
 :class:`NetworkError`, so the row is retried, never lost.
 
-What it does not do: multipart uploads and GETs (files), which stay with PTB's request object
-(bot/transport/http.py); proxies. TLS works as for any asyncio connection (the system's
-certificate store, the host name checked), as api.telegram.org needs.
+Multipart uploads and GETs (files) it hands to aiohttp (bot/transport/http.py), made at the
+first one, so a start imports no aiohttp (~0.1 s; issue #15 item 5). No proxies. TLS works as
+for any asyncio connection (the system's certificate store, the host name checked), as
+api.telegram.org needs.
 """
 
 from __future__ import annotations
@@ -172,6 +174,9 @@ class LeanRequest(BaseRequest):
         self._idle: dict[_Origin, list[_Connection]] = {}
         self._open: set[_Connection] = set()
         self._slots: asyncio.Semaphore | None = None
+        # Uploads and downloads (multipart bodies, GETs of files) go through aiohttp, made at
+        # the first one: most runs never send a file, and importing aiohttp costs ~0.1 s.
+        self._others: BaseRequest | None = None
 
     @property
     def read_timeout(self) -> float:
@@ -182,6 +187,9 @@ class LeanRequest(BaseRequest):
             self._slots = asyncio.Semaphore(self._pool_size)
 
     async def shutdown(self) -> None:
+        if self._others is not None:
+            await self._others.shutdown()
+            self._others = None
         for conn in list(self._open):
             conn.close()
         self._open.clear()
@@ -201,7 +209,16 @@ class LeanRequest(BaseRequest):
         if self._slots is None:
             raise RuntimeError("LeanRequest is not initialized")
         if method != "POST" or (request_data is not None and request_data.contains_files):
-            raise ValueError("LeanRequest sends JSON POSTs only; files go through PTB's request")
+            others = await self._uploads_and_downloads()
+            return await others.do_request(
+                url,
+                method,
+                request_data,
+                read_timeout=read_timeout,
+                write_timeout=write_timeout,
+                connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
+            )
         target = _target(url)
         body = jsontext.dump_bytes(request_data.parameters) if request_data else b"{}"
         read = _given(read_timeout, self._read_timeout)
@@ -234,6 +251,17 @@ class LeanRequest(BaseRequest):
             return status, answer
         finally:
             slots.release()
+
+    async def _uploads_and_downloads(self) -> BaseRequest:
+        if self._others is None:
+            from bot.transport.http import AiohttpRequest
+
+            others = AiohttpRequest(
+                connection_pool_size=self._pool_size, read_timeout=self._read_timeout
+            )
+            await others.initialize()
+            self._others = others
+        return self._others
 
     async def _connection(self, origin: _Origin, limit: float | None) -> _Connection:
         """A kept-alive connection to ``origin`` (the one used last first), else a new one."""

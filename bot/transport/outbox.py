@@ -38,7 +38,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.core.clock import Clock
@@ -267,12 +267,8 @@ class Sender:
         max_attempts: int = 8,
         backoff: float = 2.0,
         metrics: Metrics | None = None,
-        json_request: BaseRequest | None = None,
     ) -> None:
         self.bot = bot
-        # Rows without a file go through this (bot/transport/lean_http.py: a send's HTTP at a
-        # fraction of aiohttp's CPU); files, and everything when None, through the Bot's own.
-        self.json_request = json_request or bot.request
         self.metrics = metrics or Metrics()
         self.repo = repo
         self.clock = clock
@@ -336,8 +332,6 @@ class Sender:
                 tx.after_commit(lambda: self._unreachable.discard(chat_id))
 
     async def start(self) -> None:
-        if self.json_request is not self.bot.request:
-            await self.json_request.initialize()
         self._sent_log = await SentLog.open(self.repo.db)
         await self._fold_sent_log()
         self._unreachable = await self.repo.unreachable_chats()
@@ -377,8 +371,6 @@ class Sender:
         if self._sent_log is not None:
             await self._sent_log.close()
             self._sent_log = None
-        if self.json_request is not self.bot.request:
-            await self.json_request.shutdown()
 
     async def _fold_sent_log(self) -> None:
         """Record in the outbox what a crashed run delivered but had not marked there."""
@@ -668,14 +660,14 @@ class Sender:
         # The payload came out of JSON, so it is JSON already: no conversion per parameter
         # (from_input's checks showed in issue #7's profile); only an attachment needs one.
         parameters = [RequestParameter(k, v, None) for k, v in params.items()]
-        request = self.json_request
         if row.attachment is not None:
             field = _ATTACHMENT_FIELD[row.method]
             upload = InputFile(row.attachment, filename=row.attachment_name, attach=True)
             parameters.append(RequestParameter.from_input(field, upload))
-            request = self.bot.request
         data = RequestData(parameters)
-        return await request.post(
+        # The Bot's request is bot/transport/lean_http.py's: JSON rows over its own HTTP/1.1
+        # client, a row with a file through aiohttp.
+        return await self.bot.request.post(
             f"{self.bot.base_url}/{row.method}",
             request_data=data,
             read_timeout=30,

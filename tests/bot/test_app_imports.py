@@ -28,7 +28,8 @@ pytestmark = pytest.mark.xdist_group("fresh-interpreter")
 LAZY = {
     "jinja2": "bot.core.rendering: at the first template rendered",
     "prometheus_client": "bot.core.metrics: at the first /metrics scrape",
-    "aiohttp.web": "bot.ops.health, bot.transport.webhook: only with [metrics] or a webhook",
+    "aiohttp": "bot.transport.http: at the first file sent or fetched; aiohttp.web only with"
+    " [metrics] or a webhook",
     "chinese_calendar": "bot.core.workcal: at the first working-day question",
     "difflib": "bot.config: only for a 'did you mean' hint",
     "openpyxl": "bot.core.xlsx: at the first spreadsheet",
@@ -92,8 +93,8 @@ def test_building_the_bot_loads_no_heavy_module() -> None:
     loaded = loaded_modules()
     assert heavy(loaded["import"]) == []
     assert heavy(loaded["build"]) == []
-    # The check itself would notice: the bot does import aiohttp's client side at start.
-    assert "aiohttp" in loaded["import"]
+    # The check itself would notice: the bot does import its HTTP client and PTB at start.
+    assert "httptools" in loaded["build"] and "telegram.ext" in loaded["import"]
 
 
 def test_shapely_is_loaded_only_when_boundaries_are_used() -> None:

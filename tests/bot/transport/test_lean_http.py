@@ -82,6 +82,21 @@ async def refuse(request: web.Request) -> web.Response:
     return web.json_response({"ok": False, "error_code": status, **body}, status=status)
 
 
+async def upload(request: web.Request) -> web.Response:
+    """A multipart upload, as sendDocument: its fields and the file's name and size."""
+    form = await request.post()
+    # ``attach=True``, as the outbox sends: the field names the part that holds the file
+    document = form[str(form["document"]).removeprefix("attach://")]
+    assert isinstance(document, web.FileField)
+    size = len(document.file.read())
+    result = {"chat_id": form["chat_id"], "file": document.filename, "size": size}
+    return web.json_response({"ok": True, "result": result})
+
+
+async def download(request: web.Request) -> web.Response:
+    return web.Response(body=b"ledger bytes")
+
+
 async def slow(request: web.Request) -> web.Response:
     await request.app[RELEASE].wait()
     return web.json_response({"ok": True, "result": True})
@@ -97,8 +112,10 @@ def make_app() -> web.Application:
         ("/closing", closing),
         ("/refuse", refuse),
         ("/slow", slow),
+        ("/upload", upload),
     ):
         app.router.add_post(path, handler)
+    app.router.add_get("/file/{name}", download)
     return app
 
 
@@ -229,13 +246,22 @@ async def test_a_connection_dropped_mid_answer_is_a_network_error(client: LeanRe
         await raw.wait_closed()
 
 
-async def test_files_are_refused(client: LeanRequest, server: tuple[str, web.Application]) -> None:
-    """Uploads stay with PTB's request object (the sender routes them there)."""
+async def test_uploads_and_downloads_go_through_aiohttp_made_at_the_first(
+    client: LeanRequest, server: tuple[str, web.Application]
+) -> None:
+    """A row with a file (multipart) and a file's download (GET) are aiohttp's; JSON calls
+    never load it (the start imports no aiohttp)."""
     from telegram import InputFile
 
+    assert client._others is None
+    answer = await client.post(f"{server[0]}/echo", request_data(chat_id=7))
+    assert answer["json"] == {"chat_id": 7}
+    assert client._others is None, "a JSON call needs no aiohttp"
     document = InputFile(b"ledger", filename="ledger.xlsx", attach=True)
-    with pytest.raises(NetworkError, match="JSON POSTs only"):
-        await client.post(f"{server[0]}/echo", request_data(chat_id=7, document=document))
+    sent = await client.post(f"{server[0]}/upload", request_data(chat_id=7, document=document))
+    assert sent == {"chat_id": "7", "file": "ledger.xlsx", "size": 6}
+    assert client._others is not None
+    assert await client.retrieve(f"{server[0]}/file/ledger.xlsx") == b"ledger bytes"
 
 
 async def test_tls_with_the_host_name_checked(tmp_path: Path) -> None:
