@@ -263,6 +263,10 @@ _snapshot: contextvars.ContextVar[aiosqlite.Connection | None] = contextvars.Con
 class Database:
     """An open gridbot database. Create with :meth:`open`, end with :meth:`close`."""
 
+    # Which engine: the few places that differ (backups, the sent log, locks, issue numbers)
+    # ask this; storage.backends.postgres.PgDatabase says "postgresql".
+    backend = "sqlite"
+
     def __init__(
         self,
         path: Path,

@@ -25,7 +25,7 @@ async def backup_if_due(services: Services, now: datetime) -> Path | None:
     config = services.config
     if not config.backup.folder:
         return None
-    if getattr(services.db, "backend", "sqlite") != "sqlite":
+    if services.db.backend != "sqlite":
         # An online copy of one SQLite file; a PostgreSQL database is backed up by the
         # server's own tools (pg_dump, base backups), which its operators already run.
         if not _warned:

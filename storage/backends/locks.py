@@ -68,7 +68,7 @@ async def hold_lease(
     waiting: Callable[[], None] | None = None,
 ) -> Lease | None:
     """Wait until this process holds the lock ``name``; None on SQLite (nothing to share)."""
-    if getattr(db, "backend", "sqlite") != "postgresql":
+    if db.backend != "postgresql":
         return None
     from storage.backends.postgres import PgDatabase
 
@@ -93,7 +93,7 @@ async def hold_lease(
 @asynccontextmanager
 async def sweep_turn(db: Database, name: str = "sweeps") -> AsyncIterator[bool]:
     """True when this process sweeps this tick (nobody else is), held until the block ends."""
-    if getattr(db, "backend", "sqlite") != "postgresql":
+    if db.backend != "postgresql":
         yield True
         return
     from storage.backends.postgres import PgDatabase

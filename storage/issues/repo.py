@@ -243,7 +243,7 @@ class IssueRepo:
         """
         stamp = to_db(new.reported_at)
         async with self.db.writing() as tx:
-            if getattr(self.db, "backend", "sqlite") == "postgresql":
+            if self.db.backend == "postgresql":
                 # Several bots' processes may write to one PostgreSQL database (a district):
                 # two reports at once read the same MAX(number) + 1 and the second insert
                 # failed, its update retried from the inbox (bench.ingest --two-bots). Held to

@@ -56,7 +56,7 @@ class SentLog:
 
     @classmethod
     async def open(cls, db: Database) -> SentLog:
-        if getattr(db, "backend", "sqlite") == "postgresql":
+        if db.backend == "postgresql":
             # PostgreSQL has no single writer to wait behind: the marks are a table there.
             from storage.backends.sent_log import PgSentLog
 
