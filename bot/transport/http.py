@@ -1,11 +1,14 @@
-"""PTB's networking backend on aiohttp instead of httpx.
+"""PTB's networking backend on aiohttp, for the calls that carry files.
 
-Why: every outbox row and every getUpdates call is one HTTP request, and at ingest rates the
-client's own overhead was the largest single cost in the bot process (issue #7's profile:
-httpx, httpcore, anyio and h11 together, including a scan of every pooled connection on each
-request). aiohttp parses HTTP in C and reuses keep-alive connections from a plain pool; it is
-already a dependency for the webhook server. PTB supports this officially: a
-:class:`telegram.request.BaseRequest` subclass handed to ``ApplicationBuilder().request()``.
+The bot's JSON calls go through bot/transport/lean_http.py, which hands this class what it
+does not do itself: multipart uploads (a photo, a ledger) and GETs of files. aiohttp is
+imported at the first of them, not with this module, so a start does not pay for it.
+
+Why aiohttp rather than PTB's default httpx: at ingest rates httpx's per-request overhead was
+the largest single cost in the bot process (issue #7's profile: httpx, httpcore, anyio and h11,
+including a scan of every pooled connection on each request); aiohttp parses HTTP in C and is
+a dependency already (the webhook server). PTB supports this officially: a
+:class:`telegram.request.BaseRequest` subclass. It still sends a JSON body when given one.
 
 Errors map as PTB's own backend maps them: a timeout becomes :class:`TimedOut`, any other
 transport failure :class:`NetworkError` (both "try again", which the outbox does).
@@ -107,7 +110,7 @@ class AiohttpRequest(BaseRequest):
             # percent-encoding Chinese text showed in the profile.
             body = jsontext.dump_bytes(request_data.parameters)
             headers = JSON_HEADERS
-        timeout = _timeout(  # cached: the sender asks with the same few every time
+        timeout = _timeout(  # cached: callers ask with the same few every time
             _given(read_timeout, self._read_timeout),
             _given(write_timeout, MEDIA_WRITE_TIMEOUT if files else DEFAULT["write"]),
             _given(connect_timeout, DEFAULT["connect"]),
