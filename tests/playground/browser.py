@@ -43,37 +43,46 @@ def need_browser() -> None:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def chromium() -> AsyncIterator[Any]:
-    """One chromium for a module's tests (each gets a fresh context of its own): starting
-    Playwright's driver and the browser cost ~0.7 s per test (issue #12 item 6). The tests
-    using it run on the module's event loop (``pytest.mark.asyncio(loop_scope="module")``)."""
+async def tab() -> AsyncIterator[Any]:
+    """One chromium for a module's tests, with one tab they take turns on (:func:`browser_page`):
+    starting Playwright's driver and the browser cost ~0.7 s per test, and a fresh context
+    with its tab ~0.35 s of CPU more, most of it a new renderer process (issue #12 item 6).
+    The tests using it run on the module's event loop
+    (``pytest.mark.asyncio(loop_scope="module")``)."""
     need_browser()
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            yield browser
+            context = await browser.new_context(locale="zh-CN")
+            yield await context.new_page()
         finally:
             await browser.close()
 
 
 @asynccontextmanager
-async def browser_page(browser: Any, width: int = 1100, height: int = 760) -> AsyncIterator[Any]:
-    """A fresh page of ``width`` × ``height`` CSS pixels, in a context (cookies, storage)
-    of its own on ``browser``."""
-    context = await browser.new_context(
-        viewport={"width": width, "height": height}, locale="zh-CN"
-    )
+async def browser_page(tab: Any, width: int = 1100, height: int = 760) -> AsyncIterator[Any]:
+    """The module's tab at ``width`` × ``height`` CSS pixels, for one test. Nothing carries
+    over from the test before: each test's playground listens on a port of its own, and a
+    page's storage belongs to its origin (scheme, host *and* port), so each test's page
+    starts with nothing remembered; the tab is emptied (``about:blank``: its scripts and
+    live event stream end) before the test's playground stops, and cookies are cleared."""
+    await tab.set_viewport_size({"width": width, "height": height})
+    tab.set_default_timeout(15_000)
+    errors: list[str] = []
+
+    def failed(error: Any) -> None:
+        errors.append(str(error))
+
+    tab.on("pageerror", failed)
     try:
-        page = await context.new_page()
-        page.set_default_timeout(15_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        yield page
+        yield tab
         assert errors == [], errors
     finally:
-        await context.close()
+        tab.remove_listener("pageerror", failed)
+        await tab.goto("about:blank")
+        await tab.context.clear_cookies()
 
 
 # The playground's people and chats (playground/scenes: the community scene).

@@ -1,5 +1,5 @@
-"""The browser tests' one chromium per module (tests/playground/browser.py)."""
+"""The browser tests' one chromium tab per module (tests/playground/browser.py)."""
 
-from tests.playground.browser import chromium
+from tests.playground.browser import tab
 
-__all__ = ["chromium"]
+__all__ = ["tab"]

@@ -33,10 +33,8 @@ from tests.playground.browser import (
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("chromium")]
 
 
-async def test_the_issue_loop_clicked_through_by_four_people(
-    tmp_path: Path, chromium: Any
-) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page(chromium) as page:
+async def test_the_issue_loop_clicked_through_by_four_people(tmp_path: Path, tab: Any) -> None:
+    async with playing("community", tmp_path, port=0) as (_, url), browser_page(tab) as page:
         await page.goto(url)
         await be(page, RESIDENT, GROUP)
         await say(page, "#报事 3号楼2单元门口积水很深")
@@ -81,10 +79,10 @@ async def test_the_issue_loop_clicked_through_by_four_people(
         await log.locator(".msg", has_text="#4").filter(has_text="已关闭").last.wait_for()
 
 
-async def test_the_large_font_switch_on_a_phone(tmp_path: Path, chromium: Any) -> None:
+async def test_the_large_font_switch_on_a_phone(tmp_path: Path, tab: Any) -> None:
     async with (
         playing("community", tmp_path, port=0) as (_, url),
-        browser_page(chromium, 375, 740) as page,
+        browser_page(tab, 375, 740) as page,
     ):
         await page.goto(url)
         await page.click('[data-persona="9501"]')
@@ -109,9 +107,9 @@ async def test_the_large_font_switch_on_a_phone(tmp_path: Path, chromium: Any) -
 
 
 async def test_a_clock_jump_brings_the_0800_digest_to_the_secretary(
-    tmp_path: Path, chromium: Any
+    tmp_path: Path, tab: Any
 ) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page(chromium) as page:
+    async with playing("community", tmp_path, port=0) as (_, url), browser_page(tab) as page:
         await page.goto(url)
         await be(page, SECRETARY, SECRETARY)
         assert await page.text_content("#clock") == "3月4日 周三 09:30"
@@ -131,9 +129,9 @@ async def test_a_clock_jump_brings_the_0800_digest_to_the_secretary(
 
 
 async def test_jielong_with_two_people_and_a_private_owners_ballot(
-    tmp_path: Path, chromium: Any
+    tmp_path: Path, tab: Any
 ) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page(chromium) as page:
+    async with playing("community", tmp_path, port=0) as (_, url), browser_page(tab) as page:
         await page.goto(url)
         log = page.locator("#log")
         await be(page, RESIDENT, GROUP)  # 孙大爷 signed up while the scene loaded

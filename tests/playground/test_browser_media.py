@@ -52,10 +52,8 @@ def voice_recording(folder: Path, seconds: int) -> Path:
     return path
 
 
-async def test_an_album_with_a_report_caption_reaches_the_worker(
-    tmp_path: Path, chromium: Any
-) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page(chromium) as page:
+async def test_an_album_with_a_report_caption_reaches_the_worker(tmp_path: Path, tab: Any) -> None:
+    async with playing("community", tmp_path, port=0) as (_, url), browser_page(tab) as page:
         await page.goto(url)
         log = page.locator("#log")
         await be(page, RESIDENT, GROUP)
@@ -77,9 +75,9 @@ async def test_an_album_with_a_report_caption_reaches_the_worker(
 
 
 async def test_a_venue_in_the_private_chat_picks_the_grid_and_pins_it_for_the_worker(
-    tmp_path: Path, chromium: Any
+    tmp_path: Path, tab: Any
 ) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page(chromium) as page:
+    async with playing("community", tmp_path, port=0) as (_, url), browser_page(tab) as page:
         await page.goto(url)
         log = page.locator("#log")
         await be(page, RESIDENT, RESIDENT)
@@ -104,9 +102,9 @@ async def test_a_venue_in_the_private_chat_picks_the_grid_and_pins_it_for_the_wo
 
 
 async def test_todo_shows_the_residents_rating_slip_and_pressing_it_rates(
-    tmp_path: Path, chromium: Any
+    tmp_path: Path, tab: Any
 ) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page(chromium) as page:
+    async with playing("community", tmp_path, port=0) as (_, url), browser_page(tab) as page:
         await page.goto(url)
         log = page.locator("#log")
         await be(page, WORKER, WORKER)  # #2 waits to be accepted
@@ -133,9 +131,9 @@ async def test_todo_shows_the_residents_rating_slip_and_pressing_it_rates(
 
 
 async def test_a_voice_note_is_sent_heard_and_passed_to_the_worker(
-    tmp_path: Path, chromium: Any
+    tmp_path: Path, tab: Any
 ) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page(chromium) as page:
+    async with playing("community", tmp_path, port=0) as (_, url), browser_page(tab) as page:
         await page.goto(url)
         log = page.locator("#log")
         await be(page, RESIDENT, RESIDENT)
