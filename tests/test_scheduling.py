@@ -20,14 +20,14 @@ def test_a_grouped_module_is_one_unit_and_any_other_test_its_own() -> None:
 
 
 def test_the_browser_modules_are_marked_with_the_groups_they_are_listed_under() -> None:
-    for module, group in ((test_browser, "chromium"), (test_browser_media, "chromium-media")):
+    for module, group in ((test_browser, "chromium"), (test_browser_media, "chromium")):
         marks = [m for m in module.pytestmark if m.name == "xdist_group"]
         assert [m.args[0] for m in marks] == [group]
         assert (
             scheduling.TOGETHER[f"tests/playground/{module.__name__.rsplit('.')[-1]}.py"] == group
         )
     media = "tests/playground/test_browser_media.py::test_a_voice_note_is_sent_heard_and_passed"
-    assert scheduling.unit_of(media) == "chromium-media"
+    assert scheduling.unit_of(media) == "chromium"  # both modules share the one tab
 
 
 def test_the_fresh_interpreter_module_is_one_unit() -> None:

@@ -42,13 +42,13 @@ def need_browser() -> None:
     pytest.skip(f"browser tests need chromium and playwright: {missing}")
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def tab() -> AsyncIterator[Any]:
-    """One chromium for a module's tests, with one tab they take turns on (:func:`browser_page`):
-    starting Playwright's driver and the browser cost ~0.7 s per test, and a fresh context
-    with its tab ~0.35 s of CPU more, most of it a new renderer process (issue #12 item 6).
-    The tests using it run on the module's event loop
-    (``pytest.mark.asyncio(loop_scope="module")``)."""
+    """One chromium, with one tab the browser tests take turns on (:func:`browser_page`):
+    starting Playwright's driver and the browser cost ~1.7 s of CPU, and a fresh context
+    with its tab ~0.35 s more, most of it a new renderer process (issue #12 item 6). The
+    tests using it run on the session's event loop (``pytest.mark.asyncio(loop_scope=
+    "session")``), all on one worker of pytest-xdist (tests/support/scheduling.py)."""
     need_browser()
     from playwright.async_api import async_playwright
 

@@ -1,4 +1,4 @@
-"""The browser tests' one chromium tab per module (tests/playground/browser.py)."""
+"""The browser tests' one chromium tab (tests/playground/browser.py)."""
 
 from tests.playground.browser import tab
 

@@ -27,10 +27,9 @@ from tests.playground.browser import (
     site_photo,
 )
 
-# One chromium for the module (tests/playground/browser.py), so one event loop too, and
-# one worker of pytest-xdist (tests/support/scheduling.py); the browser tests are two
-# modules so that two workers share them (issue #12 item 6).
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("chromium")]
+# One chromium tab for the browser tests of both modules (tests/playground/browser.py), so
+# one event loop too, and one worker of pytest-xdist (tests/support/scheduling.py).
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.xdist_group("chromium")]
 
 
 async def test_the_issue_loop_clicked_through_by_four_people(tmp_path: Path, tab: Any) -> None:

@@ -21,10 +21,9 @@ from tests.playground.browser import (
     shot,
 )
 
-# One chromium for the module (tests/playground/browser.py), so one event loop too, and
-# one worker of pytest-xdist (tests/support/scheduling.py); the browser tests are two
-# modules so that two workers share them (issue #12 item 6).
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("chromium-media")]
+# One chromium tab for the browser tests of both modules (tests/playground/browser.py), so
+# one event loop too, and one worker of pytest-xdist (tests/support/scheduling.py).
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.xdist_group("chromium")]
 
 
 def album_photos(folder: Path, count: int) -> list[str]:

@@ -18,9 +18,9 @@ import pytest
 
 # module (its path from the repository root) -> the group its tests run in together
 TOGETHER: dict[str, str] = {
-    # one chromium per module; two modules, so two workers share the browser tests' ~30 s
+    # one chromium tab for the browser tests (its start costs ~1.7 s of CPU, each test ~1-2 s)
     "tests/playground/test_browser.py": "chromium",
-    "tests/playground/test_browser_media.py": "chromium-media",
+    "tests/playground/test_browser_media.py": "chromium",
     # one fresh interpreter's list of loaded modules for both tests
     "tests/bot/test_app_imports.py": "fresh-interpreter",
 }
