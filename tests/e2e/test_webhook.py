@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import httpx
 
 from tests.support import factories as f
 from tests.support.harness import running_bot, sandbox_world
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.ports import unused_port
 
 
 async def test_webhook_update_reaches_handler_and_wrong_secret_is_refused(
     tmp_path: Path,
 ) -> None:
-    port = _free_port()
+    port = unused_port()
     webhook = {
         "listen": "127.0.0.1",
         "port": port,

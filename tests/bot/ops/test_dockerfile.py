@@ -8,7 +8,6 @@ import ast
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 from fnmatch import fnmatch
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from tests.support import factories as f
 from tests.support.harness import running_bot, sandbox_world, step
+from tests.support.ports import unused_port
 
 ROOT = Path(__file__).parents[3]
 
@@ -47,12 +47,6 @@ def healthcheck_command() -> list[str]:
     args = one("HEALTHCHECK")
     command: list[str] = json.loads(args[args.index("CMD") + 3 :].strip())
     return command
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_slim_base_non_root_user_and_the_cjk_font() -> None:
@@ -93,7 +87,7 @@ async def test_the_healthcheck_passes_on_a_healthy_bot_and_fails_without_one(
     command = healthcheck_command()
     assert command[:2] == ["python", "-c"] and "/healthz" in one("ENV")
     ast.parse(command[2])
-    port = free_port()
+    port = unused_port()
     env = {**os.environ, "GRIDBOT_HEALTH_URL": f"http://127.0.0.1:{port}/healthz"}
 
     async def check() -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,12 +19,7 @@ from storage.ops.backup import backups
 from storage.transport.inbox import bot_key
 from tests.support import factories as f
 from tests.support.harness import QUIET_MOMENT, World, running_bot, sandbox_world, settled, step
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.ports import unused_port
 
 
 async def fetch(port: int, path: str) -> tuple[int, str]:
@@ -35,7 +29,7 @@ async def fetch(port: int, path: str) -> tuple[int, str]:
 
 
 async def test_healthz_and_metrics_describe_the_running_bot(tmp_path: Path) -> None:
-    port = free_port()
+    port = unused_port()
     async with sandbox_world(tmp_path, metrics={"port": port}) as world:
         async with running_bot(world) as gridbot:
             await world.server.user_sends(f.G1_CHAT, f.RESIDENT, "#报事 3号楼2单元路灯坏了")

@@ -96,9 +96,10 @@ async def test_a_slow_answer_is_timed_out(client: AiohttpRequest, base_url: str)
 
 
 async def test_a_refused_connection_is_a_network_error(client: AiohttpRequest) -> None:
-    with socket.socket() as sock:  # a port nobody listens on
+    # A port bound but not listening refuses connections, and stays ours while we try (closed
+    # first, a server the other worker starts on port 0 could be given it).
+    with socket.socket() as sock, pytest.raises(NetworkError) as caught:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with pytest.raises(NetworkError) as caught:
         await client.post(f"http://127.0.0.1:{port}/echo", request_data(x=1))
     assert not isinstance(caught.value, TimedOut)
