@@ -25,12 +25,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from itertools import islice
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from storage.clock import to_db
-from storage.db import Database
+from storage.db import Database, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -225,11 +226,14 @@ async def rebuild(db: Database, zone: ZoneInfo | None = None) -> None:
     (by default the zone they were kept in)."""
     zone = zone or ZoneInfo(await zone_of(db))
     async with db.transaction() as tx:
-        await tx.execute("DELETE FROM rollup_days")
-        await tx.executemany("INSERT INTO rollup_days (start, day) VALUES (?, ?)", days_of(zone))
-        await tx.execute(
-            "INSERT OR REPLACE INTO rollup_settings (id, zone) VALUES (1, ?)", (zone.key,)
-        )
+        if not await _days_are_of(tx, zone):
+            await tx.execute("DELETE FROM rollup_days")
+            await tx.executemany(
+                "INSERT INTO rollup_days (start, day) VALUES (?, ?)", days_of(zone)
+            )
+            await tx.execute(
+                "INSERT OR REPLACE INTO rollup_settings (id, zone) VALUES (1, ?)", (zone.key,)
+            )
         for table in ("issue_rollup", "open_rollup", "rollup_issues"):
             await tx.execute(f"DELETE FROM {table}")
         for statement in _rebuild_statements(zone):
@@ -248,6 +252,29 @@ async def rebuild(db: Database, zone: ZoneInfo | None = None) -> None:
             f" CASE WHEN state IN ({OPEN_LITERALS}) THEN COALESCE({bucket_day}, '') END"
             " FROM issues"
         )
+
+
+async def _days_are_of(tx: Transaction, zone: ZoneInfo) -> bool:
+    """Whether ``rollup_days`` already holds ``zone``'s days: its zone, as many days, the same
+    first and last. Only migration 0023 and :func:`rebuild` write the table, whole, in one
+    transaction each, so this is the whole table; rewriting its 36,890 rows was most of a
+    rebuild of a small database (~0.1 s)."""
+    days = (date(LAST_YEAR, 12, 31) - date(FIRST_YEAR, 1, 1)).days + 1
+    expected = list(islice(days_of(zone), 1))
+    last = datetime(LAST_YEAR, 12, 31)
+    offset = zone.utcoffset(last)
+    assert offset is not None  # a ZoneInfo always has one
+    expected.append(((last - offset).isoformat() + "Z", last.date().isoformat()))
+    row = await tx.fetchone(
+        "SELECT (SELECT zone FROM rollup_settings WHERE id = 1), (SELECT COUNT(*) FROM"
+        " rollup_days), (SELECT start || ' ' || day FROM rollup_days ORDER BY start LIMIT 1),"
+        " (SELECT start || ' ' || day FROM rollup_days ORDER BY start DESC LIMIT 1)"
+    )
+    return row is not None and tuple(row) == (
+        zone.key,
+        days,
+        *(" ".join(pair) for pair in expected),
+    )
 
 
 async def ensure_zone(db: Database, zone: ZoneInfo) -> bool:
