@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import mimetypes
 import struct
@@ -16,7 +15,7 @@ from sandbox.methods_messages import (
     set_optional,
     validate_markup,
 )
-from sandbox.models import JSON, BotAccount, StoredFile, UploadedFile, bad_request
+from sandbox.models import JSON, BotAccount, StoredFile, UploadedFile, bad_request, clone
 from sandbox.state import SandboxState, api_method
 
 _PREFIX = {
@@ -176,7 +175,7 @@ async def send_photo(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
     set_optional(content, "reply_markup", markup)
     stored = st.store_message(chat, bot.user, content, reply_to)
     commit(st, "sendPhoto", chat, stored.data, p)
-    return copy.deepcopy(stored.data)
+    return clone(stored.data)
 
 
 @api_method("sendDocument")
@@ -201,7 +200,7 @@ async def send_document(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
     set_optional(content, "reply_markup", markup)
     stored = st.store_message(chat, bot.user, content, reply_to)
     commit(st, "sendDocument", chat, stored.data, p)
-    return copy.deepcopy(stored.data)
+    return clone(stored.data)
 
 
 @api_method("getFile")
@@ -239,7 +238,7 @@ async def send_media_group(st: SandboxState, bot: BotAccount, p: JSON) -> list[J
         set_optional(content, "caption", caption)
         set_optional(content, "caption_entities", entities)
         stored = st.store_message(chat, bot.user, content, reply_to)
-        sent.append(copy.deepcopy(stored.data))
+        sent.append(clone(stored.data))
     commit(st, "sendMediaGroup", chat, sent[0], p)
     return sent
 
@@ -266,4 +265,4 @@ async def send_voice(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
     set_optional(content, "reply_markup", markup)
     stored = st.store_message(chat, bot.user, content, reply_to)
     commit(st, "sendVoice", chat, stored.data, p)
-    return copy.deepcopy(stored.data)
+    return clone(stored.data)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
@@ -15,6 +14,7 @@ from sandbox.models import (
     PollState,
     StoredMessage,
     bad_request,
+    clone,
 )
 from sandbox.state import SandboxState, api_method
 
@@ -119,7 +119,7 @@ def _validate_inline_button(button: Any) -> JSON:
         url = button["url"]
         if not isinstance(url, str) or not _URL_RE.match(url):
             raise bad_request(f"inline keyboard button URL '{url}' is invalid: Wrong HTTP URL")
-    return copy.deepcopy(button)
+    return clone(button)
 
 
 def reply_target(st: SandboxState, chat: ChatState, p: JSON) -> int | None:
@@ -198,7 +198,7 @@ async def send_message(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
     set_optional(content, "reply_markup", markup)
     stored = st.store_message(chat, bot.user, content, reply_to)
     commit(st, "sendMessage", chat, stored.data, p)
-    return copy.deepcopy(stored.data)
+    return clone(stored.data)
 
 
 @api_method("editMessageText")
@@ -228,7 +228,7 @@ async def edit_message_text(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
     set_optional(data, "reply_markup", markup)
     data["edit_date"] = st.now()
     commit(st, "editMessageText", chat, data, p)
-    return copy.deepcopy(data)
+    return clone(data)
 
 
 @api_method("editMessageCaption")
@@ -255,7 +255,7 @@ async def edit_message_caption(st: SandboxState, bot: BotAccount, p: JSON) -> JS
     set_optional(data, "reply_markup", markup)
     data["edit_date"] = st.now()
     commit(st, "editMessageCaption", chat, data, p)
-    return copy.deepcopy(data)
+    return clone(data)
 
 
 @api_method("editMessageReplyMarkup")
@@ -268,7 +268,7 @@ async def edit_message_reply_markup(st: SandboxState, bot: BotAccount, p: JSON) 
     set_optional(stored.data, "reply_markup", markup)
     stored.data["edit_date"] = st.now()
     commit(st, "editMessageReplyMarkup", chat, stored.data, p)
-    return copy.deepcopy(stored.data)
+    return clone(stored.data)
 
 
 @api_method("deleteMessage")
@@ -383,7 +383,7 @@ async def send_poll(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
         id=poll_id, chat_id=chat.id, message_id=stored.data["message_id"], data=poll, bot_id=bot.id
     )
     commit(st, "sendPoll", chat, stored.data, p)
-    return copy.deepcopy(stored.data)
+    return clone(stored.data)
 
 
 @api_method("stopPoll")
@@ -403,4 +403,4 @@ async def stop_poll(st: SandboxState, bot: BotAccount, p: JSON) -> JSON:
     set_optional(stored.data, "reply_markup", markup)
     commit(st, "stopPoll", chat, stored.data, p)
     st.enqueue(bot, "poll", poll)
-    return copy.deepcopy(poll)
+    return clone(poll)

@@ -5,9 +5,23 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 JSON = dict[str, Any]
+_Value = TypeVar("_Value")
+
+
+def clone(value: _Value) -> _Value:
+    """A copy of Bot API JSON (dicts, lists and plain values) sharing nothing mutable with it:
+    what ``copy.deepcopy`` gives here, at a fraction of its cost (no memo, no dispatch on
+    types JSON never holds). Every message the sandbox hands out or stores is copied so no
+    caller can change what the sandbox holds; deepcopy was ~2% of the suite's CPU."""
+    if isinstance(value, dict):
+        return cast(_Value, {key: clone(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return cast(_Value, [clone(item) for item in value])
+    return value
+
 
 MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
 PRESENT_STATUSES = ("creator", "administrator", "member", "restricted")

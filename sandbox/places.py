@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from sandbox.methods_messages import (
@@ -12,7 +11,7 @@ from sandbox.methods_messages import (
     set_optional,
     validate_markup,
 )
-from sandbox.models import JSON, BotAccount, bad_request
+from sandbox.models import JSON, BotAccount, bad_request, clone
 from sandbox.state import SandboxState, api_method
 
 
@@ -45,7 +44,7 @@ def _send(st: SandboxState, bot: BotAccount, p: JSON, method: str, content: JSON
     set_optional(content, "reply_markup", markup)
     stored = st.store_message(chat, bot.user, content, reply_to)
     commit(st, method, chat, stored.data, p)
-    return copy.deepcopy(stored.data)
+    return clone(stored.data)
 
 
 @api_method("sendLocation")

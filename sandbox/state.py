@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import itertools
 import re
 import time
@@ -29,6 +28,7 @@ from sandbox.models import (
     StoredFile,
     StoredMessage,
     bad_request,
+    clone,
     forbidden,
 )
 from sandbox.spec import ApiSpec, load_spec
@@ -257,7 +257,7 @@ class SandboxState:
         if reply_to is not None:
             target = chat.messages.get(reply_to)
             if target is not None and not target.deleted:
-                replied = copy.deepcopy(target.data)
+                replied = clone(target.data)
                 replied.pop("reply_to_message", None)
                 data["reply_to_message"] = replied
         data.update(content)
@@ -268,7 +268,7 @@ class SandboxState:
     def chat_messages(self, chat_id: int, include_deleted: bool = False) -> list[JSON]:
         chat = self.chat(chat_id)
         return [
-            copy.deepcopy(m.data) | ({"_deleted": True} if m.deleted else {})
+            clone(m.data) | ({"_deleted": True} if m.deleted else {})
             for m in chat.messages.values()
             if include_deleted or not m.deleted
         ]
@@ -277,7 +277,7 @@ class SandboxState:
         if not bot.accepts(kind):
             self.stats.updates_filtered += 1
             return None
-        update = {"update_id": bot.next_update_id, kind: copy.deepcopy(payload)}
+        update = {"update_id": bot.next_update_id, kind: clone(payload)}
         bot.next_update_id += 1
         bot.updates.append(update)
         self.stats.updates_queued += 1
@@ -286,7 +286,7 @@ class SandboxState:
 
     def inject_raw_update(self, update: JSON, bot_token: str | None = None) -> JSON:
         bot = self.bot_for(bot_token)
-        update = copy.deepcopy(update)
+        update = clone(update)
         if "update_id" not in update:
             update["update_id"] = bot.next_update_id
         bot.next_update_id = max(bot.next_update_id, int(update["update_id"]) + 1)
@@ -296,7 +296,7 @@ class SandboxState:
         return update
 
     def pending_updates(self, token: str | None = None) -> list[JSON]:
-        return copy.deepcopy(self.bot_for(token).updates)
+        return clone(self.bot_for(token).updates)
 
     def confirm_updates(self, bot: BotAccount, offset: int | None) -> None:
         if offset:
@@ -408,7 +408,7 @@ class SandboxState:
                 chat_id=chat_id,
                 message_id=message_id,
                 text=text,
-                reply_markup=copy.deepcopy(markup),
+                reply_markup=clone(markup),
                 params=params,
                 at=self.clock(),
             )

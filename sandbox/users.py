@@ -15,6 +15,7 @@ from sandbox.models import (
     Member,
     SandboxError,
     SandboxUser,
+    clone,
 )
 from sandbox.places import location_json, venue_json
 from sandbox.state import SandboxState
@@ -56,7 +57,7 @@ class UserActions(SandboxState):
         stored = self.store_message(chat, self.users[user_id], content, reply_to)
         only = self.bot_for(bot_token) if chat.type == "private" else None
         self.deliver_message(chat, stored.data, "message", only_bot=only)
-        return copy.deepcopy(stored.data)
+        return clone(stored.data)
 
     # ------------------------------------------------------------------ messages
     async def start_private(
@@ -211,7 +212,7 @@ class UserActions(SandboxState):
         stored.data["edit_date"] = self.now()
         only = self.bot_for(bot_token) if chat.type == "private" else None
         self.deliver_message(chat, stored.data, "edited_message", only_bot=only)
-        return copy.deepcopy(stored.data)
+        return clone(stored.data)
 
     # ------------------------------------------------------------------ buttons & polls
     async def press_button(
@@ -264,7 +265,7 @@ class UserActions(SandboxState):
         query: JSON = {
             "id": query_id,
             "from": self.users[user_id].to_json(),
-            "message": copy.deepcopy(stored.data),
+            "message": clone(stored.data),
             "chat_instance": str(abs(chat.id) * 7919 % 10**18),
         }
         if callback_data is not None:
@@ -306,13 +307,13 @@ class UserActions(SandboxState):
             }
             self.enqueue(bot, "poll_answer", answer)
         self.enqueue(bot, "poll", poll)
-        return copy.deepcopy(poll)
+        return clone(poll)
 
     # ------------------------------------------------------------------ membership
     def _service(self, chat: ChatState, actor: SandboxUser, content: JSON) -> JSON:
         stored = self.store_message(chat, actor, content)
         self.deliver_message(chat, stored.data)
-        return copy.deepcopy(stored.data)
+        return clone(stored.data)
 
     def _chat_member_update(
         self,
