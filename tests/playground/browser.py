@@ -1,6 +1,7 @@
 """Playwright for Python driving Debian's chromium (Playwright's own download does not work
-here): skipped with a reason when /usr/bin/chromium is missing, unless
-GRIDBOT_REQUIRE_BROWSER=1 (CI), where a missing browser fails."""
+here): its headless shell (package chromium-headless-shell) when installed, else the whole
+chromium; skipped with a reason when neither is, unless GRIDBOT_REQUIRE_BROWSER=1 (CI),
+where a missing browser fails."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-CHROMIUM = Path("/usr/bin/chromium")
+# The headless shell is Blink and V8 without the browser around them (what Playwright's own
+# headless mode launches): the same pages for ~25% less CPU than the whole chromium in
+# headless mode (7.4 s against 9.8-11 s for the eight browser tests; issue #12 item 6).
+HEADLESS_SHELL = Path("/usr/bin/chromium-headless-shell")
+CHROMIUM = HEADLESS_SHELL if HEADLESS_SHELL.exists() else Path("/usr/bin/chromium")
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -29,7 +34,7 @@ def need_browser() -> None:
     required = os.environ.get("GRIDBOT_REQUIRE_BROWSER") == "1"
     missing = None
     if not CHROMIUM.exists():
-        missing = f"{CHROMIUM} is missing (Debian: apt-get install chromium)"
+        missing = f"{CHROMIUM} is missing (Debian: apt-get install chromium-headless-shell)"
     else:
         try:
             import playwright  # noqa: F401
