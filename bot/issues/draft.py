@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.core.geo import Place, grid_map
-from bot.issues import keyboards as kb
+from bot.core.markup import button, rows
 from bot.issues.model import IssueType
 
 Text = Callable[..., str]
@@ -191,9 +191,9 @@ def markup(draft: Draft, t: Text, config: Config) -> dict[str, Any]:
         ]
     else:
         options = [("ok", t("issues.buttons.confirm"))]
-    buttons = [kb.button(label, f"p:{data}") for data, label in options]
-    buttons.append(kb.button(t("issues.buttons.cancel"), "p:x"))
-    return kb.rows(buttons, 2)
+    buttons = [button(label, f"p:{data}") for data, label in options]
+    buttons.append(button(t("issues.buttons.cancel"), "p:x"))
+    return rows(buttons, 2)
 
 
 def _described(draft: Draft, t: Text) -> str:

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from bot.config import Config
+from bot.core.markup import Markup, button, rows
 from bot.core.parsing import is_number
 from bot.core.permissions import Role
 from bot.issues.model import TRANSITIONS, Action, IssueView, State
 from bot.issues.policy import role_may
 
-Markup = dict[str, Any]
 Text = Callable[..., str]
 
 REJECT_REASONS: Final = ("duplicate", "not_ours", "incomplete", "solved")
@@ -55,15 +55,6 @@ def parse_slip(data: str | None) -> tuple[int, tuple[str, ...]] | None:
     if len(parts) < 2 or parts[0] != "s" or not is_number(parts[1]) or len(parts) > 6:
         return None
     return int(parts[1]), tuple(parts[2:])
-
-
-def button(label: str, data: str) -> dict[str, str]:
-    return {"text": label, "callback_data": data}
-
-
-def rows(buttons: Sequence[dict[str, str]], width: int = 3) -> Markup:
-    grid = [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
-    return {"inline_keyboard": grid}
 
 
 # The verb each action's button carries, in the order the buttons appear. Which of them a
@@ -158,7 +149,8 @@ def reject_options(t: Text) -> list[tuple[str, str]]:
 def merge_hint(t: Text, number: int, targets: Sequence[int]) -> Markup:
     """可能重复: merge ``number`` into one of ``targets``."""
     return rows(
-        [button(t("issues.buttons.merge_into", target=m), f"i:mrg:{number}:{m}") for m in targets]
+        [button(t("issues.buttons.merge_into", target=m), f"i:mrg:{number}:{m}") for m in targets],
+        3,
     )
 
 
@@ -174,7 +166,7 @@ def slip_step(t: Text, slip_id: int, answers: tuple[str, ...]) -> Markup:
         step = [(label, key) for key, label in SATISFACTION.items()]
     else:
         step = [("submit", "ok")]
-    return rows([button(t(f"issues.buttons.{label}"), f"{base}:{key}") for label, key in step])
+    return rows([button(t(f"issues.buttons.{label}"), f"{base}:{key}") for label, key in step], 3)
 
 
 def slip_link(t: Text, number: int, url: str) -> Markup:

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from bot.context import Services
+from bot.core.markup import Markup
 from bot.core.rendering import local_datetime
 from bot.issues import keyboards as kb
 from bot.issues.model import (
@@ -232,7 +233,7 @@ class IssueNotifier:
         markup = await self.follow_markup(notice, issue)
         await self.edit_if_sent(ack_ref(issue.number), notice.chat_id, text, markup)
 
-    async def follow_markup(self, notice: Notice, issue: IssueView) -> kb.Markup | None:
+    async def follow_markup(self, notice: Notice, issue: IssueView) -> Markup | None:
         """Progress goes privately, which reaches only a resident who opened a chat with the
         bot: anyone else is shown the way to receive it (issue #13 item 13)."""
         reporter = self.reporter_at(issue, notice.chat_id, notice.reply_to_message_id)
@@ -248,7 +249,7 @@ class IssueNotifier:
                 return reporter.user_id
         return issue.reporters[0].user_id if issue.reporters else None
 
-    def follow_link(self, number: int) -> kb.Markup:
+    def follow_link(self, number: int) -> Markup:
         """A URL button opening the private chat on the issue (``/start issue_<n>``)."""
         url = f"https://t.me/{self.bot_username}?start=issue_{number}"
         label = self.t("issues.buttons.follow", number=number)
@@ -323,7 +324,7 @@ class IssueNotifier:
     def card_text(self, issue: IssueView) -> str:
         return self.render("worker_card", issue, Audience.WORKER, **_NO_EXTRA)
 
-    def card_buttons(self, issue: IssueView, viewer: int | None = None) -> kb.Markup | None:
+    def card_buttons(self, issue: IssueView, viewer: int | None = None) -> Markup | None:
         """The triage buttons the transition table allows now; with ``viewer``, only for the
         staff of the issue's grid (after a 转办 the old grid's cards keep the text and lose
         the buttons)."""
@@ -335,17 +336,15 @@ class IssueNotifier:
         extra = _NO_EXTRA if notice is None else self.notice_extra(notice)
         return self.render("handler_order", issue, Audience.HANDLER, **extra)
 
-    def order_buttons(self, issue: IssueView) -> kb.Markup | None:
+    def order_buttons(self, issue: IssueView) -> Markup | None:
         return kb.handler_order(self.t, issue)
 
-    async def edit_if_sent(
-        self, ref: str, chat_id: int, text: str, markup: kb.Markup | None
-    ) -> bool:
+    async def edit_if_sent(self, ref: str, chat_id: int, text: str, markup: Markup | None) -> bool:
         """Edit the message sent under ``ref`` if there is one (a leader may have no card)."""
         outbox = self.services.outbox
         if await outbox.message_of(ref) is None:
             return False
-        empty: kb.Markup = {"inline_keyboard": []}
+        empty: Markup = {"inline_keyboard": []}
         await outbox.edit_message(ref, chat_id, text, reply_markup=markup or empty)
         return True
 

@@ -15,13 +15,13 @@ Callback data (never trusted — the service checks who pressed it):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
 from bot.context import Services
+from bot.core.markup import Button, Markup, button, rows
 from bot.core.rendering import Renderer
 from bot.registry.service import RELATIONS, Choice, RegistryService
 
-Markup = dict[str, Any]
 ROW_WIDTH: Final = 4
 
 
@@ -30,13 +30,8 @@ def registry(services: Services) -> RegistryService:
     return found
 
 
-def button(text: str, data: str) -> dict[str, str]:
-    return {"text": text, "callback_data": data}
-
-
-def keyboard(buttons: Sequence[dict[str, str]], width: int = ROW_WIDTH) -> Markup:
-    rows = [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
-    return {"inline_keyboard": rows}
+def keyboard(buttons: Sequence[Button]) -> Markup:
+    return rows(buttons, ROW_WIDTH)
 
 
 def consent_keyboard(t: Renderer) -> Markup:
