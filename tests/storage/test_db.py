@@ -298,6 +298,7 @@ def _wal_pages(db: Database) -> int:
     return db.path.with_name(db.path.name + "-wal").stat().st_size // 4096
 
 
+@pytest.mark.sqlite_only
 async def test_db_commits_never_checkpoint_the_wal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -314,6 +315,7 @@ async def test_db_commits_never_checkpoint_the_wal(
         await db.close()
 
 
+@pytest.mark.sqlite_only
 async def test_db_the_checkpointer_keeps_the_wal_small_beside_the_writer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
