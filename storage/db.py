@@ -13,6 +13,8 @@ Why this shape:
 - Reads outside a transaction use a second connection and never wait for the writer; small
   indexed reads on the hot path (the sender's) a third one on the event loop's thread
   (:meth:`Database.fetchall_now`), which skips the hop to a worker thread.
+- The WAL is copied back into the file by a connection of its own every CHECKPOINT_EVERY
+  commits, beside the writer, never inside one of its commits (``Database._count_commit``).
 """
 
 from __future__ import annotations
