@@ -131,6 +131,10 @@ async def main(args: argparse.Namespace) -> None:
         watch = LoopWatch(threshold=0.003)
         watch.install()
         commits = time_commits()
+    if os.environ.get("BENCH_STATEMENTS"):  # each write transaction's statements (report_cost)
+        from bench import stmt_trace
+
+        stmt_trace.install(Path(os.environ["BENCH_STATEMENTS"]))
     await gridbot.start()
     phase("started")
     if args.fanout:

@@ -16,8 +16,10 @@ sender's next message to a chat waits for the previous one's mark, and a hop to 
 thread cost some 100 µs of CPU and, while the loop was busy with updates, milliseconds of
 waiting for the GIL on every send. With ``synchronous=NORMAL`` a commit is a write to the WAL,
 never an fsync. The one step that syncs, copying the WAL back into the file (a checkpoint), is
-done by a second connection in its own thread after each fold, never by a commit on the loop
-(``wal_autocheckpoint=0`` on the first).
+done by a second connection in its own thread after every CHECKPOINT_EVERY folds, never by a
+commit on the loop (``wal_autocheckpoint=0`` on the first). Not after each fold: folds come
+every 50 ms while messages flow, and each checkpoint's fsync is a flush of the disk that the
+main database's commits then wait behind (issue #15 item 6); a fold adds a page or two.
 
 Deliveries that finish in the same turn of the loop share one transaction (a group commit):
 each caller still returns only once its own mark is in the file, so a crash repeats at most
@@ -40,6 +42,10 @@ from storage.db import Database, placeholders
 
 Mark = tuple[int, int | None, int]  # (outbox id, Telegram message_id, revision)
 
+# Folds between two checkpoints: at a fold every 50 ms, about one a second, with a WAL of
+# some forty pages at most between them.
+CHECKPOINT_EVERY = 20
+
 
 class SentLog:
     """Marks of delivered outbox rows not yet folded into the outbox table."""
@@ -49,6 +55,7 @@ class SentLog:
         self._checkpointer = checkpointer  # the WAL's checkpoints, in its own thread
         self._waiting: list[Mark] = []  # marks for the next write
         self._written: asyncio.Future[None] | None = None  # resolved when they are written
+        self._folds = 0  # since the last checkpoint
 
     @staticmethod
     def path_for(db: Database) -> Path:
@@ -134,15 +141,19 @@ class SentLog:
         return [(int(row[0]), row[1], int(row[2])) for row in rows]
 
     async def forget(self, row_ids: Sequence[int]) -> None:
-        """Drop marks the outbox table holds now, then let the WAL be copied back."""
+        """Drop marks the outbox table holds now; every CHECKPOINT_EVERY folds, let the WAL be
+        copied back."""
         if row_ids:
             self._conn.execute(
                 f"DELETE FROM sent_marks WHERE outbox_id IN ({placeholders(len(row_ids))})",
                 tuple(row_ids),
             )
-            await self._checkpoint()
+            self._folds += 1
+            if self._folds >= CHECKPOINT_EVERY:
+                await self._checkpoint()
 
     async def _checkpoint(self) -> None:
         """Copy the WAL back into the file (PASSIVE: it never waits for, nor blocks, a
         writer), so the WAL restarts from its beginning instead of growing."""
+        self._folds = 0
         await self._checkpointer.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")

@@ -281,3 +281,57 @@ def test_a_migration_keeps_a_triggers_body_whole() -> None:
     statements = _statements(sql)
     assert len(statements) == 3
     assert statements[1].startswith("CREATE TRIGGER") and statements[1].endswith("END;")
+
+
+async def _fill(db: Database, commits: int) -> None:
+    """``commits`` write transactions of a 16 KiB row each (four pages and more of WAL)."""
+    async with db.transaction() as tx:
+        await tx.execute("CREATE TABLE IF NOT EXISTS blobs (v BLOB)")
+    await db.checkpoint()  # the WAL from nothing: the migrations' pages are copied back
+    for _ in range(commits):
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO blobs VALUES (randomblob(16384))")
+        await db.wait_checkpoint()
+
+
+def _wal_pages(db: Database) -> int:
+    return db.path.with_name(db.path.name + "-wal").stat().st_size // 4096
+
+
+@pytest.mark.sqlite_only
+async def test_db_commits_never_checkpoint_the_wal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit that copies the WAL back into the file (SQLite's automatic checkpoint, at
+    1,000 pages) made every update waiting for the writer wait for it (issue #15 item 6):
+    the writer's commits leave that to the checkpointer, so without it the WAL only grows."""
+    monkeypatch.setattr(storage.db, "CHECKPOINT_EVERY", 10**9)
+    db = await Database.open(tmp_path / "g.sqlite3")
+    try:
+        await _fill(db, 300)
+        assert db.checkpoints == 0
+        assert _wal_pages(db) > 1200  # past 1,000 pages, and no commit copied it back
+    finally:
+        await db.close()
+
+
+@pytest.mark.sqlite_only
+async def test_db_the_checkpointer_keeps_the_wal_small_beside_the_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every CHECKPOINT_EVERY commits a PASSIVE checkpoint on a connection of its own copies
+    the WAL back, so SQLite starts it again from its beginning: it stays the size of a few
+    commits' pages, and what was written is all there after a reopen."""
+    monkeypatch.setattr(storage.db, "CHECKPOINT_EVERY", 10)
+    db = await Database.open(tmp_path / "g.sqlite3")
+    try:
+        await _fill(db, 300)
+        assert db.checkpoints == 30
+        assert _wal_pages(db) < 200  # without the checkpoints: over 1,200 pages
+    finally:
+        await db.close()
+    again = await Database.open(tmp_path / "g.sqlite3")
+    try:
+        assert (await again.fetchone("SELECT COUNT(*) FROM blobs"))[0] == 300
+    finally:
+        await again.close()

@@ -85,9 +85,9 @@ async def test_marks_of_deliveries_finishing_together_are_written_together(
         await db.close()
 
 
-async def test_the_sent_logs_wal_is_copied_back_after_each_fold(tmp_path: Path) -> None:
+async def test_the_sent_logs_wal_is_copied_back_every_few_folds(tmp_path: Path) -> None:
     """Commits on the loop never checkpoint (that fsyncs); the fold's checkpoint, in a thread
-    of its own, keeps the WAL from growing with every delivery."""
+    of its own every CHECKPOINT_EVERY folds, keeps the WAL from growing with every delivery."""
     db = await Database.open(tmp_path / "g.sqlite3")
     log = await SentLog.open(db)
     wal = SentLog.path_for(db).with_name(SentLog.path_for(db).name + "-wal")
