@@ -38,6 +38,7 @@ SLOW_FIRST: tuple[str, ...] = (
     "tests/e2e/test_durability.py::test_outbox_respects_flood_limits_and_delivers_everything",
     "tests/bot/test_cli.py",  # `python -m bot` in a subprocess, twice
     "tests/storage/test_rollups.py::test_rollups_equal_the_naive_computation_over_random_histories",
+    "tests/storage/test_rollups.py::test_a_rebuild_rewrites_the_days_unless_they_are_the_zones_already",
     "tests/playground/test_web.py",  # a playground (its scene replayed) per test
     "tests/e2e/test_demo.py",
     "tests/sandbox/test_control.py::test_cli_runs_standalone",
