@@ -304,6 +304,21 @@ class _Nested:
                 tx._queue(f"RELEASE {savepoint.name}")
 
 
+class _Joined:
+    """The caller's transaction, joined as it is (Database.writing)."""
+
+    __slots__ = ("_tx",)
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def __aenter__(self) -> Transaction:
+        return self._tx
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+
 _current: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar(
     "gridbot_transaction", default=None
 )
@@ -408,17 +423,14 @@ class Database:
         for callback in tx._after_commit:
             callback()
 
-    @asynccontextmanager
-    async def writing(self) -> AsyncIterator[Transaction]:
+    def writing(self) -> AbstractAsyncContextManager[Transaction]:
         """For repository methods: join the caller's transaction without a savepoint, or
         open one. A savepoint costs two statements, and a repository call that fails
         raises through the caller's own transaction or savepoint, which rolls it back."""
         current = _current.get()
         if current is not None:
-            yield current
-            return
-        async with self.transaction() as tx:
-            yield tx
+            return _Joined(current)  # a class, not a generator: see transaction()
+        return self.transaction()
 
     async def checkpoint(self) -> None:
         """Copy the WAL into the database file and truncate the WAL to zero bytes.
