@@ -34,6 +34,7 @@ def gridbot_config(
     real_limits: bool,
     bot: int = 0,
     bots: int = 1,
+    in_flight: int | None = None,
 ) -> str:
     """Gridbot's TOML config for ``server``, one grid per group (at most 20 bound), each with
     its own worker (``worker_of``).
@@ -41,7 +42,8 @@ def gridbot_config(
     The outbox limits (overall, per group and per private chat) are raised far above
     Telegram's unless ``real_limits``. With ``bots`` > 1 (several bots on one PostgreSQL
     database, ``new_sandbox(bots=…)``), the config of bot number ``bot``: the groups that bot
-    is in (every ``bots``-th), as a community of its own key.
+    is in (every ``bots``-th), as a community of its own key. ``in_flight``: the sender's
+    sends in flight at once (``[outbox] concurrency``; the default, 8, unless given).
     """
     table = "communities" if bots > 1 else "community"
     grids = "".join(
@@ -56,6 +58,8 @@ def gridbot_config(
         else "group_per_minute = 1000000\nglobal_per_second = 1000000\n"
         "private_per_second = 1000000\n"
     )
+    if in_flight is not None:
+        outbox += f"concurrency = {in_flight}\n"
     community = (
         f'[[communities]]\nkey = "office{bot}"\nname = "第{bot}街道社区"'
         if bots > 1

@@ -52,6 +52,7 @@ from bot.transport.intake import ALLOWED_UPDATES, Intake, record_handler_error
 from bot.transport.lean_http import LeanRequest
 from bot.transport.outbox import Outbox, Sender
 from bot.transport.ratelimit import Limits
+from bot.transport.routing import Router
 from bot.votes.polls import PollService
 from bot.votes.presenter import sweep_votes
 from bot.votes.service import VoteService
@@ -381,9 +382,12 @@ async def build(config: Config, *, clock: Clock | None = None) -> GridBot:
         metrics=metrics,
     )
     app.bot_data["services"] = services
+    groups: dict[int, list[Any]] = {}
     for module, group in HANDLER_MODULES:
-        for handler in module.build_handlers():
-            app.add_handler(handler, group=group)
+        groups.setdefault(group, []).extend(module.build_handlers())
+    for group, handlers_of_group in groups.items():
+        # One router per group: PTB would ask its ~60 handlers in turn (bot/transport/routing.py)
+        app.add_handler(Router(handlers_of_group), group=group)
     app.add_error_handler(record_handler_error)
     intake = Intake(
         app,

@@ -121,6 +121,11 @@ class BotAccount:
     updates: list[JSON] = field(default_factory=list)
     next_update_id: int = 100_000_001
     allowed_updates: list[str] | None = None
+    # Whether ``updates`` ascend by update_id (enqueue numbers them in order; a raw update
+    # injected with an id of its own may not), and the allowed_updates the queue was last
+    # filtered for: with both, a getUpdates need not walk the whole queue (SandboxState).
+    updates_ascend: bool = True
+    filtered_for: tuple[str, ...] | None = None
     webhook: Webhook | None = None
     poll_generation: int = 0
     started_by: set[int] = field(default_factory=set)

@@ -25,7 +25,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -162,7 +162,7 @@ class Transaction:
             callback()
 
     def _open_savepoints(self) -> None:
-        """Queue the SAVEPOINTs that no write has needed yet (see Database._savepoint).
+        """Queue the SAVEPOINTs that no write has needed yet (see _Nested).
 
         Savepoints opened at the same moment (a handler's transaction inside the update's,
         with no write in between) mark the same state, so one SAVEPOINT serves them all:
@@ -253,6 +253,74 @@ class _Savepoint:
         self.opened = False
 
 
+class _Nested:
+    """A nested transaction, at the cost of as few statements as possible (issue #7).
+
+    The SAVEPOINT is issued lazily, before the first write inside it: a scope that only
+    reads (most updates are chatter nobody acts on) costs nothing. On success only the
+    outermost savepoint is RELEASEd, which releases every savepoint opened after it, so
+    an inner one costs one statement instead of two. On failure ROLLBACK TO undoes
+    exactly the scope's writes, as before. None of these is a round trip of its own:
+    they go with the next statement (Transaction._send).
+    """
+
+    __slots__ = ("_callbacks", "_db", "_outermost", "_savepoint", "_tx", "_undone")
+
+    def __init__(self, db: Database, tx: Transaction) -> None:
+        self._db = db
+        self._tx = tx
+
+    async def __aenter__(self) -> Transaction:
+        db, tx = self._db, self._tx
+        db._savepoints += 1
+        self._savepoint = _Savepoint(f"sp{db._savepoints}")
+        self._outermost = not tx._savepoints
+        tx._savepoints.append(self._savepoint)
+        self._callbacks = len(tx._after_commit)
+        self._undone = len(tx._on_rollback)
+        return tx
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        tx, savepoint = self._tx, self._savepoint
+        if kind is None:
+            if self._outermost:  # an update's deferred writes fail inside the update
+                try:
+                    await tx.flush()
+                except BaseException:
+                    self._failed()
+                    raise
+            tx._savepoints.remove(savepoint)
+            if savepoint.opened and self._outermost:
+                tx._queue(f"RELEASE {savepoint.name}")
+            return
+        self._failed()  # the exception goes on
+
+    def _failed(self) -> None:
+        tx, savepoint = self._tx, self._savepoint
+        del tx._after_commit[self._callbacks :]  # what it was to follow never happened
+        tx._rolled_back(self._undone)
+        tx._savepoints.remove(savepoint)
+        if savepoint.opened:
+            tx._queue(f"ROLLBACK TO {savepoint.name}")
+            if self._outermost:
+                tx._queue(f"RELEASE {savepoint.name}")
+
+
+class _Joined:
+    """The caller's transaction, joined as it is (Database.writing)."""
+
+    __slots__ = ("_tx",)
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def __aenter__(self) -> Transaction:
+        return self._tx
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+
 _current: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar(
     "gridbot_transaction", default=None
 )
@@ -335,15 +403,19 @@ class Database:
         await self._reader.close()
         await self._writer.close()
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """A write transaction; nested calls in the same task become savepoints."""
         self._check_open()
         outer = _current.get()
         if outer is not None:
-            async with self._savepoint(outer):
-                yield outer
-            return
+            # A class, not a generator: a handler's nested transaction is the common case
+            # (several per update), and two generator-based context managers per savepoint
+            # cost more than its SQL (issue #15 item 6).
+            return _Nested(self, outer)
+        return self._outermost()
+
+    @asynccontextmanager
+    async def _outermost(self) -> AsyncIterator[Transaction]:
         async with self._lock:
             tx = Transaction(self._writer, self._cursor)
             token = _current.set(tx)
@@ -403,51 +475,14 @@ class Database:
         if self._checkpointing is not None:
             await asyncio.gather(self._checkpointing, return_exceptions=True)
 
-    @asynccontextmanager
-    async def writing(self) -> AsyncIterator[Transaction]:
+    def writing(self) -> AbstractAsyncContextManager[Transaction]:
         """For repository methods: join the caller's transaction without a savepoint, or
         open one. A savepoint costs two statements, and a repository call that fails
         raises through the caller's own transaction or savepoint, which rolls it back."""
         current = _current.get()
         if current is not None:
-            yield current
-            return
-        async with self.transaction() as tx:
-            yield tx
-
-    @asynccontextmanager
-    async def _savepoint(self, tx: Transaction) -> AsyncIterator[None]:
-        """A nested transaction, at the cost of as few statements as possible (issue #7).
-
-        The SAVEPOINT is issued lazily, before the first write inside it: a scope that only
-        reads (most updates are chatter nobody acts on) costs nothing. On success only the
-        outermost savepoint is RELEASEd, which releases every savepoint opened after it, so
-        an inner one costs one statement instead of two. On failure ROLLBACK TO undoes
-        exactly the scope's writes, as before. None of these is a round trip of its own:
-        they go with the next statement (Transaction._send).
-        """
-        self._savepoints += 1
-        savepoint = _Savepoint(f"sp{self._savepoints}")
-        outermost = not tx._savepoints
-        tx._savepoints.append(savepoint)
-        callbacks = len(tx._after_commit)
-        undone = len(tx._on_rollback)
-        try:
-            yield
-            if outermost:  # an update's deferred writes fail inside the update
-                await tx.flush()
-        except BaseException:
-            del tx._after_commit[callbacks:]  # what it was to follow never happened
-            tx._rolled_back(undone)
-            tx._savepoints.remove(savepoint)
-            if savepoint.opened:
-                tx._queue(f"ROLLBACK TO {savepoint.name}")
-                if outermost:
-                    tx._queue(f"RELEASE {savepoint.name}")
-            raise
-        tx._savepoints.remove(savepoint)
-        if savepoint.opened and outermost:
-            tx._queue(f"RELEASE {savepoint.name}")
+            return _Joined(current)  # a class, not a generator: see transaction()
+        return self.transaction()
 
     async def checkpoint(self) -> None:
         """Copy the WAL into the database file and truncate the WAL to zero bytes.

@@ -328,7 +328,7 @@ class ReportService:
         since = self.core.now() - timedelta(days=self.core.config.issues.duplicate_window_days)
         rows = await self.core.repo.duplicate_candidates(grid, since)
         draft = Candidate(0, category, building, description)
-        return likely_duplicates(draft, map(Candidate._make, rows), self.core.config)
+        return likely_duplicates(draft, rows, self.core.config)  # rows are Candidate's fields
 
     def _intake_notices(
         self,

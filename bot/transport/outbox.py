@@ -278,6 +278,10 @@ class Sender:
         self.backoff = backoff
         self._event = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}  # chat_id -> its one send
+        # The last round left a due row waiting because ``concurrency`` sends were in flight:
+        # a finishing send then hands its place over instead of going on with its chat.
+        self._slot_wanted = False
+        self._reloading = False
         self._finished: set[int] = set()  # rows settled since the current round began
         # Rows whose send failed and that wait in the database for a retry: not settled, so a
         # reload that ran meanwhile keeps them at the head of their chat's queue.
@@ -448,7 +452,11 @@ class Sender:
         if self._fresh and not self._stale and self._increments >= FULL_RELOAD_EVERY:
             self._stale = True
         if self._stale:
-            await self._reload()
+            self._reloading = True  # the queues are being replaced: no send goes on meanwhile
+            try:
+                await self._reload()
+            finally:
+                self._reloading = False
         else:
             if self._dry:
                 await self._refill()
@@ -456,6 +464,7 @@ class Sender:
                 await self._load_new()
         now = self._now()
         next_in: float | None = None
+        slot_wanted = False
         for chat_id, queue in list(self._queues.items()):
             # Drop what settled: delivered rows whose mark is pending, and sends that
             # settled while the reload's query ran (missing from its snapshot).
@@ -477,11 +486,13 @@ class Sender:
             wait = max(row.not_before - now, self.limiter.wait(chat_id, now))
             if wait <= 0 and len(self._inflight) >= self.concurrency:
                 wait = 0.05  # woken sooner by a finishing send
+                slot_wanted = True
             if wait > 0:
                 next_in = wait if next_in is None else min(next_in, wait)
                 continue
             self.limiter.record(chat_id, now)
             self._inflight[chat_id] = asyncio.create_task(self._deliver(row, now))
+        self._slot_wanted = slot_wanted
         if self._partial and sum(map(len, self._queues.values())) < RELOAD_WINDOW // 2:
             self._stale = True  # more rows wait in the database than were loaded
             next_in = 0.0 if next_in is None else min(next_in, 0.05)
@@ -558,26 +569,72 @@ class Sender:
             queue.append(row)
 
     async def _deliver(self, row: OutboxRow, started: float) -> None:
-        try:
-            await self._attempt(row)
-            self.limiter.settle(row.chat_id, started, self._now())
-        except Exception:
-            log.exception("outbox row %s: unexpected failure; will retry", row.id)
-            await self.repo.postpone(row.id, self._now() + 5, "internal error", count=True)
-            self._postponed.add(row.id)
-        finally:
-            if row.id in self._postponed:
-                self._postponed.discard(row.id)
-            else:
-                self._finished.add(row.id)
-            self._inflight.pop(row.chat_id, None)
-            queue = self._queues.get(row.chat_id)
-            if queue and queue[0].id == row.id:
-                queue.popleft()  # an emptied queue of a capped chat reloads in _round
-            if row.id not in self._delivered:  # postponed, dead, moved: the database changed
-                self._stale = True
-            self._event.set()
-            self.progress.notify()
+        """Send ``row``; then, while the chat's next row may go at once, that one too, in this
+        task (:meth:`_following`).
+
+        Why not one task per row, started by the next round: after Telegram's answer a row
+        took some seven turns of the event loop to lead to the next send to its chat (the
+        answer, the sent mark, this task's end, the round, the new task's first step), and
+        while intake handles a backlog each turn also runs an update's handlers. So sends fell
+        behind intake, and the sandbox or Telegram sat idle at the end waiting for a queue that
+        could have gone out beside the handlers (issue #15 item 6: in a 6,000-message backlog
+        the last third of the sends went out after the last update was handled).
+        """
+        while True:
+            following: OutboxRow | None = None
+            try:
+                try:
+                    await self._attempt(row)
+                    self.limiter.settle(row.chat_id, started, self._now())
+                except Exception:
+                    log.exception("outbox row %s: unexpected failure; will retry", row.id)
+                    await self.repo.postpone(row.id, self._now() + 5, "internal error", count=True)
+                    self._postponed.add(row.id)
+                finally:
+                    if row.id in self._postponed:
+                        self._postponed.discard(row.id)
+                    else:
+                        self._finished.add(row.id)
+                    queue = self._queues.get(row.chat_id)
+                    if queue and queue[0].id == row.id:
+                        queue.popleft()  # an emptied queue of a capped chat reloads in _round
+                    if row.id not in self._delivered:  # postponed, dead, moved: it changed
+                        self._stale = True
+                    self.progress.notify()
+                following = self._following(row)
+                if following is None:
+                    return
+            finally:
+                if following is None:  # this chat's turn ends here (or failed): a round looks
+                    self._inflight.pop(row.chat_id, None)
+                    queue = self._queues.pop(row.chat_id, None)
+                    if queue is not None:  # the round visits it last: the others go first
+                        self._queues[row.chat_id] = queue
+                    self._event.set()
+            row, started = following, self._now()
+            self.limiter.record(row.chat_id, started)
+
+    def _following(self, row: OutboxRow) -> OutboxRow | None:
+        """The next row of ``row``'s chat if it may be sent right now, as ``_round`` would
+        start it: ``row`` was delivered, the queues are current (no reload owed), the chat is
+        reachable, the row is due and within the limits, and no other chat waits for a free
+        place among the ``concurrency`` sends (that one goes first, started by the round)."""
+        if self._stopping or self._stale or self._reloading or self._slot_wanted:
+            return None
+        if row.id not in self._delivered:
+            return None
+        if row.chat_id in self._unreachable:
+            return None
+        queue = self._queues.get(row.chat_id)
+        while queue and (queue[0].id in self._finished or queue[0].id in self._delivered):
+            queue.popleft()
+        if not queue:
+            return None  # the round drops the queue, and reads more of a capped chat's rows
+        now = self._now()
+        head = queue[0]
+        if head.not_before > now or self.limiter.wait(head.chat_id, now) > 0:
+            return None
+        return head
 
     async def _unreachable_chat(self, chat_id: int, reason: str) -> None:
         self._unreachable.add(chat_id)

@@ -54,7 +54,10 @@ class SentLog:
         self._conn = conn  # used on the event loop's thread only
         self._checkpointer = checkpointer  # the WAL's checkpoints, in its own thread
         self._waiting: list[Mark] = []  # marks for the next write
-        self._written: asyncio.Future[None] | None = None  # resolved when they are written
+        # One future per caller waiting for the next write, resolved once it is written: each
+        # caller's own, so that a cancelled caller cancels only its wait, not the others'
+        # (asyncio.shield of one shared future did that at one more turn of the loop per mark).
+        self._written: list[asyncio.Future[None]] = []
         self._folds = 0  # since the last checkpoint
 
     @staticmethod
@@ -95,30 +98,28 @@ class SentLog:
     async def record(self, row_id: int, message_id: int | None, revision: int) -> None:
         """Write one mark and return once it is written; marks recorded in the same turn of
         the event loop are written together."""
-        if self._written is None:
-            self._written = asyncio.get_running_loop().create_future()
-            asyncio.get_running_loop().call_soon(self._write_waiting)
-        written = self._written
+        loop = asyncio.get_running_loop()
+        if not self._written:
+            loop.call_soon(self._write_waiting)
+        written = loop.create_future()
+        self._written.append(written)
         self._waiting.append((row_id, message_id, revision))
-        await asyncio.shield(written)  # a cancelled caller leaves the others' write alone
+        await written  # cancelled: this caller stops waiting, its mark is written all the same
 
     def _write_waiting(self) -> None:
         marks, written = self._waiting, self._written
-        self._waiting, self._written = [], None
+        self._waiting, self._written = [], []
         if not marks:
             return
         try:
             self._insert(marks)
         except Exception as exc:
-            if written is not None:
-                written.set_exception(exc)
+            _settle(written, exc)
         except BaseException as exc:  # KeyboardInterrupt, SystemExit: none may wait forever
-            if written is not None:
-                written.set_exception(RuntimeError(f"sent marks not written: {exc!r}"))
+            _settle(written, RuntimeError(f"sent marks not written: {exc!r}"))
             raise
         else:
-            if written is not None:
-                written.set_result(None)
+            _settle(written, None)
 
     def _insert(self, marks: list[Mark]) -> None:
         """Write ``marks`` as one transaction: one WAL append for the batch."""
@@ -157,3 +158,14 @@ class SentLog:
         writer), so the WAL restarts from its beginning instead of growing."""
         self._folds = 0
         await self._checkpointer.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _settle(waiters: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    """Tell every caller still waiting for a write how it went."""
+    for waiter in waiters:
+        if waiter.done():  # its caller was cancelled
+            continue
+        if error is None:
+            waiter.set_result(None)
+        else:
+            waiter.set_exception(error)

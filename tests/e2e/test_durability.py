@@ -382,3 +382,45 @@ async def test_rows_queued_since_the_last_look_are_read_as_new_once_and_in_order
     assert privately == [f"私信 {n}" for n in range(RELOAD_PER_CHAT + 5)] + ["私信 end"]
     # The capped group's queue ran dry: its last five were read by chat, not by a reload.
     assert full_reloads == 0
+
+
+async def test_a_chat_sends_on_without_a_round_yet_a_chat_waiting_for_a_place_gets_it(
+    tmp_path: Path,
+) -> None:
+    """A chat's next row goes out from the task that delivered the one before (issue #15
+    item 6: a round per send let a backlog's sends fall behind its updates), in queue order;
+    but when every place among the ``concurrency`` sends is taken and another chat's row is
+    due, the finishing send hands its place over instead of going on with its own chat."""
+    outbox = {**FAST, "concurrency": 1}
+    async with sandbox_world(tmp_path, outbox=outbox) as world, running_bot(world) as gridbot:
+        await world.server.start_private(f.RESIDENT)
+        await world.wait_sent(f.RESIDENT, "网格通")
+        await settled(gridbot)
+        sender = gridbot.sender
+        rounds = 0
+        round_ = sender._round
+
+        async def counted() -> float | None:
+            nonlocal rounds
+            rounds += 1
+            return await round_()
+
+        sender._round = counted  # type: ignore[method-assign]
+        async with gridbot.db.transaction():  # one commit: every row is due at once
+            for n in range(30):
+                await gridbot.services.outbox.send_message(f.G1_CHAT, f"通知 {n}")
+        await settled(gridbot)
+        alone = rounds
+        async with gridbot.db.transaction():
+            for n in range(30):
+                await gridbot.services.outbox.send_message(f.G1_CHAT, f"通知 {30 + n}")
+            await gridbot.services.outbox.send_message(f.RESIDENT, "私信")
+        await settled(gridbot)
+    notices = [t for t in world.texts_to(f.G1_CHAT) if t.startswith("通知")]
+    assert notices == [f"通知 {n}" for n in range(60)]
+    # Alone, the group's thirty went out one after another from one task, not a round each.
+    assert alone < 10
+    # With the resident's row waiting for the one place, it went out before the group's
+    # thirty were through (it waited for one of them at most, not for all).
+    order = [r.text for r in world.server.sent if r.text in ("私信", "通知 59")]
+    assert order == ["私信", "通知 59"]

@@ -119,6 +119,31 @@ async def test_allowed_updates_is_remembered(
     assert [u.message.text for u in await bot.get_updates() if u.message] == ["默认恢复"]
 
 
+async def test_queued_updates_follow_a_change_of_allowed_updates(
+    server: SandboxServer, bot: Bot, group: ChatState, alice: SandboxUser
+) -> None:
+    """A queue is filtered again when allowed_updates changes (not on every getUpdates: the
+    walk over a long queue cost the sandbox a quarter of its CPU, issue #15 item 6)."""
+    await server.user_sends(group.id, alice.id, "先到")
+    assert len(await bot.get_updates()) == 1  # filtered once for the default
+    assert await bot.get_updates(allowed_updates=["callback_query"]) == ()
+    assert server.pending_updates() == []
+
+
+async def test_confirming_an_offset_drops_every_lower_update_in_any_order(
+    server: SandboxServer, bot: Bot, group: ChatState, alice: SandboxUser
+) -> None:
+    for text in ("一", "二"):
+        await server.user_sends(group.id, alice.id, text)
+    high = server.inject_raw_update({"update_id": 10**9, "weird_update": {}})
+    low = server.inject_raw_update({"update_id": 5, "weird_update": {}})  # out of order
+    await server.user_sends(group.id, alice.id, "三")
+    ids = [u["update_id"] for u in server.pending_updates()]
+    assert ids[2:4] == [high["update_id"], low["update_id"]]
+    await bot.get_updates(offset=ids[1] + 1)  # confirms both messages and the low one
+    assert [u["update_id"] for u in server.pending_updates()] == [high["update_id"], ids[-1]]
+
+
 async def test_chat_member_updates_need_opt_in_and_admin(
     server: SandboxServer, bot: Bot, alice: SandboxUser, bob: SandboxUser
 ) -> None:
