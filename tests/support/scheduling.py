@@ -1,4 +1,4 @@
-"""How pytest-xdist shares the suite between its workers (``-n 2``, pyproject's addopts).
+"""How pytest-xdist shares the suite between its workers (``-n 3``, pyproject's addopts).
 
 Every test is a work unit of its own, except the modules that share a costly module-scoped
 resource: all of such a module's tests go to one worker, so the resource starts once. They are
