@@ -42,6 +42,10 @@ from storage.db import Database, placeholders
 
 Mark = tuple[int, int | None, int]  # (outbox id, Telegram message_id, revision)
 
+# A commit is a write to the WAL, and a checkpoint syncs the file (see the module docstring).
+# The test suite sets OFF (tests/conftest.py), as for the database: it never cuts the power.
+SYNCHRONOUS = "NORMAL"
+
 # Folds between two checkpoints: at a fold every 50 ms, about one a second, with a WAL of
 # some forty pages at most between them.
 CHECKPOINT_EVERY = 20
@@ -75,14 +79,15 @@ class SentLog:
         conn = sqlite3.connect(path, isolation_level=None)
         try:
             for statement in (
+                f"PRAGMA synchronous={SYNCHRONOUS}",  # first: the switch to WAL writes too
                 "PRAGMA journal_mode=WAL",
-                "PRAGMA synchronous=NORMAL",
                 "PRAGMA wal_autocheckpoint=0",
                 "CREATE TABLE IF NOT EXISTS sent_marks (outbox_id INTEGER PRIMARY KEY,"
                 " message_id INTEGER, revision INTEGER NOT NULL)",
             ):
                 conn.execute(statement)
             checkpointer = await aiosqlite.connect(path, isolation_level=None)
+            await checkpointer.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
         except BaseException:
             conn.close()
             raise
