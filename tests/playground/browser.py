@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from playground.serve import playing
+
 # The headless shell is Blink and V8 without the browser around them (what Playwright's own
 # headless mode launches): the same pages for ~25% less CPU than the whole chromium in
 # headless mode (7.4 s against 9.8-11 s for the eight browser tests; issue #12 item 6).
@@ -68,11 +70,12 @@ async def tab() -> AsyncIterator[Any]:
 
 @asynccontextmanager
 async def browser_page(tab: Any, width: int = 1100, height: int = 760) -> AsyncIterator[Any]:
-    """The module's tab at ``width`` × ``height`` CSS pixels, for one test. Nothing carries
-    over from the test before: each test's playground listens on a port of its own, and a
-    page's storage belongs to its origin (scheme, host *and* port), so each test's page
-    starts with nothing remembered; the tab is emptied (``about:blank``: its scripts and
-    live event stream end) before the test's playground stops, and cookies are cleared."""
+    """The browser tests' one tab at ``width`` × ``height`` CSS pixels, for one test.
+    Nothing carries over from the test before: each test's playground listens on a port of
+    its own, and a page's storage belongs to its origin (scheme, host *and* port), so each
+    test's page starts with nothing remembered; the tab is emptied (``about:blank``: its
+    scripts and live event stream end) before the test's playground stops, and cookies are
+    cleared."""
     await tab.set_viewport_size({"width": width, "height": height})
     tab.set_default_timeout(15_000)
     errors: list[str] = []
@@ -88,6 +91,21 @@ async def browser_page(tab: Any, width: int = 1100, height: int = 760) -> AsyncI
         tab.remove_listener("pageerror", failed)
         await tab.goto("about:blank")
         await tab.context.clear_cookies()
+
+
+@asynccontextmanager
+async def community_page(
+    tab: Any, folder: Path, width: int = 1100, height: int = 760
+) -> AsyncIterator[Any]:
+    """The playground's community scene, played afresh in ``folder`` on a port of its own,
+    open on the browser tests' one tab (:func:`browser_page`), which is emptied before the
+    playground stops."""
+    async with (
+        playing("community", folder, port=0) as (_, url),
+        browser_page(tab, width, height) as page,
+    ):
+        await page.goto(url)
+        yield page
 
 
 # The playground's people and chats (playground/scenes: the community scene).

@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 
-from playground.serve import playing
 from tests.playground.browser import (
     GROUP,
     RESIDENT,
     WORKER,
     be,
-    browser_page,
+    community_page,
     press,
     say,
     shot,
@@ -52,8 +51,7 @@ def voice_recording(folder: Path, seconds: int) -> Path:
 
 
 async def test_an_album_with_a_report_caption_reaches_the_worker(tmp_path: Path, tab: Any) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page(tab) as page:
-        await page.goto(url)
+    async with community_page(tab, tmp_path) as page:
         log = page.locator("#log")
         await be(page, RESIDENT, GROUP)
         await page.set_input_files("#photo", album_photos(tmp_path, 3))
@@ -76,8 +74,7 @@ async def test_an_album_with_a_report_caption_reaches_the_worker(tmp_path: Path,
 async def test_a_venue_in_the_private_chat_picks_the_grid_and_pins_it_for_the_worker(
     tmp_path: Path, tab: Any
 ) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page(tab) as page:
-        await page.goto(url)
+    async with community_page(tab, tmp_path) as page:
         log = page.locator("#log")
         await be(page, RESIDENT, RESIDENT)
         await say(page, "菜市场门口的井盖松了，踩上去会晃")
@@ -103,8 +100,7 @@ async def test_a_venue_in_the_private_chat_picks_the_grid_and_pins_it_for_the_wo
 async def test_todo_shows_the_residents_rating_slip_and_pressing_it_rates(
     tmp_path: Path, tab: Any
 ) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page(tab) as page:
-        await page.goto(url)
+    async with community_page(tab, tmp_path) as page:
         log = page.locator("#log")
         await be(page, WORKER, WORKER)  # #2 waits to be accepted
         await say(page, "/todo")
@@ -132,8 +128,7 @@ async def test_todo_shows_the_residents_rating_slip_and_pressing_it_rates(
 async def test_a_voice_note_is_sent_heard_and_passed_to_the_worker(
     tmp_path: Path, tab: Any
 ) -> None:
-    async with playing("community", tmp_path, port=0) as (_, url), browser_page(tab) as page:
-        await page.goto(url)
+    async with community_page(tab, tmp_path) as page:
         log = page.locator("#log")
         await be(page, RESIDENT, RESIDENT)
         await page.set_input_files("#voice", str(voice_recording(tmp_path, 3)))
