@@ -26,7 +26,6 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import islice
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -109,17 +108,23 @@ def _add(counters: tuple[str, ...]) -> str:
 # -- days ---------------------------------------------------------------------------------------
 
 
-def days_of(zone: ZoneInfo) -> Iterator[tuple[str, str]]:
-    """(UTC start, local day) of every local day from FIRST_YEAR to LAST_YEAR: what
-    ``to_db(datetime.combine(day, time(), zone))`` gives, a third of its cost. The local
-    midnight less the zone's offset there (read as an aware midnight's offset is, fold 0)
-    is naive arithmetic; the aware conversion cost 130 ms for the 36,890 days of a
-    ``rebuild`` in a zone with summer time (issue #12 item 6)."""
-    day = datetime(FIRST_YEAR, 1, 1)
-    last = datetime(LAST_YEAR, 12, 31)
+FIRST_DAY, LAST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
+DAYS: Final = (LAST_DAY - FIRST_DAY).days + 1  # the rows of rollup_days
+
+
+def days_of(
+    zone: ZoneInfo, first: date = FIRST_DAY, last: date = LAST_DAY
+) -> Iterator[tuple[str, str]]:
+    """(UTC start, local day) of every local day from ``first`` to ``last`` (by default
+    FIRST_YEAR to LAST_YEAR): what ``to_db(datetime.combine(day, time(), zone))`` gives, a
+    third of its cost. The local midnight less the zone's offset there (read as an aware
+    midnight's offset is, fold 0) is naive arithmetic; the aware conversion cost 130 ms for
+    the 36,890 days of a ``rebuild`` in a zone with summer time (issue #12 item 6)."""
+    day = datetime(first.year, first.month, first.day)
+    end = datetime(last.year, last.month, last.day)
     one = timedelta(days=1)
     offset_at = zone.utcoffset
-    while day <= last:
+    while day <= end:
         offset = offset_at(day)
         assert offset is not None  # a ZoneInfo always has one
         yield (day - offset).isoformat() + "Z", day.date().isoformat()
@@ -259,22 +264,13 @@ async def _days_are_of(tx: Transaction, zone: ZoneInfo) -> bool:
     first and last. Only migration 0023 and :func:`rebuild` write the table, whole, in one
     transaction each, so this is the whole table; rewriting its 36,890 rows was most of a
     rebuild of a small database (~0.1 s)."""
-    days = (date(LAST_YEAR, 12, 31) - date(FIRST_YEAR, 1, 1)).days + 1
-    expected = list(islice(days_of(zone), 1))
-    last = datetime(LAST_YEAR, 12, 31)
-    offset = zone.utcoffset(last)
-    assert offset is not None  # a ZoneInfo always has one
-    expected.append(((last - offset).isoformat() + "Z", last.date().isoformat()))
+    edges = (*days_of(zone, FIRST_DAY, FIRST_DAY), *days_of(zone, LAST_DAY, LAST_DAY))
     row = await tx.fetchone(
         "SELECT (SELECT zone FROM rollup_settings WHERE id = 1), (SELECT COUNT(*) FROM"
         " rollup_days), (SELECT start || ' ' || day FROM rollup_days ORDER BY start LIMIT 1),"
         " (SELECT start || ' ' || day FROM rollup_days ORDER BY start DESC LIMIT 1)"
     )
-    return row is not None and tuple(row) == (
-        zone.key,
-        days,
-        *(" ".join(pair) for pair in expected),
-    )
+    return row is not None and tuple(row) == (zone.key, DAYS, *(" ".join(e) for e in edges))
 
 
 async def ensure_zone(db: Database, zone: ZoneInfo) -> bool:
