@@ -74,28 +74,23 @@ def time_commits() -> list[float]:
                 seconds.append(time.perf_counter() - started)
 
     Transaction._control = timed  # type: ignore[method-assign]
-    fetchall, execute = Transaction.fetchall, Transaction.execute
 
-    async def timed_fetchall(self: Transaction, sql: str, params: Any = ()) -> Any:
-        started = time.perf_counter()
-        try:
-            return await fetchall(self, sql, params)
-        finally:
-            took = time.perf_counter() - started
-            if took > 0.003:
-                SLOW_STATEMENTS.append((took, sql[:120]))
+    def slow_logged(statement: Any) -> Any:
+        """``statement`` (Transaction.fetchall or .execute), noting calls over 3 ms."""
 
-    async def timed_execute(self: Transaction, sql: str, params: Any = ()) -> int:
-        started = time.perf_counter()
-        try:
-            return await execute(self, sql, params)
-        finally:
-            took = time.perf_counter() - started
-            if took > 0.003:
-                SLOW_STATEMENTS.append((took, sql[:120]))
+        async def timed_statement(self: Transaction, sql: str, params: Any = ()) -> Any:
+            started = time.perf_counter()
+            try:
+                return await statement(self, sql, params)
+            finally:
+                took = time.perf_counter() - started
+                if took > 0.003:
+                    SLOW_STATEMENTS.append((took, sql[:120]))
 
-    Transaction.fetchall = timed_fetchall  # type: ignore[method-assign]
-    Transaction.execute = timed_execute  # type: ignore[method-assign]
+        return timed_statement
+
+    Transaction.fetchall = slow_logged(Transaction.fetchall)  # type: ignore[method-assign]
+    Transaction.execute = slow_logged(Transaction.execute)  # type: ignore[method-assign]
     return seconds
 
 
