@@ -13,9 +13,6 @@ import pytest
 import storage.db
 from storage.db import Database, SchemaTooNew, _statements, in_transaction
 
-# These tests are about the migrations: each database applies them from nothing.
-pytestmark = pytest.mark.fresh_schema
-
 
 @pytest.mark.durable
 async def test_db_pragmas_are_durable(tmp_path: Path) -> None:
@@ -88,6 +85,7 @@ async def test_db_concurrent_writers_are_serialised(tmp_path: Path) -> None:
         await db.close()
 
 
+@pytest.mark.fresh_schema  # applies the migrations from nothing
 async def test_db_migrations_are_recorded_and_reapplying_is_a_no_op(tmp_path: Path) -> None:
     path = tmp_path / "g.sqlite3"
     db = await Database.open(path)
@@ -100,6 +98,7 @@ async def test_db_migrations_are_recorded_and_reapplying_is_a_no_op(tmp_path: Pa
     assert first[0]["name"] == "0001_foundation.sql"
 
 
+@pytest.mark.fresh_schema  # applies the migrations from nothing
 async def test_db_refuses_a_schema_newer_than_the_code(tmp_path: Path) -> None:
     path = tmp_path / "g.sqlite3"
     db = await Database.open(path)

@@ -14,7 +14,7 @@ from bot.core.rendering import Renderer
 from bot.issues.rates import Satisfaction, Solved
 from storage.db import Database
 from tests.support import factories as f
-from tests.support.registry import as_xlsx, sample_rows
+from tests.support.registry import as_csv, sample_rows
 
 OWNER = 601  # verified owner of 1-2-301 (grid g1)
 FAR = 602  # verified owner of 2-1-101 (grid g2)
@@ -28,7 +28,7 @@ async def todo_world(tmp_path: Path) -> AsyncIterator[tuple[Features, f.FakeCloc
     clock = f.FakeClock()
     try:
         features = await build_features(db, clock, f.make_config(), Renderer())
-        await features.registry.import_sheet(as_xlsx(sample_rows()), "households.xlsx", None)
+        await features.registry.import_sheet(as_csv(sample_rows()), "households.csv", None)
         for user, room in ((OWNER, "1-2-301"), (FAR, "2-1-101")):
             await verify(features, user, room)
         yield features, clock
