@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import shutil
 import sys
@@ -110,6 +111,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     pg_support.mark_pending(items)
     scheduling.check_groups(items)
     scheduling.slow_first(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection imported (the bot, PTB, aiohttp, the test modules) lives until the
+    process ends: frozen, the collector's full passes no longer walk it. GC time of the
+    service and storage tests (`-n 0`) 0.70-0.73 s → 0.36-0.42 s."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
