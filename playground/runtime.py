@@ -1,8 +1,10 @@
 """One process: the sandbox Bot API server, the real gridbot polling it, and the scene.
 
 ``Playground.start`` does what ``gridbot run`` does (``bot.app.build`` + ``start``) against the
-sandbox, on a SQLite file in ``data_dir``; people act through the sandbox's control API
-(``SandboxClient``), exactly as a test or a Telegram app would.
+sandbox, on a SQLite file in ``data_dir``. People act on the sandbox server itself (the methods
+behind its control API, in this process), as the end-to-end tests do: through the control API
+over HTTP, each act cost a request and its answer on both sides, about half of the ~100-step
+community scene's replay at every start.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from bot.core.clock import RunningClock
 from bot.schedule.jobs import run_sweeps
 from playground.clock import PlayClock, jump_target
 from playground.scene import Scene, Step
-from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
 
 TOKEN = "700000002:PLAY"
@@ -39,7 +40,6 @@ class Playground:
         self.data_dir = data_dir
         self.clock = PlayClock(scene.start)
         self.server = SandboxServer(clock=self.clock.timestamp)
-        self.client: SandboxClient | None = None
         self.gridbot: GridBot | None = None
         self.config: Config | None = None
         self.albums = 0
@@ -60,13 +60,10 @@ class Playground:
         # The trainer's clock stands still between jumps; the sender's pacing must not.
         self.gridbot.sender.clock = RunningClock(self.clock)
         await self.gridbot.start()
-        self.client = SandboxClient(f"http://{self.server.host}:{self.server.port}")
         if fresh:
             await self.load_scene()
 
     async def stop(self) -> None:
-        if self.client is not None:
-            await self.client.aclose()
         if self.gridbot is not None:
             await self.gridbot.stop()
         await self.server.stop()
@@ -86,11 +83,6 @@ class Playground:
     def bot(self) -> GridBot:
         assert self.gridbot is not None, "the playground has not started"
         return self.gridbot
-
-    @property
-    def control(self) -> SandboxClient:
-        assert self.client is not None, "the playground has not started"
-        return self.client
 
     # ------------------------------------------------------------------ the scene
     async def load_scene(self) -> None:
@@ -129,7 +121,7 @@ class Playground:
         await self.bot.wait_idle()
 
     async def start_chat(self, user_id: int, payload: str | None = None) -> None:
-        await self.control.start_private(user_id, payload=payload)
+        await self.server.start_private(user_id, payload=payload)
         await self.settle()
 
     async def send(self, user_id: int, chat_id: int, text: str) -> None:
@@ -137,11 +129,11 @@ class Playground:
             payload = text.removeprefix("/start").strip() or None
             await self.start_chat(user_id, payload)
             return
-        await self.control.user_sends(chat_id, user_id, text)
+        await self.server.user_sends(chat_id, user_id, text)
         await self.settle()
 
     async def send_photo(self, user_id: int, chat_id: int, image: bytes, caption: str) -> None:
-        await self.control.user_sends_photo(chat_id, user_id, caption or None, image)
+        await self.server.user_sends_photo(chat_id, user_id, caption or None, image)
         await self.settle()
 
     async def send_album(
@@ -156,7 +148,7 @@ class Playground:
         self.albums += 1
         group = f"play-album-{self.albums}"
         for index, image in enumerate(images):
-            await self.control.user_sends_photo(
+            await self.server.user_sends_photo(
                 chat_id,
                 user_id,
                 (caption or None) if index == len(images) - 1 else None,
@@ -166,7 +158,7 @@ class Playground:
         await self.settle()
 
     async def send_voice(self, user_id: int, chat_id: int, data: bytes, duration: int) -> None:
-        await self.control.user_sends_voice(chat_id, user_id, max(1, duration), data=data)
+        await self.server.user_sends_voice(chat_id, user_id, max(1, duration), data=data)
         await self.settle()
 
     async def send_place(
@@ -179,12 +171,13 @@ class Playground:
         address: str | None = None,
     ) -> None:
         """A shared location, or a venue when it has a ``title``."""
-        extra = {"title": title, "address": address or ""} if title else {}
-        await self.control.user_sends_location(chat_id, user_id, latitude, longitude, **extra)
+        await self.server.user_sends_location(
+            chat_id, user_id, latitude, longitude, title=title, address=address
+        )
         await self.settle()
 
     async def press(self, user_id: int, chat_id: int, message_id: int, label: str) -> Pressed:
-        query_id = await self.control.press_button(chat_id, message_id, user_id, button_text=label)
+        query_id = await self.server.press_button(chat_id, message_id, user_id, button_text=label)
         await self.settle()
         for answer in reversed(self.server.callback_answers):
             if answer.id == query_id:
@@ -192,7 +185,7 @@ class Playground:
         return Pressed(None, False)
 
     async def vote(self, user_id: int, poll_id: str, options: list[int]) -> None:
-        await self.control.vote_poll(poll_id, user_id, options)
+        await self.server.vote_poll(poll_id, user_id, options)
         await self.settle()
 
     # ------------------------------------------------------------------ the clock

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from playground.render import entities_html
 from playground.runtime import Playground
-from sandbox.models import SandboxError
+from sandbox.models import ApiError, SandboxError
 
 PACKAGE = resources.files("playground")
 LOCALES = ("zh_CN", "en")
@@ -316,7 +316,7 @@ def _guess(data: bytes) -> str:
 async def _act(action: Any) -> web.Response:
     try:
         result = await action
-    except (SandboxError, LookupError, ValueError, RuntimeError, TimeoutError) as exc:
+    except (SandboxError, ApiError, LookupError, ValueError, RuntimeError, TimeoutError) as exc:
         return web.json_response({"ok": False, "error": str(exc)}, status=400, dumps=_dumps)
     return web.json_response({"ok": True, **(result or {})}, dumps=_dumps)
 
