@@ -243,7 +243,11 @@ async def test_db_snapshot_connections_are_kept_and_each_snapshot_is_its_own_mom
         threads = [conn._thread for conn in (third, fourth)]  # type: ignore[attr-defined]
     finally:
         await db.close()
-    assert not any(thread.is_alive() for thread in threads)  # kept ones closed with the db
+    # Kept ones closed with the db: each one's thread ends once it has taken aiosqlite's stop
+    # signal, which comes after close() returns (a bare is_alive() check raced with it).
+    for thread in threads:
+        thread.join(timeout=10)
+    assert not any(thread.is_alive() for thread in threads)
 
 
 async def test_db_after_commit_of_a_rolled_back_savepoint_never_runs(tmp_path: Path) -> None:
