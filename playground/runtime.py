@@ -9,7 +9,9 @@ community scene's replay at every start.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +36,23 @@ class Pressed:
     alert: bool
 
 
+@dataclass(frozen=True)
+class Saved:
+    """A played scene to start other playgrounds from without playing it again
+    (:meth:`Playground.saved`): the bot's database files, closed, in ``folder``; the
+    sandbox's state; the clock; the albums sent."""
+
+    scene: str
+    folder: Path
+    sandbox: dict[str, Any]
+    now: datetime
+    albums: int
+
+
 class Playground:
-    def __init__(self, scene: Scene, data_dir: Path) -> None:
+    def __init__(self, scene: Scene, data_dir: Path, saved: Saved | None = None) -> None:
+        if saved is not None and saved.scene != scene.name:
+            raise ValueError(f"saved from scene {saved.scene!r}, not {scene.name!r}")
         self.scene = scene
         self.data_dir = data_dir
         self.clock = PlayClock(scene.start)
@@ -43,17 +60,23 @@ class Playground:
         self.gridbot: GridBot | None = None
         self.config: Config | None = None
         self.albums = 0
+        self._from = saved
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         await self.server.start()
         scene = self.scene
-        self.server.add_bot(token=TOKEN, username=scene.bot_username, first_name=scene.bot_name)
-        for person in scene.people:
-            self.server.add_user(person.first_name, person.last_name or None, id=person.id)
-        for group in scene.groups:
-            self.server.add_group(group.title, members=list(group.members), id=group.id)
         database = self.data_dir / "gridbot.sqlite3"
+        if self._from is not None and not database.exists():
+            self._take_up(self._from)
+        else:
+            self.server.add_bot(
+                token=TOKEN, username=scene.bot_username, first_name=scene.bot_name
+            )
+            for person in scene.people:
+                self.server.add_user(person.first_name, person.last_name or None, id=person.id)
+            for group in scene.groups:
+                self.server.add_group(group.title, members=list(group.members), id=group.id)
         fresh = not database.exists()
         self.config = self._config(database)
         self.gridbot = await build(self.config, clock=self.clock)
@@ -67,6 +90,24 @@ class Playground:
         if self.gridbot is not None:
             await self.gridbot.stop()
         await self.server.stop()
+
+    def saved(self) -> Saved:
+        """This playground as it stands, once stopped (its database files closed): other
+        playgrounds start from it in a fraction of a replay (a copy of the files and of the
+        sandbox's state, against ~0.2 s of CPU to play the community scene's ~100 steps)."""
+        assert self.gridbot is None or not self.gridbot.app.running, "stop the playground first"
+        return Saved(
+            self.scene.name, self.data_dir, self.server.saved(), self.clock.now(), self.albums
+        )
+
+    def _take_up(self, saved: Saved) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        for path in saved.folder.iterdir():
+            if path.is_file() and path.name.startswith("gridbot.sqlite3"):
+                shutil.copyfile(path, self.data_dir / path.name)
+        self.server.load(saved.sandbox)
+        self.clock.set(saved.now)
+        self.albums = saved.albums
 
     def _config(self, database: Path) -> Config:
         data: dict[str, Any] = {key: value for key, value in self.scene.config.items()}

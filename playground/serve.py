@@ -15,7 +15,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from playground.runtime import Playground
+from playground.runtime import Playground, Saved
 from playground.scene import SceneError, load_scene
 from playground.web import make_app, strings
 
@@ -31,16 +31,21 @@ def is_loopback(host: str) -> bool:
 
 @asynccontextmanager
 async def playing(
-    scene: str = "community", data: Path | None = None, host: str = "127.0.0.1", port: int = 8080
+    scene: str = "community",
+    data: Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    saved: Saved | None = None,
 ) -> AsyncIterator[tuple[Playground, str]]:
-    """The playground with its page served; yields it and the page's URL."""
+    """The playground with its page served; yields it and the page's URL. With ``saved``
+    (:meth:`Playground.saved`), a new ``data`` folder starts where that playground stood."""
     with contextlib.ExitStack() as stack:
         if data is None:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gridbot-play-")))
         else:
             folder = data
             folder.mkdir(parents=True, exist_ok=True)
-        play = Playground(load_scene(scene), folder)
+        play = Playground(load_scene(scene), folder, saved)
         await play.start()
         runner = web.AppRunner(make_app(play), access_log=None, shutdown_timeout=0.5)
         try:

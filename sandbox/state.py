@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import re
 import time
@@ -48,6 +49,29 @@ def api_method(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+# Everything said and done in a sandbox (SandboxState.saved): accounts, chats and their messages,
+# update queues, files, polls, buttons, the records, the id counters. Not its clock, the API
+# description or the change notification, which belong to the server that runs it.
+SAVED_STATE = (
+    "bots",
+    "default_bot",
+    "users",
+    "chats",
+    "files",
+    "files_by_path",
+    "polls",
+    "callbacks",
+    "sent",
+    "calls",
+    "callback_answers",
+    "unknown_params",
+    "stats",
+    "flood",
+    "_ids",
+    "_next_user_id",
+    "_next_group",
+)
+
 # What makes a message a person's message rather than a service message (for privacy mode).
 _CONTENT = ("text", "caption", "sticker", "location", "venue")
 
@@ -78,6 +102,17 @@ class SandboxState:
         self._ids = itertools.count(1)
         self._next_user_id = 5_000_000_001
         self._next_group = itertools.count(1)
+
+    # ------------------------------------------------------------------ saving
+    def saved(self) -> dict[str, Any]:
+        """A copy of everything said and done here (``SAVED_STATE``), for :meth:`load`."""
+        return copy.deepcopy({name: getattr(self, name) for name in SAVED_STATE})
+
+    def load(self, saved: dict[str, Any]) -> None:
+        """Take up a saved state (a copy of it: ``saved`` can be loaded again elsewhere)."""
+        for name, value in copy.deepcopy(saved).items():
+            setattr(self, name, value)
+        self.notify()
 
     # ------------------------------------------------------------------ notification
     def notify(self) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from playground.runtime import Saved
 from playground.serve import playing
 
 # The headless shell is Blink and V8 without the browser around them (what Playwright's own
@@ -100,13 +101,13 @@ async def browser_page(tab: Any, width: int = 1100, height: int = 760) -> AsyncI
 
 @asynccontextmanager
 async def community_page(
-    tab: Any, folder: Path, width: int = 1100, height: int = 760
+    tab: Any, folder: Path, saved: Saved | None, width: int = 1100, height: int = 760
 ) -> AsyncIterator[Any]:
-    """The playground's community scene, played afresh in ``folder`` on a port of its own,
-    open on the browser tests' one tab (:func:`browser_page`), which is emptied before the
-    playground stops."""
+    """The playground's community scene in ``folder`` (a copy of ``saved``, the scene played
+    once per worker, or played afresh), on a port of its own, open on the browser tests' one
+    tab (:func:`browser_page`), which is emptied before the playground stops."""
     async with (
-        playing("community", folder, port=0) as (_, url),
+        playing("community", folder, port=0, saved=saved) as (_, url),
         browser_page(tab, width, height) as page,
     ):
         await page.goto(url)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.schedule.digest_chart import cjk_font
+from playground.runtime import Saved
 from tests.playground.browser import (
     GROUP,
     PROPERTY,
@@ -31,8 +32,10 @@ from tests.playground.browser import (
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.xdist_group("chromium")]
 
 
-async def test_the_issue_loop_clicked_through_by_four_people(tmp_path: Path, tab: Any) -> None:
-    async with community_page(tab, tmp_path) as page:
+async def test_the_issue_loop_clicked_through_by_four_people(
+    tmp_path: Path, tab: Any, community: Saved | None
+) -> None:
+    async with community_page(tab, tmp_path, community) as page:
         await be(page, RESIDENT, GROUP)
         await say(page, "#报事 3号楼2单元门口积水很深")
         log = page.locator("#log")
@@ -76,8 +79,10 @@ async def test_the_issue_loop_clicked_through_by_four_people(tmp_path: Path, tab
         await log.locator(".msg", has_text="#4").filter(has_text="已关闭").last.wait_for()
 
 
-async def test_the_large_font_switch_on_a_phone(tmp_path: Path, tab: Any) -> None:
-    async with community_page(tab, tmp_path, 375, 740) as page:
+async def test_the_large_font_switch_on_a_phone(
+    tmp_path: Path, tab: Any, community: Saved | None
+) -> None:
+    async with community_page(tab, tmp_path, community, 375, 740) as page:
         await page.click('[data-persona="9501"]')
         assert await page.is_visible("#chats") and not await page.is_visible("#log")
         normal = await page.evaluate("getComputedStyle(document.body).fontSize")
@@ -100,9 +105,9 @@ async def test_the_large_font_switch_on_a_phone(tmp_path: Path, tab: Any) -> Non
 
 
 async def test_a_clock_jump_brings_the_0800_digest_to_the_secretary(
-    tmp_path: Path, tab: Any
+    tmp_path: Path, tab: Any, community: Saved | None
 ) -> None:
-    async with community_page(tab, tmp_path) as page:
+    async with community_page(tab, tmp_path, community) as page:
         await be(page, SECRETARY, SECRETARY)
         assert await page.text_content("#clock") == "3月4日 周三 09:30"
         assert await page.locator("#log .msg", has_text="每日简报").count() == 0
@@ -121,9 +126,9 @@ async def test_a_clock_jump_brings_the_0800_digest_to_the_secretary(
 
 
 async def test_jielong_with_two_people_and_a_private_owners_ballot(
-    tmp_path: Path, tab: Any
+    tmp_path: Path, tab: Any, community: Saved | None
 ) -> None:
-    async with community_page(tab, tmp_path) as page:
+    async with community_page(tab, tmp_path, community) as page:
         log = page.locator("#log")
         await be(page, RESIDENT, GROUP)  # 孙大爷 signed up while the scene loaded
         await press(page, "+1 接龙", on="周六上午义务大扫除")

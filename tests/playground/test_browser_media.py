@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from playground.runtime import Saved
 from tests.playground.browser import (
     GROUP,
     RESIDENT,
@@ -50,8 +51,10 @@ def voice_recording(folder: Path, seconds: int) -> Path:
     return path
 
 
-async def test_an_album_with_a_report_caption_reaches_the_worker(tmp_path: Path, tab: Any) -> None:
-    async with community_page(tab, tmp_path) as page:
+async def test_an_album_with_a_report_caption_reaches_the_worker(
+    tmp_path: Path, tab: Any, community: Saved | None
+) -> None:
+    async with community_page(tab, tmp_path, community) as page:
         log = page.locator("#log")
         await be(page, RESIDENT, GROUP)
         await page.set_input_files("#photo", album_photos(tmp_path, 3))
@@ -72,9 +75,9 @@ async def test_an_album_with_a_report_caption_reaches_the_worker(tmp_path: Path,
 
 
 async def test_a_venue_in_the_private_chat_picks_the_grid_and_pins_it_for_the_worker(
-    tmp_path: Path, tab: Any
+    tmp_path: Path, tab: Any, community: Saved | None
 ) -> None:
-    async with community_page(tab, tmp_path) as page:
+    async with community_page(tab, tmp_path, community) as page:
         log = page.locator("#log")
         await be(page, RESIDENT, RESIDENT)
         await say(page, "菜市场门口的井盖松了，踩上去会晃")
@@ -98,9 +101,9 @@ async def test_a_venue_in_the_private_chat_picks_the_grid_and_pins_it_for_the_wo
 
 
 async def test_todo_shows_the_residents_rating_slip_and_pressing_it_rates(
-    tmp_path: Path, tab: Any
+    tmp_path: Path, tab: Any, community: Saved | None
 ) -> None:
-    async with community_page(tab, tmp_path) as page:
+    async with community_page(tab, tmp_path, community) as page:
         log = page.locator("#log")
         await be(page, WORKER, WORKER)  # #2 waits to be accepted
         await say(page, "/todo")
@@ -126,9 +129,9 @@ async def test_todo_shows_the_residents_rating_slip_and_pressing_it_rates(
 
 
 async def test_a_voice_note_is_sent_heard_and_passed_to_the_worker(
-    tmp_path: Path, tab: Any
+    tmp_path: Path, tab: Any, community: Saved | None
 ) -> None:
-    async with community_page(tab, tmp_path) as page:
+    async with community_page(tab, tmp_path, community) as page:
         log = page.locator("#log")
         await be(page, RESIDENT, RESIDENT)
         await page.set_input_files("#voice", str(voice_recording(tmp_path, 3)))

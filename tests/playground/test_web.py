@@ -4,11 +4,14 @@ through the sandbox and the real bot, and a clock jump that brings the 08:00 dig
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
+from playground.runtime import Saved
 from playground.serve import is_loopback, playing, run_play
 
 GROUP, RESIDENT, WORKER, PROPERTY, SECRETARY = -1001234567001, 9501, 9101, 9301, 9201
@@ -59,9 +62,11 @@ def last_html(messages: list[dict[str, Any]]) -> str:
     return str(messages[-1]["html"])
 
 
-async def test_the_issue_loop_through_the_page_endpoints(tmp_path: Path) -> None:
+async def test_the_issue_loop_through_the_page_endpoints(
+    tmp_path: Path, community: Saved | None
+) -> None:
     async with (
-        playing("community", tmp_path, port=0) as (_, url),
+        playing("community", tmp_path, port=0, saved=community) as (_, url),
         aiohttp.ClientSession() as http,
     ):
         page = Page(http, url)
@@ -83,9 +88,11 @@ async def test_the_issue_loop_through_the_page_endpoints(tmp_path: Path) -> None
         assert any("#4" in m["html"] and "满意" in m["html"] for m in mine[-3:])
 
 
-async def test_a_clock_jump_to_eight_brings_the_digest_to_the_secretary(tmp_path: Path) -> None:
+async def test_a_clock_jump_to_eight_brings_the_digest_to_the_secretary(
+    tmp_path: Path, community: Saved | None
+) -> None:
     async with (
-        playing("community", tmp_path, port=0) as (play, url),
+        playing("community", tmp_path, port=0, saved=community) as (play, url),
         aiohttp.ClientSession() as http,
     ):
         page = Page(http, url)
@@ -110,6 +117,40 @@ async def test_the_empty_scene_has_people_but_nothing_said(tmp_path: Path) -> No
         assert await page.messages(RESIDENT, GROUP) == []
         await page.say(RESIDENT, RESIDENT, "/start")
         assert "王阿姨" in last_html(await page.messages(RESIDENT, RESIDENT))
+
+
+@pytest.mark.sqlite_only  # a saved playground is its SQLite files (the page tests' harness)
+async def test_a_playground_started_from_a_saved_one_stands_where_it_stood(
+    tmp_path: Path,
+) -> None:
+    """What the page tests start from (tests/playground/conftest.py): the same chats and
+    messages, issues and clock as the played scene, nothing sent again at the start, and it
+    goes on from there, leaving what was saved as it was for the next copy."""
+    async with playing("community", tmp_path / "played", port=0) as (played, _):
+        pass
+    saved = played.saved()
+    chats = {chat: played.server.chat_messages(chat) for chat in played.server.chats}
+    with sqlite3.connect(tmp_path / "played" / "gridbot.sqlite3") as db:
+        issues = db.execute(
+            "SELECT number, state, description FROM issues ORDER BY number"
+        ).fetchall()
+    assert len(issues) >= 3 and len(chats) >= 5  # the scene did something
+
+    async with playing("community", tmp_path / "copy", port=0, saved=saved) as (copy, _):
+        assert {chat: copy.server.chat_messages(chat) for chat in copy.server.chats} == chats
+        assert copy.clock.now() == played.clock.now()
+        rows = await copy.bot.db.fetchall(
+            "SELECT number, state, description FROM issues ORDER BY number"
+        )
+        assert [tuple(row) for row in rows] == issues
+        await copy.settle()
+        assert len(copy.server.sent) == len(played.server.sent)  # nothing sent again
+        await copy.send(RESIDENT, GROUP, "#报事 5号楼门禁坏了")
+        filed = copy.server.chat_messages(GROUP)[-1]["text"]
+        assert f"#{len(issues) + 1}" in filed, filed
+
+    async with playing("community", tmp_path / "again", port=0, saved=saved) as (again, _):
+        assert {chat: again.server.chat_messages(chat) for chat in again.server.chats} == chats
 
 
 def test_only_loopback_counts_as_local() -> None:
@@ -157,9 +198,11 @@ async def test_gridbot_play_prints_the_url_that_answers_and_warns_off_loopback(
     assert "no scene 'nowhere'" in warnings[1]
 
 
-async def test_a_native_poll_is_votable_and_shows_the_counts(tmp_path: Path) -> None:
+async def test_a_native_poll_is_votable_and_shows_the_counts(
+    tmp_path: Path, community: Saved | None
+) -> None:
     async with (
-        playing("community", tmp_path, port=0) as (_, url),
+        playing("community", tmp_path, port=0, saved=community) as (_, url),
         aiohttp.ClientSession() as http,
     ):
         page = Page(http, url)
@@ -174,10 +217,12 @@ async def test_a_native_poll_is_votable_and_shows_the_counts(tmp_path: Path) -> 
         ]
 
 
-async def test_hours_on_the_clock_chase_the_report_nobody_accepted(tmp_path: Path) -> None:
+async def test_hours_on_the_clock_chase_the_report_nobody_accepted(
+    tmp_path: Path, community: Saved | None
+) -> None:
     """#2 is due to be accepted by 11:30; at 12:30 the worker gets 催受理 with its buttons."""
     async with (
-        playing("community", tmp_path, port=0) as (_, url),
+        playing("community", tmp_path, port=0, saved=community) as (_, url),
         aiohttp.ClientSession() as http,
     ):
         page = Page(http, url)
@@ -202,9 +247,11 @@ async def test_the_page_speaks_chinese_first_and_english_on_request(tmp_path: Pa
         assert "大字" not in english
 
 
-async def test_documents_the_bot_sends_download_from_the_page(tmp_path: Path) -> None:
+async def test_documents_the_bot_sends_download_from_the_page(
+    tmp_path: Path, community: Saved | None
+) -> None:
     async with (
-        playing("community", tmp_path, port=0) as (_, url),
+        playing("community", tmp_path, port=0, saved=community) as (_, url),
         aiohttp.ClientSession() as http,
     ):
         page = Page(http, url)
@@ -219,11 +266,13 @@ async def test_documents_the_bot_sends_download_from_the_page(tmp_path: Path) ->
             assert "filename*=UTF-8''" in download.headers["Content-Disposition"]
 
 
-async def test_albums_voice_and_places_through_the_page_endpoints(tmp_path: Path) -> None:
+async def test_albums_voice_and_places_through_the_page_endpoints(
+    tmp_path: Path, community: Saved | None
+) -> None:
     """Issue #18 on the page: an album shows as one bubble, a voice note with its length, a
     venue as a pin; a place outside the world is refused before it reaches the sandbox."""
     async with (
-        playing("community", tmp_path, port=0) as (play, url),
+        playing("community", tmp_path, port=0, saved=community) as (play, url),
         aiohttp.ClientSession() as http,
     ):
         page = Page(http, url)
@@ -275,12 +324,14 @@ async def test_albums_voice_and_places_through_the_page_endpoints(tmp_path: Path
         assert len(play.server.sent) == before
 
 
-async def test_stopping_the_page_server_ends_its_open_event_streams(tmp_path: Path) -> None:
+async def test_stopping_the_page_server_ends_its_open_event_streams(
+    tmp_path: Path, community: Saved | None
+) -> None:
     """A page left open (or a browser that closed without saying so) must not hold the stop
     up: its event stream ends as a response ends. Cut off by aiohttp's shutdown timeout
     instead, the stream stops mid-response, which the client reports as an error."""
     async with aiohttp.ClientSession() as http:
-        async with playing("community", tmp_path, port=0) as (_, url):
+        async with playing("community", tmp_path, port=0, saved=community) as (_, url):
             response = await http.get(url + "events")
             assert await response.content.readuntil(b"\n\n") == b"retry: 1000\ndata: hello\n\n"
         rest = await response.content.read()  # raises ClientPayloadError when cut off
