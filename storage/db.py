@@ -390,8 +390,7 @@ class Database:
         if self._closed:
             return
         self._closed = True
-        if self._checkpointing is not None:
-            await asyncio.gather(self._checkpointing, return_exceptions=True)
+        await self.wait_checkpoint()
         if self._checkpointer is not None:
             await self._checkpointer.close()
         idle, self._idle_snapshots = self._idle_snapshots, []
@@ -471,7 +470,7 @@ class Database:
             self._checkpointing = None
 
     async def wait_checkpoint(self) -> None:
-        """Wait for the checkpoint under way, if any (tests)."""
+        """Wait for the checkpoint under way, if any (close, tests)."""
         if self._checkpointing is not None:
             await asyncio.gather(self._checkpointing, return_exceptions=True)
 
