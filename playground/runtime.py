@@ -24,6 +24,8 @@ from playground.scene import Scene, Step
 from sandbox.server import SandboxServer
 
 TOKEN = "700000002:PLAY"
+# The bot's database in the data folder; its side files (WAL, the sent log) share the name.
+DATABASE = "gridbot.sqlite3"
 # The playground is one trainer's machine: no pacing to wait for.
 FAST = {"private_per_second": 1000.0, "group_per_minute": 10000, "global_per_second": 10000.0}
 
@@ -66,7 +68,7 @@ class Playground:
     async def start(self) -> None:
         await self.server.start()
         scene = self.scene
-        database = self.data_dir / "gridbot.sqlite3"
+        database = self.data_dir / DATABASE
         if self._from is not None and not database.exists():
             self._take_up(self._from)
         else:
@@ -103,7 +105,7 @@ class Playground:
     def _take_up(self, saved: Saved) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         for path in saved.folder.iterdir():
-            if path.is_file() and path.name.startswith("gridbot.sqlite3"):
+            if path.is_file() and path.name.startswith(DATABASE):
                 shutil.copyfile(path, self.data_dir / path.name)
         self.server.load(saved.sandbox)
         self.clock.set(saved.now)

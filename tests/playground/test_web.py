@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from playground.runtime import Saved
+from playground.runtime import DATABASE, Playground, Saved
 from playground.serve import is_loopback, playing, run_play
 
 GROUP, RESIDENT, WORKER, PROPERTY, SECRETARY = -1001234567001, 9501, 9101, 9301, 9201
@@ -129,19 +129,15 @@ async def test_a_playground_started_from_a_saved_one_stands_where_it_stood(
     async with playing("community", tmp_path / "played", port=0) as (played, _):
         pass
     saved = played.saved()
-    chats = {chat: played.server.chat_messages(chat) for chat in played.server.chats}
-    with sqlite3.connect(tmp_path / "played" / "gridbot.sqlite3") as db:
-        issues = db.execute(
-            "SELECT number, state, description FROM issues ORDER BY number"
-        ).fetchall()
+    chats = transcripts(played)
+    with sqlite3.connect(tmp_path / "played" / DATABASE) as db:
+        issues = db.execute(ISSUES).fetchall()
     assert len(issues) >= 3 and len(chats) >= 5  # the scene did something
 
     async with playing("community", tmp_path / "copy", port=0, saved=saved) as (copy, _):
-        assert {chat: copy.server.chat_messages(chat) for chat in copy.server.chats} == chats
+        assert transcripts(copy) == chats
         assert copy.clock.now() == played.clock.now()
-        rows = await copy.bot.db.fetchall(
-            "SELECT number, state, description FROM issues ORDER BY number"
-        )
+        rows = await copy.bot.db.fetchall(ISSUES)
         assert [tuple(row) for row in rows] == issues
         await copy.settle()
         assert len(copy.server.sent) == len(played.server.sent)  # nothing sent again
@@ -150,7 +146,15 @@ async def test_a_playground_started_from_a_saved_one_stands_where_it_stood(
         assert f"#{len(issues) + 1}" in filed, filed
 
     async with playing("community", tmp_path / "again", port=0, saved=saved) as (again, _):
-        assert {chat: again.server.chat_messages(chat) for chat in again.server.chats} == chats
+        assert transcripts(again) == chats
+
+
+ISSUES = "SELECT number, state, description FROM issues ORDER BY number"
+
+
+def transcripts(play: Playground) -> dict[int, list[dict[str, Any]]]:
+    """Every chat's messages as the sandbox holds them."""
+    return {chat: play.server.chat_messages(chat) for chat in play.server.chats}
 
 
 def test_only_loopback_counts_as_local() -> None:
